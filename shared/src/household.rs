@@ -1,0 +1,325 @@
+//! Households and their members: the register the village head keeps, with status,
+//! priority groups and the causes of poverty the commune plan must answer.
+
+use crate::{Text, Validate, ValidationErrors};
+use serde::{Deserialize, Serialize};
+
+/// Where a household stands in the programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdStatus {
+    Poor,
+    NearPoor,
+    /// Escaped poverty recently; stays tracked for 36 months.
+    NewlyEscaped,
+    Average,
+    NotPoor,
+}
+
+impl HouseholdStatus {
+    pub const ALL: [HouseholdStatus; 5] = [
+        HouseholdStatus::Poor,
+        HouseholdStatus::NearPoor,
+        HouseholdStatus::NewlyEscaped,
+        HouseholdStatus::Average,
+        HouseholdStatus::NotPoor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HouseholdStatus::Poor => "poor",
+            HouseholdStatus::NearPoor => "near_poor",
+            HouseholdStatus::NewlyEscaped => "newly_escaped",
+            HouseholdStatus::Average => "average",
+            HouseholdStatus::NotPoor => "not_poor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> Text {
+        match self {
+            HouseholdStatus::Poor => Text::new("Hộ nghèo", "Poor"),
+            HouseholdStatus::NearPoor => Text::new("Hộ cận nghèo", "Near-poor"),
+            HouseholdStatus::NewlyEscaped => Text::new("Hộ mới thoát nghèo", "Newly escaped"),
+            HouseholdStatus::Average => Text::new("Hộ có mức sống trung bình", "Average"),
+            HouseholdStatus::NotPoor => Text::new("Hộ không nghèo", "Not poor"),
+        }
+    }
+}
+
+/// Priority groups that policies target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct PriorityFlags {
+    pub ethnic_minority: bool,
+    /// Family of a person with meritorious service to the revolution (người có công).
+    pub meritorious: bool,
+    pub woman_headed: bool,
+    pub member_with_disability: bool,
+    pub elderly_only: bool,
+}
+
+/// Causes of poverty as the review forms and the Thọ Dân plan name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    LackOfCapital,
+    LackOfSkills,
+    LackOfKnowHow,
+    LackOfWill,
+    IllnessNoWorkers,
+    LackOfLand,
+    LackOfMeans,
+    ManyDependants,
+    Disability,
+    OldAgeAlone,
+    RiskOrDisaster,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 11] = [
+        Cause::LackOfCapital,
+        Cause::LackOfSkills,
+        Cause::LackOfKnowHow,
+        Cause::LackOfWill,
+        Cause::IllnessNoWorkers,
+        Cause::LackOfLand,
+        Cause::LackOfMeans,
+        Cause::ManyDependants,
+        Cause::Disability,
+        Cause::OldAgeAlone,
+        Cause::RiskOrDisaster,
+    ];
+
+    pub fn label(self) -> Text {
+        match self {
+            Cause::LackOfCapital => Text::new("Thiếu vốn sản xuất", "Lack of capital"),
+            Cause::LackOfSkills => Text::new(
+                "Thiếu lao động có tay nghề, không có việc làm",
+                "Lack of labour skills / no job",
+            ),
+            Cause::LackOfKnowHow => Text::new(
+                "Không biết cách làm ăn",
+                "Lack of know-how in earning a living",
+            ),
+            Cause::LackOfWill => Text::new("Thiếu ý chí vươn lên", "Lack of will to rise"),
+            Cause::IllnessNoWorkers => Text::new(
+                "Ốm đau dài ngày, không có lao động",
+                "Long illness, no working members",
+            ),
+            Cause::LackOfLand => Text::new("Thiếu đất sản xuất", "Lack of production land"),
+            Cause::LackOfMeans => {
+                Text::new("Thiếu phương tiện sản xuất", "Lack of production means")
+            }
+            Cause::ManyDependants => Text::new("Đông người ăn theo", "Many dependants"),
+            Cause::Disability => Text::new("Có người khuyết tật", "Disability"),
+            Cause::OldAgeAlone => Text::new("Người cao tuổi sống một mình", "Old age living alone"),
+            Cause::RiskOrDisaster => Text::new("Gặp rủi ro, thiên tai", "Risk or disaster"),
+        }
+    }
+
+    /// The solution the commune plan matches to this cause.
+    pub fn matched_solution(self) -> Text {
+        match self {
+            Cause::LackOfCapital => Text::new(
+                "Vay vốn ưu đãi Ngân hàng Chính sách xã hội",
+                "Preferential loan from the Social Policy Bank",
+            ),
+            Cause::LackOfSkills => Text::new(
+                "Đào tạo nghề, giới thiệu việc làm, xuất khẩu lao động",
+                "Vocational training, job matching, contract work abroad",
+            ),
+            Cause::LackOfKnowHow | Cause::LackOfWill => Text::new(
+                "Cán bộ, đảng viên kèm cặp, giúp đỡ",
+                "A cadre or party member accompanies the household",
+            ),
+            Cause::IllnessNoWorkers | Cause::Disability | Cause::OldAgeAlone => Text::new(
+                "Vận động doanh nghiệp, tổ chức, cá nhân hỗ trợ; trợ giúp xã hội",
+                "Mobilise businesses and organisations; social assistance",
+            ),
+            Cause::LackOfLand | Cause::LackOfMeans => Text::new(
+                "Hỗ trợ phát triển sản xuất, mô hình sinh kế",
+                "Production support and livelihood models",
+            ),
+            Cause::ManyDependants => Text::new(
+                "Hỗ trợ việc làm cho lao động, hỗ trợ học phí",
+                "Jobs for working members, tuition exemption",
+            ),
+            Cause::RiskOrDisaster => Text::new("Cứu trợ khẩn cấp", "Emergency relief"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+/// Area type of the household's residence: it selects the income line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Residence {
+    Rural,
+    Urban,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Household {
+    pub id: String,
+    /// Household code in the commune register.
+    pub code: String,
+    pub village_id: String,
+    pub address: String,
+    pub head_name: String,
+    pub residence: Residence,
+    pub status: HouseholdStatus,
+    pub priority: PriorityFlags,
+    pub causes: Vec<Cause>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What a village head sends to register or edit a household profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdInput {
+    pub code: String,
+    pub village_id: String,
+    pub address: String,
+    pub head_name: String,
+    pub residence: Residence,
+    #[serde(default)]
+    pub priority: PriorityFlags,
+    #[serde(default)]
+    pub causes: Vec<Cause>,
+}
+
+impl Validate for HouseholdInput {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        e.required_text("code", &self.code, 30);
+        e.required_text("village_id", &self.village_id, 64);
+        e.max_len("address", &self.address, 200);
+        e.required_text("head_name", &self.head_name, 100);
+        let mut seen = std::collections::HashSet::new();
+        if !self.causes.iter().all(|c| seen.insert(*c)) {
+            e.push(
+                "causes",
+                "duplicate",
+                Text::new("Nguyên nhân bị lặp lại.", "A cause is listed twice."),
+            );
+        }
+        e.into_result()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Member {
+    pub id: String,
+    pub household_id: String,
+    #[serde(flatten)]
+    pub data: MemberInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    pub full_name: String,
+    pub birth_year: i32,
+    pub sex: Sex,
+    #[serde(default)]
+    pub ethnicity: String,
+    /// 12-digit citizen identity number (CCCD), when the member has one.
+    #[serde(default)]
+    pub citizen_id: Option<String>,
+    /// Relation to the head, e.g. "Chủ hộ", "Vợ", "Con".
+    pub relation: String,
+    #[serde(default)]
+    pub disability: bool,
+    #[serde(default)]
+    pub health_insurance: bool,
+    #[serde(default)]
+    pub schooling: String,
+    #[serde(default)]
+    pub work: String,
+}
+
+impl Validate for MemberInput {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        e.required_text("full_name", &self.full_name, 100);
+        e.range_i64("birth_year", self.birth_year.into(), 1900, 2100);
+        e.max_len("ethnicity", &self.ethnicity, 50);
+        if let Some(id) = &self.citizen_id
+            && (id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()))
+        {
+            e.push(
+                "citizen_id",
+                "invalid_citizen_id",
+                Text::new(
+                    "Số định danh cá nhân gồm đúng 12 chữ số.",
+                    "A citizen ID number has exactly 12 digits.",
+                ),
+            );
+        }
+        e.required_text("relation", &self.relation, 50);
+        e.max_len("schooling", &self.schooling, 100);
+        e.max_len("work", &self.work, 100);
+        e.into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member() -> MemberInput {
+        MemberInput {
+            full_name: "Hoàng Văn Páo".into(),
+            birth_year: 1980,
+            sex: Sex::Male,
+            ethnicity: "Dao".into(),
+            citizen_id: Some("024080001234".into()),
+            relation: "Chủ hộ".into(),
+            disability: false,
+            health_insurance: true,
+            schooling: "Lớp 9".into(),
+            work: "Làm nông".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_member_is_valid() {
+        assert!(member().validate().is_ok());
+    }
+
+    #[test]
+    fn a_short_citizen_id_is_refused_with_reason() {
+        let mut m = member();
+        m.citizen_id = Some("12345".into());
+        let e = m.validate().unwrap_err();
+        assert_eq!(e.0[0].field, "citizen_id");
+        assert!(e.0[0].message.vi.contains("12 chữ số"));
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for s in HouseholdStatus::ALL {
+            assert_eq!(HouseholdStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}
