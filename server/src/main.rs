@@ -1,1 +1,69 @@
-fn main() {}
+//! `donghanh`: reads configuration and starts the server (or creates the demo commune).
+
+use clap::Parser;
+use server::config::{Command, Config, ServeArgs};
+use server::{AppState, app, demo, store};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .init();
+    match run(Config::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("donghanh: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let url = config.database_url();
+    let store = store::connect(&url).await?;
+    tracing::info!(backend = store.backend(), "database ready");
+    match config.command.clone() {
+        Some(Command::Demo) => {
+            let report = demo::create(store.as_ref(), demo::today_for_demo()).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Some(Command::Serve(args)) => serve(&config, store, args).await,
+        None => serve(&config, store, ServeArgs::default()).await,
+    }
+}
+
+async fn serve(
+    config: &Config,
+    store: store::DynStore,
+    args: ServeArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if args.demo_if_empty && store.count_users().await? == 0 {
+        let report = demo::create(store.as_ref(), demo::today_for_demo()).await?;
+        println!("{report}");
+    }
+    let state = AppState::new(store, &config.jwt_secret()?);
+    let static_dir = args
+        .static_dir
+        .join("index.html")
+        .exists()
+        .then(|| args.static_dir.clone());
+    if static_dir.is_none() {
+        tracing::warn!(dir = %args.static_dir.display(), "web app not built; run `cargo xtask dist`");
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+    tracing::info!("serving on http://{}", listener.local_addr()?);
+    println!("Đồng Hành is serving on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(state, static_dir))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -40,6 +40,21 @@ impl HouseholdStatus {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The status a review outcome gives a household that had `self` before: a poor
+    /// household that leaves both lists has newly escaped (and stays tracked).
+    pub fn after_review(self, outcome: crate::rules::Classification) -> Self {
+        use crate::rules::Classification as C;
+        match outcome {
+            C::Poor => HouseholdStatus::Poor,
+            C::NearPoor => HouseholdStatus::NearPoor,
+            C::Average | C::NotPoor if self == HouseholdStatus::Poor => {
+                HouseholdStatus::NewlyEscaped
+            }
+            C::Average => HouseholdStatus::Average,
+            C::NotPoor => HouseholdStatus::NotPoor,
+        }
+    }
+
     pub fn label(self) -> Text {
         match self {
             HouseholdStatus::Poor => Text::new("Hộ nghèo", "Poor"),

@@ -1,0 +1,139 @@
+//! The area tree: everyone reads their part of it; administrators shape it.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::current::not_found;
+use crate::error::{AppError, AppResult};
+use crate::extract::{AppJson, AppPath};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use shared::Validate;
+use shared::area::{Area, AreaInput, AreaKind};
+use shared::permissions::{Action, Reach};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_areas, create_area))
+        .routes(routes!(get_area, update_area))
+}
+
+/// The ids of `root` and every area below it.
+pub fn subtree(areas: &[Area], root: &str) -> Vec<String> {
+    let mut out = vec![root.to_string()];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i].clone();
+        out.extend(
+            areas
+                .iter()
+                .filter(|a| a.parent_id.as_deref() == Some(&parent))
+                .map(|a| a.id.clone()),
+        );
+        i += 1;
+    }
+    out
+}
+
+/// Areas the user may see: their own tree, plus the areas above it so names can be shown.
+#[utoipa::path(get, path = "/areas", tag = "areas", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Area>), (status = 401, body = crate::error::ErrorBody)))]
+async fn list_areas(State(state): State<AppState>, me: CurrentUser) -> AppResult<Json<Vec<Area>>> {
+    let reach = me.reach(Action::ReadAreas)?;
+    let all = state.store.list_areas().await?;
+    if reach == Reach::Everywhere {
+        return Ok(Json(all));
+    }
+    let mut visible = subtree(&all, &me.user.area_id);
+    visible.extend(state.store.area_path(&me.user.area_id).await?);
+    Ok(Json(
+        all.into_iter()
+            .filter(|a| visible.contains(&a.id))
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/areas/{id}", tag = "areas", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Area), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_area(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> AppResult<Json<Area>> {
+    me.check_area(state.store.as_ref(), Action::ReadAreas, &id)
+        .await?;
+    Ok(Json(
+        state.store.get_area(&id).await.map_err(not_found("area"))?,
+    ))
+}
+
+async fn check_parent(state: &AppState, input: &AreaInput) -> AppResult<()> {
+    let Some(parent_id) = &input.parent_id else {
+        return Ok(());
+    };
+    let parent = state.store.get_area(parent_id).await.map_err(|_| {
+        AppError::field(
+            "parent_id",
+            "unknown_area",
+            shared::Text::new("Không có địa bàn cấp trên này.", "No such parent area."),
+        )
+    })?;
+    let fits = matches!(
+        (parent.kind, input.kind),
+        (AreaKind::Province, AreaKind::Commune) | (AreaKind::Commune, AreaKind::Village)
+    );
+    if !fits {
+        return Err(AppError::field(
+            "kind",
+            "invalid_hierarchy",
+            shared::Text::new(
+                "Xã thuộc tỉnh, thôn thuộc xã.",
+                "A commune belongs to a province, a village to a commune.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/areas", tag = "areas", security(("bearer" = [])), request_body = AreaInput,
+    responses((status = 201, body = Area), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn create_area(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppJson(input): AppJson<AreaInput>,
+) -> AppResult<(StatusCode, Json<Area>)> {
+    me.reach(Action::ManageAreas)?;
+    input.validate()?;
+    check_parent(&state, &input).await?;
+    let area = state.store.create_area(&me.actor(), &input).await?;
+    Ok((StatusCode::CREATED, Json(area)))
+}
+
+#[utoipa::path(put, path = "/areas/{id}", tag = "areas", security(("bearer" = [])), params(("id" = String, Path)), request_body = AreaInput,
+    responses((status = 200, body = Area), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn update_area(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+    AppJson(input): AppJson<AreaInput>,
+) -> AppResult<Json<Area>> {
+    me.check_area(state.store.as_ref(), Action::ManageAreas, &id)
+        .await?;
+    input.validate()?;
+    if input.parent_id.as_deref() == Some(id.as_str()) {
+        return Err(AppError::field(
+            "parent_id",
+            "cycle",
+            shared::Text::new(
+                "Địa bàn không thể thuộc chính nó.",
+                "An area cannot be its own parent.",
+            ),
+        ));
+    }
+    check_parent(&state, &input).await?;
+    Ok(Json(
+        state.store.update_area(&me.actor(), &id, &input).await?,
+    ))
+}

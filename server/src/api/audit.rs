@@ -1,0 +1,57 @@
+//! The audit trail: who changed what, when, from which device.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::extract::AppQuery;
+use crate::store::AuditEvent;
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use shared::Text;
+use shared::permissions::{Action, Reach};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Events of one record (a household id, a user id…); required below the administrator.
+    pub entity_id: Option<String>,
+    /// Newest first; at most 500, 100 when absent.
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = crate::error::ErrorBody)))]
+async fn list_audit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<AuditQuery>,
+) -> AppResult<Json<Vec<AuditEvent>>> {
+    if me.reach(Action::ReadAudit)? != Reach::Everywhere {
+        // Within an area, the trail is read per household so nothing outside it leaks.
+        let Some(id) = q.entity_id.as_deref() else {
+            return Err(AppError::field(
+                "entity_id",
+                "required",
+                Text::new("Cần chọn một hộ.", "Choose a household."),
+            ));
+        };
+        me.household(state.store.as_ref(), Action::ReadAudit, id)
+            .await?;
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    Ok(Json(
+        state
+            .store
+            .list_audit(q.entity_id.as_deref(), limit)
+            .await?,
+    ))
+}

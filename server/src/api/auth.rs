@@ -1,0 +1,235 @@
+//! Sign-in, token refresh and sign-out.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, password, tokens};
+use crate::error::{AppError, AppResult};
+use crate::extract::AppJson;
+use crate::store::{Actor, RefreshRefusal, StoreError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shared::permissions::{Action, Reach, reach};
+use shared::user::User;
+use shared::{Text, ValidationErrors};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// A stable id the phone generates once; refresh tokens are bound to it.
+    pub device_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+    pub device_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    /// Seconds the access token stays valid.
+    pub expires_in: i64,
+    /// Use once with `/auth/refresh`; it is replaced every time.
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+    pub user: User,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub user: User,
+    pub device_id: String,
+    /// What this user may do, and how far (`everywhere`, `area_tree`, `assigned`).
+    #[schema(value_type = Object)]
+    pub permissions: std::collections::BTreeMap<String, Reach>,
+}
+
+fn check_device(device_id: &str) -> Result<(), ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    e.required_text("device_id", device_id, 100);
+    e.into_result()
+}
+
+async fn issue(
+    state: &AppState,
+    user: User,
+    session_id: &str,
+    device_id: &str,
+    refresh_token: String,
+) -> TokenPair {
+    let now = chrono::Utc::now().timestamp();
+    let l = state.keys.lifetimes;
+    TokenPair {
+        access_token: state.keys.issue(&user.id, session_id, device_id, now),
+        expires_in: l.access_secs,
+        refresh_token,
+        refresh_expires_in: l.refresh_secs,
+        user,
+    }
+}
+
+/// Sign in with username and password on one device.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<LoginRequest>,
+) -> AppResult<axum::Json<TokenPair>> {
+    let mut e = ValidationErrors::default();
+    e.required_text("username", &req.username, 50);
+    e.required_text("password", &req.password, 200);
+    if let Err(d) = check_device(&req.device_id) {
+        e.0.extend(d.0);
+    }
+    e.into_result()?;
+    let wrong = || AppError::Unauthenticated {
+        code: "invalid_credentials",
+        message: Text::new(
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+            "Wrong username or password.",
+        ),
+    };
+    let creds = match state.store.credentials(req.username.trim()).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return Err(wrong()),
+        Err(e) => return Err(e.into()),
+    };
+    if !password::verify(req.password, creds.password_hash).await? {
+        return Err(wrong());
+    }
+    if !creds.user.active {
+        return Err(AppError::Unauthenticated {
+            code: "account_disabled",
+            message: Text::new("Tài khoản đã bị khóa.", "This account is disabled."),
+        });
+    }
+    let refresh = tokens::new_refresh_token();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let expires = now_ms + state.keys.lifetimes.refresh_secs * 1000;
+    let session = state
+        .store
+        .create_session(
+            &creds.user.id,
+            &req.device_id,
+            &tokens::refresh_digest(&refresh),
+            expires,
+            now_ms,
+        )
+        .await?;
+    Ok(axum::Json(
+        issue(&state, creds.user, &session.id, &req.device_id, refresh).await,
+    ))
+}
+
+/// Trade a refresh token for a new access token and a new refresh token.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::ErrorBody)))]
+async fn refresh(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<RefreshRequest>,
+) -> AppResult<axum::Json<TokenPair>> {
+    check_device(&req.device_id)?;
+    let next = tokens::new_refresh_token();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let expires = now_ms + state.keys.lifetimes.refresh_secs * 1000;
+    let outcome = state
+        .store
+        .rotate_refresh(
+            &tokens::refresh_digest(&req.refresh_token),
+            &req.device_id,
+            &tokens::refresh_digest(&next),
+            expires,
+            now_ms,
+        )
+        .await?;
+    let session = outcome.map_err(|r| {
+        let (code, vi, en) = match r {
+            RefreshRefusal::Unknown | RefreshRefusal::Expired => (
+                "session_expired",
+                "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại; dữ liệu chưa gửi vẫn được giữ trên máy.",
+                "Your session has expired. Sign in again; unsent data stays on this phone.",
+            ),
+            RefreshRefusal::Revoked => (
+                "session_revoked",
+                "Thiết bị này đã bị thu hồi quyền truy cập. Liên hệ quản trị viên.",
+                "This device's access was revoked. Contact the administrator.",
+            ),
+            RefreshRefusal::AlreadyUsed => (
+                "refresh_reused",
+                "Mã gia hạn đã được dùng. Hãy đăng nhập lại.",
+                "This refresh token was already used. Sign in again.",
+            ),
+            RefreshRefusal::OtherDevice => (
+                "wrong_device",
+                "Mã gia hạn thuộc về thiết bị khác.",
+                "This refresh token belongs to another device.",
+            ),
+        };
+        AppError::Unauthenticated { code, message: Text::new(vi, en) }
+    })?;
+    let user = state.store.get_user(&session.user_id).await?;
+    if !user.active {
+        return Err(AppError::Unauthenticated {
+            code: "account_disabled",
+            message: Text::new("Tài khoản đã bị khóa.", "This account is disabled."),
+        });
+    }
+    Ok(axum::Json(
+        issue(&state, user, &session.id, &req.device_id, next).await,
+    ))
+}
+
+/// Sign out on this device: its session and refresh tokens stop working.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
+async fn logout(State(state): State<AppState>, me: CurrentUser) -> AppResult<StatusCode> {
+    let actor: Actor = me.actor();
+    state
+        .store
+        .revoke_device(
+            &actor,
+            &me.user.id,
+            &me.device_id,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user and what they may do.
+#[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)))]
+async fn me(me: CurrentUser) -> axum::Json<Me> {
+    let permissions = Action::ALL
+        .into_iter()
+        .filter_map(|a| {
+            reach(me.user.role, a).map(|r| {
+                let name = serde_json::to_value(a)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                (name, r)
+            })
+        })
+        .collect();
+    axum::Json(Me {
+        user: me.user,
+        device_id: me.device_id,
+        permissions,
+    })
+}

@@ -1,0 +1,183 @@
+//! User accounts and their devices: administrators manage them; commune officers read the
+//! users of their commune to assign cadres.
+
+use crate::AppState;
+use crate::auth::current::not_found;
+use crate::auth::{CurrentUser, password};
+use crate::error::{AppError, AppResult};
+use crate::extract::{AppJson, AppPath};
+use crate::store::Session;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use shared::permissions::{Action, Reach};
+use shared::user::{NewUser, User, UserUpdate};
+use shared::{Text, Validate};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(list_devices))
+        .routes(routes!(revoke_device))
+}
+
+async fn user_in_scope(
+    state: &AppState,
+    me: &CurrentUser,
+    action: Action,
+    id: &str,
+) -> AppResult<User> {
+    let user = state.store.get_user(id).await.map_err(not_found("user"))?;
+    me.check_area(state.store.as_ref(), action, &user.area_id)
+        .await?;
+    Ok(user)
+}
+
+async fn check_area_field(state: &AppState, area_id: &str) -> AppResult<()> {
+    state
+        .store
+        .get_area(area_id)
+        .await
+        .map(|_| ())
+        .map_err(|_| {
+            AppError::field(
+                "area_id",
+                "unknown_area",
+                Text::new("Không có địa bàn này.", "No such area."),
+            )
+        })
+}
+
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = Vec<User>), (status = 403, body = crate::error::ErrorBody)))]
+async fn list_users(State(state): State<AppState>, me: CurrentUser) -> AppResult<Json<Vec<User>>> {
+    let users = match me.reach(Action::ReadUsers)? {
+        Reach::Everywhere => state.store.list_users(None).await?,
+        _ => {
+            let all = state.store.list_areas().await?;
+            let ids = super::areas::subtree(&all, &me.user.area_id);
+            state.store.list_users(Some(&ids)).await?
+        }
+    };
+    Ok(Json(users))
+}
+
+#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
+    responses((status = 201, body = User), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppJson(input): AppJson<NewUser>,
+) -> AppResult<(StatusCode, Json<User>)> {
+    me.reach(Action::ManageUsers)?;
+    input.validate()?;
+    check_area_field(&state, &input.area_id).await?;
+    let hash = password::hash(input.password.clone()).await?;
+    let user = User {
+        id: uuid::Uuid::now_v7().to_string(),
+        username: input.username.trim().to_string(),
+        full_name: input.full_name.trim().to_string(),
+        role: input.role,
+        area_id: input.area_id,
+        active: true,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_user(&me.actor(), &user, &hash).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> AppResult<Json<User>> {
+    Ok(Json(
+        user_in_scope(&state, &me, Action::ReadUsers, &id).await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)), request_body = UserUpdate,
+    responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+    AppJson(input): AppJson<UserUpdate>,
+) -> AppResult<Json<User>> {
+    let mut user = user_in_scope(&state, &me, Action::ManageUsers, &id).await?;
+    input.validate()?;
+    if let Some(area) = &input.area_id {
+        check_area_field(&state, area).await?;
+        user.area_id = area.clone();
+    }
+    if let Some(n) = input.full_name {
+        user.full_name = n.trim().to_string();
+    }
+    if let Some(r) = input.role {
+        user.role = r;
+    }
+    if let Some(a) = input.active {
+        user.active = a;
+    }
+    let hash = match input.password {
+        Some(p) => Some(password::hash(p).await?),
+        None => None,
+    };
+    Ok(Json(
+        state
+            .store
+            .update_user(&me.actor(), &user, hash.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Revoked {
+    pub sessions_revoked: u64,
+}
+
+/// The devices a user has signed in on.
+#[utoipa::path(get, path = "/users/{id}/devices", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Session>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+async fn list_devices(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> AppResult<Json<Vec<Session>>> {
+    user_in_scope(&state, &me, Action::RevokeDevices, &id).await?;
+    Ok(Json(state.store.list_sessions(&id).await?))
+}
+
+/// Cut off a lost phone: its sessions and refresh tokens stop working at once.
+#[utoipa::path(post, path = "/users/{id}/devices/{device_id}/revoke", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path), ("device_id" = String, Path)),
+    responses((status = 200, body = Revoked), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+async fn revoke_device(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath((id, device_id)): AppPath<(String, String)>,
+) -> AppResult<Json<Revoked>> {
+    user_in_scope(&state, &me, Action::RevokeDevices, &id).await?;
+    let n = state
+        .store
+        .revoke_device(
+            &me.actor(),
+            &id,
+            &device_id,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await?;
+    if n == 0 {
+        return Err(AppError::NotFound("device"));
+    }
+    Ok(Json(Revoked {
+        sessions_revoked: n,
+    }))
+}

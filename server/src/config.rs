@@ -1,0 +1,91 @@
+//! Command line and environment configuration of the `donghanh` binary.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "donghanh",
+    version,
+    about = "Đồng Hành: accompanying poor households out of poverty"
+)]
+pub struct Config {
+    /// Database: `sqlite://path/to/file.db` (default, under the data dir) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Where the SQLite file and the generated JWT secret live.
+    #[arg(long, env = "DONGHANH_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Secret that signs access tokens. When absent, one is generated once and kept in the
+    /// data dir; several servers sharing one PostgreSQL must be given the same secret.
+    #[arg(
+        long,
+        env = "DONGHANH_JWT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the API and the web app (the default).
+    Serve(ServeArgs),
+    /// Create the demo commune (Đồng Vương-like) in an empty database and print its users.
+    Demo,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DONGHANH_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// The built web app (`cargo xtask dist`), served at `/`.
+    #[arg(long, env = "DONGHANH_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+
+    /// Create the demo commune first if the database has no users.
+    #[arg(long)]
+    pub demo_if_empty: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            static_dir: "dist".into(),
+            demo_if_empty: false,
+        }
+    }
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("donghanh.db").display()))
+    }
+
+    /// The configured secret, or the one kept in the data dir (created on first use).
+    pub fn jwt_secret(&self) -> std::io::Result<Vec<u8>> {
+        if let Some(s) = &self.jwt_secret {
+            return Ok(s.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("jwt-secret");
+        match std::fs::read(&path) {
+            Ok(s) if s.len() >= 32 => Ok(s),
+            _ => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                let secret = crate::auth::tokens::new_refresh_token().into_bytes();
+                std::fs::write(&path, &secret)?;
+                Ok(secret)
+            }
+        }
+    }
+}

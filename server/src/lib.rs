@@ -1,0 +1,91 @@
+//! Đồng Hành server: builds the axum application (REST API, OpenAPI document, health
+//! check, the built PWA) over a `Store`. `main.rs` only reads configuration and starts it.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod store;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use shared::rules::RuleBook;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+pub use store::{DynStore, Store};
+
+/// Largest accepted request body. Households and forms are a few KB; this leaves room for
+/// bulk requests without letting a client exhaust memory.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub keys: Arc<auth::Keys>,
+    pub rules: Arc<RuleBook>,
+}
+
+impl AppState {
+    pub fn new(store: DynStore, jwt_secret: &[u8]) -> Self {
+        Self {
+            store,
+            keys: Arc::new(auth::Keys::new(jwt_secret, Default::default())),
+            rules: Arc::new(RuleBook::built_in()),
+        }
+    }
+}
+
+/// Today in Vietnam (UTC+7), the day assignments and reviews are counted on.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+/// The whole application. `static_dir` holds the built PWA (`cargo xtask dist`).
+pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let api = api
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { error::AppError::NotFound("route") })
+        .method_not_allowed_fallback(|| async {
+            error::AppError::BadRequest {
+                code: "method_not_allowed",
+                message: shared::Text::new(
+                    "Phương thức này không dùng được ở đường dẫn này.",
+                    "This method is not allowed on this path.",
+                ),
+            }
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+
+    let mut router = Router::new()
+        .nest("/api", api)
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }));
+    if let Some(dir) = static_dir {
+        // Client-side routes fall back to the app shell.
+        let index = dir.join("index.html");
+        router = router.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+    }
+    router
+        .layer(CatchPanicLayer::custom(|_| {
+            error::AppError::Internal("handler panicked".into()).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,309 @@
+//! Storage: one `Store` trait that the API uses, with a SQLite and a PostgreSQL
+//! implementation sharing their SQL (`sql.rs`). Every write records its audit event in
+//! the same transaction, so nothing is acknowledged that is not durable and audited.
+
+mod sql;
+
+pub use sql::{PostgresStore, SqliteStore};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use serde::Serialize;
+use shared::area::{Area, AreaInput};
+use shared::assessment::Assessment;
+use shared::assignment::Assignment;
+use shared::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
+use shared::support::{SupportAction, SupportStatusChange};
+use shared::target::Target;
+use shared::user::{Role, User};
+use shared::visit::Visit;
+use std::sync::Arc;
+
+/// Who is writing, for the audit trail.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self::default()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique key is already taken (e.g. a household code or a username).
+    #[error("already exists: {0}")]
+    Duplicate(String),
+    /// A referenced record does not exist.
+    #[error("unknown reference: {0}")]
+    BadReference(String),
+    /// A stored value could not be read back (a bug or a hand-edited database).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Duplicate(d.message().to_string())
+            }
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::BadReference(d.message().to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user with the secret needed to check their password.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A user's session on one device.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Why a refresh token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    Unknown,
+    AlreadyUsed,
+    Expired,
+    Revoked,
+    OtherDevice,
+}
+
+/// Which households a listing returns; `None` means no restriction on that side.
+#[derive(Debug, Clone, Default)]
+pub struct HouseholdFilter {
+    pub village_ids: Option<Vec<String>>,
+    pub household_ids: Option<Vec<String>>,
+    pub status: Option<HouseholdStatus>,
+    /// Matches the head's name, the code or the address.
+    pub search: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AssignmentFilter {
+    pub household_id: Option<String>,
+    pub cadre_id: Option<String>,
+    pub village_ids: Option<Vec<String>>,
+    /// Only assignments running on this day.
+    pub active_on: Option<NaiveDate>,
+}
+
+/// Households per status in one village.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StatusCount {
+    pub village_id: String,
+    pub status: HouseholdStatus,
+    pub households: i64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: i64,
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub changes: serde_json::Value,
+}
+
+/// A whole commune's records, written in one transaction (demo data, imports).
+#[derive(Debug, Clone, Default)]
+pub struct Import {
+    pub areas: Vec<Area>,
+    pub users: Vec<(User, String)>,
+    pub households: Vec<Household>,
+    pub members: Vec<Member>,
+    pub assessments: Vec<Assessment>,
+    pub assignments: Vec<Assignment>,
+    pub visits: Vec<Visit>,
+    pub support: Vec<SupportAction>,
+    pub targets: Vec<Target>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for logs and test names.
+    fn backend(&self) -> &'static str;
+
+    // Areas
+    async fn list_areas(&self) -> StoreResult<Vec<Area>>;
+    async fn get_area(&self, id: &str) -> StoreResult<Area>;
+    /// The area and its ancestors, itself first.
+    async fn area_path(&self, id: &str) -> StoreResult<Vec<String>>;
+    /// Ids of the villages in the tree under `id` (itself included when it is a village).
+    async fn villages_under(&self, id: &str) -> StoreResult<Vec<String>>;
+    async fn create_area(&self, actor: &Actor, input: &AreaInput) -> StoreResult<Area>;
+    async fn update_area(&self, actor: &Actor, id: &str, input: &AreaInput) -> StoreResult<Area>;
+
+    // Users and sessions
+    async fn count_users(&self) -> StoreResult<i64>;
+    async fn credentials(&self, username: &str) -> StoreResult<Credentials>;
+    async fn get_user(&self, id: &str) -> StoreResult<User>;
+    async fn list_users(&self, area_ids: Option<&[String]>) -> StoreResult<Vec<User>>;
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        user: &User,
+        password_hash: &str,
+    ) -> StoreResult<User>;
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        user: &User,
+        password_hash: Option<&str>,
+    ) -> StoreResult<User>;
+    /// Opens a session on a device with its first refresh token.
+    async fn create_session(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<Session>;
+    /// Uses a refresh token once and stores its successor, atomically.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        device_id: &str,
+        new_hash: &str,
+        new_expires_at: i64,
+        now: i64,
+    ) -> StoreResult<Result<Session, RefreshRefusal>>;
+    async fn get_session(&self, id: &str) -> StoreResult<Session>;
+    async fn list_sessions(&self, user_id: &str) -> StoreResult<Vec<Session>>;
+    /// Revokes every session of the user on the device; returns how many.
+    async fn revoke_device(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        device_id: &str,
+        now: i64,
+    ) -> StoreResult<u64>;
+
+    // Households and members
+    async fn list_households(&self, filter: &HouseholdFilter) -> StoreResult<Vec<Household>>;
+    async fn get_household(&self, id: &str) -> StoreResult<Household>;
+    async fn create_household(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: &HouseholdInput,
+        now: &str,
+    ) -> StoreResult<Household>;
+    async fn update_household(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: &HouseholdInput,
+        now: &str,
+    ) -> StoreResult<Household>;
+    async fn list_members(&self, household_id: &str) -> StoreResult<Vec<Member>>;
+    async fn get_member(&self, id: &str) -> StoreResult<Member>;
+    async fn add_member(
+        &self,
+        actor: &Actor,
+        household_id: &str,
+        id: &str,
+        input: &MemberInput,
+    ) -> StoreResult<Member>;
+    async fn update_member(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: &MemberInput,
+    ) -> StoreResult<Member>;
+    async fn delete_member(&self, actor: &Actor, id: &str) -> StoreResult<()>;
+
+    // Reviews
+    /// Stores a review and sets the household's status from it.
+    async fn add_assessment(&self, actor: &Actor, a: &Assessment, now: &str) -> StoreResult<()>;
+    async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>>;
+
+    // Accompaniment
+    async fn list_assignments(&self, filter: &AssignmentFilter) -> StoreResult<Vec<Assignment>>;
+    async fn get_assignment(&self, id: &str) -> StoreResult<Assignment>;
+    async fn create_assignment(&self, actor: &Actor, a: &Assignment) -> StoreResult<Assignment>;
+    async fn end_assignment(
+        &self,
+        actor: &Actor,
+        id: &str,
+        to_date: NaiveDate,
+    ) -> StoreResult<Assignment>;
+    async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>>;
+    async fn add_visit(&self, actor: &Actor, v: &Visit) -> StoreResult<Visit>;
+
+    // Support
+    async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>>;
+    async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;
+    async fn add_support(&self, actor: &Actor, s: &SupportAction) -> StoreResult<SupportAction>;
+    async fn change_support_status(
+        &self,
+        actor: &Actor,
+        id: &str,
+        change: &SupportStatusChange,
+    ) -> StoreResult<SupportAction>;
+
+    // Targets and figures
+    async fn list_targets(&self, area_ids: &[String]) -> StoreResult<Vec<Target>>;
+    async fn put_target(&self, actor: &Actor, t: &Target) -> StoreResult<Target>;
+    async fn status_counts(&self, village_ids: &[String]) -> StoreResult<Vec<StatusCount>>;
+
+    // Audit
+    async fn list_audit(&self, entity_id: Option<&str>, limit: i64)
+    -> StoreResult<Vec<AuditEvent>>;
+
+    /// Writes a whole commune in one transaction.
+    async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
+pub async fn connect(url: &str) -> StoreResult<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    }
+}
+
+/// Whether a role value read from the database is known.
+pub(crate) fn parse_role(s: &str) -> StoreResult<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("role {s}")))
+}

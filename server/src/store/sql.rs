@@ -1,0 +1,1272 @@
+//! The SQL behind `Store`, written once and instantiated for SQLite and PostgreSQL. Both
+//! accept `$n` placeholders and the same schema (`migrations/*/`), so only connecting
+//! differs; a query that one day must differ gets its own arm here.
+
+use super::*;
+use serde::de::DeserializeOwned;
+use shared::area::AreaKind;
+use shared::household::{PriorityFlags, Residence};
+use shared::support::{SupportInput, SupportStatus};
+use shared::target::TargetInput;
+use shared::visit::VisitInput;
+use sqlx::{QueryBuilder, Row};
+
+/// An enum's serde name, e.g. `Residence::Rural` → `rural`.
+fn name_of<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => unreachable!("unit enum serialises to a string, got {other:?}"),
+    }
+}
+
+fn from_name<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
+    Ok(serde_json::from_value(serde_json::Value::String(
+        s.to_string(),
+    ))?)
+}
+
+fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("records serialise to JSON")
+}
+
+fn date(s: &str) -> StoreResult<NaiveDate> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("date {s}")))
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[derive(sqlx::FromRow)]
+struct AreaRow {
+    id: String,
+    parent_id: Option<String>,
+    kind: String,
+    code: String,
+    name: String,
+}
+
+impl AreaRow {
+    fn into_area(self) -> StoreResult<Area> {
+        Ok(Area {
+            kind: AreaKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("area kind {}", self.kind)))?,
+            id: self.id,
+            parent_id: self.parent_id,
+            code: self.code,
+            name: self.name,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    username: String,
+    full_name: String,
+    role: String,
+    area_id: String,
+    active: bool,
+    password_hash: String,
+}
+
+impl UserRow {
+    fn into_user(self) -> StoreResult<User> {
+        Ok(User {
+            role: parse_role(&self.role)?,
+            id: self.id,
+            username: self.username,
+            full_name: self.full_name,
+            area_id: self.area_id,
+            active: self.active,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    device_id: String,
+    created_at: i64,
+    last_seen_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            id: r.id,
+            user_id: r.user_id,
+            device_id: r.device_id,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HouseholdRow {
+    id: String,
+    code: String,
+    village_id: String,
+    address: String,
+    head_name: String,
+    residence: String,
+    status: String,
+    priority: String,
+    causes: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl HouseholdRow {
+    fn into_household(self) -> StoreResult<Household> {
+        Ok(Household {
+            residence: from_name::<Residence>(&self.residence)?,
+            status: HouseholdStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {}", self.status)))?,
+            priority: serde_json::from_str::<PriorityFlags>(&self.priority)?,
+            causes: serde_json::from_str(&self.causes)?,
+            id: self.id,
+            code: self.code,
+            village_id: self.village_id,
+            address: self.address,
+            head_name: self.head_name,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: String,
+    household_id: String,
+    data: String,
+}
+
+impl MemberRow {
+    fn into_member(self) -> StoreResult<Member> {
+        Ok(Member {
+            data: serde_json::from_str::<MemberInput>(&self.data)?,
+            id: self.id,
+            household_id: self.household_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    id: String,
+    household_id: String,
+    cadre_id: String,
+    from_date: String,
+    to_date: Option<String>,
+    cadence_days: i64,
+}
+
+impl AssignmentRow {
+    fn into_assignment(self) -> StoreResult<Assignment> {
+        Ok(Assignment {
+            from_date: date(&self.from_date)?,
+            to_date: self.to_date.as_deref().map(date).transpose()?,
+            id: self.id,
+            household_id: self.household_id,
+            cadre_id: self.cadre_id,
+            cadence_days: self.cadence_days,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    id: String,
+    household_id: String,
+    cadre_id: String,
+    data: String,
+}
+
+impl VisitRow {
+    fn into_visit(self) -> StoreResult<Visit> {
+        Ok(Visit {
+            data: serde_json::from_str::<VisitInput>(&self.data)?,
+            id: self.id,
+            household_id: self.household_id,
+            cadre_id: self.cadre_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SupportRow {
+    id: String,
+    household_id: String,
+    status: String,
+    delivered_date: Option<String>,
+    data: String,
+}
+
+impl SupportRow {
+    fn into_support(self) -> StoreResult<SupportAction> {
+        Ok(SupportAction {
+            status: from_name::<SupportStatus>(&self.status)?,
+            delivered_date: self.delivered_date.as_deref().map(date).transpose()?,
+            data: serde_json::from_str::<SupportInput>(&self.data)?,
+            id: self.id,
+            household_id: self.household_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TargetRow {
+    area_id: String,
+    year: i64,
+    data: String,
+}
+
+impl TargetRow {
+    fn into_target(self) -> StoreResult<Target> {
+        Ok(Target {
+            year: i32::try_from(self.year)
+                .map_err(|_| StoreError::Corrupt(format!("year {}", self.year)))?,
+            data: serde_json::from_str::<TargetInput>(&self.data)?,
+            area_id: self.area_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: String,
+    at: i64,
+    user_id: Option<String>,
+    device_id: Option<String>,
+    action: String,
+    entity: String,
+    entity_id: String,
+    changes: String,
+}
+
+/// The fields that differ between two versions of a record: `{field: [before, after]}`.
+fn diff<T: Serialize>(before: &T, after: &T) -> serde_json::Value {
+    let (b, a) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    match (b, a) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(a)) => {
+            let mut out = serde_json::Map::new();
+            for (k, av) in &a {
+                let bv = b.get(k).cloned().unwrap_or(serde_json::Value::Null);
+                if &bv != av {
+                    out.insert(k.clone(), serde_json::json!([bv, av]));
+                }
+            }
+            serde_json::Value::Object(out)
+        }
+        (b, a) => serde_json::json!([b, a]),
+    }
+}
+
+fn created<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::json!({ "created": v })
+}
+
+const AREA_COLS: &str = "id, parent_id, kind, code, name";
+const USER_COLS: &str = "id, username, full_name, role, area_id, active, password_hash";
+const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, revoked_at";
+const HOUSEHOLD_COLS: &str = "id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at";
+
+macro_rules! sql_store {
+    ($name:ident, $db:ty, $backend:literal) => {
+        /// `Store` on
+        #[doc = $backend]
+        pub struct $name {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $name {
+            pub fn pool(&self) -> &sqlx::Pool<$db> {
+                &self.pool
+            }
+
+            async fn audit(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                actor: &Actor,
+                action: &str,
+                entity: &str,
+                entity_id: &str,
+                changes: serde_json::Value,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_events (id, at, user_id, device_id, action, entity, entity_id, changes) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(now_ms())
+                .bind(actor.user_id.clone())
+                .bind(actor.device_id.clone())
+                .bind(action.to_string())
+                .bind(entity.to_string())
+                .bind(entity_id.to_string())
+                .bind(changes.to_string())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_area(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                a: &Area,
+            ) -> StoreResult<()> {
+                sqlx::query("INSERT INTO areas (id, parent_id, kind, code, name) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(a.id.clone())
+                    .bind(a.parent_id.clone())
+                    .bind(a.kind.as_str())
+                    .bind(a.code.clone())
+                    .bind(a.name.clone())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_user(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                u: &User,
+                hash: &str,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, username, full_name, password_hash, role, area_id, active, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(u.id.clone())
+                .bind(u.username.clone())
+                .bind(u.full_name.clone())
+                .bind(hash.to_string())
+                .bind(u.role.as_str())
+                .bind(u.area_id.clone())
+                .bind(u.active)
+                .bind(now_ms())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_household(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                h: &Household,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(h.id.clone())
+                .bind(h.code.clone())
+                .bind(h.village_id.clone())
+                .bind(h.address.clone())
+                .bind(h.head_name.clone())
+                .bind(name_of(&h.residence))
+                .bind(h.status.as_str())
+                .bind(json(&h.priority))
+                .bind(json(&h.causes))
+                .bind(h.created_at.clone())
+                .bind(h.updated_at.clone())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_member(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                m: &Member,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO members (id, household_id, position, data) \
+                     VALUES ($1, $2, (SELECT COUNT(*) FROM members WHERE household_id = $2), $3)",
+                )
+                .bind(m.id.clone())
+                .bind(m.household_id.clone())
+                .bind(json(&m.data))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_assessment(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                a: &Assessment,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(a.id.clone())
+                .bind(a.household_id.clone())
+                .bind(a.date.to_string())
+                .bind(a.explanation.rule_set_id.clone())
+                .bind(a.classification.as_str())
+                .bind(json(a))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_assignment(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                a: &Assignment,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO assignments (id, household_id, cadre_id, from_date, to_date, cadence_days) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(a.id.clone())
+                .bind(a.household_id.clone())
+                .bind(a.cadre_id.clone())
+                .bind(a.from_date.to_string())
+                .bind(a.to_date.map(|d| d.to_string()))
+                .bind(a.cadence_days)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_visit(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                v: &Visit,
+            ) -> StoreResult<()> {
+                sqlx::query("INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(v.id.clone())
+                    .bind(v.household_id.clone())
+                    .bind(v.cadre_id.clone())
+                    .bind(v.data.date.to_string())
+                    .bind(json(&v.data))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_support(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                s: &SupportAction,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(s.id.clone())
+                .bind(s.household_id.clone())
+                .bind(s.status.as_str())
+                .bind(s.delivered_date.map(|d| d.to_string()))
+                .bind(s.data.planned_date.to_string())
+                .bind(json(&s.data))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn upsert_target(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                t: &Target,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO targets (area_id, year, data) VALUES ($1, $2, $3) \
+                     ON CONFLICT (area_id, year) DO UPDATE SET data = excluded.data",
+                )
+                .bind(t.area_id.clone())
+                .bind(i64::from(t.year))
+                .bind(json(&t.data))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn target_on(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                area_id: &str,
+                year: i32,
+            ) -> StoreResult<Option<Target>> {
+                sqlx::query_as::<_, TargetRow>("SELECT area_id, year, data FROM targets WHERE area_id = $1 AND year = $2")
+                    .bind(area_id.to_string())
+                    .bind(i64::from(year))
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .map(TargetRow::into_target)
+                    .transpose()
+            }
+        }
+
+        #[async_trait]
+        impl Store for $name {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn list_areas(&self) -> StoreResult<Vec<Area>> {
+                let sql = format!("SELECT {AREA_COLS} FROM areas ORDER BY code");
+                sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(AreaRow::into_area)
+                    .collect()
+            }
+
+            async fn get_area(&self, id: &str) -> StoreResult<Area> {
+                let sql = format!("SELECT {AREA_COLS} FROM areas WHERE id = $1");
+                sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id.to_string())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .into_area()
+            }
+
+            async fn area_path(&self, id: &str) -> StoreResult<Vec<String>> {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "WITH RECURSIVE up(id, parent_id, depth) AS ( \
+                       SELECT id, parent_id, 0 FROM areas WHERE id = $1 \
+                       UNION ALL SELECT a.id, a.parent_id, up.depth + 1 FROM areas a JOIN up ON a.id = up.parent_id) \
+                     SELECT id FROM up ORDER BY depth",
+                )
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                if ids.is_empty() {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(ids)
+            }
+
+            async fn villages_under(&self, id: &str) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "WITH RECURSIVE down(id, kind) AS ( \
+                       SELECT id, kind FROM areas WHERE id = $1 \
+                       UNION ALL SELECT a.id, a.kind FROM areas a JOIN down d ON a.parent_id = d.id) \
+                     SELECT id FROM down WHERE kind = 'village' ORDER BY id",
+                )
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn create_area(&self, actor: &Actor, input: &AreaInput) -> StoreResult<Area> {
+                let area = Area {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    parent_id: input.parent_id.clone(),
+                    kind: input.kind,
+                    code: input.code.trim().to_string(),
+                    name: input.name.trim().to_string(),
+                };
+                let mut tx = self.pool.begin().await?;
+                Self::insert_area(&mut tx, &area).await?;
+                Self::audit(&mut tx, actor, "create", "area", &area.id, created(&area)).await?;
+                tx.commit().await?;
+                Ok(area)
+            }
+
+            async fn update_area(&self, actor: &Actor, id: &str, input: &AreaInput) -> StoreResult<Area> {
+                let before = self.get_area(id).await?;
+                let after = Area {
+                    id: before.id.clone(),
+                    parent_id: input.parent_id.clone(),
+                    kind: input.kind,
+                    code: input.code.trim().to_string(),
+                    name: input.name.trim().to_string(),
+                };
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE areas SET parent_id = $2, kind = $3, code = $4, name = $5 WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(after.parent_id.clone())
+                    .bind(after.kind.as_str())
+                    .bind(after.code.clone())
+                    .bind(after.name.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, actor, "update", "area", id, diff(&before, &after)).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn count_users(&self) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
+            }
+
+            async fn credentials(&self, username: &str) -> StoreResult<Credentials> {
+                let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
+                let row = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(username.to_string())
+                    .fetch_one(&self.pool)
+                    .await?;
+                let password_hash = row.password_hash.clone();
+                Ok(Credentials { user: row.into_user()?, password_hash })
+            }
+
+            async fn get_user(&self, id: &str) -> StoreResult<User> {
+                let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+                sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id.to_string())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .into_user()
+            }
+
+            async fn list_users(&self, area_ids: Option<&[String]>) -> StoreResult<Vec<User>> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {USER_COLS} FROM users"));
+                if let Some(ids) = area_ids {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    qb.push(" WHERE area_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in ids {
+                        sep.push_bind(id.clone());
+                    }
+                    qb.push(")");
+                }
+                qb.push(" ORDER BY username");
+                qb.build_query_as::<UserRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(UserRow::into_user)
+                    .collect()
+            }
+
+            async fn create_user(&self, actor: &Actor, user: &User, password_hash: &str) -> StoreResult<User> {
+                let mut tx = self.pool.begin().await?;
+                Self::insert_user(&mut tx, user, password_hash).await?;
+                Self::audit(&mut tx, actor, "create", "user", &user.id, created(user)).await?;
+                tx.commit().await?;
+                Ok(user.clone())
+            }
+
+            async fn update_user(&self, actor: &Actor, user: &User, password_hash: Option<&str>) -> StoreResult<User> {
+                let before = self.get_user(&user.id).await?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE users SET full_name = $2, role = $3, area_id = $4, active = $5 WHERE id = $1")
+                    .bind(user.id.clone())
+                    .bind(user.full_name.clone())
+                    .bind(user.role.as_str())
+                    .bind(user.area_id.clone())
+                    .bind(user.active)
+                    .execute(&mut *tx)
+                    .await?;
+                let mut changes = diff(&before, user);
+                if let Some(hash) = password_hash {
+                    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                        .bind(user.id.clone())
+                        .bind(hash.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    changes["password"] = serde_json::json!("changed");
+                }
+                Self::audit(&mut tx, actor, "update", "user", &user.id, changes).await?;
+                tx.commit().await?;
+                Ok(user.clone())
+            }
+
+            async fn create_session(&self, user_id: &str, device_id: &str, token_hash: &str, expires_at: i64, now: i64) -> StoreResult<Session> {
+                let session = Session {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    user_id: user_id.to_string(),
+                    device_id: device_id.to_string(),
+                    created_at: now,
+                    last_seen_at: now,
+                    revoked_at: None,
+                };
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO sessions (id, user_id, device_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
+                    .bind(session.id.clone())
+                    .bind(session.user_id.clone())
+                    .bind(session.device_id.clone())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
+                    .bind(token_hash.to_string())
+                    .bind(session.id.clone())
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                let actor = Actor { user_id: Some(user_id.to_string()), device_id: Some(device_id.to_string()) };
+                Self::audit(&mut tx, &actor, "login", "session", &session.id, serde_json::json!({})).await?;
+                tx.commit().await?;
+                Ok(session)
+            }
+
+            async fn rotate_refresh(&self, old_hash: &str, device_id: &str, new_hash: &str, new_expires_at: i64, now: i64) -> StoreResult<Result<Session, RefreshRefusal>> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query(
+                    "SELECT t.session_id, t.expires_at, t.used_at, s.device_id, s.revoked_at \
+                     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
+                )
+                .bind(old_hash.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Ok(Err(RefreshRefusal::Unknown)) };
+                let session_id: String = row.try_get("session_id")?;
+                let expires_at: i64 = row.try_get("expires_at")?;
+                let used_at: Option<i64> = row.try_get("used_at")?;
+                let bound_device: String = row.try_get("device_id")?;
+                let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+                if revoked_at.is_some() {
+                    return Ok(Err(RefreshRefusal::Revoked));
+                }
+                if bound_device != device_id {
+                    return Ok(Err(RefreshRefusal::OtherDevice));
+                }
+                if used_at.is_some() {
+                    return Ok(Err(RefreshRefusal::AlreadyUsed));
+                }
+                if expires_at <= now {
+                    return Ok(Err(RefreshRefusal::Expired));
+                }
+                // Only one of two concurrent refreshes with the same token wins.
+                let used = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+                    .bind(old_hash.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if used.rows_affected() != 1 {
+                    return Ok(Err(RefreshRefusal::AlreadyUsed));
+                }
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
+                    .bind(new_hash.to_string())
+                    .bind(session_id.clone())
+                    .bind(new_expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+                    .bind(session_id.clone())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1");
+                let session = sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(session_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Ok(session.into()))
+            }
+
+            async fn get_session(&self, id: &str) -> StoreResult<Session> {
+                let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1");
+                Ok(sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id.to_string())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .into())
+            }
+
+            async fn list_sessions(&self, user_id: &str) -> StoreResult<Vec<Session>> {
+                let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE user_id = $1 ORDER BY created_at");
+                Ok(sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(user_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(Session::from)
+                    .collect())
+            }
+
+            async fn revoke_device(&self, actor: &Actor, user_id: &str, device_id: &str, now: i64) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let n = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL")
+                    .bind(user_id.to_string())
+                    .bind(device_id.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                Self::audit(&mut tx, actor, "revoke", "device", &format!("{user_id}/{device_id}"), serde_json::json!({ "sessions_revoked": n })).await?;
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn list_households(&self, f: &HouseholdFilter) -> StoreResult<Vec<Household>> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {HOUSEHOLD_COLS} FROM households WHERE 1 = 1"));
+                for (col, ids) in [("village_id", &f.village_ids), ("id", &f.household_ids)] {
+                    if let Some(ids) = ids {
+                        if ids.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        qb.push(format!(" AND {col} IN ("));
+                        let mut sep = qb.separated(", ");
+                        for id in ids {
+                            sep.push_bind(id.clone());
+                        }
+                        qb.push(")");
+                    }
+                }
+                if let Some(s) = f.status {
+                    qb.push(" AND status = ").push_bind(s.as_str());
+                }
+                if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                    let like = format!("%{}%", q.to_lowercase().replace('%', "").replace('_', ""));
+                    qb.push(" AND (LOWER(head_name) LIKE ").push_bind(like.clone());
+                    qb.push(" OR LOWER(code) LIKE ").push_bind(like.clone());
+                    qb.push(" OR LOWER(address) LIKE ").push_bind(like);
+                    qb.push(")");
+                }
+                qb.push(" ORDER BY code LIMIT ").push_bind(f.limit);
+                qb.push(" OFFSET ").push_bind(f.offset);
+                qb.build_query_as::<HouseholdRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(HouseholdRow::into_household)
+                    .collect()
+            }
+
+            async fn get_household(&self, id: &str) -> StoreResult<Household> {
+                let sql = format!("SELECT {HOUSEHOLD_COLS} FROM households WHERE id = $1");
+                sqlx::query_as::<_, HouseholdRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id.to_string())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .into_household()
+            }
+
+            async fn create_household(&self, actor: &Actor, id: &str, input: &HouseholdInput, now: &str) -> StoreResult<Household> {
+                let h = Household {
+                    id: id.to_string(),
+                    code: input.code.trim().to_string(),
+                    village_id: input.village_id.clone(),
+                    address: input.address.trim().to_string(),
+                    head_name: input.head_name.trim().to_string(),
+                    residence: input.residence,
+                    // Not yet reviewed: the first review sets the real status.
+                    status: HouseholdStatus::NotPoor,
+                    priority: input.priority,
+                    causes: input.causes.clone(),
+                    created_at: now.to_string(),
+                    updated_at: now.to_string(),
+                };
+                let mut tx = self.pool.begin().await?;
+                Self::insert_household(&mut tx, &h).await?;
+                Self::audit(&mut tx, actor, "create", "household", id, created(&h)).await?;
+                tx.commit().await?;
+                Ok(h)
+            }
+
+            async fn update_household(&self, actor: &Actor, id: &str, input: &HouseholdInput, now: &str) -> StoreResult<Household> {
+                let before = self.get_household(id).await?;
+                let after = Household {
+                    code: input.code.trim().to_string(),
+                    village_id: input.village_id.clone(),
+                    address: input.address.trim().to_string(),
+                    head_name: input.head_name.trim().to_string(),
+                    residence: input.residence,
+                    priority: input.priority,
+                    causes: input.causes.clone(),
+                    updated_at: now.to_string(),
+                    ..before.clone()
+                };
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE households SET code = $2, village_id = $3, address = $4, head_name = $5, residence = $6, \
+                     priority = $7, causes = $8, updated_at = $9 WHERE id = $1",
+                )
+                .bind(id.to_string())
+                .bind(after.code.clone())
+                .bind(after.village_id.clone())
+                .bind(after.address.clone())
+                .bind(after.head_name.clone())
+                .bind(name_of(&after.residence))
+                .bind(json(&after.priority))
+                .bind(json(&after.causes))
+                .bind(after.updated_at.clone())
+                .execute(&mut *tx)
+                .await?;
+                Self::audit(&mut tx, actor, "update", "household", id, diff(&before, &after)).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn list_members(&self, household_id: &str) -> StoreResult<Vec<Member>> {
+                sqlx::query_as::<_, MemberRow>("SELECT id, household_id, data FROM members WHERE household_id = $1 ORDER BY position, id")
+                    .bind(household_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(MemberRow::into_member)
+                    .collect()
+            }
+
+            async fn get_member(&self, id: &str) -> StoreResult<Member> {
+                sqlx::query_as::<_, MemberRow>("SELECT id, household_id, data FROM members WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .into_member()
+            }
+
+            async fn add_member(&self, actor: &Actor, household_id: &str, id: &str, input: &MemberInput) -> StoreResult<Member> {
+                let m = Member { id: id.to_string(), household_id: household_id.to_string(), data: input.clone() };
+                let mut tx = self.pool.begin().await?;
+                Self::insert_member(&mut tx, &m).await?;
+                Self::audit(&mut tx, actor, "create", "member", id, created(&m)).await?;
+                tx.commit().await?;
+                Ok(m)
+            }
+
+            async fn update_member(&self, actor: &Actor, id: &str, input: &MemberInput) -> StoreResult<Member> {
+                let before = self.get_member(id).await?;
+                let after = Member { data: input.clone(), ..before.clone() };
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE members SET data = $2 WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(json(&after.data))
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, actor, "update", "member", id, diff(&before.data, &after.data)).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn delete_member(&self, actor: &Actor, id: &str) -> StoreResult<()> {
+                let before = self.get_member(id).await?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM members WHERE id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, actor, "delete", "member", id, serde_json::json!({ "deleted": before })).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn add_assessment(&self, actor: &Actor, a: &Assessment, now: &str) -> StoreResult<()> {
+                let before = self.get_household(&a.household_id).await?;
+                let status = before.status.after_review(a.commune_decision.unwrap_or(a.classification));
+                let mut tx = self.pool.begin().await?;
+                Self::insert_assessment(&mut tx, a).await?;
+                sqlx::query("UPDATE households SET status = $2, updated_at = $3 WHERE id = $1")
+                    .bind(a.household_id.clone())
+                    .bind(status.as_str())
+                    .bind(now.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, actor, "create", "assessment", &a.id, serde_json::json!({
+                    "created": a,
+                    "household_status": [before.status, status],
+                })).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>> {
+                let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM assessments WHERE household_id = $1 ORDER BY date, id")
+                    .bind(household_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+            }
+
+            async fn list_assignments(&self, f: &AssignmentFilter) -> StoreResult<Vec<Assignment>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT a.id, a.household_id, a.cadre_id, a.from_date, a.to_date, a.cadence_days \
+                     FROM assignments a JOIN households h ON h.id = a.household_id WHERE 1 = 1",
+                );
+                if let Some(h) = &f.household_id {
+                    qb.push(" AND a.household_id = ").push_bind(h.clone());
+                }
+                if let Some(c) = &f.cadre_id {
+                    qb.push(" AND a.cadre_id = ").push_bind(c.clone());
+                }
+                if let Some(ids) = &f.village_ids {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    qb.push(" AND h.village_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in ids {
+                        sep.push_bind(id.clone());
+                    }
+                    qb.push(")");
+                }
+                if let Some(day) = f.active_on {
+                    let day = day.to_string();
+                    qb.push(" AND a.from_date <= ").push_bind(day.clone());
+                    qb.push(" AND (a.to_date IS NULL OR a.to_date >= ").push_bind(day).push(")");
+                }
+                qb.push(" ORDER BY a.from_date, a.id");
+                qb.build_query_as::<AssignmentRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(AssignmentRow::into_assignment)
+                    .collect()
+            }
+
+            async fn get_assignment(&self, id: &str) -> StoreResult<Assignment> {
+                sqlx::query_as::<_, AssignmentRow>(
+                    "SELECT id, household_id, cadre_id, from_date, to_date, cadence_days FROM assignments WHERE id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_one(&self.pool)
+                .await?
+                .into_assignment()
+            }
+
+            async fn create_assignment(&self, actor: &Actor, a: &Assignment) -> StoreResult<Assignment> {
+                let mut tx = self.pool.begin().await?;
+                Self::insert_assignment(&mut tx, a).await?;
+                Self::audit(&mut tx, actor, "create", "assignment", &a.id, created(a)).await?;
+                tx.commit().await?;
+                Ok(a.clone())
+            }
+
+            async fn end_assignment(&self, actor: &Actor, id: &str, to_date: NaiveDate) -> StoreResult<Assignment> {
+                let before = self.get_assignment(id).await?;
+                let after = Assignment { to_date: Some(to_date), ..before.clone() };
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE assignments SET to_date = $2 WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(to_date.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, actor, "update", "assignment", id, diff(&before, &after)).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>> {
+                sqlx::query_as::<_, VisitRow>("SELECT id, household_id, cadre_id, data FROM visits WHERE household_id = $1 ORDER BY date, id")
+                    .bind(household_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(VisitRow::into_visit)
+                    .collect()
+            }
+
+            async fn add_visit(&self, actor: &Actor, v: &Visit) -> StoreResult<Visit> {
+                let mut tx = self.pool.begin().await?;
+                Self::insert_visit(&mut tx, v).await?;
+                Self::audit(&mut tx, actor, "create", "visit", &v.id, created(v)).await?;
+                tx.commit().await?;
+                Ok(v.clone())
+            }
+
+            async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>> {
+                sqlx::query_as::<_, SupportRow>(
+                    "SELECT id, household_id, status, delivered_date, data FROM support_actions WHERE household_id = $1 ORDER BY planned_date, id",
+                )
+                .bind(household_id.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(SupportRow::into_support)
+                .collect()
+            }
+
+            async fn get_support(&self, id: &str) -> StoreResult<SupportAction> {
+                sqlx::query_as::<_, SupportRow>("SELECT id, household_id, status, delivered_date, data FROM support_actions WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .into_support()
+            }
+
+            async fn add_support(&self, actor: &Actor, s: &SupportAction) -> StoreResult<SupportAction> {
+                let mut tx = self.pool.begin().await?;
+                Self::insert_support(&mut tx, s).await?;
+                Self::audit(&mut tx, actor, "create", "support_action", &s.id, created(s)).await?;
+                tx.commit().await?;
+                Ok(s.clone())
+            }
+
+            async fn change_support_status(&self, actor: &Actor, id: &str, change: &SupportStatusChange) -> StoreResult<SupportAction> {
+                let before = self.get_support(id).await?;
+                let after = SupportAction { status: change.status, delivered_date: change.delivered_date, ..before.clone() };
+                let mut tx = self.pool.begin().await?;
+                // Only a planned action changes; the condition makes a concurrent change lose.
+                let n = sqlx::query("UPDATE support_actions SET status = $2, delivered_date = $3 WHERE id = $1 AND status = 'planned'")
+                    .bind(id.to_string())
+                    .bind(after.status.as_str())
+                    .bind(after.delivered_date.map(|d| d.to_string()))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::Duplicate(format!("support action {id} is already {}", before.status.as_str())));
+                }
+                Self::audit(&mut tx, actor, "update", "support_action", id, diff(&before, &after)).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn list_targets(&self, area_ids: &[String]) -> StoreResult<Vec<Target>> {
+                if area_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new("SELECT area_id, year, data FROM targets WHERE area_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in area_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") ORDER BY year, area_id");
+                qb.build_query_as::<TargetRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(TargetRow::into_target)
+                    .collect()
+            }
+
+            async fn put_target(&self, actor: &Actor, t: &Target) -> StoreResult<Target> {
+                let mut tx = self.pool.begin().await?;
+                let before = Self::target_on(&mut tx, &t.area_id, t.year).await?;
+                Self::upsert_target(&mut tx, t).await?;
+                let changes = match &before {
+                    Some(b) => diff(b, t),
+                    None => created(t),
+                };
+                Self::audit(&mut tx, actor, "put", "target", &format!("{}/{}", t.area_id, t.year), changes).await?;
+                tx.commit().await?;
+                Ok(t.clone())
+            }
+
+            async fn status_counts(&self, village_ids: &[String]) -> StoreResult<Vec<StatusCount>> {
+                if village_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new("SELECT village_id, status, COUNT(*) AS n FROM households WHERE village_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in village_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") GROUP BY village_id, status ORDER BY village_id, status");
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        let status: String = r.try_get("status")?;
+                        Ok(StatusCount {
+                            village_id: r.try_get("village_id")?,
+                            status: HouseholdStatus::parse(&status)
+                                .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+                            households: r.try_get("n")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn list_audit(&self, entity_id: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT id, at, user_id, device_id, action, entity, entity_id, changes FROM audit_events",
+                );
+                if let Some(e) = entity_id {
+                    qb.push(" WHERE entity_id = ").push_bind(e.to_string());
+                }
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+                qb.build_query_as::<AuditRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|r| {
+                        Ok(AuditEvent {
+                            changes: serde_json::from_str(&r.changes)?,
+                            id: r.id,
+                            at: r.at,
+                            user_id: r.user_id,
+                            device_id: r.device_id,
+                            action: r.action,
+                            entity: r.entity,
+                            entity_id: r.entity_id,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn import(&self, actor: &Actor, d: &Import) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for a in &d.areas {
+                    Self::insert_area(&mut tx, a).await?;
+                }
+                for (u, hash) in &d.users {
+                    Self::insert_user(&mut tx, u, hash).await?;
+                }
+                for h in &d.households {
+                    Self::insert_household(&mut tx, h).await?;
+                }
+                for m in &d.members {
+                    Self::insert_member(&mut tx, m).await?;
+                }
+                for a in &d.assessments {
+                    Self::insert_assessment(&mut tx, a).await?;
+                }
+                for a in &d.assignments {
+                    Self::insert_assignment(&mut tx, a).await?;
+                }
+                for v in &d.visits {
+                    Self::insert_visit(&mut tx, v).await?;
+                }
+                for s in &d.support {
+                    Self::insert_support(&mut tx, s).await?;
+                }
+                for t in &d.targets {
+                    Self::upsert_target(&mut tx, t).await?;
+                }
+                let summary = serde_json::json!({
+                    "areas": d.areas.len(), "users": d.users.len(), "households": d.households.len(),
+                    "members": d.members.len(), "assessments": d.assessments.len(),
+                    "assignments": d.assignments.len(), "visits": d.visits.len(),
+                    "support_actions": d.support.len(), "targets": d.targets.len(),
+                });
+                Self::audit(&mut tx, actor, "import", "commune", "import", summary).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+sql_store!(PostgresStore, sqlx::Postgres, "postgres");
+
+impl SqliteStore {
+    /// Opens (creating if needed) a SQLite file in WAL mode and migrates it.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+        use std::str::FromStr;
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL is durable across application crashes; FULL also across
+            // power loss, which is what an acknowledged field record deserves.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(sqlx::Error::from)?;
+        Ok(Self { pool })
+    }
+}
+
+impl PostgresStore {
+    /// Connects to PostgreSQL and migrates it.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(sqlx::Error::from)?;
+        Ok(Self { pool })
+    }
+}
