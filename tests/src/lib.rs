@@ -1,1 +1,223 @@
+//! Shared harness for the end-to-end tests: a real database (a fresh SQLite file or a fresh
+//! PostgreSQL database), the real server on a loopback port, and a small commune fixture
+//! with one user per role, so every test starts from known records.
 
+pub mod fixture;
+
+use server::store::{self, DynStore};
+use server::{AppState, app};
+use std::net::SocketAddr;
+
+/// The database backends the suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests use: `DATABASE_URL_PG`, or the local one.
+pub fn pg_admin_url() -> String {
+    std::env::var("DATABASE_URL_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Whether missing PostgreSQL fails the run (CI) instead of skipping its half.
+pub fn pg_required() -> bool {
+    std::env::var("DONGHANH_REQUIRE_PG").is_ok_and(|v| v == "1")
+}
+
+/// A database of its own for one test, removed by `cleanup` (or by a later sweep).
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempdir::TempDir>,
+}
+
+mod tempdir {
+    /// A directory under the system temp dir, removed on drop.
+    pub struct TempDir(pub std::path::PathBuf);
+    impl TempDir {
+        pub fn new() -> Self {
+            let p = std::env::temp_dir().join(format!("donghanh-test-{}", uuid::Uuid::now_v7()));
+            std::fs::create_dir_all(&p).expect("create temp dir");
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir = tempdir::TempDir::new();
+        let url = format!("sqlite://{}", dir.0.join("test.db").display());
+        TestDb {
+            backend: Backend::Sqlite,
+            url,
+            pg_name: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (with a note) when the server is not
+    /// reachable and the run does not require it.
+    pub async fn postgres() -> Option<Self> {
+        use sqlx::Connection;
+        let admin = pg_admin_url();
+        let mut conn = match sqlx::PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) if !pg_required() => {
+                eprintln!(
+                    "PostgreSQL not reachable at {admin} ({e}); skipping the PostgreSQL half"
+                );
+                return None;
+            }
+            Err(e) => panic!(
+                "PostgreSQL is required (DONGHANH_REQUIRE_PG=1) but not reachable at {admin}: {e}"
+            ),
+        };
+        let now = chrono::Utc::now().timestamp();
+        // Sweep databases left by tests that panicked more than an hour ago.
+        let old: Vec<String> =
+            sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'dh_t_%'")
+                .fetch_all(&mut conn)
+                .await
+                .expect("list databases");
+        for name in old {
+            let born: i64 = name
+                .split('_')
+                .nth(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            if born < now - 3600 {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        }
+        let name = format!("dh_t_{now}_{}", uuid::Uuid::now_v7().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin);
+        Some(TestDb {
+            backend: Backend::Postgres,
+            url: format!("{base}/{name}"),
+            pg_name: Some(name),
+            _dir: None,
+        })
+    }
+
+    pub async fn open(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    pub async fn store(&self) -> DynStore {
+        store::connect(&self.url)
+            .await
+            .expect("connect and migrate")
+    }
+
+    pub async fn cleanup(self) {
+        use sqlx::Connection;
+        if let Some(name) = &self.pg_name
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+/// The server running on a loopback port over a store.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub store: DynStore,
+    pub http: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    pub async fn start(store: DynStore, static_dir: Option<std::path::PathBuf>) -> Self {
+        let state = AppState::new(store.clone(), b"test-secret-of-at-least-32-bytes!");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app(state, static_dir))
+                .await
+                .expect("serve");
+        });
+        TestServer {
+            addr,
+            store,
+            http: reqwest::Client::new(),
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn login(&self, username: &str, device: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": fixture::PASSWORD, "device_id": device}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(r.status(), 200, "login of {username}");
+        let v: serde_json::Value = r.json().await.expect("login body");
+        v["access_token"].as_str().expect("token").to_string()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed async test function taking a
+/// `Backend`, grouped as `sqlite::name` and `postgres::name` so the output shows both ran.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}

@@ -282,7 +282,7 @@ const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, re
 const HOUSEHOLD_COLS: &str = "id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at";
 
 macro_rules! sql_store {
-    ($name:ident, $db:ty, $backend:literal) => {
+    ($name:ident, $db:ty, $backend:literal, $begin:literal) => {
         /// `Store` on
         #[doc = $backend]
         pub struct $name {
@@ -560,7 +560,7 @@ macro_rules! sql_store {
                     code: input.code.trim().to_string(),
                     name: input.name.trim().to_string(),
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_area(&mut tx, &area).await?;
                 Self::audit(&mut tx, actor, "create", "area", &area.id, created(&area)).await?;
                 tx.commit().await?;
@@ -576,7 +576,7 @@ macro_rules! sql_store {
                     code: input.code.trim().to_string(),
                     name: input.name.trim().to_string(),
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("UPDATE areas SET parent_id = $2, kind = $3, code = $4, name = $5 WHERE id = $1")
                     .bind(id.to_string())
                     .bind(after.parent_id.clone())
@@ -636,7 +636,7 @@ macro_rules! sql_store {
             }
 
             async fn create_user(&self, actor: &Actor, user: &User, password_hash: &str) -> StoreResult<User> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_user(&mut tx, user, password_hash).await?;
                 Self::audit(&mut tx, actor, "create", "user", &user.id, created(user)).await?;
                 tx.commit().await?;
@@ -645,7 +645,7 @@ macro_rules! sql_store {
 
             async fn update_user(&self, actor: &Actor, user: &User, password_hash: Option<&str>) -> StoreResult<User> {
                 let before = self.get_user(&user.id).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("UPDATE users SET full_name = $2, role = $3, area_id = $4, active = $5 WHERE id = $1")
                     .bind(user.id.clone())
                     .bind(user.full_name.clone())
@@ -677,7 +677,7 @@ macro_rules! sql_store {
                     last_seen_at: now,
                     revoked_at: None,
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("INSERT INTO sessions (id, user_id, device_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
                     .bind(session.id.clone())
                     .bind(session.user_id.clone())
@@ -698,7 +698,7 @@ macro_rules! sql_store {
             }
 
             async fn rotate_refresh(&self, old_hash: &str, device_id: &str, new_hash: &str, new_expires_at: i64, now: i64) -> StoreResult<Result<Session, RefreshRefusal>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let row = sqlx::query(
                     "SELECT t.session_id, t.expires_at, t.used_at, s.device_id, s.revoked_at \
                      FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
@@ -774,7 +774,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_device(&self, actor: &Actor, user_id: &str, device_id: &str, now: i64) -> StoreResult<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let n = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL")
                     .bind(user_id.to_string())
                     .bind(device_id.to_string())
@@ -846,7 +846,7 @@ macro_rules! sql_store {
                     created_at: now.to_string(),
                     updated_at: now.to_string(),
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_household(&mut tx, &h).await?;
                 Self::audit(&mut tx, actor, "create", "household", id, created(&h)).await?;
                 tx.commit().await?;
@@ -866,7 +866,7 @@ macro_rules! sql_store {
                     updated_at: now.to_string(),
                     ..before.clone()
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query(
                     "UPDATE households SET code = $2, village_id = $3, address = $4, head_name = $5, residence = $6, \
                      priority = $7, causes = $8, updated_at = $9 WHERE id = $1",
@@ -907,7 +907,7 @@ macro_rules! sql_store {
 
             async fn add_member(&self, actor: &Actor, household_id: &str, id: &str, input: &MemberInput) -> StoreResult<Member> {
                 let m = Member { id: id.to_string(), household_id: household_id.to_string(), data: input.clone() };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_member(&mut tx, &m).await?;
                 Self::audit(&mut tx, actor, "create", "member", id, created(&m)).await?;
                 tx.commit().await?;
@@ -917,7 +917,7 @@ macro_rules! sql_store {
             async fn update_member(&self, actor: &Actor, id: &str, input: &MemberInput) -> StoreResult<Member> {
                 let before = self.get_member(id).await?;
                 let after = Member { data: input.clone(), ..before.clone() };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("UPDATE members SET data = $2 WHERE id = $1")
                     .bind(id.to_string())
                     .bind(json(&after.data))
@@ -930,7 +930,7 @@ macro_rules! sql_store {
 
             async fn delete_member(&self, actor: &Actor, id: &str) -> StoreResult<()> {
                 let before = self.get_member(id).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("DELETE FROM members WHERE id = $1")
                     .bind(id.to_string())
                     .execute(&mut *tx)
@@ -943,7 +943,7 @@ macro_rules! sql_store {
             async fn add_assessment(&self, actor: &Actor, a: &Assessment, now: &str) -> StoreResult<()> {
                 let before = self.get_household(&a.household_id).await?;
                 let status = before.status.after_review(a.commune_decision.unwrap_or(a.classification));
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_assessment(&mut tx, a).await?;
                 sqlx::query("UPDATE households SET status = $2, updated_at = $3 WHERE id = $1")
                     .bind(a.household_id.clone())
@@ -1014,7 +1014,7 @@ macro_rules! sql_store {
             }
 
             async fn create_assignment(&self, actor: &Actor, a: &Assignment) -> StoreResult<Assignment> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_assignment(&mut tx, a).await?;
                 Self::audit(&mut tx, actor, "create", "assignment", &a.id, created(a)).await?;
                 tx.commit().await?;
@@ -1024,7 +1024,7 @@ macro_rules! sql_store {
             async fn end_assignment(&self, actor: &Actor, id: &str, to_date: NaiveDate) -> StoreResult<Assignment> {
                 let before = self.get_assignment(id).await?;
                 let after = Assignment { to_date: Some(to_date), ..before.clone() };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("UPDATE assignments SET to_date = $2 WHERE id = $1")
                     .bind(id.to_string())
                     .bind(to_date.to_string())
@@ -1046,7 +1046,7 @@ macro_rules! sql_store {
             }
 
             async fn add_visit(&self, actor: &Actor, v: &Visit) -> StoreResult<Visit> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_visit(&mut tx, v).await?;
                 Self::audit(&mut tx, actor, "create", "visit", &v.id, created(v)).await?;
                 tx.commit().await?;
@@ -1074,7 +1074,7 @@ macro_rules! sql_store {
             }
 
             async fn add_support(&self, actor: &Actor, s: &SupportAction) -> StoreResult<SupportAction> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_support(&mut tx, s).await?;
                 Self::audit(&mut tx, actor, "create", "support_action", &s.id, created(s)).await?;
                 tx.commit().await?;
@@ -1084,7 +1084,7 @@ macro_rules! sql_store {
             async fn change_support_status(&self, actor: &Actor, id: &str, change: &SupportStatusChange) -> StoreResult<SupportAction> {
                 let before = self.get_support(id).await?;
                 let after = SupportAction { status: change.status, delivered_date: change.delivered_date, ..before.clone() };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 // Only a planned action changes; the condition makes a concurrent change lose.
                 let n = sqlx::query("UPDATE support_actions SET status = $2, delivered_date = $3 WHERE id = $1 AND status = 'planned'")
                     .bind(id.to_string())
@@ -1120,7 +1120,7 @@ macro_rules! sql_store {
             }
 
             async fn put_target(&self, actor: &Actor, t: &Target) -> StoreResult<Target> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let before = Self::target_on(&mut tx, &t.area_id, t.year).await?;
                 Self::upsert_target(&mut tx, t).await?;
                 let changes = match &before {
@@ -1184,7 +1184,7 @@ macro_rules! sql_store {
             }
 
             async fn import(&self, actor: &Actor, d: &Import) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 for a in &d.areas {
                     Self::insert_area(&mut tx, a).await?;
                 }
@@ -1226,8 +1226,10 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
-sql_store!(PostgresStore, sqlx::Postgres, "postgres");
+// SQLite takes the write lock at BEGIN IMMEDIATE, so a transaction that reads then writes
+// waits for another writer instead of failing when it upgrades its lock.
+sql_store!(SqliteStore, sqlx::Sqlite, "sqlite", "BEGIN IMMEDIATE");
+sql_store!(PostgresStore, sqlx::Postgres, "postgres", "BEGIN");
 
 impl SqliteStore {
     /// Opens (creating if needed) a SQLite file in WAL mode and migrates it.

@@ -1,0 +1,651 @@
+//! The storage conformance suite: every `Store` behaviour the API relies on, run against
+//! SQLite and PostgreSQL alike (`sqlite::…` and `postgres::…` in the output).
+
+use chrono::NaiveDate;
+use server::store::{Actor, AssignmentFilter, HouseholdFilter, RefreshRefusal, StoreError};
+use shared::area::{AreaInput, AreaKind};
+use shared::assessment::{Assessment, ReviewKind};
+use shared::assignment::Assignment;
+use shared::household::{HouseholdInput, HouseholdStatus, PriorityFlags, Residence};
+use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, classify};
+use shared::support::{
+    Project, SupportAction, SupportInput, SupportKind, SupportStatus, SupportStatusChange,
+};
+use shared::target::{Target, TargetInput};
+use tests::{Backend, TestDb, fixture, on_both_backends};
+
+fn actor() -> Actor {
+    Actor {
+        user_id: Some("u-officer1".into()),
+        device_id: Some("laptop-1".into()),
+    }
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn input(code: &str, village: &str) -> HouseholdInput {
+    HouseholdInput {
+        code: code.into(),
+        village_id: village.into(),
+        address: "Xóm Nà Khau".into(),
+        head_name: "Triệu Văn Sình".into(),
+        residence: Residence::Rural,
+        priority: PriorityFlags {
+            ethnic_minority: true,
+            ..Default::default()
+        },
+        causes: vec![shared::household::Cause::LackOfCapital],
+    }
+}
+
+async fn area_tree_and_paths(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    assert_eq!(s.area_path("v1").await.unwrap(), ["v1", "c1", "p"]);
+    assert_eq!(s.villages_under("c1").await.unwrap(), ["v1", "v2"]);
+    assert_eq!(s.villages_under("p").await.unwrap(), ["v1", "v2", "v3"]);
+    assert_eq!(s.villages_under("v3").await.unwrap(), ["v3"]);
+    assert!(matches!(
+        s.area_path("nowhere").await,
+        Err(StoreError::NotFound)
+    ));
+    let a = s
+        .create_area(
+            &actor(),
+            &AreaInput {
+                parent_id: Some("c1".into()),
+                kind: AreaKind::Village,
+                code: "V9".into(),
+                name: "Bản Chín".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.villages_under("c1").await.unwrap().len(), 3);
+    let dup = s
+        .create_area(
+            &actor(),
+            &AreaInput {
+                parent_id: Some("c1".into()),
+                kind: AreaKind::Village,
+                code: "V9".into(),
+                name: "Khác".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Duplicate(_))),
+        "area codes are unique"
+    );
+    let renamed = s
+        .update_area(
+            &actor(),
+            &a.id,
+            &AreaInput {
+                parent_id: Some("c1".into()),
+                kind: AreaKind::Village,
+                code: "V9".into(),
+                name: "Bản Chín Mới".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.get_area(&a.id).await.unwrap(), renamed);
+    db.cleanup().await;
+}
+
+async fn households_are_stored_filtered_and_audited(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    let h = s
+        .create_household(&actor(), "hx", &input("H-X", "v2"), "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(s.get_household("hx").await.unwrap(), h);
+    assert!(
+        matches!(
+            s.create_household(&actor(), "hy", &input("H-X", "v2"), "t")
+                .await,
+            Err(StoreError::Duplicate(_))
+        ),
+        "household codes are unique"
+    );
+    assert!(
+        matches!(
+            s.create_household(&actor(), "hz", &input("H-Z", "no-such-village"), "t")
+                .await,
+            Err(StoreError::BadReference(_))
+        ),
+        "the village must exist"
+    );
+
+    let all = |f: HouseholdFilter| {
+        let s = s.clone();
+        async move {
+            s.list_households(&HouseholdFilter { limit: 100, ..f })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|h| h.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        all(HouseholdFilter {
+            village_ids: Some(vec!["v1".into()]),
+            ..Default::default()
+        })
+        .await,
+        ["h1", "h2"]
+    );
+    assert_eq!(
+        all(HouseholdFilter {
+            village_ids: Some(vec![]),
+            ..Default::default()
+        })
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        all(HouseholdFilter {
+            status: Some(HouseholdStatus::Poor),
+            ..Default::default()
+        })
+        .await,
+        ["h1", "h3"]
+    );
+    assert_eq!(
+        all(HouseholdFilter {
+            household_ids: Some(vec!["h3".into(), "hx".into()]),
+            ..Default::default()
+        })
+        .await,
+        ["h3", "hx"]
+    );
+    assert_eq!(
+        all(HouseholdFilter {
+            search: Some("sình".into()),
+            ..Default::default()
+        })
+        .await,
+        ["hx"]
+    );
+    assert_eq!(
+        all(HouseholdFilter {
+            search: Some("H-2".into()),
+            ..Default::default()
+        })
+        .await,
+        ["h2"]
+    );
+    let page = s
+        .list_households(&HouseholdFilter {
+            limit: 2,
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|h| h.code.as_str()).collect::<Vec<_>>(),
+        ["H-2", "H-3"]
+    );
+
+    let mut changed = input("H-X", "v2");
+    changed.head_name = "Triệu Thị Mẩy".into();
+    let after = s
+        .update_household(&actor(), "hx", &changed, "2026-02-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(after.head_name, "Triệu Thị Mẩy");
+    assert_eq!(after.created_at, h.created_at);
+    let audit = s.list_audit(Some("hx"), 10).await.unwrap();
+    assert_eq!(audit.len(), 2, "create and update are audited");
+    assert_eq!(audit[0].action, "update");
+    assert_eq!(audit[0].user_id.as_deref(), Some("u-officer1"));
+    assert_eq!(audit[0].device_id.as_deref(), Some("laptop-1"));
+    assert_eq!(
+        audit[0].changes["head_name"],
+        serde_json::json!(["Triệu Văn Sình", "Triệu Thị Mẩy"])
+    );
+    assert!(
+        audit[0].changes.get("code").is_none(),
+        "only changed fields are recorded"
+    );
+    db.cleanup().await;
+}
+
+async fn members_keep_their_order(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    for name in ["Bàn Văn Một", "Bàn Thị Hai", "Bàn Văn Ba"] {
+        s.add_member(
+            &actor(),
+            "h2",
+            &format!("m-{name}"),
+            &fixture::member_input(name),
+        )
+        .await
+        .unwrap();
+    }
+    let names = |ms: Vec<shared::household::Member>| {
+        ms.into_iter().map(|m| m.data.full_name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(s.list_members("h2").await.unwrap()),
+        ["Chủ hộ H-2", "Bàn Văn Một", "Bàn Thị Hai", "Bàn Văn Ba"]
+    );
+    let mut m = fixture::member_input("Bàn Thị Hai");
+    m.health_insurance = false;
+    s.update_member(&actor(), "m-Bàn Thị Hai", &m)
+        .await
+        .unwrap();
+    assert!(
+        !s.get_member("m-Bàn Thị Hai")
+            .await
+            .unwrap()
+            .data
+            .health_insurance
+    );
+    s.delete_member(&actor(), "m-Bàn Văn Một").await.unwrap();
+    assert_eq!(s.list_members("h2").await.unwrap().len(), 3);
+    assert!(matches!(
+        s.get_member("m-Bàn Văn Một").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.list_audit(Some("m-Bàn Văn Một"), 10).await.unwrap()[0].action,
+        "delete"
+    );
+    db.cleanup().await;
+}
+
+fn review(id: &str, household: &str, date: &str, income: i64, deprived: &[&str]) -> Assessment {
+    let book = RuleBook::built_in();
+    let date = day(date);
+    let rs = book.in_force(date).unwrap();
+    let evidence = Evidence {
+        residence: Residence::Rural,
+        income: IncomeEvidence::Income {
+            per_person_month: income,
+        },
+        deprivation: DeprivationEvidence::Indicators {
+            deprived: deprived.iter().map(|s| s.to_string()).collect(),
+        },
+    };
+    let o = classify(rs, &evidence).unwrap();
+    Assessment {
+        id: id.into(),
+        household_id: household.into(),
+        kind: ReviewKind::Annual,
+        date,
+        evidence,
+        classification: o.classification,
+        explanation: o.explanation,
+        meeting_agreement_pct: None,
+        commune_decision: None,
+    }
+}
+
+async fn reviews_set_status_and_track_escape(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    s.add_assessment(
+        &actor(),
+        &review(
+            "r1",
+            "h2",
+            "2024-11-01",
+            1_000_000,
+            &["latrine", "telecom", "nutrition"],
+        ),
+        "t1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_household("h2").await.unwrap().status,
+        HouseholdStatus::Poor
+    );
+    s.add_assessment(
+        &actor(),
+        &review("r2", "h2", "2025-11-01", 2_000_000, &[]),
+        "t2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_household("h2").await.unwrap().status,
+        HouseholdStatus::NewlyEscaped,
+        "poor → average is newly escaped"
+    );
+    let rs = s.list_assessments("h2").await.unwrap();
+    assert_eq!(
+        rs.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2"]
+    );
+    assert_eq!(
+        rs[0].explanation.deprived,
+        ["nutrition", "latrine", "telecom"]
+    );
+    let audit = s.list_audit(Some("r2"), 1).await.unwrap();
+    assert_eq!(
+        audit[0].changes["household_status"],
+        serde_json::json!(["poor", "newly_escaped"])
+    );
+    db.cleanup().await;
+}
+
+async fn assignments_visits_and_support(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    let a = Assignment {
+        id: "a2".into(),
+        household_id: "h2".into(),
+        cadre_id: "u-cadre1".into(),
+        from_date: day("2026-01-01"),
+        to_date: None,
+        cadence_days: 30,
+    };
+    s.create_assignment(&actor(), &a).await.unwrap();
+    let active = |d: &str| {
+        let s = s.clone();
+        let d = day(d);
+        async move {
+            s.list_assignments(&AssignmentFilter {
+                cadre_id: Some("u-cadre1".into()),
+                active_on: Some(d),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len()
+        }
+    };
+    assert_eq!(active("2025-06-01").await, 1);
+    assert_eq!(active("2026-06-01").await, 2);
+    s.end_assignment(&actor(), "a2", day("2026-03-31"))
+        .await
+        .unwrap();
+    assert_eq!(active("2026-03-31").await, 2, "the end date is inclusive");
+    assert_eq!(active("2026-04-01").await, 1);
+    let in_c2 = s
+        .list_assignments(&AssignmentFilter {
+            village_ids: Some(vec!["v3".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        in_c2.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["a3"]
+    );
+
+    let v = shared::visit::Visit {
+        id: "visit-1".into(),
+        household_id: "h1".into(),
+        cadre_id: "u-cadre1".into(),
+        data: shared::visit::VisitInput {
+            date: day("2026-11-02"),
+            discussed: "Hướng dẫn trồng keo".into(),
+            progress: String::new(),
+            needs: "Cây giống".into(),
+            next_visit: Some(day("2026-12-02")),
+        },
+    };
+    s.add_visit(&actor(), &v).await.unwrap();
+    assert_eq!(s.list_visits("h1").await.unwrap(), [v]);
+
+    let sa = SupportAction {
+        id: "s1".into(),
+        household_id: "h1".into(),
+        status: SupportStatus::Planned,
+        delivered_date: None,
+        data: SupportInput {
+            kind: SupportKind::Loan,
+            project: Project::OtherPolicy,
+            provider: "NHCSXH".into(),
+            amount_vnd: Some(50_000_000),
+            quantity: None,
+            unit: String::new(),
+            planned_date: day("2026-10-01"),
+            addresses_cause: None,
+            addresses_indicator: None,
+            note: String::new(),
+        },
+    };
+    s.add_support(&actor(), &sa).await.unwrap();
+    let delivered = SupportStatusChange {
+        status: SupportStatus::Delivered,
+        delivered_date: Some(day("2026-10-20")),
+    };
+    let after = s
+        .change_support_status(&actor(), "s1", &delivered)
+        .await
+        .unwrap();
+    assert_eq!(after.status, SupportStatus::Delivered);
+    assert_eq!(s.get_support("s1").await.unwrap(), after);
+    let again = SupportStatusChange {
+        status: SupportStatus::Cancelled,
+        delivered_date: None,
+    };
+    assert!(
+        matches!(
+            s.change_support_status(&actor(), "s1", &again).await,
+            Err(StoreError::Duplicate(_))
+        ),
+        "a delivered action is not changed again"
+    );
+    db.cleanup().await;
+}
+
+async fn targets_and_counts(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    let t = Target {
+        area_id: "c1".into(),
+        year: 2026,
+        data: TargetInput {
+            poor_rate_pct: 3.39,
+            near_poor_rate_pct: 8.0,
+            indicator_goals: [("health_insurance".into(), 1.5)].into(),
+        },
+    };
+    s.put_target(&actor(), &t).await.unwrap();
+    let t2 = Target {
+        data: TargetInput {
+            poor_rate_pct: 3.0,
+            ..t.data.clone()
+        },
+        ..t.clone()
+    };
+    s.put_target(&actor(), &t2).await.unwrap();
+    assert_eq!(
+        s.list_targets(&["c1".into(), "c2".into()]).await.unwrap(),
+        [t2],
+        "a second put replaces the first"
+    );
+    let counts = s.status_counts(&["v1".into(), "v3".into()]).await.unwrap();
+    let n = |v: &str, st| {
+        counts
+            .iter()
+            .find(|c| c.village_id == v && c.status == st)
+            .map(|c| c.households)
+    };
+    assert_eq!(n("v1", HouseholdStatus::Poor), Some(1));
+    assert_eq!(n("v1", HouseholdStatus::NearPoor), Some(1));
+    assert_eq!(n("v3", HouseholdStatus::Poor), Some(1));
+    db.cleanup().await;
+}
+
+async fn refresh_tokens_rotate_once_and_revoke(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    let now = 1_000_000;
+    let session = s
+        .create_session("u-cadre1", "phone-1", "t0", now + 1000, now)
+        .await
+        .unwrap();
+    let next = s
+        .rotate_refresh("t0", "phone-1", "t1", now + 2000, now + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.id, session.id);
+    assert_eq!(
+        s.rotate_refresh("t0", "phone-1", "t2", now + 2000, now + 2)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        RefreshRefusal::AlreadyUsed
+    );
+    assert_eq!(
+        s.rotate_refresh("t1", "phone-2", "t2", now + 2000, now + 2)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        RefreshRefusal::OtherDevice
+    );
+    assert_eq!(
+        s.rotate_refresh("nope", "phone-1", "t2", now + 2000, now + 2)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        RefreshRefusal::Unknown
+    );
+    assert_eq!(
+        s.rotate_refresh("t1", "phone-1", "t2", now + 5000, now + 2000)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        RefreshRefusal::Expired
+    );
+    let other = s
+        .create_session("u-cadre1", "phone-9", "u0", now + 9000, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.revoke_device(&actor(), "u-cadre1", "phone-9", now + 3)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.get_session(&other.id).await.unwrap().revoked_at.is_some());
+    assert_eq!(
+        s.rotate_refresh("u0", "phone-9", "u1", now + 9000, now + 4)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        RefreshRefusal::Revoked
+    );
+    assert_eq!(s.list_sessions("u-cadre1").await.unwrap().len(), 2);
+    db.cleanup().await;
+}
+
+/// Two server processes share one database: a refresh token raced through both is used
+/// exactly once.
+async fn two_processes_race_one_refresh_token(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s1 = db.store().await;
+    let s2 = db.store().await;
+    fixture::load(&s1).await;
+    for round in 0..10 {
+        let old = format!("r{round}");
+        s1.create_session("u-vh1", "phone-1", &old, i64::MAX, 1)
+            .await
+            .unwrap();
+        let (na, nb) = (format!("a{round}"), format!("b{round}"));
+        let (x, y) = tokio::join!(
+            s1.rotate_refresh(&old, "phone-1", &na, i64::MAX, 2),
+            s2.rotate_refresh(&old, "phone-1", &nb, i64::MAX, 2),
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(
+            [&x, &y].iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: exactly one rotation wins"
+        );
+        assert!(
+            [x, y]
+                .into_iter()
+                .any(|r| matches!(r, Err(RefreshRefusal::AlreadyUsed)))
+        );
+    }
+    db.cleanup().await;
+}
+
+async fn the_demo_commune_imports_with_its_figures(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    let report = server::demo::create(s.as_ref(), day("2026-11-22"))
+        .await
+        .unwrap();
+    assert_eq!(report.counts[1], ("households", 1329));
+    let villages = s
+        .villages_under(
+            &s.list_areas()
+                .await
+                .unwrap()
+                .iter()
+                .find(|a| a.kind == AreaKind::Commune)
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(villages.len(), 10);
+    let counts = s.status_counts(&villages).await.unwrap();
+    let total = |st| {
+        counts
+            .iter()
+            .filter(|c| c.status == st)
+            .map(|c| c.households)
+            .sum::<i64>()
+    };
+    assert_eq!(total(HouseholdStatus::Poor), 77);
+    assert_eq!(total(HouseholdStatus::NearPoor), 134);
+    assert!(matches!(
+        server::demo::create(s.as_ref(), day("2026-11-22")).await,
+        Err(server::demo::DemoError::NotEmpty)
+    ));
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    area_tree_and_paths,
+    households_are_stored_filtered_and_audited,
+    members_keep_their_order,
+    reviews_set_status_and_track_escape,
+    assignments_visits_and_support,
+    targets_and_counts,
+    refresh_tokens_rotate_once_and_revoke,
+    two_processes_race_one_refresh_token,
+    the_demo_commune_imports_with_its_figures,
+);
