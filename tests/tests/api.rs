@@ -1,0 +1,475 @@
+//! The HTTP API end to end over real sockets, on SQLite and PostgreSQL: sign-in and
+//! token life cycle, the error body for every kind of bad input, audited writes and
+//! server-side classification.
+
+use serde_json::{Value, json};
+use server::auth::Keys;
+use tests::{Backend, TestDb, TestServer, fixture, on_both_backends};
+
+async fn call(
+    srv: &TestServer,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = srv.http.request(method.parse().unwrap(), srv.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn raw(
+    srv: &TestServer,
+    token: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let mut req = srv
+        .http
+        .request(method.parse().unwrap(), srv.url(path))
+        .bearer_auth(token)
+        .body(body);
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (want_status, Some(want_code)),
+        "{body}"
+    );
+    assert!(
+        !body["message"]["vi"].as_str().unwrap().is_empty(),
+        "a Vietnamese message"
+    );
+    assert!(
+        !body["message"]["en"].as_str().unwrap().is_empty(),
+        "an English message"
+    );
+}
+
+async fn setup(b: Backend) -> Option<(TestDb, TestServer)> {
+    let db = TestDb::open(b).await?;
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, None).await;
+    Some((db, srv))
+}
+
+async fn sign_in_refresh_rotate_revoke_and_sign_out(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let login = |u: &str, p: &str, d: &str| json!({"username": u, "password": p, "device_id": d});
+
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("cadre1", "sai-mat-khau", "phone-a")),
+    )
+    .await;
+    assert_error(s, &body, 401, "invalid_credentials");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("nobody", "sai-mat-khau", "phone-a")),
+    )
+    .await;
+    assert_error(s, &body, 401, "invalid_credentials");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("cadre1", fixture::PASSWORD, "")),
+    )
+    .await;
+    assert_error(s, &body, 422, "validation_failed");
+    assert_eq!(body["fields"][0]["field"], "device_id");
+
+    let (s, pair) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("cadre1", fixture::PASSWORD, "phone-a")),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        pair["refresh_expires_in"].as_i64().unwrap() >= 30 * 86400,
+        "a phone stays signed in through weeks offline"
+    );
+    assert!(
+        pair["expires_in"].as_i64().unwrap() <= 3600,
+        "access tokens are short-lived"
+    );
+    let access = pair["access_token"].as_str().unwrap().to_string();
+    let (s, me) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["user"]["role"], "cadre");
+    assert_eq!(me["permissions"]["log_visits"], "assigned");
+    assert!(me["permissions"].get("record_assessments").is_none());
+
+    // Refresh rotates: the new token works once, the old one is refused.
+    let refresh =
+        |t: &Value, d: &str| json!({"refresh_token": t.as_str().unwrap(), "device_id": d});
+    let (s, pair2) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/refresh",
+        Some(refresh(&pair["refresh_token"], "phone-a")),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_ne!(pair2["refresh_token"], pair["refresh_token"]);
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/refresh",
+        Some(refresh(&pair["refresh_token"], "phone-a")),
+    )
+    .await;
+    assert_error(s, &body, 401, "refresh_reused");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/refresh",
+        Some(refresh(&pair2["refresh_token"], "phone-b")),
+    )
+    .await;
+    assert_error(s, &body, 401, "wrong_device");
+
+    // A lost phone: the administrator revokes it; its access and refresh tokens stop.
+    let admin = srv.login("admin", "admin-laptop").await;
+    let (s, devices) = call(
+        &srv,
+        Some(&admin),
+        "GET",
+        "/api/users/u-cadre1/devices",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(devices.as_array().unwrap().len(), 1);
+    let (s, _) = call(
+        &srv,
+        Some(&admin),
+        "POST",
+        "/api/users/u-cadre1/devices/phone-a/revoke",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let access2 = pair2["access_token"].as_str().unwrap();
+    let (s, body) = call(&srv, Some(access2), "GET", "/api/households", None).await;
+    assert_error(s, &body, 401, "session_revoked");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/refresh",
+        Some(refresh(&pair2["refresh_token"], "phone-a")),
+    )
+    .await;
+    assert_error(s, &body, 401, "session_revoked");
+
+    // Sign-out ends this device's session only.
+    let other = srv.login("cadre1", "phone-c").await;
+    let (s, _) = call(&srv, Some(&other), "POST", "/api/auth/logout", None).await;
+    assert_eq!(s, 204);
+    let (s, body) = call(&srv, Some(&other), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "session_revoked");
+
+    // Expired and forged access tokens.
+    let keys = Keys::new(b"test-secret-of-at-least-32-bytes!", Default::default());
+    let session = srv.store.list_sessions("u-vh1").await.unwrap();
+    let fresh = srv.login("vh1", "vh-phone").await;
+    let sid = &srv.store.list_sessions("u-vh1").await.unwrap()[session.len()].id;
+    let old = keys.issue(
+        "u-vh1",
+        sid,
+        "vh-phone",
+        chrono::Utc::now().timestamp() - 7200,
+    );
+    let (s, body) = call(&srv, Some(&old), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "token_expired");
+    let forged = Keys::new(b"some-other-secret-32-bytes-long!!", Default::default()).issue(
+        "u-admin",
+        sid,
+        "x",
+        chrono::Utc::now().timestamp(),
+    );
+    let (s, body) = call(&srv, Some(&forged), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "invalid_token");
+    let (s, _) = call(&srv, Some(&fresh), "GET", "/api/auth/me", None).await;
+    assert_eq!(s, 200);
+
+    // A disabled account cannot sign in, and its open sessions stop.
+    let (s, _) = call(
+        &srv,
+        Some(&admin),
+        "PATCH",
+        "/api/users/u-vh1",
+        Some(json!({"active": false})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = call(&srv, Some(&fresh), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "account_disabled");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("vh1", fixture::PASSWORD, "vh-phone")),
+    )
+    .await;
+    assert_error(s, &body, 401, "account_disabled");
+    db.cleanup().await;
+}
+
+async fn bad_input_gets_a_clear_error_and_no_5xx(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let t = srv.login("vh1", "vh-phone").await;
+    let (s, body) = raw(
+        &srv,
+        &t,
+        "POST",
+        "/api/households",
+        Some("application/json"),
+        b"{\"code\": \"H-9\",".to_vec(),
+    )
+    .await;
+    assert_error(s, &body, 400, "malformed_json");
+    let (s, body) = call(
+        &srv,
+        Some(&t),
+        "POST",
+        "/api/households",
+        Some(json!({"code": 9})),
+    )
+    .await;
+    assert_error(s, &body, 400, "invalid_fields");
+    let (s, body) = call(&srv, Some(&t), "POST", "/api/households", Some(json!({"code": "H-9", "village_id": "v1", "address": "", "head_name": "A", "residence": "rural", "colour": "red"}))).await;
+    assert_error(s, &body, 400, "invalid_fields");
+    let (s, body) = raw(&srv, &t, "POST", "/api/households", None, b"{}".to_vec()).await;
+    assert_error(s, &body, 400, "content_type");
+    let (s, body) = call(&srv, Some(&t), "POST", "/api/households", Some(json!({"code": " ", "village_id": "v1", "address": "", "head_name": "", "residence": "rural"}))).await;
+    assert_error(s, &body, 422, "validation_failed");
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["code", "head_name"]);
+    assert_eq!(body["fields"][0]["message"]["vi"], "Không được để trống.");
+    let (s, body) = call(&srv, Some(&t), "POST", "/api/households", Some(json!({"code": "H-9", "village_id": "no-such", "address": "", "head_name": "A", "residence": "rural"}))).await;
+    assert_error(s, &body, 422, "validation_failed");
+    assert_eq!(body["fields"][0]["code"], "unknown_area");
+    let (s, body) = call(&srv, Some(&t), "POST", "/api/households", Some(json!({"code": "H-1", "village_id": "v1", "address": "", "head_name": "A", "residence": "rural"}))).await;
+    assert_error(s, &body, 409, "duplicate");
+    let big = format!("{{\"code\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    // The server answers before reading the whole body and closes that connection, so
+    // this request gets a client of its own.
+    let r = reqwest::Client::new()
+        .post(srv.url("/api/households"))
+        .bearer_auth(&t)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    assert_error(s, &r.json().await.unwrap(), 413, "body_too_large");
+    let (s, body) = call(
+        &srv,
+        Some(&t),
+        "GET",
+        "/api/households/does-not-exist",
+        None,
+    )
+    .await;
+    assert_error(s, &body, 404, "not_found");
+    let (s, body) = call(&srv, Some(&t), "GET", "/api/nothing-here", None).await;
+    assert_error(s, &body, 404, "not_found");
+    let (s, body) = call(&srv, Some(&t), "DELETE", "/api/households", None).await;
+    assert_error(s, &body, 400, "method_not_allowed");
+    let (s, body) = call(&srv, Some(&t), "GET", "/api/households?limit=abc", None).await;
+    assert_error(s, &body, 400, "invalid_query");
+    let (s, body) = call(&srv, Some(&t), "GET", "/api/households?status=rich", None).await;
+    assert_error(s, &body, 400, "invalid_query");
+    let (s, body) = call(&srv, Some(&t), "GET", "/api/households?limit=0", None).await;
+    assert_error(s, &body, 400, "invalid_query");
+    let (s, body) = call(&srv, Some(&t), "POST", "/api/households/h1/assessments", Some(json!({"kind": "annual", "date": "2019-01-01", "evidence": {"residence": "rural", "income": {"kind": "b1", "score": 100}, "deprivation": {"kind": "b2", "score": 40}}}))).await;
+    assert_error(s, &body, 422, "validation_failed");
+    assert_eq!(body["fields"][0]["code"], "no_rule_set");
+    let (s, body) = call(&srv, Some(&t), "POST", "/api/households/h1/assessments", Some(json!({"kind": "annual", "date": "2026-10-01", "evidence": {"residence": "rural", "income": {"kind": "b1", "score": 100}, "deprivation": {"kind": "b2", "score": 45}}}))).await;
+    assert_error(s, &body, 422, "validation_failed");
+    assert_eq!(body["fields"][0]["field"], "evidence.deprivation.score");
+    db.cleanup().await;
+}
+
+async fn reviews_are_classified_on_the_server_and_writes_audited(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let t = srv.login("vh1", "vh-phone-7").await;
+    let review = json!({"kind": "annual", "date": "2026-10-15", "evidence": {"residence": "rural",
+        "income": {"kind": "income", "per_person_month": 1_400_000},
+        "deprivation": {"kind": "indicators", "deprived": ["health_insurance", "latrine", "water_source"]}}});
+    let (s, a) = call(
+        &srv,
+        Some(&t),
+        "POST",
+        "/api/households/h2/assessments",
+        Some(review),
+    )
+    .await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(a["classification"], "poor");
+    assert_eq!(a["explanation"]["rule_set_id"], "vn-2022-2025");
+    assert_eq!(a["explanation"]["income_line"], 1_500_000);
+    assert!(
+        a["explanation"]["reasons"][1]["vi"]
+            .as_str()
+            .unwrap()
+            .contains("Bảo hiểm y tế")
+    );
+    let (_, detail) = call(&srv, Some(&t), "GET", "/api/households/h2", None).await;
+    assert_eq!(detail["household"]["status"], "poor");
+    assert_eq!(detail["assessments"].as_array().unwrap().len(), 1);
+
+    let officer = srv.login("officer1", "laptop").await;
+    let (_, audit) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        &format!("/api/audit?entity_id={}", a["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    // The trail is read per household; the review's own id is not a household.
+    assert_eq!(audit["code"], "not_found");
+    let (s, h) = call(&srv, Some(&t), "POST", "/api/households", Some(json!({"code": "H-NEW", "village_id": "v1", "address": "Xóm 4", "head_name": "Lò Văn Pản", "residence": "rural", "priority": {"ethnic_minority": true}}))).await;
+    assert_eq!(s, 201);
+    let id = h["id"].as_str().unwrap();
+    let (s, audit) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        &format!("/api/audit?entity_id={id}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(audit[0]["action"], "create");
+    assert_eq!(audit[0]["user_id"], "u-vh1");
+    assert_eq!(audit[0]["device_id"], "vh-phone-7");
+    assert_eq!(audit[0]["changes"]["created"]["head_name"], "Lò Văn Pản");
+
+    // The 2027–2030 standard can be previewed before it takes effect.
+    let (s, o) = call(&srv, Some(&t), "POST", "/api/rule-sets/vn-2027-2030/classify", Some(json!({"evidence": {"residence": "rural", "income": {"kind": "income", "per_person_month": 2_000_000}, "deprivation": {"kind": "indicators", "deprived": []}}}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(o["classification"], "near_poor");
+
+    let (s, stats) = call(&srv, Some(&officer), "GET", "/api/stats", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(stats["households"], 3);
+    assert_eq!(stats["poor"], 2);
+    db.cleanup().await;
+}
+
+async fn a_cadre_sees_only_assigned_households(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let t = srv.login("cadre1", "phone").await;
+    let (_, list) = call(&srv, Some(&t), "GET", "/api/households", None).await;
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["h1"]);
+    let (s, body) = call(&srv, Some(&t), "GET", "/api/households/h2", None).await;
+    assert_error(s, &body, 403, "out_of_scope");
+    // When the assignment ends, the household leaves the cadre's list.
+    let officer = srv.login("officer1", "laptop").await;
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(2)).date_naive();
+    let (s, _) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        "/api/assignments/a1/end",
+        Some(json!({"to_date": yesterday})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, list) = call(&srv, Some(&t), "GET", "/api/households", None).await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    let (s, body) = call(&srv, Some(&officer), "POST", "/api/assignments", Some(json!({"household_id": "h2", "cadre_id": "u-vh1", "from_date": "2026-01-01", "cadence_days": 30}))).await;
+    assert_error(s, &body, 422, "validation_failed");
+    assert_eq!(body["fields"][0]["code"], "not_a_cadre");
+    let (s, _) = call(&srv, Some(&officer), "POST", "/api/assignments", Some(json!({"household_id": "h2", "cadre_id": "u-cadre1", "from_date": "2026-01-01", "cadence_days": 30}))).await;
+    assert_eq!(s, 201);
+    let (s, body) = call(&srv, Some(&officer), "POST", "/api/assignments", Some(json!({"household_id": "h2", "cadre_id": "u-cadre1", "from_date": "2026-02-01", "cadence_days": 30}))).await;
+    assert_error(s, &body, 409, "already_assigned");
+    let (_, list) = call(&srv, Some(&t), "GET", "/api/households", None).await;
+    assert_eq!(list.as_array().unwrap()[0]["id"], "h2");
+    db.cleanup().await;
+}
+
+async fn the_api_document_and_health_check_are_served(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let r = srv.http.get(srv.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (s, doc) = call(&srv, None, "GET", "/api/openapi.json", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for p in [
+        "/auth/login",
+        "/households/{id}",
+        "/assignments",
+        "/targets/{area_id}/{year}",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "{p} is documented");
+    }
+    assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    sign_in_refresh_rotate_revoke_and_sign_out,
+    bad_input_gets_a_clear_error_and_no_5xx,
+    reviews_are_classified_on_the_server_and_writes_audited,
+    a_cadre_sees_only_assigned_households,
+    the_api_document_and_health_check_are_served,
+);
