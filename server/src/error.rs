@@ -7,18 +7,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use shared::{FieldError, Text, ValidationErrors};
-
-/// The body of every error response.
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `validation_failed`, `out_of_scope`.
-    pub code: String,
-    pub message: Text,
-    /// Problems with single fields of the input, if any.
-    pub fields: Vec<FieldError>,
-}
+pub use shared::api::ErrorBody;
+use shared::{Text, ValidationErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -4,6 +4,7 @@
 //! The phone app (wasm32) and the server use this crate unchanged, so both agree on what a
 //! record may contain, who may change it and how a household classifies. It does no I/O.
 
+pub mod api;
 pub mod area;
 pub mod assessment;
 pub mod assignment;

@@ -60,6 +60,7 @@ impl Action {
 
 /// How far a permitted action reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Reach {
     /// Any area.

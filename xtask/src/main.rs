@@ -1,1 +1,258 @@
-fn main() {}
+//! `cargo xtask <command>`: the scripts a developer and CI both run.
+//!
+//! - `dist`: build the web app to `dist/` (wasm32, `wasm-release` profile, JS glue).
+//! - `run`: install the wasm target, build everything, create the demo commune if the
+//!   database is empty and serve on http://127.0.0.1:8080.
+//! - `test [--require-pg]`: install what the tests need and run every test.
+//! - `lint`: rustfmt check and clippy `-D warnings` on native and wasm32.
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dist") => dist().map(|_| ()),
+        Some("run") => run(&args[1..]),
+        Some("test") => test(args.iter().any(|a| a == "--require-pg")),
+        Some("lint") => lint(),
+        _ => {
+            eprintln!("usage: cargo xtask <dist | run | test [--require-pg] | lint>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn status(mut c: Command) -> Result {
+    eprintln!("$ {c:?}");
+    let s = c.status()?;
+    if s.success() {
+        Ok(())
+    } else {
+        Err(format!("{c:?} failed: {s}").into())
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// `rustup target add wasm32-unknown-unknown`, when rustup manages the toolchain.
+fn ensure_wasm_target() -> Result {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    match installed {
+        Ok(o)
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == WASM_TARGET) =>
+        {
+            Ok(())
+        }
+        Ok(_) => {
+            let mut c = Command::new("rustup");
+            c.args(["target", "add", WASM_TARGET]);
+            status(c)
+        }
+        Err(_) => {
+            eprintln!("rustup not found; assuming the {WASM_TARGET} target is installed");
+            Ok(())
+        }
+    }
+}
+
+/// Builds the web app into `dist/` and returns that directory.
+fn dist() -> Result<PathBuf> {
+    ensure_wasm_target()?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "-p",
+        "client",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        "wasm-release",
+    ]);
+    status(c)?;
+    let wasm = target_dir()
+        .join(WASM_TARGET)
+        .join("wasm-release")
+        .join("client.wasm");
+    let out = root().join("dist");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)?
+        .omit_default_module_path(false)
+        .generate(&out)?;
+    for f in std::fs::read_dir(root().join("client").join("static"))? {
+        let f = f?;
+        std::fs::copy(f.path(), out.join(f.file_name()))?;
+    }
+    let size = std::fs::metadata(out.join("client_bg.wasm"))?.len();
+    eprintln!("web app built in {} ({size} bytes of wasm)", out.display());
+    Ok(out)
+}
+
+fn run(extra: &[String]) -> Result {
+    let dist = dist()?;
+    let mut c = cargo();
+    c.args(["build", "--release", "-p", "server", "--bin", "donghanh"]);
+    status(c)?;
+    let mut s = Command::new(target_dir().join("release").join("donghanh"));
+    s.current_dir(root())
+        .arg("serve")
+        .arg("--demo-if-empty")
+        .arg("--static-dir")
+        .arg(&dist)
+        .args(extra);
+    status(s)
+}
+
+/// Whether something listens at the host and port of a `postgres://` URL.
+fn pg_reachable(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or("");
+    let host_port = rest
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let hp = if host_port.contains(':') {
+        host_port.to_string()
+    } else {
+        format!("{host_port}:5432")
+    };
+    hp.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Chromium and chromedriver from Debian's packages, when missing and installable.
+fn ensure_browser() -> bool {
+    if have("chromedriver") && (have("chromium") || have("chromium-browser")) {
+        return true;
+    }
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if root_user && have("apt-get") {
+        eprintln!("installing chromium and chromium-driver from Debian's packages");
+        let ok = Command::new("sh")
+            .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver"])
+            .status()
+            .is_ok_and(|s| s.success());
+        return ok && have("chromedriver");
+    }
+    false
+}
+
+fn test(require_pg: bool) -> Result {
+    let started = Instant::now();
+    ensure_wasm_target()?;
+    let browser = ensure_browser();
+    let pg_url = std::env::var("DATABASE_URL_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let pg = pg_reachable(&pg_url);
+    if !pg && require_pg {
+        return Err(format!("PostgreSQL is required but not reachable at {pg_url}").into());
+    }
+    let dist = if browser { Some(dist()?) } else { None };
+
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--exclude", "client"]);
+    c.env("DATABASE_URL_PG", &pg_url);
+    if pg {
+        c.env("DONGHANH_REQUIRE_PG", "1");
+    }
+    if let Some(d) = &dist {
+        c.env("DONGHANH_DIST", d)
+            .env("DONGHANH_REQUIRE_BROWSER", "1");
+    }
+    status(c)?;
+    eprintln!(
+        "all tests passed in {:.0?}: SQLite yes, PostgreSQL {}, browser {}",
+        started.elapsed(),
+        if pg { "yes" } else { "SKIPPED (not reachable)" },
+        if browser {
+            "yes"
+        } else {
+            "SKIPPED (no chromium/chromedriver)"
+        },
+    );
+    Ok(())
+}
+
+fn lint() -> Result {
+    ensure_wasm_target()?;
+    let mut c = cargo();
+    c.args(["fmt", "--all", "--check"]);
+    status(c)?;
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    status(c)?;
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "-p",
+        "client",
+        "-p",
+        "shared",
+        "--target",
+        WASM_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    status(c)
+}

@@ -7,11 +7,10 @@ use crate::extract::AppJson;
 use crate::store::{Actor, RefreshRefusal, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use shared::permissions::{Action, Reach, reach};
+use shared::api::{LoginRequest, Me, RefreshRequest, TokenPair};
+use shared::permissions::{Action, reach};
 use shared::user::User;
 use shared::{Text, ValidationErrors};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,42 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(me))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-    /// A stable id the phone generates once; refresh tokens are bound to it.
-    pub device_id: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-    pub device_id: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TokenPair {
-    pub access_token: String,
-    /// Seconds the access token stays valid.
-    pub expires_in: i64,
-    /// Use once with `/auth/refresh`; it is replaced every time.
-    pub refresh_token: String,
-    pub refresh_expires_in: i64,
-    pub user: User,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Me {
-    pub user: User,
-    pub device_id: String,
-    /// What this user may do, and how far (`everywhere`, `area_tree`, `assigned`).
-    #[schema(value_type = Object)]
-    pub permissions: std::collections::BTreeMap<String, Reach>,
 }
 
 fn check_device(device_id: &str) -> Result<(), ValidationErrors> {
