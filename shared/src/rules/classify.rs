@@ -112,7 +112,7 @@ fn vnd(n: i64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -213,7 +213,7 @@ pub fn classify(rs: &RuleSet, ev: &Evidence) -> Result<Outcome, ValidationErrors
         DeprivationEvidence::B2 { score } => {
             let per = rs.b2_points_per_indicator;
             let max = per * rs.indicators.len() as u32;
-            if score % per != 0 || *score > max {
+            if !score.is_multiple_of(per) || *score > max {
                 errors.push(
                     "deprivation.score",
                     "invalid_b2",
