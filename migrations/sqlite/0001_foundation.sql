@@ -52,7 +52,9 @@ CREATE TABLE households (
     priority TEXT NOT NULL,
     causes TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    -- Code, head and address lower-cased without accents, for search ("dang" finds "Đặng").
+    search_text TEXT NOT NULL
 );
 CREATE INDEX households_village ON households(village_id, status);
 

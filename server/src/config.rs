@@ -28,6 +28,10 @@ pub struct Config {
     )]
     pub jwt_secret: Option<String>,
 
+    /// Write logs as JSON lines (for log collectors) instead of text.
+    #[arg(long, env = "DONGHANH_LOG_JSON", global = true)]
+    pub log_json: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -83,9 +87,19 @@ impl Config {
             _ => {
                 std::fs::create_dir_all(&self.data_dir)?;
                 let secret = crate::auth::tokens::new_refresh_token().into_bytes();
-                std::fs::write(&path, &secret)?;
+                write_private(&path, &secret)?;
                 Ok(secret)
             }
         }
     }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(bytes)
 }

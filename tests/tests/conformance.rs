@@ -178,9 +178,18 @@ async fn households_are_stored_filtered_and_audited(b: Backend) {
         .await,
         ["hx"]
     );
+    // Typed on a phone without accents, and in capitals.
     assert_eq!(
         all(HouseholdFilter {
-            search: Some("H-2".into()),
+            search: Some("TRIEU VAN SINH".into()),
+            ..Default::default()
+        })
+        .await,
+        ["hx"]
+    );
+    assert_eq!(
+        all(HouseholdFilter {
+            search: Some("h-2".into()),
             ..Default::default()
         })
         .await,

@@ -272,6 +272,11 @@ fn diff<T: Serialize>(before: &T, after: &T) -> serde_json::Value {
     }
 }
 
+/// What household search matches: code, head and address, folded (see `shared::search`).
+fn search_text(h: &Household) -> String {
+    shared::search::fold(&format!("{} {} {}", h.code, h.head_name, h.address))
+}
+
 fn created<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::json!({ "created": v })
 }
@@ -361,8 +366,8 @@ macro_rules! sql_store {
                 h: &Household,
             ) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(h.id.clone())
                 .bind(h.code.clone())
@@ -375,6 +380,7 @@ macro_rules! sql_store {
                 .bind(json(&h.causes))
                 .bind(h.created_at.clone())
                 .bind(h.updated_at.clone())
+                .bind(search_text(h))
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
@@ -806,11 +812,8 @@ macro_rules! sql_store {
                     qb.push(" AND status = ").push_bind(s.as_str());
                 }
                 if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                    let like = format!("%{}%", q.to_lowercase().replace('%', "").replace('_', ""));
-                    qb.push(" AND (LOWER(head_name) LIKE ").push_bind(like.clone());
-                    qb.push(" OR LOWER(code) LIKE ").push_bind(like.clone());
-                    qb.push(" OR LOWER(address) LIKE ").push_bind(like);
-                    qb.push(")");
+                    let like = format!("%{}%", shared::search::fold(q).replace(['%', '_', '\\'], ""));
+                    qb.push(" AND search_text LIKE ").push_bind(like);
                 }
                 qb.push(" ORDER BY code LIMIT ").push_bind(f.limit);
                 qb.push(" OFFSET ").push_bind(f.offset);
@@ -869,7 +872,7 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query(
                     "UPDATE households SET code = $2, village_id = $3, address = $4, head_name = $5, residence = $6, \
-                     priority = $7, causes = $8, updated_at = $9 WHERE id = $1",
+                     priority = $7, causes = $8, updated_at = $9, search_text = $10 WHERE id = $1",
                 )
                 .bind(id.to_string())
                 .bind(after.code.clone())
@@ -880,6 +883,7 @@ macro_rules! sql_store {
                 .bind(json(&after.priority))
                 .bind(json(&after.causes))
                 .bind(after.updated_at.clone())
+                .bind(search_text(&after))
                 .execute(&mut *tx)
                 .await?;
                 Self::audit(&mut tx, actor, "update", "household", id, diff(&before, &after)).await?;
