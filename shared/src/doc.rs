@@ -1,0 +1,389 @@
+//! The household document: one automerge CRDT per household holding its profile, members,
+//! reviews, plan, visits, support and review steps, so phones offline for days and the
+//! server can all edit it and merge without losing anything.
+//!
+//! Layout (schema version 1):
+//! ```text
+//! { schema_version: 1,
+//!   profile:      { code, village_id, address, head_name, residence, status,
+//!                   priority: { ethnic_minority, … }, causes: [..] },
+//!   members:      { <id>: { full_name, birth_year, … } },
+//!   assessments:  { <id>: {…} },  plan: { <id>: {…} },  review_steps: { <id>: {…} },
+//!   visits:       { <id>: {…} },  support: { <id>: {…} } }
+//! ```
+//! Records live in maps keyed by their id, so concurrent additions never conflict; a
+//! scalar field written concurrently on two replicas keeps every value (see `conflicts`).
+//! Each change's message names the user and device that made it.
+
+use automerge::transaction::Transactable;
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value as AmValue,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The record collections of a household document, each a map keyed by record id.
+pub const COLLECTIONS: [&str; 7] = [
+    "members",
+    "assessments",
+    "plan",
+    "review_steps",
+    "visits",
+    "support",
+    "profile",
+];
+
+/// Who makes a change, written into the change so conflicts can name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    #[serde(rename = "u")]
+    pub user_id: String,
+    #[serde(rename = "d")]
+    pub device_id: String,
+    /// Milliseconds since the epoch, from the caller's clock.
+    #[serde(skip)]
+    pub at_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("not a household document: {0}")]
+    Load(String),
+    #[error("document schema version {0} is newer than this app understands ({SCHEMA_VERSION})")]
+    TooNew(i64),
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// One value among several written concurrently to the same field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictValue {
+    pub value: Value,
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+    /// Milliseconds since the epoch, as the writing device's clock said.
+    pub at_ms: i64,
+    /// Hex hash of the change that wrote it.
+    pub change: String,
+}
+
+/// A field with concurrent values, e.g. `["profile", "head_name"]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldConflict {
+    pub path: Vec<String>,
+    pub values: Vec<ConflictValue>,
+}
+
+/// A household document and the actor this replica writes as.
+#[derive(Debug, Clone)]
+pub struct HouseholdDoc {
+    doc: AutoCommit,
+}
+
+impl HouseholdDoc {
+    /// A new, empty household document of the current schema. `actor` must be unique to
+    /// this replica (e.g. 16 random bytes per app start).
+    pub fn new(actor: &[u8], household_id: &str, author: &Author) -> Self {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+        doc.put(ROOT, "schema_version", SCHEMA_VERSION)
+            .expect("root put");
+        doc.put(ROOT, "household_id", household_id)
+            .expect("root put");
+        for c in COLLECTIONS {
+            doc.put_object(ROOT, c, ObjType::Map).expect("root map");
+        }
+        let mut me = Self { doc };
+        me.commit(author);
+        me
+    }
+
+    /// Loads saved bytes (full saves or concatenated changes) and upgrades old schemas.
+    pub fn load(actor: &[u8], bytes: &[u8], author: &Author) -> Result<Self, DocError> {
+        let doc = AutoCommit::load(bytes)
+            .map_err(|e| DocError::Load(e.to_string()))?
+            .with_actor(ActorId::from(actor));
+        let mut me = Self { doc };
+        me.upgrade(author)?;
+        Ok(me)
+    }
+
+    /// Brings a document of an older schema to the current one. Version 0 (no
+    /// `schema_version`, before review steps and plan existed) gains the missing maps.
+    fn upgrade(&mut self, author: &Author) -> Result<(), DocError> {
+        let version = match self.doc.get(ROOT, "schema_version")? {
+            Some((AmValue::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Int(v) => *v,
+                ScalarValue::Uint(v) => *v as i64,
+                _ => 0,
+            },
+            _ => 0,
+        };
+        if version > SCHEMA_VERSION {
+            return Err(DocError::TooNew(version));
+        }
+        if version < SCHEMA_VERSION {
+            for c in COLLECTIONS {
+                if self.doc.get(ROOT, c)?.is_none() {
+                    self.doc.put_object(ROOT, c, ObjType::Map)?;
+                }
+            }
+            self.doc.put(ROOT, "schema_version", SCHEMA_VERSION)?;
+            self.commit(author);
+        }
+        Ok(())
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The changes made after `heads`, compactly encoded.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    /// Takes in changes from another replica; repeated or old changes do nothing.
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        self.doc
+            .load_incremental(bytes)
+            .map_err(|e| DocError::Load(e.to_string()))?;
+        Ok(())
+    }
+
+    pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_meta_by_hash(hash).is_some()
+    }
+
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    fn commit(&mut self, author: &Author) {
+        let msg = serde_json::to_string(author).expect("author serialises");
+        self.doc.commit_with(
+            automerge::transaction::CommitOptions::default()
+                .with_message(msg)
+                .with_time(author.at_ms),
+        );
+    }
+
+    fn collection(&self, name: &str) -> Result<ObjId, DocError> {
+        match self.doc.get(ROOT, name)? {
+            Some((AmValue::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(DocError::Load(format!("missing map {name}"))),
+        }
+    }
+
+    /// Writes the fields of `value` (a JSON object) into the profile, only those that
+    /// differ, so an edit of one field never touches (or conflicts on) the others.
+    pub fn update_profile(&mut self, value: &Value, author: &Author) -> Result<(), DocError> {
+        let obj = self.collection("profile")?;
+        update_map(&mut self.doc, &obj, value)?;
+        self.commit(author);
+        Ok(())
+    }
+
+    /// Adds or updates one record of a collection (members, visits, …), field by field.
+    pub fn put_record(
+        &mut self,
+        collection: &str,
+        id: &str,
+        value: &Value,
+        author: &Author,
+    ) -> Result<(), DocError> {
+        let coll = self.collection(collection)?;
+        let obj = match self.doc.get(&coll, id)? {
+            Some((AmValue::Object(ObjType::Map), o)) => o,
+            _ => self.doc.put_object(&coll, id, ObjType::Map)?,
+        };
+        update_map(&mut self.doc, &obj, value)?;
+        self.commit(author);
+        Ok(())
+    }
+
+    /// Writes one field at `path` (e.g. `["profile", "head_name"]`); resolving a conflict
+    /// is such a write, and it replaces every concurrent value on every replica.
+    pub fn set_field(
+        &mut self,
+        path: &[&str],
+        value: &Value,
+        author: &Author,
+    ) -> Result<(), DocError> {
+        let (last, parents) = path
+            .split_last()
+            .ok_or_else(|| DocError::Load("empty path".into()))?;
+        let mut obj = ROOT;
+        for p in parents {
+            obj = match self.doc.get(&obj, *p)? {
+                Some((AmValue::Object(ObjType::Map), o)) => o,
+                _ => return Err(DocError::Load(format!("no map at {p}"))),
+            };
+        }
+        write_value(&mut self.doc, &obj, last, value)?;
+        self.commit(author);
+        Ok(())
+    }
+
+    /// The whole document as JSON (the winning value of every field).
+    pub fn to_json(&self) -> Value {
+        read_map(&self.doc, &ROOT)
+    }
+
+    /// The records of a collection, keyed by id.
+    pub fn records(&self, collection: &str) -> Map<String, Value> {
+        match self.to_json().get(collection) {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        }
+    }
+
+    /// Every field written concurrently, with all its values, who wrote them and when.
+    pub fn conflicts(&mut self) -> Result<Vec<FieldConflict>, DocError> {
+        let mut found = Vec::new();
+        let mut stack: Vec<(ObjId, Vec<String>)> = vec![(ROOT, vec![])];
+        while let Some((obj, path)) = stack.pop() {
+            let keys: Vec<String> = self.doc.keys(&obj).collect();
+            for key in keys {
+                let all = self.doc.get_all(&obj, key.as_str())?;
+                let mut p = path.clone();
+                p.push(key.clone());
+                if all.len() > 1 {
+                    let mut values = Vec::new();
+                    let owned: Vec<(Value, ObjId)> = all
+                        .iter()
+                        .map(|(v, id)| (json_of(&self.doc, v, id), id.clone()))
+                        .collect();
+                    for (value, id) in owned {
+                        values.push(self.describe(value, &id));
+                    }
+                    values.sort_by(|a, b| a.change.cmp(&b.change));
+                    found.push(FieldConflict { path: p, values });
+                } else if let Some((AmValue::Object(ObjType::Map), child)) = all.into_iter().next()
+                {
+                    stack.push((child, p));
+                }
+            }
+        }
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(found)
+    }
+
+    fn describe(&mut self, value: Value, op: &ObjId) -> ConflictValue {
+        let hash = self.doc.hash_for_opid(op);
+        let meta = hash
+            .as_ref()
+            .and_then(|h| self.doc.get_change_meta_by_hash(h));
+        let (author, at_ms) = match meta {
+            Some(m) => (
+                m.message
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str::<Author>(s).ok()),
+                m.timestamp,
+            ),
+            None => (None, 0),
+        };
+        ConflictValue {
+            value,
+            user_id: author.as_ref().map(|a| a.user_id.clone()),
+            device_id: author.map(|a| a.device_id),
+            at_ms,
+            change: hash.map(|h| h.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+fn scalar(v: &Value) -> Option<ScalarValue> {
+    Some(match v {
+        Value::Null => ScalarValue::Null,
+        Value::Bool(b) => ScalarValue::Boolean(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => ScalarValue::Int(i),
+            None => ScalarValue::F64(n.as_f64().unwrap_or_default()),
+        },
+        Value::String(s) => ScalarValue::Str(s.as_str().into()),
+        Value::Array(_) | Value::Object(_) => return None,
+    })
+}
+
+fn write_value(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: &Value) -> Result<(), DocError> {
+    match v {
+        Value::Object(_) => {
+            let child = doc.put_object(obj, key, ObjType::Map)?;
+            update_map(doc, &child, v)?;
+        }
+        Value::Array(items) => {
+            let list = doc.put_object(obj, key, ObjType::List)?;
+            for (i, item) in items.iter().enumerate() {
+                match scalar(item) {
+                    Some(s) => doc.insert(&list, i, s)?,
+                    // Lists hold scalars only (e.g. causes); nested values are kept as text.
+                    None => doc.insert(&list, i, item.to_string())?,
+                }
+            }
+        }
+        other => doc.put(obj, key, scalar(other).expect("scalar"))?,
+    }
+    Ok(())
+}
+
+/// Writes the fields of a JSON object into a map where they differ.
+fn update_map(doc: &mut AutoCommit, obj: &ObjId, value: &Value) -> Result<(), DocError> {
+    let Value::Object(fields) = value else {
+        return Err(DocError::Load("a record must be a JSON object".into()));
+    };
+    for (k, v) in fields {
+        let current = doc.get(obj, k.as_str())?;
+        match (current, v) {
+            (Some((AmValue::Object(ObjType::Map), child)), Value::Object(_)) => {
+                update_map(doc, &child, v)?
+            }
+            (Some((cur, id)), _) if json_of(doc, &cur, &id) == *v => {}
+            _ => write_value(doc, obj, k, v)?,
+        }
+    }
+    Ok(())
+}
+
+fn json_of(doc: &AutoCommit, v: &AmValue<'_>, id: &ObjId) -> Value {
+    match v {
+        AmValue::Object(ObjType::Map) => read_map(doc, id),
+        AmValue::Object(_) => Value::Array(
+            doc.list_range(id, ..)
+                .map(|item| json_of(doc, &item.value.clone().into_value(), &item.id()))
+                .collect(),
+        ),
+        AmValue::Scalar(s) => match s.as_ref() {
+            ScalarValue::Null => Value::Null,
+            ScalarValue::Boolean(b) => Value::Bool(*b),
+            ScalarValue::Int(i) => Value::from(*i),
+            ScalarValue::Uint(u) => Value::from(*u),
+            ScalarValue::F64(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+            ScalarValue::Str(s) => Value::String(s.to_string()),
+            ScalarValue::Timestamp(t) => Value::from(*t),
+            ScalarValue::Counter(c) => Value::from(i64::from(c)),
+            ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } => Value::Null,
+        },
+    }
+}
+
+fn read_map(doc: &AutoCommit, obj: &ObjId) -> Value {
+    let mut out = Map::new();
+    for item in doc.map_range(obj, ..) {
+        out.insert(
+            item.key.to_string(),
+            json_of(doc, &item.value.clone().into_value(), &item.id()),
+        );
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests;
