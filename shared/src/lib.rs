@@ -16,6 +16,7 @@ pub mod plan;
 pub mod rules;
 pub mod search;
 pub mod support;
+pub mod sync;
 pub mod target;
 pub mod user;
 pub mod validation;

@@ -1,0 +1,538 @@
+//! The sync core, pure and without I/O: what a device puts in one sync request for all the
+//! household documents it holds, and what the server answers, so a whole commune syncs in
+//! a bounded number of round trips whatever the number of households.
+//!
+//! - The device pushes, per document, the changes after the heads the server last
+//!   confirmed (`synced`), and the server acknowledges them only once applied.
+//! - The server answers with every in-scope document changed since the device's `cursor`
+//!   (a position in the server's change sequence): only the missing changes when it knows
+//!   what the device has, a compact snapshot otherwise, in pages of `page_size` documents.
+//! - A fingerprint of the documents the device holds lets the server notice scope drift
+//!   (an assignment starting or ending) and send the scope list; the device then asks for
+//!   what it lacks and drops what left its scope once its own changes were taken in.
+//! - Every step is idempotent: a lost, duplicated, replayed or reordered message costs at
+//!   most a repeat, never a change.
+//!
+//! `Hub` is the reference server used by the simulator and the property tests; the HTTP
+//! server applies the same rules to its database.
+
+use crate::Text;
+use crate::doc::{Author, DocError, HouseholdDoc};
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const PROTOCOL: u32 = 1;
+
+mod b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(v))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(s.trim_end_matches('='))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A fingerprint of a set of document ids (count and FNV-1a over the sorted ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Held {
+    pub count: u32,
+    pub digest: u64,
+}
+
+impl Held {
+    pub fn of<'a>(ids: impl IntoIterator<Item = &'a String>) -> Self {
+        let sorted: BTreeSet<&String> = ids.into_iter().collect();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for id in &sorted {
+            for b in id.as_bytes().iter().chain([0u8].iter()) {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Held {
+            count: sorted.len() as u32,
+            digest: h,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Push {
+    pub doc_id: String,
+    /// The device's heads after these changes.
+    pub heads: Vec<String>,
+    #[serde(with = "b64")]
+    pub changes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    pub protocol: u32,
+    /// The server position this device has everything up to (0: nothing yet).
+    pub cursor: u64,
+    pub pushes: Vec<Push>,
+    pub held: Held,
+    /// Documents the device lacks and asks for whole (after a scope change).
+    #[serde(default)]
+    pub want: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocUpdate {
+    pub doc_id: String,
+    /// A whole document rather than changes.
+    pub snapshot: bool,
+    #[serde(with = "b64")]
+    pub bytes: Vec<u8>,
+    /// The server's heads for this document.
+    pub heads: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    pub doc_id: String,
+    /// The pushed heads, now committed on the server.
+    pub heads: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refused {
+    pub doc_id: String,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub protocol: u32,
+    pub cursor: u64,
+    pub docs: Vec<DocUpdate>,
+    pub acks: Vec<Ack>,
+    pub refused: Vec<Refused>,
+    /// The full scope, sent when the device's `held` fingerprint disagrees with it.
+    pub scope: Option<Vec<String>>,
+    /// Another page is waiting: sync again at once.
+    pub more: bool,
+}
+
+fn hex(h: &[ChangeHash]) -> Vec<String> {
+    h.iter().map(|h| h.to_string()).collect()
+}
+
+fn unhex(h: &[String]) -> Vec<ChangeHash> {
+    h.iter().filter_map(|s| s.parse().ok()).collect()
+}
+
+/// Decides whether a device's changes to a document may be applied, from the document's
+/// state before (`Null` for a new document) and after them.
+pub type Check<'a> = &'a dyn Fn(&str, &Value, &Value) -> Result<(), Text>;
+
+#[derive(Debug, Clone)]
+struct HubDoc {
+    doc: HouseholdDoc,
+    seq: u64,
+    /// Heads after each accepted write, by sequence number.
+    history: Vec<(u64, Vec<ChangeHash>)>,
+}
+
+/// Changes that were refused, kept for the commune officer to review.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quarantined {
+    pub doc_id: String,
+    pub changes: Vec<u8>,
+    pub reason: Text,
+}
+
+/// The reference server: documents with a global change sequence.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    actor: Vec<u8>,
+    docs: BTreeMap<String, HubDoc>,
+    seq: u64,
+    pub quarantine: Vec<Quarantined>,
+    pub page_size: usize,
+}
+
+impl Hub {
+    pub fn new(actor: &[u8]) -> Self {
+        Hub {
+            actor: actor.to_vec(),
+            docs: BTreeMap::new(),
+            seq: 0,
+            quarantine: Vec::new(),
+            page_size: 500,
+        }
+    }
+
+    /// Adds or replaces a document written on the server itself.
+    pub fn put(&mut self, id: &str, mut doc: HouseholdDoc) {
+        self.seq += 1;
+        let heads = doc.heads();
+        let entry = self.docs.entry(id.to_string()).or_insert_with(|| HubDoc {
+            doc: doc.clone(),
+            seq: 0,
+            history: vec![],
+        });
+        entry.doc = doc;
+        entry.seq = self.seq;
+        entry.history.push((self.seq, heads));
+    }
+
+    pub fn doc(&self, id: &str) -> Option<&HouseholdDoc> {
+        self.docs.get(id).map(|d| &d.doc)
+    }
+
+    pub fn doc_mut(&mut self, id: &str) -> Option<&mut HouseholdDoc> {
+        self.docs.get_mut(id).map(|d| &mut d.doc)
+    }
+
+    /// Records a write made to a document on the server (e.g. a conflict resolution).
+    pub fn touch(&mut self, id: &str) {
+        if let Some(d) = self.docs.get_mut(id) {
+            self.seq += 1;
+            d.seq = self.seq;
+            let heads = d.doc.heads();
+            d.history.push((self.seq, heads));
+        }
+    }
+
+    /// Answers one sync request of a device whose scope is `scope`.
+    pub fn handle(
+        &mut self,
+        scope: &BTreeSet<String>,
+        req: &SyncRequest,
+        check: Check<'_>,
+    ) -> SyncResponse {
+        let mut resp = SyncResponse {
+            protocol: PROTOCOL,
+            cursor: req.cursor,
+            docs: vec![],
+            acks: vec![],
+            refused: vec![],
+            scope: None,
+            more: false,
+        };
+        let mut pushed_heads: BTreeMap<String, Vec<ChangeHash>> = BTreeMap::new();
+        let mut must_send: BTreeSet<String> = req
+            .want
+            .iter()
+            .filter(|w| scope.contains(*w))
+            .cloned()
+            .collect();
+        for push in &req.pushes {
+            match self.take_push(scope, push, check) {
+                Ok(()) => {
+                    pushed_heads.insert(push.doc_id.clone(), unhex(&push.heads));
+                    resp.acks.push(Ack {
+                        doc_id: push.doc_id.clone(),
+                        heads: push.heads.clone(),
+                    });
+                }
+                Err(reason) => {
+                    self.quarantine.push(Quarantined {
+                        doc_id: push.doc_id.clone(),
+                        changes: push.changes.clone(),
+                        reason: reason.clone(),
+                    });
+                    resp.refused.push(Refused {
+                        doc_id: push.doc_id.clone(),
+                        reason,
+                    });
+                    if scope.contains(&push.doc_id) && self.docs.contains_key(&push.doc_id) {
+                        must_send.insert(push.doc_id.clone());
+                    }
+                }
+            }
+        }
+
+        let mut changed: Vec<(u64, String)> = self
+            .docs
+            .iter()
+            .filter(|(id, d)| {
+                scope.contains(*id) && (d.seq > req.cursor || must_send.contains(*id))
+            })
+            .map(|(id, d)| (d.seq, id.clone()))
+            .collect();
+        changed.sort();
+        let mut sent = 0;
+        resp.cursor = req.cursor.max(self.seq);
+        for (seq, id) in changed {
+            if sent == self.page_size {
+                resp.more = true;
+                break;
+            }
+            let d = self.docs.get_mut(&id).expect("listed");
+            let base = if must_send.contains(&id) {
+                None
+            } else if let Some(h) = pushed_heads.get(&id) {
+                Some(h.clone())
+            } else {
+                d.history
+                    .iter()
+                    .rev()
+                    .find(|(s, _)| *s <= req.cursor)
+                    .map(|(_, h)| h.clone())
+            };
+            let update = match base {
+                Some(h) => {
+                    let bytes = d.doc.save_after(&h);
+                    (!bytes.is_empty()).then(|| DocUpdate {
+                        doc_id: id.clone(),
+                        snapshot: false,
+                        bytes,
+                        heads: hex(&d.doc.heads()),
+                    })
+                }
+                None => Some(DocUpdate {
+                    doc_id: id.clone(),
+                    snapshot: true,
+                    bytes: d.doc.save(),
+                    heads: hex(&d.doc.heads()),
+                }),
+            };
+            if let Some(u) = update {
+                resp.docs.push(u);
+                sent += 1;
+            }
+            if seq > req.cursor {
+                resp.cursor = seq;
+            }
+        }
+        if !resp.more {
+            resp.cursor = req.cursor.max(self.seq);
+            if Held::of(scope.iter()) != req.held {
+                resp.scope = Some(scope.iter().cloned().collect());
+            }
+        }
+        resp
+    }
+
+    fn take_push(
+        &mut self,
+        scope: &BTreeSet<String>,
+        push: &Push,
+        check: Check<'_>,
+    ) -> Result<(), Text> {
+        if !scope.contains(&push.doc_id) {
+            return Err(Text::new(
+                "Hộ này không còn thuộc phạm vi của bạn; thay đổi được giữ lại để cán bộ xã xem xét.",
+                "This household is no longer in your scope; the changes are kept for the commune officer to review.",
+            ));
+        }
+        let author = Author {
+            user_id: "server".into(),
+            device_id: "server".into(),
+            at_ms: 0,
+        };
+        let bad = |e: DocError| {
+            Text::new(
+                format!("Dữ liệu đồng bộ hỏng: {e}"),
+                format!("Corrupt sync data: {e}"),
+            )
+        };
+        let (before, mut after) = match self.docs.get(&push.doc_id) {
+            Some(d) => {
+                let mut next = d.doc.clone();
+                next.apply(&push.changes).map_err(bad)?;
+                (d.doc.to_json(), next)
+            }
+            None => (
+                Value::Null,
+                HouseholdDoc::load(&self.actor, &push.changes, &author).map_err(bad)?,
+            ),
+        };
+        let known = self.docs.get_mut(&push.doc_id).map(|d| d.doc.heads());
+        if known.as_ref() == Some(&after.heads()) {
+            return Ok(()); // a repeat: nothing new
+        }
+        check(&push.doc_id, &before, &after.to_json())?;
+        self.put(&push.doc_id, after);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct DeviceDoc {
+    doc: HouseholdDoc,
+    /// Heads whose history the server is known to hold.
+    synced: Vec<ChangeHash>,
+}
+
+/// A device's side of sync: its documents, what the server confirmed, where it is in the
+/// server's sequence, and what was refused.
+#[derive(Debug, Clone)]
+pub struct Device {
+    actor: Vec<u8>,
+    docs: BTreeMap<String, DeviceDoc>,
+    cursor: u64,
+    want: BTreeSet<String>,
+    /// Refusals the person must be told about.
+    pub refused: Vec<Refused>,
+}
+
+impl Device {
+    pub fn new(actor: &[u8]) -> Self {
+        Device {
+            actor: actor.to_vec(),
+            docs: BTreeMap::new(),
+            cursor: 0,
+            want: BTreeSet::new(),
+            refused: vec![],
+        }
+    }
+
+    pub fn doc(&self, id: &str) -> Option<&HouseholdDoc> {
+        self.docs.get(id).map(|d| &d.doc)
+    }
+
+    pub fn doc_mut(&mut self, id: &str) -> Option<&mut HouseholdDoc> {
+        self.docs.get_mut(id).map(|d| &mut d.doc)
+    }
+
+    pub fn doc_ids(&self) -> impl Iterator<Item = &String> {
+        self.docs.keys()
+    }
+
+    /// Starts a household on this device (it reaches the server at the next sync).
+    pub fn create(&mut self, id: &str, doc: HouseholdDoc) {
+        self.docs.insert(
+            id.to_string(),
+            DeviceDoc {
+                doc,
+                synced: vec![],
+            },
+        );
+    }
+
+    /// Documents with changes the server has not confirmed.
+    pub fn pending(&mut self) -> usize {
+        self.docs
+            .values_mut()
+            .map(|d| d.doc.heads() != d.synced)
+            .filter(|p| *p)
+            .count()
+    }
+
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// The one request that syncs everything this device holds.
+    pub fn request(&mut self) -> SyncRequest {
+        let mut pushes = Vec::new();
+        for (id, d) in self.docs.iter_mut() {
+            let heads = d.doc.heads();
+            if heads != d.synced {
+                pushes.push(Push {
+                    doc_id: id.clone(),
+                    heads: hex(&heads),
+                    changes: d.doc.save_after(&d.synced),
+                });
+            }
+        }
+        SyncRequest {
+            protocol: PROTOCOL,
+            cursor: self.cursor,
+            pushes,
+            held: Held::of(self.docs.keys()),
+            want: self.want.iter().cloned().collect(),
+        }
+    }
+
+    /// Takes in a response; any response, in any order, any number of times.
+    pub fn receive(&mut self, resp: &SyncResponse) -> Result<(), DocError> {
+        let author = Author {
+            user_id: String::new(),
+            device_id: String::new(),
+            at_ms: 0,
+        };
+        for u in &resp.docs {
+            let server_heads = unhex(&u.heads);
+            let refused = resp.refused.iter().any(|r| r.doc_id == u.doc_id);
+            match self.docs.get_mut(&u.doc_id) {
+                // A refused push is replaced by the server's version; the refusal is kept.
+                Some(d) if refused && u.snapshot => {
+                    d.doc = HouseholdDoc::load(&self.actor, &u.bytes, &author)?;
+                    d.synced = d.doc.heads();
+                }
+                Some(d) => {
+                    d.doc.apply(&u.bytes)?;
+                    if server_heads.iter().all(|h| d.doc.has_change(h)) {
+                        d.synced = server_heads;
+                    }
+                }
+                None => {
+                    let mut doc = HouseholdDoc::load(&self.actor, &u.bytes, &author)?;
+                    let synced = if server_heads.iter().all(|h| doc.has_change(h)) {
+                        server_heads
+                    } else {
+                        vec![]
+                    };
+                    self.docs
+                        .insert(u.doc_id.clone(), DeviceDoc { doc, synced });
+                }
+            }
+            self.want.remove(&u.doc_id);
+        }
+        for a in &resp.acks {
+            if let Some(d) = self.docs.get_mut(&a.doc_id) {
+                let acked = unhex(&a.heads);
+                // Move forward only: an old, replayed ack must not replace newer knowledge.
+                if acked.iter().all(|h| d.doc.has_change(h))
+                    && covers(&mut d.doc, &acked, &d.synced)
+                {
+                    d.synced = acked;
+                }
+            }
+        }
+        for r in &resp.refused {
+            if !self.refused.contains(r) {
+                self.refused.push(r.clone());
+            }
+        }
+        if let Some(scope) = &resp.scope {
+            let scope: BTreeSet<&String> = scope.iter().collect();
+            let leaving: Vec<String> = self
+                .docs
+                .keys()
+                .filter(|id| !scope.contains(id))
+                .cloned()
+                .collect();
+            for id in leaving {
+                let d = self.docs.get_mut(&id).expect("held");
+                let refused_here = resp.refused.iter().any(|r| r.doc_id == id);
+                // A household leaves the phone only once its changes are taken in (or refused and kept).
+                if d.doc.heads() == d.synced || refused_here {
+                    self.docs.remove(&id);
+                }
+            }
+            self.want = scope
+                .into_iter()
+                .filter(|id| !self.docs.contains_key(*id))
+                .cloned()
+                .collect();
+        }
+        self.cursor = self.cursor.max(resp.cursor);
+        Ok(())
+    }
+}
+
+/// Whether the history of `a` contains every change in `b`.
+fn covers(doc: &mut HouseholdDoc, a: &[ChangeHash], b: &[ChangeHash]) -> bool {
+    let outside: BTreeSet<ChangeHash> = doc
+        .automerge()
+        .get_changes(a)
+        .iter()
+        .map(|c| c.hash())
+        .collect();
+    b.iter().all(|h| !outside.contains(h))
+}
+
+#[cfg(test)]
+mod tests;

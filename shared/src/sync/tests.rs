@@ -1,0 +1,330 @@
+use super::*;
+use crate::doc::{Author, HouseholdDoc};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn author(u: &str, at: i64) -> Author {
+    Author {
+        user_id: u.into(),
+        device_id: format!("{u}-phone"),
+        at_ms: at,
+    }
+}
+
+fn allow(_: &str, _: &Value, _: &Value) -> Result<(), Text> {
+    Ok(())
+}
+
+fn hub_with(n: usize) -> (Hub, BTreeSet<String>) {
+    let mut hub = Hub::new(&[0xAA; 16]);
+    let mut scope = BTreeSet::new();
+    for i in 0..n {
+        let id = format!("h{i:04}");
+        let mut d = HouseholdDoc::new(&[0xAA; 16], &id, &author("server", 1));
+        d.update_profile(&json!({"code": format!("DV-{i}"), "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "status": "poor"}), &author("server", 2)).unwrap();
+        hub.put(&id, d);
+        scope.insert(id);
+    }
+    (hub, scope)
+}
+
+/// Syncs until nothing moves; returns the number of round trips.
+fn settle(hub: &mut Hub, scope: &BTreeSet<String>, dev: &mut Device) -> usize {
+    for round in 1..=20 {
+        let req = dev.request();
+        let resp = hub.handle(scope, &req, &allow);
+        let quiet = req.pushes.is_empty()
+            && resp.docs.is_empty()
+            && !resp.more
+            && resp.scope.is_none()
+            && req.want.is_empty();
+        dev.receive(&resp).unwrap();
+        if quiet {
+            return round;
+        }
+    }
+    panic!("sync did not settle");
+}
+
+#[test]
+fn a_fresh_pull_takes_one_round_trip_per_page_and_a_reconnect_is_one_small_request() {
+    let (mut hub, scope) = hub_with(1200);
+    hub.page_size = 500;
+    let mut dev = Device::new(&[1; 16]);
+    let mut trips = 0;
+    loop {
+        trips += 1;
+        let resp = hub.handle(&scope, &dev.request(), &allow);
+        assert!(
+            resp.docs.iter().all(|d| d.snapshot),
+            "a device with nothing gets snapshots"
+        );
+        dev.receive(&resp).unwrap();
+        if !resp.more {
+            break;
+        }
+    }
+    assert_eq!(trips, 3, "1,200 households in pages of 500");
+    assert_eq!(dev.doc_ids().count(), 1200);
+    // Reconnecting with nothing new: one request, nothing back.
+    let req = dev.request();
+    let size = serde_json::to_vec(&req).unwrap().len();
+    assert!(size < 200, "no-op request is {size} bytes");
+    let resp = hub.handle(&scope, &req, &allow);
+    assert!(resp.docs.is_empty() && resp.scope.is_none() && !resp.more);
+}
+
+#[test]
+fn a_visit_is_pushed_acknowledged_and_reaches_another_device() {
+    let (mut hub, scope) = hub_with(5);
+    let (mut a, mut b) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
+    settle(&mut hub, &scope, &mut a);
+    settle(&mut hub, &scope, &mut b);
+    a.doc_mut("h0002")
+        .unwrap()
+        .put_record(
+            "visits",
+            "visit-1",
+            &json!({"date": "2026-11-20", "discussed": "Tiêm phòng cho bò"}),
+            &author("cadre", 10),
+        )
+        .unwrap();
+    assert_eq!(a.pending(), 1);
+    let req = a.request();
+    assert_eq!(req.pushes.len(), 1, "only the changed household travels");
+    let resp = hub.handle(&scope, &req, &allow);
+    assert_eq!(resp.acks.len(), 1);
+    assert!(
+        resp.docs.is_empty(),
+        "the device is not sent its own change back"
+    );
+    a.receive(&resp).unwrap();
+    assert_eq!(a.pending(), 0);
+    settle(&mut hub, &scope, &mut b);
+    assert_eq!(
+        b.doc("h0002").unwrap().to_json()["visits"]["visit-1"]["discussed"],
+        "Tiêm phòng cho bò"
+    );
+}
+
+#[test]
+fn a_refused_change_is_quarantined_and_the_device_told() {
+    let (mut hub, scope) = hub_with(2);
+    let mut dev = Device::new(&[1; 16]);
+    settle(&mut hub, &scope, &mut dev);
+    dev.doc_mut("h0001")
+        .unwrap()
+        .set_field(
+            &["profile", "status"],
+            &json!("not_poor"),
+            &author("cadre", 5),
+        )
+        .unwrap();
+    let no_status_change = |_: &str, before: &Value, after: &Value| {
+        if before["profile"]["status"] != after["profile"]["status"] {
+            Err(Text::new(
+                "Cán bộ kèm cặp không được đổi phân loại hộ.",
+                "A cadre may not change a classification.",
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let resp = hub.handle(&scope, &dev.request(), &no_status_change);
+    assert_eq!(resp.refused.len(), 1);
+    dev.receive(&resp).unwrap();
+    assert_eq!(hub.quarantine.len(), 1, "kept for the commune officer");
+    assert_eq!(
+        dev.refused[0].reason.en,
+        "A cadre may not change a classification."
+    );
+    assert_eq!(
+        dev.doc("h0001").unwrap().to_json()["profile"]["status"],
+        "poor",
+        "the phone is back in step"
+    );
+    assert_eq!(
+        dev.pending(),
+        0,
+        "and does not push the refused change forever"
+    );
+    assert_eq!(
+        hub.doc("h0001").unwrap().to_json()["profile"]["status"],
+        "poor"
+    );
+}
+
+#[test]
+fn households_enter_and_leave_a_phone_with_its_scope() {
+    let (mut hub, mut scope) = hub_with(4);
+    let all = scope.clone();
+    scope.remove("h0003");
+    let mut dev = Device::new(&[1; 16]);
+    settle(&mut hub, &scope, &mut dev);
+    assert_eq!(dev.doc_ids().count(), 3);
+    // An assignment starts: the household arrives on the next sync.
+    let trips = settle(&mut hub, &all, &mut dev);
+    assert!(trips <= 3, "{trips} round trips");
+    assert!(dev.doc("h0003").is_some());
+    // An assignment ends while the cadre has an unsent visit: it is taken in, then leaves.
+    dev.doc_mut("h0000")
+        .unwrap()
+        .put_record(
+            "visits",
+            "last",
+            &json!({"date": "2026-11-21"}),
+            &author("cadre", 9),
+        )
+        .unwrap();
+    let mut fewer = all.clone();
+    fewer.remove("h0000");
+    // The server still takes changes for a household that just left (grace), so use the
+    // old scope for the push and the new one after.
+    let resp = hub.handle(&all, &dev.request(), &allow);
+    dev.receive(&resp).unwrap();
+    settle(&mut hub, &fewer, &mut dev);
+    assert!(dev.doc("h0000").is_none());
+    assert!(hub.doc("h0000").unwrap().to_json()["visits"]["last"].is_object());
+}
+
+/// One step of the random schedule.
+#[derive(Debug, Clone)]
+enum Step {
+    Edit {
+        dev: usize,
+        doc: usize,
+        field: usize,
+        value: u8,
+    },
+    Visit {
+        dev: usize,
+        doc: usize,
+    },
+    Sync {
+        dev: usize,
+        lose_request: bool,
+        lose_response: bool,
+        duplicate: bool,
+        hold: bool,
+    },
+    Deliver {
+        which: usize,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0..3usize, 0..3usize, 0..2usize, any::<u8>()).prop_map(|(dev, doc, field, value)| Step::Edit { dev, doc, field, value }),
+        2 => (0..3usize, 0..3usize).prop_map(|(dev, doc)| Step::Visit { dev, doc }),
+        4 => (0..3usize, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(dev, a, b, c, d)| Step::Sync { dev, lose_request: a && b, lose_response: b && c, duplicate: c, hold: d }),
+        1 => (0..8usize).prop_map(|which| Step::Deliver { which }),
+    ]
+}
+
+const FIELDS: [&str; 2] = ["head_name", "address"];
+
+struct Write {
+    doc: String,
+    field: &'static str,
+    value: Value,
+    hash: ChangeHash,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Three phones edit offline and sync in random order over a network that loses,
+    /// duplicates, delays and replays messages. In the end all copies are identical, no
+    /// value is lost, and every set of concurrent writes to a field is one conflict.
+    #[test]
+    fn replicas_converge_without_losing_anything(steps in prop::collection::vec(step(), 1..60)) {
+        let (mut hub, scope) = hub_with(3);
+        let mut devs: Vec<Device> = (0..3u8).map(|i| Device::new(&[i + 1; 16])).collect();
+        for d in devs.iter_mut() { settle(&mut hub, &scope, d); }
+        let mut held: Vec<(usize, SyncResponse)> = Vec::new();
+        let mut writes: Vec<Write> = Vec::new();
+        let mut visits: Vec<(String, String)> = Vec::new();
+        let mut t = 100;
+        for s in steps {
+            t += 1;
+            match s {
+                Step::Edit { dev, doc, field, value } => {
+                    let id = format!("h{doc:04}");
+                    let v = json!(format!("giá trị {value} từ máy {dev}"));
+                    let d = devs[dev].doc_mut(&id).unwrap();
+                    d.set_field(&["profile", FIELDS[field]], &v, &author(&format!("u{dev}"), t)).unwrap();
+                    let hash = d.automerge().get_last_local_change().unwrap().hash();
+                    // Writing the value a field already has makes no change.
+                    if !writes.iter().any(|w| w.hash == hash) {
+                        writes.push(Write { doc: id, field: FIELDS[field], value: v, hash });
+                    }
+                }
+                Step::Visit { dev, doc } => {
+                    let id = format!("h{doc:04}");
+                    let vid = format!("visit-{t}");
+                    devs[dev].doc_mut(&id).unwrap().put_record("visits", &vid, &json!({"date": "2026-11-01", "by": dev}), &author(&format!("u{dev}"), t)).unwrap();
+                    visits.push((id, vid));
+                }
+                Step::Sync { dev, lose_request, lose_response, duplicate, hold } => {
+                    let req = devs[dev].request();
+                    if lose_request { continue; }
+                    let resp = hub.handle(&scope, &req, &allow);
+                    if duplicate { held.push((dev, hub.handle(&scope, &req, &allow))); }
+                    if hold { held.push((dev, resp)); continue; }
+                    if !lose_response { devs[dev].receive(&resp).unwrap(); }
+                }
+                Step::Deliver { which } => {
+                    if !held.is_empty() {
+                        let (dev, resp) = held.remove(which % held.len());
+                        devs[dev].receive(&resp).unwrap();
+                    }
+                }
+            }
+        }
+        // Late, replayed messages arrive; then everyone syncs on a good connection.
+        for (dev, resp) in held.drain(..) { devs[dev].receive(&resp).unwrap(); }
+        for _ in 0..2 { for d in devs.iter_mut() { settle(&mut hub, &scope, d); } }
+
+        for id in &scope {
+            let want = hub.doc(id).unwrap().to_json();
+            for d in devs.iter_mut() {
+                prop_assert_eq!(&d.doc(id).unwrap().to_json(), &want);
+                prop_assert_eq!(d.pending(), 0);
+            }
+        }
+        for (id, vid) in &visits {
+            prop_assert!(hub.doc(id).unwrap().to_json()["visits"].get(vid).is_some(), "visit {vid} lost");
+        }
+        // The frontier of each field: writes no later write has seen.
+        for id in &scope {
+            let hubdoc = hub.doc_mut(id).unwrap();
+            let conflicts = hubdoc.conflicts().unwrap();
+            for field in FIELDS {
+                let ws: Vec<&Write> = writes.iter().filter(|w| &w.doc == id && w.field == field).collect();
+                let mut frontier: Vec<Value> = Vec::new();
+                for w in &ws {
+                    let seen_later = ws.iter().any(|o| o.hash != w.hash && {
+                        let outside: BTreeSet<ChangeHash> = hubdoc.automerge().get_changes(&[o.hash]).iter().map(|c| c.hash()).collect();
+                        !outside.contains(&w.hash)
+                    });
+                    if !seen_later { frontier.push(w.value.clone()); }
+                }
+                frontier.sort_by_key(|v| v.to_string());
+                let found: Vec<&FieldConflictRef> = conflicts.iter().filter(|c| c.path == ["profile", field]).collect();
+                if frontier.len() > 1 {
+                    prop_assert_eq!(found.len(), 1, "one conflict for {}.{}", id, field);
+                    let mut got: Vec<Value> = found[0].values.iter().map(|v| v.value.clone()).collect();
+                    got.sort_by_key(|v| v.to_string());
+                    prop_assert_eq!(got, frontier);
+                } else {
+                    prop_assert!(found.is_empty());
+                    if let Some(v) = frontier.first() {
+                        prop_assert_eq!(&hubdoc.to_json()["profile"][field], v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+type FieldConflictRef = crate::doc::FieldConflict;
