@@ -13,6 +13,7 @@ pub mod household;
 pub mod i18n;
 pub mod permissions;
 pub mod plan;
+pub mod projection;
 pub mod rules;
 pub mod search;
 pub mod support;

@@ -1,0 +1,265 @@
+//! Between household documents and the relational read model: `to_doc` writes a
+//! household's records into a new document (for households registered before sync, and
+//! for the demo), `project` reads a document back into records for lists and reports.
+
+use crate::assessment::Assessment;
+use crate::doc::{Author, DocError, HouseholdDoc};
+use crate::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
+use crate::support::{SupportAction, SupportInput, SupportStatus};
+use crate::visit::{Visit, VisitInput};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// A household's records as the read model keeps them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Records {
+    pub household: Household,
+    pub members: Vec<Member>,
+    pub assessments: Vec<Assessment>,
+    pub visits: Vec<Visit>,
+    pub support: Vec<SupportAction>,
+}
+
+/// The profile fields a document holds.
+pub fn profile_json(h: &Household) -> Value {
+    let input = HouseholdInput {
+        code: h.code.clone(),
+        village_id: h.village_id.clone(),
+        address: h.address.clone(),
+        head_name: h.head_name.clone(),
+        residence: h.residence,
+        priority: h.priority,
+        causes: h.causes.clone(),
+    };
+    let mut v = serde_json::to_value(input).expect("serialises");
+    v["status"] = json!(h.status);
+    v["created_at"] = json!(h.created_at);
+    v
+}
+
+pub fn member_json(m: &MemberInput) -> Value {
+    serde_json::to_value(m).expect("serialises")
+}
+
+pub fn visit_json(v: &Visit) -> Value {
+    let mut j = serde_json::to_value(&v.data).expect("serialises");
+    j["cadre_id"] = json!(v.cadre_id);
+    j
+}
+
+pub fn support_json(s: &SupportAction) -> Value {
+    let mut j = serde_json::to_value(&s.data).expect("serialises");
+    j["status"] = json!(s.status);
+    j["delivered_date"] = json!(s.delivered_date);
+    j
+}
+
+/// Reviews are written once and never edited, so each is kept whole as JSON text.
+pub fn assessment_json(a: &Assessment) -> Value {
+    json!({ "json": serde_json::to_string(a).expect("serialises") })
+}
+
+/// A new document holding these records.
+pub fn to_doc(actor: &[u8], r: &Records, author: &Author) -> Result<HouseholdDoc, DocError> {
+    let mut doc = HouseholdDoc::new(actor, &r.household.id, author);
+    doc.update_profile(&profile_json(&r.household), author)?;
+    for m in &r.members {
+        doc.put_record("members", &m.id, &member_json(&m.data), author)?;
+    }
+    for a in &r.assessments {
+        doc.put_record("assessments", &a.id, &assessment_json(a), author)?;
+    }
+    for v in &r.visits {
+        doc.put_record("visits", &v.id, &visit_json(v), author)?;
+    }
+    for s in &r.support {
+        doc.put_record("support", &s.id, &support_json(s), author)?;
+    }
+    Ok(doc)
+}
+
+fn field<T: for<'de> Deserialize<'de>>(v: &Value, what: &str) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("{what}: {e}"))
+}
+
+fn without(v: &Value, keys: &[&str]) -> Value {
+    let mut v = v.clone();
+    if let Value::Object(m) = &mut v {
+        for k in keys {
+            m.remove(*k);
+        }
+    }
+    v
+}
+
+/// Reads a document back into records. `updated_at` is the time of the projection.
+pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Records, String> {
+    let p = &doc["profile"];
+    let input: HouseholdInput = field(&without(p, &["status", "created_at"]), "profile")?;
+    let status: HouseholdStatus = field(&p["status"], "profile.status")?;
+    let household = Household {
+        id: household_id.to_string(),
+        code: input.code,
+        village_id: input.village_id,
+        address: input.address,
+        head_name: input.head_name,
+        residence: input.residence,
+        status,
+        priority: input.priority,
+        causes: input.causes,
+        created_at: p["created_at"].as_str().unwrap_or(updated_at).to_string(),
+        updated_at: updated_at.to_string(),
+    };
+    let entries = |name: &str| doc[name].as_object().cloned().unwrap_or_default();
+    let mut members = Vec::new();
+    for (id, m) in entries("members") {
+        members.push(Member {
+            id,
+            household_id: household_id.into(),
+            data: field::<MemberInput>(&m, "member")?,
+        });
+    }
+    let mut assessments = Vec::new();
+    for (_, a) in entries("assessments") {
+        let text = a["json"].as_str().ok_or("assessment without json")?;
+        assessments.push(
+            serde_json::from_str::<Assessment>(text).map_err(|e| format!("assessment: {e}"))?,
+        );
+    }
+    let mut visits = Vec::new();
+    for (id, v) in entries("visits") {
+        let cadre_id = v["cadre_id"].as_str().unwrap_or_default().to_string();
+        visits.push(Visit {
+            id,
+            household_id: household_id.into(),
+            cadre_id,
+            data: field::<VisitInput>(&without(&v, &["cadre_id"]), "visit")?,
+        });
+    }
+    let mut support = Vec::new();
+    for (id, s) in entries("support") {
+        support.push(SupportAction {
+            id,
+            household_id: household_id.into(),
+            status: field::<SupportStatus>(&s["status"], "support.status")?,
+            delivered_date: field::<Option<NaiveDate>>(
+                &s["delivered_date"],
+                "support.delivered_date",
+            )?,
+            data: field::<SupportInput>(&without(&s, &["status", "delivered_date"]), "support")?,
+        });
+    }
+    Ok(Records {
+        household,
+        members,
+        assessments,
+        visits,
+        support,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::household::{PriorityFlags, Residence, Sex};
+
+    #[test]
+    fn records_survive_a_round_trip_through_a_document() {
+        let h = Household {
+            id: "h1".into(),
+            code: "DV-01-0001".into(),
+            village_id: "v1".into(),
+            address: "Xóm 1".into(),
+            head_name: "Hoàng Văn Páo".into(),
+            residence: Residence::Rural,
+            status: HouseholdStatus::Poor,
+            priority: PriorityFlags {
+                ethnic_minority: true,
+                ..Default::default()
+            },
+            causes: vec![crate::household::Cause::LackOfCapital],
+            created_at: "2022-09-01T08:00:00.000Z".into(),
+            updated_at: "x".into(),
+        };
+        let member = Member {
+            id: "m1".into(),
+            household_id: "h1".into(),
+            data: MemberInput {
+                full_name: "Hoàng Văn Páo".into(),
+                birth_year: 1980,
+                sex: Sex::Male,
+                ethnicity: "Dao".into(),
+                citizen_id: None,
+                relation: "Chủ hộ".into(),
+                disability: false,
+                health_insurance: true,
+                schooling: "Lớp 9".into(),
+                work: "Làm nông".into(),
+            },
+        };
+        let visit = Visit {
+            id: "v1".into(),
+            household_id: "h1".into(),
+            cadre_id: "u-c".into(),
+            data: VisitInput {
+                date: "2026-11-01".parse().unwrap(),
+                discussed: "Chăm bò".into(),
+                progress: String::new(),
+                needs: String::new(),
+                next_visit: None,
+            },
+        };
+        let support = SupportAction {
+            id: "s1".into(),
+            household_id: "h1".into(),
+            status: SupportStatus::Delivered,
+            delivered_date: Some("2026-10-20".parse().unwrap()),
+            data: SupportInput {
+                kind: crate::support::SupportKind::Loan,
+                project: crate::support::Project::OtherPolicy,
+                provider: "NHCSXH".into(),
+                amount_vnd: Some(50_000_000),
+                quantity: None,
+                unit: String::new(),
+                planned_date: "2026-10-01".parse().unwrap(),
+                addresses_cause: Some(crate::household::Cause::LackOfCapital),
+                addresses_indicator: None,
+                note: String::new(),
+            },
+        };
+        let rs = crate::rules::RuleBook::built_in();
+        let evidence = crate::rules::Evidence {
+            residence: Residence::Rural,
+            income: crate::rules::IncomeEvidence::B1 { score: 120 },
+            deprivation: crate::rules::DeprivationEvidence::B2 { score: 40 },
+        };
+        let o = crate::rules::classify(rs.get("vn-2022-2025").unwrap(), &evidence).unwrap();
+        let assessment = Assessment {
+            id: "a1".into(),
+            household_id: "h1".into(),
+            kind: crate::assessment::ReviewKind::Annual,
+            date: "2025-11-01".parse().unwrap(),
+            evidence,
+            classification: o.classification,
+            explanation: o.explanation,
+            meeting_agreement_pct: Some(80),
+            commune_decision: None,
+        };
+        let r = Records {
+            household: h,
+            members: vec![member],
+            assessments: vec![assessment],
+            visits: vec![visit],
+            support: vec![support],
+        };
+        let author = Author {
+            user_id: "u".into(),
+            device_id: "d".into(),
+            at_ms: 1,
+        };
+        let doc = to_doc(&[1; 16], &r, &author).unwrap();
+        let back = project("h1", &doc.to_json(), "x").unwrap();
+        assert_eq!(back, r);
+    }
+}
