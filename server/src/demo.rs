@@ -5,7 +5,7 @@
 
 use crate::auth::password;
 use crate::error::AppError;
-use crate::store::{Actor, Import, Store, StoreError};
+use crate::store::{Actor, Import, ImportedDoc, Store, StoreError};
 use chrono::{Datelike, Duration, NaiveDate};
 use shared::area::{Area, AreaKind};
 use shared::assessment::{Assessment, ReviewKind};
@@ -13,6 +13,7 @@ use shared::assignment::Assignment;
 use shared::household::{
     Cause, Household, HouseholdStatus, Member, MemberInput, PriorityFlags, Residence, Sex,
 };
+use shared::projection::{Records, to_doc};
 use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, RuleSet, classify};
 use shared::support::{Project, SupportAction, SupportInput, SupportKind, SupportStatus};
 use shared::target::{Target, TargetInput};
@@ -167,8 +168,15 @@ pub async fn create(store: &dyn Store, today: NaiveDate) -> Result<Report, DemoE
     for ((u, _), h) in data.users.iter().zip(hashes) {
         hashed.push((u.clone(), h));
     }
+    let docs = tokio::task::spawn_blocking({
+        let data = data.clone();
+        move || documents(&data)
+    })
+    .await
+    .map_err(|e| DemoError::Hash(e.to_string()))??;
     let data = Import {
         users: hashed,
+        docs,
         ..data
     };
     store.import(&Actor::system(), &data).await?;
@@ -619,6 +627,72 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
     }
     let _ = officer;
     Ok((d, sign_in))
+}
+
+/// One household document per household, holding its records, so phones can sync at once.
+fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
+    use std::collections::HashMap;
+    let mut by: HashMap<&str, Records> = d
+        .households
+        .iter()
+        .map(|h| {
+            (
+                h.id.as_str(),
+                Records {
+                    household: h.clone(),
+                    members: vec![],
+                    assessments: vec![],
+                    visits: vec![],
+                    support: vec![],
+                },
+            )
+        })
+        .collect();
+    for m in &d.members {
+        by.get_mut(m.household_id.as_str())
+            .expect("member of a household")
+            .members
+            .push(m.clone());
+    }
+    for a in &d.assessments {
+        by.get_mut(a.household_id.as_str())
+            .expect("review of a household")
+            .assessments
+            .push(a.clone());
+    }
+    for v in &d.visits {
+        by.get_mut(v.household_id.as_str())
+            .expect("visit of a household")
+            .visits
+            .push(v.clone());
+    }
+    for s in &d.support {
+        by.get_mut(s.household_id.as_str())
+            .expect("support of a household")
+            .support
+            .push(s.clone());
+    }
+    let author = shared::doc::Author {
+        user_id: "demo".into(),
+        device_id: "server".into(),
+        at_ms: 1_700_000_000_000,
+    };
+    d.households
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let mut actor = [0u8; 16];
+            actor[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let mut doc = to_doc(&actor, &by[h.id.as_str()], &author)
+                .map_err(|e| DemoError::Bug(e.to_string()))?;
+            let heads = doc.heads().iter().map(|x| x.to_string()).collect();
+            Ok(ImportedDoc {
+                household_id: h.id.clone(),
+                bytes: doc.save(),
+                heads,
+            })
+        })
+        .collect()
 }
 
 fn assessment(

@@ -121,6 +121,7 @@ fn what_vi(what: &str) -> &'static str {
         "assignment" => "phân công",
         "support action" => "hoạt động hỗ trợ",
         "rule set" => "bộ chuẩn nghèo",
+        "conflict" => "xung đột",
         "route" => "đường dẫn",
         _ => "bản ghi",
     }

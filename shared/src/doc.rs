@@ -101,6 +101,9 @@ impl HouseholdDoc {
 
     /// Loads saved bytes (full saves or concatenated changes) and upgrades old schemas.
     pub fn load(actor: &[u8], bytes: &[u8], author: &Author) -> Result<Self, DocError> {
+        if bytes.is_empty() {
+            return Err(DocError::Load("no data".into()));
+        }
         let doc = AutoCommit::load(bytes)
             .map_err(|e| DocError::Load(e.to_string()))?
             .with_actor(ActorId::from(actor));
@@ -204,6 +207,21 @@ impl HouseholdDoc {
         };
         update_map(&mut self.doc, &obj, value)?;
         self.commit(author);
+        Ok(())
+    }
+
+    /// Removes a record (e.g. a member who moved away).
+    pub fn delete_record(
+        &mut self,
+        collection: &str,
+        id: &str,
+        author: &Author,
+    ) -> Result<(), DocError> {
+        let coll = self.collection(collection)?;
+        if self.doc.get(&coll, id)?.is_some() {
+            self.doc.delete(&coll, id)?;
+            self.commit(author);
+        }
         Ok(())
     }
 

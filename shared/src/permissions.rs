@@ -33,10 +33,12 @@ pub enum Action {
     ReadAudit,
     /// Counts and rates per area, without personal data.
     ReadAggregates,
+    /// Pick or write the value of a field written concurrently on several devices.
+    ResolveConflicts,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ReadAreas,
         Action::ManageAreas,
         Action::ReadUsers,
@@ -55,6 +57,7 @@ impl Action {
         Action::ManageTargets,
         Action::ReadAudit,
         Action::ReadAggregates,
+        Action::ResolveConflicts,
     ];
 }
 
@@ -107,6 +110,91 @@ pub fn reach(role: Role, action: Action) -> Option<Reach> {
     }
 }
 
+/// Whether a device of a user with `role` may make the change from `before` to `after` to
+/// a household document (JSON as `doc::HouseholdDoc::to_json` gives it; `Null` before a
+/// new household). The reason is for the person whose change was refused.
+pub fn check_doc_change(
+    role: Role,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> Result<(), crate::Text> {
+    use crate::Text;
+    use serde_json::Value;
+    let changed = |key: &str| before.get(key) != after.get(key);
+    let obj = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    // Records that existed before and are now different or gone.
+    let edited = |key: &str| {
+        let (b, a) = (obj(before, key), obj(after, key));
+        b.iter().any(|(id, v)| a.get(id) != Some(v))
+    };
+    let added = |key: &str| {
+        let (b, a) = (obj(before, key), obj(after, key));
+        a.keys()
+            .filter(|id| !b.contains_key(*id))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let profile_changed: Vec<String> = {
+        let (b, a) = (obj(before, "profile"), obj(after, "profile"));
+        a.keys()
+            .chain(b.keys())
+            .filter(|k| a.get(*k) != b.get(*k))
+            .cloned()
+            .collect()
+    };
+    let refuse = |vi: &str, en: &str| Err(Text::new(vi, en));
+    match role {
+        Role::CommuneOfficer => Ok(()),
+        Role::Cadre => {
+            let support_ok = !edited("support")
+                && added("support")
+                    .iter()
+                    .all(|id| obj(after, "support")[id]["status"] == "planned");
+            if before.is_null()
+                || !profile_changed.is_empty()
+                || changed("members")
+                || changed("assessments")
+                || changed("review_steps")
+                || edited("visits")
+                || !support_ok
+            {
+                refuse(
+                    "Cán bộ kèm cặp chỉ được ghi thăm hộ, tiến độ kế hoạch và đề xuất hỗ trợ; các thay đổi khác không được nhận.",
+                    "A mentoring cadre may only log visits, plan progress and proposed support; other changes were not accepted.",
+                )
+            } else {
+                Ok(())
+            }
+        }
+        Role::VillageHead => {
+            let status_ok =
+                !profile_changed.iter().any(|k| k == "status") || !added("assessments").is_empty();
+            if changed("visits")
+                || changed("support")
+                || changed("plan")
+                || edited("assessments")
+                || !status_ok
+            {
+                refuse(
+                    "Trưởng thôn chỉ được sửa thông tin hộ, thành viên và kết quả rà soát; các thay đổi khác không được nhận.",
+                    "A village head may only change the household profile, members and review results; other changes were not accepted.",
+                )
+            } else {
+                Ok(())
+            }
+        }
+        Role::CommuneLeader | Role::ProvinceViewer | Role::Admin => refuse(
+            "Vai trò của bạn chỉ được xem, không được sửa hồ sơ hộ.",
+            "Your role may read households but not change them.",
+        ),
+    }
+}
+
 /// Whether an area whose path to the root is `target_path` (itself first, root last) lies
 /// in the tree of `user_area`.
 pub fn area_in_tree(user_area: &str, target_path: &[String]) -> bool {
@@ -153,6 +241,27 @@ mod tests {
             reach(Role::ProvinceViewer, Action::ReadAggregates),
             Some(Reach::AreaTree)
         );
+    }
+
+    #[test]
+    fn a_cadre_may_add_visits_but_not_change_a_classification() {
+        use serde_json::json;
+        let before = json!({"profile": {"status": "poor"}, "visits": {}, "support": {}});
+        let visit = json!({"profile": {"status": "poor"}, "visits": {"v1": {"date": "2026-11-01"}}, "support": {}});
+        assert!(check_doc_change(Role::Cadre, &before, &visit).is_ok());
+        let status = json!({"profile": {"status": "not_poor"}, "visits": {}, "support": {}});
+        let e = check_doc_change(Role::Cadre, &before, &status).unwrap_err();
+        assert!(e.vi.contains("Cán bộ kèm cặp"));
+        assert!(
+            check_doc_change(Role::VillageHead, &before, &status).is_err(),
+            "status moves only with a review"
+        );
+        assert!(check_doc_change(Role::CommuneOfficer, &before, &status).is_ok());
+        let proposal = json!({"profile": {"status": "poor"}, "visits": {}, "support": {"s1": {"status": "planned"}}});
+        assert!(check_doc_change(Role::Cadre, &before, &proposal).is_ok());
+        let delivered = json!({"profile": {"status": "poor"}, "visits": {}, "support": {"s1": {"status": "delivered"}}});
+        assert!(check_doc_change(Role::Cadre, &before, &delivered).is_err());
+        assert!(check_doc_change(Role::CommuneLeader, &before, &visit).is_err());
     }
 
     #[test]

@@ -134,6 +134,24 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "o o o o o o",
     ),
     ("GET", "/audit?entity_id={household}", "", "f f o/s f f o/o"),
+    (
+        "POST",
+        "/sync",
+        r#"{"protocol":1,"cursor":0,"pushes":[],"held":{"count":0,"digest":0}}"#,
+        "o o o o f f",
+    ),
+    (
+        "GET",
+        "/conflicts?household_id={household}",
+        "",
+        "f f o/s f f f",
+    ),
+    (
+        "POST",
+        "/conflicts/{conflict}/resolve",
+        r#"{"value":"Xóm Chín"}"#,
+        "f f o/s f f f",
+    ),
 ];
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -219,6 +237,9 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
             .unwrap();
         out = out.replace("{fresh_household}", &id);
     }
+    if out.contains("{conflict}") {
+        out = out.replace("{conflict}", &open_conflict(store, household).await);
+    }
     if out.contains("{device}") {
         let device = format!("lost-phone-{n}");
         store
@@ -228,6 +249,58 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
         out = out.replace("{device}", &device);
     }
     out
+}
+
+/// Gives the household a document with an open conflict on its address.
+async fn open_conflict(store: &DynStore, household: &str) -> String {
+    use shared::doc::{Author, ConflictValue, FieldConflict};
+    use shared::projection::{Records, to_doc};
+    let author = Author {
+        user_id: "u".into(),
+        device_id: "d".into(),
+        at_ms: 1,
+    };
+    let (mut doc, expected, old) = match store.load_doc(household).await.unwrap() {
+        Some(s) => (s.open(&author).unwrap(), Some(s.seq), s.change_heads()),
+        None => {
+            let records = Records {
+                household: store.get_household(household).await.unwrap(),
+                members: vec![],
+                assessments: vec![],
+                visits: vec![],
+                support: vec![],
+            };
+            (to_doc(&[5; 16], &records, &author).unwrap(), None, vec![])
+        }
+    };
+    let now = "2026-11-01T00:00:00.000Z";
+    let records = shared::projection::project(household, &doc.to_json(), now).unwrap();
+    let candidate = |v: &str| ConflictValue {
+        value: Value::from(v),
+        user_id: None,
+        device_id: None,
+        at_ms: 0,
+        change: String::new(),
+    };
+    let write = server::store::DocWrite {
+        doc_id: household.into(),
+        expected_seq: expected,
+        changes: doc.save_after(&old),
+        compacted: None,
+        heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+        records,
+        conflicts: vec![FieldConflict {
+            path: vec!["profile".into(), "address".into()],
+            values: vec![candidate("Xóm 1"), candidate("Xóm 2")],
+        }],
+        audit: Value::Null,
+    };
+    store.commit_doc(&Actor::system(), &write).await.unwrap();
+    let open = store
+        .list_conflicts(Some(&[household.to_string()]), true)
+        .await
+        .unwrap();
+    open.last().unwrap().id.clone()
 }
 
 async fn send(

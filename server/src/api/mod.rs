@@ -5,10 +5,12 @@ mod areas;
 mod assignments;
 mod audit;
 mod auth;
+mod conflicts;
 mod households;
 mod rules;
 mod stats;
 mod support;
+mod sync;
 mod targets;
 mod users;
 
@@ -50,7 +52,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(households::router())
         .merge(assignments::router())
+        .merge(conflicts::router())
         .merge(support::router())
+        .merge(sync::router())
         .merge(targets::router())
         .merge(stats::router())
         .merge(rules::router())

@@ -141,6 +141,65 @@ pub struct AuditEvent {
     pub changes: serde_json::Value,
 }
 
+/// A household document as stored: its snapshot and later change chunks, in order.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    pub chunks: Vec<Vec<u8>>,
+    pub heads: Vec<String>,
+    pub seq: i64,
+}
+
+impl StoredDoc {
+    /// The document, written to from here on as a fresh actor.
+    pub fn open(
+        &self,
+        author: &shared::doc::Author,
+    ) -> Result<shared::doc::HouseholdDoc, shared::doc::DocError> {
+        let actor: [u8; 16] = rand::random();
+        let first = self.chunks.first().map(Vec::as_slice).unwrap_or_default();
+        let mut doc = shared::doc::HouseholdDoc::load(&actor, first, author)?;
+        for c in self.chunks.iter().skip(1) {
+            doc.apply(c)?;
+        }
+        Ok(doc)
+    }
+
+    pub fn change_heads(&self) -> Vec<automerge::ChangeHash> {
+        self.heads.iter().filter_map(|h| h.parse().ok()).collect()
+    }
+}
+
+/// One accepted write of a household document and everything derived from it, committed
+/// together: the change log, the read model, the open conflicts and the audit event.
+#[derive(Debug, Clone)]
+pub struct DocWrite {
+    pub doc_id: String,
+    /// The document's sequence number the write was based on; `None` for a new document.
+    /// A different current value means another writer came first: reload and retry.
+    pub expected_seq: Option<i64>,
+    /// The new changes (`save_after` the stored heads).
+    pub changes: Vec<u8>,
+    /// When set, the whole document, stored as the new snapshot in place of the changes.
+    pub compacted: Option<Vec<u8>>,
+    pub heads: Vec<String>,
+    pub records: shared::projection::Records,
+    pub conflicts: Vec<shared::doc::FieldConflict>,
+    pub audit: serde_json::Value,
+}
+
+/// A field written concurrently on several devices, as the commune officer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ConflictRecord {
+    pub id: String,
+    pub household_id: String,
+    pub path: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub candidates: Vec<shared::doc::ConflictValue>,
+    pub opened_at: i64,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<String>,
+}
+
 /// A whole commune's records, written in one transaction (demo data, imports).
 #[derive(Debug, Clone, Default)]
 pub struct Import {
@@ -153,6 +212,15 @@ pub struct Import {
     pub visits: Vec<Visit>,
     pub support: Vec<SupportAction>,
     pub targets: Vec<Target>,
+    pub docs: Vec<ImportedDoc>,
+}
+
+/// A household document written whole, with its heads.
+#[derive(Debug, Clone)]
+pub struct ImportedDoc {
+    pub household_id: String,
+    pub bytes: Vec<u8>,
+    pub heads: Vec<String>,
 }
 
 #[async_trait]
@@ -290,6 +358,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// Writes a whole commune in one transaction.
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
+
+    // Household documents and sync
+    async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>>;
+    /// Commits a document write; `Duplicate` when `expected_seq` is stale. Returns the new
+    /// sequence number.
+    async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64>;
+    /// Documents among `ids` written after `cursor`, oldest first.
+    async fn docs_since(
+        &self,
+        cursor: i64,
+        ids: &[String],
+        limit: i64,
+    ) -> StoreResult<Vec<(String, i64)>>;
+    /// A document's heads as they were at sequence `seq`, if it existed then.
+    async fn heads_at(&self, doc_id: &str, seq: i64) -> StoreResult<Option<Vec<String>>>;
+    async fn current_seq(&self) -> StoreResult<i64>;
+    async fn quarantine(
+        &self,
+        actor: &Actor,
+        doc_id: &str,
+        reason: &str,
+        bytes: &[u8],
+    ) -> StoreResult<()>;
+    async fn list_conflicts(
+        &self,
+        doc_ids: Option<&[String]>,
+        open_only: bool,
+    ) -> StoreResult<Vec<ConflictRecord>>;
+    async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord>;
 }
 
 pub type DynStore = Arc<dyn Store>;

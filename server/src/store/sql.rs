@@ -505,6 +505,187 @@ macro_rules! sql_store {
             }
         }
 
+        impl $name {
+            /// Applies a write made through the REST API to the household's document too, in
+            /// the same transaction, so phones receive it at their next sync. Households
+            /// without a document yet get one, built from these records, at their first sync.
+            async fn doc_edit(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                actor: &Actor,
+                household_id: &str,
+                edit: impl FnOnce(&mut shared::doc::HouseholdDoc, &shared::doc::Author) -> Result<(), shared::doc::DocError> + Send,
+            ) -> StoreResult<()> {
+                let row: Option<(Option<Vec<u8>>, i64, i64)> = sqlx::query_as("SELECT snapshot, snapshot_seq, seq FROM docs WHERE doc_id = $1")
+                    .bind(household_id.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some((snapshot, snapshot_seq, old_seq)) = row else { return Ok(()) };
+                let later: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq")
+                    .bind(household_id.to_string())
+                    .bind(snapshot_seq)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let author = shared::doc::Author {
+                    user_id: actor.user_id.clone().unwrap_or_default(),
+                    device_id: actor.device_id.clone().unwrap_or_default(),
+                    at_ms: now_ms(),
+                };
+                let corrupt = |e: shared::doc::DocError| StoreError::Corrupt(format!("document {household_id}: {e}"));
+                let stored = StoredDoc { chunks: snapshot.into_iter().chain(later).collect(), heads: vec![], seq: old_seq };
+                let mut doc = stored.open(&author).map_err(corrupt)?;
+                let before = doc.heads();
+                edit(&mut doc, &author).map_err(corrupt)?;
+                let changes = doc.save_after(&before);
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                let heads = json(&doc.heads().iter().map(|h| h.to_string()).collect::<Vec<_>>());
+                let seq = Self::next_seq(conn).await?;
+                let n = sqlx::query("UPDATE docs SET heads = $2, seq = $3 WHERE doc_id = $1 AND seq = $4")
+                    .bind(household_id.to_string())
+                    .bind(heads.clone())
+                    .bind(seq)
+                    .bind(old_seq)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::Duplicate(format!("document {household_id} changed meanwhile")));
+                }
+                sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
+                    .bind(household_id.to_string())
+                    .bind(seq)
+                    .bind(changes)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
+                    .bind(household_id.to_string())
+                    .bind(seq)
+                    .bind(heads)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            async fn next_seq(conn: &mut <$db as sqlx::Database>::Connection) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+                    .fetch_one(&mut *conn)
+                    .await?)
+            }
+
+            /// Writes a household's records as the read model keeps them.
+            async fn write_records(conn: &mut <$db as sqlx::Database>::Connection, r: &shared::projection::Records) -> StoreResult<()> {
+                let h = &r.household;
+                sqlx::query(
+                    "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     ON CONFLICT (id) DO UPDATE SET code = excluded.code, village_id = excluded.village_id, address = excluded.address, \
+                     head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
+                     causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text",
+                )
+                .bind(h.id.clone())
+                .bind(h.code.clone())
+                .bind(h.village_id.clone())
+                .bind(h.address.clone())
+                .bind(h.head_name.clone())
+                .bind(name_of(&h.residence))
+                .bind(h.status.as_str())
+                .bind(json(&h.priority))
+                .bind(json(&h.causes))
+                .bind(h.created_at.clone())
+                .bind(h.updated_at.clone())
+                .bind(search_text(h))
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query("DELETE FROM members WHERE household_id = $1").bind(h.id.clone()).execute(&mut *conn).await?;
+                for m in &r.members {
+                    Self::insert_member(conn, m).await?;
+                }
+                for a in &r.assessments {
+                    sqlx::query(
+                        "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(a.id.clone())
+                    .bind(a.household_id.clone())
+                    .bind(a.date.to_string())
+                    .bind(a.explanation.rule_set_id.clone())
+                    .bind(a.classification.as_str())
+                    .bind(json(a))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for v in &r.visits {
+                    sqlx::query("INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
+                        .bind(v.id.clone())
+                        .bind(v.household_id.clone())
+                        .bind(v.cadre_id.clone())
+                        .bind(v.data.date.to_string())
+                        .bind(json(&v.data))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for s in &r.support {
+                    sqlx::query(
+                        "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data",
+                    )
+                    .bind(s.id.clone())
+                    .bind(s.household_id.clone())
+                    .bind(s.status.as_str())
+                    .bind(s.delivered_date.map(|d| d.to_string()))
+                    .bind(s.data.planned_date.to_string())
+                    .bind(json(&s.data))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Opens, updates and closes the conflict records of a document to match its
+            /// current conflicts.
+            async fn sync_conflicts(conn: &mut <$db as sqlx::Database>::Connection, actor: &Actor, doc_id: &str, found: &[shared::doc::FieldConflict]) -> StoreResult<()> {
+                let now = now_ms();
+                let open: Vec<(String, String)> = sqlx::query_as("SELECT id, path FROM conflicts WHERE doc_id = $1 AND resolved_at IS NULL")
+                    .bind(doc_id.to_string())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                for c in found {
+                    let path = json(&c.path);
+                    match open.iter().find(|(_, p)| *p == path) {
+                        Some((id, _)) => {
+                            sqlx::query("UPDATE conflicts SET candidates = $2 WHERE id = $1")
+                                .bind(id.clone())
+                                .bind(json(&c.values))
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        None => {
+                            sqlx::query("INSERT INTO conflicts (id, doc_id, path, candidates, opened_at) VALUES ($1, $2, $3, $4, $5)")
+                                .bind(uuid::Uuid::now_v7().to_string())
+                                .bind(doc_id.to_string())
+                                .bind(path)
+                                .bind(json(&c.values))
+                                .bind(now)
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                    }
+                }
+                for (id, path) in &open {
+                    if !found.iter().any(|c| json(&c.path) == *path) {
+                        sqlx::query("UPDATE conflicts SET resolved_at = $2, resolved_by = $3 WHERE id = $1")
+                            .bind(id.clone())
+                            .bind(now)
+                            .bind(actor.user_id.clone())
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+
         #[async_trait]
         impl Store for $name {
             fn backend(&self) -> &'static str {
@@ -886,6 +1067,8 @@ macro_rules! sql_store {
                 .bind(search_text(&after))
                 .execute(&mut *tx)
                 .await?;
+                let profile = serde_json::to_value(input).expect("serialises");
+                Self::doc_edit(&mut tx, actor, id, |d, a| d.update_profile(&profile, a)).await?;
                 Self::audit(&mut tx, actor, "update", "household", id, diff(&before, &after)).await?;
                 tx.commit().await?;
                 Ok(after)
@@ -914,6 +1097,8 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_member(&mut tx, &m).await?;
                 Self::audit(&mut tx, actor, "create", "member", id, created(&m)).await?;
+                let data = shared::projection::member_json(&m.data);
+                Self::doc_edit(&mut tx, actor, household_id, |d, a| d.put_record("members", id, &data, a)).await?;
                 tx.commit().await?;
                 Ok(m)
             }
@@ -928,6 +1113,8 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::audit(&mut tx, actor, "update", "member", id, diff(&before.data, &after.data)).await?;
+                let data = shared::projection::member_json(&after.data);
+                Self::doc_edit(&mut tx, actor, &before.household_id, |d, a| d.put_record("members", id, &data, a)).await?;
                 tx.commit().await?;
                 Ok(after)
             }
@@ -940,6 +1127,7 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::audit(&mut tx, actor, "delete", "member", id, serde_json::json!({ "deleted": before })).await?;
+                Self::doc_edit(&mut tx, actor, &before.household_id, |d, a| d.delete_record("members", id, a)).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -955,6 +1143,12 @@ macro_rules! sql_store {
                     .bind(now.to_string())
                     .execute(&mut *tx)
                     .await?;
+                let record = shared::projection::assessment_json(a);
+                Self::doc_edit(&mut tx, actor, &a.household_id, |d, au| {
+                    d.put_record("assessments", &a.id, &record, au)?;
+                    d.set_field(&["profile", "status"], &serde_json::json!(status), au)
+                })
+                .await?;
                 Self::audit(&mut tx, actor, "create", "assessment", &a.id, serde_json::json!({
                     "created": a,
                     "household_status": [before.status, status],
@@ -1053,6 +1247,8 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_visit(&mut tx, v).await?;
                 Self::audit(&mut tx, actor, "create", "visit", &v.id, created(v)).await?;
+                let record = shared::projection::visit_json(v);
+                Self::doc_edit(&mut tx, actor, &v.household_id, |d, a| d.put_record("visits", &v.id, &record, a)).await?;
                 tx.commit().await?;
                 Ok(v.clone())
             }
@@ -1081,6 +1277,8 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::insert_support(&mut tx, s).await?;
                 Self::audit(&mut tx, actor, "create", "support_action", &s.id, created(s)).await?;
+                let record = shared::projection::support_json(s);
+                Self::doc_edit(&mut tx, actor, &s.household_id, |d, a| d.put_record("support", &s.id, &record, a)).await?;
                 tx.commit().await?;
                 Ok(s.clone())
             }
@@ -1101,6 +1299,8 @@ macro_rules! sql_store {
                     return Err(StoreError::Duplicate(format!("support action {id} is already {}", before.status.as_str())));
                 }
                 Self::audit(&mut tx, actor, "update", "support_action", id, diff(&before, &after)).await?;
+                let record = shared::projection::support_json(&after);
+                Self::doc_edit(&mut tx, actor, &after.household_id, |d, a| d.put_record("support", id, &record, a)).await?;
                 tx.commit().await?;
                 Ok(after)
             }
@@ -1187,6 +1387,174 @@ macro_rules! sql_store {
                     .collect()
             }
 
+
+            async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>> {
+                let row: Option<(Option<Vec<u8>>, i64, String, i64)> =
+                    sqlx::query_as("SELECT snapshot, snapshot_seq, heads, seq FROM docs WHERE doc_id = $1")
+                        .bind(id.to_string())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some((snapshot, snapshot_seq, heads, seq)) = row else { return Ok(None) };
+                let mut chunks: Vec<Vec<u8>> = snapshot.into_iter().collect();
+                let later: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq")
+                    .bind(id.to_string())
+                    .bind(snapshot_seq)
+                    .fetch_all(&self.pool)
+                    .await?;
+                chunks.extend(later);
+                Ok(Some(StoredDoc { chunks, heads: serde_json::from_str(&heads)?, seq }))
+            }
+
+            async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let seq = Self::next_seq(&mut tx).await?;
+                let heads = json(&w.heads);
+                match w.expected_seq {
+                    Some(expected) => {
+                        let n = sqlx::query("UPDATE docs SET heads = $2, seq = $3 WHERE doc_id = $1 AND seq = $4")
+                            .bind(w.doc_id.clone())
+                            .bind(heads.clone())
+                            .bind(seq)
+                            .bind(expected)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if n != 1 {
+                            return Err(StoreError::Duplicate(format!("document {} changed meanwhile", w.doc_id)));
+                        }
+                    }
+                    None => {
+                        // The household row must exist before its document refers to it.
+                        Self::write_records(&mut tx, &w.records).await?;
+                        sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, $3)")
+                            .bind(w.doc_id.clone())
+                            .bind(heads.clone())
+                            .bind(seq)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                match &w.compacted {
+                    Some(full) => {
+                        sqlx::query("UPDATE docs SET snapshot = $2, snapshot_seq = $3 WHERE doc_id = $1")
+                            .bind(w.doc_id.clone())
+                            .bind(full.clone())
+                            .bind(seq)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM doc_changes WHERE doc_id = $1")
+                            .bind(w.doc_id.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    None => {
+                        sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
+                            .bind(w.doc_id.clone())
+                            .bind(seq)
+                            .bind(w.changes.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
+                    .bind(w.doc_id.clone())
+                    .bind(seq)
+                    .bind(heads)
+                    .execute(&mut *tx)
+                    .await?;
+                if w.expected_seq.is_some() {
+                    Self::write_records(&mut tx, &w.records).await?;
+                }
+                Self::sync_conflicts(&mut tx, actor, &w.doc_id, &w.conflicts).await?;
+                Self::audit(&mut tx, actor, "sync", "household", &w.doc_id, w.audit.clone()).await?;
+                tx.commit().await?;
+                Ok(seq)
+            }
+
+            async fn docs_since(&self, cursor: i64, ids: &[String], limit: i64) -> StoreResult<Vec<(String, i64)>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new("SELECT doc_id, seq FROM docs WHERE seq > ");
+                qb.push_bind(cursor);
+                qb.push(" AND doc_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") ORDER BY seq, doc_id LIMIT ").push_bind(limit);
+                Ok(qb.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?)
+            }
+
+            async fn heads_at(&self, doc_id: &str, seq: i64) -> StoreResult<Option<Vec<String>>> {
+                let h: Option<String> = sqlx::query_scalar("SELECT heads FROM doc_history WHERE doc_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1")
+                    .bind(doc_id.to_string())
+                    .bind(seq)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(h.map(|h| serde_json::from_str(&h)).transpose()?)
+            }
+
+            async fn current_seq(&self) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT value FROM sync_counter WHERE id = 1").fetch_one(&self.pool).await?)
+            }
+
+            async fn quarantine(&self, actor: &Actor, doc_id: &str, reason: &str, bytes: &[u8]) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let id = uuid::Uuid::now_v7().to_string();
+                sqlx::query("INSERT INTO quarantine (id, doc_id, user_id, device_id, at, reason, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id.clone())
+                    .bind(doc_id.to_string())
+                    .bind(actor.user_id.clone().unwrap_or_default())
+                    .bind(actor.device_id.clone().unwrap_or_default())
+                    .bind(now_ms())
+                    .bind(reason.to_string())
+                    .bind(bytes.to_vec())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, actor, "quarantine", "household", doc_id, serde_json::json!({ "reason": reason, "quarantine_id": id })).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_conflicts(&self, doc_ids: Option<&[String]>, open_only: bool) -> StoreResult<Vec<ConflictRecord>> {
+                let mut qb = QueryBuilder::<$db>::new("SELECT id, doc_id, path, candidates, opened_at, resolved_at, resolved_by FROM conflicts WHERE 1 = 1");
+                if open_only {
+                    qb.push(" AND resolved_at IS NULL");
+                }
+                if let Some(ids) = doc_ids {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    qb.push(" AND doc_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in ids {
+                        sep.push_bind(id.clone());
+                    }
+                    qb.push(")");
+                }
+                qb.push(" ORDER BY opened_at, id");
+                let rows: Vec<(String, String, String, String, i64, Option<i64>, Option<String>)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|(id, doc_id, path, candidates, opened_at, resolved_at, resolved_by)| {
+                        Ok(ConflictRecord {
+                            id,
+                            household_id: doc_id,
+                            path: serde_json::from_str(&path)?,
+                            candidates: serde_json::from_str(&candidates)?,
+                            opened_at,
+                            resolved_at,
+                            resolved_by,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord> {
+                let all = self.list_conflicts(None, false).await?;
+                all.into_iter().find(|c| c.id == id).ok_or(StoreError::NotFound)
+            }
+
             async fn import(&self, actor: &Actor, d: &Import) -> StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 for a in &d.areas {
@@ -1215,6 +1583,25 @@ macro_rules! sql_store {
                 }
                 for t in &d.targets {
                     Self::upsert_target(&mut tx, t).await?;
+                }
+                for ImportedDoc { household_id: id, bytes, heads } in &d.docs {
+                    {
+                        // Every document gets its own sequence number: pages of a pull end between them.
+                        let seq = Self::next_seq(&mut tx).await?;
+                        sqlx::query("INSERT INTO docs (doc_id, snapshot, snapshot_seq, heads, seq) VALUES ($1, $2, $3, $4, $3)")
+                            .bind(id.clone())
+                            .bind(bytes.clone())
+                            .bind(seq)
+                            .bind(json(heads))
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
+                            .bind(id.clone())
+                            .bind(seq)
+                            .bind(json(heads))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 let summary = serde_json::json!({
                     "areas": d.areas.len(), "users": d.users.len(), "households": d.households.len(),

@@ -1,0 +1,186 @@
+//! The conflict queue: fields written concurrently on several devices, with every value and
+//! who wrote it, until a commune officer picks one or writes a new one. The decision is a
+//! new write to the household document, so every device converges on it at its next sync.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::current::not_found;
+use crate::error::{AppError, AppResult};
+use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::store::{ConflictRecord, DocWrite, StoreError};
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::Value;
+use shared::Text;
+use shared::doc::Author;
+use shared::permissions::Action;
+use shared::projection::project;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_conflicts))
+        .routes(routes!(resolve))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConflictQuery {
+    pub household_id: Option<String>,
+    pub village_id: Option<String>,
+    /// A field name, e.g. `head_name`.
+    pub field: Option<String>,
+    /// Only conflicts open at least this many days.
+    pub min_age_days: Option<i64>,
+    /// Include resolved conflicts too.
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[utoipa::path(get, path = "/conflicts", tag = "conflicts", security(("bearer" = [])), params(ConflictQuery),
+    responses((status = 200, body = Vec<ConflictRecord>), (status = 403, body = crate::error::ErrorBody)))]
+async fn list_conflicts(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<ConflictQuery>,
+) -> AppResult<Json<Vec<ConflictRecord>>> {
+    let store = state.store.as_ref();
+    me.reach(Action::ResolveConflicts)?;
+    let ids: Vec<String> = match (&q.household_id, &q.village_id) {
+        (Some(h), _) => vec![me.household(store, Action::ResolveConflicts, h).await?.id],
+        (None, village) => {
+            let villages = match village {
+                Some(v) => {
+                    me.check_area(store, Action::ResolveConflicts, v).await?;
+                    vec![v.clone()]
+                }
+                None => store.villages_under(&me.user.area_id).await?,
+            };
+            store
+                .list_households(&crate::store::HouseholdFilter {
+                    village_ids: Some(villages),
+                    limit: i64::MAX / 2,
+                    ..Default::default()
+                })
+                .await?
+                .into_iter()
+                .map(|h| h.id)
+                .collect()
+        }
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let found = store
+        .list_conflicts(Some(&ids), !q.all)
+        .await?
+        .into_iter()
+        .filter(|c| q.field.as_ref().is_none_or(|f| c.path.last() == Some(f)))
+        .filter(|c| {
+            q.min_age_days
+                .is_none_or(|d| now - c.opened_at >= d * 86_400_000)
+        })
+        .collect();
+    Ok(Json(found))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    /// The value decided: one of the candidates or a new one.
+    #[schema(value_type = Object)]
+    pub value: Value,
+}
+
+#[utoipa::path(post, path = "/conflicts/{id}/resolve", tag = "conflicts", security(("bearer" = [])), params(("id" = String, Path)), request_body = Resolution,
+    responses((status = 200, body = ConflictRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+async fn resolve(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+    AppJson(r): AppJson<Resolution>,
+) -> AppResult<Json<ConflictRecord>> {
+    let store = state.store.as_ref();
+    me.reach(Action::ResolveConflicts)?;
+    let conflict = store
+        .get_conflict(&id)
+        .await
+        .map_err(not_found("conflict"))?;
+    me.household(store, Action::ResolveConflicts, &conflict.household_id)
+        .await?;
+    if conflict.resolved_at.is_some() {
+        return Err(AppError::Conflict {
+            code: "already_resolved",
+            message: Text::new(
+                "Xung đột này đã được giải quyết.",
+                "This conflict is already resolved.",
+            ),
+        });
+    }
+    if matches!(r.value, Value::Object(_) | Value::Array(_)) {
+        return Err(AppError::field(
+            "value",
+            "not_a_field_value",
+            Text::new(
+                "Giá trị phải là chữ, số, đúng/sai hoặc rỗng.",
+                "The value must be text, a number, true/false or null.",
+            ),
+        ));
+    }
+    let author = Author {
+        user_id: me.user.id.clone(),
+        device_id: me.device_id.clone(),
+        at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    for _ in 0..5 {
+        let stored = store
+            .load_doc(&conflict.household_id)
+            .await?
+            .ok_or(AppError::NotFound("household"))?;
+        let mut doc = stored
+            .open(&author)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let old = stored.change_heads();
+        let path: Vec<&str> = conflict.path.iter().map(String::as_str).collect();
+        doc.set_field(&path, &r.value, &author)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let after = doc.to_json();
+        let records = project(&conflict.household_id, &after, &now).map_err(|e| {
+            AppError::field(
+                "value",
+                "invalid_value",
+                Text::new(
+                    format!("Giá trị không hợp lệ cho trường này: {e}"),
+                    format!("Not a valid value for this field: {e}"),
+                ),
+            )
+        })?;
+        let write = DocWrite {
+            doc_id: conflict.household_id.clone(),
+            expected_seq: Some(stored.seq),
+            changes: doc.save_after(&old),
+            compacted: None,
+            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+            records,
+            conflicts: doc
+                .conflicts()
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            audit: serde_json::json!({ "resolved_conflict": id, "path": conflict.path, "value": r.value, "candidates": conflict.candidates }),
+        };
+        match store.commit_doc(&me.actor(), &write).await {
+            Ok(_) => return Ok(Json(store.get_conflict(&id).await?)),
+            Err(StoreError::Duplicate(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict {
+        code: "busy",
+        message: Text::new(
+            "Hộ đang được cập nhật; hãy thử lại.",
+            "The household is being updated; please try again.",
+        ),
+    })
+}

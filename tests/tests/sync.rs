@@ -1,0 +1,346 @@
+//! Household documents syncing over the real HTTP endpoint, on SQLite and PostgreSQL:
+//! scope per role, pushes acknowledged after commit and projected into the read model,
+//! refusals quarantined, concurrent edits surfaced as conflicts and resolved, REST writes
+//! reaching phones, and two server processes sharing one database.
+
+use serde_json::{Value, json};
+use shared::doc::Author;
+use shared::sync::{Device, SyncResponse};
+use tests::{Backend, TestDb, TestServer, fixture, on_both_backends};
+
+async fn exchange(srv: &TestServer, token: &str, dev: &mut Device) -> SyncResponse {
+    let req = dev.request();
+    let r = srv
+        .http
+        .post(srv.url("/api/sync"))
+        .bearer_auth(token)
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "sync answered {}", r.status());
+    let resp: SyncResponse = r.json().await.unwrap();
+    dev.receive(&resp).unwrap();
+    resp
+}
+
+/// Syncs until nothing moves; returns the number of requests.
+async fn settle(srv: &TestServer, token: &str, dev: &mut Device) -> usize {
+    for n in 1..=10 {
+        let before = dev.request();
+        let resp = exchange(srv, token, dev).await;
+        if before.pushes.is_empty()
+            && before.want.is_empty()
+            && resp.docs.is_empty()
+            && !resp.more
+            && resp.scope.is_none()
+        {
+            return n;
+        }
+    }
+    panic!("sync did not settle");
+}
+
+fn by(u: &str) -> Author {
+    Author {
+        user_id: u.into(),
+        device_id: format!("{u}-phone"),
+        at_ms: chrono::Utc::now().timestamp_millis(),
+    }
+}
+
+async fn get(srv: &TestServer, token: &str, path: &str) -> Value {
+    srv.http
+        .get(srv.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn setup(b: Backend) -> Option<(TestDb, TestServer)> {
+    let db = TestDb::open(b).await?;
+    let store = db.store().await;
+    fixture::load(&store).await;
+    Some((db, TestServer::start(store, None).await))
+}
+
+async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let token = srv.login("cadre1", "cadre1-phone").await;
+    let mut phone = Device::new(&[1; 16]);
+    settle(&srv, &token, &mut phone).await;
+    assert_eq!(
+        phone.doc_ids().cloned().collect::<Vec<_>>(),
+        ["h1"],
+        "only the assigned household"
+    );
+    assert_eq!(phone.doc("h1").unwrap().to_json()["profile"]["code"], "H-1");
+
+    phone.doc_mut("h1").unwrap().put_record("visits", "visit-1", &json!({"date": "2026-11-20", "discussed": "Hướng dẫn làm chuồng bò", "progress": "", "needs": "", "next_visit": "2026-12-20", "cadre_id": "u-cadre1"}), &by("u-cadre1")).unwrap();
+    let resp = exchange(&srv, &token, &mut phone).await;
+    assert_eq!(resp.acks.len(), 1);
+    assert_eq!(phone.pending(), 0);
+    // Committed into the read model with the visit, and audited with the device.
+    let officer = srv.login("officer1", "laptop").await;
+    let detail = get(&srv, &officer, "/api/households/h1").await;
+    assert_eq!(detail["visits"][0]["discussed"], "Hướng dẫn làm chuồng bò");
+    let audit = get(&srv, &officer, "/api/audit?entity_id=h1").await;
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["device_id"] == "cadre1-phone" && e["action"] == "sync")
+    );
+
+    // Reconnecting with nothing new is one small exchange.
+    let req = phone.request();
+    assert!(serde_json::to_vec(&req).unwrap().len() < 200);
+    assert_eq!(settle(&srv, &token, &mut phone).await, 1);
+    db.cleanup().await;
+}
+
+async fn a_forbidden_change_is_refused_and_quarantined(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let token = srv.login("cadre1", "cadre1-phone").await;
+    let mut phone = Device::new(&[1; 16]);
+    settle(&srv, &token, &mut phone).await;
+    phone
+        .doc_mut("h1")
+        .unwrap()
+        .set_field(&["profile", "status"], &json!("not_poor"), &by("u-cadre1"))
+        .unwrap();
+    let resp = exchange(&srv, &token, &mut phone).await;
+    assert_eq!(resp.refused.len(), 1);
+    assert!(resp.refused[0].reason.vi.contains("Cán bộ kèm cặp"));
+    assert_eq!(
+        phone.doc("h1").unwrap().to_json()["profile"]["status"],
+        "poor",
+        "the phone is back in step"
+    );
+    assert_eq!(phone.pending(), 0);
+    let officer = srv.login("officer1", "laptop").await;
+    assert_eq!(
+        get(&srv, &officer, "/api/households/h1").await["household"]["status"],
+        "poor"
+    );
+    let audit = get(&srv, &officer, "/api/audit?entity_id=h1").await;
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "quarantine"),
+        "kept for review"
+    );
+    db.cleanup().await;
+}
+
+async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let (vh, officer) = (
+        srv.login("vh1", "vh1-phone").await,
+        srv.login("officer1", "officer1-phone").await,
+    );
+    let (mut p1, mut p2) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
+    settle(&srv, &vh, &mut p1).await;
+    settle(&srv, &officer, &mut p2).await;
+    p1.doc_mut("h2")
+        .unwrap()
+        .set_field(
+            &["profile", "head_name"],
+            &json!("Lò Văn Pản"),
+            &by("u-vh1"),
+        )
+        .unwrap();
+    p2.doc_mut("h2")
+        .unwrap()
+        .set_field(
+            &["profile", "head_name"],
+            &json!("Lò Thị Pản"),
+            &by("u-officer1"),
+        )
+        .unwrap();
+    settle(&srv, &vh, &mut p1).await;
+    settle(&srv, &officer, &mut p2).await;
+    settle(&srv, &vh, &mut p1).await;
+    assert_eq!(
+        p1.doc("h2").unwrap().to_json(),
+        p2.doc("h2").unwrap().to_json(),
+        "both phones show the same"
+    );
+
+    let queue = get(&srv, &officer, "/api/conflicts?household_id=h2").await;
+    let queue = queue.as_array().unwrap();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(queue[0]["path"], json!(["profile", "head_name"]));
+    let mut who: Vec<String> = queue[0]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["user_id"].as_str().unwrap(),
+                c["device_id"].as_str().unwrap(),
+                c["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    who.sort();
+    assert_eq!(
+        who,
+        [
+            "u-officer1 u-officer1-phone Lò Thị Pản",
+            "u-vh1 u-vh1-phone Lò Văn Pản"
+        ]
+    );
+    assert_eq!(
+        get(
+            &srv,
+            &officer,
+            "/api/conflicts?field=head_name&min_age_days=0"
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+
+    let id = queue[0]["id"].as_str().unwrap();
+    let r = srv
+        .http
+        .post(srv.url(&format!("/api/conflicts/{id}/resolve")))
+        .bearer_auth(&officer)
+        .json(&json!({"value": "Lò Văn Pản"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["resolved_by"], "u-officer1");
+    assert!(
+        get(&srv, &officer, "/api/conflicts")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    settle(&srv, &vh, &mut p1).await;
+    settle(&srv, &officer, &mut p2).await;
+    for p in [&mut p1, &mut p2] {
+        let d = p.doc_mut("h2").unwrap();
+        assert!(d.conflicts().unwrap().is_empty());
+        assert_eq!(d.to_json()["profile"]["head_name"], "Lò Văn Pản");
+    }
+    let again = srv
+        .http
+        .post(srv.url(&format!("/api/conflicts/{id}/resolve")))
+        .bearer_auth(&officer)
+        .json(&json!({"value": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    db.cleanup().await;
+}
+
+async fn rest_writes_reach_phones_and_scope_changes_move_households(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let cadre = srv.login("cadre1", "cadre1-phone").await;
+    let officer = srv.login("officer1", "laptop").await;
+    let mut phone = Device::new(&[1; 16]);
+    settle(&srv, &cadre, &mut phone).await;
+    // The officer edits the profile through the API; the phone receives it.
+    let r = srv.http.put(srv.url("/api/households/h1")).bearer_auth(&officer).json(&json!({"code": "H-1", "village_id": "v1", "address": "Xóm Mới", "head_name": "Chủ hộ H-1", "residence": "rural"})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    settle(&srv, &cadre, &mut phone).await;
+    assert_eq!(
+        phone.doc("h1").unwrap().to_json()["profile"]["address"],
+        "Xóm Mới"
+    );
+    // A new assignment brings h2 to the phone on the next sync.
+    let r = srv.http.post(srv.url("/api/assignments")).bearer_auth(&officer).json(&json!({"household_id": "h2", "cadre_id": "u-cadre1", "from_date": "2026-01-01", "cadence_days": 30})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let trips = settle(&srv, &cadre, &mut phone).await;
+    assert!(trips <= 3, "{trips} requests");
+    assert!(phone.doc("h2").is_some());
+    db.cleanup().await;
+}
+
+async fn two_server_processes_lose_no_change(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s1 = db.store().await;
+    fixture::load(&s1).await;
+    let (a, bsrv) = (
+        TestServer::start(s1, None).await,
+        TestServer::start(db.store().await, None).await,
+    );
+    let (ta, tb) = (
+        a.login("vh1", "phone-a").await,
+        bsrv.login("officer1", "phone-b").await,
+    );
+    let (mut pa, mut pb) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
+    settle(&a, &ta, &mut pa).await;
+    settle(&bsrv, &tb, &mut pb).await;
+    for i in 0..5 {
+        pa.doc_mut("h1")
+            .unwrap()
+            .put_record(
+                "members",
+                &format!("ma{i}"),
+                &serde_json::to_value(fixture::member_input(&format!("Thành viên A{i}"))).unwrap(),
+                &by("u-vh1"),
+            )
+            .unwrap();
+        pb.doc_mut("h1").unwrap().put_record("visits", &format!("vb{i}"), &json!({"date": "2026-11-01", "discussed": format!("Lần {i}"), "progress": "", "needs": "", "next_visit": null, "cadre_id": "u-officer1"}), &by("u-officer1")).unwrap();
+        let (ra, rb) = tokio::join!(
+            a.http
+                .post(a.url("/api/sync"))
+                .bearer_auth(&ta)
+                .json(&pa.request())
+                .send(),
+            bsrv.http
+                .post(bsrv.url("/api/sync"))
+                .bearer_auth(&tb)
+                .json(&pb.request())
+                .send(),
+        );
+        pa.receive(&ra.unwrap().json().await.unwrap()).unwrap();
+        pb.receive(&rb.unwrap().json().await.unwrap()).unwrap();
+    }
+    settle(&a, &ta, &mut pa).await;
+    settle(&bsrv, &tb, &mut pb).await;
+    settle(&a, &ta, &mut pa).await;
+    let j = pa.doc("h1").unwrap().to_json();
+    assert_eq!(j, pb.doc("h1").unwrap().to_json());
+    assert_eq!(j["members"].as_object().unwrap().len(), 6, "1 + 5 members");
+    assert_eq!(j["visits"].as_object().unwrap().len(), 5);
+    let detail = get(&a, &tb, "/api/households/h1").await;
+    assert_eq!(detail["visits"].as_array().unwrap().len(), 5);
+    assert_eq!(detail["members"].as_array().unwrap().len(), 6);
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    a_cadre_syncs_assigned_households_and_logs_a_visit,
+    a_forbidden_change_is_refused_and_quarantined,
+    concurrent_edits_become_one_conflict_that_the_officer_resolves,
+    rest_writes_reach_phones_and_scope_changes_move_households,
+    two_server_processes_lose_no_change,
+);
