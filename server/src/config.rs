@@ -42,6 +42,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create the demo commune (Đồng Vương-like) in an empty database and print its users.
     Demo,
+    /// Rebuild the read model (households, members, reviews, visits, support) from the
+    /// household documents.
+    RebuildReadModel,
 }
 
 #[derive(Debug, Clone, clap::Args)]

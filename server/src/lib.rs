@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod rebuild;
 pub mod store;
 
 use axum::Router;
@@ -18,6 +19,8 @@ use shared::rules::RuleBook;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
@@ -73,6 +76,10 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Phones on 2G/3G: answers are compressed when the client accepts it, and requests
+        // may come gzip- or brotli-compressed (the body limit applies after decompression).
+        .layer(CompressionLayer::new())
+        .layer(RequestDecompressionLayer::new())
         .with_state(state);
 
     let mut router = Router::new()

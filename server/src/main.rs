@@ -37,6 +37,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             println!("{report}");
             Ok(())
         }
+        Some(Command::RebuildReadModel) => {
+            let n = server::rebuild::read_model(store.as_ref()).await?;
+            println!(
+                "Đã dựng lại {n} hộ từ tài liệu / rebuilt {n} households from their documents"
+            );
+            Ok(())
+        }
         Some(Command::Serve(args)) => serve(&config, store, args).await,
         None => serve(&config, store, ServeArgs::default()).await,
     }

@@ -647,7 +647,57 @@ async fn the_demo_commune_imports_with_its_figures(b: Backend) {
     db.cleanup().await;
 }
 
+async fn the_read_model_is_rebuilt_from_documents(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    let author = shared::doc::Author {
+        user_id: "u".into(),
+        device_id: "d".into(),
+        at_ms: 1,
+    };
+    let records = shared::projection::Records {
+        household: s.get_household("h1").await.unwrap(),
+        members: s.list_members("h1").await.unwrap(),
+        assessments: vec![],
+        visits: vec![],
+        support: vec![],
+    };
+    let mut doc = shared::projection::to_doc(&[1; 16], &records, &author).unwrap();
+    let write = server::store::DocWrite {
+        doc_id: "h1".into(),
+        expected_seq: None,
+        changes: doc.save(),
+        compacted: None,
+        heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+        records: records.clone(),
+        conflicts: vec![],
+        audit: serde_json::Value::Null,
+    };
+    s.commit_doc(&actor(), &write).await.unwrap();
+    // The read model drifts (a bug, a hand edit); the documents put it right.
+    let mut drifted = records.clone();
+    drifted.household.head_name = "Sai lệch".into();
+    drifted.members.clear();
+    s.put_records(&drifted).await.unwrap();
+    assert_eq!(s.get_household("h1").await.unwrap().head_name, "Sai lệch");
+    assert_eq!(
+        server::rebuild::read_model(s.as_ref()).await.unwrap(),
+        1,
+        "only h1 has a document"
+    );
+    assert_eq!(
+        s.get_household("h1").await.unwrap().head_name,
+        records.household.head_name
+    );
+    assert_eq!(s.list_members("h1").await.unwrap(), records.members);
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    the_read_model_is_rebuilt_from_documents,
     area_tree_and_paths,
     households_are_stored_filtered_and_audited,
     members_keep_their_order,

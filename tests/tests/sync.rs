@@ -337,7 +337,43 @@ async fn two_server_processes_lose_no_change(b: Backend) {
     db.cleanup().await;
 }
 
+async fn sync_bodies_travel_compressed(b: Backend) {
+    use std::io::Write;
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let token = srv.login("officer1", "laptop").await;
+    let req = Device::new(&[1; 16]).request();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&serde_json::to_vec(&req).unwrap()).unwrap();
+    let r = srv
+        .http
+        .post(srv.url("/api/sync"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .header("accept-encoding", "br")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "br");
+    let raw = r.bytes().await.unwrap();
+    let mut plain = Vec::new();
+    brotli_decompress(&raw, &mut plain);
+    let resp: SyncResponse = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(resp.docs.len(), 2, "the commune's two households");
+    db.cleanup().await;
+}
+
+fn brotli_decompress(input: &[u8], out: &mut Vec<u8>) {
+    let mut r = brotli::Decompressor::new(input, 4096);
+    std::io::Read::read_to_end(&mut r, out).unwrap();
+}
+
 on_both_backends!(
+    sync_bodies_travel_compressed,
     a_cadre_syncs_assigned_households_and_logs_a_visit,
     a_forbidden_change_is_refused_and_quarantined,
     concurrent_edits_become_one_conflict_that_the_officer_resolves,

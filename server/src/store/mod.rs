@@ -387,6 +387,8 @@ pub trait Store: Send + Sync + 'static {
         open_only: bool,
     ) -> StoreResult<Vec<ConflictRecord>>;
     async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord>;
+    /// Overwrites a household's read-model rows with these records (rebuilding from documents).
+    async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()>;
 }
 
 pub type DynStore = Arc<dyn Store>;

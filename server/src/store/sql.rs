@@ -1550,6 +1550,13 @@ macro_rules! sql_store {
                     .collect()
             }
 
+            async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                Self::write_records(&mut tx, r).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord> {
                 let all = self.list_conflicts(None, false).await?;
                 all.into_iter().find(|c| c.id == id).ok_or(StoreError::NotFound)
