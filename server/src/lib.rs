@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod rebuild;
+pub mod sim;
 pub mod store;
 
 use axum::Router;

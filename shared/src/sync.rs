@@ -227,7 +227,10 @@ impl Hub {
             .collect();
         for push in &req.pushes {
             match self.take_push(scope, push, check) {
-                Ok(()) => {
+                Ok(true) => {
+                    must_send.insert(push.doc_id.clone());
+                }
+                Ok(false) => {
                     pushed_heads.insert(push.doc_id.clone(), unhex(&push.heads));
                     resp.acks.push(Ack {
                         doc_id: push.doc_id.clone(),
@@ -313,12 +316,13 @@ impl Hub {
         resp
     }
 
+    /// `Ok(true)` when the device must be sent the whole document instead of an ack.
     fn take_push(
         &mut self,
         scope: &BTreeSet<String>,
         push: &Push,
         check: Check<'_>,
-    ) -> Result<(), Text> {
+    ) -> Result<bool, Text> {
         if !scope.contains(&push.doc_id) {
             return Err(Text::new(
                 "Hộ này không còn thuộc phạm vi của bạn; thay đổi được giữ lại để cán bộ xã xem xét.",
@@ -347,13 +351,17 @@ impl Hub {
                 HouseholdDoc::load(&self.actor, &push.changes, &author).map_err(bad)?,
             ),
         };
+        if !after.automerge().get_missing_deps(&[]).is_empty() {
+            // Built on changes this server lacks: no ack; the whole document goes back.
+            return Ok(true);
+        }
         let known = self.docs.get_mut(&push.doc_id).map(|d| d.doc.heads());
         if known.as_ref() == Some(&after.heads()) {
-            return Ok(()); // a repeat: nothing new
+            return Ok(false); // a repeat: nothing new
         }
         check(&push.doc_id, &before, &after.to_json())?;
         self.put(&push.doc_id, after);
-        Ok(())
+        Ok(false)
     }
 }
 

@@ -5,6 +5,8 @@
 //!   database is empty and serve on http://127.0.0.1:8080.
 //! - `test [--require-pg]`: install what the tests need and run every test.
 //! - `lint`: rustfmt check and clippy `-D warnings` on native and wasm32.
+//! - `bench sync`: the sync benchmark: a release server on a fresh SQLite demo commune,
+//!   simulated phones (`donghanh sim`), the server's peak memory and storage per household.
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -22,8 +24,11 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(args.iter().any(|a| a == "--require-pg")),
         Some("lint") => lint(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("sync") => bench_sync(&args[2..]),
         _ => {
-            eprintln!("usage: cargo xtask <dist | run | test [--require-pg] | lint>");
+            eprintln!(
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | bench sync [sim args]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -255,4 +260,60 @@ fn lint() -> Result {
         "warnings",
     ]);
     status(c)
+}
+
+fn bench_sync(extra: &[String]) -> Result {
+    let mut c = cargo();
+    c.args(["build", "--release", "-p", "server", "--bin", "donghanh"]);
+    status(c)?;
+    let bin = target_dir().join("release").join("donghanh");
+    let data = std::env::temp_dir().join(format!("donghanh-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let mut demo = Command::new(&bin);
+    demo.arg("--data-dir")
+        .arg(&data)
+        .arg("demo")
+        .stdout(std::process::Stdio::null());
+    status(demo)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut server = Command::new(&bin)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let result = (|| -> Result {
+        if !ready {
+            return Err("the server did not start".into());
+        }
+        let mut sim = Command::new(&bin);
+        sim.args(["sim", "--server", &format!("http://127.0.0.1:{port}")])
+            .args(extra);
+        status(sim)?;
+        let proc_status = std::fs::read_to_string(format!("/proc/{}/status", server.id()))?;
+        let peak = proc_status
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .unwrap_or("VmHWM: unknown");
+        println!(
+            "server peak memory (resident): {}",
+            peak.trim_start_matches("VmHWM:").trim()
+        );
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result?;
+    let mut stats = Command::new(&bin);
+    stats.arg("--data-dir").arg(&data).arg("storage-stats");
+    status(stats)?;
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
 }

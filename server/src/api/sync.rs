@@ -33,6 +33,8 @@ pub const PAGE: i64 = 500;
 const COMPACT_AFTER: usize = 16;
 /// Days after an assignment ends during which the cadre's unsent changes are still taken in.
 const GRACE_DAYS: i64 = 30;
+/// Attempts to merge a push when other writers keep committing to the same household.
+const MAX_ATTEMPTS: usize = 20;
 
 fn author(me: &CurrentUser) -> Author {
     Author {
@@ -129,17 +131,40 @@ async fn ensure_docs(store: &dyn Store, ids: &BTreeSet<String>) -> AppResult<()>
     Ok(())
 }
 
+/// Why a push was not taken in.
+enum NotTaken {
+    /// The role rules or the data refuse it: quarantined, the device is told.
+    Refused(Text),
+    /// Too many writers at once or a storage failure: not acknowledged, the device keeps
+    /// the changes and sends them again at its next sync.
+    Later,
+    /// The changes build on changes the server does not have (the device believed it had
+    /// them): not acknowledged; the server's whole document goes back so the device can
+    /// send what is missing.
+    Resend,
+}
+
+impl From<Text> for NotTaken {
+    fn from(t: Text) -> Self {
+        NotTaken::Refused(t)
+    }
+}
+
 /// Applies one push; `Ok(true)` when it changed the document.
-async fn take_push(state: &AppState, me: &CurrentUser, push: &Push) -> Result<bool, Text> {
+async fn take_push(state: &AppState, me: &CurrentUser, push: &Push) -> Result<bool, NotTaken> {
     let store = state.store.as_ref();
     let author = author(me);
     let internal = |e: StoreError| {
-        Text::new(
-            format!("Máy chủ chưa lưu được: {e}"),
-            format!("The server could not save: {e}"),
-        )
+        tracing::warn!(error = %e, "sync push not stored");
+        NotTaken::Later
     };
-    for _attempt in 0..5 {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            // Another writer committed to this household first: merge again after a short,
+            // random pause so the writers do not collide in step again.
+            let pause = rand::random::<u64>() % (2 * attempt as u64 + 1);
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
         let stored = store.load_doc(&push.doc_id).await.map_err(internal)?;
         let (before, mut doc) = match &stored {
             Some(s) => {
@@ -156,6 +181,9 @@ async fn take_push(state: &AppState, me: &CurrentUser, push: &Push) -> Result<bo
                 )
             }
         };
+        if !doc.automerge().get_missing_deps(&[]).is_empty() {
+            return Err(NotTaken::Resend);
+        }
         let heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
         if stored.as_ref().is_some_and(|s| s.heads == heads) {
             return Ok(false); // a repeat
@@ -194,14 +222,11 @@ async fn take_push(state: &AppState, me: &CurrentUser, push: &Push) -> Result<bo
         };
         match store.commit_doc(&me.actor(), &write).await {
             Ok(_) => return Ok(true),
-            Err(StoreError::Duplicate(_)) => continue, // another writer came first: merge again
+            Err(StoreError::Duplicate(_)) => continue,
             Err(e) => return Err(internal(e)),
         }
     }
-    Err(Text::new(
-        "Máy chủ đang bận; hãy đồng bộ lại.",
-        "The server is busy; please sync again.",
-    ))
+    Err(NotTaken::Later)
 }
 
 fn validate(r: &Records) -> Result<(), Text> {
@@ -267,12 +292,16 @@ async fn sync(
         let outcome = if push_scope.contains(&push.doc_id) {
             take_push(&state, &me, push).await
         } else {
-            Err(Text::new(
+            Err(NotTaken::Refused(Text::new(
                 "Hộ này không thuộc phạm vi của bạn; thay đổi được giữ lại để cán bộ xã xem xét.",
                 "This household is not in your scope; the changes are kept for the commune officer to review.",
-            ))
+            )))
         };
         match outcome {
+            Err(NotTaken::Later) => {}
+            Err(NotTaken::Resend) => {
+                must_send.insert(push.doc_id.clone());
+            }
             Ok(_) => {
                 pushed.insert(push.doc_id.clone(), push.heads.clone());
                 resp.acks.push(Ack {
@@ -280,7 +309,7 @@ async fn sync(
                     heads: push.heads.clone(),
                 });
             }
-            Err(reason) => {
+            Err(NotTaken::Refused(reason)) => {
                 let text = serde_json::to_string(&reason).unwrap_or_default();
                 store
                     .quarantine(&me.actor(), &push.doc_id, &text, &push.changes)

@@ -387,6 +387,8 @@ pub trait Store: Send + Sync + 'static {
         open_only: bool,
     ) -> StoreResult<Vec<ConflictRecord>>;
     async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord>;
+    /// How many documents, and the bytes of their snapshots and change logs.
+    async fn doc_storage(&self) -> StoreResult<(i64, i64)>;
     /// Overwrites a household's read-model rows with these records (rebuilding from documents).
     async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()>;
 }

@@ -1389,19 +1389,19 @@ macro_rules! sql_store {
 
 
             async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>> {
-                let row: Option<(Option<Vec<u8>>, i64, String, i64)> =
-                    sqlx::query_as("SELECT snapshot, snapshot_seq, heads, seq FROM docs WHERE doc_id = $1")
-                        .bind(id.to_string())
-                        .fetch_optional(&self.pool)
-                        .await?;
-                let Some((snapshot, snapshot_seq, heads, seq)) = row else { return Ok(None) };
+                // One statement, so the snapshot and the changes after it are read from the
+                // same state even while another writer compacts the document.
+                let rows: Vec<(Option<Vec<u8>>, String, i64, Option<Vec<u8>>)> = sqlx::query_as(
+                    "SELECT d.snapshot, d.heads, d.seq, c.bytes FROM docs d \
+                     LEFT JOIN doc_changes c ON c.doc_id = d.doc_id AND c.seq > d.snapshot_seq \
+                     WHERE d.doc_id = $1 ORDER BY c.seq",
+                )
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                let Some((snapshot, heads, seq, _)) = rows.first().cloned() else { return Ok(None) };
                 let mut chunks: Vec<Vec<u8>> = snapshot.into_iter().collect();
-                let later: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq")
-                    .bind(id.to_string())
-                    .bind(snapshot_seq)
-                    .fetch_all(&self.pool)
-                    .await?;
-                chunks.extend(later);
+                chunks.extend(rows.into_iter().filter_map(|r| r.3));
                 Ok(Some(StoredDoc { chunks, heads: serde_json::from_str(&heads)?, seq }))
             }
 
@@ -1548,6 +1548,13 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn doc_storage(&self) -> StoreResult<(i64, i64)> {
+                let docs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM docs").fetch_one(&self.pool).await?;
+                let snap: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(LENGTH(snapshot)) AS BIGINT) FROM docs").fetch_one(&self.pool).await?;
+                let log: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(LENGTH(bytes)) AS BIGINT) FROM doc_changes").fetch_one(&self.pool).await?;
+                Ok((docs, snap.unwrap_or(0) + log.unwrap_or(0)))
             }
 
             async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()> {
