@@ -147,6 +147,12 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "f f o/s f f f",
     ),
     (
+        "GET",
+        "/quarantine?household_id={household}",
+        "",
+        "f f o/s f f f",
+    ),
+    (
         "POST",
         "/conflicts/{conflict}/resolve",
         r#"{"value":"Xóm Chín"}"#,

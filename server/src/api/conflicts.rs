@@ -7,7 +7,7 @@ use crate::auth::CurrentUser;
 use crate::auth::current::not_found;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::store::{ConflictRecord, DocWrite, StoreError};
+use crate::store::{ConflictRecord, DocWrite, QuarantineRecord, StoreError};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
@@ -24,6 +24,41 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_conflicts))
         .routes(routes!(resolve))
+        .routes(routes!(list_quarantine))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuarantineQuery {
+    /// One household; the whole area when absent.
+    pub household_id: Option<String>,
+}
+
+/// Changes devices pushed that the role rules refused: kept whole, never applied.
+#[utoipa::path(get, path = "/quarantine", tag = "conflicts", security(("bearer" = [])), params(QuarantineQuery),
+    responses((status = 200, body = Vec<QuarantineRecord>), (status = 403, body = crate::error::ErrorBody)))]
+async fn list_quarantine(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<QuarantineQuery>,
+) -> AppResult<Json<Vec<QuarantineRecord>>> {
+    let store = state.store.as_ref();
+    me.reach(Action::ResolveConflicts)?;
+    let ids = match q.household_id {
+        Some(h) => vec![me.household(store, Action::ResolveConflicts, &h).await?.id],
+        None => store
+            .list_households(&crate::store::HouseholdFilter {
+                village_ids: Some(store.villages_under(&me.user.area_id).await?),
+                limit: i64::MAX / 2,
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .map(|h| h.id)
+            .collect(),
+    };
+    Ok(Json(store.list_quarantine(&ids).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

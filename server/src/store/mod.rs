@@ -200,6 +200,19 @@ pub struct ConflictRecord {
     pub resolved_by: Option<String>,
 }
 
+/// Changes a device pushed that the rules refused, kept for the commune officer.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct QuarantineRecord {
+    pub id: String,
+    pub household_id: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub at: i64,
+    pub reason: shared::Text,
+    /// Size of the refused automerge changes, which are kept whole.
+    pub bytes: i64,
+}
+
 /// A whole commune's records, written in one transaction (demo data, imports).
 #[derive(Debug, Clone, Default)]
 pub struct Import {
@@ -381,6 +394,7 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         bytes: &[u8],
     ) -> StoreResult<()>;
+    async fn list_quarantine(&self, doc_ids: &[String]) -> StoreResult<Vec<QuarantineRecord>>;
     async fn list_conflicts(
         &self,
         doc_ids: Option<&[String]>,

@@ -1517,6 +1517,26 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn list_quarantine(&self, doc_ids: &[String]) -> StoreResult<Vec<QuarantineRecord>> {
+                if doc_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT id, doc_id, user_id, device_id, at, reason, CAST(LENGTH(bytes) AS BIGINT) FROM quarantine WHERE doc_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in doc_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") ORDER BY at, id");
+                let rows: Vec<(String, String, String, String, i64, String, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|(id, household_id, user_id, device_id, at, reason, bytes)| {
+                        Ok(QuarantineRecord { id, household_id, user_id, device_id, at, reason: serde_json::from_str(&reason)?, bytes })
+                    })
+                    .collect()
+            }
+
             async fn list_conflicts(&self, doc_ids: Option<&[String]>, open_only: bool) -> StoreResult<Vec<ConflictRecord>> {
                 let mut qb = QueryBuilder::<$db>::new("SELECT id, doc_id, path, candidates, opened_at, resolved_at, resolved_by FROM conflicts WHERE 1 = 1");
                 if open_only {
