@@ -188,6 +188,22 @@ async fn take_push(state: &AppState, me: &CurrentUser, push: &Push) -> Result<bo
         if stored.as_ref().is_some_and(|s| s.heads == heads) {
             return Ok(false); // a repeat
         }
+        // Changes new to the server must be signed by the user whose token sent them.
+        let old_heads = stored
+            .as_ref()
+            .map(StoredDoc::change_heads)
+            .unwrap_or_default();
+        for change in doc.automerge().get_changes(&old_heads) {
+            let signed = change
+                .message()
+                .and_then(|m| serde_json::from_str::<Author>(m).ok());
+            if signed.is_none_or(|a| a.user_id != me.user.id) {
+                return Err(NotTaken::Refused(Text::new(
+                    "Thay đổi không ghi đúng người dùng đang đăng nhập trên máy này.",
+                    "The changes do not name the user signed in on this device.",
+                )));
+            }
+        }
         let after = doc.to_json();
         check_doc_change(me.user.role, &before, &after)?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
