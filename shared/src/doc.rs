@@ -9,8 +9,13 @@
 //!                   priority: { ethnic_minority, … }, causes: [..] },
 //!   members:      { <id>: { full_name, birth_year, … } },
 //!   assessments:  { <id>: {…} },  plan: { <id>: {…} },  review_steps: { <id>: {…} },
-//!   visits:       { <id>: {…} },  support: { <id>: {…} } }
+//!   visits:       { <id>: {…} },  support: { <id>: {…} },
+//!   resolutions:  { <conflict id>: { path, value, resolved_by, resolved_at,
+//!                                    overridden: { <device id>: { user_id, value } } } } }
 //! ```
+//! `resolutions` is written only by the server when a commune officer decides a conflict
+//! (documents made before it existed gain it then); it tells each device whose value was
+//! replaced, so the phone can show that its value was overridden.
 //! Records live in maps keyed by their id, so concurrent additions never conflict; a
 //! scalar field written concurrently on two replicas keeps every value (see `conflicts`).
 //! Each change's message names the user and device that made it.
@@ -74,6 +79,21 @@ pub struct ConflictValue {
 pub struct FieldConflict {
     pub path: Vec<String>,
     pub values: Vec<ConflictValue>,
+}
+
+/// A value of this device's that a commune officer's decision replaced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overridden {
+    pub conflict_id: String,
+    /// The field, e.g. `["profile", "head_name"]`.
+    pub path: Vec<String>,
+    /// What this device had written.
+    pub yours: Value,
+    /// What was decided.
+    pub decided: Value,
+    pub resolved_by: String,
+    /// Milliseconds since the epoch.
+    pub resolved_at: i64,
 }
 
 /// A household document and the actor this replica writes as.
@@ -172,7 +192,8 @@ impl HouseholdDoc {
         self.doc.commit_with(
             automerge::transaction::CommitOptions::default()
                 .with_message(msg)
-                .with_time(author.at_ms),
+                // Automerge's convention (and the JavaScript package's): seconds.
+                .with_time(author.at_ms.div_euclid(1000)),
         );
     }
 
@@ -248,6 +269,86 @@ impl HouseholdDoc {
         Ok(())
     }
 
+    /// Decides a conflict: writes `value` at `path` (replacing every concurrent value) and,
+    /// in the same change, records which devices' values were replaced, so each of them
+    /// learns at its next sync. Only the server calls this (the map is never created
+    /// concurrently).
+    pub fn resolve_conflict(
+        &mut self,
+        conflict_id: &str,
+        conflict: &FieldConflict,
+        value: &Value,
+        author: &Author,
+    ) -> Result<(), DocError> {
+        let path: Vec<&str> = conflict.path.iter().map(String::as_str).collect();
+        let (last, parents) = path
+            .split_last()
+            .ok_or_else(|| DocError::Load("empty path".into()))?;
+        let mut obj = ROOT;
+        for p in parents {
+            obj = match self.doc.get(&obj, *p)? {
+                Some((AmValue::Object(ObjType::Map), o)) => o,
+                _ => return Err(DocError::Load(format!("no map at {p}"))),
+            };
+        }
+        write_value(&mut self.doc, &obj, last, value)?;
+        let mut overridden = Map::new();
+        for c in conflict.values.iter().filter(|c| c.value != *value) {
+            if let (Some(u), Some(d)) = (&c.user_id, &c.device_id) {
+                overridden.insert(
+                    d.clone(),
+                    serde_json::json!({ "user_id": u, "value": c.value.to_string() }),
+                );
+            }
+        }
+        let record = serde_json::json!({
+            "path": conflict.path.join("/"),
+            "value": value.to_string(),
+            "resolved_by": author.user_id,
+            "resolved_at": author.at_ms,
+            "overridden": overridden,
+        });
+        let coll = match self.doc.get(ROOT, "resolutions")? {
+            Some((AmValue::Object(ObjType::Map), id)) => id,
+            _ => self.doc.put_object(ROOT, "resolutions", ObjType::Map)?,
+        };
+        write_value(&mut self.doc, &coll, conflict_id, &record)?;
+        self.commit(author);
+        Ok(())
+    }
+
+    /// Decisions that replaced a value this device wrote, newest first: the badge on the
+    /// phone.
+    pub fn overridden_for(&self, device_id: &str) -> Vec<Overridden> {
+        let parse = |v: &Value| {
+            v.as_str()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or(Value::Null)
+        };
+        let mut found: Vec<Overridden> = self
+            .records("resolutions")
+            .into_iter()
+            .filter_map(|(id, r)| {
+                let mine = r.get("overridden")?.get(device_id)?;
+                Some(Overridden {
+                    conflict_id: id,
+                    path: r["path"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .split('/')
+                        .map(String::from)
+                        .collect(),
+                    yours: parse(&mine["value"]),
+                    decided: parse(&r["value"]),
+                    resolved_by: r["resolved_by"].as_str().unwrap_or_default().to_string(),
+                    resolved_at: r["resolved_at"].as_i64().unwrap_or_default(),
+                })
+            })
+            .collect();
+        found.sort_by_key(|o| std::cmp::Reverse(o.resolved_at));
+        found
+    }
+
     /// The whole document as JSON (the winning value of every field).
     pub fn to_json(&self) -> Value {
         read_map(&self.doc, &ROOT)
@@ -302,7 +403,7 @@ impl HouseholdDoc {
                 m.message
                     .as_deref()
                     .and_then(|s| serde_json::from_str::<Author>(s).ok()),
-                m.timestamp,
+                m.timestamp.saturating_mul(1000),
             ),
             None => (None, 0),
         };
@@ -371,6 +472,9 @@ fn update_map(doc: &mut AutoCommit, obj: &ObjId, value: &Value) -> Result<(), Do
 fn json_of(doc: &AutoCommit, v: &AmValue<'_>, id: &ObjId) -> Value {
     match v {
         AmValue::Object(ObjType::Map) => read_map(doc, id),
+        // Writers should store plain (scalar) strings; a collaborative text object from
+        // another client reads as its current text.
+        AmValue::Object(ObjType::Text) => Value::String(doc.text(id).unwrap_or_default()),
         AmValue::Object(_) => Value::Array(
             doc.list_range(id, ..)
                 .map(|item| json_of(doc, &item.value.clone().into_value(), &item.id()))

@@ -160,6 +160,7 @@ pub fn check_doc_change(
                 || changed("members")
                 || changed("assessments")
                 || changed("review_steps")
+                || changed("resolutions")
                 || edited("visits")
                 || !support_ok
             {
@@ -178,6 +179,7 @@ pub fn check_doc_change(
                 || changed("support")
                 || changed("plan")
                 || edited("assessments")
+                || changed("resolutions")
                 || !status_ok
             {
                 refuse(

@@ -39,10 +39,24 @@ mod b64 {
     }
 }
 
+/// A 64-bit number as 16 hex digits, so clients whose JSON numbers are doubles (JavaScript)
+/// carry it exactly.
+mod hex_u64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:016x}"))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let s = String::deserialize(d)?;
+        u64::from_str_radix(&s, 16).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A fingerprint of a set of document ids (count and FNV-1a over the sorted ids).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Held {
     pub count: u32,
+    #[serde(with = "hex_u64")]
     pub digest: u64,
 }
 
@@ -429,6 +443,20 @@ impl Device {
 
     pub fn cursor(&self) -> u64 {
         self.cursor
+    }
+
+    /// Every decision that replaced a value written from `device_id`, by household: what
+    /// the phone's "your value was overridden" badge shows.
+    pub fn overridden(&self, device_id: &str) -> Vec<(String, crate::doc::Overridden)> {
+        self.docs
+            .iter()
+            .flat_map(|(id, d)| {
+                d.doc
+                    .overridden_for(device_id)
+                    .into_iter()
+                    .map(move |o| (id.clone(), o))
+            })
+            .collect()
     }
 
     /// The one request that syncs everything this device holds.

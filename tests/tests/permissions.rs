@@ -137,7 +137,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     (
         "POST",
         "/sync",
-        r#"{"protocol":1,"cursor":0,"pushes":[],"held":{"count":0,"digest":0}}"#,
+        r#"{"protocol":1,"cursor":0,"pushes":[],"held":{"count":0,"digest":"0"}}"#,
         "o o o o f f",
     ),
     (

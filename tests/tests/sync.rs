@@ -244,6 +244,15 @@ async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backe
         assert!(d.conflicts().unwrap().is_empty());
         assert_eq!(d.to_json()["profile"]["head_name"], "Lò Văn Pản");
     }
+    // The phone whose value lost learns it; the one whose value was kept does not.
+    assert!(p1.overridden("u-vh1-phone").is_empty());
+    let told = p2.overridden("u-officer1-phone");
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, "h2");
+    assert_eq!(told[0].1.conflict_id, id);
+    assert_eq!(told[0].1.yours, "Lò Thị Pản");
+    assert_eq!(told[0].1.decided, "Lò Văn Pản");
+    assert_eq!(told[0].1.resolved_by, "u-officer1");
     let again = srv
         .http
         .post(srv.url(&format!("/api/conflicts/{id}/resolve")))

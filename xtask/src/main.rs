@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Must equal the `wasm-bindgen` version pinned in the workspace Cargo.toml.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -195,9 +197,83 @@ fn ensure_browser() -> bool {
     false
 }
 
+/// Node.js and the npm packages of the JavaScript interop client (`tests/js`), installed
+/// from the lock file.
+fn ensure_js() -> Result {
+    if !have("node") || !have("npm") {
+        let root_user = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if !(root_user && have("apt-get")) {
+            return Err("Node.js and npm are needed for the automerge interop test".into());
+        }
+        eprintln!("installing nodejs and npm from Debian's packages");
+        let mut c = Command::new("sh");
+        c.args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm"]);
+        status(c)?;
+    }
+    let js = root().join("tests").join("js");
+    if !js.join("node_modules/@automerge/automerge").exists() {
+        let mut c = Command::new("npm");
+        c.current_dir(&js)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
+        status(c)?;
+    }
+    Ok(())
+}
+
+/// `wasm-bindgen-test-runner` of the same version as the `wasm-bindgen` the app uses,
+/// built once into the target directory (so CI's cache keeps it).
+fn wasm_test_runner() -> Result<PathBuf> {
+    let tools = target_dir().join("tools");
+    let runner = tools.join("bin").join("wasm-bindgen-test-runner");
+    if !runner.exists() {
+        let mut c = cargo();
+        // Not `--locked`: its lock file names a crate version the registry no longer has.
+        c.args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN_VERSION,
+        ])
+        .args(["--bin", "wasm-bindgen-test-runner", "--root"])
+        .arg(&tools);
+        status(c)?;
+    }
+    Ok(runner)
+}
+
+/// The sync core's tests compiled to WebAssembly and run in headless Chromium.
+fn wasm_browser_tests() -> Result {
+    let runner = wasm_test_runner()?;
+    let driver = Command::new("sh")
+        .args(["-c", "command -v chromedriver"])
+        .output()?;
+    let mut c = cargo();
+    c.current_dir(root().join("shared"))
+        .args([
+            "test",
+            "-p",
+            "shared",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            "wasm_sync",
+        ])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+        .env(
+            "CHROMEDRIVER",
+            String::from_utf8_lossy(&driver.stdout).trim(),
+        )
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    status(c)
+}
+
 fn test(require_pg: bool) -> Result {
     let started = Instant::now();
     ensure_wasm_target()?;
+    ensure_js()?;
     let browser = ensure_browser();
     let pg_url = std::env::var("DATABASE_URL_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -209,7 +285,8 @@ fn test(require_pg: bool) -> Result {
 
     let mut c = cargo();
     c.args(["test", "--workspace", "--exclude", "client"]);
-    c.env("DATABASE_URL_PG", &pg_url);
+    c.env("DATABASE_URL_PG", &pg_url)
+        .env("DONGHANH_REQUIRE_JS", "1");
     if pg {
         c.env("DONGHANH_REQUIRE_PG", "1");
     }
@@ -218,6 +295,9 @@ fn test(require_pg: bool) -> Result {
             .env("DONGHANH_REQUIRE_BROWSER", "1");
     }
     status(c)?;
+    if browser {
+        wasm_browser_tests()?;
+    }
     eprintln!(
         "all tests passed in {:.0?}: SQLite yes, PostgreSQL {}, browser {}",
         started.elapsed(),
@@ -259,6 +339,19 @@ fn lint() -> Result {
         "-D",
         "warnings",
     ]);
+    status(c)?;
+    // The browser tests of the sync core, as WebAssembly.
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "-p",
+        "shared",
+        "--target",
+        WASM_TARGET,
+        "--test",
+        "wasm_sync",
+    ])
+    .args(["--", "-D", "warnings"]);
     status(c)
 }
 

@@ -178,8 +178,11 @@ async fn resolve(
             .open(&author)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let old = stored.change_heads();
-        let path: Vec<&str> = conflict.path.iter().map(String::as_str).collect();
-        doc.set_field(&path, &r.value, &author)
+        let field = shared::doc::FieldConflict {
+            path: conflict.path.clone(),
+            values: conflict.candidates.clone(),
+        };
+        doc.resolve_conflict(&id, &field, &r.value, &author)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let after = doc.to_json();

@@ -115,9 +115,12 @@ fn concurrent_writes_to_one_field_keep_every_value_with_its_author() {
     );
     assert_eq!(b.conflicts().unwrap(), conflicts);
 
-    // The officer's decision is a new write; once merged, the conflict is gone everywhere.
-    a.set_field(
-        &["profile", "head_name"],
+    // The officer's decision is a new write; once merged, the conflict is gone everywhere
+    // and only the device whose value was replaced is told so.
+    assert!(a.overridden_for("phone-b").is_empty());
+    a.resolve_conflict(
+        "c-1",
+        &conflicts[0],
         &json!("Hoàng Thị Mai"),
         &author("u-officer", "laptop", 7_000),
     )
@@ -126,6 +129,21 @@ fn concurrent_writes_to_one_field_keep_every_value_with_its_author() {
     assert!(a.conflicts().unwrap().is_empty());
     assert!(b.conflicts().unwrap().is_empty());
     assert_eq!(b.to_json()["profile"]["head_name"], "Hoàng Thị Mai");
+    assert!(
+        b.overridden_for("phone-a").is_empty(),
+        "phone-a's value won"
+    );
+    assert_eq!(
+        b.overridden_for("phone-b"),
+        [Overridden {
+            conflict_id: "c-1".into(),
+            path: vec!["profile".into(), "head_name".into()],
+            yours: json!("Hoàng Văn Sình"),
+            decided: json!("Hoàng Thị Mai"),
+            resolved_by: "u-officer".into(),
+            resolved_at: 7_000,
+        }]
+    );
 }
 
 #[test]
