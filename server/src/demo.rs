@@ -683,7 +683,7 @@ fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
         .map(|(i, h)| {
             let mut actor = [0u8; 16];
             actor[..8].copy_from_slice(&(i as u64).to_be_bytes());
-            let mut doc = to_doc(&actor, &by[h.id.as_str()], &author)
+            let mut doc = lived_doc(&actor, &by[h.id.as_str()], &author)
                 .map_err(|e| DemoError::Bug(e.to_string()))?;
             let heads = doc.heads().iter().map(|x| x.to_string()).collect();
             Ok(ImportedDoc {
@@ -693,6 +693,55 @@ fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
             })
         })
         .collect()
+}
+
+/// A document shaped as it would be after months of use: the registration and reviews
+/// brought in at once, then every visit a change of its own from the cadre's phone and
+/// every support action one from the commune officer's laptop.
+fn lived_doc(
+    actor: &[u8],
+    r: &Records,
+    author: &shared::doc::Author,
+) -> Result<shared::doc::HouseholdDoc, shared::doc::DocError> {
+    use shared::projection::{support_json, visit_json};
+    let registered = Records {
+        visits: vec![],
+        support: vec![],
+        ..r.clone()
+    };
+    let mut doc = to_doc(actor, &registered, author)?;
+    let device_of = |user: &str| {
+        let mut a = [0xD0u8; 16];
+        for (i, b) in user.bytes().enumerate() {
+            a[i % 16] ^= b.rotate_left(i as u32 % 8);
+        }
+        a
+    };
+    let at = |d: NaiveDate| {
+        d.and_hms_opt(9, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis())
+    };
+    for v in &r.visits {
+        doc.automerge()
+            .set_actor(automerge::ActorId::from(&device_of(&v.cadre_id)[..]));
+        let by = shared::doc::Author {
+            user_id: v.cadre_id.clone(),
+            device_id: format!("{}-phone", v.cadre_id),
+            at_ms: at(v.data.date),
+        };
+        doc.put_record("visits", &v.id, &visit_json(v), &by)?;
+    }
+    for s in &r.support {
+        doc.automerge()
+            .set_actor(automerge::ActorId::from(&device_of("officer")[..]));
+        let by = shared::doc::Author {
+            user_id: "demo-officer".into(),
+            device_id: "commune-laptop".into(),
+            at_ms: at(s.data.planned_date),
+        };
+        doc.put_record("support", &s.id, &support_json(s), &by)?;
+    }
+    Ok(doc)
 }
 
 fn assessment(

@@ -207,8 +207,7 @@ impl HouseholdDoc {
     /// Writes the fields of `value` (a JSON object) into the profile, only those that
     /// differ, so an edit of one field never touches (or conflicts on) the others.
     pub fn update_profile(&mut self, value: &Value, author: &Author) -> Result<(), DocError> {
-        let obj = self.collection("profile")?;
-        update_map(&mut self.doc, &obj, value)?;
+        self.write_profile(value)?;
         self.commit(author);
         Ok(())
     }
@@ -221,14 +220,40 @@ impl HouseholdDoc {
         value: &Value,
         author: &Author,
     ) -> Result<(), DocError> {
+        self.write_record(collection, id, value)?;
+        self.commit(author);
+        Ok(())
+    }
+
+    /// A profile and records written as one change: a household entered in one go (or
+    /// brought in from the read model) then carries one change header, not one per record,
+    /// which keeps documents small on the wire.
+    pub fn put_all<'a>(
+        &mut self,
+        profile: &Value,
+        records: impl IntoIterator<Item = (&'a str, &'a str, Value)>,
+        author: &Author,
+    ) -> Result<(), DocError> {
+        self.write_profile(profile)?;
+        for (collection, id, value) in records {
+            self.write_record(collection, id, &value)?;
+        }
+        self.commit(author);
+        Ok(())
+    }
+
+    fn write_profile(&mut self, value: &Value) -> Result<(), DocError> {
+        let obj = self.collection("profile")?;
+        update_map(&mut self.doc, &obj, value)
+    }
+
+    fn write_record(&mut self, collection: &str, id: &str, value: &Value) -> Result<(), DocError> {
         let coll = self.collection(collection)?;
         let obj = match self.doc.get(&coll, id)? {
             Some((AmValue::Object(ObjType::Map), o)) => o,
             _ => self.doc.put_object(&coll, id, ObjType::Map)?,
         };
-        update_map(&mut self.doc, &obj, value)?;
-        self.commit(author);
-        Ok(())
+        update_map(&mut self.doc, &obj, value)
     }
 
     /// Removes a record (e.g. a member who moved away).

@@ -63,19 +63,24 @@ pub fn assessment_json(a: &Assessment) -> Value {
 /// A new document holding these records.
 pub fn to_doc(actor: &[u8], r: &Records, author: &Author) -> Result<HouseholdDoc, DocError> {
     let mut doc = HouseholdDoc::new(actor, &r.household.id, author);
-    doc.update_profile(&profile_json(&r.household), author)?;
-    for m in &r.members {
-        doc.put_record("members", &m.id, &member_json(&m.data), author)?;
-    }
-    for a in &r.assessments {
-        doc.put_record("assessments", &a.id, &assessment_json(a), author)?;
-    }
-    for v in &r.visits {
-        doc.put_record("visits", &v.id, &visit_json(v), author)?;
-    }
-    for s in &r.support {
-        doc.put_record("support", &s.id, &support_json(s), author)?;
-    }
+    let records = (r.members.iter()).map(|m| ("members", m.id.as_str(), member_json(&m.data)));
+    let records = records
+        .chain(
+            r.assessments
+                .iter()
+                .map(|a| ("assessments", a.id.as_str(), assessment_json(a))),
+        )
+        .chain(
+            r.visits
+                .iter()
+                .map(|v| ("visits", v.id.as_str(), visit_json(v))),
+        )
+        .chain(
+            r.support
+                .iter()
+                .map(|s| ("support", s.id.as_str(), support_json(s))),
+        );
+    doc.put_all(&profile_json(&r.household), records, author)?;
     Ok(doc)
 }
 

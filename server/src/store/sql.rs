@@ -286,17 +286,57 @@ const USER_COLS: &str = "id, username, full_name, role, area_id, active, passwor
 const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, revoked_at";
 const HOUSEHOLD_COLS: &str = "id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at";
 
+/// A write transaction, holding this process's write turn where the database has one.
+struct WriteTx<'c, DB: sqlx::Database> {
+    tx: sqlx::Transaction<'c, DB>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<'_, DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+impl<DB: sqlx::Database> WriteTx<'_, DB> {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
 macro_rules! sql_store {
     ($name:ident, $db:ty, $backend:literal, $begin:literal) => {
         /// `Store` on
         #[doc = $backend]
         pub struct $name {
             pool: sqlx::Pool<$db>,
+            /// SQLite has one writer at a time: writers of this process queue here, in
+            /// order, instead of polling the database lock in SQLite's busy handler (which
+            /// sleeps and leaves the lock idle). `None` on PostgreSQL.
+            write_turn: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
         }
 
         impl $name {
             pub fn pool(&self) -> &sqlx::Pool<$db> {
                 &self.pool
+            }
+
+            async fn begin_write(&self) -> StoreResult<WriteTx<'static, $db>> {
+                let turn = match &self.write_turn {
+                    Some(m) => Some(m.clone().lock_owned().await),
+                    None => None,
+                };
+                Ok(WriteTx {
+                    tx: self.pool.begin_with($begin).await?,
+                    _turn: turn,
+                })
             }
 
             async fn audit(
@@ -747,7 +787,7 @@ macro_rules! sql_store {
                     code: input.code.trim().to_string(),
                     name: input.name.trim().to_string(),
                 };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_area(&mut tx, &area).await?;
                 Self::audit(&mut tx, actor, "create", "area", &area.id, created(&area)).await?;
                 tx.commit().await?;
@@ -763,7 +803,7 @@ macro_rules! sql_store {
                     code: input.code.trim().to_string(),
                     name: input.name.trim().to_string(),
                 };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE areas SET parent_id = $2, kind = $3, code = $4, name = $5 WHERE id = $1")
                     .bind(id.to_string())
                     .bind(after.parent_id.clone())
@@ -823,7 +863,7 @@ macro_rules! sql_store {
             }
 
             async fn create_user(&self, actor: &Actor, user: &User, password_hash: &str) -> StoreResult<User> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_user(&mut tx, user, password_hash).await?;
                 Self::audit(&mut tx, actor, "create", "user", &user.id, created(user)).await?;
                 tx.commit().await?;
@@ -832,7 +872,7 @@ macro_rules! sql_store {
 
             async fn update_user(&self, actor: &Actor, user: &User, password_hash: Option<&str>) -> StoreResult<User> {
                 let before = self.get_user(&user.id).await?;
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE users SET full_name = $2, role = $3, area_id = $4, active = $5 WHERE id = $1")
                     .bind(user.id.clone())
                     .bind(user.full_name.clone())
@@ -864,7 +904,7 @@ macro_rules! sql_store {
                     last_seen_at: now,
                     revoked_at: None,
                 };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO sessions (id, user_id, device_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
                     .bind(session.id.clone())
                     .bind(session.user_id.clone())
@@ -885,7 +925,7 @@ macro_rules! sql_store {
             }
 
             async fn rotate_refresh(&self, old_hash: &str, device_id: &str, new_hash: &str, new_expires_at: i64, now: i64) -> StoreResult<Result<Session, RefreshRefusal>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "SELECT t.session_id, t.expires_at, t.used_at, s.device_id, s.revoked_at \
                      FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
@@ -961,7 +1001,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_device(&self, actor: &Actor, user_id: &str, device_id: &str, now: i64) -> StoreResult<u64> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let n = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL")
                     .bind(user_id.to_string())
                     .bind(device_id.to_string())
@@ -1030,7 +1070,7 @@ macro_rules! sql_store {
                     created_at: now.to_string(),
                     updated_at: now.to_string(),
                 };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_household(&mut tx, &h).await?;
                 Self::audit(&mut tx, actor, "create", "household", id, created(&h)).await?;
                 tx.commit().await?;
@@ -1050,7 +1090,7 @@ macro_rules! sql_store {
                     updated_at: now.to_string(),
                     ..before.clone()
                 };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "UPDATE households SET code = $2, village_id = $3, address = $4, head_name = $5, residence = $6, \
                      priority = $7, causes = $8, updated_at = $9, search_text = $10 WHERE id = $1",
@@ -1094,7 +1134,7 @@ macro_rules! sql_store {
 
             async fn add_member(&self, actor: &Actor, household_id: &str, id: &str, input: &MemberInput) -> StoreResult<Member> {
                 let m = Member { id: id.to_string(), household_id: household_id.to_string(), data: input.clone() };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_member(&mut tx, &m).await?;
                 Self::audit(&mut tx, actor, "create", "member", id, created(&m)).await?;
                 let data = shared::projection::member_json(&m.data);
@@ -1106,7 +1146,7 @@ macro_rules! sql_store {
             async fn update_member(&self, actor: &Actor, id: &str, input: &MemberInput) -> StoreResult<Member> {
                 let before = self.get_member(id).await?;
                 let after = Member { data: input.clone(), ..before.clone() };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE members SET data = $2 WHERE id = $1")
                     .bind(id.to_string())
                     .bind(json(&after.data))
@@ -1121,7 +1161,7 @@ macro_rules! sql_store {
 
             async fn delete_member(&self, actor: &Actor, id: &str) -> StoreResult<()> {
                 let before = self.get_member(id).await?;
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("DELETE FROM members WHERE id = $1")
                     .bind(id.to_string())
                     .execute(&mut *tx)
@@ -1135,7 +1175,7 @@ macro_rules! sql_store {
             async fn add_assessment(&self, actor: &Actor, a: &Assessment, now: &str) -> StoreResult<()> {
                 let before = self.get_household(&a.household_id).await?;
                 let status = before.status.after_review(a.commune_decision.unwrap_or(a.classification));
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_assessment(&mut tx, a).await?;
                 sqlx::query("UPDATE households SET status = $2, updated_at = $3 WHERE id = $1")
                     .bind(a.household_id.clone())
@@ -1212,7 +1252,7 @@ macro_rules! sql_store {
             }
 
             async fn create_assignment(&self, actor: &Actor, a: &Assignment) -> StoreResult<Assignment> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_assignment(&mut tx, a).await?;
                 Self::audit(&mut tx, actor, "create", "assignment", &a.id, created(a)).await?;
                 tx.commit().await?;
@@ -1222,7 +1262,7 @@ macro_rules! sql_store {
             async fn end_assignment(&self, actor: &Actor, id: &str, to_date: NaiveDate) -> StoreResult<Assignment> {
                 let before = self.get_assignment(id).await?;
                 let after = Assignment { to_date: Some(to_date), ..before.clone() };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE assignments SET to_date = $2 WHERE id = $1")
                     .bind(id.to_string())
                     .bind(to_date.to_string())
@@ -1244,7 +1284,7 @@ macro_rules! sql_store {
             }
 
             async fn add_visit(&self, actor: &Actor, v: &Visit) -> StoreResult<Visit> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_visit(&mut tx, v).await?;
                 Self::audit(&mut tx, actor, "create", "visit", &v.id, created(v)).await?;
                 let record = shared::projection::visit_json(v);
@@ -1274,7 +1314,7 @@ macro_rules! sql_store {
             }
 
             async fn add_support(&self, actor: &Actor, s: &SupportAction) -> StoreResult<SupportAction> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_support(&mut tx, s).await?;
                 Self::audit(&mut tx, actor, "create", "support_action", &s.id, created(s)).await?;
                 let record = shared::projection::support_json(s);
@@ -1286,7 +1326,7 @@ macro_rules! sql_store {
             async fn change_support_status(&self, actor: &Actor, id: &str, change: &SupportStatusChange) -> StoreResult<SupportAction> {
                 let before = self.get_support(id).await?;
                 let after = SupportAction { status: change.status, delivered_date: change.delivered_date, ..before.clone() };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 // Only a planned action changes; the condition makes a concurrent change lose.
                 let n = sqlx::query("UPDATE support_actions SET status = $2, delivered_date = $3 WHERE id = $1 AND status = 'planned'")
                     .bind(id.to_string())
@@ -1324,7 +1364,7 @@ macro_rules! sql_store {
             }
 
             async fn put_target(&self, actor: &Actor, t: &Target) -> StoreResult<Target> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let before = Self::target_on(&mut tx, &t.area_id, t.year).await?;
                 Self::upsert_target(&mut tx, t).await?;
                 let changes = match &before {
@@ -1406,7 +1446,7 @@ macro_rules! sql_store {
             }
 
             async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let seq = Self::next_seq(&mut tx).await?;
                 let heads = json(&w.heads);
                 match w.expected_seq {
@@ -1500,7 +1540,7 @@ macro_rules! sql_store {
             }
 
             async fn quarantine(&self, actor: &Actor, doc_id: &str, reason: &str, bytes: &[u8]) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let id = uuid::Uuid::now_v7().to_string();
                 sqlx::query("INSERT INTO quarantine (id, doc_id, user_id, device_id, at, reason, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(id.clone())
@@ -1578,7 +1618,7 @@ macro_rules! sql_store {
             }
 
             async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::write_records(&mut tx, r).await?;
                 tx.commit().await?;
                 Ok(())
@@ -1590,7 +1630,7 @@ macro_rules! sql_store {
             }
 
             async fn import(&self, actor: &Actor, d: &Import) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 for a in &d.areas {
                     Self::insert_area(&mut tx, a).await?;
                 }
@@ -1679,7 +1719,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(sqlx::Error::from)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            write_turn: Some(Default::default()),
+        })
     }
 }
 
@@ -1694,6 +1737,9 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(sqlx::Error::from)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            write_turn: None,
+        })
     }
 }
