@@ -9,7 +9,7 @@
 //!   simulated phones (`donghanh sim`), the server's peak memory and storage per household.
 
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
@@ -43,8 +43,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The workspace this run was started in. `cargo run` tells the running program its
+/// manifest directory; the compile-time value is only a fallback, since one build of xtask
+/// may serve several checkouts that share a target directory (as CI's cache does).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .expect("workspace root")
         .to_path_buf()
