@@ -23,6 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use store::{DynStore, Store};
@@ -89,7 +90,15 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
     if let Some(dir) = static_dir {
         // Client-side routes fall back to the app shell.
         let index = dir.join("index.html");
-        router = router.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+        // Browsers always ask again (cheaply, by ETag): offline starts are the service
+        // worker's job, and a stale HTTP cache must never hide a new version from it.
+        let files = tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-cache"),
+            ))
+            .service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+        router = router.fallback_service(files);
     }
     router
         .layer(CatchPanicLayer::custom(|_| {

@@ -9,7 +9,7 @@
 //!   simulated phones (`donghanh sim`), the server's peak memory and storage per household.
 
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
@@ -130,13 +130,52 @@ fn dist() -> Result<PathBuf> {
         .web(true)?
         .omit_default_module_path(false)
         .generate(&out)?;
-    for f in std::fs::read_dir(root().join("client").join("static"))? {
-        let f = f?;
-        std::fs::copy(f.path(), out.join(f.file_name()))?;
-    }
+    copy_dir(&root().join("client").join("static"), &out)?;
+    stamp_service_worker(&out)?;
     let size = std::fs::metadata(out.join("client_bg.wasm"))?.len();
     eprintln!("web app built in {} ({size} bytes of wasm)", out.display());
     Ok(out)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to)?;
+    for f in std::fs::read_dir(from)? {
+        let f = f?;
+        if f.file_type()?.is_dir() {
+            copy_dir(&f.path(), &to.join(f.file_name()))?;
+        } else {
+            std::fs::copy(f.path(), to.join(f.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Names the service worker's cache after a hash of every built file, so a new build is a
+/// new version that phones fetch and offer to reload into.
+fn stamp_service_worker(out: &Path) -> Result {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    fn walk(dir: &Path, h: &mut DefaultHasher) -> Result {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            if e.file_type()?.is_dir() {
+                walk(&e.path(), h)?;
+            } else if e.file_name() != "sw.js" {
+                e.file_name().hash(h);
+                std::fs::read(e.path())?.hash(h);
+            }
+        }
+        Ok(())
+    }
+    let mut h = DefaultHasher::new();
+    walk(out, &mut h)?;
+    let sw = out.join("sw.js");
+    let text = std::fs::read_to_string(&sw)?;
+    std::fs::write(
+        &sw,
+        text.replace("__DONGHANH_BUILD__", &format!("{:016x}", h.finish())),
+    )?;
+    Ok(())
 }
 
 fn run(extra: &[String]) -> Result {
