@@ -379,6 +379,14 @@ impl Hub {
     }
 }
 
+/// A device's sync state apart from its documents, as the phone stores it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SavedDevice {
+    pub cursor: u64,
+    pub want: Vec<String>,
+    pub refused: Vec<Refused>,
+}
+
 #[derive(Debug, Clone)]
 struct DeviceDoc {
     doc: HouseholdDoc,
@@ -407,6 +415,43 @@ impl Device {
             want: BTreeSet::new(),
             refused: vec![],
         }
+    }
+
+    /// A device as it was saved: its documents with the heads the server had confirmed for
+    /// each, its cursor, what it still wants and the refusals not yet shown. The phone keeps
+    /// these in its local store and rebuilds the device after a reload.
+    pub fn restore(
+        actor: &[u8],
+        saved: SavedDevice,
+        docs: Vec<(String, HouseholdDoc, Vec<String>)>,
+    ) -> Self {
+        Device {
+            actor: actor.to_vec(),
+            docs: docs
+                .into_iter()
+                .map(|(id, doc, synced)| {
+                    let synced = unhex(&synced);
+                    (id, DeviceDoc { doc, synced })
+                })
+                .collect(),
+            cursor: saved.cursor,
+            want: saved.want.into_iter().collect(),
+            refused: saved.refused,
+        }
+    }
+
+    /// What `restore` needs besides the documents.
+    pub fn saved(&self) -> SavedDevice {
+        SavedDevice {
+            cursor: self.cursor,
+            want: self.want.iter().cloned().collect(),
+            refused: self.refused.clone(),
+        }
+    }
+
+    /// The heads the server confirmed for a document, as hex (saved beside the document).
+    pub fn synced(&self, id: &str) -> Option<Vec<String>> {
+        self.docs.get(id).map(|d| hex(&d.synced))
     }
 
     pub fn doc(&self, id: &str) -> Option<&HouseholdDoc> {

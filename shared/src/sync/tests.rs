@@ -328,3 +328,61 @@ proptest! {
 }
 
 type FieldConflictRef = crate::doc::FieldConflict;
+
+/// What the phone does on reload: save every document with its confirmed heads and the
+/// device state, rebuild the device from them.
+fn reload(dev: &Device, actor: &[u8]) -> Device {
+    let ids: Vec<String> = dev.doc_ids().cloned().collect();
+    let docs = ids
+        .into_iter()
+        .map(|id| {
+            let bytes = dev.doc(&id).unwrap().clone().save();
+            let doc = HouseholdDoc::load(actor, &bytes, &author("x", 0)).unwrap();
+            let synced = dev.synced(&id).unwrap();
+            (id, doc, synced)
+        })
+        .collect();
+    let saved: SavedDevice =
+        serde_json::from_str(&serde_json::to_string(&dev.saved()).unwrap()).unwrap();
+    Device::restore(actor, saved, docs)
+}
+
+#[test]
+fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
+    let (mut hub, scope) = hub_with(3);
+    let mut dev = Device::new(&[1; 16]);
+    settle(&mut hub, &scope, &mut dev);
+    dev.doc_mut("h0001")
+        .unwrap()
+        .put_record(
+            "visits",
+            "v1",
+            &json!({"date": "2026-11-20", "discussed": "Vốn vay"}),
+            &author("cadre", 10),
+        )
+        .unwrap();
+    // A new actor for the reloaded store's own future changes.
+    let mut dev = reload(&dev, &[3; 16]);
+    assert_eq!(
+        dev.pending(),
+        1,
+        "the unsent visit is still pending after reload"
+    );
+    let req = dev.request();
+    assert_eq!(req.pushes.len(), 1);
+    assert_eq!(req.cursor, dev.cursor());
+    let resp = hub.handle(&scope, &req, &allow);
+    dev.receive(&resp).unwrap();
+    assert_eq!(dev.pending(), 0);
+    assert!(
+        hub.doc("h0001")
+            .unwrap()
+            .records("visits")
+            .contains_key("v1")
+    );
+    let mut dev = reload(&dev, &[4; 16]);
+    assert!(
+        dev.request().pushes.is_empty(),
+        "confirmed heads survive the reload"
+    );
+}
