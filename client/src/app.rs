@@ -1,12 +1,18 @@
-//! The screens of the shell: sign-in, and the signed-in home that confirms who the person
-//! is and what they may do.
+//! The app's frame: the top bar, sign-in, and once signed in the working copy (the sync
+//! engine) that every field screen reads and writes, with the triggers that sync it.
 
-use crate::api::{self, ClientError};
+use crate::engine::{Engine, Status};
+use crate::route::{Route, use_route};
+use crate::screens;
 use crate::session;
 use crate::text::{Lang, tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{LoginRequest, Me, TokenPair};
+use shared::api::TokenPair;
+use std::rc::Rc;
+
+/// Minutes between background syncs while the app is open.
+const SYNC_EVERY_MINUTES: u64 = 5;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -15,7 +21,7 @@ pub fn App() -> impl IntoView {
     let signed_in = RwSignal::new(session::load());
     view! {
         <header class="bar">
-            <h1>"Đồng Hành"</h1>
+            <a class="home" href="#/"><h1>"Đồng Hành"</h1></a>
             <button
                 class="lang"
                 data-testid="lang"
@@ -30,165 +36,100 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             {move || match signed_in.get() {
-                Some(pair) => view! { <Home pair=pair signed_in=signed_in /> }.into_any(),
-                None => view! { <Login signed_in=signed_in /> }.into_any(),
+                Some(pair) => view! { <Working pair=pair signed_in=signed_in /> }.into_any(),
+                None => view! { <screens::login::Login signed_in=signed_in /> }.into_any(),
             }}
         </main>
     }
 }
 
-#[component]
-fn Login(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
-    let lang = use_lang();
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ClientError>);
-    let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        let req = LoginRequest {
-            username: username.get().trim().to_string(),
-            password: password.get(),
-            device_id: session::device_id(),
-        };
-        spawn_local(async move {
-            match api::login(&req).await {
-                Ok(pair) => {
-                    session::save(&pair);
-                    signed_in.set(Some(pair));
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    view! {
-        <form class="card" on:submit=submit data-testid="login-form">
-            <h2>{move || tr(lang.get(), "Đăng nhập", "Sign in")}</h2>
-            <label for="username">{move || tr(lang.get(), "Tên đăng nhập", "Username")}</label>
-            <input
-                id="username"
-                data-testid="username"
-                autocomplete="username"
-                autocapitalize="none"
-                required
-                bind:value=username
-            />
-            <label for="password">{move || tr(lang.get(), "Mật khẩu", "Password")}</label>
-            <input
-                id="password"
-                data-testid="password"
-                type="password"
-                autocomplete="current-password"
-                required
-                bind:value=password
-            />
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        let m = e.message();
-                        view! {
-                            <p class="error" role="alert" data-testid="login-error">
-                                {if lang.get() == Lang::Vi { m.vi } else { m.en }}
-                            </p>
-                        }
-                    })
-            }}
-            <button type="submit" class="primary" data-testid="submit" disabled=move || busy.get()>
-                {move || {
-                    if busy.get() {
-                        tr(lang.get(), "Đang đăng nhập…", "Signing in…")
-                    } else {
-                        tr(lang.get(), "Đăng nhập", "Sign in")
-                    }
-                }}
-            </button>
-        </form>
-    }
+/// The engine, for the screens below `Working`.
+pub fn use_engine() -> Rc<Engine> {
+    expect_context::<StoredValue<Rc<Engine>, LocalStorage>>().get_value()
 }
 
+/// Opens the signed-in user's store, then shows the field screens.
 #[component]
-fn Home(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+fn Working(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
     let lang = use_lang();
-    let token = pair.access_token.clone();
-    let me = LocalResource::new(move || {
-        let token = token.clone();
-        async move { api::me(&token).await }
-    });
+    let status = Status::new();
+    let engine = RwSignal::new_local(None::<Result<Rc<Engine>, shared::Text>>);
     let user = pair.user.clone();
-    let sign_out = move |_| {
-        let token = pair.access_token.clone();
-        spawn_local(async move {
-            // Signing out offline still forgets the session on this phone.
-            let _ = api::logout(&token).await;
-            session::clear();
-            signed_in.set(None);
-        });
-    };
-    let role = user.role.label();
-    view! {
-        <section class="card" data-testid="welcome">
-            <h2>{move || tr(lang.get(), "Xin chào", "Welcome")} ", " {user.full_name.clone()}</h2>
-            <p class="role" data-testid="role">
-                {move || if lang.get() == Lang::Vi { role.vi.clone() } else { role.en.clone() }}
-            </p>
-            <Suspense fallback=move || view! { <p>{move || tr(lang.get(), "Đang tải…", "Loading…")}</p> }>
-                {move || me.get().map(|r| match r {
-                    Ok(me) => view! { <Permissions me=me /> }.into_any(),
-                    Err(e) => {
-                        let m = e.message();
-                        view! { <p class="error" role="alert">{if lang.get() == Lang::Vi { m.vi } else { m.en }}</p> }.into_any()
-                    }
-                })}
-            </Suspense>
-            <button class="secondary" data-testid="logout" on:click=sign_out>
-                {move || tr(lang.get(), "Đăng xuất", "Sign out")}
-            </button>
-        </section>
+    spawn_local(async move {
+        let opened = Engine::open(user, session::device_id(), status).await;
+        if let Ok(e) = &opened {
+            start_syncing(e.clone());
+        }
+        engine.set(Some(opened));
+    });
+    move || {
+        match engine.get() {
+        None => view! { <p class="card">{move || tr(lang.get(), "Đang mở dữ liệu trên máy…", "Opening the data on this phone…")}</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" role="alert">{move || e.get(lang.get()).to_string()}</p> }.into_any(),
+        Some(Ok(e)) => view! { <Screens engine=e signed_in=signed_in /> }.into_any(),
+    }
     }
 }
 
+/// Sync now, when the network comes back, and every few minutes.
+fn start_syncing(engine: Rc<Engine>) {
+    spawn_local(engine.clone().sync());
+    let on_line = engine.clone();
+    let handle = window_event_listener(leptos::ev::online, move |_| {
+        spawn_local(on_line.clone().sync());
+    });
+    let every = engine.clone();
+    let timer = set_interval_with_handle(
+        move || spawn_local(every.clone().sync()),
+        std::time::Duration::from_secs(SYNC_EVERY_MINUTES * 60),
+    )
+    .ok();
+    on_cleanup(move || {
+        handle.remove();
+        if let Some(t) = timer {
+            t.clear();
+        }
+    });
+}
+
 #[component]
-fn Permissions(me: Me) -> impl IntoView {
+fn Screens(engine: Rc<Engine>, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+    let status = engine.status;
+    provide_context(StoredValue::new_local(engine));
+    let route = use_route();
     let lang = use_lang();
-    let can = |a: &str| me.permissions.contains_key(a);
-    let mut items: Vec<(&'static str, &'static str)> = Vec::new();
-    if can("write_households") {
-        items.push((
-            "Đăng ký, cập nhật hộ và thành viên",
-            "Register and update households",
-        ));
-    }
-    if can("record_assessments") {
-        items.push(("Rà soát hộ nghèo, cận nghèo", "Run the poverty review"));
-    }
-    if can("log_visits") {
-        items.push((
-            "Ghi nhật ký thăm hộ được giao",
-            "Log visits to assigned households",
-        ));
-    }
-    if can("manage_assignments") {
-        items.push(("Phân công cán bộ kèm cặp", "Assign mentoring cadres"));
-    }
-    if can("read_aggregates") {
-        items.push(("Xem số liệu và chỉ tiêu", "See figures and targets"));
-    }
-    if can("manage_users") {
-        items.push(("Quản lý người dùng và thiết bị", "Manage users and devices"));
-    }
     view! {
-        <ul class="can" data-testid="permissions">
-            {items
-                .into_iter()
-                .map(|(vi, en)| view! { <li>{move || tr(lang.get(), vi, en)}</li> })
-                .collect_view()}
-        </ul>
+        <screens::sync::SyncLine status=status />
+        {move || {
+            status
+                .signed_out
+                .get()
+                .map(|why| {
+                    view! {
+                        <div class="error" role="alert" data-testid="session-ended">
+                            <p>{move || why.get(lang.get()).to_string()}</p>
+                            <button
+                                class="primary"
+                                data-testid="sign-in-again"
+                                on:click=move |_| {
+                                    session::clear();
+                                    signed_in.set(None);
+                                }
+                            >
+                                {move || tr(lang.get(), "Đăng nhập lại", "Sign in again")}
+                            </button>
+                        </div>
+                    }
+                })
+        }}
+        {move || match route.get() {
+            Route::Households => view! { <screens::households::Households /> }.into_any(),
+            Route::Household(id) => view! { <screens::household::HouseholdDetail id=id /> }.into_any(),
+            Route::LogVisit(id) => view! { <screens::visit::LogVisit id=id /> }.into_any(),
+            Route::EditHousehold(id) => view! { <screens::profile::EditHousehold id=Some(id) /> }.into_any(),
+            Route::NewHousehold => view! { <screens::profile::EditHousehold id=None /> }.into_any(),
+            Route::Review(id) => view! { <screens::review::Review id=id /> }.into_any(),
+            Route::Sync => view! { <screens::sync::SyncScreen signed_in=signed_in /> }.into_any(),
+        }}
     }
 }

@@ -1,9 +1,17 @@
-//! Đồng Hành in the browser: the Leptos app that village heads, cadres and commune staff
-//! open on their phones. This first shell signs in against the real API and keeps the
-//! session on the device; the offline field screens build on it.
+//! Đồng Hành in the browser: the Leptos app that village heads and cadres open on their
+//! phones. It signs in online once, then works from a copy of its households kept in the
+//! phone's IndexedDB and merges with the server by CRDT sync whenever there is signal.
+//!
+//! - `local`: the IndexedDB store; `engine`: the working copy and its sync;
+//! - `screens`: one module per screen; `route`: which one is open;
+//! - `api`, `session`, `text`: the server's endpoints, the stored session, the language.
 
 mod api;
 mod app;
+mod engine;
+mod local;
+mod route;
+mod screens;
 mod session;
 mod text;
 

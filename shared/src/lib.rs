@@ -16,6 +16,7 @@ pub mod plan;
 pub mod projection;
 pub mod rules;
 pub mod search;
+pub mod summary;
 pub mod support;
 pub mod sync;
 pub mod target;

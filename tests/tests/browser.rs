@@ -1,6 +1,9 @@
-//! The web app in headless Chromium against the real server: a person signs in with a
-//! wrong and then the right password, switches language, reloads, and signs out; and the
-//! installed app opens from its service worker's cache with the server stopped.
+//! The field app in headless Chromium against the real server, on a real SQLite file:
+//! signing in and out; a cadre logging a visit with no network, reloading, and the visit
+//! reaching the server when the network returns; two phones editing the same field offline
+//! and both learning the commune's decision; and the installed app opening with the server
+//! stopped. With `DONGHANH_SCREENSHOTS=1` the tests save the main screens at 360 × 800 into
+//! `docs/screenshots/`.
 
 use fantoccini::{ClientBuilder, Locator};
 use std::io::{BufRead, BufReader};
@@ -65,6 +68,8 @@ async fn chromium(driver: &Driver, profile: &std::path::Path) -> fantoccini::Cli
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
+            // Headless windows are at least 500 px wide; this gives the page a phone's viewport.
+            "mobileEmulation": { "deviceMetrics": { "width": 360, "height": 800, "pixelRatio": 1.0 } },
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--window-size=360,800", format!("--user-data-dir={}", profile.display())]
@@ -97,40 +102,347 @@ async fn sign_in(c: &fantoccini::Client, username: &str) {
         .await
         .unwrap();
     c.wait()
-        .for_element(Locator::Css("[data-testid=welcome]"))
+        .for_element(Locator::Css("[data-testid=households]"))
         .await
         .unwrap();
 }
 
-/// The installed app opens with the server gone: the service worker serves the shell and
-/// the WebAssembly from its cache, and the signed-in person is still signed in. The server
-/// runs on its own runtime so that stopping it closes every connection, kept-alive ones too.
+/// Waits until the phone has synced and holds `n` households with nothing unsent.
+async fn synced_with(c: &fantoccini::Client, n: usize) {
+    c.wait()
+        .for_element(Locator::Css("[data-testid=last-sync]:not(:empty)"))
+        .await
+        .expect("a first sync completes");
+    wait_js(c, &format!("return document.querySelectorAll('[data-testid=household-row]').length === {n} && document.querySelector('[data-testid=pending]').dataset.pending === '0'")).await;
+}
+
+/// Polls a JavaScript condition for up to 30 s.
+async fn wait_js(c: &fantoccini::Client, condition: &str) {
+    for _ in 0..300 {
+        if c.execute(condition, vec![]).await.unwrap() == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {condition}");
+}
+
+async fn click(c: &fantoccini::Client, testid: &str) {
+    c.wait()
+        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("{testid}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text(c: &fantoccini::Client, testid: &str) -> String {
+    c.wait()
+        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("{testid}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn fill(c: &fantoccini::Client, testid: &str, value: &str) {
+    let e = c
+        .wait()
+        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+/// The pending count the sync line shows.
+async fn pending(c: &fantoccini::Client) -> String {
+    c.find(Locator::Css("[data-testid=pending]"))
+        .await
+        .unwrap()
+        .attr("data-pending")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Saves the screen for the docs when asked to (`DONGHANH_SCREENSHOTS=1`).
+async fn screenshot(c: &fantoccini::Client, name: &str) {
+    if std::env::var("DONGHANH_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        let dir =
+            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// A server on its own runtime, so stopping it closes every connection (kept-alive ones
+/// too) the way a lost network does; started again on the same port and database file.
+struct Server {
+    rt: Option<tokio::runtime::Runtime>,
+    addr: std::net::SocketAddr,
+    dist: PathBuf,
+}
+
+impl Server {
+    fn start(db: &TestDb, dist: &std::path::Path, addr: Option<std::net::SocketAddr>) -> Server {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let addr = rt.block_on(async {
+            let store = db.store().await;
+            let state = server::AppState::new(store, b"test-secret-of-at-least-32-bytes!");
+            let listener =
+                tokio::net::TcpListener::bind(addr.unwrap_or(([127, 0, 0, 1], 0).into()))
+                    .await
+                    .unwrap();
+            let addr = listener.local_addr().unwrap();
+            let dist = dist.to_path_buf();
+            tokio::spawn(async move {
+                axum::serve(listener, server::app(state, Some(dist)))
+                    .await
+                    .unwrap()
+            });
+            addr
+        });
+        Server {
+            rt: Some(rt),
+            addr,
+            dist: dist.to_path_buf(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    fn stop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(10));
+        }
+        let gone = (0..50).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::net::TcpStream::connect(self.addr).is_err()
+        });
+        assert!(gone, "the server is really gone");
+    }
+
+    fn restart(&mut self, db: &TestDb) {
+        *self = Server::start(db, &self.dist.clone(), Some(self.addr));
+    }
+}
+
+fn new_profile() -> PathBuf {
+    std::env::temp_dir().join(format!("donghanh-chromium-{}", uuid::Uuid::now_v7()))
+}
+
+/// Tells the page the network is back, as the browser does when signal returns.
+async fn back_online(c: &fantoccini::Client) {
+    c.execute(
+        "window.dispatchEvent(new Event('online')); return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
+/// Must-show 1: a cadre logs a visit with no network, reloads while still offline and the
+/// visit is there; when the network returns it reaches the server.
+#[test]
+fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
+    let Some(dist) = dist() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(async {
+        let db = TestDb::sqlite().await;
+        fixture::load(&db.store().await).await;
+        db
+    });
+    let mut srv = Server::start(&db, &dist, None);
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = rt.block_on(async {
+        let c = chromium(&driver, &profile).await;
+        c.goto(&srv.url()).await.unwrap();
+        sign_in(&c, "cadre1").await;
+        synced_with(&c, 1).await;
+        screenshot(&c, "1-households").await;
+        c
+    });
+
+    srv.stop();
+    rt.block_on(async {
+        click(&c, "household-row").await;
+        assert!(text(&c, "head-name").await.len() > 1);
+        screenshot(&c, "2-household").await;
+        click(&c, "log-visit").await;
+        fill(&c, "discussed", "Bàn kế hoạch nuôi bò sinh sản").await;
+        fill(&c, "needs", "Vay thêm 20 triệu").await;
+        screenshot(&c, "3-log-visit").await;
+        click(&c, "save-visit").await;
+        let visits = text(&c, "visits").await;
+        assert!(visits.contains("Bàn kế hoạch nuôi bò sinh sản"), "{visits}");
+        assert_eq!(pending(&c).await, "1", "the visit waits to be sent");
+
+        // Reload with no network: the service worker opens the app, the store has the visit.
+        c.refresh().await.unwrap();
+        let visits = text(&c, "visits").await;
+        assert!(
+            visits.contains("Bàn kế hoạch nuôi bò sinh sản"),
+            "after reload: {visits}"
+        );
+        assert_eq!(pending(&c).await, "1");
+        screenshot(&c, "4-unsent").await;
+    });
+
+    srv.restart(&db);
+    rt.block_on(async {
+        back_online(&c).await;
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+            .await
+            .expect("the visit is sent when the network returns");
+        let visits = db.store().await.list_visits("h1").await.unwrap();
+        let v = visits
+            .iter()
+            .find(|v| v.data.discussed == "Bàn kế hoạch nuôi bò sinh sản")
+            .expect("the server has the visit");
+        assert_eq!(v.cadre_id, "u-cadre1");
+        assert_eq!(v.data.needs, "Vay thêm 20 triệu");
+        click(&c, "sync-line").await;
+        screenshot(&c, "5-sync").await;
+        c.close().await.unwrap();
+    });
+    srv.stop();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    drop(db);
+}
+
+/// Must-show 2: two phones of the village head change the same household's address while
+/// offline; both sync; the commune officer finds one conflict with both values and decides
+/// a third; after their next sync both phones show the decision and the badge.
+#[test]
+fn two_phones_editing_one_field_offline_both_learn_the_decision() {
+    let Some(dist) = dist() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(async {
+        let db = TestDb::sqlite().await;
+        fixture::load(&db.store().await).await;
+        db
+    });
+    let mut srv = Server::start(&db, &dist, None);
+    let driver = Driver::start();
+    let profiles = [new_profile(), new_profile()];
+    let phones: Vec<fantoccini::Client> = rt.block_on(async {
+        let mut phones = vec![];
+        for p in &profiles {
+            let c = chromium(&driver, p).await;
+            c.goto(&srv.url()).await.unwrap();
+            sign_in(&c, "vh1").await;
+            synced_with(&c, 2).await;
+            c.goto(&format!("{}#/h/h1", srv.url())).await.unwrap();
+            text(&c, "head-name").await;
+            phones.push(c);
+        }
+        phones
+    });
+
+    srv.stop();
+    rt.block_on(async {
+        for (c, address) in phones.iter().zip(["Xóm Nà Rì, nhà số 4", "Thôn Bản Chang"]) {
+            click(c, "edit-household").await;
+            fill(c, "address-input", address).await;
+            click(c, "save-household").await;
+            c.wait()
+                .for_element(Locator::Css("[data-testid=pending][data-pending='1']"))
+                .await
+                .unwrap();
+            assert_eq!(text(c, "address").await, address);
+        }
+        screenshot(&phones[1], "6-edit-offline").await;
+    });
+
+    srv.restart(&db);
+    let url = srv.url();
+    rt.block_on(async {
+        for c in &phones {
+            back_online(c).await;
+            c.wait()
+                .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+                .await
+                .unwrap();
+        }
+        // The officer's queue holds one conflict naming both phones' values.
+        let http = reqwest::Client::new();
+        let login: serde_json::Value = http
+            .post(format!("{url}api/auth/login"))
+            .json(&serde_json::json!({"username": "officer1", "password": fixture::PASSWORD, "device_id": "officer-desk"}))
+            .send().await.unwrap().json().await.unwrap();
+        let token = login["access_token"].as_str().unwrap();
+        let conflicts: serde_json::Value = http
+            .get(format!("{url}api/conflicts?household_id=h1"))
+            .bearer_auth(token)
+            .send().await.unwrap().json().await.unwrap();
+        let conflicts = conflicts.as_array().unwrap();
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        let values: Vec<&str> = conflicts[0]["candidates"].as_array().unwrap().iter()
+            .map(|v| v["value"].as_str().unwrap()).collect();
+        assert!(values.contains(&"Xóm Nà Rì, nhà số 4") && values.contains(&"Thôn Bản Chang"), "{values:?}");
+        let devices: std::collections::BTreeSet<&str> = conflicts[0]["candidates"].as_array().unwrap().iter()
+            .map(|v| v["device_id"].as_str().unwrap()).collect();
+        assert_eq!(devices.len(), 2, "each value names its phone");
+        let r = http
+            .post(format!("{url}api/conflicts/{}/resolve", conflicts[0]["id"].as_str().unwrap()))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"value": "Thôn Bản Chang, nhà số 4"}))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 200);
+
+        for c in &phones {
+            click(c, "sync-line").await;
+            click(c, "sync-now").await;
+            c.wait()
+                .for_element(Locator::Css("[data-testid=overridden-count]"))
+                .await
+                .expect("the badge appears after the next sync");
+            c.goto(&format!("{url}#/h/h1")).await.unwrap();
+            assert_eq!(text(c, "address").await, "Thôn Bản Chang, nhà số 4");
+            assert_eq!(text(c, "decided").await, "Thôn Bản Chang, nhà số 4");
+        }
+        screenshot(&phones[0], "7-overridden").await;
+        for c in phones {
+            c.close().await.unwrap();
+        }
+    });
+    srv.stop();
+    drop(driver);
+    for p in profiles {
+        let _ = std::fs::remove_dir_all(p);
+    }
+    drop(db);
+}
+
+/// Must-show 3: the installed app opens with the server gone and shows the households:
+/// the service worker serves the shell and the WebAssembly, the store the households.
 #[test]
 fn the_app_opens_with_the_server_stopped() {
     let Some(dist) = dist() else { return };
-    let server_rt = tokio::runtime::Runtime::new().unwrap();
-    let (db, addr) = server_rt.block_on(async {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(async {
         let db = TestDb::sqlite().await;
-        let store = db.store().await;
-        fixture::load(&store).await;
-        let state = server::AppState::new(store, b"test-secret-of-at-least-32-bytes!");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, server::app(state, Some(dist)))
-                .await
-                .unwrap()
-        });
-        (db, addr)
+        fixture::load(&db.store().await).await;
+        db
     });
-    let url = format!("http://{addr}/");
-    let client_rt = tokio::runtime::Runtime::new().unwrap();
+    let mut srv = Server::start(&db, &dist, None);
+    let url = srv.url();
     let driver = Driver::start();
-    let profile = std::env::temp_dir().join(format!("donghanh-chromium-{}", uuid::Uuid::now_v7()));
-    let c = client_rt.block_on(async {
+    let profile = new_profile();
+    let c = rt.block_on(async {
         let c = chromium(&driver, &profile).await;
         c.goto(&url).await.unwrap();
         sign_in(&c, "vh1").await;
+        synced_with(&c, 2).await;
         // The app is installable: a manifest with icons, and a service worker in control.
         let manifest = c
             .execute(
@@ -156,22 +468,20 @@ fn the_app_opens_with_the_server_stopped() {
         c
     });
 
-    // The server stops: every socket closes.
-    server_rt.shutdown_timeout(std::time::Duration::from_secs(10));
-    let gone = (0..50).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        std::net::TcpStream::connect(addr).is_err()
-    });
-    assert!(gone, "the server is really gone");
-
-    client_rt.block_on(async {
+    srv.stop();
+    rt.block_on(async {
         c.goto(&url).await.unwrap();
-        let welcome = c
-            .wait()
-            .for_element(Locator::Css("[data-testid=welcome]"))
+        c.wait()
+            .for_element(Locator::Css("[data-testid=households]"))
             .await
             .expect("the app opens offline");
-        assert!(welcome.text().await.unwrap().contains("Người dùng vh1"));
+        wait_js(
+            &c,
+            "return document.querySelectorAll('[data-testid=household-row]').length === 2",
+        )
+        .await;
+        let rows = text(&c, "households").await;
+        assert!(rows.contains("H-1") && rows.contains("H-2"), "{rows}");
         c.close().await.unwrap();
     });
     drop(driver);
@@ -262,36 +572,23 @@ async fn a_village_head_signs_in_and_out_in_chromium() {
         .click()
         .await
         .unwrap();
-    let welcome = c
-        .wait()
-        .for_element(Locator::Css("[data-testid=welcome]"))
+    c.wait()
+        .for_element(Locator::Css("[data-testid=households]"))
         .await
         .unwrap();
-    assert!(welcome.text().await.unwrap().contains("Người dùng vh1"));
-    let role = c
-        .find(Locator::Css("[data-testid=role]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(role, "Trưởng thôn/bản");
-    let perms = c
-        .wait()
-        .for_element(Locator::Css("[data-testid=permissions] li"))
-        .await
-        .unwrap();
-    assert!(
-        perms.text().await.unwrap().contains("Đăng ký"),
-        "a village head registers households"
-    );
+    synced_with(&c, 2).await;
 
     // A reload keeps the person signed in.
     c.refresh().await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("[data-testid=welcome]"))
-        .await
-        .unwrap();
+    synced_with(&c, 2).await;
+
+    // The sync screen says who is signed in.
+    click(&c, "sync-line").await;
+    let screen = text(&c, "sync-screen").await;
+    assert!(
+        screen.contains("Người dùng vh1") && screen.contains("Trưởng thôn/bản"),
+        "{screen}"
+    );
 
     // Signing out ends the session on the server too.
     c.find(Locator::Css("[data-testid=logout]"))

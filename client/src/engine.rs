@@ -1,0 +1,387 @@
+//! The sync engine and the phone's working copy: the shared sync core's `Device` holding
+//! every household document in memory, kept durable in the local store, and synced with
+//! the server on start, on reconnect, every few minutes and when the person asks.
+//!
+//! A person's edit changes one document and is written to IndexedDB in one transaction
+//! before the screen says it is saved. A sync answer is written in one transaction before
+//! the next request goes out, so a cut connection or a closed tab loses nothing: the next
+//! sync repeats at most what was not yet confirmed. Network waits never hold the document
+//! borrow, so the person keeps working while a sync runs.
+
+use crate::api::{self, ClientError};
+use crate::local::{LocalError, LocalStore, Meta, StoredDoc};
+use crate::session;
+use leptos::prelude::*;
+use shared::Text;
+use shared::api::{RefreshRequest, TokenPair};
+use shared::doc::{Author, DocError, HouseholdDoc, Overridden};
+use shared::projection::{Records, project};
+use shared::summary::Summary;
+use shared::sync::{Device, Refused};
+use shared::user::User;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+/// What the screens show about the local copy and its sync; all signals, so the screens
+/// follow them without asking.
+#[derive(Clone, Copy)]
+pub struct Status {
+    pub rows: RwSignal<Vec<Summary>>,
+    /// Households with changes the server has not confirmed.
+    pub pending: RwSignal<usize>,
+    pub syncing: RwSignal<bool>,
+    /// Households received so far in the running sync.
+    pub received: RwSignal<usize>,
+    pub last_ok_ms: RwSignal<Option<f64>>,
+    /// Why the last sync did not finish, in words.
+    pub error: RwSignal<Option<Text>>,
+    /// The session can no longer be renewed: the person must sign in again.
+    pub signed_out: RwSignal<Option<Text>>,
+    pub overridden: RwSignal<Vec<(String, Overridden)>>,
+    pub refused: RwSignal<Vec<Refused>>,
+    /// Bumped whenever a document changes, so open screens read it again.
+    pub revision: RwSignal<u64>,
+}
+
+impl Status {
+    pub fn new() -> Self {
+        Status {
+            rows: RwSignal::new(vec![]),
+            pending: RwSignal::new(0),
+            syncing: RwSignal::new(false),
+            received: RwSignal::new(0),
+            last_ok_ms: RwSignal::new(None),
+            error: RwSignal::new(None),
+            signed_out: RwSignal::new(None),
+            overridden: RwSignal::new(vec![]),
+            refused: RwSignal::new(vec![]),
+            revision: RwSignal::new(0),
+        }
+    }
+}
+
+pub struct Engine {
+    pub user: User,
+    pub device_id: String,
+    actor: Vec<u8>,
+    store: RefCell<Option<Rc<LocalStore>>>,
+    device: RefCell<Device>,
+    last_sync_ms: Cell<Option<f64>>,
+    running: Cell<bool>,
+    pub status: Status,
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn new_actor() -> Vec<u8> {
+    let mut bytes = vec![0u8; 16];
+    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = c.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn doc_error(e: DocError) -> Text {
+    Text::new(
+        format!("Dữ liệu hộ không hợp lệ: {e}"),
+        format!("The household data is not valid: {e}"),
+    )
+}
+
+/// The household's records, as the list and the detail screens read them.
+pub fn records_of(id: &str, doc: &HouseholdDoc) -> Option<Records> {
+    project(id, &doc.to_json(), "").ok()
+}
+
+impl Engine {
+    /// Opens this user's local store and rebuilds the working copy from it.
+    pub async fn open(user: User, device_id: String, status: Status) -> Result<Rc<Engine>, Text> {
+        let store = LocalStore::open(&user.id).await.map_err(|e| e.message())?;
+        let (meta, stored) = store.load().await.map_err(|e| e.message())?;
+        let actor = meta
+            .as_ref()
+            .and_then(|m| unhex(&m.actor))
+            .filter(|a| a.len() == 16)
+            .unwrap_or_else(new_actor);
+        let author = Author {
+            user_id: user.id.clone(),
+            device_id: device_id.clone(),
+            at_ms: now_ms() as i64,
+        };
+        let mut rows = Vec::with_capacity(stored.len());
+        let mut docs = Vec::with_capacity(stored.len());
+        for d in stored {
+            // A document that no longer loads is left out rather than stopping the app.
+            if let Ok(doc) = HouseholdDoc::load(&actor, &d.bytes, &author) {
+                rows.extend(d.summary.clone());
+                docs.push((d.id, doc, d.synced));
+            }
+        }
+        let saved = meta.as_ref().map(|m| m.device.clone()).unwrap_or_default();
+        let last = meta.as_ref().and_then(|m| m.last_sync_ms);
+        let mut device = Device::restore(&actor, saved, docs);
+        status.rows.set(rows);
+        status.pending.set(device.pending());
+        status.last_ok_ms.set(last);
+        status.overridden.set(device.overridden(&device_id));
+        status.refused.set(device.refused.clone());
+        Ok(Rc::new(Engine {
+            user,
+            device_id,
+            actor,
+            store: RefCell::new(Some(Rc::new(store))),
+            device: RefCell::new(device),
+            last_sync_ms: Cell::new(last),
+            running: Cell::new(false),
+            status,
+        }))
+    }
+
+    pub fn author(&self) -> Author {
+        Author {
+            user_id: self.user.id.clone(),
+            device_id: self.device_id.clone(),
+            at_ms: now_ms() as i64,
+        }
+    }
+
+    /// A household's records from the working copy.
+    pub fn household(&self, id: &str) -> Option<Records> {
+        records_of(id, self.device.borrow().doc(id)?)
+    }
+
+    fn meta(&self) -> Meta {
+        Meta {
+            actor: hex(&self.actor),
+            device: self.device.borrow().saved(),
+            last_sync_ms: self.last_sync_ms.get(),
+        }
+    }
+
+    fn stored(&self, id: &str) -> Option<StoredDoc> {
+        let mut device = self.device.borrow_mut();
+        let synced = device.synced(id)?;
+        let doc = device.doc_mut(id)?;
+        let summary = records_of(id, doc).map(|r| Summary::of(&r));
+        Some(StoredDoc {
+            id: id.to_string(),
+            bytes: doc.save(),
+            synced,
+            summary,
+        })
+    }
+
+    async fn persist(&self, ids: &[String], removed: &[String]) -> Result<(), LocalError> {
+        let docs: Vec<StoredDoc> = ids.iter().filter_map(|id| self.stored(id)).collect();
+        let meta = self.meta();
+        let store = self.store.borrow().clone().ok_or_else(LocalError::closed)?;
+        let result = store.write(&docs, removed, &meta).await;
+        self.refresh_status(&docs, removed);
+        result
+    }
+
+    fn refresh_status(&self, docs: &[StoredDoc], removed: &[String]) {
+        let changed: BTreeSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        let gone: BTreeSet<&str> = removed.iter().map(String::as_str).collect();
+        self.status.rows.update(|rows| {
+            rows.retain(|r| !changed.contains(r.id.as_str()) && !gone.contains(r.id.as_str()));
+            rows.extend(docs.iter().filter_map(|d| d.summary.clone()));
+        });
+        let mut device = self.device.borrow_mut();
+        self.status.pending.set(device.pending());
+        self.status
+            .overridden
+            .set(device.overridden(&self.device_id));
+        self.status.refused.set(device.refused.clone());
+        self.status.revision.update(|r| *r += 1);
+    }
+
+    /// One person's action on one household: applied, then written to the phone in one
+    /// transaction. `Ok` means it is durable.
+    pub async fn edit(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
+    ) -> Result<(), Text> {
+        {
+            let mut device = self.device.borrow_mut();
+            let doc = device.doc_mut(id).ok_or_else(|| {
+                Text::new(
+                    "Hộ này không còn trên máy.",
+                    "This household is no longer on this phone.",
+                )
+            })?;
+            change(doc, &self.author()).map_err(doc_error)?;
+        }
+        self.persist(&[id.to_string()], &[])
+            .await
+            .map_err(|e| e.message())
+    }
+
+    /// A household registered on this phone, written as one change.
+    pub async fn register(
+        &self,
+        id: &str,
+        input: &shared::household::HouseholdInput,
+        status: shared::household::HouseholdStatus,
+    ) -> Result<(), Text> {
+        let author = self.author();
+        let created = chrono::DateTime::from_timestamp_millis(author.at_ms)
+            .unwrap_or_default()
+            .to_rfc3339();
+        let profile = crate::screens::profile::new_profile(input, status, &created);
+        let mut doc = HouseholdDoc::new(&self.actor, id, &author);
+        doc.put_all(&profile, std::iter::empty(), &author)
+            .map_err(doc_error)?;
+        self.device.borrow_mut().create(id, doc);
+        self.persist(&[id.to_string()], &[])
+            .await
+            .map_err(|e| e.message())
+    }
+
+    /// Syncs until the server has nothing more; a second call while one runs does nothing.
+    pub async fn sync(self: Rc<Self>) {
+        if self.running.replace(true) {
+            return;
+        }
+        self.status.syncing.set(true);
+        self.status.received.set(0);
+        let result = self.sync_pages().await;
+        match result {
+            Ok(()) => {
+                let now = now_ms();
+                self.last_sync_ms.set(Some(now));
+                self.status.last_ok_ms.set(Some(now));
+                self.status.error.set(None);
+                // The time of this sync is kept with the state.
+                let _ = self.persist(&[], &[]).await;
+            }
+            Err(e) => self.status.error.set(Some(e)),
+        }
+        self.status.syncing.set(false);
+        self.running.set(false);
+    }
+
+    async fn sync_pages(&self) -> Result<(), Text> {
+        // A bound on round trips guards against a server that always says "more".
+        for _ in 0..50 {
+            let request = self.device.borrow_mut().request();
+            let response = self.send(&request).await?;
+            let before: BTreeSet<String> = self.device.borrow().doc_ids().cloned().collect();
+            self.device
+                .borrow_mut()
+                .receive(&response)
+                .map_err(doc_error)?;
+            let after: BTreeSet<String> = self.device.borrow().doc_ids().cloned().collect();
+            let mut touched: BTreeSet<String> =
+                response.docs.iter().map(|d| d.doc_id.clone()).collect();
+            touched.extend(response.acks.iter().map(|a| a.doc_id.clone()));
+            let touched: Vec<String> = touched
+                .into_iter()
+                .filter(|id| after.contains(id))
+                .collect();
+            let removed: Vec<String> = before.difference(&after).cloned().collect();
+            self.persist(&touched, &removed)
+                .await
+                .map_err(|e| e.message())?;
+            self.status.received.update(|n| *n += response.docs.len());
+            let next = self.device.borrow_mut().request();
+            if !response.more && next.pushes.is_empty() && next.want.is_empty() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one request, renewing the access token once if it has expired.
+    async fn send(
+        &self,
+        request: &shared::sync::SyncRequest,
+    ) -> Result<shared::sync::SyncResponse, Text> {
+        let pair = session::load().ok_or_else(signed_out_text)?;
+        match api::sync(&pair.access_token, request).await {
+            Err(ClientError::Unauthorized(_)) => {
+                let pair = self.renew(&pair).await?;
+                api::sync(&pair.access_token, request)
+                    .await
+                    .map_err(|e| self.explain(e))
+            }
+            other => other.map_err(|e| self.explain(e)),
+        }
+    }
+
+    async fn renew(&self, pair: &TokenPair) -> Result<TokenPair, Text> {
+        let req = RefreshRequest {
+            refresh_token: pair.refresh_token.clone(),
+            device_id: self.device_id.clone(),
+        };
+        match api::refresh(&req).await {
+            Ok(next) => {
+                session::save(&next);
+                Ok(next)
+            }
+            Err(ClientError::Refused(body)) | Err(ClientError::Unauthorized(body)) => {
+                // Unsent changes stay in this user's store until they sign in again.
+                self.status.signed_out.set(Some(body.message.clone()));
+                Err(body.message)
+            }
+            Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    fn explain(&self, e: ClientError) -> Text {
+        match e {
+            ClientError::Network(_) => Text::new(
+                "Chưa kết nối được máy chủ. Dữ liệu vẫn được lưu trên máy và sẽ gửi khi có sóng.",
+                "Cannot reach the server. Everything stays saved on this phone and is sent when there is signal.",
+            ),
+            ClientError::Unauthorized(body) => {
+                self.status.signed_out.set(Some(body.message.clone()));
+                body.message
+            }
+            other => other.message(),
+        }
+    }
+
+    /// Closes and deletes this user's local store (after the person confirmed).
+    pub async fn wipe(&self) -> Result<(), Text> {
+        let store = self.store.borrow_mut().take();
+        match store.map(Rc::try_unwrap) {
+            Some(Ok(s)) => s.wipe(&self.user.id).await.map_err(|e| e.message()),
+            Some(Err(busy)) => {
+                *self.store.borrow_mut() = Some(busy);
+                Err(Text::new(
+                    "Máy đang ghi dữ liệu, hãy thử lại sau giây lát.",
+                    "The phone is still saving; try again in a moment.",
+                ))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Households on the phone, for the storage line of the sync screen.
+    pub fn household_count(&self) -> usize {
+        self.device.borrow().doc_ids().count()
+    }
+}
+
+fn signed_out_text() -> Text {
+    Text::new(
+        "Bạn chưa đăng nhập. Hãy đăng nhập để đồng bộ; dữ liệu chưa gửi vẫn được giữ.",
+        "You are not signed in. Sign in to sync; unsent data is kept.",
+    )
+}

@@ -1,0 +1,194 @@
+//! One household: profile, members, current classification and why, causes with the
+//! matching solutions, visits, support received, the review history, and any value of
+//! this phone's that a commune officer's decision replaced.
+
+use super::{date, say, today};
+use crate::app::use_engine;
+use crate::route::Route;
+use crate::text::{tr, use_lang};
+use leptos::prelude::*;
+use shared::Text;
+use shared::summary::Summary;
+use shared::support::SupportStatus;
+use shared::user::Role;
+
+fn vnd(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{out} đ")
+}
+
+/// A field path such as `["profile", "address"]` in words.
+fn field_name(path: &[String]) -> Text {
+    match path.last().map(String::as_str) {
+        Some("head_name") => Text::new("Tên chủ hộ", "Head of household"),
+        Some("address") => Text::new("Địa chỉ", "Address"),
+        Some("code") => Text::new("Mã hộ", "Household code"),
+        Some("residence") => Text::new("Khu vực", "Area type"),
+        Some("status") => Text::new("Loại hộ", "Household status"),
+        Some(other) => Text::new(other, other),
+        None => Text::new("", ""),
+    }
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+pub fn HouseholdDetail(id: String) -> impl IntoView {
+    let lang = use_lang();
+    let engine = use_engine();
+    let status = engine.status;
+    let role = engine.user.role;
+    let record_id = id.clone();
+    let records = Memo::new(move |_| {
+        status.revision.track();
+        use_engine().household(&record_id)
+    });
+    let overridden_id = id.clone();
+    let overridden = move || {
+        status.overridden.with(|o| {
+            o.iter()
+                .filter(|(h, _)| *h == overridden_id)
+                .map(|(_, o)| o.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    move || {
+        let Some(r) = records.get() else {
+            return view! {
+                <p class="card" data-testid="household-missing">
+                    {move || tr(lang.get(), "Hộ này không có trên máy.", "This household is not on this phone.")}
+                </p>
+                <a class="button secondary" href="#/">{move || tr(lang.get(), "← Danh sách hộ", "← Households")}</a>
+            }
+            .into_any();
+        };
+        let summary = Summary::of(&r);
+        let overdue = summary.overdue(today());
+        let h = r.household.clone();
+        let latest = r.assessments.iter().max_by_key(|a| a.date).cloned();
+        let mut visits = r.visits.clone();
+        visits.sort_by_key(|v| std::cmp::Reverse(v.data.date));
+        let mut assessments = r.assessments.clone();
+        assessments.sort_by_key(|a| std::cmp::Reverse(a.date));
+        let id = h.id.clone();
+        let overridden = overridden();
+        view! {
+            <article class="household-detail" data-testid="household-detail">
+                <a class="back" href="#/">{move || tr(lang.get(), "← Danh sách hộ", "← Households")}</a>
+                <section class="card">
+                    <h2 data-testid="head-name">{h.head_name.clone()}</h2>
+                    <p class="meta">{h.code.clone()} " · " <span data-testid="address">{h.address.clone()}</span></p>
+                    <p class="status" data-testid="status">{say(h.status.label())}</p>
+                    {overdue.then(|| view! {
+                        <p class="overdue-note" data-testid="overdue">
+                            {move || tr(lang.get(), "Đã quá hạn thăm hộ", "A visit is overdue")}
+                        </p>
+                    })}
+                    <div class="actions">
+                        {(role == Role::Cadre).then(|| view! {
+                            <a class="button primary" data-testid="log-visit" href=Route::LogVisit(id.clone()).href()>
+                                {move || tr(lang.get(), "Ghi thăm hộ", "Log a visit")}
+                            </a>
+                        })}
+                        {(role == Role::VillageHead).then(|| view! {
+                            <a class="button primary" data-testid="review" href=Route::Review(id.clone()).href()>
+                                {move || tr(lang.get(), "Rà soát hộ", "Review")}
+                            </a>
+                            <a class="button secondary" data-testid="edit-household" href=Route::EditHousehold(id.clone()).href()>
+                                {move || tr(lang.get(), "Sửa thông tin hộ", "Edit household")}
+                            </a>
+                        })}
+                    </div>
+                </section>
+                {(!overridden.is_empty()).then(|| view! {
+                    <section class="card overridden" data-testid="overridden">
+                        <h3>{move || tr(lang.get(), "Giá trị của bạn đã được xã quyết định lại", "The commune decided on a value you entered")}</h3>
+                        {overridden.into_iter().map(|o| {
+                            let field = field_name(&o.path);
+                            let (yours, decided) = (show(&o.yours), show(&o.decided));
+                            view! {
+                                <p>
+                                    <strong>{say(field)}</strong> ": "
+                                    {move || tr(lang.get(), "bạn ghi", "you wrote")} " «" {yours.clone()} "», "
+                                    {move || tr(lang.get(), "đã chọn", "decided")} " «" <span data-testid="decided">{decided.clone()}</span> "»"
+                                </p>
+                            }
+                        }).collect_view()}
+                    </section>
+                })}
+                <section class="card" data-testid="classification">
+                    <h3>{move || tr(lang.get(), "Kết quả rà soát gần nhất", "Latest review")}</h3>
+                    {match latest {
+                        Some(a) => {
+                            let reasons = a.explanation.reasons.clone();
+                            view! {
+                                <p><strong>{say(a.classification.label())}</strong> " · " {date(a.date)}</p>
+                                <ul>{reasons.into_iter().map(|t| view! { <li>{say(t)}</li> }).collect_view()}</ul>
+                            }.into_any()
+                        }
+                        None => view! { <p>{move || tr(lang.get(), "Chưa rà soát.", "Not reviewed yet.")}</p> }.into_any(),
+                    }}
+                </section>
+                <section class="card">
+                    <h3>{move || tr(lang.get(), "Nguyên nhân nghèo và giải pháp", "Causes and what helps")}</h3>
+                    {if h.causes.is_empty() {
+                        view! { <p>{move || tr(lang.get(), "Chưa ghi nguyên nhân.", "No causes recorded.")}</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul>{h.causes.iter().map(|c| view! {
+                                <li><strong>{say(c.label())}</strong> " — " {say(c.matched_solution())}</li>
+                            }).collect_view()}</ul>
+                        }.into_any()
+                    }}
+                </section>
+                <section class="card" data-testid="members">
+                    <h3>{move || tr(lang.get(), "Thành viên", "Members")} " (" {r.members.len()} ")"</h3>
+                    <ul>{r.members.iter().map(|m| {
+                        let m = m.data.clone();
+                        view! { <li>{m.full_name} " · " {m.relation} " · " {m.birth_year}</li> }
+                    }).collect_view()}</ul>
+                </section>
+                <section class="card" data-testid="visits">
+                    <h3>{move || tr(lang.get(), "Các lần thăm", "Visits")} " (" {visits.len()} ")"</h3>
+                    <ul>{visits.into_iter().map(|v| view! {
+                        <li data-testid="visit">
+                            <strong>{date(v.data.date)}</strong> " — " {v.data.discussed.clone()}
+                            {(!v.data.needs.is_empty()).then(|| view! { <br/><em>{move || tr(lang.get(), "Cần: ", "Needs: ")}</em> {v.data.needs.clone()} })}
+                        </li>
+                    }).collect_view()}</ul>
+                </section>
+                <section class="card" data-testid="support">
+                    <h3>{move || tr(lang.get(), "Hỗ trợ đã nhận", "Support")}</h3>
+                    <ul>{r.support.iter().map(|s| {
+                        let amount = s.data.amount_vnd.map(vnd).unwrap_or_default();
+                        let state = match s.status {
+                            SupportStatus::Planned => Text::new("dự kiến", "planned"),
+                            SupportStatus::Delivered => Text::new("đã nhận", "delivered"),
+                            SupportStatus::Cancelled => Text::new("đã huỷ", "cancelled"),
+                        };
+                        view! { <li>{say(s.data.kind.label())} " " {amount} " · " {say(state)} " · " {s.data.provider.clone()}</li> }
+                    }).collect_view()}</ul>
+                </section>
+                <section class="card">
+                    <h3>{move || tr(lang.get(), "Lịch sử rà soát", "Review history")}</h3>
+                    <ul>{assessments.into_iter().map(|a| view! {
+                        <li>{date(a.date)} " · " {say(a.classification.label())}</li>
+                    }).collect_view()}</ul>
+                </section>
+            </article>
+        }
+        .into_any()
+    }
+}

@@ -1,0 +1,155 @@
+//! "My households": the cadre's assigned households or the village head's village, with
+//! search, filters and sort. Overdue visits come first and stand out.
+
+use super::{date, say, today};
+use crate::app::use_engine;
+use crate::route::Route;
+use crate::text::{tr, use_lang};
+use leptos::prelude::*;
+use shared::household::HouseholdStatus;
+use shared::summary::{Filter, Sort, select};
+use shared::user::Role;
+
+#[component]
+pub fn Households() -> impl IntoView {
+    let lang = use_lang();
+    let engine = use_engine();
+    let status = engine.status;
+    let can_register = engine.user.role == Role::VillageHead;
+    let text = RwSignal::new(String::new());
+    let state = RwSignal::new(None::<HouseholdStatus>);
+    let overdue_only = RwSignal::new(false);
+    let priority_only = RwSignal::new(false);
+    let sort = RwSignal::new(Sort::NextVisit);
+    let overridden = move || {
+        status
+            .overridden
+            .with(|o| o.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>())
+    };
+    let shown = Memo::new(move |_| {
+        let filter = Filter {
+            text: text.get(),
+            status: state.get(),
+            overdue_only: overdue_only.get(),
+            priority_only: priority_only.get(),
+            sort: sort.get(),
+        };
+        let today = today();
+        status.rows.with(|rows| {
+            select(rows, &filter, today)
+                .into_iter()
+                .map(|s| (s.clone(), s.overdue(today)))
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <section class="households" data-testid="households">
+            <div class="filters">
+                <input
+                    type="search"
+                    data-testid="search"
+                    placeholder=move || tr(lang.get(), "Tìm tên chủ hộ, mã hộ, địa chỉ", "Search head, code, address")
+                    bind:value=text
+                />
+                <div class="chips">
+                    <button
+                        class="chip"
+                        data-testid="filter-overdue"
+                        aria-pressed=move || overdue_only.get().to_string()
+                        on:click=move |_| overdue_only.update(|v| *v = !*v)
+                    >
+                        {move || tr(lang.get(), "Quá hạn thăm", "Visit overdue")}
+                    </button>
+                    <button
+                        class="chip"
+                        data-testid="filter-priority"
+                        aria-pressed=move || priority_only.get().to_string()
+                        on:click=move |_| priority_only.update(|v| *v = !*v)
+                    >
+                        {move || tr(lang.get(), "Nhóm ưu tiên", "Priority groups")}
+                    </button>
+                </div>
+                <div class="row">
+                    <select
+                        data-testid="filter-status"
+                        aria-label=move || tr(lang.get(), "Loại hộ", "Household status")
+                        on:change=move |ev| state.set(HouseholdStatus::parse(&event_target_value(&ev)))
+                    >
+                        <option value="">{move || tr(lang.get(), "Tất cả các hộ", "All households")}</option>
+                        {HouseholdStatus::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str()>{say(s.label())}</option> })
+                            .collect_view()}
+                    </select>
+                    <select
+                        data-testid="sort"
+                        aria-label=move || tr(lang.get(), "Sắp xếp", "Sort")
+                        on:change=move |ev| {
+                            sort.set(match event_target_value(&ev).as_str() {
+                                "name" => Sort::Name,
+                                "code" => Sort::Code,
+                                _ => Sort::NextVisit,
+                            })
+                        }
+                    >
+                        <option value="next">{move || tr(lang.get(), "Cần thăm trước", "Visit due first")}</option>
+                        <option value="name">{move || tr(lang.get(), "Theo tên", "By name")}</option>
+                        <option value="code">{move || tr(lang.get(), "Theo mã hộ", "By code")}</option>
+                    </select>
+                </div>
+            </div>
+            <p class="count" data-testid="count">
+                {move || {
+                    let (n, all) = (shown.with(Vec::len), status.rows.with(Vec::len));
+                    if lang.get() == crate::text::Lang::Vi {
+                        format!("{n} / {all} hộ")
+                    } else {
+                        format!("{n} of {all} households")
+                    }
+                }}
+            </p>
+            {can_register.then(|| view! {
+                <a class="button primary" data-testid="new-household" href=Route::NewHousehold.href()>
+                    {move || tr(lang.get(), "+ Đăng ký hộ mới", "+ Register a household")}
+                </a>
+            })}
+            <ul class="list">
+                <For
+                    each=move || shown.get()
+                    key=|(s, overdue)| (s.clone(), *overdue)
+                    let:item
+                >
+                    {
+                        let (s, overdue) = item;
+                        let badge = overridden().contains(&s.id);
+                        let next = s.next_visit;
+                        view! {
+                            <li class="household" class:overdue=overdue data-testid="household-row">
+                                <a href=Route::Household(s.id.clone()).href()>
+                                    <span class="name">{s.head_name.clone()}</span>
+                                    {badge.then(|| view! {
+                                        <span class="badge" data-testid="overridden-badge">
+                                            {move || tr(lang.get(), "Đã bị sửa", "Overridden")}
+                                        </span>
+                                    })}
+                                    <span class="meta">{s.code.clone()} " · " {say(s.status.label())}</span>
+                                    <span class="meta visit">
+                                        {move || match (overdue, next) {
+                                            (true, Some(d)) => format!("{} {}", tr(lang.get(), "Quá hạn thăm từ", "Visit overdue since"), date(d)),
+                                            (true, None) => tr(lang.get(), "Chưa được thăm", "Never visited").to_string(),
+                                            (false, Some(d)) => format!("{} {}", tr(lang.get(), "Thăm tiếp:", "Next visit:"), date(d)),
+                                            (false, None) => String::new(),
+                                        }}
+                                    </span>
+                                </a>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            {move || (status.rows.with(Vec::is_empty) && !status.syncing.get()).then(|| view! {
+                <p class="empty">{move || tr(lang.get(), "Chưa có hộ nào trên máy. Hãy đồng bộ khi có sóng.", "No households on this phone yet. Sync when there is signal.")}</p>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,84 @@
+//! Sign-in: online once; afterwards the phone works from its own store.
+
+use crate::api::{self, ClientError};
+use crate::session;
+use crate::text::{Lang, tr, use_lang};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{LoginRequest, TokenPair};
+
+#[component]
+pub fn Login(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+    let lang = use_lang();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ClientError>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let req = LoginRequest {
+            username: username.get().trim().to_string(),
+            password: password.get(),
+            device_id: session::device_id(),
+        };
+        spawn_local(async move {
+            match api::login(&req).await {
+                Ok(pair) => {
+                    session::save(&pair);
+                    signed_in.set(Some(pair));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit data-testid="login-form">
+            <h2>{move || tr(lang.get(), "Đăng nhập", "Sign in")}</h2>
+            <label for="username">{move || tr(lang.get(), "Tên đăng nhập", "Username")}</label>
+            <input
+                id="username"
+                data-testid="username"
+                autocomplete="username"
+                autocapitalize="none"
+                required
+                bind:value=username
+            />
+            <label for="password">{move || tr(lang.get(), "Mật khẩu", "Password")}</label>
+            <input
+                id="password"
+                data-testid="password"
+                type="password"
+                autocomplete="current-password"
+                required
+                bind:value=password
+            />
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        let m = e.message();
+                        view! {
+                            <p class="error" role="alert" data-testid="login-error">
+                                {if lang.get() == Lang::Vi { m.vi } else { m.en }}
+                            </p>
+                        }
+                    })
+            }}
+            <button type="submit" class="primary" data-testid="submit" disabled=move || busy.get()>
+                {move || {
+                    if busy.get() {
+                        tr(lang.get(), "Đang đăng nhập…", "Signing in…")
+                    } else {
+                        tr(lang.get(), "Đăng nhập", "Sign in")
+                    }
+                }}
+            </button>
+        </form>
+    }
+}

@@ -1,0 +1,208 @@
+//! Registering a household and editing its profile (village head). Only the fields that
+//! changed are written, so two people editing different fields never conflict.
+
+use super::say;
+use crate::app::use_engine;
+use crate::route::{Route, go};
+use crate::text::{tr, use_lang};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::Validate;
+use shared::household::{Cause, HouseholdInput, HouseholdStatus, PriorityFlags, Residence};
+use shared::projection::profile_json;
+
+fn new_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("h{}", js_sys::Date::now()))
+}
+
+#[component]
+pub fn EditHousehold(id: Option<String>) -> impl IntoView {
+    let lang = use_lang();
+    let engine = use_engine();
+    let existing = id.as_ref().and_then(|id| engine.household(id));
+    let start = existing.as_ref().map(|r| r.household.clone());
+    let code = RwSignal::new(start.as_ref().map(|h| h.code.clone()).unwrap_or_default());
+    let head_name = RwSignal::new(
+        start
+            .as_ref()
+            .map(|h| h.head_name.clone())
+            .unwrap_or_default(),
+    );
+    let address = RwSignal::new(
+        start
+            .as_ref()
+            .map(|h| h.address.clone())
+            .unwrap_or_default(),
+    );
+    let urban = RwSignal::new(
+        start
+            .as_ref()
+            .is_some_and(|h| h.residence == Residence::Urban),
+    );
+    let priority = RwSignal::new(start.as_ref().map(|h| h.priority).unwrap_or_default());
+    let causes = RwSignal::new(start.as_ref().map(|h| h.causes.clone()).unwrap_or_default());
+    let village_id = start
+        .as_ref()
+        .map(|h| h.village_id.clone())
+        .unwrap_or_else(|| engine.user.area_id.clone());
+    let errors = RwSignal::new(Vec::<shared::FieldError>::new());
+    let saving = RwSignal::new(false);
+    let back = id
+        .clone()
+        .map(Route::Household)
+        .unwrap_or(Route::Households);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get() {
+            return;
+        }
+        let input = HouseholdInput {
+            code: code.get().trim().to_string(),
+            village_id: village_id.clone(),
+            address: address.get().trim().to_string(),
+            head_name: head_name.get().trim().to_string(),
+            residence: if urban.get() {
+                Residence::Urban
+            } else {
+                Residence::Rural
+            },
+            priority: priority.get(),
+            causes: causes.get(),
+        };
+        if let Err(e) = input.validate() {
+            errors.set(e.0);
+            return;
+        }
+        errors.set(vec![]);
+        saving.set(true);
+        let engine = use_engine();
+        let id = id.clone();
+        spawn_local(async move {
+            let (household_id, result) = match id {
+                Some(id) => {
+                    let profile = serde_json::to_value(&input).expect("serialises");
+                    let r = engine
+                        .edit(&id, |doc, author| doc.update_profile(&profile, author))
+                        .await;
+                    (id, r)
+                }
+                None => {
+                    let id = new_id();
+                    let r = engine.register(&id, &input, HouseholdStatus::NotPoor).await;
+                    (id, r)
+                }
+            };
+            saving.set(false);
+            match result {
+                Ok(()) => {
+                    go(&Route::Household(household_id));
+                    spawn_local(engine.sync());
+                }
+                Err(message) => errors.set(vec![shared::FieldError {
+                    field: String::new(),
+                    code: "storage".into(),
+                    message,
+                }]),
+            }
+        });
+    };
+    let error_for = move |field: &'static str| {
+        move || {
+            errors.with(|e| {
+                e.iter()
+                    .find(|f| f.field == field)
+                    .map(|f| view! { <p class="error" role="alert">{say(f.message.clone())}</p> })
+            })
+        }
+    };
+    let flag = move |label: (&'static str, &'static str),
+                     get: fn(&PriorityFlags) -> bool,
+                     set: fn(&mut PriorityFlags, bool)| {
+        view! {
+            <label class="check">
+                <input
+                    type="checkbox"
+                    prop:checked=move || priority.with(get)
+                    on:change=move |ev| priority.update(|p| set(p, event_target_checked(&ev)))
+                />
+                {move || tr(lang.get(), label.0, label.1)}
+            </label>
+        }
+    };
+    view! {
+        <form class="card" data-testid="household-form" on:submit=save>
+            <a class="back" href=back.href()>{move || tr(lang.get(), "← Quay lại", "← Back")}</a>
+            <h2>{move || if existing.is_some() { tr(lang.get(), "Sửa thông tin hộ", "Edit household") } else { tr(lang.get(), "Đăng ký hộ mới", "Register a household") }}</h2>
+            <label for="head-name">{move || tr(lang.get(), "Họ tên chủ hộ", "Head of household")}</label>
+            <input id="head-name" data-testid="head-name-input" bind:value=head_name />
+            {error_for("head_name")}
+            <label for="code">{move || tr(lang.get(), "Mã hộ", "Household code")}</label>
+            <input id="code" data-testid="code-input" bind:value=code />
+            {error_for("code")}
+            <label for="address">{move || tr(lang.get(), "Địa chỉ", "Address")}</label>
+            <input id="address" data-testid="address-input" bind:value=address />
+            {error_for("address")}
+            <label class="check">
+                <input type="checkbox" bind:checked=urban />
+                {move || tr(lang.get(), "Hộ ở thành thị", "Urban household")}
+            </label>
+            <fieldset>
+                <legend>{move || tr(lang.get(), "Nhóm ưu tiên", "Priority groups")}</legend>
+                {flag(("Dân tộc thiểu số", "Ethnic minority"), |p| p.ethnic_minority, |p, v| p.ethnic_minority = v)}
+                {flag(("Gia đình có công", "Meritorious family"), |p| p.meritorious, |p, v| p.meritorious = v)}
+                {flag(("Phụ nữ làm chủ hộ", "Woman-headed"), |p| p.woman_headed, |p, v| p.woman_headed = v)}
+                {flag(("Có người khuyết tật", "Member with disability"), |p| p.member_with_disability, |p, v| p.member_with_disability = v)}
+                {flag(("Chỉ có người cao tuổi", "Elderly only"), |p| p.elderly_only, |p, v| p.elderly_only = v)}
+            </fieldset>
+            <fieldset>
+                <legend>{move || tr(lang.get(), "Nguyên nhân nghèo", "Causes of poverty")}</legend>
+                {Cause::ALL.into_iter().map(|c| view! {
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || causes.with(|cs| cs.contains(&c))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                causes.update(|cs| {
+                                    cs.retain(|x| *x != c);
+                                    if on { cs.push(c) }
+                                });
+                            }
+                        />
+                        {say(c.label())}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            {error_for("causes")}
+            {error_for("")}
+            <button type="submit" class="primary" data-testid="save-household" disabled=move || saving.get()>
+                {move || tr(lang.get(), "Lưu trên máy", "Save on this phone")}
+            </button>
+        </form>
+    }
+}
+
+/// The profile a new household starts with.
+pub fn new_profile(
+    input: &HouseholdInput,
+    status: HouseholdStatus,
+    created_at: &str,
+) -> serde_json::Value {
+    let h = shared::household::Household {
+        id: String::new(),
+        code: input.code.clone(),
+        village_id: input.village_id.clone(),
+        address: input.address.clone(),
+        head_name: input.head_name.clone(),
+        residence: input.residence,
+        status,
+        priority: input.priority,
+        causes: input.causes.clone(),
+        created_at: created_at.to_string(),
+        updated_at: created_at.to_string(),
+    };
+    profile_json(&h)
+}

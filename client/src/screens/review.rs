@@ -1,0 +1,194 @@
+//! The review form (village head): income or the B1 score, the 12 indicators or the B2
+//! score. The classification and its reasons appear as the person fills the form, offline,
+//! from the same rule set the server uses.
+
+use super::{say, today};
+use crate::app::use_engine;
+use crate::route::{Route, go};
+use crate::text::{tr, use_lang};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::assessment::{Assessment, ReviewKind};
+use shared::projection::assessment_json;
+use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, classify};
+use std::collections::BTreeSet;
+
+#[component]
+pub fn Review(id: String) -> impl IntoView {
+    let lang = use_lang();
+    let engine = use_engine();
+    let Some(records) = engine.household(&id) else {
+        return view! { <p class="card">{move || tr(lang.get(), "Hộ này không có trên máy.", "This household is not on this phone.")}</p> }.into_any();
+    };
+    let household = records.household.clone();
+    let day = today();
+    let Some(rules) = RuleBook::built_in().in_force(day).cloned() else {
+        return view! { <p class="error">{move || tr(lang.get(), "Chưa có bộ tiêu chí cho ngày hôm nay.", "No rule set is in force today.")}</p> }.into_any();
+    };
+    let by_b1 = RwSignal::new(false);
+    let income = RwSignal::new(String::new());
+    let b1 = RwSignal::new(String::new());
+    let by_b2 = RwSignal::new(false);
+    let b2 = RwSignal::new(String::new());
+    let deprived = RwSignal::new(BTreeSet::<String>::new());
+    let saving = RwSignal::new(false);
+    let saved_error = RwSignal::new(None::<shared::Text>);
+    let residence = household.residence;
+    let evidence = move || -> Option<Evidence> {
+        let income = if by_b1.get() {
+            IncomeEvidence::B1 {
+                score: b1.get().trim().parse().ok()?,
+            }
+        } else {
+            let digits: String = income.get().chars().filter(char::is_ascii_digit).collect();
+            IncomeEvidence::Income {
+                per_person_month: digits.parse().ok()?,
+            }
+        };
+        let deprivation = if by_b2.get() {
+            DeprivationEvidence::B2 {
+                score: b2.get().trim().parse().ok()?,
+            }
+        } else {
+            DeprivationEvidence::Indicators {
+                deprived: deprived.get().into_iter().collect(),
+            }
+        };
+        Some(Evidence {
+            residence,
+            income,
+            deprivation,
+        })
+    };
+    let outcome_rules = rules.clone();
+    let outcome = Memo::new(move |_| evidence().map(|ev| classify(&outcome_rules, &ev)));
+    let household_id = id.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(evidence), Some(Ok(out))) = (evidence(), outcome.get()) else {
+            return;
+        };
+        saving.set(true);
+        let engine = use_engine();
+        let household_id = household_id.clone();
+        spawn_local(async move {
+            let kind = if (9..=12).contains(&chrono::Datelike::month(&day)) {
+                ReviewKind::Annual
+            } else {
+                ReviewKind::AdHoc
+            };
+            let a = Assessment {
+                id: web_sys::window()
+                    .and_then(|w| w.crypto().ok())
+                    .map(|c| c.random_uuid())
+                    .unwrap_or_default(),
+                household_id: household_id.clone(),
+                kind,
+                date: day,
+                evidence,
+                classification: out.classification,
+                explanation: out.explanation,
+                meeting_agreement_pct: None,
+                commune_decision: None,
+            };
+            let result = engine
+                .edit(&household_id, |doc, author| {
+                    let status = doc.to_json()["profile"]["status"].clone();
+                    let next = serde_json::from_value::<shared::household::HouseholdStatus>(status)
+                        .map(|s| s.after_review(a.classification))
+                        .unwrap_or(shared::household::HouseholdStatus::NotPoor);
+                    doc.put_all(
+                        &serde_json::json!({ "status": next }),
+                        [("assessments", a.id.as_str(), assessment_json(&a))],
+                        author,
+                    )
+                })
+                .await;
+            saving.set(false);
+            match result {
+                Ok(()) => {
+                    go(&Route::Household(household_id));
+                    spawn_local(engine.sync());
+                }
+                Err(e) => saved_error.set(Some(e)),
+            }
+        });
+    };
+    let indicators = rules.indicators.clone();
+    let line = rules.income_line.get(residence);
+    view! {
+        <form class="card" data-testid="review-form" on:submit=save>
+            <a class="back" href=Route::Household(id.clone()).href()>{move || tr(lang.get(), "← Quay lại", "← Back")}</a>
+            <h2>{move || tr(lang.get(), "Rà soát hộ", "Review")} ": " {household.head_name.clone()}</h2>
+            <p class="meta">{say(rules.title.clone())}</p>
+            <fieldset>
+                <legend>{move || tr(lang.get(), "Thu nhập", "Income")}</legend>
+                <label class="check">
+                    <input type="checkbox" data-testid="use-b1" bind:checked=by_b1 />
+                    {move || tr(lang.get(), "Chấm điểm theo phiếu B1", "Score with form B1")}
+                </label>
+                {move || if by_b1.get() {
+                    view! {
+                        <label for="b1">{move || tr(lang.get(), "Điểm B1", "B1 score")}</label>
+                        <input id="b1" inputmode="numeric" data-testid="b1" bind:value=b1 />
+                    }.into_any()
+                } else {
+                    view! {
+                        <label for="income">{move || format!("{} ({} {})", tr(lang.get(), "Thu nhập bình quân người/tháng, đồng", "Income per person per month, VND"), tr(lang.get(), "chuẩn nghèo", "poverty line"), line)}</label>
+                        <input id="income" inputmode="numeric" data-testid="income" bind:value=income />
+                    }.into_any()
+                }}
+            </fieldset>
+            <fieldset>
+                <legend>{move || tr(lang.get(), "Thiếu hụt dịch vụ xã hội cơ bản", "Deprivations")}</legend>
+                <label class="check">
+                    <input type="checkbox" data-testid="use-b2" bind:checked=by_b2 />
+                    {move || tr(lang.get(), "Chấm điểm theo phiếu B2", "Score with form B2")}
+                </label>
+                {move || if by_b2.get() {
+                    view! {
+                        <label for="b2">{move || tr(lang.get(), "Điểm B2", "B2 score")}</label>
+                        <input id="b2" inputmode="numeric" data-testid="b2" bind:value=b2 />
+                    }.into_any()
+                } else {
+                    indicators.iter().map(|i| {
+                        let code = i.code.clone();
+                        let code2 = i.code.clone();
+                        view! {
+                            <label class="check">
+                                <input
+                                    type="checkbox"
+                                    data-testid=format!("indicator-{}", i.code)
+                                    prop:checked=move || deprived.with(|d| d.contains(&code))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let code = code2.clone();
+                                        deprived.update(|d| { if on { d.insert(code); } else { d.remove(&code); } });
+                                    }
+                                />
+                                {i.number} ". " {say(i.name.clone())}
+                            </label>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </fieldset>
+            <section class="outcome" data-testid="outcome" aria-live="polite">
+                {move || match outcome.get() {
+                    None => view! { <p>{move || tr(lang.get(), "Nhập thu nhập để thấy kết quả.", "Enter the income to see the result.")}</p> }.into_any(),
+                    Some(Err(e)) => view! { <div>{e.0.into_iter().map(|f| view! { <p class="error">{say(f.message)}</p> }).collect_view()}</div> }.into_any(),
+                    Some(Ok(o)) => view! {
+                        <div>
+                            <p class="result" data-testid="classification-result">{say(o.classification.label())}</p>
+                            <ul>{o.explanation.reasons.into_iter().map(|t| view! { <li>{say(t)}</li> }).collect_view()}</ul>
+                        </div>
+                    }.into_any(),
+                }}
+            </section>
+            {move || saved_error.get().map(|e| view! { <p class="error" role="alert">{say(e)}</p> })}
+            <button type="submit" class="primary" data-testid="save-review" disabled=move || saving.get() || !matches!(outcome.get(), Some(Ok(_)))>
+                {move || tr(lang.get(), "Lưu kết quả rà soát", "Save the review")}
+            </button>
+        </form>
+    }
+    .into_any()
+}
