@@ -20,7 +20,7 @@ use shared::summary::Summary;
 use shared::sync::{Device, Refused};
 use shared::user::User;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// What the screens show about the local copy and its sync; all signals, so the screens
@@ -69,6 +69,8 @@ pub struct Engine {
     device: RefCell<Device>,
     last_sync_ms: Cell<Option<f64>>,
     running: Cell<bool>,
+    /// Time the running sync spent merging answers and writing them to IndexedDB.
+    apply_ms: Cell<f64>,
     pub status: Status,
 }
 
@@ -147,6 +149,7 @@ impl Engine {
             device: RefCell::new(device),
             last_sync_ms: Cell::new(last),
             running: Cell::new(false),
+            apply_ms: Cell::new(0.0),
             status,
         }))
     }
@@ -172,21 +175,35 @@ impl Engine {
         }
     }
 
-    fn stored(&self, id: &str) -> Option<StoredDoc> {
+    /// What the store keeps of a document; `saved` is its bytes when already at hand (a
+    /// snapshot just received), which spares encoding it again.
+    fn stored(&self, id: &str, saved: Option<&Vec<u8>>) -> Option<StoredDoc> {
         let mut device = self.device.borrow_mut();
         let synced = device.synced(id)?;
         let doc = device.doc_mut(id)?;
         let summary = records_of(id, doc).map(|r| Summary::of(&r));
         Some(StoredDoc {
             id: id.to_string(),
-            bytes: doc.save(),
+            bytes: saved.cloned().unwrap_or_else(|| doc.save()),
             synced,
             summary,
         })
     }
 
     async fn persist(&self, ids: &[String], removed: &[String]) -> Result<(), LocalError> {
-        let docs: Vec<StoredDoc> = ids.iter().filter_map(|id| self.stored(id)).collect();
+        self.persist_with(ids, removed, &BTreeMap::new()).await
+    }
+
+    async fn persist_with(
+        &self,
+        ids: &[String],
+        removed: &[String],
+        saved: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<(), LocalError> {
+        let docs: Vec<StoredDoc> = ids
+            .iter()
+            .filter_map(|id| self.stored(id, saved.get(id)))
+            .collect();
         let meta = self.meta();
         let store = self.store.borrow().clone().ok_or_else(LocalError::closed)?;
         let result = store.write(&docs, removed, &meta).await;
@@ -260,7 +277,14 @@ impl Engine {
         }
         self.status.syncing.set(true);
         self.status.received.set(0);
+        let started = now_ms();
+        self.apply_ms.set(0.0);
         let result = self.sync_pages().await;
+        report_sync(
+            now_ms() - started,
+            self.apply_ms.get(),
+            self.status.received.get_untracked(),
+        );
         match result {
             Ok(()) => {
                 let now = now_ms();
@@ -281,6 +305,7 @@ impl Engine {
         for _ in 0..50 {
             let request = self.device.borrow_mut().request();
             let response = self.send(&request).await?;
+            let applying = now_ms();
             let before: BTreeSet<String> = self.device.borrow().doc_ids().cloned().collect();
             self.device
                 .borrow_mut()
@@ -295,9 +320,28 @@ impl Engine {
                 .filter(|id| after.contains(id))
                 .collect();
             let removed: Vec<String> = before.difference(&after).cloned().collect();
-            self.persist(&touched, &removed)
+            // A household new to the phone, received whole and untouched since, is stored
+            // as the bytes that came.
+            let mut saved = BTreeMap::new();
+            for u in &response.docs {
+                if u.snapshot && !before.contains(&u.doc_id) {
+                    let mut device = self.device.borrow_mut();
+                    let same = device.synced(&u.doc_id).is_some_and(|s| s == u.heads)
+                        && device.doc_mut(&u.doc_id).is_some_and(|d| {
+                            d.heads()
+                                .iter()
+                                .map(|h| h.to_string())
+                                .eq(u.heads.iter().cloned())
+                        });
+                    if same {
+                        saved.insert(u.doc_id.clone(), u.bytes.clone());
+                    }
+                }
+            }
+            self.persist_with(&touched, &removed, &saved)
                 .await
                 .map_err(|e| e.message())?;
+            self.apply_ms.set(self.apply_ms.get() + now_ms() - applying);
             self.status.received.update(|n| *n += response.docs.len());
             let next = self.device.borrow_mut().request();
             if !response.more && next.pushes.is_empty() && next.want.is_empty() {
@@ -377,6 +421,23 @@ impl Engine {
     pub fn household_count(&self) -> usize {
         self.device.borrow().doc_ids().count()
     }
+}
+
+/// The last sync's timings on `window.donghanhLastSync`, read by the app benchmark
+/// (`cargo xtask bench app`) and handy in the browser console.
+fn report_sync(total_ms: f64, apply_ms: f64, docs: usize) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let o = js_sys::Object::new();
+    for (k, v) in [
+        ("totalMs", total_ms),
+        ("applyMs", apply_ms),
+        ("docs", docs as f64),
+    ] {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+    }
+    let _ = js_sys::Reflect::set(&window, &"donghanhLastSync".into(), &o);
 }
 
 fn signed_out_text() -> Text {

@@ -2,6 +2,7 @@
 //! PostgreSQL database), the real server on a loopback port, and a small commune fixture
 //! with one user per role, so every test starts from known records.
 
+pub mod chromium;
 pub mod fixture;
 
 use server::store::{self, DynStore};

@@ -5,82 +5,10 @@
 //! stopped. With `DONGHANH_SCREENSHOTS=1` the tests save the main screens at 360 × 800 into
 //! `docs/screenshots/`.
 
-use fantoccini::{ClientBuilder, Locator};
-use std::io::{BufRead, BufReader};
+use fantoccini::Locator;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use tests::chromium::{Driver, chromium, dist};
 use tests::{TestDb, TestServer, fixture};
-
-/// chromedriver on a free port, stopped when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let mut child = Command::new("chromedriver")
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let out = child.stdout.take().expect("stdout");
-        // chromedriver prints the port it picked once it is ready.
-        let port = BufReader::new(out)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.split("started successfully on port ")
-                    .nth(1)
-                    .map(|p| p.trim_end_matches('.').parse::<u16>().expect("port"))
-            })
-            .expect("chromedriver reports its port");
-        Driver { child, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn dist() -> Option<PathBuf> {
-    let d = std::env::var_os("DONGHANH_DIST").map(PathBuf::from);
-    match d {
-        Some(d) if d.join("index.html").exists() => Some(d),
-        _ if std::env::var("DONGHANH_REQUIRE_BROWSER").is_ok_and(|v| v == "1") => {
-            panic!("DONGHANH_REQUIRE_BROWSER=1 but DONGHANH_DIST has no built web app")
-        }
-        _ => {
-            eprintln!(
-                "no built web app (run through `cargo xtask test`); skipping the browser test"
-            );
-            None
-        }
-    }
-}
-
-/// Headless Chromium with its own profile, at a 360 × 800 phone's size.
-async fn chromium(driver: &Driver, profile: &std::path::Path) -> fantoccini::Client {
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            // Headless windows are at least 500 px wide; this gives the page a phone's viewport.
-            "mobileEmulation": { "deviceMetrics": { "width": 360, "height": 800, "pixelRatio": 1.0 } },
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=360,800", format!("--user-data-dir={}", profile.display())]
-        }
-    });
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("connect to chromedriver")
-}
 
 async fn sign_in(c: &fantoccini::Client, username: &str) {
     c.wait()

@@ -7,6 +7,8 @@
 //! - `lint`: rustfmt check and clippy `-D warnings` on native and wasm32.
 //! - `bench sync`: the sync benchmark: a release server on a fresh SQLite demo commune,
 //!   simulated phones (`donghanh sim`), the server's peak memory and storage per household.
+//! - `bench app`: the web app's download size and, in Chromium with a slowed CPU, a fresh
+//!   1,500-household pull into IndexedDB and the list's render time (`tests/benches/app.rs`).
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -27,9 +29,10 @@ fn main() -> ExitCode {
         Some("test") => test(args.iter().any(|a| a == "--require-pg")),
         Some("lint") => lint(),
         Some("bench") if args.get(1).map(String::as_str) == Some("sync") => bench_sync(&args[2..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dist | run | test [--require-pg] | lint | bench sync [sim args]>"
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | bench sync [sim args] | bench app>"
             );
             return ExitCode::from(2);
         }
@@ -129,6 +132,9 @@ fn dist() -> Result<PathBuf> {
         .input_path(&wasm)
         .web(true)?
         .omit_default_module_path(false)
+        // Function names are ~1.6 MB that phones would download for nothing.
+        .remove_name_section(true)
+        .remove_producers_section(true)
         .generate(&out)?;
     copy_dir(&root().join("client").join("static"), &out)?;
     stamp_service_worker(&out)?;
@@ -396,6 +402,18 @@ fn lint() -> Result {
         "wasm_sync",
     ])
     .args(["--", "-D", "warnings"]);
+    status(c)
+}
+
+fn bench_app() -> Result {
+    if !ensure_browser() {
+        return Err("the app benchmark needs chromium and chromedriver".into());
+    }
+    let out = dist()?;
+    let mut c = cargo();
+    c.args(["bench", "-p", "tests", "--bench", "app"])
+        .env("DONGHANH_DIST", out)
+        .env("DONGHANH_REQUIRE_BROWSER", "1");
     status(c)
 }
 

@@ -10,6 +10,9 @@ use shared::household::HouseholdStatus;
 use shared::summary::{Filter, Sort, select};
 use shared::user::Role;
 
+/// Households drawn per "show more".
+const PAGE: usize = 100;
+
 #[component]
 pub fn Households() -> impl IntoView {
     let lang = use_lang();
@@ -21,6 +24,16 @@ pub fn Households() -> impl IntoView {
     let overdue_only = RwSignal::new(false);
     let priority_only = RwSignal::new(false);
     let sort = RwSignal::new(Sort::NextVisit);
+    // Rows drawn at once; a phone draws a village quickly, a whole commune a page at a time.
+    let limit = RwSignal::new(PAGE);
+    Effect::new(move |_| {
+        text.track();
+        state.track();
+        overdue_only.track();
+        priority_only.track();
+        sort.track();
+        limit.set(PAGE);
+    });
     let overridden = move || {
         status
             .overridden
@@ -115,7 +128,7 @@ pub fn Households() -> impl IntoView {
             })}
             <ul class="list">
                 <For
-                    each=move || shown.get()
+                    each=move || shown.with(|all| all.iter().take(limit.get()).cloned().collect::<Vec<_>>())
                     key=|(s, overdue)| (s.clone(), *overdue)
                     let:item
                 >
@@ -147,6 +160,11 @@ pub fn Households() -> impl IntoView {
                     }
                 </For>
             </ul>
+            {move || (shown.with(Vec::len) > limit.get()).then(|| view! {
+                <button class="secondary more" data-testid="show-more" on:click=move |_| limit.update(|l| *l += PAGE)>
+                    {move || tr(lang.get(), "Xem thêm", "Show more")}
+                </button>
+            })}
             {move || (status.rows.with(Vec::is_empty) && !status.syncing.get()).then(|| view! {
                 <p class="empty">{move || tr(lang.get(), "Chưa có hộ nào trên máy. Hãy đồng bộ khi có sóng.", "No households on this phone yet. Sync when there is signal.")}</p>
             })}

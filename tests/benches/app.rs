@@ -1,0 +1,261 @@
+//! The field app's benchmark (`cargo xtask bench app`, which builds the app first):
+//!
+//! - the size of what a phone downloads: wasm and JS of `cargo xtask dist`, raw, gzip and
+//!   brotli;
+//! - in headless Chromium at a phone's viewport with the CPU slowed 4×, against the real
+//!   server on a SQLite demo commune topped up to 1,500 households: a fresh pull of every
+//!   household applied to IndexedDB (the app's own timing of merging and storing, and the
+//!   whole sync with the network), opening the app to the full list, and rendering the list
+//!   of 1,500 households.
+
+use fantoccini::Locator;
+use server::store::{Actor, HouseholdFilter};
+use shared::household::{HouseholdInput, PriorityFlags, Residence};
+use std::io::Write;
+use std::time::Duration;
+use tests::chromium::{Driver, cdp, chromium, dist};
+use tests::{TestDb, TestServer};
+
+const HOUSEHOLDS: usize = 1500;
+const CPU_SLOWDOWN: u32 = 4;
+/// Rows the list draws before "show more" (`client/src/screens/households.rs`).
+const FIRST_PAGE: usize = 100;
+
+fn gzip(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap().len()
+}
+
+fn brotli(bytes: &[u8]) -> usize {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).unwrap();
+    out.len()
+}
+
+fn kb(n: usize) -> String {
+    format!("{:.1} KB", n as f64 / 1024.0)
+}
+
+fn sizes(dist: &std::path::Path) {
+    println!("download size of the web app ({}):", dist.display());
+    let mut total = (0, 0, 0);
+    for file in ["client_bg.wasm", "client.js"] {
+        let bytes = std::fs::read(dist.join(file)).unwrap();
+        let (r, g, b) = (bytes.len(), gzip(&bytes), brotli(&bytes));
+        total = (total.0 + r, total.1 + g, total.2 + b);
+        println!(
+            "  {file:<16} raw {:>10}  gzip {:>10}  brotli {:>10}",
+            kb(r),
+            kb(g),
+            kb(b)
+        );
+    }
+    println!(
+        "  {:<16} raw {:>10}  gzip {:>10}  brotli {:>10}   (goal: ≤ 400 KB brotli)",
+        "wasm + js",
+        kb(total.0),
+        kb(total.1),
+        kb(total.2)
+    );
+}
+
+async fn rows(c: &fantoccini::Client) -> u64 {
+    c.execute(
+        "return document.querySelectorAll('[data-testid=household-row]').length",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_u64()
+    .unwrap_or(0)
+}
+
+async fn wait_rows(c: &fantoccini::Client, n: usize) {
+    for _ in 0..6000 {
+        if rows(c).await == n as u64 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the list never showed {n} households");
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let Some(dist) = dist() else {
+        eprintln!("set DONGHANH_DIST or run `cargo xtask bench app`");
+        std::process::exit(2);
+    };
+    sizes(&dist);
+
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    server::demo::create(store.as_ref(), server::demo::today_for_demo())
+        .await
+        .unwrap();
+    let existing = store
+        .list_households(&HouseholdFilter {
+            limit: i64::MAX / 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let village = existing[0].village_id.clone();
+    for i in existing.len()..HOUSEHOLDS {
+        let input = HouseholdInput {
+            code: format!("BS-{i:04}"),
+            village_id: village.clone(),
+            address: format!("Xóm Nà Rì, nhà số {i}"),
+            head_name: format!("Hoàng Văn Páo {i}"),
+            residence: Residence::Rural,
+            priority: PriorityFlags::default(),
+            causes: vec![],
+        };
+        store
+            .create_household(
+                &Actor::system(),
+                &format!("bench-{i:04}"),
+                &input,
+                "2026-11-01T00:00:00Z",
+            )
+            .await
+            .unwrap();
+    }
+    let srv = TestServer::start(store.clone(), Some(dist)).await;
+    let driver = Driver::start();
+    let profile = std::env::temp_dir().join(format!("donghanh-bench-{}", uuid::Uuid::now_v7()));
+    let c = chromium(&driver, &profile).await;
+    c.goto(&srv.url("/")).await.unwrap();
+    cdp(
+        &driver,
+        &c,
+        "Emulation.setCPUThrottlingRate",
+        serde_json::json!({ "rate": CPU_SLOWDOWN }),
+    )
+    .await;
+    println!(
+        "\nin headless Chromium, 360 × 800, CPU slowed {CPU_SLOWDOWN}×, {HOUSEHOLDS} households (the commune officer's scope):"
+    );
+
+    // Fresh pull: sign in with an empty phone.
+    c.wait()
+        .for_element(Locator::Css("[data-testid=login-form]"))
+        .await
+        .unwrap();
+    for (field, value) in [
+        ("username", "congchuc"),
+        ("password", server::demo::PASSWORD),
+    ] {
+        c.find(Locator::Css(&format!("[data-testid={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("[data-testid=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_rows(&c, FIRST_PAGE).await;
+    let mut sync = serde_json::Value::Null;
+    for _ in 0..600 {
+        sync = c
+            .execute("return window.donghanhLastSync || null", vec![])
+            .await
+            .unwrap();
+        if sync["docs"].as_u64() == Some(HOUSEHOLDS as u64) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "  fresh pull applied to IndexedDB: {:.0} ms merging and storing, {:.0} ms with the network ({} households)   (goal: ≤ 5 s)",
+        sync["applyMs"].as_f64().unwrap_or(f64::NAN),
+        sync["totalMs"].as_f64().unwrap_or(f64::NAN),
+        sync["docs"]
+    );
+
+    // Rendering the list: from another screen back to the list of every household.
+    let mut renders = vec![];
+    for _ in 0..5 {
+        c.execute("location.hash = '#/sync'; return true", vec![])
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::Css("[data-testid=sync-screen]"))
+            .await
+            .unwrap();
+        let ms = c
+            .execute_async(
+                &format!(
+                    "const done = arguments[0];
+                     const t0 = performance.now();
+                     location.hash = '#/';
+                     const check = () => document.querySelectorAll('[data-testid=household-row]').length === {FIRST_PAGE}
+                         && document.querySelector('[data-testid=count]').textContent.includes('{HOUSEHOLDS}')
+                       ? requestAnimationFrame(() => done(performance.now() - t0))
+                       : setTimeout(check, 0);
+                     check();"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        renders.push(ms);
+    }
+    renders.sort_by(f64::total_cmp);
+    println!(
+        "  render the list of {HOUSEHOLDS} households (sorted, filtered, first {FIRST_PAGE} rows drawn): median {:.0} ms of 5 (min {:.0}, max {:.0}), to the next frame   (goal: ≤ 200 ms)",
+        renders[2], renders[0], renders[4]
+    );
+
+    // Opening the app: reload with everything on the phone, until the full list shows.
+    c.refresh().await.unwrap();
+    wait_rows(&c, FIRST_PAGE).await;
+    let open = c
+        .execute("return performance.now()", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    println!("  open the app to the list from IndexedDB: {open:.0} ms (polled every 50 ms)");
+
+    // Every row drawn, by pressing "show more" until none is left.
+    let all = c
+        .execute_async(
+            &format!(
+                "const done = arguments[0];
+                 const t0 = performance.now();
+                 const more = () => {{
+                   const b = document.querySelector('[data-testid=show-more]');
+                   if (b) {{ b.click(); setTimeout(more, 0); }}
+                   else requestAnimationFrame(() => done([performance.now() - t0,
+                     document.querySelectorAll('[data-testid=household-row]').length]));
+                 }};
+                 more();"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!(
+        "  draw all {} rows by \"show more\": {:.0} ms",
+        all[1],
+        all[0].as_f64().unwrap_or(f64::NAN)
+    );
+
+    c.close().await.unwrap();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}
