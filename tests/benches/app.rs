@@ -233,17 +233,15 @@ async fn main() {
     // Every row drawn, by pressing "show more" until none is left.
     let all = c
         .execute_async(
-            &format!(
-                "const done = arguments[0];
+            "const done = arguments[0];
                  const t0 = performance.now();
-                 const more = () => {{
+                 const more = () => {
                    const b = document.querySelector('[data-testid=show-more]');
-                   if (b) {{ b.click(); setTimeout(more, 0); }}
+                   if (b) { b.click(); setTimeout(more, 0); }
                    else requestAnimationFrame(() => done([performance.now() - t0,
                      document.querySelectorAll('[data-testid=household-row]').length]));
-                 }};
-                 more();"
-            ),
+                 };
+                 more();",
             vec![],
         )
         .await
