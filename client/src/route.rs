@@ -10,6 +10,8 @@ pub enum Route {
     LogVisit(String),
     EditHousehold(String),
     Review(String),
+    /// A household's member: an id to edit, `None` to add.
+    Member(String, Option<String>),
     NewHousehold,
     Sync,
 }
@@ -26,6 +28,8 @@ impl Route {
             ["h", id, "visit"] => Route::LogVisit(id.to_string()),
             ["h", id, "edit"] => Route::EditHousehold(id.to_string()),
             ["h", id, "review"] => Route::Review(id.to_string()),
+            ["h", id, "member"] => Route::Member(id.to_string(), None),
+            ["h", id, "member", m] => Route::Member(id.to_string(), Some(m.to_string())),
             ["new"] => Route::NewHousehold,
             ["sync"] => Route::Sync,
             _ => Route::Households,
@@ -39,6 +43,8 @@ impl Route {
             Route::LogVisit(id) => format!("#/h/{id}/visit"),
             Route::EditHousehold(id) => format!("#/h/{id}/edit"),
             Route::Review(id) => format!("#/h/{id}/review"),
+            Route::Member(id, None) => format!("#/h/{id}/member"),
+            Route::Member(id, Some(m)) => format!("#/h/{id}/member/{m}"),
             Route::NewHousehold => "#/new".into(),
             Route::Sync => "#/sync".into(),
         }

@@ -120,6 +120,24 @@ pub fn check_doc_change(
 ) -> Result<(), crate::Text> {
     use crate::Text;
     use serde_json::Value;
+    // A household new to the server is compared with an empty one that is not (yet)
+    // classified: registering it writes a profile, and only a review may set it poor.
+    let is_new = before.is_null();
+    let baseline;
+    let before = if is_new {
+        let mut empty = serde_json::Map::new();
+        for c in crate::doc::COLLECTIONS {
+            empty.insert(c.to_string(), Value::Object(Default::default()));
+        }
+        empty.insert(
+            "profile".into(),
+            serde_json::json!({ "status": "not_poor" }),
+        );
+        baseline = Value::Object(empty);
+        &baseline
+    } else {
+        before
+    };
     let changed = |key: &str| before.get(key) != after.get(key);
     let obj = |v: &Value, key: &str| {
         v.get(key)
@@ -155,7 +173,7 @@ pub fn check_doc_change(
                 && added("support")
                     .iter()
                     .all(|id| obj(after, "support")[id]["status"] == "planned");
-            if before.is_null()
+            if is_new
                 || !profile_changed.is_empty()
                 || changed("members")
                 || changed("assessments")
@@ -264,6 +282,27 @@ mod tests {
         let delivered = json!({"profile": {"status": "poor"}, "visits": {}, "support": {"s1": {"status": "delivered"}}});
         assert!(check_doc_change(Role::Cadre, &before, &delivered).is_err());
         assert!(check_doc_change(Role::CommuneLeader, &before, &visit).is_err());
+    }
+
+    #[test]
+    fn a_village_head_registers_an_unclassified_household_and_a_cadre_cannot() {
+        use serde_json::{Value, json};
+        let empty = || json!({"members": {}, "assessments": {}, "visits": {}, "support": {}, "plan": {}, "review_steps": {}});
+        let mut new = empty();
+        new["profile"] =
+            json!({"code": "H-9", "head_name": "Triệu Văn Minh", "status": "not_poor"});
+        new["members"] = json!({"m1": {"full_name": "Triệu Văn Minh"}});
+        assert!(check_doc_change(Role::VillageHead, &Value::Null, &new).is_ok());
+        assert!(check_doc_change(Role::Cadre, &Value::Null, &new).is_err());
+        let mut poor = new.clone();
+        poor["profile"]["status"] = json!("poor");
+        assert!(
+            check_doc_change(Role::VillageHead, &Value::Null, &poor).is_err(),
+            "classified only by a review"
+        );
+        let mut with_visit = new.clone();
+        with_visit["visits"] = json!({"v1": {}});
+        assert!(check_doc_change(Role::VillageHead, &Value::Null, &with_visit).is_err());
     }
 
     #[test]

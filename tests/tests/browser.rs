@@ -29,10 +29,7 @@ async fn sign_in(c: &fantoccini::Client, username: &str) {
         .click()
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Css("[data-testid=households]"))
-        .await
-        .unwrap();
+    text(c, "sync-line").await;
 }
 
 /// Waits until the phone has synced and holds `n` households with nothing unsent.
@@ -55,24 +52,38 @@ async fn wait_js(c: &fantoccini::Client, condition: &str) {
     panic!("timed out waiting for: {condition}");
 }
 
+/// Scrolls the element to the middle of the screen, as a person would, and taps it.
 async fn click(c: &fantoccini::Client, testid: &str) {
-    c.wait()
+    let e = c
+        .wait()
         .for_element(Locator::Css(&format!("[data-testid={testid}]")))
         .await
-        .unwrap_or_else(|e| panic!("{testid}: {e}"))
-        .click()
+        .unwrap_or_else(|e| panic!("{testid}: {e}"));
+    let arg = serde_json::to_value(&e).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
         .await
         .unwrap();
+    e.click().await.unwrap();
 }
 
 async fn text(c: &fantoccini::Client, testid: &str) -> String {
-    c.wait()
+    match c
+        .wait()
         .for_element(Locator::Css(&format!("[data-testid={testid}]")))
         .await
-        .unwrap_or_else(|e| panic!("{testid}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    {
+        Ok(e) => e.text().await.unwrap(),
+        Err(e) => {
+            let page = c
+                .execute(
+                    "return location.href + '\\n' + document.body.innerText",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            panic!("{testid}: {e}; the page shows: {page}")
+        }
+    }
 }
 
 async fn fill(c: &fantoccini::Client, testid: &str, value: &str) {
@@ -348,6 +359,158 @@ fn two_phones_editing_one_field_offline_both_learn_the_decision() {
     for p in profiles {
         let _ = std::fs::remove_dir_all(p);
     }
+    drop(db);
+}
+
+/// A village head reviews a household on the phone (the classification shows as the form
+/// is filled), adds a member and registers a household; all of it reaches the server.
+/// Then an administrator revokes the phone: the app says so, keeps the unsent change, and
+/// sends it once the same person signs in again. Signing out warns about unsent changes.
+#[test]
+fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
+    let Some(dist) = dist() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(async {
+        let db = TestDb::sqlite().await;
+        fixture::load(&db.store().await).await;
+        db
+    });
+    let mut srv = Server::start(&db, &dist, None);
+    let url = srv.url();
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = rt.block_on(async {
+        let store = db.store().await;
+        let c = chromium(&driver, &profile).await;
+        c.goto(&url).await.unwrap();
+        sign_in(&c, "vh1").await;
+        synced_with(&c, 2).await;
+
+        // The review: income under the line and three deprivations make a poor household.
+        c.goto(&format!("{url}#/h/h2")).await.unwrap();
+        click(&c, "review").await;
+        fill(&c, "income", "1.000.000").await;
+        for code in ["health_insurance", "floor_area", "water_source"] {
+            click(&c, &format!("indicator-{code}")).await;
+        }
+        let outcome = text(&c, "classification-result").await;
+        assert_eq!(outcome, "Hộ nghèo");
+        screenshot(&c, "8-review").await;
+        click(&c, "save-review").await;
+        assert_eq!(text(&c, "status").await, "Hộ nghèo");
+
+        // A member.
+        click(&c, "add-member").await;
+        fill(&c, "full_name", "Lò Thị Xuân").await;
+        fill(&c, "birth_year", "20x0").await;
+        fill(&c, "relation", "Con").await;
+        click(&c, "save-member").await;
+        let error = text(&c, "member-form").await;
+        assert!(error.contains("Năm sinh phải là số"), "a bad year is refused in words: {error}");
+        fill(&c, "birth_year", "2010").await;
+        click(&c, "save-member").await;
+        assert!(text(&c, "members").await.contains("Lò Thị Xuân"));
+
+        // A new household.
+        c.goto(&format!("{url}#/new")).await.unwrap();
+        fill(&c, "head-name-input", "Triệu Văn Minh").await;
+        fill(&c, "code-input", "H-NEW").await;
+        fill(&c, "address-input", "Thôn Khuổi Hẩu").await;
+        screenshot(&c, "9-register").await;
+        click(&c, "save-household").await;
+        assert_eq!(text(&c, "head-name").await, "Triệu Văn Minh");
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+            .await
+            .expect("everything is sent");
+        let assessments = store.list_assessments("h2").await.unwrap();
+        assert_eq!(assessments.len(), 1);
+        assert_eq!(assessments[0].classification.as_str(), "poor");
+        assert_eq!(store.get_household("h2").await.unwrap().status.as_str(), "poor");
+        let members = store.list_members("h2").await.unwrap();
+        assert!(members.iter().any(|m| m.data.full_name == "Lò Thị Xuân" && m.data.birth_year == 2010));
+        let all = store
+            .list_households(&server::store::HouseholdFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(all.iter().any(|h| h.code == "H-NEW" && h.head_name == "Triệu Văn Minh"));
+
+        // The administrator revokes this phone; an edit made meanwhile is kept.
+        let device = c
+            .execute("return localStorage.getItem('donghanh.device')", vec![])
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let admin: serde_json::Value = http
+            .post(format!("{url}api/auth/login"))
+            .json(&serde_json::json!({"username": "admin", "password": fixture::PASSWORD, "device_id": "admin-desk"}))
+            .send().await.unwrap().json().await.unwrap();
+        let r = http
+            .post(format!("{url}api/users/u-vh1/devices/{}/revoke", device.as_str().unwrap()))
+            .bearer_auth(admin["access_token"].as_str().unwrap())
+            .send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        c.goto(&format!("{url}#/h/h1/edit")).await.unwrap();
+        fill(&c, "address-input", "Xóm Nà Rì, cạnh trường").await;
+        click(&c, "save-household").await;
+        let ended = text(&c, "session-ended").await;
+        assert!(ended.contains("thu hồi"), "the app says the device was revoked: {ended}");
+        assert_eq!(pending(&c).await, "1", "the unsent edit is kept");
+
+        // The same person signs in again: the edit is still there and is sent.
+        click(&c, "sign-in-again").await;
+        sign_in(&c, "vh1").await;
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+            .await
+            .expect("the kept edit is sent after signing in again");
+        assert_eq!(store.get_household("h1").await.unwrap().address, "Xóm Nà Rì, cạnh trường");
+
+        c
+    });
+
+    // Signing out with unsent changes asks first.
+    srv.stop();
+    rt.block_on(async {
+        c.goto(&format!("{url}#/h/h1/edit")).await.unwrap();
+        fill(&c, "address-input", "Xóm Nà Rì").await;
+        click(&c, "save-household").await;
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='1']"))
+            .await
+            .unwrap();
+        click(&c, "sync-line").await;
+        click(&c, "logout").await;
+        let warning = text(&c, "unsent-warning").await;
+        assert!(warning.contains("1 hộ"), "{warning}");
+        click(&c, "logout").await;
+        c.wait()
+            .for_element(Locator::Css("[data-testid=login-form]"))
+            .await
+            .unwrap();
+        let left = c
+            .execute_async(
+                "const done = arguments[0];
+                 indexedDB.databases().then(dbs => done(dbs.map(d => d.name)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            !left
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n == "donghanh-u-vh1"),
+            "signing out wiped the phone's copy: {left:?}"
+        );
+        c.close().await.unwrap();
+    });
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
     drop(db);
 }
 

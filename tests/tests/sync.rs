@@ -144,6 +144,58 @@ async fn a_forbidden_change_is_refused_and_quarantined(b: Backend) {
     db.cleanup().await;
 }
 
+/// A village head registers a household on the phone: it is taken in its village, stays
+/// on the phone, and a household registered outside the village head's area is refused.
+async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let token = srv.login("vh1", "vh1-phone").await;
+    let mut phone = Device::new(&[1; 16]);
+    settle(&srv, &token, &mut phone).await;
+    let profile = |village: &str, code: &str| {
+        json!({"code": code, "village_id": village, "address": "Thôn Khuổi Hẩu", "head_name": "Triệu Văn Minh",
+               "residence": "rural", "priority": {}, "causes": [], "status": "not_poor", "created_at": "2026-11-22T08:00:00Z"})
+    };
+    for (id, village, code) in [("new-in-v1", "v1", "H-NEW"), ("new-in-v3", "v3", "H-FAR")] {
+        let mut doc = shared::doc::HouseholdDoc::new(&[1; 16], id, &by("u-vh1"));
+        doc.put_all(&profile(village, code), std::iter::empty(), &by("u-vh1"))
+            .unwrap();
+        phone.create(id, doc);
+    }
+    let resp = exchange(&srv, &token, &mut phone).await;
+    assert_eq!(
+        resp.acks
+            .iter()
+            .map(|a| a.doc_id.as_str())
+            .collect::<Vec<_>>(),
+        ["new-in-v1"],
+        "{:?}",
+        resp.refused
+    );
+    assert_eq!(resp.refused.len(), 1);
+    assert_eq!(resp.refused[0].doc_id, "new-in-v3");
+    assert!(
+        resp.refused[0].reason.vi.contains("ngoài địa bàn"),
+        "{:?}",
+        resp.refused[0].reason
+    );
+    settle(&srv, &token, &mut phone).await;
+    assert!(
+        phone.doc("new-in-v1").is_some(),
+        "the registered household stays on the phone"
+    );
+    assert_eq!(phone.pending(), 0);
+    let officer = srv.login("officer1", "laptop").await;
+    let detail = get(&srv, &officer, "/api/households/new-in-v1").await;
+    assert_eq!(detail["household"]["code"], "H-NEW");
+    assert_eq!(
+        get(&srv, &officer, "/api/households/new-in-v3").await["code"],
+        "not_found"
+    );
+    db.cleanup().await;
+}
+
 async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backend) {
     let Some((db, srv)) = setup(b).await else {
         return;
@@ -385,6 +437,7 @@ on_both_backends!(
     sync_bodies_travel_compressed,
     a_cadre_syncs_assigned_households_and_logs_a_visit,
     a_forbidden_change_is_refused_and_quarantined,
+    a_household_registered_on_a_phone_is_taken_in_its_village_only,
     concurrent_edits_become_one_conflict_that_the_officer_resolves,
     rest_writes_reach_phones_and_scope_changes_move_households,
     two_server_processes_lose_no_change,

@@ -12,18 +12,6 @@ use shared::summary::Summary;
 use shared::support::SupportStatus;
 use shared::user::Role;
 
-fn vnd(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{out} đ")
-}
-
 /// A field path such as `["profile", "address"]` in words.
 fn field_name(path: &[String]) -> Text {
     match path.last().map(String::as_str) {
@@ -156,9 +144,20 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                 <section class="card" data-testid="members">
                     <h3>{move || tr(lang.get(), "Thành viên", "Members")} " (" {r.members.len()} ")"</h3>
                     <ul>{r.members.iter().map(|m| {
+                        let edit = Route::Member(id.clone(), Some(m.id.clone())).href();
                         let m = m.data.clone();
-                        view! { <li>{m.full_name} " · " {m.relation} " · " {m.birth_year}</li> }
+                        let line = format!("{} · {} · {}", m.full_name, m.relation, m.birth_year);
+                        if role == Role::VillageHead {
+                            view! { <li data-testid="member"><a href=edit>{line}</a></li> }.into_any()
+                        } else {
+                            view! { <li data-testid="member">{line}</li> }.into_any()
+                        }
                     }).collect_view()}</ul>
+                    {(role == Role::VillageHead).then(|| view! {
+                        <a class="button secondary" data-testid="add-member" href=Route::Member(id.clone(), None).href()>
+                            {move || tr(lang.get(), "+ Thêm thành viên", "+ Add a member")}
+                        </a>
+                    })}
                 </section>
                 <section class="card" data-testid="visits">
                     <h3>{move || tr(lang.get(), "Các lần thăm", "Visits")} " (" {visits.len()} ")"</h3>
@@ -172,7 +171,7 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                 <section class="card" data-testid="support">
                     <h3>{move || tr(lang.get(), "Hỗ trợ đã nhận", "Support")}</h3>
                     <ul>{r.support.iter().map(|s| {
-                        let amount = s.data.amount_vnd.map(vnd).unwrap_or_default();
+                        let amount = s.data.amount_vnd.map(super::vnd).unwrap_or_default();
                         let state = match s.status {
                             SupportStatus::Planned => Text::new("dự kiến", "planned"),
                             SupportStatus::Delivered => Text::new("đã nhận", "delivered"),

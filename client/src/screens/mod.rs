@@ -4,6 +4,7 @@
 pub mod household;
 pub mod households;
 pub mod login;
+pub mod member;
 pub mod profile;
 pub mod review;
 pub mod sync;
@@ -29,4 +30,25 @@ pub fn today() -> chrono::NaiveDate {
 /// A date as Vietnamese write it: 22/11/2026.
 pub fn date(d: chrono::NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
+}
+
+/// A new record id (UUID v4 from the browser's crypto).
+pub fn new_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("id-{}", js_sys::Date::now()))
+}
+
+/// An amount as Vietnamese write it: 1.500.000 đ.
+pub fn vnd(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}{out} đ", if n < 0 { "-" } else { "" })
 }

@@ -11,13 +11,6 @@ use shared::Validate;
 use shared::household::{Cause, HouseholdInput, HouseholdStatus, PriorityFlags, Residence};
 use shared::projection::profile_json;
 
-fn new_id() -> String {
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        .unwrap_or_else(|| format!("h{}", js_sys::Date::now()))
-}
-
 #[component]
 pub fn EditHousehold(id: Option<String>) -> impl IntoView {
     let lang = use_lang();
@@ -90,7 +83,7 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
                     (id, r)
                 }
                 None => {
-                    let id = new_id();
+                    let id = super::new_id();
                     let r = engine.register(&id, &input, HouseholdStatus::NotPoor).await;
                     (id, r)
                 }

@@ -115,7 +115,7 @@ pub fn Review(id: String) -> impl IntoView {
         });
     };
     let indicators = rules.indicators.clone();
-    let line = rules.income_line.get(residence);
+    let line = StoredValue::new(super::vnd(rules.income_line.get(residence)));
     view! {
         <form class="card" data-testid="review-form" on:submit=save>
             <a class="back" href=Route::Household(id.clone()).href()>{move || tr(lang.get(), "← Quay lại", "← Back")}</a>
@@ -134,7 +134,7 @@ pub fn Review(id: String) -> impl IntoView {
                     }.into_any()
                 } else {
                     view! {
-                        <label for="income">{move || format!("{} ({} {})", tr(lang.get(), "Thu nhập bình quân người/tháng, đồng", "Income per person per month, VND"), tr(lang.get(), "chuẩn nghèo", "poverty line"), line)}</label>
+                        <label for="income">{move || format!("{} ({} {})", tr(lang.get(), "Thu nhập bình quân người/tháng, đồng", "Income per person per month, VND"), tr(lang.get(), "chuẩn nghèo", "poverty line"), line.get_value())}</label>
                         <input id="income" inputmode="numeric" data-testid="income" bind:value=income />
                     }.into_any()
                 }}

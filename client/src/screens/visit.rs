@@ -21,13 +21,6 @@ const TOPICS: [(&str, &str); 6] = [
     ("Cho con đi học", "Children's schooling"),
 ];
 
-fn new_id() -> String {
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        .unwrap_or_else(|| format!("v{}", js_sys::Date::now()))
-}
-
 #[component]
 pub fn LogVisit(id: String) -> impl IntoView {
     let lang = use_lang();
@@ -86,7 +79,7 @@ pub fn LogVisit(id: String) -> impl IntoView {
         let household_id = household_id.clone();
         spawn_local(async move {
             let visit = Visit {
-                id: new_id(),
+                id: super::new_id(),
                 household_id: household_id.clone(),
                 cadre_id: engine.user.id.clone(),
                 data: input,

@@ -285,7 +285,7 @@ async fn sync(
         });
     }
     let store = state.store.as_ref();
-    let (scope, push_scope) = scope(store, &me).await?;
+    let (mut scope, push_scope) = scope(store, &me).await?;
     ensure_docs(store, &scope).await?;
 
     let mut resp = SyncResponse {
@@ -305,7 +305,14 @@ async fn sync(
         .cloned()
         .collect();
     for push in &req.pushes {
-        let outcome = if push_scope.contains(&push.doc_id) {
+        // A household registered on the phone is new to the server: it is taken if the
+        // role may create it in a village of the user's area (checked in `take_push`).
+        let registered_on_phone = !push_scope.contains(&push.doc_id)
+            && matches!(
+                state.store.get_household(&push.doc_id).await,
+                Err(StoreError::NotFound)
+            );
+        let outcome = if push_scope.contains(&push.doc_id) || registered_on_phone {
             take_push(&state, &me, push).await
         } else {
             Err(NotTaken::Refused(Text::new(
@@ -319,6 +326,9 @@ async fn sync(
                 must_send.insert(push.doc_id.clone());
             }
             Ok(_) => {
+                if registered_on_phone {
+                    scope.insert(push.doc_id.clone());
+                }
                 pushed.insert(push.doc_id.clone(), push.heads.clone());
                 resp.acks.push(Ack {
                     doc_id: push.doc_id.clone(),

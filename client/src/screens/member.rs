@@ -1,0 +1,154 @@
+//! Adding or editing a household member (village head), written field by field so an
+//! edit of one field never conflicts with another person's edit of another.
+
+use super::say;
+use crate::app::use_engine;
+use crate::route::{Route, go};
+use crate::text::{tr, use_lang};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::Validate;
+use shared::household::{MemberInput, Sex};
+use shared::projection::member_json;
+
+#[component]
+pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoView {
+    let lang = use_lang();
+    let engine = use_engine();
+    let start = member_id.as_ref().and_then(|m| {
+        engine
+            .household(&household_id)?
+            .members
+            .into_iter()
+            .find(|x| &x.id == m)
+            .map(|x| x.data)
+    });
+    let s = start.clone();
+    let full_name = RwSignal::new(s.as_ref().map(|m| m.full_name.clone()).unwrap_or_default());
+    let birth_year = RwSignal::new(
+        s.as_ref()
+            .map(|m| m.birth_year.to_string())
+            .unwrap_or_default(),
+    );
+    let female = RwSignal::new(s.as_ref().is_some_and(|m| m.sex == Sex::Female));
+    let ethnicity = RwSignal::new(s.as_ref().map(|m| m.ethnicity.clone()).unwrap_or_default());
+    let citizen_id = RwSignal::new(
+        s.as_ref()
+            .and_then(|m| m.citizen_id.clone())
+            .unwrap_or_default(),
+    );
+    let relation = RwSignal::new(s.as_ref().map(|m| m.relation.clone()).unwrap_or_default());
+    let disability = RwSignal::new(s.as_ref().is_some_and(|m| m.disability));
+    let insured = RwSignal::new(s.as_ref().is_some_and(|m| m.health_insurance));
+    let schooling = RwSignal::new(s.as_ref().map(|m| m.schooling.clone()).unwrap_or_default());
+    let work = RwSignal::new(s.as_ref().map(|m| m.work.clone()).unwrap_or_default());
+    let errors = RwSignal::new(Vec::<shared::FieldError>::new());
+    let saving = RwSignal::new(false);
+    let back = Route::Household(household_id.clone());
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get() {
+            return;
+        }
+        let Ok(year) = birth_year.get().trim().parse::<i32>() else {
+            errors.set(vec![shared::FieldError {
+                field: "birth_year".into(),
+                code: "number".into(),
+                message: shared::Text::new(
+                    "Năm sinh phải là số, ví dụ 1985.",
+                    "The birth year must be a number, e.g. 1985.",
+                ),
+            }]);
+            return;
+        };
+        let id_text = citizen_id.get().trim().to_string();
+        let input = MemberInput {
+            full_name: full_name.get().trim().to_string(),
+            birth_year: year,
+            sex: if female.get() { Sex::Female } else { Sex::Male },
+            ethnicity: ethnicity.get().trim().to_string(),
+            citizen_id: (!id_text.is_empty()).then_some(id_text),
+            relation: relation.get().trim().to_string(),
+            disability: disability.get(),
+            health_insurance: insured.get(),
+            schooling: schooling.get().trim().to_string(),
+            work: work.get().trim().to_string(),
+        };
+        if let Err(e) = input.validate() {
+            errors.set(e.0);
+            return;
+        }
+        errors.set(vec![]);
+        saving.set(true);
+        let engine = use_engine();
+        let household_id = household_id.clone();
+        let id = member_id.clone().unwrap_or_else(super::new_id);
+        spawn_local(async move {
+            let result = engine
+                .edit(&household_id, |doc, author| {
+                    doc.put_record("members", &id, &member_json(&input), author)
+                })
+                .await;
+            saving.set(false);
+            match result {
+                Ok(()) => {
+                    go(&Route::Household(household_id));
+                    spawn_local(engine.sync());
+                }
+                Err(message) => errors.set(vec![shared::FieldError {
+                    field: String::new(),
+                    code: "storage".into(),
+                    message,
+                }]),
+            }
+        });
+    };
+    let error_for = move |field: &'static str| {
+        move || {
+            errors.with(|e| {
+                e.iter()
+                    .find(|f| f.field == field)
+                    .map(|f| view! { <p class="error" role="alert">{say(f.message.clone())}</p> })
+            })
+        }
+    };
+    let text_field =
+        move |id: &'static str, label: (&'static str, &'static str), value: RwSignal<String>| {
+            view! {
+                <label for=id>{move || tr(lang.get(), label.0, label.1)}</label>
+                <input id=id data-testid=id bind:value=value />
+                {error_for(id)}
+            }
+        };
+    view! {
+        <form class="card" data-testid="member-form" on:submit=save>
+            <a class="back" href=back.href()>{move || tr(lang.get(), "← Quay lại", "← Back")}</a>
+            <h2>{move || if start.is_some() { tr(lang.get(), "Sửa thành viên", "Edit member") } else { tr(lang.get(), "Thêm thành viên", "Add a member") }}</h2>
+            {text_field("full_name", ("Họ và tên", "Full name"), full_name)}
+            <label for="birth_year">{move || tr(lang.get(), "Năm sinh", "Birth year")}</label>
+            <input id="birth_year" data-testid="birth_year" inputmode="numeric" bind:value=birth_year />
+            {error_for("birth_year")}
+            <label class="check">
+                <input type="checkbox" data-testid="female" bind:checked=female />
+                {move || tr(lang.get(), "Nữ", "Female")}
+            </label>
+            {text_field("relation", ("Quan hệ với chủ hộ (Chủ hộ, Vợ, Con…)", "Relation to the head (head, wife, child…)"), relation)}
+            {text_field("ethnicity", ("Dân tộc", "Ethnicity"), ethnicity)}
+            {text_field("citizen_id", ("Số định danh (12 số, nếu có)", "Citizen ID (12 digits, if any)"), citizen_id)}
+            <label class="check">
+                <input type="checkbox" bind:checked=insured />
+                {move || tr(lang.get(), "Có thẻ bảo hiểm y tế", "Has health insurance")}
+            </label>
+            <label class="check">
+                <input type="checkbox" bind:checked=disability />
+                {move || tr(lang.get(), "Người khuyết tật", "Has a disability")}
+            </label>
+            {text_field("schooling", ("Học vấn", "Schooling"), schooling)}
+            {text_field("work", ("Việc làm", "Work"), work)}
+            {error_for("")}
+            <button type="submit" class="primary" data-testid="save-member" disabled=move || saving.get()>
+                {move || tr(lang.get(), "Lưu trên máy", "Save on this phone")}
+            </button>
+        </form>
+    }
+}
