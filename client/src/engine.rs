@@ -17,7 +17,7 @@ use shared::api::{RefreshRequest, TokenPair};
 use shared::doc::{Author, DocError, HouseholdDoc, Overridden};
 use shared::projection::{Records, project};
 use shared::summary::Summary;
-use shared::sync::{Device, Refused};
+use shared::sync::{Device, DocUpdate, Refused, SyncResponse};
 use shared::user::User;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,11 +67,31 @@ pub struct Engine {
     actor: Vec<u8>,
     store: RefCell<Option<Rc<LocalStore>>>,
     device: RefCell<Device>,
+    /// Stored documents not decoded yet: decoded on first use, or a few at a time in the
+    /// background after the app opens, so opening shows the list at once.
+    unloaded: RefCell<BTreeMap<String, StoredDoc>>,
     last_sync_ms: Cell<Option<f64>>,
     running: Cell<bool>,
     /// Time the running sync spent merging answers and writing them to IndexedDB.
     apply_ms: Cell<f64>,
+    /// The part of `apply_ms` spent merging (automerge), the rest is storing.
+    merge_ms: Cell<f64>,
     pub status: Status,
+}
+
+/// Documents decoded between two looks at the screen.
+const DECODE_BATCH: usize = 25;
+/// Households of a sync answer merged between two looks at the screen.
+const APPLY_BATCH: usize = 50;
+
+/// Lets the browser draw and handle taps before the work goes on.
+async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback(&resolve);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 fn now_ms() -> f64 {
@@ -119,37 +139,27 @@ impl Engine {
             .and_then(|m| unhex(&m.actor))
             .filter(|a| a.len() == 16)
             .unwrap_or_else(new_actor);
-        let author = Author {
-            user_id: user.id.clone(),
-            device_id: device_id.clone(),
-            at_ms: now_ms() as i64,
-        };
-        let mut rows = Vec::with_capacity(stored.len());
-        let mut docs = Vec::with_capacity(stored.len());
-        for d in stored {
-            // A document that no longer loads is left out rather than stopping the app.
-            if let Ok(doc) = HouseholdDoc::load(&actor, &d.bytes, &author) {
-                rows.extend(d.summary.clone());
-                docs.push((d.id, doc, d.synced));
-            }
-        }
+        let rows: Vec<Summary> = stored.iter().filter_map(|d| d.summary.clone()).collect();
+        let pending = stored.iter().filter(|d| d.pending).count();
         let saved = meta.as_ref().map(|m| m.device.clone()).unwrap_or_default();
         let last = meta.as_ref().and_then(|m| m.last_sync_ms);
-        let mut device = Device::restore(&actor, saved, docs);
+        let device = Device::restore(&actor, saved, vec![]);
         status.rows.set(rows);
-        status.pending.set(device.pending());
+        status.pending.set(pending);
         status.last_ok_ms.set(last);
-        status.overridden.set(device.overridden(&device_id));
         status.refused.set(device.refused.clone());
+        let unloaded = stored.into_iter().map(|d| (d.id.clone(), d)).collect();
         Ok(Rc::new(Engine {
             user,
             device_id,
             actor,
             store: RefCell::new(Some(Rc::new(store))),
             device: RefCell::new(device),
+            unloaded: RefCell::new(unloaded),
             last_sync_ms: Cell::new(last),
             running: Cell::new(false),
             apply_ms: Cell::new(0.0),
+            merge_ms: Cell::new(0.0),
             status,
         }))
     }
@@ -164,7 +174,44 @@ impl Engine {
 
     /// A household's records from the working copy.
     pub fn household(&self, id: &str) -> Option<Records> {
+        self.decode(id);
         records_of(id, self.device.borrow().doc(id)?)
+    }
+
+    /// Decodes a stored document into the working copy if it is not there yet. A document
+    /// that no longer decodes is left out rather than stopping the app.
+    fn decode(&self, id: &str) {
+        let Some(d) = self.unloaded.borrow_mut().remove(id) else {
+            return;
+        };
+        if let Ok(doc) = HouseholdDoc::load(&self.actor, &d.bytes, &self.author()) {
+            self.device.borrow_mut().restore_doc(id, doc, &d.synced);
+        }
+    }
+
+    /// Decodes every stored document, a few at a time, letting the screen work between.
+    pub async fn decode_all(&self) {
+        loop {
+            let batch: Vec<String> = self
+                .unloaded
+                .borrow()
+                .keys()
+                .take(DECODE_BATCH)
+                .cloned()
+                .collect();
+            if batch.is_empty() {
+                break;
+            }
+            for id in batch {
+                self.decode(&id);
+            }
+            yield_now().await;
+        }
+        let mut device = self.device.borrow_mut();
+        self.status.pending.set(device.pending());
+        self.status
+            .overridden
+            .set(device.overridden(&self.device_id));
     }
 
     fn meta(&self) -> Meta {
@@ -182,11 +229,17 @@ impl Engine {
         let synced = device.synced(id)?;
         let doc = device.doc_mut(id)?;
         let summary = records_of(id, doc).map(|r| Summary::of(&r));
+        let pending = doc
+            .heads()
+            .iter()
+            .map(|h| h.to_string())
+            .ne(synced.iter().cloned());
         Some(StoredDoc {
             id: id.to_string(),
             bytes: saved.cloned().unwrap_or_else(|| doc.save()),
             synced,
             summary,
+            pending,
         })
     }
 
@@ -219,7 +272,13 @@ impl Engine {
             rows.extend(docs.iter().filter_map(|d| d.summary.clone()));
         });
         let mut device = self.device.borrow_mut();
-        self.status.pending.set(device.pending());
+        let unloaded = self
+            .unloaded
+            .borrow()
+            .values()
+            .filter(|d| d.pending)
+            .count();
+        self.status.pending.set(device.pending() + unloaded);
         self.status
             .overridden
             .set(device.overridden(&self.device_id));
@@ -234,6 +293,7 @@ impl Engine {
         id: &str,
         change: impl FnOnce(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
     ) -> Result<(), Text> {
+        self.decode(id);
         {
             let mut device = self.device.borrow_mut();
             let doc = device.doc_mut(id).ok_or_else(|| {
@@ -277,12 +337,16 @@ impl Engine {
         }
         self.status.syncing.set(true);
         self.status.received.set(0);
+        // The request covers every household, so all must be decoded first.
+        self.decode_all().await;
         let started = now_ms();
         self.apply_ms.set(0.0);
+        self.merge_ms.set(0.0);
         let result = self.sync_pages().await;
         report_sync(
             now_ms() - started,
             self.apply_ms.get(),
+            self.merge_ms.get(),
             self.status.received.get_untracked(),
         );
         match result {
@@ -307,10 +371,8 @@ impl Engine {
             let response = self.send(&request).await?;
             let applying = now_ms();
             let before: BTreeSet<String> = self.device.borrow().doc_ids().cloned().collect();
-            self.device
-                .borrow_mut()
-                .receive(&response)
-                .map_err(doc_error)?;
+            self.receive_in_slices(&response).await?;
+            self.merge_ms.set(self.merge_ms.get() + now_ms() - applying);
             let after: BTreeSet<String> = self.device.borrow().doc_ids().cloned().collect();
             let mut touched: BTreeSet<String> =
                 response.docs.iter().map(|d| d.doc_id.clone()).collect();
@@ -349,6 +411,46 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Takes in an answer a slice of households at a time, letting the screen work between
+    /// slices; the acknowledgements, refusals, scope and cursor come with the last slice, so
+    /// a tab closed halfway repeats the page rather than skipping it.
+    async fn receive_in_slices(&self, response: &SyncResponse) -> Result<(), Text> {
+        let refused: BTreeSet<&str> = response.refused.iter().map(|r| r.doc_id.as_str()).collect();
+        let (plain, last): (Vec<&DocUpdate>, Vec<&DocUpdate>) = response
+            .docs
+            .iter()
+            .partition(|d| !refused.contains(d.doc_id.as_str()));
+        let cursor = self.device.borrow().cursor();
+        let chunks: Vec<&[&DocUpdate]> = plain.chunks(APPLY_BATCH).collect();
+        let (head, tail) = chunks.split_at(chunks.len().saturating_sub(1));
+        for chunk in head {
+            let part = SyncResponse {
+                protocol: response.protocol,
+                cursor,
+                docs: chunk.iter().map(|d| (*d).clone()).collect(),
+                acks: vec![],
+                refused: vec![],
+                scope: None,
+                more: true,
+            };
+            self.device.borrow_mut().receive(&part).map_err(doc_error)?;
+            yield_now().await;
+        }
+        let mut rest: Vec<DocUpdate> = tail
+            .iter()
+            .flat_map(|c| c.iter().map(|d| (*d).clone()))
+            .collect();
+        rest.extend(last.into_iter().cloned());
+        let final_part = SyncResponse {
+            docs: rest,
+            ..response.clone()
+        };
+        self.device
+            .borrow_mut()
+            .receive(&final_part)
+            .map_err(doc_error)
     }
 
     /// Sends one request, renewing the access token once if it has expired.
@@ -419,13 +521,13 @@ impl Engine {
 
     /// Households on the phone, for the storage line of the sync screen.
     pub fn household_count(&self) -> usize {
-        self.device.borrow().doc_ids().count()
+        self.device.borrow().doc_ids().count() + self.unloaded.borrow().len()
     }
 }
 
 /// The last sync's timings on `window.donghanhLastSync`, read by the app benchmark
 /// (`cargo xtask bench app`) and handy in the browser console.
-fn report_sync(total_ms: f64, apply_ms: f64, docs: usize) {
+fn report_sync(total_ms: f64, apply_ms: f64, merge_ms: f64, docs: usize) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -433,6 +535,7 @@ fn report_sync(total_ms: f64, apply_ms: f64, docs: usize) {
     for (k, v) in [
         ("totalMs", total_ms),
         ("applyMs", apply_ms),
+        ("mergeMs", merge_ms),
         ("docs", docs as f64),
     ] {
         let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());

@@ -28,6 +28,9 @@ pub struct StoredDoc {
     pub bytes: Vec<u8>,
     pub synced: Vec<String>,
     pub summary: Option<Summary>,
+    /// Holds changes the server has not confirmed (so the count shows before decoding).
+    #[serde(default)]
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -440,6 +440,18 @@ impl Device {
         }
     }
 
+    /// Adds one saved document to a restored device (a phone decodes its documents a few
+    /// at a time after opening, so the screen is never frozen).
+    pub fn restore_doc(&mut self, id: &str, doc: HouseholdDoc, synced: &[String]) {
+        self.docs.insert(
+            id.to_string(),
+            DeviceDoc {
+                doc,
+                synced: unhex(synced),
+            },
+        );
+    }
+
     /// What `restore` needs besides the documents.
     pub fn saved(&self) -> SavedDevice {
         SavedDevice {
