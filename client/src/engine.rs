@@ -66,10 +66,10 @@ pub struct Engine {
     pub device_id: String,
     actor: Vec<u8>,
     store: RefCell<Option<Rc<LocalStore>>>,
+    /// The documents; those with nothing unsent stay encoded until first read, and are
+    /// decoded a few at a time in the background after each sync, so neither opening the
+    /// app nor a fresh pull waits for decoding.
     device: RefCell<Device>,
-    /// Stored documents not decoded yet: decoded on first use, or a few at a time in the
-    /// background after the app opens, so opening shows the list at once.
-    unloaded: RefCell<BTreeMap<String, StoredDoc>>,
     last_sync_ms: Cell<Option<f64>>,
     running: Cell<bool>,
     /// Time the running sync spent merging answers and writing them to IndexedDB.
@@ -143,19 +143,28 @@ impl Engine {
         let pending = stored.iter().filter(|d| d.pending).count();
         let saved = meta.as_ref().map(|m| m.device.clone()).unwrap_or_default();
         let last = meta.as_ref().and_then(|m| m.last_sync_ms);
-        let device = Device::restore(&actor, saved, vec![]);
+        let mut device = Device::restore(&actor, saved, vec![]);
+        for d in stored {
+            if !d.pending {
+                device.restore_packed(&d.id, d.bytes, &d.synced);
+            } else if let Ok(doc) =
+                HouseholdDoc::load(&actor, &d.bytes, &author_of(&user, &device_id))
+            {
+                // Unsent changes must be decoded to be sent; a document that no longer
+                // decodes is left out rather than stopping the app.
+                device.restore_doc(&d.id, doc, &d.synced);
+            }
+        }
         status.rows.set(rows);
         status.pending.set(pending);
         status.last_ok_ms.set(last);
         status.refused.set(device.refused.clone());
-        let unloaded = stored.into_iter().map(|d| (d.id.clone(), d)).collect();
         Ok(Rc::new(Engine {
             user,
             device_id,
             actor,
             store: RefCell::new(Some(Rc::new(store))),
             device: RefCell::new(device),
-            unloaded: RefCell::new(unloaded),
             last_sync_ms: Cell::new(last),
             running: Cell::new(false),
             apply_ms: Cell::new(0.0),
@@ -165,53 +174,37 @@ impl Engine {
     }
 
     pub fn author(&self) -> Author {
-        Author {
-            user_id: self.user.id.clone(),
-            device_id: self.device_id.clone(),
-            at_ms: now_ms() as i64,
-        }
+        author_of(&self.user, &self.device_id)
     }
 
-    /// A household's records from the working copy.
+    /// A household's records from the working copy (decoded on first read).
     pub fn household(&self, id: &str) -> Option<Records> {
-        self.decode(id);
-        records_of(id, self.device.borrow().doc(id)?)
+        records_of(id, self.device.borrow_mut().doc(id)?)
     }
 
-    /// Decodes a stored document into the working copy if it is not there yet. A document
-    /// that no longer decodes is left out rather than stopping the app.
-    fn decode(&self, id: &str) {
-        let Some(d) = self.unloaded.borrow_mut().remove(id) else {
-            return;
-        };
-        if let Ok(doc) = HouseholdDoc::load(&self.actor, &d.bytes, &self.author()) {
-            self.device.borrow_mut().restore_doc(id, doc, &d.synced);
-        }
-    }
-
-    /// Decodes every stored document, a few at a time, letting the screen work between.
-    pub async fn decode_all(&self) {
-        loop {
-            let batch: Vec<String> = self
-                .unloaded
-                .borrow()
-                .keys()
-                .take(DECODE_BATCH)
-                .cloned()
-                .collect();
-            if batch.is_empty() {
-                break;
-            }
-            for id in batch {
-                self.decode(&id);
+    /// Decodes every document still encoded, a few at a time, letting the screen work
+    /// between; then shows the values of this phone that were overridden, which only
+    /// decoded documents tell.
+    pub async fn open_all(&self) {
+        let started = now_ms();
+        let packed = self.device.borrow().packed_ids();
+        for batch in packed.chunks(DECODE_BATCH) {
+            {
+                let mut device = self.device.borrow_mut();
+                for id in batch {
+                    device.doc_mut(id);
+                }
             }
             yield_now().await;
         }
-        let mut device = self.device.borrow_mut();
-        self.status.pending.set(device.pending());
+        let device = self.device.borrow();
         self.status
             .overridden
             .set(device.overridden(&self.device_id));
+        report(
+            "donghanhOpened",
+            &[("ms", now_ms() - started), ("docs", packed.len() as f64)],
+        );
     }
 
     fn meta(&self) -> Meta {
@@ -222,21 +215,24 @@ impl Engine {
         }
     }
 
-    /// What the store keeps of a document; `saved` is its bytes when already at hand (a
-    /// snapshot just received), which spares encoding it again.
-    fn stored(&self, id: &str, saved: Option<&Vec<u8>>) -> Option<StoredDoc> {
+    /// What the store keeps of a document. A document still encoded is stored as its
+    /// bytes, with `summary` when the server sent it, which spares decoding it.
+    fn stored(&self, id: &str, summary: Option<&Summary>) -> Option<StoredDoc> {
         let mut device = self.device.borrow_mut();
         let synced = device.synced(id)?;
-        let doc = device.doc_mut(id)?;
-        let summary = records_of(id, doc).map(|r| Summary::of(&r));
-        let pending = doc
-            .heads()
-            .iter()
-            .map(|h| h.to_string())
-            .ne(synced.iter().cloned());
+        let pending = device.is_pending(id);
+        let packed = device.packed(id).map(<[u8]>::to_vec);
+        let (bytes, summary) = match (packed, summary) {
+            (Some(bytes), Some(summary)) => (bytes, Some(summary.clone())),
+            (packed, _) => {
+                let doc = device.doc_mut(id)?;
+                let summary = Summary::of_doc(id, doc);
+                (packed.unwrap_or_else(|| doc.save()), summary)
+            }
+        };
         Some(StoredDoc {
             id: id.to_string(),
-            bytes: saved.cloned().unwrap_or_else(|| doc.save()),
+            bytes,
             synced,
             summary,
             pending,
@@ -251,11 +247,11 @@ impl Engine {
         &self,
         ids: &[String],
         removed: &[String],
-        saved: &BTreeMap<String, Vec<u8>>,
+        summaries: &BTreeMap<&str, &Summary>,
     ) -> Result<(), LocalError> {
         let docs: Vec<StoredDoc> = ids
             .iter()
-            .filter_map(|id| self.stored(id, saved.get(id)))
+            .filter_map(|id| self.stored(id, summaries.get(id.as_str()).copied()))
             .collect();
         let meta = self.meta();
         let store = self.store.borrow().clone().ok_or_else(LocalError::closed)?;
@@ -272,13 +268,7 @@ impl Engine {
             rows.extend(docs.iter().filter_map(|d| d.summary.clone()));
         });
         let mut device = self.device.borrow_mut();
-        let unloaded = self
-            .unloaded
-            .borrow()
-            .values()
-            .filter(|d| d.pending)
-            .count();
-        self.status.pending.set(device.pending() + unloaded);
+        self.status.pending.set(device.pending());
         self.status
             .overridden
             .set(device.overridden(&self.device_id));
@@ -293,7 +283,6 @@ impl Engine {
         id: &str,
         change: impl FnOnce(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
     ) -> Result<(), Text> {
-        self.decode(id);
         {
             let mut device = self.device.borrow_mut();
             let doc = device.doc_mut(id).ok_or_else(|| {
@@ -337,8 +326,6 @@ impl Engine {
         }
         self.status.syncing.set(true);
         self.status.received.set(0);
-        // The request covers every household, so all must be decoded first.
-        self.decode_all().await;
         let started = now_ms();
         self.apply_ms.set(0.0);
         self.merge_ms.set(0.0);
@@ -362,6 +349,7 @@ impl Engine {
         }
         self.status.syncing.set(false);
         self.running.set(false);
+        self.open_all().await;
     }
 
     async fn sync_pages(&self) -> Result<(), Text> {
@@ -382,25 +370,12 @@ impl Engine {
                 .filter(|id| after.contains(id))
                 .collect();
             let removed: Vec<String> = before.difference(&after).cloned().collect();
-            // A household new to the phone, received whole and untouched since, is stored
-            // as the bytes that came.
-            let mut saved = BTreeMap::new();
-            for u in &response.docs {
-                if u.snapshot && !before.contains(&u.doc_id) {
-                    let mut device = self.device.borrow_mut();
-                    let same = device.synced(&u.doc_id).is_some_and(|s| s == u.heads)
-                        && device.doc_mut(&u.doc_id).is_some_and(|d| {
-                            d.heads()
-                                .iter()
-                                .map(|h| h.to_string())
-                                .eq(u.heads.iter().cloned())
-                        });
-                    if same {
-                        saved.insert(u.doc_id.clone(), u.bytes.clone());
-                    }
-                }
-            }
-            self.persist_with(&touched, &removed, &saved)
+            let summaries: BTreeMap<&str, &Summary> = response
+                .docs
+                .iter()
+                .filter_map(|u| Some((u.doc_id.as_str(), u.summary.as_ref()?)))
+                .collect();
+            self.persist_with(&touched, &removed, &summaries)
                 .await
                 .map_err(|e| e.message())?;
             self.apply_ms.set(self.apply_ms.get() + now_ms() - applying);
@@ -521,26 +496,42 @@ impl Engine {
 
     /// Households on the phone, for the storage line of the sync screen.
     pub fn household_count(&self) -> usize {
-        self.device.borrow().doc_ids().count() + self.unloaded.borrow().len()
+        self.device.borrow().doc_ids().count()
     }
 }
 
 /// The last sync's timings on `window.donghanhLastSync`, read by the app benchmark
 /// (`cargo xtask bench app`) and handy in the browser console.
 fn report_sync(total_ms: f64, apply_ms: f64, merge_ms: f64, docs: usize) {
+    report(
+        "donghanhLastSync",
+        &[
+            ("totalMs", total_ms),
+            ("applyMs", apply_ms),
+            ("mergeMs", merge_ms),
+            ("docs", docs as f64),
+        ],
+    );
+}
+
+/// Sets `window[name]` to an object of figures.
+fn report(name: &str, figures: &[(&str, f64)]) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let o = js_sys::Object::new();
-    for (k, v) in [
-        ("totalMs", total_ms),
-        ("applyMs", apply_ms),
-        ("mergeMs", merge_ms),
-        ("docs", docs as f64),
-    ] {
-        let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+    for (k, v) in figures {
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), &(*v).into());
     }
-    let _ = js_sys::Reflect::set(&window, &"donghanhLastSync".into(), &o);
+    let _ = js_sys::Reflect::set(&window, &name.into(), &o);
+}
+
+fn author_of(user: &User, device_id: &str) -> Author {
+    Author {
+        user_id: user.id.clone(),
+        device_id: device_id.to_string(),
+        at_ms: now_ms() as i64,
+    }
 }
 
 fn signed_out_text() -> Text {

@@ -93,7 +93,7 @@ impl Phone {
                         "{} snapshot={} held={}",
                         u.doc_id,
                         u.snapshot,
-                        self.device.doc(&u.doc_id).is_some()
+                        self.device.doc_ids().any(|d| d == &u.doc_id)
                     )
                 })
                 .collect();

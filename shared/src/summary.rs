@@ -2,8 +2,9 @@
 //! search, filters and sort of the "my households" screen. Pure, so the rules of what
 //! counts as an overdue visit are tested here and not only through a browser.
 
+use crate::doc::HouseholdDoc;
 use crate::household::{HouseholdStatus, PriorityFlags};
-use crate::projection::Records;
+use crate::projection::{Records, project};
 use crate::search::fold;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,14 @@ impl Summary {
             last_visit,
             next_visit,
         }
+    }
+
+    /// The summary of a household document; `None` when the document does not hold a
+    /// complete household (its profile not yet written).
+    pub fn of_doc(id: &str, doc: &HouseholdDoc) -> Option<Self> {
+        project(id, &doc.to_json(), "")
+            .ok()
+            .map(|r| Summary::of(&r))
     }
 
     /// A supported household whose planned visit date has passed, or that was never visited.

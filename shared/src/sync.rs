@@ -18,6 +18,7 @@
 
 use crate::Text;
 use crate::doc::{Author, DocError, HouseholdDoc};
+use crate::summary::Summary;
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -107,6 +108,9 @@ pub struct DocUpdate {
     pub bytes: Vec<u8>,
     /// The server's heads for this document.
     pub heads: Vec<String>,
+    /// With a snapshot: the household's list row, so a phone can list it before decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,6 +308,7 @@ impl Hub {
                         snapshot: false,
                         bytes,
                         heads: hex(&d.doc.heads()),
+                        summary: None,
                     })
                 }
                 None => Some(DocUpdate {
@@ -311,6 +316,7 @@ impl Hub {
                     snapshot: true,
                     bytes: d.doc.save(),
                     heads: hex(&d.doc.heads()),
+                    summary: Summary::of_doc(&id, &d.doc),
                 }),
             };
             if let Some(u) = update {
@@ -387,11 +393,50 @@ pub struct SavedDevice {
     pub refused: Vec<Refused>,
 }
 
+/// A document on a device: decoded, or still the bytes it was stored or received as.
+/// Decoding is the costly part of taking in a fresh pull, and a phone lists households
+/// from their summaries, so a document is decoded only when first read or edited.
+#[derive(Debug, Clone)]
+enum Body {
+    Open(Box<HouseholdDoc>),
+    /// Encoded bytes whose heads are exactly `synced` (nothing unsent).
+    Packed(Vec<u8>),
+}
+
 #[derive(Debug, Clone)]
 struct DeviceDoc {
-    doc: HouseholdDoc,
+    body: Body,
     /// Heads whose history the server is known to hold.
     synced: Vec<ChangeHash>,
+}
+
+/// Loads made by the device itself (decoding stored or received bytes) are not a person's
+/// edit; an upgrade they make is committed without an author.
+fn no_author() -> Author {
+    Author {
+        user_id: String::new(),
+        device_id: String::new(),
+        at_ms: 0,
+    }
+}
+
+impl DeviceDoc {
+    fn open(&mut self, actor: &[u8]) -> Result<&mut HouseholdDoc, DocError> {
+        if let Body::Packed(bytes) = &self.body {
+            self.body = Body::Open(Box::new(HouseholdDoc::load(actor, bytes, &no_author())?));
+        }
+        match &mut self.body {
+            Body::Open(doc) => Ok(&mut **doc),
+            Body::Packed(_) => unreachable!("opened above"),
+        }
+    }
+
+    fn pending(&mut self) -> bool {
+        match &mut self.body {
+            Body::Open(doc) => doc.heads() != self.synced,
+            Body::Packed(_) => false,
+        }
+    }
 }
 
 /// A device's side of sync: its documents, what the server confirmed, where it is in the
@@ -425,28 +470,37 @@ impl Device {
         saved: SavedDevice,
         docs: Vec<(String, HouseholdDoc, Vec<String>)>,
     ) -> Self {
-        Device {
+        let mut device = Device {
             actor: actor.to_vec(),
-            docs: docs
-                .into_iter()
-                .map(|(id, doc, synced)| {
-                    let synced = unhex(&synced);
-                    (id, DeviceDoc { doc, synced })
-                })
-                .collect(),
+            docs: BTreeMap::new(),
             cursor: saved.cursor,
             want: saved.want.into_iter().collect(),
             refused: saved.refused,
+        };
+        for (id, doc, synced) in docs {
+            device.restore_doc(&id, doc, &synced);
         }
+        device
     }
 
-    /// Adds one saved document to a restored device (a phone decodes its documents a few
-    /// at a time after opening, so the screen is never frozen).
+    /// Adds one saved, decoded document to a restored device.
     pub fn restore_doc(&mut self, id: &str, doc: HouseholdDoc, synced: &[String]) {
         self.docs.insert(
             id.to_string(),
             DeviceDoc {
-                doc,
+                body: Body::Open(Box::new(doc)),
+                synced: unhex(synced),
+            },
+        );
+    }
+
+    /// Adds one saved document without decoding it. Only for bytes that hold exactly the
+    /// `synced` heads: a document with unsent changes must be restored decoded.
+    pub fn restore_packed(&mut self, id: &str, bytes: Vec<u8>, synced: &[String]) {
+        self.docs.insert(
+            id.to_string(),
+            DeviceDoc {
+                body: Body::Packed(bytes),
                 synced: unhex(synced),
             },
         );
@@ -466,12 +520,37 @@ impl Device {
         self.docs.get(id).map(|d| hex(&d.synced))
     }
 
-    pub fn doc(&self, id: &str) -> Option<&HouseholdDoc> {
-        self.docs.get(id).map(|d| &d.doc)
+    /// A document, decoded first if need be. One whose bytes no longer decode is dropped
+    /// and asked of the server again whole: it held nothing unsent.
+    pub fn doc(&mut self, id: &str) -> Option<&HouseholdDoc> {
+        self.doc_mut(id).map(|d| &*d)
     }
 
     pub fn doc_mut(&mut self, id: &str) -> Option<&mut HouseholdDoc> {
-        self.docs.get_mut(id).map(|d| &mut d.doc)
+        let opened = self.docs.get_mut(id)?.open(&self.actor).is_ok();
+        if !opened {
+            self.docs.remove(id);
+            self.want.insert(id.to_string());
+            return None;
+        }
+        self.docs.get_mut(id)?.open(&self.actor).ok()
+    }
+
+    /// The bytes of a document not decoded yet, as stored or received.
+    pub fn packed(&self, id: &str) -> Option<&[u8]> {
+        match &self.docs.get(id)?.body {
+            Body::Packed(bytes) => Some(bytes),
+            Body::Open(_) => None,
+        }
+    }
+
+    /// Documents not decoded yet.
+    pub fn packed_ids(&self) -> Vec<String> {
+        self.docs
+            .iter()
+            .filter(|(_, d)| matches!(d.body, Body::Packed(_)))
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     pub fn doc_ids(&self) -> impl Iterator<Item = &String> {
@@ -483,17 +562,22 @@ impl Device {
         self.docs.insert(
             id.to_string(),
             DeviceDoc {
-                doc,
+                body: Body::Open(Box::new(doc)),
                 synced: vec![],
             },
         );
+    }
+
+    /// Whether a document holds changes the server has not confirmed.
+    pub fn is_pending(&mut self, id: &str) -> bool {
+        self.docs.get_mut(id).is_some_and(DeviceDoc::pending)
     }
 
     /// Documents with changes the server has not confirmed.
     pub fn pending(&mut self) -> usize {
         self.docs
             .values_mut()
-            .map(|d| d.doc.heads() != d.synced)
+            .map(DeviceDoc::pending)
             .filter(|p| *p)
             .count()
     }
@@ -503,13 +587,17 @@ impl Device {
     }
 
     /// Every decision that replaced a value written from `device_id`, by household: what
-    /// the phone's "your value was overridden" badge shows.
+    /// the phone's "your value was overridden" badge shows. Reads decoded documents only;
+    /// the phone decodes the rest in the background and asks again.
     pub fn overridden(&self, device_id: &str) -> Vec<(String, crate::doc::Overridden)> {
         self.docs
             .iter()
-            .flat_map(|(id, d)| {
-                d.doc
-                    .overridden_for(device_id)
+            .filter_map(|(id, d)| match &d.body {
+                Body::Open(doc) => Some((id, &**doc)),
+                Body::Packed(_) => None,
+            })
+            .flat_map(|(id, doc)| {
+                doc.overridden_for(device_id)
                     .into_iter()
                     .map(move |o| (id.clone(), o))
             })
@@ -520,12 +608,15 @@ impl Device {
     pub fn request(&mut self) -> SyncRequest {
         let mut pushes = Vec::new();
         for (id, d) in self.docs.iter_mut() {
-            let heads = d.doc.heads();
+            let Body::Open(doc) = &mut d.body else {
+                continue;
+            };
+            let heads = doc.heads();
             if heads != d.synced {
                 pushes.push(Push {
                     doc_id: id.clone(),
                     heads: hex(&heads),
-                    changes: d.doc.save_after(&d.synced),
+                    changes: doc.save_after(&d.synced),
                 });
             }
         }
@@ -540,46 +631,58 @@ impl Device {
 
     /// Takes in a response; any response, in any order, any number of times.
     pub fn receive(&mut self, resp: &SyncResponse) -> Result<(), DocError> {
-        let author = Author {
-            user_id: String::new(),
-            device_id: String::new(),
-            at_ms: 0,
-        };
         for u in &resp.docs {
             let server_heads = unhex(&u.heads);
             let refused = resp.refused.iter().any(|r| r.doc_id == u.doc_id);
-            match self.docs.get_mut(&u.doc_id) {
-                // A refused push is replaced by the server's version; the refusal is kept.
-                Some(d) if refused && u.snapshot => {
-                    d.doc = HouseholdDoc::load(&self.actor, &u.bytes, &author)?;
-                    d.synced = d.doc.heads();
+            let known = self.docs.contains_key(&u.doc_id);
+            let packed = self.packed(&u.doc_id).is_some();
+            if u.snapshot && (refused || !known || packed) {
+                // A whole document new to the device, the server's version replacing a
+                // refused push (the refusal is kept), or a newer version of one with nothing
+                // unsent: kept as it came, decoded when needed.
+                self.docs.insert(
+                    u.doc_id.clone(),
+                    DeviceDoc {
+                        body: Body::Packed(u.bytes.clone()),
+                        synced: server_heads,
+                    },
+                );
+            } else if known {
+                let Some(doc) = self.doc_mut(&u.doc_id) else {
+                    // Stored bytes that no longer decode: asked for again whole.
+                    continue;
+                };
+                doc.apply(&u.bytes)?;
+                let have_all = server_heads.iter().all(|h| doc.has_change(h));
+                if have_all && let Some(d) = self.docs.get_mut(&u.doc_id) {
+                    d.synced = server_heads;
                 }
-                Some(d) => {
-                    d.doc.apply(&u.bytes)?;
-                    if server_heads.iter().all(|h| d.doc.has_change(h)) {
-                        d.synced = server_heads;
-                    }
-                }
-                None => {
-                    let mut doc = HouseholdDoc::load(&self.actor, &u.bytes, &author)?;
-                    let synced = if server_heads.iter().all(|h| doc.has_change(h)) {
-                        server_heads
-                    } else {
-                        vec![]
-                    };
-                    self.docs
-                        .insert(u.doc_id.clone(), DeviceDoc { doc, synced });
-                }
+            } else {
+                let mut doc = HouseholdDoc::load(&self.actor, &u.bytes, &no_author())?;
+                let synced = if server_heads.iter().all(|h| doc.has_change(h)) {
+                    server_heads
+                } else {
+                    vec![]
+                };
+                self.docs.insert(
+                    u.doc_id.clone(),
+                    DeviceDoc {
+                        body: Body::Open(Box::new(doc)),
+                        synced,
+                    },
+                );
             }
             self.want.remove(&u.doc_id);
         }
         for a in &resp.acks {
             if let Some(d) = self.docs.get_mut(&a.doc_id) {
+                // A packed document has nothing unsent, so no ack can move it forward.
+                let Body::Open(doc) = &mut d.body else {
+                    continue;
+                };
                 let acked = unhex(&a.heads);
                 // Move forward only: an old, replayed ack must not replace newer knowledge.
-                if acked.iter().all(|h| d.doc.has_change(h))
-                    && covers(&mut d.doc, &acked, &d.synced)
-                {
+                if acked.iter().all(|h| doc.has_change(h)) && covers(doc, &acked, &d.synced) {
                     d.synced = acked;
                 }
             }
@@ -601,7 +704,7 @@ impl Device {
                 let d = self.docs.get_mut(&id).expect("held");
                 let refused_here = resp.refused.iter().any(|r| r.doc_id == id);
                 // A household leaves the phone only once its changes are taken in (or refused and kept).
-                if d.doc.heads() == d.synced || refused_here {
+                if !d.pending() || refused_here {
                     self.docs.remove(&id);
                 }
             }

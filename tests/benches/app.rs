@@ -178,12 +178,30 @@ async fn main() {
     }
     let ms = |k: &str| sync[k].as_f64().unwrap_or(f64::NAN);
     println!(
-        "  fresh pull applied to IndexedDB: {:.0} ms merging and storing ({:.0} merging, {:.0} storing), {:.0} ms with the network ({} households)   (goal: ≤ 5 s)",
+        "  fresh pull applied to IndexedDB: {:.0} ms taking in and storing ({:.0} taking in, {:.0} storing), {:.0} ms with the network ({} households)   (goal: ≤ 5 s)",
         ms("applyMs"),
         ms("mergeMs"),
         ms("applyMs") - ms("mergeMs"),
         ms("totalMs"),
         sync["docs"]
+    );
+    // Then the phone decodes the documents in the background (for the overridden badge
+    // and quick detail screens); measured so the render figures below are not shared.
+    let mut opened = serde_json::Value::Null;
+    for _ in 0..1200 {
+        opened = c
+            .execute("return window.donghanhOpened || null", vec![])
+            .await
+            .unwrap();
+        if opened["docs"].as_u64() == Some(HOUSEHOLDS as u64) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "  then every document decoded in the background, the list usable meanwhile: {:.0} ms ({} households)",
+        opened["ms"].as_f64().unwrap_or(f64::NAN),
+        opened["docs"]
     );
 
     // Rendering the list: from another screen back to the list of every household.

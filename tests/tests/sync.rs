@@ -74,6 +74,14 @@ async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
     };
     let token = srv.login("cadre1", "cadre1-phone").await;
     let mut phone = Device::new(&[1; 16]);
+    let first = exchange(&srv, &token, &mut phone).await;
+    // The snapshot carries the household's list row, so the phone lists it undecoded.
+    let row = first.docs[0]
+        .summary
+        .as_ref()
+        .expect("a snapshot's list row");
+    assert_eq!((row.id.as_str(), row.code.as_str()), ("h1", "H-1"));
+    assert_eq!(phone.packed_ids(), ["h1"], "kept encoded until read");
     settle(&srv, &token, &mut phone).await;
     assert_eq!(
         phone.doc_ids().cloned().collect::<Vec<_>>(),

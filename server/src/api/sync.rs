@@ -18,6 +18,7 @@ use shared::Text;
 use shared::doc::{Author, HouseholdDoc};
 use shared::permissions::{Action, Reach, check_doc_change};
 use shared::projection::{Records, project, to_doc};
+use shared::summary::Summary;
 use shared::sync::{Ack, DocUpdate, Held, PROTOCOL, Push, Refused, SyncRequest, SyncResponse};
 use std::collections::{BTreeMap, BTreeSet};
 use utoipa_axum::router::OpenApiRouter;
@@ -398,6 +399,7 @@ async fn sync(
                     snapshot: false,
                     bytes,
                     heads,
+                    summary: None,
                 })
             }
             None => Some(DocUpdate {
@@ -405,6 +407,7 @@ async fn sync(
                 snapshot: true,
                 bytes: doc.save(),
                 heads,
+                summary: Summary::of_doc(&id, &doc),
             }),
         };
         if let Some(u) = update {

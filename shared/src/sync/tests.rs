@@ -210,6 +210,11 @@ enum Step {
     Deliver {
         which: usize,
     },
+    /// The phone app is closed and opened again: documents with nothing unsent come back
+    /// undecoded.
+    Reload {
+        dev: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -218,6 +223,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (0..3usize, 0..3usize).prop_map(|(dev, doc)| Step::Visit { dev, doc }),
         4 => (0..3usize, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(dev, a, b, c, d)| Step::Sync { dev, lose_request: a && b, lose_response: b && c, duplicate: c, hold: d }),
         1 => (0..8usize).prop_map(|which| Step::Deliver { which }),
+        1 => (0..3usize).prop_map(|dev| Step::Reload { dev }),
     ]
 }
 
@@ -272,6 +278,9 @@ proptest! {
                     if duplicate { held.push((dev, hub.handle(&scope, &req, &allow))); }
                     if hold { held.push((dev, resp)); continue; }
                     if !lose_response { devs[dev].receive(&resp).unwrap(); }
+                }
+                Step::Reload { dev } => {
+                    devs[dev] = reload(&mut devs[dev], &[dev as u8 + 1; 16]);
                 }
                 Step::Deliver { which } => {
                     if !held.is_empty() {
@@ -330,21 +339,28 @@ proptest! {
 type FieldConflictRef = crate::doc::FieldConflict;
 
 /// What the phone does on reload: save every document with its confirmed heads and the
-/// device state, rebuild the device from them.
-fn reload(dev: &Device, actor: &[u8]) -> Device {
-    let ids: Vec<String> = dev.doc_ids().cloned().collect();
-    let docs = ids
-        .into_iter()
-        .map(|id| {
-            let bytes = dev.doc(&id).unwrap().clone().save();
-            let doc = HouseholdDoc::load(actor, &bytes, &author("x", 0)).unwrap();
-            let synced = dev.synced(&id).unwrap();
-            (id, doc, synced)
-        })
-        .collect();
+/// device state, rebuild the device from them, decoding at once only the documents with
+/// unsent changes.
+fn reload(dev: &mut Device, actor: &[u8]) -> Device {
     let saved: SavedDevice =
         serde_json::from_str(&serde_json::to_string(&dev.saved()).unwrap()).unwrap();
-    Device::restore(actor, saved, docs)
+    let mut out = Device::restore(actor, saved, vec![]);
+    let ids: Vec<String> = dev.doc_ids().cloned().collect();
+    for id in ids {
+        let synced = dev.synced(&id).unwrap();
+        if dev.is_pending(&id) {
+            let bytes = dev.doc_mut(&id).unwrap().save();
+            let doc = HouseholdDoc::load(actor, &bytes, &author("x", 0)).unwrap();
+            out.restore_doc(&id, doc, &synced);
+        } else {
+            let bytes = match dev.packed(&id) {
+                Some(b) => b.to_vec(),
+                None => dev.doc_mut(&id).unwrap().save(),
+            };
+            out.restore_packed(&id, bytes, &synced);
+        }
+    }
+    out
 }
 
 #[test]
@@ -362,7 +378,7 @@ fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
         )
         .unwrap();
     // A new actor for the reloaded store's own future changes.
-    let mut dev = reload(&dev, &[3; 16]);
+    let mut dev = reload(&mut dev, &[3; 16]);
     assert_eq!(
         dev.pending(),
         1,
@@ -380,9 +396,43 @@ fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
             .records("visits")
             .contains_key("v1")
     );
-    let mut dev = reload(&dev, &[4; 16]);
+    let mut dev = reload(&mut dev, &[4; 16]);
     assert!(
         dev.request().pushes.is_empty(),
         "confirmed heads survive the reload"
+    );
+}
+
+#[test]
+fn a_received_snapshot_stays_encoded_until_read_and_bad_bytes_are_fetched_again() {
+    let (mut hub, scope) = hub_with(3);
+    let mut dev = Device::new(&[1; 16]);
+    settle(&mut hub, &scope, &mut dev);
+    assert_eq!(dev.packed_ids().len(), 3, "the pull decoded nothing");
+    assert_eq!(dev.pending(), 0);
+    // Reading decodes one document, equal to the server's.
+    assert_eq!(
+        dev.doc("h0001").unwrap().to_json(),
+        hub.doc("h0001").unwrap().to_json()
+    );
+    assert_eq!(dev.packed_ids(), vec!["h0000", "h0002"]);
+
+    // A phone whose stored bytes of one household no longer decode.
+    let mut broken = Device::restore(&[1; 16], dev.saved(), vec![]);
+    for id in ["h0000", "h0001", "h0002"] {
+        let synced = dev.synced(id).unwrap();
+        let bytes = match (id, dev.packed(id)) {
+            ("h0002", _) => vec![1, 2, 3],
+            (_, Some(b)) => b.to_vec(),
+            (_, None) => dev.doc_mut(id).unwrap().save(),
+        };
+        broken.restore_packed(id, bytes, &synced);
+    }
+    assert!(broken.doc("h0002").is_none(), "dropped, not a crash");
+    assert_eq!(broken.request().want, vec!["h0002"]);
+    settle(&mut hub, &scope, &mut broken);
+    assert_eq!(
+        broken.doc("h0002").unwrap().to_json(),
+        hub.doc("h0002").unwrap().to_json()
     );
 }
