@@ -2,7 +2,9 @@
 //! SQLite and PostgreSQL alike (`sqlite::…` and `postgres::…` in the output).
 
 use chrono::NaiveDate;
-use server::store::{Actor, AssignmentFilter, HouseholdFilter, RefreshRefusal, StoreError};
+use server::store::{
+    Actor, AssignmentFilter, HouseholdFilter, REFRESH_RETRY_GRACE_MS, RefreshRefusal, StoreError,
+};
 use shared::area::{AreaInput, AreaKind};
 use shared::assessment::{Assessment, ReviewKind};
 use shared::assignment::Assignment;
@@ -524,8 +526,46 @@ async fn refresh_tokens_rotate_once_and_revoke(b: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(next.id, session.id);
+    // The answer carrying t1 was lost: t0 again is a retry that retires t1.
     assert_eq!(
         s.rotate_refresh("t0", "phone-1", "t2", now + 2000, now + 2)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        session.id
+    );
+    assert_eq!(
+        s.rotate_refresh("t1", "phone-1", "t9", now + 2000, now + 3)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        RefreshRefusal::AlreadyUsed,
+        "the retired token"
+    );
+    // Once the token the retry issued is used, the old one is spent for good.
+    s.rotate_refresh("t2", "phone-1", "t3", now + 2000, now + 4)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.rotate_refresh("t0", "phone-1", "t9", now + 2000, now + 5)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        RefreshRefusal::AlreadyUsed
+    );
+    // And a retry comes too late after the grace period.
+    let late = now + 4 + REFRESH_RETRY_GRACE_MS + 1;
+    s.create_session("u-cadre1", "phone-5", "v0", i64::MAX, now)
+        .await
+        .unwrap();
+    s.rotate_refresh("v0", "phone-5", "v1", i64::MAX, now + 4)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.rotate_refresh("v0", "phone-5", "v2", i64::MAX, late)
             .await
             .unwrap()
             .unwrap_err(),
@@ -570,12 +610,13 @@ async fn refresh_tokens_rotate_once_and_revoke(b: Backend) {
             .unwrap_err(),
         RefreshRefusal::Revoked
     );
-    assert_eq!(s.list_sessions("u-cadre1").await.unwrap().len(), 2);
+    assert_eq!(s.list_sessions("u-cadre1").await.unwrap().len(), 3);
     db.cleanup().await;
 }
 
-/// Two server processes share one database: a refresh token raced through both is used
-/// exactly once.
+/// Two server processes share one database: a refresh token raced through both leaves
+/// exactly one working token (the second may be taken as a retry, which retires the first
+/// one's token).
 async fn two_processes_race_one_refresh_token(b: Backend) {
     let Some(db) = TestDb::open(b).await else {
         return;
@@ -593,17 +634,25 @@ async fn two_processes_race_one_refresh_token(b: Backend) {
             s1.rotate_refresh(&old, "phone-1", &na, i64::MAX, 2),
             s2.rotate_refresh(&old, "phone-1", &nb, i64::MAX, 2),
         );
-        let (x, y) = (x.unwrap(), y.unwrap());
-        assert_eq!(
-            [&x, &y].iter().filter(|r| r.is_ok()).count(),
-            1,
-            "round {round}: exactly one rotation wins"
-        );
-        assert!(
-            [x, y]
-                .into_iter()
-                .any(|r| matches!(r, Err(RefreshRefusal::AlreadyUsed)))
-        );
+        let issued: Vec<&String> = [(x.unwrap(), &na), (y.unwrap(), &nb)]
+            .into_iter()
+            .filter(|(r, _)| r.is_ok())
+            .map(|(_, n)| n)
+            .collect();
+        assert!(!issued.is_empty(), "round {round}: a rotation wins");
+        let mut working = 0;
+        for (i, token) in issued.iter().enumerate() {
+            let next = format!("c{round}-{i}");
+            if s1
+                .rotate_refresh(token, "phone-1", &next, i64::MAX, 3)
+                .await
+                .unwrap()
+                .is_ok()
+            {
+                working += 1;
+            }
+        }
+        assert_eq!(working, 1, "round {round}: exactly one token works");
     }
     db.cleanup().await;
 }

@@ -90,6 +90,12 @@ pub struct Session {
     pub revoked_at: Option<i64>,
 }
 
+/// How long after a refresh its old token may be presented again, when the answer never
+/// reached the phone (coverage gone mid-request). A phone may be out of coverage for
+/// days before it tries again; the retry works only while the token that refresh issued
+/// was never used, so a stolen old token stops working at the phone's next refresh.
+pub const REFRESH_RETRY_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
+
 /// Why a refresh token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshRefusal {
@@ -277,7 +283,10 @@ pub trait Store: Send + Sync + 'static {
         expires_at: i64,
         now: i64,
     ) -> StoreResult<Session>;
-    /// Uses a refresh token once and stores its successor, atomically.
+    /// Uses a refresh token once and stores its successor, atomically. A token already
+    /// used is taken again only as the retry of a refresh whose answer was lost: within
+    /// `REFRESH_RETRY_GRACE_MS` of its use and while the token that use issued was never
+    /// presented; that token is then retired.
     async fn rotate_refresh(
         &self,
         old_hash: &str,

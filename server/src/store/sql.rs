@@ -927,7 +927,7 @@ macro_rules! sql_store {
             async fn rotate_refresh(&self, old_hash: &str, device_id: &str, new_hash: &str, new_expires_at: i64, now: i64) -> StoreResult<Result<Session, RefreshRefusal>> {
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
-                    "SELECT t.session_id, t.expires_at, t.used_at, s.device_id, s.revoked_at \
+                    "SELECT t.session_id, t.expires_at, t.used_at, t.replaced_by, s.device_id, s.revoked_at \
                      FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
                 )
                 .bind(old_hash.to_string())
@@ -937,6 +937,7 @@ macro_rules! sql_store {
                 let session_id: String = row.try_get("session_id")?;
                 let expires_at: i64 = row.try_get("expires_at")?;
                 let used_at: Option<i64> = row.try_get("used_at")?;
+                let replaced_by: Option<String> = row.try_get("replaced_by")?;
                 let bound_device: String = row.try_get("device_id")?;
                 let revoked_at: Option<i64> = row.try_get("revoked_at")?;
                 if revoked_at.is_some() {
@@ -945,21 +946,30 @@ macro_rules! sql_store {
                 if bound_device != device_id {
                     return Ok(Err(RefreshRefusal::OtherDevice));
                 }
-                if used_at.is_some() {
-                    return Ok(Err(RefreshRefusal::AlreadyUsed));
-                }
                 if expires_at <= now {
                     return Ok(Err(RefreshRefusal::Expired));
                 }
-                // Only one of two concurrent refreshes with the same token wins.
-                let used = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
-                    .bind(old_hash.to_string())
+                // Only one of two concurrent refreshes with the same token wins: the token,
+                // or on a retry the token its first use issued, is spent by one update.
+                let spend = match (used_at, replaced_by) {
+                    (None, _) => Some(old_hash.to_string()),
+                    (Some(used), Some(issued)) if now - used <= REFRESH_RETRY_GRACE_MS => Some(issued),
+                    (Some(_), _) => None,
+                };
+                let Some(spend) = spend else { return Ok(Err(RefreshRefusal::AlreadyUsed)) };
+                let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+                    .bind(spend)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                if used.rows_affected() != 1 {
+                if spent.rows_affected() != 1 {
                     return Ok(Err(RefreshRefusal::AlreadyUsed));
                 }
+                sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1")
+                    .bind(old_hash.to_string())
+                    .bind(new_hash.to_string())
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
                     .bind(new_hash.to_string())
                     .bind(session_id.clone())
