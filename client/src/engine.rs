@@ -66,9 +66,9 @@ pub struct Engine {
     pub device_id: String,
     actor: Vec<u8>,
     store: RefCell<Option<Rc<LocalStore>>>,
-    /// The documents; those with nothing unsent stay encoded until first read, and are
-    /// decoded a few at a time in the background after each sync, so neither opening the
-    /// app nor a fresh pull waits for decoding.
+    /// The documents; those with nothing unsent stay encoded until first read, so neither
+    /// opening the app nor a fresh pull waits for decoding, and a phone holds in memory
+    /// only the households it shows.
     device: RefCell<Device>,
     last_sync_ms: Cell<Option<f64>>,
     running: Cell<bool>,
@@ -79,8 +79,6 @@ pub struct Engine {
     pub status: Status,
 }
 
-/// Documents decoded between two looks at the screen.
-const DECODE_BATCH: usize = 25;
 /// Households of a sync answer merged between two looks at the screen.
 const APPLY_BATCH: usize = 50;
 
@@ -159,7 +157,7 @@ impl Engine {
         status.pending.set(pending);
         status.last_ok_ms.set(last);
         status.refused.set(device.refused.clone());
-        Ok(Rc::new(Engine {
+        let engine = Rc::new(Engine {
             user,
             device_id,
             actor,
@@ -170,7 +168,9 @@ impl Engine {
             apply_ms: Cell::new(0.0),
             merge_ms: Cell::new(0.0),
             status,
-        }))
+        });
+        engine.show_overridden();
+        Ok(engine)
     }
 
     pub fn author(&self) -> Author {
@@ -182,29 +182,23 @@ impl Engine {
         records_of(id, self.device.borrow_mut().doc(id)?)
     }
 
-    /// Decodes every document still encoded, a few at a time, letting the screen work
-    /// between; then shows the values of this phone that were overridden, which only
-    /// decoded documents tell.
-    pub async fn open_all(&self) {
-        let started = now_ms();
-        let packed = self.device.borrow().packed_ids();
-        for batch in packed.chunks(DECODE_BATCH) {
-            {
-                let mut device = self.device.borrow_mut();
-                for id in batch {
-                    device.doc_mut(id);
-                }
-            }
-            yield_now().await;
+    /// Shows the values of this phone that a commune decision replaced. Only decoded
+    /// documents tell the details, so the documents whose list row names this device are
+    /// decoded (a handful); the rest stay encoded until read.
+    fn show_overridden(&self) {
+        let mine: Vec<String> = self.status.rows.with_untracked(|rows| {
+            rows.iter()
+                .filter(|r| r.overridden_devices.contains(&self.device_id))
+                .map(|r| r.id.clone())
+                .collect()
+        });
+        let mut device = self.device.borrow_mut();
+        for id in &mine {
+            device.doc(id);
         }
-        let device = self.device.borrow();
         self.status
             .overridden
             .set(device.overridden(&self.device_id));
-        report(
-            "donghanhOpened",
-            &[("ms", now_ms() - started), ("docs", packed.len() as f64)],
-        );
     }
 
     fn meta(&self) -> Meta {
@@ -269,10 +263,9 @@ impl Engine {
         });
         let mut device = self.device.borrow_mut();
         self.status.pending.set(device.pending());
-        self.status
-            .overridden
-            .set(device.overridden(&self.device_id));
         self.status.refused.set(device.refused.clone());
+        drop(device);
+        self.show_overridden();
         self.status.revision.update(|r| *r += 1);
     }
 
@@ -349,7 +342,6 @@ impl Engine {
         }
         self.status.syncing.set(false);
         self.running.set(false);
-        self.open_all().await;
     }
 
     async fn sync_pages(&self) -> Result<(), Text> {

@@ -342,6 +342,20 @@ impl HouseholdDoc {
         Ok(())
     }
 
+    /// Devices with a value that a commune decision replaced, sorted: lets a phone find
+    /// its badges from list rows without decoding every document.
+    pub fn overridden_devices(&self) -> Vec<String> {
+        let mut devices: Vec<String> = self
+            .records("resolutions")
+            .values()
+            .filter_map(|r| r.get("overridden")?.as_object())
+            .flat_map(|o| o.keys().cloned())
+            .collect();
+        devices.sort();
+        devices.dedup();
+        devices
+    }
+
     /// Decisions that replaced a value this device wrote, newest first: the badge on the
     /// phone.
     pub fn overridden_for(&self, device_id: &str) -> Vec<Overridden> {

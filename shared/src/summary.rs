@@ -27,6 +27,10 @@ pub struct Summary {
     pub last_visit: Option<NaiveDate>,
     /// The next visit the last one planned, or the default cadence after it.
     pub next_visit: Option<NaiveDate>,
+    /// Devices with a value that a commune decision replaced (`HouseholdDoc::
+    /// overridden_devices`), so a phone decodes only the documents that hold its badges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden_devices: Vec<String>,
 }
 
 impl Summary {
@@ -50,6 +54,7 @@ impl Summary {
             visits: r.visits.len(),
             last_visit,
             next_visit,
+            overridden_devices: vec![],
         }
     }
 
@@ -157,6 +162,7 @@ mod tests {
             visits: usize::from(next.is_some()),
             last_visit: None,
             next_visit: next.map(day),
+            overridden_devices: vec![],
         }
     }
 

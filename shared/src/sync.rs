@@ -588,7 +588,8 @@ impl Device {
 
     /// Every decision that replaced a value written from `device_id`, by household: what
     /// the phone's "your value was overridden" badge shows. Reads decoded documents only;
-    /// the phone decodes the rest in the background and asks again.
+    /// the phone first decodes those whose list row names the device
+    /// (`Summary::overridden_devices`).
     pub fn overridden(&self, device_id: &str) -> Vec<(String, crate::doc::Overridden)> {
         self.docs
             .iter()

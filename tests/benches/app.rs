@@ -185,25 +185,6 @@ async fn main() {
         ms("totalMs"),
         sync["docs"]
     );
-    // Then the phone decodes the documents in the background (for the overridden badge
-    // and quick detail screens); measured so the render figures below are not shared.
-    let mut opened = serde_json::Value::Null;
-    for _ in 0..1200 {
-        opened = c
-            .execute("return window.donghanhOpened || null", vec![])
-            .await
-            .unwrap();
-        if opened["docs"].as_u64() == Some(HOUSEHOLDS as u64) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    println!(
-        "  then every document decoded in the background, the list usable meanwhile: {:.0} ms ({} households)",
-        opened["ms"].as_f64().unwrap_or(f64::NAN),
-        opened["docs"]
-    );
-
     // Rendering the list: from another screen back to the list of every household.
     let mut renders = vec![];
     for _ in 0..5 {

@@ -144,6 +144,8 @@ fn concurrent_writes_to_one_field_keep_every_value_with_its_author() {
             resolved_at: 7_000,
         }]
     );
+    // The list row names only that device, so phones know which document to decode.
+    assert_eq!(b.overridden_devices(), ["phone-b"]);
 }
 
 #[test]
