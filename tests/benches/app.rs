@@ -185,7 +185,10 @@ async fn main() {
         ms("totalMs"),
         sync["docs"]
     );
-    // Rendering the list: from another screen back to the list of every household.
+    // Rendering the list: from another screen back to the list of every household, once
+    // the phone is idle (the service worker caches the app in the background after the
+    // first visit).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let mut renders = vec![];
     for _ in 0..5 {
         c.execute("location.hash = '#/sync'; return true", vec![])
