@@ -13,6 +13,7 @@ use shared::assignment::Assignment;
 use shared::household::{
     Cause, Household, HouseholdStatus, Member, MemberInput, PriorityFlags, Residence, Sex,
 };
+use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::projection::{Records, to_doc};
 use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, RuleSet, classify};
 use shared::support::{Project, SupportAction, SupportInput, SupportKind, SupportStatus};
@@ -629,6 +630,59 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
     Ok((d, sign_in))
 }
 
+/// The household's plan as the commune drew it up after the review: for a poor or
+/// near-poor household, one item per cause of its poverty with the commune plan's matched
+/// solution, who carries it and by when, and the progress noted so far.
+fn plan_for(h: &Household) -> Vec<PlanItem> {
+    if !matches!(h.status, HouseholdStatus::Poor | HouseholdStatus::NearPoor) {
+        return vec![];
+    }
+    let seed =
+        h.id.bytes()
+            .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
+    let mid_year = NaiveDate::from_ymd_opt(2026, 6, 30).expect("date");
+    let year_end = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+    h.causes
+        .iter()
+        .enumerate()
+        .map(|(k, &cause)| {
+            let owner = match cause {
+                Cause::LackOfCapital => "Hội Nông dân xã (ủy thác NHCSXH)",
+                Cause::LackOfSkills | Cause::ManyDependants => "Công chức LĐ-TB&XH xã",
+                Cause::LackOfKnowHow | Cause::LackOfWill => "Cán bộ kèm cặp",
+                Cause::LackOfLand | Cause::LackOfMeans => "Cán bộ khuyến nông xã",
+                Cause::IllnessNoWorkers
+                | Cause::Disability
+                | Cause::OldAgeAlone
+                | Cause::RiskOrDisaster => "Ủy ban MTTQ xã",
+            };
+            let due = if (seed + k) % 2 == 0 {
+                mid_year
+            } else {
+                year_end
+            };
+            let (status, note) = match (seed + 3 * k) % 4 {
+                0 if due == mid_year => (PlanStatus::Done, "Đã hoàn thành."),
+                1 => (
+                    PlanStatus::Open,
+                    "Đã hướng dẫn hộ làm hồ sơ, đang chờ xét duyệt.",
+                ),
+                2 => (PlanStatus::Open, "Hộ đã đồng ý tham gia, chưa triển khai."),
+                _ => (PlanStatus::Open, ""),
+            };
+            PlanItem {
+                id: format!("{}-plan-{k}", h.id),
+                household_id: h.id.clone(),
+                status,
+                data: PlanItemInput {
+                    progress_note: note.into(),
+                    ..PlanItemInput::matched(cause, owner, due)
+                },
+            }
+        })
+        .collect()
+}
+
 /// One household document per household, holding its records, so phones can sync at once.
 fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
     use std::collections::HashMap;
@@ -644,6 +698,7 @@ fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
                     assessments: vec![],
                     visits: vec![],
                     support: vec![],
+                    plan: plan_for(h),
                 },
             )
         })

@@ -5,6 +5,7 @@
 use crate::assessment::Assessment;
 use crate::doc::{Author, DocError, HouseholdDoc};
 use crate::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
+use crate::plan::{PlanItem, PlanItemInput, PlanStatus};
 use crate::support::{SupportAction, SupportInput, SupportStatus};
 use crate::visit::{Visit, VisitInput};
 use chrono::NaiveDate;
@@ -19,6 +20,9 @@ pub struct Records {
     pub assessments: Vec<Assessment>,
     pub visits: Vec<Visit>,
     pub support: Vec<SupportAction>,
+    /// The household's plan: each cause's solution with its owner, due date and progress.
+    #[serde(default)]
+    pub plan: Vec<PlanItem>,
 }
 
 /// The profile fields a document holds.
@@ -55,6 +59,12 @@ pub fn support_json(s: &SupportAction) -> Value {
     j
 }
 
+pub fn plan_json(p: &PlanItem) -> Value {
+    let mut j = serde_json::to_value(&p.data).expect("serialises");
+    j["status"] = json!(p.status);
+    j
+}
+
 /// Reviews are written once and never edited, so each is kept whole as JSON text.
 pub fn assessment_json(a: &Assessment) -> Value {
     json!({ "json": serde_json::to_string(a).expect("serialises") })
@@ -79,7 +89,8 @@ pub fn to_doc(actor: &[u8], r: &Records, author: &Author) -> Result<HouseholdDoc
             r.support
                 .iter()
                 .map(|s| ("support", s.id.as_str(), support_json(s))),
-        );
+        )
+        .chain(r.plan.iter().map(|p| ("plan", p.id.as_str(), plan_json(p))));
     doc.put_all(&profile_json(&r.household), records, author)?;
     Ok(doc)
 }
@@ -155,12 +166,23 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
             data: field::<SupportInput>(&without(&s, &["status", "delivered_date"]), "support")?,
         });
     }
+    let mut plan = Vec::new();
+    for (id, p) in entries("plan") {
+        plan.push(PlanItem {
+            id,
+            household_id: household_id.into(),
+            status: field::<PlanStatus>(&p["status"], "plan.status")?,
+            data: field::<PlanItemInput>(&without(&p, &["status"]), "plan")?,
+        });
+    }
+    plan.sort_by(|a, b| a.data.due.cmp(&b.data.due).then(a.id.cmp(&b.id)));
     Ok(Records {
         household,
         members,
         assessments,
         visits,
         support,
+        plan,
     })
 }
 
@@ -257,6 +279,19 @@ mod tests {
             assessments: vec![assessment],
             visits: vec![visit],
             support: vec![support],
+            plan: vec![PlanItem {
+                id: "p1".into(),
+                household_id: "h1".into(),
+                status: PlanStatus::Open,
+                data: PlanItemInput {
+                    progress_note: "Đã làm hồ sơ vay".into(),
+                    ..PlanItemInput::matched(
+                        crate::household::Cause::LackOfCapital,
+                        "Hội Nông dân xã",
+                        "2026-12-31".parse().unwrap(),
+                    )
+                },
+            }],
         };
         let author = Author {
             user_id: "u".into(),

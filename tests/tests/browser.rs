@@ -6,6 +6,11 @@
 //! `docs/screenshots/`.
 
 use fantoccini::Locator;
+use shared::doc::Author;
+use shared::household::Cause;
+use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
+use shared::projection::plan_json;
+use shared::sync::{Device, SyncResponse};
 use std::path::PathBuf;
 use tests::chromium::{Driver, chromium, dist};
 use tests::{TestDb, TestServer, fixture};
@@ -186,6 +191,56 @@ async fn back_online(c: &fantoccini::Client) {
     .unwrap();
 }
 
+/// The commune officer draws up h1's plan on the laptop: one item, written into the
+/// household's document through sync as any device does.
+async fn officer_plans_h1(url: &str) {
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{url}api/auth/login"))
+        .json(&serde_json::json!({"username": "officer1", "password": fixture::PASSWORD, "device_id": "officer-desk"}))
+        .send().await.unwrap().json().await.unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    let mut desk = Device::new(&[0x0F; 16]);
+    let mut planned = false;
+    for _ in 0..10 {
+        let req = desk.request();
+        let resp: SyncResponse = http
+            .post(format!("{url}api/sync"))
+            .bearer_auth(&token)
+            .json(&req)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        desk.receive(&resp).unwrap();
+        if !planned && let Some(doc) = desk.doc_mut("h1") {
+            let item = PlanItem {
+                id: "plan-capital".into(),
+                household_id: "h1".into(),
+                status: PlanStatus::Open,
+                data: PlanItemInput::matched(
+                    Cause::LackOfCapital,
+                    "Hội Nông dân xã",
+                    "2027-03-31".parse().unwrap(),
+                ),
+            };
+            let author = Author {
+                user_id: "u-officer1".into(),
+                device_id: "officer-desk".into(),
+                at_ms: 1_790_000_000_000,
+            };
+            doc.put_record("plan", &item.id, &plan_json(&item), &author)
+                .unwrap();
+            planned = true;
+        } else if planned && req.pushes.is_empty() && !resp.more {
+            return;
+        }
+    }
+    panic!("the officer's plan did not reach the server");
+}
+
 /// Must-show 1: a cadre logs a visit with no network, reloads while still offline and the
 /// visit is there; when the network returns it reaches the server.
 #[test]
@@ -201,6 +256,7 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
     let driver = Driver::start();
     let profile = new_profile();
     let c = rt.block_on(async {
+        officer_plans_h1(&srv.url()).await;
         let c = chromium(&driver, &profile).await;
         c.goto(&srv.url()).await.unwrap();
         sign_in(&c, "cadre1").await;
@@ -222,6 +278,16 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
         let visits = text(&c, "visits").await;
         assert!(visits.contains("Bàn kế hoạch nuôi bò sinh sản"), "{visits}");
         assert_eq!(pending(&c).await, "1", "the visit waits to be sent");
+
+        // Progress on the plan the officer drew up, noted on the same visit.
+        assert!(text(&c, "plan").await.contains("Hội Nông dân xã"));
+        click(&c, "note-progress").await;
+        fill(&c, "progress-note", "Đã nộp hồ sơ vay 30 triệu").await;
+        click(&c, "plan-done").await;
+        screenshot(&c, "10-plan-progress").await;
+        click(&c, "save-plan").await;
+        assert_eq!(text(&c, "plan-note").await, "Đã nộp hồ sơ vay 30 triệu");
+        assert!(text(&c, "plan-status").await.contains("đã xong"));
 
         // Reload with no network: the service worker opens the app, the store has the visit.
         c.refresh().await.unwrap();
@@ -248,6 +314,15 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
             .expect("the server has the visit");
         assert_eq!(v.cadre_id, "u-cadre1");
         assert_eq!(v.data.needs, "Vay thêm 20 triệu");
+        let stored = db.store().await.load_doc("h1").await.unwrap().unwrap();
+        let author = Author {
+            user_id: "test".into(),
+            device_id: "test".into(),
+            at_ms: 0,
+        };
+        let plan = &stored.open(&author).unwrap().to_json()["plan"]["plan-capital"];
+        assert_eq!(plan["progress_note"], "Đã nộp hồ sơ vay 30 triệu", "{plan}");
+        assert_eq!(plan["status"], "done");
         click(&c, "sync-line").await;
         screenshot(&c, "5-sync").await;
         c.close().await.unwrap();

@@ -713,6 +713,7 @@ async fn the_read_model_is_rebuilt_from_documents(b: Backend) {
         assessments: vec![],
         visits: vec![],
         support: vec![],
+        plan: vec![],
     };
     let mut doc = shared::projection::to_doc(&[1; 16], &records, &author).unwrap();
     let write = server::store::DocWrite {

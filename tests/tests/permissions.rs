@@ -275,6 +275,7 @@ async fn open_conflict(store: &DynStore, household: &str) -> String {
                 assessments: vec![],
                 visits: vec![],
                 support: vec![],
+                plan: vec![],
             };
             (to_doc(&[5; 16], &records, &author).unwrap(), None, vec![])
         }

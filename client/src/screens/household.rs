@@ -1,5 +1,6 @@
-//! One household: profile, members, current classification and why, causes with the
-//! matching solutions, visits, support received, the review history, and any value of
+//! One household: profile, members, current classification and why, causes and the plan
+//! (each solution with its owner, due date and progress; the commune plan's matched
+//! solutions while no plan is drawn up), visits, support received, the review history, and any value of
 //! this phone's that a commune officer's decision replaced.
 
 use super::{date, say, today};
@@ -8,6 +9,7 @@ use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use shared::Text;
+use shared::plan::PlanStatus;
 use shared::summary::Summary;
 use shared::support::SupportStatus;
 use shared::user::Role;
@@ -129,11 +131,40 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                         None => view! { <p>{move || tr(lang.get(), "Chưa rà soát.", "Not reviewed yet.")}</p> }.into_any(),
                     }}
                 </section>
-                <section class="card">
-                    <h3>{move || tr(lang.get(), "Nguyên nhân nghèo và giải pháp", "Causes and what helps")}</h3>
-                    {if h.causes.is_empty() {
+                <section class="card" data-testid="plan">
+                    <h3>{move || tr(lang.get(), "Nguyên nhân nghèo và kế hoạch", "Causes and plan")}</h3>
+                    {if !r.plan.is_empty() {
+                        let may_note = matches!(role, Role::Cadre | Role::CommuneOfficer);
+                        view! {
+                            <ul class="plan">{r.plan.iter().map(|p| {
+                                let state = match p.status {
+                                    PlanStatus::Open => Text::new("đang làm", "in progress"),
+                                    PlanStatus::Done => Text::new("đã xong", "done"),
+                                    PlanStatus::Dropped => Text::new("đã bỏ", "dropped"),
+                                };
+                                let late = p.status == PlanStatus::Open && p.data.due < today();
+                                let note = p.data.progress_note.clone();
+                                let href = Route::PlanProgress(id.clone(), p.id.clone()).href();
+                                view! {
+                                    <li data-testid="plan-item" class:late=late>
+                                        <strong>{p.data.solution.clone()}</strong>
+                                        <br/><span class="meta">{say(p.data.cause.label())} " · " {p.data.owner.clone()}</span>
+                                        <br/>{move || tr(lang.get(), "Hạn ", "Due ")} {date(p.data.due)} " · " <span data-testid="plan-status">{say(state)}</span>
+                                        {late.then(|| view! { " · " <span class="overdue-note">{move || tr(lang.get(), "quá hạn", "overdue")}</span> })}
+                                        {(!note.is_empty()).then(|| view! { <br/><em data-testid="plan-note">{note.clone()}</em> })}
+                                        {may_note.then(|| view! {
+                                            <br/><a class="button secondary" data-testid="note-progress" href=href.clone()>
+                                                {move || tr(lang.get(), "Ghi tiến độ", "Note progress")}
+                                            </a>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}</ul>
+                        }.into_any()
+                    } else if h.causes.is_empty() {
                         view! { <p>{move || tr(lang.get(), "Chưa ghi nguyên nhân.", "No causes recorded.")}</p> }.into_any()
                     } else {
+                        // No plan drawn up yet: the commune plan's solution for each cause.
                         view! {
                             <ul>{h.causes.iter().map(|c| view! {
                                 <li><strong>{say(c.label())}</strong> " — " {say(c.matched_solution())}</li>

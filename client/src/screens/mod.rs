@@ -5,6 +5,7 @@ pub mod household;
 pub mod households;
 pub mod login;
 pub mod member;
+pub mod plan;
 pub mod profile;
 pub mod review;
 pub mod sync;

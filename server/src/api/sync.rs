@@ -110,6 +110,7 @@ async fn ensure_docs(store: &dyn Store, ids: &BTreeSet<String>) -> AppResult<()>
             assessments: store.list_assessments(id).await?,
             visits: store.list_visits(id).await?,
             support: store.list_support(id).await?,
+            plan: vec![],
         };
         let actor: [u8; 16] = rand::random();
         let mut doc =
