@@ -485,6 +485,24 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         fill(&c, "birth_year", "2010").await;
         click(&c, "save-member").await;
         assert!(text(&c, "members").await.contains("Lò Thị Xuân"));
+        // A member entered by mistake is removed, after a second tap.
+        click(&c, "add-member").await;
+        fill(&c, "full_name", "Lò Văn Tạm").await;
+        fill(&c, "birth_year", "1990").await;
+        fill(&c, "relation", "Anh trai").await;
+        click(&c, "save-member").await;
+        c.wait()
+            .for_element(Locator::LinkText("Lò Văn Tạm · Anh trai · 1990"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        click(&c, "remove-member").await;
+        assert!(text(&c, "member-form").await.contains("Bấm lần nữa để xoá"));
+        click(&c, "remove-member").await;
+        let members = text(&c, "members").await;
+        assert!(!members.contains("Lò Văn Tạm") && members.contains("Lò Thị Xuân"), "{members}");
 
         // A new household.
         c.goto(&format!("{url}#/new")).await.unwrap();
@@ -504,6 +522,7 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         assert_eq!(store.get_household("h2").await.unwrap().status.as_str(), "poor");
         let members = store.list_members("h2").await.unwrap();
         assert!(members.iter().any(|m| m.data.full_name == "Lò Thị Xuân" && m.data.birth_year == 2010));
+        assert!(!members.iter().any(|m| m.data.full_name == "Lò Văn Tạm"), "the removal reached the server");
         let all = store
             .list_households(&server::store::HouseholdFilter {
                 limit: 100,

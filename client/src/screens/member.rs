@@ -1,5 +1,6 @@
-//! Adding or editing a household member (village head), written field by field so an
-//! edit of one field never conflicts with another person's edit of another.
+//! Adding, editing or removing a household member (village head), written field by field
+//! so an edit of one field never conflicts with another person's edit of another. Removing
+//! (someone moved away or died) asks for a second tap.
 
 use super::say;
 use crate::app::use_engine;
@@ -45,6 +46,43 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
     let errors = RwSignal::new(Vec::<shared::FieldError>::new());
     let saving = RwSignal::new(false);
     let back = Route::Household(household_id.clone());
+    let confirm_remove = RwSignal::new(false);
+    let remove = {
+        let household_id = household_id.clone();
+        let member_id = member_id.clone();
+        move |_| {
+            let Some(id) = member_id.clone() else {
+                return;
+            };
+            if !confirm_remove.get() {
+                confirm_remove.set(true);
+                return;
+            }
+            saving.set(true);
+            let engine = use_engine();
+            let household_id = household_id.clone();
+            spawn_local(async move {
+                let result = engine
+                    .edit(&household_id, |doc, author| {
+                        doc.delete_record("members", &id, author)
+                    })
+                    .await;
+                saving.set(false);
+                match result {
+                    Ok(()) => {
+                        go(&Route::Household(household_id));
+                        spawn_local(engine.sync());
+                    }
+                    Err(message) => errors.set(vec![shared::FieldError {
+                        field: String::new(),
+                        code: "storage".into(),
+                        message,
+                    }]),
+                }
+            });
+        }
+    };
+    let editing = start.is_some();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if saving.get() {
@@ -149,6 +187,20 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
             <button type="submit" class="primary" data-testid="save-member" disabled=move || saving.get()>
                 {move || tr(lang.get(), "Lưu trên máy", "Save on this phone")}
             </button>
+            {editing.then(|| view! {
+                {move || confirm_remove.get().then(|| view! {
+                    <p class="error" role="alert">{move || tr(lang.get(),
+                        "Bấm lần nữa để xoá thành viên này khỏi hộ.",
+                        "Tap again to remove this member from the household.")}</p>
+                })}
+                <button type="button" class="danger" data-testid="remove-member" on:click=remove.clone() disabled=move || saving.get()>
+                    {move || if confirm_remove.get() {
+                        tr(lang.get(), "Xác nhận xoá", "Confirm removal")
+                    } else {
+                        tr(lang.get(), "Xoá thành viên", "Remove member")
+                    }}
+                </button>
+            })}
         </form>
     }
 }
