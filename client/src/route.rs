@@ -12,6 +12,8 @@ pub enum Route {
     Review(String),
     /// A household's member: an id to edit, `None` to add.
     Member(String, Option<String>),
+    /// Proposing support for a household (cadre).
+    ProposeSupport(String),
     /// Noting progress on one item of a household's plan.
     PlanProgress(String, String),
     NewHousehold,
@@ -32,6 +34,7 @@ impl Route {
             ["h", id, "review"] => Route::Review(id.to_string()),
             ["h", id, "member"] => Route::Member(id.to_string(), None),
             ["h", id, "member", m] => Route::Member(id.to_string(), Some(m.to_string())),
+            ["h", id, "support"] => Route::ProposeSupport(id.to_string()),
             ["h", id, "plan", p] => Route::PlanProgress(id.to_string(), p.to_string()),
             ["new"] => Route::NewHousehold,
             ["sync"] => Route::Sync,
@@ -48,6 +51,7 @@ impl Route {
             Route::Review(id) => format!("#/h/{id}/review"),
             Route::Member(id, None) => format!("#/h/{id}/member"),
             Route::Member(id, Some(m)) => format!("#/h/{id}/member/{m}"),
+            Route::ProposeSupport(id) => format!("#/h/{id}/support"),
             Route::PlanProgress(id, p) => format!("#/h/{id}/plan/{p}"),
             Route::NewHousehold => "#/new".into(),
             Route::Sync => "#/sync".into(),

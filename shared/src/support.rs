@@ -86,6 +86,18 @@ pub enum Project {
 }
 
 impl Project {
+    pub const ALL: [Project; 9] = [
+        Project::P2Livelihood,
+        Project::P3Production,
+        Project::P3Nutrition,
+        Project::P4Vocational,
+        Project::P4Jobs,
+        Project::P5Housing,
+        Project::P6Information,
+        Project::P7Capacity,
+        Project::OtherPolicy,
+    ];
+
     pub fn label(self) -> Text {
         match self {
             Project::P2Livelihood => {

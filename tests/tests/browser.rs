@@ -289,6 +289,18 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
         assert_eq!(text(&c, "plan-note").await, "Đã nộp hồ sơ vay 30 triệu");
         assert!(text(&c, "plan-status").await.contains("đã xong"));
 
+        // And a loan proposed for the household.
+        click(&c, "propose-support").await;
+        fill(&c, "provider", "NHCSXH huyện").await;
+        fill(&c, "amount", "30.000.000").await;
+        screenshot(&c, "11-propose-support").await;
+        click(&c, "save-support").await;
+        let support = text(&c, "support").await;
+        assert!(
+            support.contains("NHCSXH huyện") && support.contains("dự kiến"),
+            "{support}"
+        );
+
         // Reload with no network: the service worker opens the app, the store has the visit.
         c.refresh().await.unwrap();
         let visits = text(&c, "visits").await;
@@ -323,6 +335,13 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
         let plan = &stored.open(&author).unwrap().to_json()["plan"]["plan-capital"];
         assert_eq!(plan["progress_note"], "Đã nộp hồ sơ vay 30 triệu", "{plan}");
         assert_eq!(plan["status"], "done");
+        let support = db.store().await.list_support("h1").await.unwrap();
+        let loan = support
+            .iter()
+            .find(|s| s.data.provider == "NHCSXH huyện")
+            .expect("the server has the proposed support");
+        assert_eq!(loan.data.amount_vnd, Some(30_000_000));
+        assert_eq!(loan.status.as_str(), "planned");
         click(&c, "sync-line").await;
         screenshot(&c, "5-sync").await;
         c.close().await.unwrap();

@@ -91,6 +91,9 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                             <a class="button primary" data-testid="log-visit" href=Route::LogVisit(id.clone()).href()>
                                 {move || tr(lang.get(), "Ghi thăm hộ", "Log a visit")}
                             </a>
+                            <a class="button secondary" data-testid="propose-support" href=Route::ProposeSupport(id.clone()).href()>
+                                {move || tr(lang.get(), "Đề xuất hỗ trợ", "Propose support")}
+                            </a>
                         })}
                         {(role == Role::VillageHead).then(|| view! {
                             <a class="button primary" data-testid="review" href=Route::Review(id.clone()).href()>

@@ -8,6 +8,7 @@ pub mod member;
 pub mod plan;
 pub mod profile;
 pub mod review;
+pub mod support;
 pub mod sync;
 pub mod visit;
 
