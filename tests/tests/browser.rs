@@ -308,6 +308,8 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
             visits.contains("Bàn kế hoạch nuôi bò sinh sản"),
             "after reload: {visits}"
         );
+        assert_eq!(text(&c, "plan-note").await, "Đã nộp hồ sơ vay 30 triệu");
+        assert!(text(&c, "support").await.contains("NHCSXH huyện"));
         assert_eq!(pending(&c).await, "1");
         screenshot(&c, "4-unsent").await;
     });
