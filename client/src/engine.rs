@@ -141,7 +141,7 @@ impl Engine {
         let pending = stored.iter().filter(|d| d.pending).count();
         let saved = meta.as_ref().map(|m| m.device.clone()).unwrap_or_default();
         let last = meta.as_ref().and_then(|m| m.last_sync_ms);
-        let mut device = Device::restore(&actor, saved, vec![]);
+        let mut device = Device::restore(&actor, saved);
         for d in stored {
             if !d.pending {
                 device.restore_packed(&d.id, d.bytes, &d.synced);

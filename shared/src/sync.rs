@@ -462,25 +462,17 @@ impl Device {
         }
     }
 
-    /// A device as it was saved: its documents with the heads the server had confirmed for
-    /// each, its cursor, what it still wants and the refusals not yet shown. The phone keeps
-    /// these in its local store and rebuilds the device after a reload.
-    pub fn restore(
-        actor: &[u8],
-        saved: SavedDevice,
-        docs: Vec<(String, HouseholdDoc, Vec<String>)>,
-    ) -> Self {
-        let mut device = Device {
+    /// A device as it was saved, without its documents: its cursor, what it still wants
+    /// and the refusals not yet shown. The phone keeps these in its local store and adds
+    /// the documents back with `restore_packed` (nothing unsent) or `restore_doc`.
+    pub fn restore(actor: &[u8], saved: SavedDevice) -> Self {
+        Device {
             actor: actor.to_vec(),
             docs: BTreeMap::new(),
             cursor: saved.cursor,
             want: saved.want.into_iter().collect(),
             refused: saved.refused,
-        };
-        for (id, doc, synced) in docs {
-            device.restore_doc(&id, doc, &synced);
         }
-        device
     }
 
     /// Adds one saved, decoded document to a restored device.

@@ -13,7 +13,7 @@ use server::store::{Actor, HouseholdFilter};
 use shared::household::{HouseholdInput, PriorityFlags, Residence};
 use std::io::Write;
 use std::time::Duration;
-use tests::chromium::{Driver, cdp, chromium, dist};
+use tests::chromium::{Driver, cdp, chromium, dist, submit_sign_in};
 use tests::{TestDb, TestServer};
 
 const HOUSEHOLDS: usize = 1500;
@@ -143,27 +143,7 @@ async fn main() {
     );
 
     // Fresh pull: sign in with an empty phone.
-    c.wait()
-        .for_element(Locator::Css("[data-testid=login-form]"))
-        .await
-        .unwrap();
-    for (field, value) in [
-        ("username", "congchuc"),
-        ("password", server::demo::PASSWORD),
-    ] {
-        c.find(Locator::Css(&format!("[data-testid={field}]")))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
-    }
-    c.find(Locator::Css("[data-testid=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_sign_in(&c, "congchuc", server::demo::PASSWORD).await;
     wait_rows(&c, FIRST_PAGE).await;
     let mut sync = serde_json::Value::Null;
     for _ in 0..600 {

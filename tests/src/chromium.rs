@@ -98,3 +98,26 @@ pub async fn cdp(
     assert!(r.status().is_success(), "{cmd}: {}", r.status());
     r.json().await.unwrap()
 }
+
+/// Fills and submits the app's sign-in form once it shows.
+pub async fn submit_sign_in(c: &fantoccini::Client, username: &str, password: &str) {
+    use fantoccini::Locator;
+    c.wait()
+        .for_element(Locator::Css("[data-testid=login-form]"))
+        .await
+        .unwrap();
+    for (field, value) in [("username", username), ("password", password)] {
+        c.find(Locator::Css(&format!("[data-testid={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("[data-testid=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}

@@ -130,66 +130,25 @@ async fn sign_in_refresh_rotate_revoke_and_sign_out(b: Backend) {
     assert!(me["permissions"].get("record_assessments").is_none());
 
     // Refresh rotates: the new token works once, the old one is refused.
-    let refresh =
-        |t: &Value, d: &str| json!({"refresh_token": t.as_str().unwrap(), "device_id": d});
-    let (s, lost) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(refresh(&pair["refresh_token"], "phone-a")),
-    )
-    .await;
+    let refresh = |t: &Value, d: &str| {
+        let body = json!({"refresh_token": t.as_str().unwrap(), "device_id": d});
+        call(&srv, None, "POST", "/api/auth/refresh", Some(body))
+    };
+    let (s, lost) = refresh(&pair["refresh_token"], "phone-a").await;
     assert_eq!(s, 200);
     assert_ne!(lost["refresh_token"], pair["refresh_token"]);
     // That answer never reached the phone (coverage gone): it presents the old token
     // again and is not signed out; the token of the lost answer is retired.
-    let (s, pair2) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(refresh(&pair["refresh_token"], "phone-a")),
-    )
-    .await;
+    let (s, pair2) = refresh(&pair["refresh_token"], "phone-a").await;
     assert_eq!(s, 200, "a retry after a lost answer: {pair2}");
-    let (s, body) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(refresh(&lost["refresh_token"], "phone-a")),
-    )
-    .await;
+    let (s, body) = refresh(&lost["refresh_token"], "phone-a").await;
     assert_error(s, &body, 401, "refresh_reused");
     // Once the phone has used what it received, the old token is spent for good.
-    let (s, pair3) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(refresh(&pair2["refresh_token"], "phone-a")),
-    )
-    .await;
+    let (s, pair3) = refresh(&pair2["refresh_token"], "phone-a").await;
     assert_eq!(s, 200);
-    let (s, body) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(refresh(&pair["refresh_token"], "phone-a")),
-    )
-    .await;
+    let (s, body) = refresh(&pair["refresh_token"], "phone-a").await;
     assert_error(s, &body, 401, "refresh_reused");
-    let pair2 = pair3;
-    let (s, body) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(refresh(&pair2["refresh_token"], "phone-b")),
-    )
-    .await;
+    let (s, body) = refresh(&pair3["refresh_token"], "phone-b").await;
     assert_error(s, &body, 401, "wrong_device");
 
     // A lost phone: the administrator revokes it; its access and refresh tokens stop.
@@ -213,17 +172,10 @@ async fn sign_in_refresh_rotate_revoke_and_sign_out(b: Backend) {
     )
     .await;
     assert_eq!(s, 200);
-    let access2 = pair2["access_token"].as_str().unwrap();
+    let access2 = pair3["access_token"].as_str().unwrap();
     let (s, body) = call(&srv, Some(access2), "GET", "/api/households", None).await;
     assert_error(s, &body, 401, "session_revoked");
-    let (s, body) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(refresh(&pair2["refresh_token"], "phone-a")),
-    )
-    .await;
+    let (s, body) = refresh(&pair3["refresh_token"], "phone-a").await;
     assert_error(s, &body, 401, "session_revoked");
 
     // Sign-out ends this device's session only.

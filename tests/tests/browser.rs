@@ -12,29 +12,21 @@ use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::projection::plan_json;
 use shared::sync::{Device, SyncResponse};
 use std::path::PathBuf;
-use tests::chromium::{Driver, chromium, dist};
+use tests::chromium::{Driver, chromium, dist, submit_sign_in};
 use tests::{TestDb, TestServer, fixture};
 
 async fn sign_in(c: &fantoccini::Client, username: &str) {
-    c.wait()
-        .for_element(Locator::Css("[data-testid=login-form]"))
-        .await
-        .unwrap();
-    for (field, value) in [("username", username), ("password", fixture::PASSWORD)] {
-        c.find(Locator::Css(&format!("[data-testid={field}]")))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
-    }
-    c.find(Locator::Css("[data-testid=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_sign_in(c, username, fixture::PASSWORD).await;
     text(c, "sync-line").await;
+}
+
+/// A SQLite file holding the test fixture.
+fn fixture_db(rt: &tokio::runtime::Runtime) -> TestDb {
+    rt.block_on(async {
+        let db = TestDb::sqlite().await;
+        fixture::load(&db.store().await).await;
+        db
+    })
 }
 
 /// Waits until the phone has synced and holds `n` households with nothing unsent.
@@ -191,15 +183,20 @@ async fn back_online(c: &fantoccini::Client) {
     .unwrap();
 }
 
+/// Signs in over the API as a laptop would; the access token.
+async fn api_login(http: &reqwest::Client, url: &str, username: &str, device: &str) -> String {
+    let login: serde_json::Value = http
+        .post(format!("{url}api/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": fixture::PASSWORD, "device_id": device}))
+        .send().await.unwrap().json().await.unwrap();
+    login["access_token"].as_str().unwrap().to_string()
+}
+
 /// The commune officer draws up h1's plan on the laptop: one item, written into the
 /// household's document through sync as any device does.
 async fn officer_plans_h1(url: &str) {
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{url}api/auth/login"))
-        .json(&serde_json::json!({"username": "officer1", "password": fixture::PASSWORD, "device_id": "officer-desk"}))
-        .send().await.unwrap().json().await.unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let token = api_login(&http, url, "officer1", "officer-desk").await;
     let mut desk = Device::new(&[0x0F; 16]);
     let mut planned = false;
     for _ in 0..10 {
@@ -247,11 +244,7 @@ async fn officer_plans_h1(url: &str) {
 fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
     let Some(dist) = dist() else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(async {
-        let db = TestDb::sqlite().await;
-        fixture::load(&db.store().await).await;
-        db
-    });
+    let db = fixture_db(&rt);
     let mut srv = Server::start(&db, &dist, None);
     let driver = Driver::start();
     let profile = new_profile();
@@ -361,11 +354,7 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
 fn two_phones_editing_one_field_offline_both_learn_the_decision() {
     let Some(dist) = dist() else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(async {
-        let db = TestDb::sqlite().await;
-        fixture::load(&db.store().await).await;
-        db
-    });
+    let db = fixture_db(&rt);
     let mut srv = Server::start(&db, &dist, None);
     let driver = Driver::start();
     let profiles = [new_profile(), new_profile()];
@@ -410,28 +399,45 @@ fn two_phones_editing_one_field_offline_both_learn_the_decision() {
         }
         // The officer's queue holds one conflict naming both phones' values.
         let http = reqwest::Client::new();
-        let login: serde_json::Value = http
-            .post(format!("{url}api/auth/login"))
-            .json(&serde_json::json!({"username": "officer1", "password": fixture::PASSWORD, "device_id": "officer-desk"}))
-            .send().await.unwrap().json().await.unwrap();
-        let token = login["access_token"].as_str().unwrap();
+        let token = api_login(&http, &url, "officer1", "officer-desk").await;
         let conflicts: serde_json::Value = http
             .get(format!("{url}api/conflicts?household_id=h1"))
-            .bearer_auth(token)
-            .send().await.unwrap().json().await.unwrap();
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let conflicts = conflicts.as_array().unwrap();
         assert_eq!(conflicts.len(), 1, "{conflicts:?}");
-        let values: Vec<&str> = conflicts[0]["candidates"].as_array().unwrap().iter()
-            .map(|v| v["value"].as_str().unwrap()).collect();
-        assert!(values.contains(&"Xóm Nà Rì, nhà số 4") && values.contains(&"Thôn Bản Chang"), "{values:?}");
-        let devices: std::collections::BTreeSet<&str> = conflicts[0]["candidates"].as_array().unwrap().iter()
-            .map(|v| v["device_id"].as_str().unwrap()).collect();
+        let values: Vec<&str> = conflicts[0]["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["value"].as_str().unwrap())
+            .collect();
+        assert!(
+            values.contains(&"Xóm Nà Rì, nhà số 4") && values.contains(&"Thôn Bản Chang"),
+            "{values:?}"
+        );
+        let devices: std::collections::BTreeSet<&str> = conflicts[0]["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["device_id"].as_str().unwrap())
+            .collect();
         assert_eq!(devices.len(), 2, "each value names its phone");
         let r = http
-            .post(format!("{url}api/conflicts/{}/resolve", conflicts[0]["id"].as_str().unwrap()))
-            .bearer_auth(token)
+            .post(format!(
+                "{url}api/conflicts/{}/resolve",
+                conflicts[0]["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&token)
             .json(&serde_json::json!({"value": "Thôn Bản Chang, nhà số 4"}))
-            .send().await.unwrap();
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
 
         for c in &phones {
@@ -466,11 +472,7 @@ fn two_phones_editing_one_field_offline_both_learn_the_decision() {
 fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
     let Some(dist) = dist() else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(async {
-        let db = TestDb::sqlite().await;
-        fixture::load(&db.store().await).await;
-        db
-    });
+    let db = fixture_db(&rt);
     let mut srv = Server::start(&db, &dist, None);
     let url = srv.url();
     let driver = Driver::start();
@@ -502,7 +504,10 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         fill(&c, "relation", "Con").await;
         click(&c, "save-member").await;
         let error = text(&c, "member-form").await;
-        assert!(error.contains("Năm sinh phải là số"), "a bad year is refused in words: {error}");
+        assert!(
+            error.contains("Năm sinh phải là số"),
+            "a bad year is refused in words: {error}"
+        );
         fill(&c, "birth_year", "2010").await;
         click(&c, "save-member").await;
         assert!(text(&c, "members").await.contains("Lò Thị Xuân"));
@@ -523,7 +528,10 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         assert!(text(&c, "member-form").await.contains("Bấm lần nữa để xoá"));
         click(&c, "remove-member").await;
         let members = text(&c, "members").await;
-        assert!(!members.contains("Lò Văn Tạm") && members.contains("Lò Thị Xuân"), "{members}");
+        assert!(
+            !members.contains("Lò Văn Tạm") && members.contains("Lò Thị Xuân"),
+            "{members}"
+        );
 
         // A new household.
         c.goto(&format!("{url}#/new")).await.unwrap();
@@ -540,10 +548,20 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         let assessments = store.list_assessments("h2").await.unwrap();
         assert_eq!(assessments.len(), 1);
         assert_eq!(assessments[0].classification.as_str(), "poor");
-        assert_eq!(store.get_household("h2").await.unwrap().status.as_str(), "poor");
+        assert_eq!(
+            store.get_household("h2").await.unwrap().status.as_str(),
+            "poor"
+        );
         let members = store.list_members("h2").await.unwrap();
-        assert!(members.iter().any(|m| m.data.full_name == "Lò Thị Xuân" && m.data.birth_year == 2010));
-        assert!(!members.iter().any(|m| m.data.full_name == "Lò Văn Tạm"), "the removal reached the server");
+        assert!(
+            members
+                .iter()
+                .any(|m| m.data.full_name == "Lò Thị Xuân" && m.data.birth_year == 2010)
+        );
+        assert!(
+            !members.iter().any(|m| m.data.full_name == "Lò Văn Tạm"),
+            "the removal reached the server"
+        );
         let all = store
             .list_households(&server::store::HouseholdFilter {
                 limit: 100,
@@ -551,7 +569,10 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
             })
             .await
             .unwrap();
-        assert!(all.iter().any(|h| h.code == "H-NEW" && h.head_name == "Triệu Văn Minh"));
+        assert!(
+            all.iter()
+                .any(|h| h.code == "H-NEW" && h.head_name == "Triệu Văn Minh")
+        );
 
         // The administrator revokes this phone; an edit made meanwhile is kept.
         let device = c
@@ -559,20 +580,25 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
             .await
             .unwrap();
         let http = reqwest::Client::new();
-        let admin: serde_json::Value = http
-            .post(format!("{url}api/auth/login"))
-            .json(&serde_json::json!({"username": "admin", "password": fixture::PASSWORD, "device_id": "admin-desk"}))
-            .send().await.unwrap().json().await.unwrap();
+        let admin = api_login(&http, &url, "admin", "admin-desk").await;
         let r = http
-            .post(format!("{url}api/users/u-vh1/devices/{}/revoke", device.as_str().unwrap()))
-            .bearer_auth(admin["access_token"].as_str().unwrap())
-            .send().await.unwrap();
+            .post(format!(
+                "{url}api/users/u-vh1/devices/{}/revoke",
+                device.as_str().unwrap()
+            ))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success(), "{}", r.status());
         c.goto(&format!("{url}#/h/h1/edit")).await.unwrap();
         fill(&c, "address-input", "Xóm Nà Rì, cạnh trường").await;
         click(&c, "save-household").await;
         let ended = text(&c, "session-ended").await;
-        assert!(ended.contains("thu hồi"), "the app says the device was revoked: {ended}");
+        assert!(
+            ended.contains("thu hồi"),
+            "the app says the device was revoked: {ended}"
+        );
         assert_eq!(pending(&c).await, "1", "the unsent edit is kept");
 
         // The same person signs in again: the edit is still there and is sent.
@@ -582,7 +608,10 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
             .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
             .await
             .expect("the kept edit is sent after signing in again");
-        assert_eq!(store.get_household("h1").await.unwrap().address, "Xóm Nà Rì, cạnh trường");
+        assert_eq!(
+            store.get_household("h1").await.unwrap().address,
+            "Xóm Nà Rì, cạnh trường"
+        );
 
         c
     });
@@ -635,11 +664,7 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
 fn the_app_opens_with_the_server_stopped() {
     let Some(dist) = dist() else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(async {
-        let db = TestDb::sqlite().await;
-        fixture::load(&db.store().await).await;
-        db
-    });
+    let db = fixture_db(&rt);
     let mut srv = Server::start(&db, &dist, None);
     let url = srv.url();
     let driver = Driver::start();

@@ -2,9 +2,8 @@
 //! so an edit of one field never conflicts with another person's edit of another. Removing
 //! (someone moved away or died) asks for a second tap.
 
-use super::say;
 use crate::app::use_engine;
-use crate::route::{Route, go};
+use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -68,17 +67,7 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
                     })
                     .await;
                 saving.set(false);
-                match result {
-                    Ok(()) => {
-                        go(&Route::Household(household_id));
-                        spawn_local(engine.sync());
-                    }
-                    Err(message) => errors.set(vec![shared::FieldError {
-                        field: String::new(),
-                        code: "storage".into(),
-                        message,
-                    }]),
-                }
+                super::form::after_save(engine, household_id, result, errors);
             });
         }
     };
@@ -128,28 +117,10 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
                 })
                 .await;
             saving.set(false);
-            match result {
-                Ok(()) => {
-                    go(&Route::Household(household_id));
-                    spawn_local(engine.sync());
-                }
-                Err(message) => errors.set(vec![shared::FieldError {
-                    field: String::new(),
-                    code: "storage".into(),
-                    message,
-                }]),
-            }
+            super::form::after_save(engine, household_id, result, errors);
         });
     };
-    let error_for = move |field: &'static str| {
-        move || {
-            errors.with(|e| {
-                e.iter()
-                    .find(|f| f.field == field)
-                    .map(|f| view! { <p class="error" role="alert">{say(f.message.clone())}</p> })
-            })
-        }
-    };
+    let error_for = move |field: &'static str| super::form::error_for(errors, field);
     let text_field =
         move |id: &'static str, label: (&'static str, &'static str), value: RwSignal<String>| {
             view! {

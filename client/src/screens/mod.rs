@@ -1,6 +1,7 @@
 //! One module per field screen. Every screen reads the working copy through the engine
 //! and fits a 360 px wide phone.
 
+pub mod form;
 pub mod household;
 pub mod households;
 pub mod login;

@@ -5,7 +5,7 @@
 
 use super::{date, say, today};
 use crate::app::use_engine;
-use crate::route::{Route, go};
+use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -68,17 +68,7 @@ pub fn PlanProgress(household_id: String, item_id: String) -> impl IntoView {
                 })
                 .await;
             saving.set(false);
-            match result {
-                Ok(()) => {
-                    go(&Route::Household(household_id));
-                    spawn_local(engine.sync());
-                }
-                Err(message) => errors.set(vec![shared::FieldError {
-                    field: String::new(),
-                    code: "storage".into(),
-                    message,
-                }]),
-            }
+            super::form::after_save(engine, household_id, result, errors);
         });
     };
     view! {
@@ -95,9 +85,8 @@ pub fn PlanProgress(household_id: String, item_id: String) -> impl IntoView {
             })}
             <label for="progress-note">{move || tr(lang.get(), "Đã làm được gì", "What has moved")}</label>
             <textarea id="progress-note" data-testid="progress-note" rows="4" bind:value=note></textarea>
-            {move || errors.with(|e| e.iter().map(|f| view! {
-                <p class="error" role="alert">{say(f.message.clone())}</p>
-            }).collect_view())}
+            {super::form::error_for(errors, "progress_note")}
+            {super::form::error_for(errors, "")}
             <label class="check">
                 <input type="checkbox" data-testid="plan-done" bind:checked=done />
                 {move || tr(lang.get(), "Đã hoàn thành", "Done")}

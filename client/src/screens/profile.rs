@@ -3,7 +3,7 @@
 
 use super::say;
 use crate::app::use_engine;
-use crate::route::{Route, go};
+use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -89,28 +89,10 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
                 }
             };
             saving.set(false);
-            match result {
-                Ok(()) => {
-                    go(&Route::Household(household_id));
-                    spawn_local(engine.sync());
-                }
-                Err(message) => errors.set(vec![shared::FieldError {
-                    field: String::new(),
-                    code: "storage".into(),
-                    message,
-                }]),
-            }
+            super::form::after_save(engine, household_id, result, errors);
         });
     };
-    let error_for = move |field: &'static str| {
-        move || {
-            errors.with(|e| {
-                e.iter()
-                    .find(|f| f.field == field)
-                    .map(|f| view! { <p class="error" role="alert">{say(f.message.clone())}</p> })
-            })
-        }
-    };
+    let error_for = move |field: &'static str| super::form::error_for(errors, field);
     let flag = move |label: (&'static str, &'static str),
                      get: fn(&PriorityFlags) -> bool,
                      set: fn(&mut PriorityFlags, bool)| {

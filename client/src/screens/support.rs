@@ -4,7 +4,7 @@
 
 use super::{say, today};
 use crate::app::use_engine;
-use crate::route::{Route, go};
+use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -117,28 +117,10 @@ pub fn ProposeSupport(id: String) -> impl IntoView {
                 })
                 .await;
             saving.set(false);
-            match result {
-                Ok(()) => {
-                    go(&Route::Household(household_id));
-                    spawn_local(engine.sync());
-                }
-                Err(message) => errors.set(vec![shared::FieldError {
-                    field: String::new(),
-                    code: "storage".into(),
-                    message,
-                }]),
-            }
+            super::form::after_save(engine, household_id, result, errors);
         });
     };
-    let error_for = move |field: &'static str| {
-        move || {
-            errors.with(|e| {
-                e.iter()
-                    .find(|f| f.field == field)
-                    .map(|f| view! { <p class="error" role="alert">{say(f.message.clone())}</p> })
-            })
-        }
-    };
+    let error_for = move |field: &'static str| super::form::error_for(errors, field);
     let index = |ev: &leptos::ev::Event| event_target_value(ev).parse::<usize>().ok();
     view! {
         <form class="card" data-testid="support-form" on:submit=save>

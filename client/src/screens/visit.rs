@@ -1,9 +1,9 @@
 //! Logging a visit (cadre): today's date and the next visit a month on are filled in,
 //! common topics are one tap, so a typical visit takes seconds. Saved on the phone first.
 
-use super::{say, today};
+use super::today;
 use crate::app::use_engine;
-use crate::route::{Route, go};
+use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -90,28 +90,10 @@ pub fn LogVisit(id: String) -> impl IntoView {
                 })
                 .await;
             saving.set(false);
-            match result {
-                Ok(()) => {
-                    go(&Route::Household(household_id));
-                    spawn_local(engine.sync());
-                }
-                Err(message) => errors.set(vec![shared::FieldError {
-                    field: String::new(),
-                    code: "storage".into(),
-                    message,
-                }]),
-            }
+            super::form::after_save(engine, household_id, result, errors);
         });
     };
-    let error_for = move |field: &'static str| {
-        move || {
-            errors.with(|e| {
-                e.iter()
-                    .find(|f| f.field == field)
-                    .map(|f| view! { <p class="error" role="alert">{say(f.message.clone())}</p> })
-            })
-        }
-    };
+    let error_for = move |field: &'static str| super::form::error_for(errors, field);
     view! {
         <form class="card" data-testid="visit-form" on:submit=save>
             <a class="back" href=Route::Household(id.clone()).href()>{move || tr(lang.get(), "← Quay lại", "← Back")}</a>

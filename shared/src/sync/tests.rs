@@ -344,7 +344,7 @@ type FieldConflictRef = crate::doc::FieldConflict;
 fn reload(dev: &mut Device, actor: &[u8]) -> Device {
     let saved: SavedDevice =
         serde_json::from_str(&serde_json::to_string(&dev.saved()).unwrap()).unwrap();
-    let mut out = Device::restore(actor, saved, vec![]);
+    let mut out = Device::restore(actor, saved);
     let ids: Vec<String> = dev.doc_ids().cloned().collect();
     for id in ids {
         let synced = dev.synced(&id).unwrap();
@@ -418,7 +418,7 @@ fn a_received_snapshot_stays_encoded_until_read_and_bad_bytes_are_fetched_again(
     assert_eq!(dev.packed_ids(), vec!["h0000", "h0002"]);
 
     // A phone whose stored bytes of one household no longer decode.
-    let mut broken = Device::restore(&[1; 16], dev.saved(), vec![]);
+    let mut broken = Device::restore(&[1; 16], dev.saved());
     for id in ["h0000", "h0001", "h0002"] {
         let synced = dev.synced(id).unwrap();
         let bytes = match (id, dev.packed(id)) {
