@@ -166,6 +166,20 @@ impl From<StoreError> for AppError {
                     ),
                 }
             }
+            StoreError::Stale => AppError::Conflict {
+                code: "changed_meanwhile",
+                message: Text::new(
+                    "Hồ sơ vừa được người khác thay đổi; hãy thử lại.",
+                    "The record was just changed by someone else; please try again.",
+                ),
+            },
+            StoreError::Ownership(_) | StoreError::ActorTaken(_) => AppError::Conflict {
+                code: "ownership",
+                message: Text::new(
+                    "Bản ghi thuộc về hộ hoặc máy khác.",
+                    "The record belongs to another household or device.",
+                ),
+            },
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod rebuild;
 pub mod sim;
 pub mod store;
+pub mod write;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,14 +39,21 @@ pub struct AppState {
     pub store: DynStore,
     pub keys: Arc<auth::Keys>,
     pub rules: Arc<RuleBook>,
+    /// The household write core: every change to a household document passes through it.
+    pub core: Arc<write::WriteCore>,
+    /// Documents per sync response page.
+    pub sync_page: usize,
 }
 
 impl AppState {
     pub fn new(store: DynStore, jwt_secret: &[u8]) -> Self {
+        let rules = Arc::new(RuleBook::built_in());
         Self {
             store,
             keys: Arc::new(auth::Keys::new(jwt_secret, Default::default())),
-            rules: Arc::new(RuleBook::built_in()),
+            rules: rules.clone(),
+            core: Arc::new(write::WriteCore::new(rules)),
+            sync_page: api::sync::PAGE,
         }
     }
 }

@@ -158,6 +158,25 @@ impl HouseholdDoc {
         Ok(())
     }
 
+    /// A document with no changes at all, to apply a device's first changes to (a
+    /// household registered on a phone); the gate then checks its shape.
+    pub fn empty(actor: &[u8]) -> Self {
+        Self {
+            doc: AutoCommit::new().with_actor(ActorId::from(actor)),
+        }
+    }
+
+    /// Applies changes already decoded (and bounded) by the write core's gate.
+    pub fn apply_changes(&mut self, changes: Vec<automerge::Change>) -> Result<(), DocError> {
+        self.doc.apply_changes(changes)?;
+        Ok(())
+    }
+
+    /// The automerge document, read-only.
+    pub fn read(&self) -> &AutoCommit {
+        &self.doc
+    }
+
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
     }

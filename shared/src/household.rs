@@ -298,6 +298,21 @@ impl Validate for MemberInput {
     }
 }
 
+impl MemberInput {
+    /// The checks that need today's date: nobody is born in the future.
+    pub fn validate_on(&self, today: chrono::NaiveDate) -> Result<(), ValidationErrors> {
+        use chrono::Datelike;
+        let mut e = match self.validate() {
+            Ok(()) => ValidationErrors::default(),
+            Err(e) => e,
+        };
+        if self.birth_year > today.year() {
+            e.range_i64("birth_year", self.birth_year.into(), 1900, today.year().into());
+        }
+        e.into_result()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

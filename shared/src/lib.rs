@@ -8,6 +8,7 @@ pub mod api;
 pub mod area;
 pub mod assessment;
 pub mod assignment;
+pub mod core;
 pub mod doc;
 pub mod household;
 pub mod i18n;

@@ -137,11 +137,14 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         });
     }
     let mut assessments = Vec::new();
-    for (_, a) in entries("assessments") {
+    for (id, a) in entries("assessments") {
         let text = a["json"].as_str().ok_or("assessment without json")?;
-        assessments.push(
-            serde_json::from_str::<Assessment>(text).map_err(|e| format!("assessment: {e}"))?,
-        );
+        let a = serde_json::from_str::<Assessment>(text).map_err(|e| format!("assessment: {e}"))?;
+        // A review is kept under its own id in its own household, or it is not this one's.
+        if a.id != id || a.household_id != household_id {
+            return Err(format!("assessment {id} belongs elsewhere"));
+        }
+        assessments.push(a);
     }
     let mut visits = Vec::new();
     for (id, v) in entries("visits") {

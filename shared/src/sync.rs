@@ -97,6 +97,11 @@ pub struct SyncRequest {
     /// Documents the device lacks and asks for whole (after a scope change).
     #[serde(default)]
     pub want: Vec<String>,
+    /// While a pull runs over several pages: the cursor the device had when it began,
+    /// echoed from the last response. Changes are sent relative to what the device held
+    /// then, since a document that moved during the pull was never sent whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +129,9 @@ pub struct Ack {
 pub struct Refused {
     pub doc_id: String,
     pub reason: Text,
+    /// The gate's stable code (`shared::core::Refusal::code`), e.g. `limit` or `role`.
+    #[serde(default)]
+    pub code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +145,9 @@ pub struct SyncResponse {
     pub scope: Option<Vec<String>>,
     /// Another page is waiting: sync again at once.
     pub more: bool,
+    /// With `more`: the cursor the pull began from, to send back as `SyncRequest::resume`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<u64>,
 }
 
 fn hex(h: &[ChangeHash]) -> Vec<String> {
@@ -235,7 +246,9 @@ impl Hub {
             refused: vec![],
             scope: None,
             more: false,
+            resume: None,
         };
+        let base_cursor = req.resume.unwrap_or(req.cursor);
         let mut pushed_heads: BTreeMap<String, Vec<ChangeHash>> = BTreeMap::new();
         let mut must_send: BTreeSet<String> = req
             .want
@@ -264,6 +277,7 @@ impl Hub {
                     resp.refused.push(Refused {
                         doc_id: push.doc_id.clone(),
                         reason,
+                        code: "role".into(),
                     });
                     if scope.contains(&push.doc_id) && self.docs.contains_key(&push.doc_id) {
                         must_send.insert(push.doc_id.clone());
@@ -286,6 +300,7 @@ impl Hub {
         for (seq, id) in changed {
             if sent == self.page_size {
                 resp.more = true;
+                resp.resume = Some(base_cursor);
                 break;
             }
             let d = self.docs.get_mut(&id).expect("listed");
@@ -297,7 +312,7 @@ impl Hub {
                 d.history
                     .iter()
                     .rev()
-                    .find(|(s, _)| *s <= req.cursor)
+                    .find(|(s, _)| *s <= base_cursor)
                     .map(|(_, h)| h.clone())
             };
             let update = match base {
@@ -389,6 +404,9 @@ impl Hub {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SavedDevice {
     pub cursor: u64,
+    /// The cursor a pull still paging began from (`SyncRequest::resume`).
+    #[serde(default)]
+    pub resume: Option<u64>,
     pub want: Vec<String>,
     pub refused: Vec<Refused>,
 }
@@ -446,6 +464,7 @@ pub struct Device {
     actor: Vec<u8>,
     docs: BTreeMap<String, DeviceDoc>,
     cursor: u64,
+    resume: Option<u64>,
     want: BTreeSet<String>,
     /// Refusals the person must be told about.
     pub refused: Vec<Refused>,
@@ -457,6 +476,7 @@ impl Device {
             actor: actor.to_vec(),
             docs: BTreeMap::new(),
             cursor: 0,
+            resume: None,
             want: BTreeSet::new(),
             refused: vec![],
         }
@@ -470,6 +490,7 @@ impl Device {
             actor: actor.to_vec(),
             docs: BTreeMap::new(),
             cursor: saved.cursor,
+            resume: saved.resume,
             want: saved.want.into_iter().collect(),
             refused: saved.refused,
         }
@@ -502,6 +523,7 @@ impl Device {
     pub fn saved(&self) -> SavedDevice {
         SavedDevice {
             cursor: self.cursor,
+            resume: self.resume,
             want: self.want.iter().cloned().collect(),
             refused: self.refused.clone(),
         }
@@ -597,19 +619,31 @@ impl Device {
             .collect()
     }
 
-    /// The one request that syncs everything this device holds.
+    /// The one request that syncs everything this device holds, within the server's
+    /// limits per request: what does not fit goes in the next request (`pending` stays
+    /// above zero until it has).
     pub fn request(&mut self) -> SyncRequest {
+        let limits = crate::core::Limits::DEFAULT;
         let mut pushes = Vec::new();
+        let mut bytes = 0;
         for (id, d) in self.docs.iter_mut() {
             let Body::Open(doc) = &mut d.body else {
                 continue;
             };
+            if pushes.len() == limits.pushes_per_request {
+                break;
+            }
             let heads = doc.heads();
             if heads != d.synced {
+                let changes = doc.save_after(&d.synced);
+                if !pushes.is_empty() && bytes + changes.len() > limits.bytes_per_request {
+                    break;
+                }
+                bytes += changes.len();
                 pushes.push(Push {
                     doc_id: id.clone(),
                     heads: hex(&heads),
-                    changes: doc.save_after(&d.synced),
+                    changes,
                 });
             }
         }
@@ -619,6 +653,7 @@ impl Device {
             pushes,
             held: Held::of(self.docs.keys()),
             want: self.want.iter().cloned().collect(),
+            resume: self.resume,
         }
     }
 
@@ -651,19 +686,9 @@ impl Device {
                     d.synced = server_heads;
                 }
             } else {
-                let mut doc = HouseholdDoc::load(&self.actor, &u.bytes, &no_author())?;
-                let synced = if server_heads.iter().all(|h| doc.has_change(h)) {
-                    server_heads
-                } else {
-                    vec![]
-                };
-                self.docs.insert(
-                    u.doc_id.clone(),
-                    DeviceDoc {
-                        body: Body::Open(Box::new(doc)),
-                        synced,
-                    },
-                );
+                // Changes to a document this device never received: ask for it whole.
+                self.want.insert(u.doc_id.clone());
+                continue;
             }
             self.want.remove(&u.doc_id);
         }
@@ -708,6 +733,11 @@ impl Device {
                 .collect();
         }
         self.cursor = self.cursor.max(resp.cursor);
+        self.resume = if resp.more {
+            resp.resume.or(self.resume)
+        } else {
+            None
+        };
         Ok(())
     }
 }

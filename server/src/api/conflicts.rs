@@ -7,15 +7,14 @@ use crate::auth::CurrentUser;
 use crate::auth::current::not_found;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::store::{ConflictRecord, DocWrite, QuarantineRecord, StoreError};
+use crate::store::{ConflictRecord, QuarantineRecord};
+use crate::write::EditError;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::Text;
-use shared::doc::Author;
 use shared::permissions::Action;
-use shared::projection::project;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -164,55 +163,34 @@ async fn resolve(
             ),
         ));
     }
-    let author = Author {
+    let writer = shared::core::Writer {
         user_id: me.user.id.clone(),
         device_id: me.device_id.clone(),
-        at_ms: chrono::Utc::now().timestamp_millis(),
+        role: me.user.role,
+        now_ms: chrono::Utc::now().timestamp_millis(),
+        decision: true,
     };
-    for _ in 0..5 {
-        let stored = store
-            .load_doc(&conflict.household_id)
-            .await?
-            .ok_or(AppError::NotFound("household"))?;
-        let mut doc = stored
-            .open(&author)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let old = stored.change_heads();
-        let field = shared::doc::FieldConflict {
-            path: conflict.path.clone(),
-            values: conflict.candidates.clone(),
-        };
-        doc.resolve_conflict(&id, &field, &r.value, &author)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let after = doc.to_json();
-        let records = project(&conflict.household_id, &after, &now).map_err(|e| {
-            AppError::field(
-                "value",
-                "invalid_value",
-                Text::new(
-                    format!("Giá trị không hợp lệ cho trường này: {e}"),
-                    format!("Not a valid value for this field: {e}"),
-                ),
-            )
-        })?;
-        let write = DocWrite {
-            doc_id: conflict.household_id.clone(),
-            expected_seq: Some(stored.seq),
-            changes: doc.save_after(&old),
-            compacted: None,
-            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
-            records,
-            conflicts: doc
-                .conflicts()
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-            audit: serde_json::json!({ "resolved_conflict": id, "path": conflict.path, "value": r.value, "candidates": conflict.candidates }),
-        };
-        match store.commit_doc(&me.actor(), &write).await {
-            Ok(_) => return Ok(Json(store.get_conflict(&id).await?)),
-            Err(StoreError::Duplicate(_)) => continue,
-            Err(e) => return Err(e.into()),
+    let field = shared::doc::FieldConflict {
+        path: conflict.path.clone(),
+        values: conflict.candidates.clone(),
+    };
+    let audit = serde_json::json!({ "resolved_conflict": id, "path": conflict.path, "value": r.value, "candidates": conflict.candidates });
+    let edited = state
+        .core
+        .edit(store, &writer, &me.actor(), &conflict.household_id, audit, |doc, author| {
+            doc.resolve_conflict(&id, &field, &r.value, author)
+        })
+        .await;
+    match edited {
+        Ok(()) => return Ok(Json(store.get_conflict(&id).await?)),
+        Err(EditError::NotFound) => return Err(AppError::NotFound("household")),
+        Err(EditError::Refused(refusal)) => {
+            let mut e = shared::ValidationErrors::default();
+            e.push("value", &refusal.code, refusal.reason);
+            return Err(AppError::Validation(e));
         }
+        Err(EditError::Store(e)) => return Err(e.into()),
+        Err(EditError::Busy) => {}
     }
     Err(AppError::Conflict {
         code: "busy",

@@ -10,7 +10,7 @@ mod households;
 mod rules;
 mod stats;
 mod support;
-mod sync;
+pub mod sync;
 mod targets;
 mod users;
 

@@ -9,17 +9,18 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppJson;
 use crate::store::{
-    Actor, AssignmentFilter, DocWrite, HouseholdFilter, Store, StoreError, StoredDoc,
+    Actor, AssignmentFilter, DocWrite, HouseholdFilter, Store, StoreError,
 };
 use axum::Json;
 use axum::extract::State;
-use serde_json::Value;
 use shared::Text;
-use shared::doc::{Author, HouseholdDoc};
-use shared::permissions::{Action, Reach, check_doc_change};
-use shared::projection::{Records, project, to_doc};
+use shared::doc::Author;
+use crate::write::Pushed;
+use shared::core::{Refusal, Writer};
+use shared::permissions::{Action, Reach};
+use shared::projection::{Records, to_doc};
 use shared::summary::Summary;
-use shared::sync::{Ack, DocUpdate, Held, PROTOCOL, Push, Refused, SyncRequest, SyncResponse};
+use shared::sync::{Ack, DocUpdate, Held, PROTOCOL, Refused, SyncRequest, SyncResponse};
 use std::collections::{BTreeMap, BTreeSet};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,27 +30,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Documents per response page; a fresh pull of a large commune takes a few pages.
-pub const PAGE: i64 = 500;
-/// Changes after a snapshot before the document is compacted again.
-const COMPACT_AFTER: usize = 16;
+pub const PAGE: usize = 500;
 /// Days after an assignment ends during which the cadre's unsent changes are still taken in.
 const GRACE_DAYS: i64 = 30;
-/// Attempts to merge a push when other writers keep committing to the same household.
-const MAX_ATTEMPTS: usize = 20;
 
-fn author(me: &CurrentUser) -> Author {
-    Author {
+fn writer(me: &CurrentUser) -> Writer {
+    Writer {
         user_id: me.user.id.clone(),
         device_id: me.device_id.clone(),
-        at_ms: chrono::Utc::now().timestamp_millis(),
+        role: me.user.role,
+        now_ms: chrono::Utc::now().timestamp_millis(),
+        decision: false,
     }
 }
 
-fn corrupt(e: impl std::fmt::Display) -> Text {
-    Text::new(
-        format!("Dữ liệu đồng bộ không đọc được: {e}"),
-        format!("The sync data could not be read: {e}"),
-    )
+fn author(me: &CurrentUser) -> Author {
+    writer(me).author()
+}
+
+fn too_much(what: &str, max: usize) -> AppError {
+    AppError::BadRequest {
+        code: "sync_limit",
+        message: Text::new(
+            format!("Yêu cầu đồng bộ vượt giới hạn: {what} (tối đa {max}); hãy cập nhật ứng dụng."),
+            format!("The sync request exceeds a limit: {what} (at most {max}); please update the app."),
+        ),
+    }
 }
 
 /// Households the user's device holds, and those it may still push to.
@@ -124,146 +130,13 @@ async fn ensure_docs(store: &dyn Store, ids: &BTreeSet<String>) -> AppResult<()>
             records,
             conflicts: vec![],
             audit: serde_json::json!({ "created_from": "read model" }),
+            touched: None,
+            actors: vec![],
         };
         match store.commit_doc(&Actor::system(), &write).await {
             Ok(_) | Err(StoreError::Duplicate(_)) => {}
             Err(e) => return Err(e.into()),
         }
-    }
-    Ok(())
-}
-
-/// Why a push was not taken in.
-enum NotTaken {
-    /// The role rules or the data refuse it: quarantined, the device is told.
-    Refused(Text),
-    /// Too many writers at once or a storage failure: not acknowledged, the device keeps
-    /// the changes and sends them again at its next sync.
-    Later,
-    /// The changes build on changes the server does not have (the device believed it had
-    /// them): not acknowledged; the server's whole document goes back so the device can
-    /// send what is missing.
-    Resend,
-}
-
-impl From<Text> for NotTaken {
-    fn from(t: Text) -> Self {
-        NotTaken::Refused(t)
-    }
-}
-
-/// Applies one push; `Ok(true)` when it changed the document.
-async fn take_push(state: &AppState, me: &CurrentUser, push: &Push) -> Result<bool, NotTaken> {
-    let store = state.store.as_ref();
-    let author = author(me);
-    let internal = |e: StoreError| {
-        tracing::warn!(error = %e, "sync push not stored");
-        NotTaken::Later
-    };
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            // Another writer committed to this household first: merge again after a short,
-            // random pause so the writers do not collide in step again.
-            let pause = rand::random::<u64>() % (2 * attempt as u64 + 1);
-            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-        }
-        let stored = store.load_doc(&push.doc_id).await.map_err(internal)?;
-        let (before, mut doc) = match &stored {
-            Some(s) => {
-                let mut doc = s.open(&author).map_err(corrupt)?;
-                let before = doc.to_json();
-                doc.apply(&push.changes).map_err(corrupt)?;
-                (before, doc)
-            }
-            None => {
-                let actor: [u8; 16] = rand::random();
-                (
-                    Value::Null,
-                    HouseholdDoc::load(&actor, &push.changes, &author).map_err(corrupt)?,
-                )
-            }
-        };
-        if !doc.automerge().get_missing_deps(&[]).is_empty() {
-            return Err(NotTaken::Resend);
-        }
-        let heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
-        if stored.as_ref().is_some_and(|s| s.heads == heads) {
-            return Ok(false); // a repeat
-        }
-        // Changes new to the server must be signed by the user whose token sent them.
-        let old_heads = stored
-            .as_ref()
-            .map(StoredDoc::change_heads)
-            .unwrap_or_default();
-        for change in doc.automerge().get_changes(&old_heads) {
-            let signed = change
-                .message()
-                .and_then(|m| serde_json::from_str::<Author>(m).ok());
-            if signed.is_none_or(|a| a.user_id != me.user.id) {
-                return Err(NotTaken::Refused(Text::new(
-                    "Thay đổi không ghi đúng người dùng đang đăng nhập trên máy này.",
-                    "The changes do not name the user signed in on this device.",
-                )));
-            }
-        }
-        let after = doc.to_json();
-        check_doc_change(me.user.role, &before, &after)?;
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let records = project(&push.doc_id, &after, &now).map_err(corrupt)?;
-        validate(&records)?;
-        // A new household, or one moved, must be in a village of the user's scope.
-        me.check_area(store, Action::ReadHouseholds, &records.household.village_id)
-            .await
-            .map_err(|_| {
-                Text::new(
-                    "Hộ này nằm ngoài địa bàn của bạn.",
-                    "This household is outside your area.",
-                )
-            })?;
-        let conflicts = doc.conflicts().map_err(corrupt)?;
-        let old_heads = stored
-            .as_ref()
-            .map(StoredDoc::change_heads)
-            .unwrap_or_default();
-        let compact = stored
-            .as_ref()
-            .is_some_and(|s| s.chunks.len() >= COMPACT_AFTER);
-        let write = DocWrite {
-            doc_id: push.doc_id.clone(),
-            expected_seq: stored.as_ref().map(|s| s.seq),
-            changes: doc.save_after(&old_heads),
-            compacted: compact.then(|| doc.save()),
-            heads,
-            records,
-            conflicts,
-            audit: serde_json::json!({ "via": "sync", "pushed_heads": push.heads }),
-        };
-        match store.commit_doc(&me.actor(), &write).await {
-            Ok(_) => return Ok(true),
-            Err(StoreError::Duplicate(_)) => continue,
-            Err(e) => return Err(internal(e)),
-        }
-    }
-    Err(NotTaken::Later)
-}
-
-fn validate(r: &Records) -> Result<(), Text> {
-    use shared::Validate;
-    let first = |e: shared::ValidationErrors| {
-        let f = &e.0[0];
-        Text::new(
-            format!("{}: {}", f.field, f.message.vi),
-            format!("{}: {}", f.field, f.message.en),
-        )
-    };
-    for m in &r.members {
-        m.data.validate().map_err(first)?;
-    }
-    for v in &r.visits {
-        v.data.validate().map_err(first)?;
-    }
-    for s in &r.support {
-        s.data.validate().map_err(first)?;
     }
     Ok(())
 }
@@ -286,9 +159,25 @@ async fn sync(
             ),
         });
     }
+    let limits = state.core.limits;
+    if req.pushes.len() > limits.pushes_per_request {
+        return Err(too_much("số hộ / households", limits.pushes_per_request));
+    }
+    let total: usize = req.pushes.iter().map(|p| p.changes.len()).sum();
+    if total > limits.bytes_per_request {
+        return Err(too_much("số byte / bytes", limits.bytes_per_request));
+    }
     let store = state.store.as_ref();
     let (mut scope, push_scope) = scope(store, &me).await?;
     ensure_docs(store, &scope).await?;
+    let w = writer(&me);
+    let writes = shared::permissions::reach(me.user.role, Action::WriteHouseholds).is_some()
+        || shared::permissions::reach(me.user.role, Action::LogVisits).is_some();
+    let villages: Option<BTreeSet<String>> = me
+        .household_scope(store, Action::ReadHouseholds)
+        .await?
+        .0
+        .map(|v| v.into_iter().collect());
 
     let mut resp = SyncResponse {
         protocol: PROTOCOL,
@@ -298,6 +187,7 @@ async fn sync(
         refused: vec![],
         scope: None,
         more: false,
+        resume: None,
     };
     let mut pushed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut must_send: BTreeSet<String> = req
@@ -307,28 +197,39 @@ async fn sync(
         .cloned()
         .collect();
     for push in &req.pushes {
-        // A household registered on the phone is new to the server: it is taken if the
-        // role may create it in a village of the user's area (checked in `take_push`).
-        let registered_on_phone = !push_scope.contains(&push.doc_id)
-            && matches!(
-                state.store.get_household(&push.doc_id).await,
-                Err(StoreError::NotFound)
-            );
-        let outcome = if push_scope.contains(&push.doc_id) || registered_on_phone {
-            take_push(&state, &me, push).await
+        let outcome = if !writes {
+            // Read-only roles push nothing: refused before any document is loaded.
+            Pushed::Refused(Refusal::new(
+                "role",
+                "Vai trò của bạn chỉ được xem, không được sửa hồ sơ hộ.",
+                "Your role may read households but not change them.",
+            ))
+        } else if push_scope.contains(&push.doc_id)
+            // A household registered on the phone is new to the server: the gate takes it
+            // if the role may create it, in a village of the user's area.
+            || matches!(store.get_household(&push.doc_id).await, Err(StoreError::NotFound))
+        {
+            state
+                .core
+                .push(store, &w, &me.actor(), &push.doc_id, push.changes.clone(), villages.as_ref())
+                .await
         } else {
-            Err(NotTaken::Refused(Text::new(
+            Pushed::Refused(Refusal::new(
+                "scope",
                 "Hộ này không thuộc phạm vi của bạn; thay đổi được giữ lại để cán bộ xã xem xét.",
                 "This household is not in your scope; the changes are kept for the commune officer to review.",
-            )))
+            ))
         };
         match outcome {
-            Err(NotTaken::Later) => {}
-            Err(NotTaken::Resend) => {
-                must_send.insert(push.doc_id.clone());
+            Pushed::Later => {}
+            Pushed::Resend => {
+                // Only a household the device may read is ever sent back.
+                if scope.contains(&push.doc_id) {
+                    must_send.insert(push.doc_id.clone());
+                }
             }
-            Ok(_) => {
-                if registered_on_phone {
+            Pushed::Taken => {
+                if !push_scope.contains(&push.doc_id) {
                     scope.insert(push.doc_id.clone());
                 }
                 pushed.insert(push.doc_id.clone(), push.heads.clone());
@@ -337,14 +238,16 @@ async fn sync(
                     heads: push.heads.clone(),
                 });
             }
-            Err(NotTaken::Refused(reason)) => {
-                let text = serde_json::to_string(&reason).unwrap_or_default();
+            Pushed::Refused(refusal) => {
+                let text = serde_json::to_string(&refusal.reason).unwrap_or_default();
+                // Bounded per device; what is not kept is still refused, with its reason.
                 store
-                    .quarantine(&me.actor(), &push.doc_id, &text, &push.changes)
+                    .quarantine(&me.actor(), &push.doc_id, &refusal.code, &text, &push.changes)
                     .await?;
                 resp.refused.push(Refused {
                     doc_id: push.doc_id.clone(),
-                    reason,
+                    reason: refusal.reason,
+                    code: refusal.code,
                 });
                 if scope.contains(&push.doc_id) {
                     must_send.insert(push.doc_id.clone());
@@ -358,7 +261,9 @@ async fn sync(
     // write at or below this number is visible to the query below.
     let seq_before = store.current_seq().await?;
     let ids: Vec<String> = scope.iter().cloned().collect();
-    let mut changed = store.docs_since(req.cursor as i64, &ids, PAGE + 1).await?;
+    let page = state.sync_page;
+    let base_cursor = req.resume.unwrap_or(req.cursor);
+    let mut changed = store.docs_since(req.cursor as i64, &ids, page as i64 + 1).await?;
     for id in &must_send {
         if !changed.iter().any(|(d, _)| d == id) {
             changed.push((id.clone(), 0));
@@ -369,8 +274,9 @@ async fn sync(
     let mut last_seq = req.cursor;
     let au = author(&me);
     for (id, seq) in changed {
-        if sent == PAGE {
+        if sent == page {
             resp.more = true;
+            resp.resume = Some(base_cursor);
             break;
         }
         let Some(stored) = store.load_doc(&id).await? else {
@@ -383,9 +289,11 @@ async fn sync(
             None
         } else if let Some(h) = pushed.get(&id) {
             Some(h.iter().filter_map(|h| h.parse().ok()).collect())
-        } else if req.cursor > 0 {
+        } else if base_cursor > 0 {
+            // What the device held before this pull began; a document it never received
+            // has no heads then and goes whole.
             store
-                .heads_at(&id, req.cursor as i64)
+                .heads_at(&id, base_cursor as i64)
                 .await?
                 .map(|h| h.iter().filter_map(|h| h.parse().ok()).collect())
         } else {

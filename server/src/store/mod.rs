@@ -39,6 +39,16 @@ pub enum StoreError {
     /// A unique key is already taken (e.g. a household code or a username).
     #[error("already exists: {0}")]
     Duplicate(String),
+    /// The document changed since it was loaded (`DocWrite::expected_seq` is stale):
+    /// load it again and retry.
+    #[error("document changed meanwhile")]
+    Stale,
+    /// A record id of the write is already held by another household.
+    #[error("record {0} belongs to another household")]
+    Ownership(String),
+    /// An automerge actor id of the write was first used by another device.
+    #[error("actor {0} belongs to another device")]
+    ActorTaken(String),
     /// A referenced record does not exist.
     #[error("unknown reference: {0}")]
     BadReference(String),
@@ -71,6 +81,10 @@ impl From<serde_json::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Undecided quarantine entries kept per device; a device that keeps pushing refused
+/// changes cannot fill the disk.
+pub const QUARANTINE_PER_DEVICE: i64 = 200;
 
 /// A user with the secret needed to check their password.
 #[derive(Debug, Clone)]
@@ -191,6 +205,10 @@ pub struct DocWrite {
     pub records: shared::projection::Records,
     pub conflicts: Vec<shared::doc::FieldConflict>,
     pub audit: serde_json::Value,
+    /// The records the write touched, by collection; `None` rewrites every record.
+    pub touched: Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+    /// Automerge actor ids the new changes were made by, bound to the writing device.
+    pub actors: Vec<String>,
 }
 
 /// A field written concurrently on several devices, as the commune officer sees it.
@@ -396,13 +414,16 @@ pub trait Store: Send + Sync + 'static {
     /// A document's heads as they were at sequence `seq`, if it existed then.
     async fn heads_at(&self, doc_id: &str, seq: i64) -> StoreResult<Option<Vec<String>>>;
     async fn current_seq(&self) -> StoreResult<i64>;
+    /// Keeps refused changes for the commune officer; `false` when the device already has
+    /// `QUARANTINE_PER_DEVICE` entries waiting and nothing more is kept.
     async fn quarantine(
         &self,
         actor: &Actor,
         doc_id: &str,
+        code: &str,
         reason: &str,
         bytes: &[u8],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     async fn list_quarantine(&self, doc_ids: &[String]) -> StoreResult<Vec<QuarantineRecord>>;
     async fn list_conflicts(
         &self,

@@ -590,7 +590,7 @@ macro_rules! sql_store {
                     .await?
                     .rows_affected();
                 if n != 1 {
-                    return Err(StoreError::Duplicate(format!("document {household_id} changed meanwhile")));
+                    return Err(StoreError::Stale);
                 }
                 sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
                     .bind(household_id.to_string())
@@ -613,9 +613,38 @@ macro_rules! sql_store {
                     .await?)
             }
 
-            /// Writes a household's records as the read model keeps them.
-            async fn write_records(conn: &mut <$db as sqlx::Database>::Connection, r: &shared::projection::Records) -> StoreResult<()> {
+            /// Writes a household's records as the read model keeps them: the household row,
+            /// and of the other records those `touched` names (all when `None`). A record id
+            /// held by another household is refused, never overwritten.
+            async fn write_records(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                r: &shared::projection::Records,
+                touched: Option<&std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+            ) -> StoreResult<()> {
                 let h = &r.household;
+                let wants = |c: &str, id: &str| touched.is_none_or(|t| t.get(c).is_some_and(|s| s.contains(id)));
+                for (table, collection, ids) in [
+                    ("members", "members", r.members.iter().map(|m| &m.id).collect::<Vec<_>>()),
+                    ("assessments", "assessments", r.assessments.iter().map(|a| &a.id).collect()),
+                    ("visits", "visits", r.visits.iter().map(|v| &v.id).collect()),
+                    ("support_actions", "support", r.support.iter().map(|s| &s.id).collect()),
+                ] {
+                    let ids: Vec<&String> = ids.into_iter().filter(|id| wants(collection, id)).collect();
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT id FROM {table} WHERE household_id <> "));
+                    qb.push_bind(h.id.clone());
+                    qb.push(" AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in ids {
+                        sep.push_bind(id.clone());
+                    }
+                    qb.push(") LIMIT 1");
+                    if let Some(taken) = qb.build_query_scalar::<String>().fetch_optional(&mut *conn).await? {
+                        return Err(StoreError::Ownership(taken));
+                    }
+                }
                 sqlx::query(
                     "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -637,11 +666,13 @@ macro_rules! sql_store {
                 .bind(search_text(h))
                 .execute(&mut *conn)
                 .await?;
-                sqlx::query("DELETE FROM members WHERE household_id = $1").bind(h.id.clone()).execute(&mut *conn).await?;
-                for m in &r.members {
-                    Self::insert_member(conn, m).await?;
+                if touched.is_none_or(|t| t.contains_key("members")) {
+                    sqlx::query("DELETE FROM members WHERE household_id = $1").bind(h.id.clone()).execute(&mut *conn).await?;
+                    for m in &r.members {
+                        Self::insert_member(conn, m).await?;
+                    }
                 }
-                for a in &r.assessments {
+                for a in r.assessments.iter().filter(|a| wants("assessments", &a.id)) {
                     sqlx::query(
                         "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) VALUES ($1, $2, $3, $4, $5, $6) \
                          ON CONFLICT (id) DO NOTHING",
@@ -655,7 +686,7 @@ macro_rules! sql_store {
                     .execute(&mut *conn)
                     .await?;
                 }
-                for v in &r.visits {
+                for v in r.visits.iter().filter(|v| wants("visits", &v.id)) {
                     sqlx::query("INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
                         .bind(v.id.clone())
                         .bind(v.household_id.clone())
@@ -665,10 +696,11 @@ macro_rules! sql_store {
                         .execute(&mut *conn)
                         .await?;
                 }
-                for s in &r.support {
+                for s in r.support.iter().filter(|s| wants("support", &s.id)) {
                     sqlx::query(
                         "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data",
+                         ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data \
+                         WHERE support_actions.household_id = excluded.household_id",
                     )
                     .bind(s.id.clone())
                     .bind(s.household_id.clone())
@@ -678,6 +710,28 @@ macro_rules! sql_store {
                     .bind(json(&s.data))
                     .execute(&mut *conn)
                     .await?;
+                }
+                Ok(())
+            }
+
+            /// Binds each automerge actor id to the device that first wrote with it.
+            async fn bind_actors(conn: &mut <$db as sqlx::Database>::Connection, actor: &Actor, actors: &[String]) -> StoreResult<()> {
+                let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else { return Ok(()) };
+                for a in actors {
+                    sqlx::query("INSERT INTO device_actors (actor_id, user_id, device_id, first_at) VALUES ($1, $2, $3, $4) ON CONFLICT (actor_id) DO NOTHING")
+                        .bind(a.clone())
+                        .bind(user.clone())
+                        .bind(device.clone())
+                        .bind(now_ms())
+                        .execute(&mut *conn)
+                        .await?;
+                    let owner: (String, String) = sqlx::query_as("SELECT user_id, device_id FROM device_actors WHERE actor_id = $1")
+                        .bind(a.clone())
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    if owner != (user.clone(), device.clone()) {
+                        return Err(StoreError::ActorTaken(a.clone()));
+                    }
                 }
                 Ok(())
             }
@@ -1470,12 +1524,12 @@ macro_rules! sql_store {
                             .await?
                             .rows_affected();
                         if n != 1 {
-                            return Err(StoreError::Duplicate(format!("document {} changed meanwhile", w.doc_id)));
+                            return Err(StoreError::Stale);
                         }
                     }
                     None => {
                         // The household row must exist before its document refers to it.
-                        Self::write_records(&mut tx, &w.records).await?;
+                        Self::write_records(&mut tx, &w.records, None).await?;
                         sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, $3)")
                             .bind(w.doc_id.clone())
                             .bind(heads.clone())
@@ -1513,8 +1567,9 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 if w.expected_seq.is_some() {
-                    Self::write_records(&mut tx, &w.records).await?;
+                    Self::write_records(&mut tx, &w.records, w.touched.as_ref()).await?;
                 }
+                Self::bind_actors(&mut tx, actor, &w.actors).await?;
                 Self::sync_conflicts(&mut tx, actor, &w.doc_id, &w.conflicts).await?;
                 Self::audit(&mut tx, actor, "sync", "household", &w.doc_id, w.audit.clone()).await?;
                 tx.commit().await?;
@@ -1549,22 +1604,31 @@ macro_rules! sql_store {
                 Ok(sqlx::query_scalar("SELECT value FROM sync_counter WHERE id = 1").fetch_one(&self.pool).await?)
             }
 
-            async fn quarantine(&self, actor: &Actor, doc_id: &str, reason: &str, bytes: &[u8]) -> StoreResult<()> {
+            async fn quarantine(&self, actor: &Actor, doc_id: &str, code: &str, reason: &str, bytes: &[u8]) -> StoreResult<bool> {
+                let device = actor.device_id.clone().unwrap_or_default();
+                let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE device_id = $1 AND decided_at IS NULL")
+                    .bind(device.clone())
+                    .fetch_one(&self.pool)
+                    .await?;
+                if waiting >= super::QUARANTINE_PER_DEVICE {
+                    return Ok(false);
+                }
                 let mut tx = self.begin_write().await?;
                 let id = uuid::Uuid::now_v7().to_string();
-                sqlx::query("INSERT INTO quarantine (id, doc_id, user_id, device_id, at, reason, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                sqlx::query("INSERT INTO quarantine (id, doc_id, user_id, device_id, at, reason, bytes, code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                     .bind(id.clone())
                     .bind(doc_id.to_string())
                     .bind(actor.user_id.clone().unwrap_or_default())
-                    .bind(actor.device_id.clone().unwrap_or_default())
+                    .bind(device)
                     .bind(now_ms())
                     .bind(reason.to_string())
                     .bind(bytes.to_vec())
+                    .bind(code.to_string())
                     .execute(&mut *tx)
                     .await?;
-                Self::audit(&mut tx, actor, "quarantine", "household", doc_id, serde_json::json!({ "reason": reason, "quarantine_id": id })).await?;
+                Self::audit(&mut tx, actor, "quarantine", "household", doc_id, serde_json::json!({ "reason": reason, "code": code, "quarantine_id": id })).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
             }
 
             async fn list_quarantine(&self, doc_ids: &[String]) -> StoreResult<Vec<QuarantineRecord>> {
@@ -1629,7 +1693,7 @@ macro_rules! sql_store {
 
             async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                Self::write_records(&mut tx, r).await?;
+                Self::write_records(&mut tx, r, None).await?;
                 tx.commit().await?;
                 Ok(())
             }

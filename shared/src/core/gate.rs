@@ -1,0 +1,420 @@
+//! The admission gate: what a push of changes to one household must pass before anything
+//! of it is stored. Bounded decoding first, then the change's authorship, then the whole
+//! resulting document's shape, the role rules on every operation, the fields only the
+//! server may derive, and every touched record's validation.
+
+use super::policy::{self, Before, OpKind};
+use super::{Limits, Refusal, limits, schema};
+use crate::assessment::Assessment;
+use crate::doc::{Author, HouseholdDoc};
+use crate::household::HouseholdStatus;
+use crate::projection::{Records, project};
+use crate::rules::{RuleBook, classify};
+use crate::user::Role;
+use crate::{Text, Validate, ValidationErrors};
+use automerge::legacy::OpType as LegacyOp;
+use automerge::{ActorId, Change, ChangeHash, ObjType, Prop, ROOT, ReadDoc};
+use chrono::{DateTime, NaiveDate};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Who pushes: the signed-in session, never what the device declares.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    pub user_id: String,
+    pub device_id: String,
+    pub role: Role,
+    /// The server's clock, milliseconds since the epoch.
+    pub now_ms: i64,
+    /// A change the server builds for a commune decision (never a device's push).
+    pub decision: bool,
+}
+
+impl Writer {
+    pub fn author(&self) -> Author {
+        Author {
+            user_id: self.user_id.clone(),
+            device_id: self.device_id.clone(),
+            at_ms: self.now_ms,
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        DateTime::from_timestamp_millis(self.now_ms)
+            .unwrap_or_default()
+            .date_naive()
+    }
+}
+
+/// How far a change's time may lie ahead of the server's clock (phones' clocks drift).
+pub const CLOCK_AHEAD_MS: i64 = 24 * 3600 * 1000;
+/// How old a change may be: a phone may stay offline for weeks, not for years.
+pub const CLOCK_BEHIND_MS: i64 = 400 * 24 * 3600 * 1000;
+/// How far ahead of today a dated record (a visit) may be.
+pub const DATE_AHEAD_DAYS: i64 = 1;
+
+/// A push that passed the gate.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The document with the new changes applied.
+    pub doc: HouseholdDoc,
+    /// The new changes, encoded after the stored heads.
+    pub changes: Vec<u8>,
+    /// The automerge actors the new changes were made by (to bind to the device).
+    pub actors: BTreeSet<String>,
+    /// The whole household as the read model keeps it.
+    pub records: Records,
+    /// Records each new change wrote, by collection (`profile` under its own name).
+    pub touched: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// What the gate makes of a push.
+#[derive(Debug)]
+pub enum Admission {
+    /// Nothing new: every change is already in the document.
+    Repeat,
+    /// Built on changes the server does not hold: the device must resend from further back.
+    MissingDeps,
+    Admitted(Box<Admitted>),
+}
+
+fn invalid(e: &ValidationErrors, what: &str) -> Refusal {
+    let mut r = Refusal::new(
+        "invalid_record",
+        e.0.iter()
+            .map(|f| format!("{what} {}: {}", f.field, f.message.vi))
+            .collect::<Vec<_>>()
+            .join("; "),
+        e.0.iter()
+            .map(|f| format!("{what} {}: {}", f.field, f.message.en))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    r.fields = e.0.clone();
+    r
+}
+
+struct BeforeDoc<'a>(Option<&'a HouseholdDoc>);
+
+impl Before for BeforeDoc<'_> {
+    fn exists(&self) -> bool {
+        self.0.is_some()
+    }
+    fn has_record(&self, collection: &str, id: &str) -> bool {
+        let Some(doc) = self.0 else { return false };
+        let am = doc.read();
+        match am.get(ROOT, collection) {
+            Ok(Some((_, coll))) => am.get_all(&coll, id).is_ok_and(|v| !v.is_empty()),
+            _ => false,
+        }
+    }
+}
+
+/// Runs the gate on `bytes` pushed by `writer` for household `id`, whose stored document
+/// is `before` (`None` for a household registered on a phone).
+pub fn admit(
+    writer: &Writer,
+    id: &str,
+    before: Option<&HouseholdDoc>,
+    bytes: &[u8],
+    rules: &RuleBook,
+    lim: &Limits,
+) -> Result<Admission, Refusal> {
+    let changes = limits::decode_changes(bytes, lim)?;
+    let known = |h: &ChangeHash| before.is_some_and(|d| d.read().get_change_by_hash(h).is_some());
+    let new: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
+    if new.is_empty() {
+        return Ok(Admission::Repeat);
+    }
+    let pushed: BTreeSet<ChangeHash> = new.iter().map(Change::hash).collect();
+    if new
+        .iter()
+        .flat_map(|c| c.deps())
+        .any(|d| !pushed.contains(d) && !known(d))
+    {
+        return Ok(Admission::MissingDeps);
+    }
+    let mut actors = BTreeSet::new();
+    for c in &new {
+        check_author(writer, c)?;
+        actors.insert(c.actor_id().to_hex_string());
+    }
+
+    let server_actor: [u8; 16] = [0; 16];
+    let mut doc = match before {
+        Some(d) => d.clone(),
+        None => HouseholdDoc::empty(&server_actor),
+    };
+    let before_heads = doc.heads();
+    doc.apply_changes(new.clone())
+        .map_err(|e| Refusal::new("malformed", format!("{e}"), format!("{e}")))?;
+    schema::check(doc.read(), id, lim)?;
+
+    let touched = judge_ops(writer, &new, &doc, &BeforeDoc(before))?;
+    let now = DateTime::from_timestamp_millis(writer.now_ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let records = project(id, &doc.to_json(), &now).map_err(|e| {
+        Refusal::new(
+            "invalid_record",
+            format!("Hồ sơ hộ không hợp lệ: {e}"),
+            format!("The household record is not valid: {e}"),
+        )
+    })?;
+    let before_records = before.and_then(|d| project(id, &d.to_json(), &now).ok());
+    check_records(writer, &records, before_records.as_ref(), &touched, rules)?;
+    Ok(Admission::Admitted(Box::new(Admitted {
+        changes: doc.save_after(&before_heads),
+        doc,
+        actors,
+        records,
+        touched,
+    })))
+}
+
+/// A change must be signed with the session's user and device, and dated near now.
+fn check_author(writer: &Writer, c: &Change) -> Result<(), Refusal> {
+    let signed = c
+        .message()
+        .and_then(|m| serde_json::from_str::<Author>(m).ok());
+    if signed.is_none_or(|a| a.user_id != writer.user_id || a.device_id != writer.device_id) {
+        return Err(Refusal::new(
+            "author",
+            "Thay đổi không ghi đúng người dùng và máy đang đăng nhập.",
+            "The changes do not name the user and device signed in.",
+        ));
+    }
+    let at_ms = c.timestamp().saturating_mul(1000);
+    if at_ms > writer.now_ms + CLOCK_AHEAD_MS || at_ms < writer.now_ms - CLOCK_BEHIND_MS {
+        return Err(Refusal::new(
+            "clock",
+            "Giờ của máy sai quá xa; hãy chỉnh ngày giờ của điện thoại rồi đồng bộ lại.",
+            "This device's clock is far off; set the phone's date and time, then sync again.",
+        ));
+    }
+    Ok(())
+}
+
+/// The role rules on every operation of the new changes; returns the records they touch.
+fn judge_ops(
+    writer: &Writer,
+    new: &[Change],
+    doc: &HouseholdDoc,
+    before: &BeforeDoc<'_>,
+) -> Result<BTreeMap<String, BTreeSet<String>>, Refusal> {
+    let am = doc.read();
+    let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut touched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for change in new {
+        for op in change.decode().operations {
+            let obj = op.obj.to_string();
+            let mut path = match paths.get(&obj) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = if obj == "_root" {
+                        vec![]
+                    } else {
+                        let exid = am.import_obj(&obj).map_err(|e| {
+                            Refusal::new("malformed", format!("{e}"), format!("{e}"))
+                        })?;
+                        am.parents(&exid)
+                            .map_err(|e| Refusal::new("malformed", format!("{e}"), format!("{e}")))?
+                            .path()
+                            .into_iter()
+                            .map(|(_, prop)| match prop {
+                                Prop::Map(k) => k,
+                                Prop::Seq(_) => "#".to_string(),
+                            })
+                            .collect()
+                    };
+                    paths.insert(obj.clone(), p.clone());
+                    p
+                }
+            };
+            path.push(match &op.key {
+                automerge::legacy::Key::Map(k) => k.to_string(),
+                automerge::legacy::Key::Seq(_) => "#".to_string(),
+            });
+            let kind = match &op.action {
+                LegacyOp::Make(ObjType::Map) => OpKind::MakeMap,
+                LegacyOp::Make(ObjType::List) => OpKind::MakeList,
+                LegacyOp::Make(_) => OpKind::MakeOther,
+                LegacyOp::Put(_) => OpKind::Put,
+                LegacyOp::Delete => OpKind::Delete,
+                _ => OpKind::Other,
+            };
+            policy::may_write(writer.role, writer.decision, &path, kind, before)?;
+            match path.as_slice() {
+                [p, ..] if p == "profile" => {
+                    touched.entry("profile".into()).or_default();
+                }
+                [c, id, ..] => {
+                    touched.entry(c.clone()).or_default().insert(id.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(touched)
+}
+
+fn date_ahead(writer: &Writer, d: NaiveDate, field: &str) -> Result<(), Refusal> {
+    if d > writer.today() + chrono::Duration::days(DATE_AHEAD_DAYS) {
+        let mut e = ValidationErrors::default();
+        e.push(
+            field,
+            "future_date",
+            Text::new(
+                "Ngày này chưa tới; không ghi trước được.",
+                "This date is in the future; it cannot be recorded ahead.",
+            ),
+        );
+        return Err(invalid(&e, ""));
+    }
+    Ok(())
+}
+
+/// Validation of every record the push touched, the rules on fields the server derives,
+/// and ownership: a record belongs to the household that holds it.
+fn check_records(
+    writer: &Writer,
+    r: &Records,
+    before: Option<&Records>,
+    touched: &BTreeMap<String, BTreeSet<String>>,
+    rules: &RuleBook,
+) -> Result<(), Refusal> {
+    let is = |c: &str, id: &str| touched.get(c).is_some_and(|s| s.contains(id));
+    let h = &r.household;
+    if touched.contains_key("profile") {
+        let input = crate::household::HouseholdInput {
+            code: h.code.clone(),
+            village_id: h.village_id.clone(),
+            address: h.address.clone(),
+            head_name: h.head_name.clone(),
+            residence: h.residence,
+            priority: h.priority,
+            causes: h.causes.clone(),
+        };
+        input.validate().map_err(|e| invalid(&e, "profile"))?;
+    }
+    for m in r.members.iter().filter(|m| is("members", &m.id)) {
+        m.data
+            .validate_on(writer.today())
+            .map_err(|e| invalid(&e, "member"))?;
+    }
+    for v in r.visits.iter().filter(|v| is("visits", &v.id)) {
+        v.data.validate().map_err(|e| invalid(&e, "visit"))?;
+        date_ahead(writer, v.data.date, "visit.date")?;
+        if writer.role == Role::Cadre && v.cadre_id != writer.user_id {
+            return Err(Refusal::new(
+                "author",
+                "Lần thăm phải ghi tên cán bộ đang đăng nhập.",
+                "A visit must name the cadre who is signed in.",
+            ));
+        }
+    }
+    let before_support = |id: &str| before.and_then(|b| b.support.iter().find(|s| s.id == id));
+    for s in r.support.iter().filter(|s| is("support", &s.id)) {
+        s.data.validate().map_err(|e| invalid(&e, "support"))?;
+        if writer.role == Role::Cadre
+            && (s.status != crate::support::SupportStatus::Planned || s.delivered_date.is_some())
+        {
+            return Err(Refusal::new(
+                "role",
+                "Cán bộ kèm cặp chỉ đề xuất hỗ trợ (trạng thái dự kiến).",
+                "A mentoring cadre may only propose support (status planned).",
+            ));
+        }
+        if let (Some(b), Some(d)) = (before_support(&s.id), s.delivered_date)
+            && b.delivered_date != Some(d)
+        {
+            date_ahead(writer, d, "support.delivered_date")?;
+        }
+    }
+    for p in r.plan.iter().filter(|p| is("plan", &p.id)) {
+        p.data.validate().map_err(|e| invalid(&e, "plan"))?;
+    }
+    let mut newest_review: Option<&Assessment> = None;
+    for a in r.assessments.iter() {
+        let key_matches = touched
+            .get("assessments")
+            .is_some_and(|ids| ids.contains(&a.id));
+        if !key_matches {
+            continue;
+        }
+        check_review(writer, &h.id, a, rules)?;
+        if newest_review.is_none_or(|n| (n.date, &n.id) < (a.date, &a.id)) {
+            newest_review = Some(a);
+        }
+    }
+    // The official status changes only by a role that decides, or as the rule engine's
+    // outcome of a review in this same push.
+    let old_status = before.map_or(HouseholdStatus::NotPoor, |b| b.household.status);
+    if h.status != old_status && writer.role != Role::CommuneOfficer {
+        let derived = newest_review.map(|a| old_status.after_review(a.classification));
+        if derived != Some(h.status) {
+            return Err(Refusal::new(
+                "derived",
+                "Diện hộ chỉ thay đổi theo kết quả rà soát tính theo chuẩn, hoặc theo quyết định của xã.",
+                "A household's status changes only as a review's computed result or by the commune's decision.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn ownership() -> Refusal {
+    Refusal::new(
+        "ownership",
+        "Bản ghi không thuộc hộ này.",
+        "A record does not belong to this household.",
+    )
+}
+
+/// A review's classification is the rule engine's, not the device's; only a deciding role
+/// records the commune decision.
+fn check_review(
+    writer: &Writer,
+    household_id: &str,
+    a: &Assessment,
+    rules: &RuleBook,
+) -> Result<(), Refusal> {
+    if a.household_id != household_id {
+        return Err(ownership());
+    }
+    date_ahead(writer, a.date, "assessment.date")?;
+    let rs = rules.in_force(a.date).ok_or_else(|| {
+        Refusal::new(
+            "invalid_record",
+            format!("Không có chuẩn nghèo áp dụng cho ngày {}.", a.date),
+            format!("No poverty standard applies on {}.", a.date),
+        )
+    })?;
+    let outcome = classify(rs, &a.evidence).map_err(|e| invalid(&e, "assessment"))?;
+    if outcome.classification != a.classification || outcome.explanation != a.explanation {
+        return Err(Refusal::new(
+            "derived",
+            "Kết quả phân loại không khớp với chuẩn; hãy cập nhật ứng dụng rồi rà soát lại.",
+            "The classification does not match the rule set; update the app and review again.",
+        ));
+    }
+    if a.commune_decision.is_some() && writer.role != Role::CommuneOfficer {
+        return Err(Refusal::new(
+            "derived",
+            "Chỉ xã mới ghi quyết định công nhận.",
+            "Only the commune records its decision.",
+        ));
+    }
+    if let Some(p) = a.meeting_agreement_pct
+        && !(0..=100).contains(&p)
+    {
+        let mut e = ValidationErrors::default();
+        e.range_i64("meeting_agreement_pct", p, 0, 100);
+        return Err(invalid(&e, "assessment"));
+    }
+    Ok(())
+}
+
+/// An actor id as the storage keeps it.
+pub fn actor_hex(a: &ActorId) -> String {
+    a.to_hex_string()
+}

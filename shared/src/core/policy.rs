@@ -1,0 +1,154 @@
+//! Who may write where in a household document, judged on every operation of every new
+//! change — a value that loses a concurrent write is judged like one that wins, since it
+//! stays in the document and shows up as a conflict candidate.
+
+use super::Refusal;
+use crate::user::Role;
+
+/// What one operation does at its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    MakeMap,
+    MakeList,
+    /// Any other object (text, table): never written by this app.
+    MakeOther,
+    Put,
+    Delete,
+    /// Counters and marks: never written by this app.
+    Other,
+}
+
+/// Where an operation writes, from the root; list positions are `#`.
+pub type Path = Vec<String>;
+
+/// What the document held before the push, as far as the rules need it.
+pub trait Before {
+    /// Whether the document existed before (a push may register a new household).
+    fn exists(&self) -> bool;
+    /// Whether a record with this id was in the collection before.
+    fn has_record(&self, collection: &str, id: &str) -> bool;
+}
+
+fn refuse(role: Role, path: &[String]) -> Refusal {
+    let (vi, en) = match role {
+        Role::Cadre => (
+            "Cán bộ kèm cặp chỉ được ghi thăm hộ, tiến độ kế hoạch và đề xuất hỗ trợ",
+            "A mentoring cadre may only log visits, plan progress and proposed support",
+        ),
+        Role::VillageHead => (
+            "Trưởng thôn chỉ được sửa thông tin hộ, thành viên và kết quả rà soát",
+            "A village head may only change the household profile, members and review results",
+        ),
+        Role::CommuneOfficer => (
+            "Thay đổi này không được phép",
+            "This change is not allowed",
+        ),
+        _ => (
+            "Vai trò của bạn chỉ được xem, không được sửa hồ sơ hộ",
+            "Your role may read households but not change them",
+        ),
+    };
+    let at = path.join("/");
+    Refusal::new(
+        "role",
+        format!("{vi} ({at}); thay đổi không được nhận."),
+        format!("{en} ({at}); the change was not accepted."),
+    )
+}
+
+/// Whether `role` may do `kind` at `path` of the document `before` held. `decision` is
+/// set for a change the server builds for a commune decision (a conflict resolved), the
+/// only writer of `resolutions`.
+pub fn may_write(
+    role: Role,
+    decision: bool,
+    path: &[String],
+    kind: OpKind,
+    before: &dyn Before,
+) -> Result<(), Refusal> {
+    use OpKind::*;
+    use Role::*;
+    let no = || Err(refuse(role, path));
+    if path.first().is_some_and(|p| p == "resolutions") {
+        return if decision && role == CommuneOfficer && kind != Other && kind != MakeOther {
+            Ok(())
+        } else {
+            no()
+        };
+    }
+    let writer = matches!(role, CommuneOfficer | VillageHead | Cadre);
+    if !writer {
+        return no();
+    }
+    let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+    let field_put = matches!(kind, Put);
+    match segs.as_slice() {
+        // The skeleton of a new household, written once by the device that registers it.
+        [key] => {
+            let skeleton = match *key {
+                "schema_version" | "household_id" => kind == Put,
+                "profile" => kind == MakeMap,
+                c if super::schema::RECORDS.contains(&c) => kind == MakeMap,
+                _ => false,
+            };
+            if !before.exists() && skeleton && matches!(role, CommuneOfficer | VillageHead) {
+                Ok(())
+            } else {
+                no()
+            }
+        }
+        ["profile", field] => {
+            let shape_ok = match *field {
+                "priority" => kind == MakeMap,
+                "causes" => kind == MakeList,
+                _ => field_put,
+            };
+            if shape_ok && matches!(role, CommuneOfficer | VillageHead) {
+                Ok(())
+            } else {
+                no()
+            }
+        }
+        ["profile", "priority", _] | ["profile", "causes", _]
+            if matches!(kind, Put | Delete) && matches!(role, CommuneOfficer | VillageHead) =>
+        {
+            Ok(())
+        }
+        [collection, id] => {
+            let existed = before.has_record(collection, id);
+            let ok = match (kind, *collection) {
+                (MakeMap, "members") => matches!(role, CommuneOfficer | VillageHead),
+                (MakeMap, "assessments") => {
+                    !existed && matches!(role, CommuneOfficer | VillageHead)
+                }
+                (MakeMap, "visits" | "support") => {
+                    !existed && matches!(role, CommuneOfficer | Cadre)
+                }
+                (MakeMap, "plan" | "review_steps") => role == CommuneOfficer,
+                (Delete, "members") => matches!(role, CommuneOfficer | VillageHead),
+                (Delete, "plan") => role == CommuneOfficer,
+                _ => false,
+            };
+            if ok { Ok(()) } else { no() }
+        }
+        [collection, id, field] if field_put => {
+            let existed = before.has_record(collection, id);
+            let ok = match *collection {
+                "members" => matches!(role, CommuneOfficer | VillageHead),
+                "assessments" => !existed && matches!(role, CommuneOfficer | VillageHead),
+                "visits" => !existed && matches!(role, CommuneOfficer | Cadre),
+                "support" => role == CommuneOfficer || (!existed && role == Cadre),
+                "plan" => {
+                    role == CommuneOfficer
+                        || (existed
+                            && role == Cadre
+                            && matches!(*field, "progress_note" | "status"))
+                }
+                "review_steps" => role == CommuneOfficer,
+                _ => false,
+            };
+            if ok { Ok(()) } else { no() }
+        }
+        _ => no(),
+    }
+}

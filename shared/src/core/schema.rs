@@ -1,0 +1,241 @@
+//! The shape a household document must keep: known keys, known nesting, bounded sizes —
+//! checked on every value of every field, including values that lose a concurrent write,
+//! since those stay in the document and reach every phone.
+//!
+//! The walk follows the fixed schema (at most four levels deep) and stops at the first
+//! object where the schema expects none, so no input can make it recurse deeper.
+
+use super::{Limits, Refusal};
+use crate::doc::SCHEMA_VERSION;
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+
+/// The record collections, each a map from record id to a record map.
+pub const RECORDS: [&str; 6] = [
+    "members",
+    "assessments",
+    "plan",
+    "review_steps",
+    "visits",
+    "support",
+];
+
+/// The fields a record of each collection may hold.
+pub fn fields_of(collection: &str) -> &'static [&'static str] {
+    match collection {
+        "profile" => &[
+            "code",
+            "village_id",
+            "address",
+            "head_name",
+            "residence",
+            "status",
+            "created_at",
+            "priority",
+            "causes",
+        ],
+        "members" => &[
+            "full_name",
+            "birth_year",
+            "sex",
+            "ethnicity",
+            "citizen_id",
+            "relation",
+            "disability",
+            "health_insurance",
+            "schooling",
+            "work",
+        ],
+        "assessments" => &["json"],
+        "plan" => &[
+            "cause",
+            "solution",
+            "owner",
+            "due",
+            "progress_note",
+            "status",
+        ],
+        "review_steps" => &["kind", "date", "note", "json"],
+        "visits" => &[
+            "date",
+            "discussed",
+            "progress",
+            "needs",
+            "next_visit",
+            "cadre_id",
+        ],
+        "support" => &[
+            "kind",
+            "project",
+            "provider",
+            "amount_vnd",
+            "quantity",
+            "unit",
+            "planned_date",
+            "addresses_cause",
+            "addresses_indicator",
+            "note",
+            "status",
+            "delivered_date",
+        ],
+        "resolutions" => &["path", "value", "resolved_by", "resolved_at", "overridden"],
+        _ => &[],
+    }
+}
+
+const PRIORITY_FLAGS: [&str; 5] = [
+    "ethnic_minority",
+    "meritorious",
+    "woman_headed",
+    "member_with_disability",
+    "elderly_only",
+];
+
+fn bad(what: impl std::fmt::Display) -> Refusal {
+    Refusal::new(
+        "schema",
+        format!("Hồ sơ hộ không đúng cấu trúc: {what}."),
+        format!("The household record does not have the expected shape: {what}."),
+    )
+}
+
+/// A record id: what phones and the server generate (UUIDs, short codes).
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+struct Walk<'a> {
+    doc: &'a AutoCommit,
+    limits: &'a Limits,
+}
+
+impl Walk<'_> {
+    /// Every value (all concurrent ones) at `key` of `obj`.
+    fn values(&self, obj: &ObjId, key: &str) -> Result<Vec<(Value<'_>, ObjId)>, Refusal> {
+        self.doc.get_all(obj, key).map_err(|e| bad(e))
+    }
+
+    fn keys(&self, obj: &ObjId, max: usize, what: &str) -> Result<Vec<String>, Refusal> {
+        let n = self.doc.length(obj);
+        if n > max {
+            return Err(bad(format_args!("{what}: {n} > {max}")));
+        }
+        Ok(self.doc.keys(obj).collect())
+    }
+
+    fn scalar(&self, v: &Value<'_>, at: &str) -> Result<(), Refusal> {
+        match v {
+            Value::Scalar(s) => match s.as_ref() {
+                ScalarValue::Str(t) if t.chars().count() > self.limits.text_chars => {
+                    Err(bad(format_args!("{at}: text too long")))
+                }
+                ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } | ScalarValue::Counter(_) => {
+                    Err(bad(format_args!("{at}: unexpected value type")))
+                }
+                _ => Ok(()),
+            },
+            Value::Object(_) => Err(bad(format_args!("{at}: unexpected object"))),
+        }
+    }
+
+    /// A map of scalar fields drawn from `allowed`.
+    fn record(&self, obj: &ObjId, allowed: &[&str], at: &str) -> Result<(), Refusal> {
+        for key in self.keys(obj, self.limits.fields_per_record, at)? {
+            if !allowed.contains(&key.as_str()) {
+                return Err(bad(format_args!("{at}: unknown field {key}")));
+            }
+            for (v, child) in self.values(obj, &key)? {
+                match (at, key.as_str(), &v) {
+                    ("profile", "priority", Value::Object(ObjType::Map)) => {
+                        self.record(&child, &PRIORITY_FLAGS, "profile.priority")?
+                    }
+                    ("profile", "causes", Value::Object(ObjType::List)) => {
+                        let n = self.doc.length(&child);
+                        if n > self.limits.list_items {
+                            return Err(bad("profile.causes: too many"));
+                        }
+                        for i in 0..n {
+                            for (item, _) in self.doc.get_all(&child, i).map_err(|e| bad(e))? {
+                                self.scalar(&item, "profile.causes")?;
+                            }
+                        }
+                    }
+                    ("resolutions", "overridden", Value::Object(ObjType::Map)) => {
+                        for device in self.keys(&child, 64, "overridden")? {
+                            for (o, inner) in self.values(&child, &device)? {
+                                match o {
+                                    Value::Object(ObjType::Map) => self.record(
+                                        &inner,
+                                        &["user_id", "value"],
+                                        "resolutions.overridden",
+                                    )?,
+                                    _ => return Err(bad("resolutions.overridden")),
+                                }
+                            }
+                        }
+                    }
+                    _ => self.scalar(&v, &format!("{at}.{key}"))?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn collection(&self, obj: &ObjId, name: &str) -> Result<(), Refusal> {
+        for id in self.keys(obj, self.limits.records_per_collection, name)? {
+            if !valid_id(&id) {
+                return Err(bad(format_args!("{name}: record id")));
+            }
+            for (v, child) in self.values(obj, &id)? {
+                match v {
+                    Value::Object(ObjType::Map) => self.record(&child, fields_of(name), name)?,
+                    _ => return Err(bad(format_args!("{name}.{id}: not a record"))),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the whole document, every concurrent value included, has the household shape,
+/// with `household_id` equal to `id` and the current schema version.
+pub fn check(doc: &AutoCommit, id: &str, limits: &Limits) -> Result<(), Refusal> {
+    let w = Walk { doc, limits };
+    for key in w.keys(&ROOT, 16, "root")? {
+        let values = w.values(&ROOT, &key)?;
+        if values.len() != 1 && (key == "schema_version" || key == "household_id") {
+            return Err(bad(format_args!("{key} written twice")));
+        }
+        for (v, obj) in values {
+            match (key.as_str(), v) {
+                ("schema_version", Value::Scalar(s)) => match s.as_ref() {
+                    ScalarValue::Int(n) if *n == SCHEMA_VERSION => {}
+                    ScalarValue::Uint(n) if *n as i64 == SCHEMA_VERSION => {}
+                    _ => return Err(bad("schema_version")),
+                },
+                ("household_id", Value::Scalar(s)) => match s.as_ref() {
+                    ScalarValue::Str(s) if s.as_str() == id => {}
+                    _ => return Err(bad("household_id")),
+                },
+                ("profile", Value::Object(ObjType::Map)) => {
+                    w.record(&obj, fields_of("profile"), "profile")?
+                }
+                ("resolutions", Value::Object(ObjType::Map)) => {
+                    w.collection(&obj, "resolutions")?
+                }
+                (name, Value::Object(ObjType::Map)) if RECORDS.contains(&name) => {
+                    w.collection(&obj, name)?
+                }
+                (other, _) => return Err(bad(format_args!("unknown key {other}"))),
+            }
+        }
+    }
+    for required in ["schema_version", "household_id", "profile"] {
+        if doc.get(ROOT, required).ok().flatten().is_none() {
+            return Err(bad(format_args!("missing {required}")));
+        }
+    }
+    Ok(())
+}
