@@ -401,6 +401,7 @@ impl Engine {
                 refused: vec![],
                 scope: None,
                 more: true,
+                resume: response.resume,
             };
             self.device.borrow_mut().receive(&part).map_err(doc_error)?;
             yield_now().await;

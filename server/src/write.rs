@@ -57,8 +57,12 @@ impl WriteCore {
         bytes: Arc<Vec<u8>>,
     ) -> Result<Admission, Refusal> {
         let _permit = self.decoding.acquire().await.expect("never closed");
-        let (writer, id, rules, limits) =
-            (writer.clone(), id.to_string(), self.rules.clone(), self.limits);
+        let (writer, id, rules, limits) = (
+            writer.clone(),
+            id.to_string(),
+            self.rules.clone(),
+            self.limits,
+        );
         tokio::task::spawn_blocking(move || {
             admit(&writer, &id, before.as_ref(), &bytes, &rules, &limits)
         })
@@ -97,7 +101,11 @@ impl WriteCore {
                 Ok(s) => s,
                 Err(e) => return later(e),
             };
-            let before = match stored.as_ref().map(|s| s.open(&writer.author())).transpose() {
+            let before = match stored
+                .as_ref()
+                .map(|s| s.open(&writer.author()))
+                .transpose()
+            {
                 Ok(d) => d,
                 Err(e) => return later(StoreError::Corrupt(e.to_string())),
             };
@@ -162,7 +170,9 @@ impl WriteCore {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let before = doc.clone();
             let old = stored.change_heads();
-            edit(&mut doc, &author).map_err(|e| EditError::Refused(Refusal::new("malformed", e.to_string(), e.to_string())))?;
+            edit(&mut doc, &author).map_err(|e| {
+                EditError::Refused(Refusal::new("malformed", e.to_string(), e.to_string()))
+            })?;
             let bytes = Arc::new(doc.save_after(&old));
             if bytes.is_empty() {
                 return Ok(());

@@ -307,7 +307,12 @@ impl MemberInput {
             Err(e) => e,
         };
         if self.birth_year > today.year() {
-            e.range_i64("birth_year", self.birth_year.into(), 1900, today.year().into());
+            e.range_i64(
+                "birth_year",
+                self.birth_year.into(),
+                1900,
+                today.year().into(),
+            );
         }
         e.into_result()
     }

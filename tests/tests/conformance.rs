@@ -725,6 +725,8 @@ async fn the_read_model_is_rebuilt_from_documents(b: Backend) {
         records: records.clone(),
         conflicts: vec![],
         audit: serde_json::Value::Null,
+        touched: None,
+        actors: vec![],
     };
     s.commit_doc(&actor(), &write).await.unwrap();
     // The read model drifts (a bug, a hand edit); the documents put it right.

@@ -301,6 +301,8 @@ async fn open_conflict(store: &DynStore, household: &str) -> String {
             values: vec![candidate("Xóm 1"), candidate("Xóm 2")],
         }],
         audit: Value::Null,
+        touched: None,
+        actors: vec![],
     };
     store.commit_doc(&Actor::system(), &write).await.unwrap();
     let open = store

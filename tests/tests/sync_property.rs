@@ -113,7 +113,7 @@ async fn run_case(backend: Backend, steps: Vec<Step>) -> Result<(), TestCaseErro
         let author = |dev: usize| Author {
             user_id: format!("u-{}", USERS[dev]),
             device_id: format!("{}-phone", USERS[dev]),
-            at_ms: t as i64,
+            at_ms: chrono::Utc::now().timestamp_millis() + t as i64,
         };
         match s {
             Step::Edit {

@@ -177,9 +177,14 @@ async fn resolve(
     let audit = serde_json::json!({ "resolved_conflict": id, "path": conflict.path, "value": r.value, "candidates": conflict.candidates });
     let edited = state
         .core
-        .edit(store, &writer, &me.actor(), &conflict.household_id, audit, |doc, author| {
-            doc.resolve_conflict(&id, &field, &r.value, author)
-        })
+        .edit(
+            store,
+            &writer,
+            &me.actor(),
+            &conflict.household_id,
+            audit,
+            |doc, author| doc.resolve_conflict(&id, &field, &r.value, author),
+        )
         .await;
     match edited {
         Ok(()) => return Ok(Json(store.get_conflict(&id).await?)),

@@ -8,15 +8,13 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppJson;
-use crate::store::{
-    Actor, AssignmentFilter, DocWrite, HouseholdFilter, Store, StoreError,
-};
+use crate::store::{Actor, AssignmentFilter, DocWrite, HouseholdFilter, Store, StoreError};
+use crate::write::Pushed;
 use axum::Json;
 use axum::extract::State;
 use shared::Text;
-use shared::doc::Author;
-use crate::write::Pushed;
 use shared::core::{Refusal, Writer};
+use shared::doc::Author;
 use shared::permissions::{Action, Reach};
 use shared::projection::{Records, to_doc};
 use shared::summary::Summary;
@@ -53,7 +51,9 @@ fn too_much(what: &str, max: usize) -> AppError {
         code: "sync_limit",
         message: Text::new(
             format!("Yêu cầu đồng bộ vượt giới hạn: {what} (tối đa {max}); hãy cập nhật ứng dụng."),
-            format!("The sync request exceeds a limit: {what} (at most {max}); please update the app."),
+            format!(
+                "The sync request exceeds a limit: {what} (at most {max}); please update the app."
+            ),
         ),
     }
 }
@@ -211,7 +211,14 @@ async fn sync(
         {
             state
                 .core
-                .push(store, &w, &me.actor(), &push.doc_id, push.changes.clone(), villages.as_ref())
+                .push(
+                    store,
+                    &w,
+                    &me.actor(),
+                    &push.doc_id,
+                    push.changes.clone(),
+                    villages.as_ref(),
+                )
                 .await
         } else {
             Pushed::Refused(Refusal::new(
@@ -242,7 +249,13 @@ async fn sync(
                 let text = serde_json::to_string(&refusal.reason).unwrap_or_default();
                 // Bounded per device; what is not kept is still refused, with its reason.
                 store
-                    .quarantine(&me.actor(), &push.doc_id, &refusal.code, &text, &push.changes)
+                    .quarantine(
+                        &me.actor(),
+                        &push.doc_id,
+                        &refusal.code,
+                        &text,
+                        &push.changes,
+                    )
                     .await?;
                 resp.refused.push(Refused {
                     doc_id: push.doc_id.clone(),
@@ -263,7 +276,9 @@ async fn sync(
     let ids: Vec<String> = scope.iter().cloned().collect();
     let page = state.sync_page;
     let base_cursor = req.resume.unwrap_or(req.cursor);
-    let mut changed = store.docs_since(req.cursor as i64, &ids, page as i64 + 1).await?;
+    let mut changed = store
+        .docs_since(req.cursor as i64, &ids, page as i64 + 1)
+        .await?;
     for id in &must_send {
         if !changed.iter().any(|(d, _)| d == id) {
             changed.push((id.clone(), 0));

@@ -191,7 +191,10 @@ fn op_count(body: &[u8], max: u64) -> Result<u64, Refusal> {
             };
             ops = ops.saturating_add(run);
             if ops > max {
-                return Err(limit("số thao tác của một thay đổi / operations in one change", max));
+                return Err(limit(
+                    "số thao tác của một thay đổi / operations in one change",
+                    max,
+                ));
             }
         }
     }
@@ -238,7 +241,8 @@ pub fn decode_changes(bytes: &[u8], limits: &Limits) -> Result<Vec<Change>, Refu
                 limits.ops_per_push,
             ));
         }
-        let change = Change::try_from(&bytes[start..r.at]).map_err(|e| malformed(&e.to_string()))?;
+        let change =
+            Change::try_from(&bytes[start..r.at]).map_err(|e| malformed(&e.to_string()))?;
         changes.push(change);
     }
     if changes.is_empty() {

@@ -39,10 +39,7 @@ fn refuse(role: Role, path: &[String]) -> Refusal {
             "Trưởng thôn chỉ được sửa thông tin hộ, thành viên và kết quả rà soát",
             "A village head may only change the household profile, members and review results",
         ),
-        Role::CommuneOfficer => (
-            "Thay đổi này không được phép",
-            "This change is not allowed",
-        ),
+        Role::CommuneOfficer => ("Thay đổi này không được phép", "This change is not allowed"),
         _ => (
             "Vai trò của bạn chỉ được xem, không được sửa hồ sơ hộ",
             "Your role may read households but not change them",
