@@ -156,7 +156,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(store: DynStore, static_dir: Option<std::path::PathBuf>) -> Self {
-        let state = AppState::new(store.clone(), b"test-secret-of-at-least-32-bytes!");
+        Self::start_paged(store, static_dir, server::api::sync::PAGE).await
+    }
+
+    /// A server whose sync answers hold at most `page` documents, so pulls take pages.
+    pub async fn start_paged(
+        store: DynStore,
+        static_dir: Option<std::path::PathBuf>,
+        page: usize,
+    ) -> Self {
+        let mut state = AppState::new(store.clone(), b"test-secret-of-at-least-32-bytes!");
+        state.sync_page = page;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

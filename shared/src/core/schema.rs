@@ -114,7 +114,7 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// Every value (all concurrent ones) at `key` of `obj`.
     fn values(&self, obj: &ObjId, key: &str) -> Result<Vec<(Value<'_>, ObjId)>, Refusal> {
-        self.doc.get_all(obj, key).map_err(|e| bad(e))
+        self.doc.get_all(obj, key).map_err(bad)
     }
 
     fn keys(&self, obj: &ObjId, max: usize, what: &str) -> Result<Vec<String>, Refusal> {
@@ -157,7 +157,7 @@ impl Walk<'_> {
                             return Err(bad("profile.causes: too many"));
                         }
                         for i in 0..n {
-                            for (item, _) in self.doc.get_all(&child, i).map_err(|e| bad(e))? {
+                            for (item, _) in self.doc.get_all(&child, i).map_err(bad)? {
                                 self.scalar(&item, "profile.causes")?;
                             }
                         }

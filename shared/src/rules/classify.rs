@@ -170,6 +170,9 @@ pub fn classify(rs: &RuleSet, ev: &Evidence) -> Result<Outcome, ValidationErrors
             )
         }
         IncomeEvidence::B1 { score } => {
+            if score > rs.b1_max_score {
+                errors.range_i64("income.score", score.into(), 0, rs.b1_max_score.into());
+            }
             let max = rs.b1_income_poor_max.get(ev.residence);
             let poor = i64::from(score) <= max;
             reasons.push(if poor {

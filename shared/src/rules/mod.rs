@@ -61,6 +61,8 @@ pub struct RuleSet {
     pub poor_min_deprivations: u32,
     /// B1 score at or below which a household is income-poor.
     pub b1_income_poor_max: PerResidence,
+    /// The highest score form B1 can give (⚠ from secondary sources, like the scale).
+    pub b1_max_score: u32,
     /// B2 points per deprived indicator.
     pub b2_points_per_indicator: u32,
     /// Parts of this rule set that are not yet confirmed and may be corrected.

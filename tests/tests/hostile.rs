@@ -1,0 +1,654 @@
+//! The sync endpoint against a hostile phone, on SQLite and PostgreSQL. Each test is an
+//! attack written from the protocol (docs/sync-protocol.md) with automerge's own API:
+//! what a signed-in user with a modified app could send. Every one must be refused with a
+//! reason and a stable code, change nothing it may not change, and leave the server up.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
+use base64::Engine;
+use serde_json::{Value, json};
+use shared::sync::{Device, Held, PROTOCOL, SyncResponse};
+use tests::{Backend, TestDb, TestServer, fixture, on_both_backends};
+
+async fn setup(b: Backend) -> Option<(TestDb, TestServer)> {
+    let db = TestDb::open(b).await?;
+    let store = db.store().await;
+    fixture::load(&store).await;
+    Some((db, TestServer::start(store, None).await))
+}
+
+async fn post(srv: &TestServer, token: &str, body: &Value) -> (u16, Value) {
+    let r = srv
+        .http
+        .post(srv.url("/api/sync"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// One push of raw change bytes, as a hand-written client sends it.
+fn request(doc_id: &str, bytes: &[u8]) -> Value {
+    json!({
+        "protocol": PROTOCOL,
+        "cursor": 0,
+        "pushes": [{
+            "doc_id": doc_id,
+            "heads": [],
+            "changes": base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes),
+        }],
+        "held": Held::default(),
+    })
+}
+
+/// Pushes `bytes` and returns the refusal code (or `"taken"`), checking the answer's shape.
+async fn push(srv: &TestServer, token: &str, doc_id: &str, bytes: &[u8]) -> String {
+    let (status, v) = post(srv, token, &request(doc_id, bytes)).await;
+    assert_eq!(status, 200, "{v}");
+    let resp: SyncResponse = serde_json::from_value(v).unwrap();
+    if let Some(r) = resp.refused.iter().find(|r| r.doc_id == doc_id) {
+        assert!(!r.reason.vi.is_empty() && !r.reason.en.is_empty());
+        assert!(!r.code.is_empty());
+        return r.code.clone();
+    }
+    assert!(
+        resp.acks.iter().any(|a| a.doc_id == doc_id),
+        "neither taken nor refused"
+    );
+    "taken".into()
+}
+
+/// The household's document as the server holds it, pulled by `token`'s user.
+async fn pull(srv: &TestServer, token: &str, id: &str) -> AutoCommit {
+    let mut dev = Device::new(&[9; 16]);
+    for _ in 0..10 {
+        let (status, v) = post(srv, token, &serde_json::to_value(dev.request()).unwrap()).await;
+        assert_eq!(status, 200);
+        let resp: SyncResponse = serde_json::from_value(v).unwrap();
+        dev.receive(&resp).unwrap();
+        if !resp.more {
+            break;
+        }
+    }
+    dev.doc_mut(id).expect("pulled").automerge().clone()
+}
+
+fn now_s() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Commits what `edit` wrote, signed `user`/`device` at `at_s` seconds, as actor `actor`;
+/// returns the new change bytes.
+fn commit(
+    doc: &mut AutoCommit,
+    actor: u8,
+    user: &str,
+    device: &str,
+    at_s: i64,
+    edit: impl FnOnce(&mut AutoCommit),
+) -> Vec<u8> {
+    let heads = doc.get_heads();
+    doc.set_actor(ActorId::from(vec![actor; 16]));
+    edit(doc);
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(json!({"u": user, "d": device}).to_string())
+            .with_time(at_s),
+    );
+    doc.save_after(&heads)
+}
+
+fn map(doc: &AutoCommit, key: &str) -> automerge::ObjId {
+    doc.get(ROOT, key).unwrap().unwrap().1
+}
+
+async fn household(srv: &TestServer, token: &str, id: &str) -> Value {
+    let r = srv
+        .http
+        .get(srv.url(&format!("/api/households/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
+/// Deep nesting, sent by a read-only role and by a writing role: refused, server up.
+async fn deeply_nested_maps_are_refused_and_the_server_stays_up(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "o-phone").await;
+    let leader = srv.login("leader1", "l-phone").await;
+    let mut doc = pull(&srv, &officer, "h1").await;
+    let bytes = commit(&mut doc, 1, "u-officer1", "o-phone", now_s(), |d| {
+        let profile = map(d, "profile");
+        let mut obj = d.put_object(&profile, "x", ObjType::Map).unwrap();
+        for _ in 0..4_000 {
+            obj = d.put_object(&obj, "x", ObjType::Map).unwrap();
+        }
+    });
+    assert_eq!(push(&srv, &officer, "h1", &bytes).await, "schema");
+    let mut doc = pull(&srv, &officer, "h1").await;
+    let leader_bytes = commit(&mut doc, 2, "u-leader1", "l-phone", now_s(), |d| {
+        let mut obj = map(d, "members");
+        for _ in 0..4_000 {
+            obj = d.put_object(&obj, "m", ObjType::Map).unwrap();
+        }
+    });
+    assert_eq!(push(&srv, &leader, "h1", &leader_bytes).await, "role");
+    // Deeper than the operation limit: refused before automerge decodes it.
+    let mut doc = pull(&srv, &officer, "h1").await;
+    let deep = commit(&mut doc, 3, "u-officer1", "o-phone", now_s(), |d| {
+        let mut obj = map(d, "members");
+        for _ in 0..20_000 {
+            obj = d.put_object(&obj, "m", ObjType::Map).unwrap();
+        }
+    });
+    assert_eq!(push(&srv, &officer, "h1", &deep).await, "limit");
+    assert_eq!(
+        household(&srv, &officer, "h1").await["household"]["code"],
+        "H-1"
+    );
+    db.cleanup().await;
+}
+
+/// A compressed change chunk (automerge inflates those without a limit) is refused.
+async fn compressed_chunks_are_refused(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "o-phone").await;
+    let mut doc = pull(&srv, &officer, "h1").await;
+    commit(&mut doc, 1, "u-officer1", "o-phone", now_s(), |d| {
+        let profile = map(d, "profile");
+        d.put(&profile, "address", "Xóm ".repeat(3_000)).unwrap();
+    });
+    let mut change = doc.get_last_local_change().unwrap().clone();
+    let compressed = change.bytes().into_owned();
+    assert_eq!(compressed[8], 2, "a compressed chunk");
+    assert_eq!(push(&srv, &officer, "h1", &compressed).await, "chunk_kind");
+    db.cleanup().await;
+}
+
+/// A cadre may not change the schema version or add keys of its own.
+async fn schema_version_and_unknown_keys_are_refused(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let cadre = srv.login("cadre1", "c-phone").await;
+    let mut doc = pull(&srv, &cadre, "h1").await;
+    let bytes = commit(&mut doc, 1, "u-cadre1", "c-phone", now_s(), |d| {
+        d.put(ROOT, "schema_version", 2).unwrap();
+    });
+    assert_eq!(push(&srv, &cadre, "h1", &bytes).await, "schema");
+    let mut doc = pull(&srv, &cadre, "h1").await;
+    let bytes = commit(&mut doc, 1, "u-cadre1", "c-phone", now_s(), |d| {
+        d.put(ROOT, "blob", "x".repeat(10_000)).unwrap();
+    });
+    assert_eq!(push(&srv, &cadre, "h1", &bytes).await, "schema");
+    // Still readable by everyone.
+    let officer = srv.login("officer1", "o-phone").await;
+    let again = pull(&srv, &officer, "h1").await;
+    assert!(again.get(ROOT, "blob").unwrap().is_none());
+    db.cleanup().await;
+}
+
+fn review(id: &str, household_id: &str, classification: &str, decision: Value) -> Value {
+    let rules = shared::rules::RuleBook::built_in();
+    let rs = rules.in_force("2026-10-01".parse().unwrap()).unwrap();
+    let evidence = shared::rules::Evidence {
+        residence: shared::household::Residence::Rural,
+        income: shared::rules::IncomeEvidence::Income {
+            per_person_month: 2_900_000,
+        },
+        deprivation: shared::rules::DeprivationEvidence::Indicators { deprived: vec![] },
+    };
+    let outcome = shared::rules::classify(rs, &evidence).unwrap();
+    json!({
+        "id": id, "household_id": household_id, "kind": "annual", "date": "2026-10-01",
+        "evidence": evidence, "classification": classification,
+        "explanation": outcome.explanation, "meeting_agreement_pct": null,
+        "commune_decision": decision,
+    })
+}
+
+fn put_review(d: &mut AutoCommit, key: &str, review: &Value, status: Option<&str>) {
+    let coll = map(d, "assessments");
+    let rec = d.put_object(&coll, key, ObjType::Map).unwrap();
+    d.put(&rec, "json", review.to_string()).unwrap();
+    if let Some(s) = status {
+        let profile = map(d, "profile");
+        d.put(&profile, "status", s).unwrap();
+    }
+}
+
+/// A village head's review is judged by the rule engine: a classification the evidence
+/// does not give, a commune decision, or a review planted in another household are refused.
+async fn a_review_is_classified_by_the_server_and_stays_in_its_household(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let officer = srv.login("officer1", "o-phone").await;
+    let cases = [
+        (
+            "r1",
+            review("r1", "h1", "poor", Value::Null),
+            Some("poor"),
+            "derived",
+        ),
+        (
+            "r2",
+            review("r2", "h1", "not_poor", json!("not_poor")),
+            Some("newly_escaped"),
+            "derived",
+        ),
+        (
+            "r3",
+            review("r3", "h3", "not_poor", Value::Null),
+            None,
+            "invalid_record",
+        ),
+        (
+            "r4",
+            review("r5", "h1", "not_poor", Value::Null),
+            None,
+            "invalid_record",
+        ),
+        (
+            "r6",
+            review("r6", "h1", "not_poor", Value::Null),
+            Some("near_poor"),
+            "derived",
+        ),
+    ];
+    for (key, r, status, code) in cases {
+        let mut doc = pull(&srv, &vh, "h1").await;
+        let bytes = commit(&mut doc, 1, "u-vh1", "vh-phone", now_s(), |d| {
+            put_review(d, key, &r, status)
+        });
+        assert_eq!(push(&srv, &vh, "h1", &bytes).await, code, "{key}");
+    }
+    assert_eq!(
+        household(&srv, &officer, "h1").await["household"]["status"],
+        "poor"
+    );
+    // The honest review: the status follows the rule engine's outcome.
+    let mut doc = pull(&srv, &vh, "h1").await;
+    let r = review("r7", "h1", "not_poor", Value::Null);
+    let bytes = commit(&mut doc, 1, "u-vh1", "vh-phone", now_s(), |d| {
+        put_review(d, "r7", &r, Some("newly_escaped"))
+    });
+    assert_eq!(push(&srv, &vh, "h1", &bytes).await, "taken");
+    assert_eq!(
+        household(&srv, &officer, "h1").await["household"]["status"],
+        "newly_escaped"
+    );
+    db.cleanup().await;
+}
+
+/// A cadre reusing another household's support id, writing as another cadre, with a
+/// forged device, a far-off clock, or a value it may not write that loses a conflict.
+async fn what_the_phone_declares_is_not_believed(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "o-phone").await;
+    let cadre = srv.login("cadre1", "c-phone").await;
+    // The officer records support in h2 (not the cadre's).
+    let r = srv
+        .http
+        .post(srv.url("/api/households/h2/support"))
+        .bearer_auth(&officer)
+        .json(&json!({"kind": "loan", "project": "other_policy", "provider": "NHCSXH", "amount_vnd": 30000000, "quantity": null, "unit": "", "planned_date": "2026-10-01", "addresses_cause": null, "addresses_indicator": null, "note": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let taken: Value = r.json().await.unwrap();
+    let support_id = taken["id"].as_str().unwrap().to_string();
+    let support = |d: &mut AutoCommit, id: &str, status: &str| {
+        let coll = map(d, "support");
+        let rec = d.put_object(&coll, id, ObjType::Map).unwrap();
+        for (k, v) in [
+            ("kind", "loan"),
+            ("project", "other_policy"),
+            ("provider", "X"),
+            ("unit", ""),
+            ("planned_date", "2026-11-01"),
+            ("note", ""),
+            ("status", status),
+        ] {
+            d.put(&rec, k, v).unwrap();
+        }
+        for k in [
+            "amount_vnd",
+            "quantity",
+            "addresses_cause",
+            "addresses_indicator",
+            "delivered_date",
+        ] {
+            d.put(&rec, k, automerge::ScalarValue::Null).unwrap();
+        }
+    };
+    let mut doc = pull(&srv, &cadre, "h1").await;
+    let bytes = commit(&mut doc, 1, "u-cadre1", "c-phone", now_s(), |d| {
+        support(d, &support_id, "planned")
+    });
+    assert_eq!(push(&srv, &cadre, "h1", &bytes).await, "ownership");
+    let h2 = household(&srv, &officer, "h2").await;
+    assert_eq!(
+        h2["support"][0]["provider"], "NHCSXH",
+        "h2's record untouched"
+    );
+
+    let visit = |d: &mut AutoCommit, id: &str, date: &str, cadre_id: &str| {
+        let coll = map(d, "visits");
+        let rec = d.put_object(&coll, id, ObjType::Map).unwrap();
+        for (k, v) in [
+            ("date", date),
+            ("discussed", "Hỏi thăm"),
+            ("progress", ""),
+            ("needs", ""),
+            ("cadre_id", cadre_id),
+        ] {
+            d.put(&rec, k, v).unwrap();
+        }
+        d.put(&rec, "next_visit", automerge::ScalarValue::Null)
+            .unwrap();
+    };
+    let attempts: [(&str, &str, i64, &str, &str, &str); 5] = [
+        (
+            "u-cadre1",
+            "other-phone",
+            now_s(),
+            "2026-11-01",
+            "u-cadre1",
+            "author",
+        ),
+        (
+            "u-officer1",
+            "c-phone",
+            now_s(),
+            "2026-11-01",
+            "u-cadre1",
+            "author",
+        ),
+        (
+            "u-cadre1",
+            "c-phone",
+            now_s() + 5 * 365 * 86_400,
+            "2026-11-01",
+            "u-cadre1",
+            "clock",
+        ),
+        (
+            "u-cadre1",
+            "c-phone",
+            now_s(),
+            "2099-01-01",
+            "u-cadre1",
+            "invalid_record",
+        ),
+        (
+            "u-cadre1",
+            "c-phone",
+            now_s(),
+            "2026-11-01",
+            "u-officer1",
+            "author",
+        ),
+    ];
+    for (i, (user, device, at, date, cadre_id, code)) in attempts.into_iter().enumerate() {
+        let mut doc = pull(&srv, &cadre, "h1").await;
+        let bytes = commit(&mut doc, 1, user, device, at, |d| {
+            visit(d, &format!("v{i}"), date, cadre_id)
+        });
+        assert_eq!(push(&srv, &cadre, "h1", &bytes).await, code, "attempt {i}");
+    }
+    assert!(
+        household(&srv, &officer, "h1").await["visits"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // A value the cadre may not write, made to lose against the officer's concurrent one:
+    // still refused, and never a conflict candidate.
+    let mut base = pull(&srv, &cadre, "h1").await;
+    let mut officers = base.fork();
+    let losing = commit(&mut base, 1, "u-cadre1", "c-phone", now_s(), |d| {
+        let p = map(d, "profile");
+        d.put(&p, "head_name", "Tên giả").unwrap();
+    });
+    let winning = commit(&mut officers, 0xff, "u-officer1", "o-phone", now_s(), |d| {
+        let p = map(d, "profile");
+        d.put(&p, "head_name", "Lò Văn Thật").unwrap();
+    });
+    assert_eq!(push(&srv, &officer, "h1", &winning).await, "taken");
+    assert_eq!(push(&srv, &cadre, "h1", &losing).await, "role");
+    let conflicts = srv
+        .http
+        .get(srv.url("/api/conflicts"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(conflicts.as_array().unwrap().is_empty(), "{conflicts}");
+    db.cleanup().await;
+}
+
+/// A device that writes with another device's automerge actor id is refused; the owner
+/// of that actor id goes on syncing.
+async fn an_actor_id_belongs_to_the_device_that_first_used_it(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "o-phone").await;
+    let vh = srv.login("vh1", "vh-phone").await;
+    let mut doc = pull(&srv, &officer, "h1").await;
+    let mine = commit(&mut doc, 7, "u-officer1", "o-phone", now_s(), |d| {
+        let p = map(d, "profile");
+        d.put(&p, "address", "Xóm Trên").unwrap();
+    });
+    assert_eq!(push(&srv, &officer, "h1", &mine).await, "taken");
+    let mut doc = pull(&srv, &vh, "h1").await;
+    let stolen = commit(&mut doc, 7, "u-vh1", "vh-phone", now_s(), |d| {
+        let p = map(d, "profile");
+        d.put(&p, "address", "Xóm Dưới").unwrap();
+    });
+    assert_eq!(push(&srv, &vh, "h1", &stolen).await, "actor");
+    let mut doc = pull(&srv, &officer, "h1").await;
+    let next = commit(&mut doc, 7, "u-officer1", "o-phone", now_s(), |d| {
+        let p = map(d, "profile");
+        d.put(&p, "address", "Xóm Giữa").unwrap();
+    });
+    assert_eq!(push(&srv, &officer, "h1", &next).await, "taken");
+    db.cleanup().await;
+}
+
+/// After a cadre's assignment ends, a push built on a change the server lacks gets nothing
+/// of the household back.
+async fn the_resend_path_sends_nothing_out_of_scope(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "o-phone").await;
+    let cadre = srv.login("cadre1", "c-phone").await;
+    let mut doc = pull(&srv, &cadre, "h1").await;
+    let r = srv
+        .http
+        .post(srv.url("/api/assignments/a1/end"))
+        .bearer_auth(&officer)
+        .json(&json!({"to_date": (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A change whose dependency the server never saw.
+    let mut other = doc.fork();
+    commit(&mut other, 3, "u-cadre1", "c-phone", now_s(), |d| {
+        let p = map(d, "plan");
+        d.put(&p, "x", 1).unwrap();
+    });
+    doc.merge(&mut other).unwrap();
+    let missing_dep = commit(&mut other, 4, "u-cadre1", "c-phone", now_s(), |d| {
+        let v = map(d, "visits");
+        d.put_object(&v, "v1", ObjType::Map).unwrap();
+    });
+    let (status, v) = post(&srv, &cadre, &request("h1", &missing_dep)).await;
+    assert_eq!(status, 200);
+    let resp: SyncResponse = serde_json::from_value(v).unwrap();
+    assert!(
+        resp.docs.iter().all(|d| d.doc_id != "h1"),
+        "nothing of h1 sent back"
+    );
+    db.cleanup().await;
+}
+
+/// Limits per request, and read-only roles refused before anything is loaded.
+async fn requests_are_bounded(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "o-phone").await;
+    let pushes: Vec<Value> = (0..201)
+        .map(|i| json!({"doc_id": format!("x{i}"), "heads": [], "changes": "hW9KgwAAAAA"}))
+        .collect();
+    let (status, body) = post(
+        &srv,
+        &officer,
+        &json!({"protocol": PROTOCOL, "cursor": 0, "pushes": pushes, "held": Held::default()}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "sync_limit");
+    assert!(body["message"]["vi"].as_str().unwrap().contains("200"));
+    let huge = vec![0u8; 300 * 1024];
+    assert_eq!(push(&srv, &officer, "h1", &huge).await, "limit");
+    assert_eq!(
+        push(&srv, &officer, "h1", b"not automerge").await,
+        "malformed"
+    );
+    let province = srv.login("province", "p-phone").await;
+    let (status, _) = post(&srv, &province, &request("h1", b"x")).await;
+    assert_eq!(status, 403, "the province has no sync at all");
+    db.cleanup().await;
+}
+
+/// A household registered on a phone with a code another household has is refused with
+/// the reason, not left unsent forever.
+async fn a_duplicate_household_code_is_refused_with_its_reason(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let author = shared::doc::Author {
+        user_id: "u-vh1".into(),
+        device_id: "vh-phone".into(),
+        at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    let mut doc = shared::doc::HouseholdDoc::new(&[5; 16], "h-new", &author);
+    doc.put_all(
+        &json!({"code": "H-1", "village_id": "v1", "address": "Xóm 3", "head_name": "Lý Văn Tâm", "residence": "rural", "priority": {"ethnic_minority": true, "meritorious": false, "woman_headed": false, "member_with_disability": false, "elderly_only": false}, "causes": [], "status": "not_poor", "created_at": "2026-11-01T00:00:00.000Z"}),
+        std::iter::empty(),
+        &author,
+    )
+    .unwrap();
+    let bytes = doc.save_after(&[]);
+    assert_eq!(push(&srv, &vh, "h-new", &bytes).await, "duplicate_code");
+    db.cleanup().await;
+}
+
+/// Impossible values are refused: a member born in the future, a negative income, a B1
+/// score beyond its scale.
+async fn impossible_values_are_refused(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let mut doc = pull(&srv, &vh, "h1").await;
+    let bytes = commit(&mut doc, 1, "u-vh1", "vh-phone", now_s(), |d| {
+        let m = map(d, "members");
+        let rec = d.get(&m, "m-h1").unwrap().unwrap().1;
+        d.put(&rec, "birth_year", 2099).unwrap();
+    });
+    assert_eq!(push(&srv, &vh, "h1", &bytes).await, "invalid_record");
+    for income in [
+        json!({"kind": "income", "per_person_month": -5}),
+        json!({"kind": "b1", "score": 5000}),
+    ] {
+        let mut r = review("r9", "h1", "poor", Value::Null);
+        r["evidence"]["income"] = income;
+        let mut doc = pull(&srv, &vh, "h1").await;
+        let bytes = commit(&mut doc, 1, "u-vh1", "vh-phone", now_s(), |d| {
+            put_review(d, "r9", &r, None)
+        });
+        assert_eq!(push(&srv, &vh, "h1", &bytes).await, "invalid_record");
+    }
+    db.cleanup().await;
+}
+
+/// A commune-wide phone pulling in pages while households change between pages receives
+/// every household whole and decodes all of them.
+async fn a_paged_pull_delivers_every_household_whole(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start_paged(store, None, 1).await;
+    let officer = srv.login("officer1", "o-phone").await;
+    // The first pull creates the documents (h1, then h2); then h1 changes.
+    let mut doc = pull(&srv, &officer, "h1").await;
+    let edit = commit(&mut doc, 1, "u-officer1", "o-phone", now_s(), |d| {
+        let p = map(d, "profile");
+        d.put(&p, "address", "Xóm Mới").unwrap();
+    });
+    assert_eq!(push(&srv, &officer, "h1", &edit).await, "taken");
+    let laptop = srv.login("officer1", "laptop").await;
+    let mut fresh = Device::new(&[8; 16]);
+    for _ in 0..10 {
+        let (status, v) = post(
+            &srv,
+            &laptop,
+            &serde_json::to_value(fresh.request()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let resp: SyncResponse = serde_json::from_value(v).unwrap();
+        fresh.receive(&resp).unwrap();
+        if !resp.more && resp.docs.is_empty() && fresh.request().want.is_empty() {
+            break;
+        }
+    }
+    let mut ids: Vec<String> = fresh.doc_ids().cloned().collect();
+    ids.sort();
+    assert_eq!(ids, ["h1", "h2"]);
+    assert_eq!(
+        fresh.doc("h1").unwrap().to_json()["profile"]["address"],
+        "Xóm Mới"
+    );
+    assert!(fresh.doc("h2").is_some());
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    deeply_nested_maps_are_refused_and_the_server_stays_up,
+    compressed_chunks_are_refused,
+    schema_version_and_unknown_keys_are_refused,
+    a_review_is_classified_by_the_server_and_stays_in_its_household,
+    what_the_phone_declares_is_not_believed,
+    an_actor_id_belongs_to_the_device_that_first_used_it,
+    the_resend_path_sends_nothing_out_of_scope,
+    requests_are_bounded,
+    a_duplicate_household_code_is_refused_with_its_reason,
+    impossible_values_are_refused,
+    a_paged_pull_delivers_every_household_whole,
+);
