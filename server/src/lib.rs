@@ -40,20 +40,23 @@ pub struct AppState {
     pub keys: Arc<auth::Keys>,
     pub rules: Arc<RuleBook>,
     /// The household write core: every change to a household document passes through it.
-    pub core: Arc<write::WriteCore>,
-    /// Documents per sync response page.
-    pub sync_page: usize,
+    pub hub: Arc<shared::core::Hub>,
+    /// The database as the write core's storage.
+    pub db: write::DbStorage,
 }
 
 impl AppState {
     pub fn new(store: DynStore, jwt_secret: &[u8]) -> Self {
         let rules = Arc::new(RuleBook::built_in());
         Self {
-            store,
+            store: store.clone(),
             keys: Arc::new(auth::Keys::new(jwt_secret, Default::default())),
             rules: rules.clone(),
-            core: Arc::new(write::WriteCore::new(rules)),
-            sync_page: api::sync::PAGE,
+            hub: Arc::new(shared::core::Hub {
+                page: api::sync::PAGE,
+                ..shared::core::Hub::new(rules)
+            }),
+            db: write::DbStorage::new(store.clone()),
         }
     }
 }

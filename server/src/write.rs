@@ -1,246 +1,196 @@
-//! The server's side of the household write core: it loads a household document, runs the
-//! shared admission gate (`shared::core`) on a bounded pool of threads, and commits what
-//! passes together with its read-model rows, conflicts, actor bindings and audit event.
-//! Sync pushes and server-made edits (conflict decisions) both come through here, so they
-//! pass the same gate.
+//! The server's storage for the household write core (`shared::core::hub`): the core's
+//! `Storage` trait over the SQLite or PostgreSQL `Store`, with the gate's CPU work on a
+//! bounded pool of blocking threads. Every change to a household document — sync pushes,
+//! conflict decisions — goes through the core with this storage.
 
-use crate::store::{Actor, DocWrite, Store, StoreError, StoredDoc};
-use shared::core::{Admission, Limits, Refusal, Writer, admit};
-use shared::doc::{Author, HouseholdDoc};
-use shared::rules::RuleBook;
+use crate::store::{Actor, DocWrite, DynStore, StoreError};
+use shared::core::hub::{Commit, CommitError, Storage, Stored};
+use shared::core::{Refusal, Writer};
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Changes after a snapshot before the document is compacted again.
-const COMPACT_AFTER: usize = 16;
-/// Attempts when other writers keep committing to the same household.
-const MAX_ATTEMPTS: usize = 20;
-
-/// What became of one push.
-#[derive(Debug)]
-pub enum Pushed {
-    /// Stored (or already held): acknowledge.
-    Taken,
-    /// Refused by the gate: quarantine and tell the device.
-    Refused(Refusal),
-    /// Built on changes the server lacks: the device must get the whole document.
-    Resend,
-    /// Storage busy or failing: not acknowledged, the device sends it again later.
-    Later,
+/// The database behind the write core.
+#[derive(Clone)]
+pub struct DbStorage {
+    store: DynStore,
+    /// At most one admission per core at a time, so a burst of pushes cannot take every
+    /// thread of the runtime.
+    decoding: Arc<Semaphore>,
 }
 
-/// The gate's dependencies: the rule book, the limits, and a bound on concurrent decoding
-/// so a burst of pushes cannot take every thread of the runtime.
-#[derive(Debug)]
-pub struct WriteCore {
-    pub rules: Arc<RuleBook>,
-    pub limits: Limits,
-    decoding: Semaphore,
+impl std::fmt::Debug for DbStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbStorage").finish_non_exhaustive()
+    }
 }
 
-impl WriteCore {
-    pub fn new(rules: Arc<RuleBook>) -> Self {
+impl DbStorage {
+    pub fn new(store: DynStore) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        WriteCore {
-            rules,
-            limits: Limits::DEFAULT,
-            decoding: Semaphore::new(cores),
+        DbStorage {
+            store,
+            decoding: Arc::new(Semaphore::new(cores)),
         }
-    }
-
-    /// Runs the gate on a blocking thread, at most one per core at a time.
-    async fn admit(
-        &self,
-        writer: &Writer,
-        id: &str,
-        before: Option<HouseholdDoc>,
-        bytes: Arc<Vec<u8>>,
-    ) -> Result<Admission, Refusal> {
-        let _permit = self.decoding.acquire().await.expect("never closed");
-        let (writer, id, rules, limits) = (
-            writer.clone(),
-            id.to_string(),
-            self.rules.clone(),
-            self.limits,
-        );
-        tokio::task::spawn_blocking(move || {
-            admit(&writer, &id, before.as_ref(), &bytes, &rules, &limits)
-        })
-        .await
-        .unwrap_or_else(|_| {
-            Err(Refusal::new(
-                "malformed",
-                "Dữ liệu đồng bộ không xử lý được.",
-                "The sync data could not be processed.",
-            ))
-        })
-    }
-
-    /// Takes a device's push of `bytes` to household `id` through the gate and commits it.
-    /// The resulting household must lie in one of `villages` (`None`: anywhere).
-    pub async fn push(
-        &self,
-        store: &dyn Store,
-        writer: &Writer,
-        actor: &Actor,
-        id: &str,
-        bytes: Vec<u8>,
-        villages: Option<&std::collections::BTreeSet<String>>,
-    ) -> Pushed {
-        let bytes = Arc::new(bytes);
-        let later = |e: StoreError| {
-            tracing::warn!(error = %e, "push not stored");
-            Pushed::Later
-        };
-        for attempt in 0..MAX_ATTEMPTS {
-            if attempt > 0 {
-                let pause = rand::random::<u64>() % (2 * attempt as u64 + 1);
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-            }
-            let stored = match store.load_doc(id).await {
-                Ok(s) => s,
-                Err(e) => return later(e),
-            };
-            let before = match stored
-                .as_ref()
-                .map(|s| s.open(&writer.author()))
-                .transpose()
-            {
-                Ok(d) => d,
-                Err(e) => return later(StoreError::Corrupt(e.to_string())),
-            };
-            let admitted = match self.admit(writer, id, before, bytes.clone()).await {
-                Ok(Admission::Repeat) => return Pushed::Taken,
-                Ok(Admission::MissingDeps) => return Pushed::Resend,
-                Ok(Admission::Admitted(a)) => a,
-                Err(r) => return Pushed::Refused(r),
-            };
-            if villages.is_some_and(|v| !v.contains(&admitted.records.household.village_id)) {
-                return Pushed::Refused(Refusal::new(
-                    "scope",
-                    "Hộ này nằm ngoài địa bàn của bạn.",
-                    "This household is outside your area.",
-                ));
-            }
-            let mut a = *admitted;
-            let conflicts = match a.doc.conflicts() {
-                Ok(c) => c,
-                Err(e) => return later(StoreError::Corrupt(e.to_string())),
-            };
-            let write = DocWrite {
-                doc_id: id.to_string(),
-                expected_seq: stored.as_ref().map(|s| s.seq),
-                compacted: stored
-                    .as_ref()
-                    .is_some_and(|s| s.chunks.len() >= COMPACT_AFTER)
-                    .then(|| a.doc.save()),
-                changes: a.changes,
-                heads: a.doc.heads().iter().map(|h| h.to_string()).collect(),
-                records: a.records,
-                conflicts,
-                audit: serde_json::json!({ "via": "sync" }),
-                touched: Some(a.touched),
-                actors: a.actors.into_iter().collect(),
-            };
-            match store.commit_doc(actor, &write).await {
-                Ok(_) => return Pushed::Taken,
-                Err(StoreError::Stale) => continue,
-                Err(e) => return refusal_of(e).map_or(Pushed::Later, Pushed::Refused),
-            }
-        }
-        Pushed::Later
-    }
-
-    /// A change the server makes on a user's behalf (a conflict decision): written by
-    /// `edit` on the stored document, then judged by the same gate as a device's push.
-    pub async fn edit(
-        &self,
-        store: &dyn Store,
-        writer: &Writer,
-        actor: &Actor,
-        id: &str,
-        audit: serde_json::Value,
-        edit: impl Fn(&mut HouseholdDoc, &Author) -> Result<(), shared::doc::DocError>,
-    ) -> Result<(), EditError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let stored: StoredDoc = store.load_doc(id).await?.ok_or(EditError::NotFound)?;
-            let author = writer.author();
-            let mut doc = stored
-                .open(&author)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let before = doc.clone();
-            let old = stored.change_heads();
-            edit(&mut doc, &author).map_err(|e| {
-                EditError::Refused(Refusal::new("malformed", e.to_string(), e.to_string()))
-            })?;
-            let bytes = Arc::new(doc.save_after(&old));
-            if bytes.is_empty() {
-                return Ok(());
-            }
-            let mut a = match self.admit(writer, id, Some(before), bytes).await {
-                Ok(Admission::Admitted(a)) => *a,
-                Ok(_) => return Ok(()),
-                Err(r) => return Err(EditError::Refused(r)),
-            };
-            let write = DocWrite {
-                doc_id: id.to_string(),
-                expected_seq: Some(stored.seq),
-                compacted: (stored.chunks.len() >= COMPACT_AFTER).then(|| a.doc.save()),
-                changes: a.changes,
-                heads: a.doc.heads().iter().map(|h| h.to_string()).collect(),
-                records: a.records,
-                conflicts: a
-                    .doc
-                    .conflicts()
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                audit: audit.clone(),
-                touched: Some(a.touched),
-                actors: vec![],
-            };
-            match store.commit_doc(actor, &write).await {
-                Ok(_) => return Ok(()),
-                Err(StoreError::Stale) => continue,
-                Err(e) => return Err(refusal_of(e).map_or_else(|e| e.into(), EditError::Refused)),
-            }
-        }
-        Err(EditError::Busy)
     }
 }
 
-/// Why a server-made edit was not stored.
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("no such household")]
-    NotFound,
-    #[error("refused: {0:?}")]
-    Refused(Refusal),
-    #[error("busy")]
-    Busy,
-    #[error(transparent)]
-    Store(#[from] StoreError),
+fn actor(w: &Writer) -> Actor {
+    Actor {
+        user_id: Some(w.user_id.clone()),
+        device_id: Some(w.device_id.clone()),
+    }
 }
 
-/// Storage errors that are the pushed data's fault, as a refusal the device is shown.
-fn refusal_of(e: StoreError) -> Result<Refusal, StoreError> {
+fn logged(e: StoreError) -> StoreError {
+    tracing::warn!(error = %e, "write core storage");
+    e
+}
+
+/// Storage errors that are the written data's fault, as the refusal a person is shown.
+fn refusal_of(e: StoreError) -> CommitError<StoreError> {
     match e {
+        StoreError::Stale => CommitError::Stale,
         StoreError::Duplicate(detail) => {
-            tracing::info!(%detail, "push refused: duplicate");
-            Ok(Refusal::new(
+            tracing::info!(%detail, "write refused: duplicate");
+            CommitError::Refused(Refusal::new(
                 "duplicate_code",
                 "Mã hộ này đã có người dùng; hãy đặt mã khác cho hộ rồi đồng bộ lại.",
                 "This household code is already taken; give the household another code and sync again.",
             ))
         }
-        StoreError::Ownership(_) => Ok(Refusal::new(
+        StoreError::Ownership(_) => CommitError::Refused(Refusal::new(
             "ownership",
             "Bản ghi không thuộc hộ này.",
             "A record does not belong to this household.",
         )),
-        StoreError::ActorTaken(_) => Ok(Refusal::new(
+        StoreError::ActorTaken(_) => CommitError::Refused(Refusal::new(
             "actor",
             "Máy này ghi dưới danh nghĩa của một máy khác; hãy cài lại ứng dụng.",
             "This device writes under another device's identity; reinstall the app.",
         )),
-        other => Err(other),
+        other => CommitError::Failed(logged(other)),
+    }
+}
+
+impl Storage for DbStorage {
+    type Error = StoreError;
+
+    fn load(&self, id: &str) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send {
+        async move {
+            let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
+                return Ok(None);
+            };
+            let author = shared::doc::Author {
+                user_id: "server".into(),
+                device_id: "server".into(),
+                at_ms: chrono::Utc::now().timestamp_millis(),
+            };
+            let doc = stored
+                .open(&author)
+                .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
+            Ok(Some(Stored {
+                doc,
+                seq: stored.seq as u64,
+                chunks: stored.chunks.len(),
+            }))
+        }
+    }
+
+    fn commit(
+        &self,
+        writer: &Writer,
+        c: Commit,
+    ) -> impl Future<Output = Result<(), CommitError<StoreError>>> + Send {
+        let write = DocWrite {
+            doc_id: c.doc_id,
+            expected_seq: c.expected_seq.map(|s| s as i64),
+            changes: c.changes,
+            compacted: c.compacted,
+            heads: c.heads,
+            records: c.records,
+            conflicts: c.conflicts,
+            audit: c.audit,
+            touched: Some(c.touched),
+            actors: c.actors,
+        };
+        let actor = actor(writer);
+        async move {
+            self.store
+                .commit_doc(&actor, &write)
+                .await
+                .map(|_| ())
+                .map_err(refusal_of)
+        }
+    }
+
+    fn changed_since(
+        &self,
+        cursor: u64,
+        ids: &[String],
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send {
+        async move {
+            Ok(self
+                .store
+                .docs_since(cursor as i64, ids, limit as i64)
+                .await?
+                .into_iter()
+                .map(|(id, seq)| (id, seq.max(0) as u64))
+                .collect())
+        }
+    }
+
+    fn heads_at(
+        &self,
+        id: &str,
+        seq: u64,
+    ) -> impl Future<Output = Result<Option<Vec<automerge::ChangeHash>>, StoreError>> + Send {
+        async move {
+            Ok(self
+                .store
+                .heads_at(id, seq as i64)
+                .await?
+                .map(|h| h.iter().filter_map(|h| h.parse().ok()).collect()))
+        }
+    }
+
+    fn current_seq(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        async move { Ok(self.store.current_seq().await?.max(0) as u64) }
+    }
+
+    fn quarantine(
+        &self,
+        writer: &Writer,
+        id: &str,
+        refusal: &Refusal,
+        bytes: &[u8],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let actor = actor(writer);
+        let reason = serde_json::to_string(&refusal.reason).unwrap_or_default();
+        let code = refusal.code.clone();
+        async move {
+            // Bounded per device: what is not kept is still refused, with its reason.
+            self.store
+                .quarantine(&actor, id, &code, &reason, bytes)
+                .await
+                .map(|_| ())
+        }
+    }
+
+    fn compute<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        let decoding = self.decoding.clone();
+        async move {
+            let _permit = decoding.acquire_owned().await.expect("never closed");
+            match tokio::task::spawn_blocking(work).await {
+                Ok(v) => v,
+                // The gate never panics on input (fuzzed); if it did, the panic is the
+                // request's, not the process's.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        }
     }
 }

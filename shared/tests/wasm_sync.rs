@@ -6,11 +6,14 @@
 //! Run by `cargo xtask test` with `wasm-bindgen-test-runner` and Debian's chromedriver.
 #![cfg(target_arch = "wasm32")]
 
-use serde_json::{Value, json};
-use shared::Text;
+use serde_json::json;
+use shared::core::memory::{MemoryStore, block_on};
+use shared::core::{Hub, Scope, Writer};
 use shared::doc::{Author, HouseholdDoc};
-use shared::sync::{Device, Hub, SyncRequest, SyncResponse};
+use shared::sync::{Device, SyncRequest, SyncResponse};
+use shared::user::Role;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -28,23 +31,42 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn allow(_: &str, _: &Value, _: &Value) -> Result<(), Text> {
-    Ok(())
+fn officer(u: &str, d: &str, decision: bool) -> Writer {
+    Writer {
+        user_id: u.into(),
+        device_id: d.into(),
+        role: Role::CommuneOfficer,
+        now_ms: now_ms(),
+        decision,
+    }
+}
+
+/// The write core over memory, as the server runs it over a database.
+struct Net {
+    hub: Hub,
+    store: MemoryStore,
+    scope: BTreeSet<String>,
 }
 
 /// One exchange with every message serialised to JSON and back, as over HTTP.
-fn exchange(hub: &mut Hub, scope: &BTreeSet<String>, dev: &mut Device) -> SyncResponse {
+fn exchange(net: &Net, w: &Writer, dev: &mut Device) -> SyncResponse {
     let wire = serde_json::to_string(&dev.request()).unwrap();
     let req: SyncRequest = serde_json::from_str(&wire).unwrap();
-    let wire = serde_json::to_string(&hub.handle(scope, &req, &allow)).unwrap();
+    let scope = Scope {
+        read: net.scope.clone(),
+        push: net.scope.clone(),
+        villages: None,
+    };
+    let resp = block_on(net.hub.sync(&net.store, w, scope, &req)).unwrap();
+    let wire = serde_json::to_string(&resp).unwrap();
     let resp: SyncResponse = serde_json::from_str(&wire).unwrap();
     dev.receive(&resp).unwrap();
     resp
 }
 
-fn settle(hub: &mut Hub, scope: &BTreeSet<String>, dev: &mut Device) {
+fn settle(net: &Net, w: &Writer, dev: &mut Device) {
     for _ in 0..10 {
-        let resp = exchange(hub, scope, dev);
+        let resp = exchange(net, w, dev);
         if resp.docs.is_empty() && resp.acks.is_empty() && !resp.more && resp.scope.is_none() {
             return;
         }
@@ -52,29 +74,38 @@ fn settle(hub: &mut Hub, scope: &BTreeSet<String>, dev: &mut Device) {
     panic!("sync did not settle");
 }
 
-fn hub() -> (Hub, BTreeSet<String>) {
-    let mut hub = Hub::new(&[0xAA; 16]);
+fn profile(code: &str) -> serde_json::Value {
+    json!({"code": code, "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"})
+}
+
+fn net() -> Net {
+    let store = MemoryStore::default();
     let mut scope = BTreeSet::new();
     for i in 0..30 {
         let id = format!("h{i}");
-        let mut doc = HouseholdDoc::new(&[0xAA; 16], &id, &by("u-officer", "server"));
-        doc.update_profile(
-            &json!({"code": format!("DV-01-{i:04}"), "head_name": "Hoàng Văn Páo", "status": "poor"}),
-            &by("u-officer", "server"),
-        )
-        .unwrap();
-        hub.put(&id, doc);
+        let mut doc = HouseholdDoc::new(&[0xAA; 16], &id, &by("server", "server"));
+        doc.update_profile(&profile(&format!("DV-01-{i:04}")), &by("server", "server"))
+            .unwrap();
+        store.put(&id, doc);
         scope.insert(id);
     }
-    (hub, scope)
+    Net {
+        hub: Hub::new(Arc::new(shared::rules::RuleBook::built_in())),
+        store,
+        scope,
+    }
 }
 
 #[wasm_bindgen_test]
 fn two_offline_devices_converge_in_the_browser() {
-    let (mut hub, scope) = hub();
+    let mut net = net();
+    let (wa, wb) = (
+        officer("u-a", "phone-a", false),
+        officer("u-b", "phone-b", false),
+    );
     let (mut a, mut b) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
-    settle(&mut hub, &scope, &mut a);
-    settle(&mut hub, &scope, &mut b);
+    settle(&net, &wa, &mut a);
+    settle(&net, &wb, &mut b);
     assert_eq!(a.doc_ids().count(), 30);
 
     // Offline: each logs a visit to the same household and renames its head.
@@ -86,7 +117,7 @@ fn two_offline_devices_converge_in_the_browser() {
         doc.put_record(
             "visits",
             &format!("visit-{device}"),
-            &json!({"date": "2026-11-20", "discussed": "Chăm sóc bò", "cadre_id": user}),
+            &json!({"date": "2026-11-20", "discussed": "Chăm sóc bò", "progress": "", "needs": "", "next_visit": null, "cadre_id": user}),
             &by(user, device),
         )
         .unwrap();
@@ -96,16 +127,15 @@ fn two_offline_devices_converge_in_the_browser() {
     // A new household made on the phone in the browser.
     let mut fresh = HouseholdDoc::new(&[1; 16], "h-new", &by("u-a", "phone-a"));
     fresh
-        .update_profile(&json!({"code": "DV-01-9999"}), &by("u-a", "phone-a"))
+        .update_profile(&profile("DV-01-9999"), &by("u-a", "phone-a"))
         .unwrap();
     a.create("h-new", fresh);
     assert_eq!(a.pending(), 2);
 
-    let mut scope = scope;
-    scope.insert("h-new".into());
-    settle(&mut hub, &scope, &mut a);
-    settle(&mut hub, &scope, &mut b);
-    settle(&mut hub, &scope, &mut a);
+    net.scope.insert("h-new".into());
+    settle(&net, &wa, &mut a);
+    settle(&net, &wb, &mut b);
+    settle(&net, &wa, &mut a);
     assert_eq!(a.pending(), 0);
     assert_eq!(b.pending(), 0);
 
@@ -135,18 +165,16 @@ fn two_offline_devices_converge_in_the_browser() {
     );
 
     // The decision reaches both; only phone-b is told its value was replaced.
-    hub.doc_mut("h3")
-        .unwrap()
-        .resolve_conflict(
-            "c-1",
-            &conflicts[0],
-            &json!("Hoàng Thị Mai"),
-            &by("u-officer", "laptop"),
-        )
-        .unwrap();
-    hub.touch("h3");
-    settle(&mut hub, &scope, &mut a);
-    settle(&mut hub, &scope, &mut b);
+    let decision = officer("u-officer", "laptop", true);
+    block_on(
+        net.hub
+            .edit(&net.store, &decision, "h3", json!({}), |doc, author| {
+                doc.resolve_conflict("c-1", &conflicts[0], &json!("Hoàng Thị Mai"), author)
+            }),
+    )
+    .unwrap();
+    settle(&net, &wa, &mut a);
+    settle(&net, &wb, &mut b);
     assert!(b.doc_mut("h3").unwrap().conflicts().unwrap().is_empty());
     assert_eq!(
         b.doc("h3").unwrap().to_json()["profile"]["head_name"],

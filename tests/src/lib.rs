@@ -166,7 +166,10 @@ impl TestServer {
         page: usize,
     ) -> Self {
         let mut state = AppState::new(store.clone(), b"test-secret-of-at-least-32-bytes!");
-        state.sync_page = page;
+        state.hub = std::sync::Arc::new(shared::core::Hub {
+            page,
+            ..(*state.hub).clone()
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

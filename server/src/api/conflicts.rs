@@ -8,12 +8,12 @@ use crate::auth::current::not_found;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::store::{ConflictRecord, QuarantineRecord};
-use crate::write::EditError;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::Text;
+use shared::core::EditError;
 use shared::permissions::Action;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -176,11 +176,10 @@ async fn resolve(
     };
     let audit = serde_json::json!({ "resolved_conflict": id, "path": conflict.path, "value": r.value, "candidates": conflict.candidates });
     let edited = state
-        .core
+        .hub
         .edit(
-            store,
+            &state.db,
             &writer,
-            &me.actor(),
             &conflict.household_id,
             audit,
             |doc, author| doc.resolve_conflict(&id, &field, &r.value, author),
@@ -194,7 +193,7 @@ async fn resolve(
             e.push("value", &refusal.code, refusal.reason);
             return Err(AppError::Validation(e));
         }
-        Err(EditError::Store(e)) => return Err(e.into()),
+        Err(EditError::Storage(e)) => return Err(e.into()),
         Err(EditError::Busy) => {}
     }
     Err(AppError::Conflict {

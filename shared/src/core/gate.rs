@@ -65,13 +65,15 @@ pub struct Admitted {
     pub records: Records,
     /// Records each new change wrote, by collection (`profile` under its own name).
     pub touched: BTreeMap<String, BTreeSet<String>>,
+    /// The heads of the pushed changes: what the device is acknowledged.
+    pub pushed_heads: Vec<ChangeHash>,
 }
 
 /// What the gate makes of a push.
 #[derive(Debug)]
 pub enum Admission {
-    /// Nothing new: every change is already in the document.
-    Repeat,
+    /// Nothing new: every change is already in the document; acknowledge these heads.
+    Repeat(Vec<ChangeHash>),
     /// Built on changes the server does not hold: the device must resend from further back.
     MissingDeps,
     Admitted(Box<Admitted>),
@@ -120,10 +122,11 @@ pub fn admit(
     lim: &Limits,
 ) -> Result<Admission, Refusal> {
     let changes = limits::decode_changes(bytes, lim)?;
+    let pushed_heads = heads_of(&changes);
     let known = |h: &ChangeHash| before.is_some_and(|d| d.read().get_change_by_hash(h).is_some());
     let new: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if new.is_empty() {
-        return Ok(Admission::Repeat);
+        return Ok(Admission::Repeat(pushed_heads));
     }
     let pushed: BTreeSet<ChangeHash> = new.iter().map(Change::hash).collect();
     if new
@@ -163,12 +166,25 @@ pub fn admit(
     let before_records = before.and_then(|d| project(id, &d.to_json(), &now).ok());
     check_records(writer, &records, before_records.as_ref(), &touched, rules)?;
     Ok(Admission::Admitted(Box::new(Admitted {
+        pushed_heads,
         changes: doc.save_after(&before_heads),
         doc,
         actors,
         records,
         touched,
     })))
+}
+
+/// The changes of a push that no other change of it depends on.
+fn heads_of(changes: &[Change]) -> Vec<ChangeHash> {
+    let deps: BTreeSet<&ChangeHash> = changes.iter().flat_map(|c| c.deps()).collect();
+    let mut heads: Vec<ChangeHash> = changes
+        .iter()
+        .map(Change::hash)
+        .filter(|h| !deps.contains(h))
+        .collect();
+    heads.sort();
+    heads
 }
 
 /// A change must be signed with the session's user and device, and dated near now.

@@ -8,13 +8,18 @@
 //! - `policy`: who may write where, on every operation.
 //! - `gate`: the admission gate that runs them all, with authorship, derived fields,
 //!   ownership and record validation.
+//! - `hub`: sync requests and server-made edits over a `Storage` trait.
+//! - `memory`: that storage in memory, for the tests.
 
 pub mod gate;
+pub mod hub;
 pub mod limits;
+pub mod memory;
 pub mod policy;
 pub mod schema;
 
 pub use gate::{Admission, Admitted, Writer, admit};
+pub use hub::{Commit, CommitError, EditError, Hub, Pushed, Scope, Storage, Stored, SyncError};
 pub use limits::Limits;
 
 use crate::{FieldError, Text};

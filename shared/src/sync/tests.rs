@@ -1,38 +1,89 @@
 use super::*;
+use crate::core::memory::{MemoryStore, block_on};
+use crate::core::{Hub, Scope, Writer};
 use crate::doc::{Author, HouseholdDoc};
+use crate::user::Role;
 use proptest::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
+use std::sync::Arc;
 
-fn author(u: &str, at: i64) -> Author {
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Device `i`'s user and phone; `t` orders the edits of a test.
+fn author(i: usize, t: i64) -> Author {
     Author {
-        user_id: u.into(),
-        device_id: format!("{u}-phone"),
-        at_ms: at,
+        user_id: format!("u{i}"),
+        device_id: format!("u{i}-phone"),
+        at_ms: now_ms() + t,
     }
 }
 
-fn allow(_: &str, _: &Value, _: &Value) -> Result<(), Text> {
-    Ok(())
+/// The session of device `i`: a commune officer unless told otherwise.
+fn writer(i: usize, role: Role) -> Writer {
+    Writer {
+        user_id: format!("u{i}"),
+        device_id: format!("u{i}-phone"),
+        role,
+        now_ms: now_ms() + 10_000,
+        decision: false,
+    }
 }
 
-fn hub_with(n: usize) -> (Hub, BTreeSet<String>) {
-    let mut hub = Hub::new(&[0xAA; 16]);
+fn visit(i: usize, discussed: &str) -> Value {
+    json!({"date": "2026-11-01", "discussed": discussed, "progress": "", "needs": "", "next_visit": null, "cadre_id": format!("u{i}")})
+}
+
+/// The write core's hub over memory, as the server runs it over a database.
+struct Net {
+    hub: Hub,
+    store: MemoryStore,
+}
+
+impl Net {
+    fn handle(&self, scope: &BTreeSet<String>, w: &Writer, req: &SyncRequest) -> SyncResponse {
+        let scope = Scope {
+            read: scope.clone(),
+            push: scope.clone(),
+            villages: None,
+        };
+        block_on(self.hub.sync(&self.store, w, scope, req)).expect("answered")
+    }
+
+    fn doc(&self, id: &str) -> HouseholdDoc {
+        self.store.doc(id).expect("stored")
+    }
+}
+
+fn hub_with(n: usize) -> (Net, BTreeSet<String>) {
+    let net = Net {
+        hub: Hub::new(Arc::new(crate::rules::RuleBook::built_in())),
+        store: MemoryStore::default(),
+    };
     let mut scope = BTreeSet::new();
+    let server = Author {
+        user_id: "server".into(),
+        device_id: "server".into(),
+        at_ms: now_ms(),
+    };
     for i in 0..n {
         let id = format!("h{i:04}");
-        let mut d = HouseholdDoc::new(&[0xAA; 16], &id, &author("server", 1));
-        d.update_profile(&json!({"code": format!("DV-{i}"), "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "status": "poor"}), &author("server", 2)).unwrap();
-        hub.put(&id, d);
+        let profile = json!({"code": format!("DV-{i}"), "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"});
+        let mut d = HouseholdDoc::new(&[0xAA; 16], &id, &server);
+        d.update_profile(&profile, &server).unwrap();
+        net.store.put(&id, d);
         scope.insert(id);
     }
-    (hub, scope)
+    (net, scope)
 }
 
 /// Syncs until nothing moves; returns the number of round trips.
-fn settle(hub: &mut Hub, scope: &BTreeSet<String>, dev: &mut Device) -> usize {
+fn settle(net: &Net, scope: &BTreeSet<String>, dev: &mut Device, w: &Writer) -> usize {
+    let mut last = None;
     for round in 1..=20 {
         let req = dev.request();
-        let resp = hub.handle(scope, &req, &allow);
+        let resp = net.handle(scope, w, &req);
         let quiet = req.pushes.is_empty()
             && resp.docs.is_empty()
             && !resp.more
@@ -42,19 +93,25 @@ fn settle(hub: &mut Hub, scope: &BTreeSet<String>, dev: &mut Device) -> usize {
         if quiet {
             return round;
         }
+        last = Some((
+            req.pushes.len(),
+            resp.acks.len(),
+            resp.refused.clone(),
+            resp.docs.len(),
+        ));
     }
-    panic!("sync did not settle");
+    panic!("sync did not settle: {last:?}");
 }
 
 #[test]
 fn a_fresh_pull_takes_one_round_trip_per_page_and_a_reconnect_is_one_small_request() {
-    let (mut hub, scope) = hub_with(1200);
-    hub.page_size = 500;
+    let (net, scope) = hub_with(1200);
+    let w0 = writer(0, Role::CommuneOfficer);
     let mut dev = Device::new(&[1; 16]);
     let mut trips = 0;
     loop {
         trips += 1;
-        let resp = hub.handle(&scope, &dev.request(), &allow);
+        let resp = net.handle(&scope, &w0, &dev.request());
         assert!(
             resp.docs.iter().all(|d| d.snapshot),
             "a device with nothing gets snapshots"
@@ -70,29 +127,30 @@ fn a_fresh_pull_takes_one_round_trip_per_page_and_a_reconnect_is_one_small_reque
     let req = dev.request();
     let size = serde_json::to_vec(&req).unwrap().len();
     assert!(size < 200, "no-op request is {size} bytes");
-    let resp = hub.handle(&scope, &req, &allow);
+    let resp = net.handle(&scope, &w0, &req);
     assert!(resp.docs.is_empty() && resp.scope.is_none() && !resp.more);
 }
 
 #[test]
 fn a_visit_is_pushed_acknowledged_and_reaches_another_device() {
-    let (mut hub, scope) = hub_with(5);
+    let (net, scope) = hub_with(5);
+    let w0 = writer(0, Role::CommuneOfficer);
     let (mut a, mut b) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
-    settle(&mut hub, &scope, &mut a);
-    settle(&mut hub, &scope, &mut b);
+    settle(&net, &scope, &mut a, &w0);
+    settle(&net, &scope, &mut b, &writer(1, Role::CommuneOfficer));
     a.doc_mut("h0002")
         .unwrap()
         .put_record(
             "visits",
             "visit-1",
-            &json!({"date": "2026-11-20", "discussed": "Tiêm phòng cho bò"}),
-            &author("cadre", 10),
+            &visit(0, "Tiêm phòng cho bò"),
+            &author(0, 10),
         )
         .unwrap();
     assert_eq!(a.pending(), 1);
     let req = a.request();
     assert_eq!(req.pushes.len(), 1, "only the changed household travels");
-    let resp = hub.handle(&scope, &req, &allow);
+    let resp = net.handle(&scope, &w0, &req);
     assert_eq!(resp.acks.len(), 1);
     assert!(
         resp.docs.is_empty(),
@@ -100,7 +158,7 @@ fn a_visit_is_pushed_acknowledged_and_reaches_another_device() {
     );
     a.receive(&resp).unwrap();
     assert_eq!(a.pending(), 0);
-    settle(&mut hub, &scope, &mut b);
+    settle(&net, &scope, &mut b, &writer(1, Role::CommuneOfficer));
     assert_eq!(
         b.doc("h0002").unwrap().to_json()["visits"]["visit-1"]["discussed"],
         "Tiêm phòng cho bò"
@@ -109,35 +167,24 @@ fn a_visit_is_pushed_acknowledged_and_reaches_another_device() {
 
 #[test]
 fn a_refused_change_is_quarantined_and_the_device_told() {
-    let (mut hub, scope) = hub_with(2);
+    let (net, scope) = hub_with(2);
+    let w0 = writer(0, Role::Cadre);
     let mut dev = Device::new(&[1; 16]);
-    settle(&mut hub, &scope, &mut dev);
+    settle(&net, &scope, &mut dev, &w0);
     dev.doc_mut("h0001")
         .unwrap()
-        .set_field(
-            &["profile", "status"],
-            &json!("not_poor"),
-            &author("cadre", 5),
-        )
+        .set_field(&["profile", "status"], &json!("not_poor"), &author(0, 5))
         .unwrap();
-    let no_status_change = |_: &str, before: &Value, after: &Value| {
-        if before["profile"]["status"] != after["profile"]["status"] {
-            Err(Text::new(
-                "Cán bộ kèm cặp không được đổi phân loại hộ.",
-                "A cadre may not change a classification.",
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let resp = hub.handle(&scope, &dev.request(), &no_status_change);
+    let resp = net.handle(&scope, &w0, &dev.request());
     assert_eq!(resp.refused.len(), 1);
+    assert_eq!(resp.refused[0].code, "role");
     dev.receive(&resp).unwrap();
-    assert_eq!(hub.quarantine.len(), 1, "kept for the commune officer");
     assert_eq!(
-        dev.refused[0].reason.en,
-        "A cadre may not change a classification."
+        net.store.quarantine().len(),
+        1,
+        "kept for the commune officer"
     );
+    assert!(dev.refused[0].reason.vi.contains("Cán bộ kèm cặp"));
     assert_eq!(
         dev.doc("h0001").unwrap().to_json()["profile"]["status"],
         "poor",
@@ -148,43 +195,36 @@ fn a_refused_change_is_quarantined_and_the_device_told() {
         0,
         "and does not push the refused change forever"
     );
-    assert_eq!(
-        hub.doc("h0001").unwrap().to_json()["profile"]["status"],
-        "poor"
-    );
+    assert_eq!(net.doc("h0001").to_json()["profile"]["status"], "poor");
 }
 
 #[test]
 fn households_enter_and_leave_a_phone_with_its_scope() {
-    let (mut hub, mut scope) = hub_with(4);
+    let (net, mut scope) = hub_with(4);
+    let w0 = writer(0, Role::CommuneOfficer);
     let all = scope.clone();
     scope.remove("h0003");
     let mut dev = Device::new(&[1; 16]);
-    settle(&mut hub, &scope, &mut dev);
+    settle(&net, &scope, &mut dev, &w0);
     assert_eq!(dev.doc_ids().count(), 3);
     // An assignment starts: the household arrives on the next sync.
-    let trips = settle(&mut hub, &all, &mut dev);
+    let trips = settle(&net, &all, &mut dev, &w0);
     assert!(trips <= 3, "{trips} round trips");
     assert!(dev.doc("h0003").is_some());
     // An assignment ends while the cadre has an unsent visit: it is taken in, then leaves.
     dev.doc_mut("h0000")
         .unwrap()
-        .put_record(
-            "visits",
-            "last",
-            &json!({"date": "2026-11-21"}),
-            &author("cadre", 9),
-        )
+        .put_record("visits", "last", &visit(0, "Lần cuối"), &author(0, 9))
         .unwrap();
     let mut fewer = all.clone();
     fewer.remove("h0000");
     // The server still takes changes for a household that just left (grace), so use the
     // old scope for the push and the new one after.
-    let resp = hub.handle(&all, &dev.request(), &allow);
+    let resp = net.handle(&all, &w0, &dev.request());
     dev.receive(&resp).unwrap();
-    settle(&mut hub, &fewer, &mut dev);
+    settle(&net, &fewer, &mut dev, &w0);
     assert!(dev.doc("h0000").is_none());
-    assert!(hub.doc("h0000").unwrap().to_json()["visits"]["last"].is_object());
+    assert!(net.doc("h0000").to_json()["visits"]["last"].is_object());
 }
 
 /// One step of the random schedule.
@@ -244,9 +284,10 @@ proptest! {
     /// value is lost, and every set of concurrent writes to a field is one conflict.
     #[test]
     fn replicas_converge_without_losing_anything(steps in prop::collection::vec(step(), 1..60)) {
-        let (mut hub, scope) = hub_with(3);
+        let (net, scope) = hub_with(3);
+        let ws: Vec<Writer> = (0..3).map(|i| writer(i, Role::CommuneOfficer)).collect();
         let mut devs: Vec<Device> = (0..3u8).map(|i| Device::new(&[i + 1; 16])).collect();
-        for d in devs.iter_mut() { settle(&mut hub, &scope, d); }
+        for (i, d) in devs.iter_mut().enumerate() { settle(&net, &scope, d, &ws[i]); }
         let mut held: Vec<(usize, SyncResponse)> = Vec::new();
         let mut writes: Vec<Write> = Vec::new();
         let mut visits: Vec<(String, String)> = Vec::new();
@@ -258,7 +299,7 @@ proptest! {
                     let id = format!("h{doc:04}");
                     let v = json!(format!("giá trị {value} từ máy {dev}"));
                     let d = devs[dev].doc_mut(&id).unwrap();
-                    d.set_field(&["profile", FIELDS[field]], &v, &author(&format!("u{dev}"), t)).unwrap();
+                    d.set_field(&["profile", FIELDS[field]], &v, &author(dev, t)).unwrap();
                     let hash = d.automerge().get_last_local_change().unwrap().hash();
                     // Writing the value a field already has makes no change.
                     if !writes.iter().any(|w| w.hash == hash) {
@@ -268,14 +309,14 @@ proptest! {
                 Step::Visit { dev, doc } => {
                     let id = format!("h{doc:04}");
                     let vid = format!("visit-{t}");
-                    devs[dev].doc_mut(&id).unwrap().put_record("visits", &vid, &json!({"date": "2026-11-01", "by": dev}), &author(&format!("u{dev}"), t)).unwrap();
+                    devs[dev].doc_mut(&id).unwrap().put_record("visits", &vid, &visit(dev, "Thăm hộ"), &author(dev, t)).unwrap();
                     visits.push((id, vid));
                 }
                 Step::Sync { dev, lose_request, lose_response, duplicate, hold } => {
                     let req = devs[dev].request();
                     if lose_request { continue; }
-                    let resp = hub.handle(&scope, &req, &allow);
-                    if duplicate { held.push((dev, hub.handle(&scope, &req, &allow))); }
+                    let resp = net.handle(&scope, &ws[dev], &req);
+                    if duplicate { held.push((dev, net.handle(&scope, &ws[dev], &req))); }
                     if hold { held.push((dev, resp)); continue; }
                     if !lose_response { devs[dev].receive(&resp).unwrap(); }
                 }
@@ -292,21 +333,22 @@ proptest! {
         }
         // Late, replayed messages arrive; then everyone syncs on a good connection.
         for (dev, resp) in held.drain(..) { devs[dev].receive(&resp).unwrap(); }
-        for _ in 0..2 { for d in devs.iter_mut() { settle(&mut hub, &scope, d); } }
+        for _ in 0..2 { for (i, d) in devs.iter_mut().enumerate() { settle(&net, &scope, d, &ws[i]); } }
 
         for id in &scope {
-            let want = hub.doc(id).unwrap().to_json();
+            let want = net.doc(id).to_json();
             for d in devs.iter_mut() {
                 prop_assert_eq!(&d.doc(id).unwrap().to_json(), &want);
                 prop_assert_eq!(d.pending(), 0);
             }
         }
         for (id, vid) in &visits {
-            prop_assert!(hub.doc(id).unwrap().to_json()["visits"].get(vid).is_some(), "visit {vid} lost");
+            prop_assert!(net.doc(id).to_json()["visits"].get(vid).is_some(), "visit {vid} lost");
         }
         // The frontier of each field: writes no later write has seen.
         for id in &scope {
-            let hubdoc = hub.doc_mut(id).unwrap();
+            let mut stored = net.doc(id);
+            let hubdoc = &mut stored;
             let conflicts = hubdoc.conflicts().unwrap();
             for field in FIELDS {
                 let ws: Vec<&Write> = writes.iter().filter(|w| &w.doc == id && w.field == field).collect();
@@ -350,7 +392,7 @@ fn reload(dev: &mut Device, actor: &[u8]) -> Device {
         let synced = dev.synced(&id).unwrap();
         if dev.is_pending(&id) {
             let bytes = dev.doc_mut(&id).unwrap().save();
-            let doc = HouseholdDoc::load(actor, &bytes, &author("x", 0)).unwrap();
+            let doc = HouseholdDoc::load(actor, &bytes, &author(9, 0)).unwrap();
             out.restore_doc(&id, doc, &synced);
         } else {
             let bytes = match dev.packed(&id) {
@@ -365,17 +407,13 @@ fn reload(dev: &mut Device, actor: &[u8]) -> Device {
 
 #[test]
 fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
-    let (mut hub, scope) = hub_with(3);
+    let (net, scope) = hub_with(3);
+    let w0 = writer(0, Role::CommuneOfficer);
     let mut dev = Device::new(&[1; 16]);
-    settle(&mut hub, &scope, &mut dev);
+    settle(&net, &scope, &mut dev, &w0);
     dev.doc_mut("h0001")
         .unwrap()
-        .put_record(
-            "visits",
-            "v1",
-            &json!({"date": "2026-11-20", "discussed": "Vốn vay"}),
-            &author("cadre", 10),
-        )
+        .put_record("visits", "v1", &visit(0, "Vốn vay"), &author(0, 10))
         .unwrap();
     // A new actor for the reloaded store's own future changes.
     let mut dev = reload(&mut dev, &[3; 16]);
@@ -387,15 +425,10 @@ fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
     let req = dev.request();
     assert_eq!(req.pushes.len(), 1);
     assert_eq!(req.cursor, dev.cursor());
-    let resp = hub.handle(&scope, &req, &allow);
+    let resp = net.handle(&scope, &w0, &req);
     dev.receive(&resp).unwrap();
     assert_eq!(dev.pending(), 0);
-    assert!(
-        hub.doc("h0001")
-            .unwrap()
-            .records("visits")
-            .contains_key("v1")
-    );
+    assert!(net.doc("h0001").records("visits").contains_key("v1"));
     let mut dev = reload(&mut dev, &[4; 16]);
     assert!(
         dev.request().pushes.is_empty(),
@@ -405,15 +438,16 @@ fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
 
 #[test]
 fn a_received_snapshot_stays_encoded_until_read_and_bad_bytes_are_fetched_again() {
-    let (mut hub, scope) = hub_with(3);
+    let (net, scope) = hub_with(3);
+    let w0 = writer(0, Role::CommuneOfficer);
     let mut dev = Device::new(&[1; 16]);
-    settle(&mut hub, &scope, &mut dev);
+    settle(&net, &scope, &mut dev, &w0);
     assert_eq!(dev.packed_ids().len(), 3, "the pull decoded nothing");
     assert_eq!(dev.pending(), 0);
     // Reading decodes one document, equal to the server's.
     assert_eq!(
         dev.doc("h0001").unwrap().to_json(),
-        hub.doc("h0001").unwrap().to_json()
+        net.doc("h0001").to_json()
     );
     assert_eq!(dev.packed_ids(), vec!["h0000", "h0002"]);
 
@@ -430,9 +464,9 @@ fn a_received_snapshot_stays_encoded_until_read_and_bad_bytes_are_fetched_again(
     }
     assert!(broken.doc("h0002").is_none(), "dropped, not a crash");
     assert_eq!(broken.request().want, vec!["h0002"]);
-    settle(&mut hub, &scope, &mut broken);
+    settle(&net, &scope, &mut broken, &w0);
     assert_eq!(
         broken.doc("h0002").unwrap().to_json(),
-        hub.doc("h0002").unwrap().to_json()
+        net.doc("h0002").to_json()
     );
 }

@@ -1,0 +1,508 @@
+//! The hub of the write core: answers one device's sync request (its pushes through the
+//! gate, then every in-scope household it lacks, in pages) and takes the edits the server
+//! makes on a user's behalf — over any `Storage`. The server runs it on SQLite and
+//! PostgreSQL; the tests run it on `memory::MemoryStore`; the code is the same.
+
+use super::gate::{Admission, Writer, admit};
+use super::{Limits, Refusal};
+use crate::doc::{Author, DocError, FieldConflict, HouseholdDoc};
+use crate::projection::Records;
+use crate::rules::RuleBook;
+use crate::summary::Summary;
+use crate::sync::{Ack, DocUpdate, Held, PROTOCOL, Refused, SyncRequest, SyncResponse};
+use automerge::ChangeHash;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+
+/// A household document as storage holds it, decoded.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub doc: HouseholdDoc,
+    /// The document's position in the change sequence, for optimistic commits.
+    pub seq: u64,
+    /// Change chunks kept after its snapshot (compaction is due after `COMPACT_AFTER`).
+    pub chunks: usize,
+}
+
+/// One accepted write and everything derived from it, committed together.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub doc_id: String,
+    /// `None` for a new household; otherwise the `Stored::seq` it was based on.
+    pub expected_seq: Option<u64>,
+    /// The new changes (after the stored heads).
+    pub changes: Vec<u8>,
+    /// When set, the whole document, stored as the new snapshot in place of the changes.
+    pub compacted: Option<Vec<u8>>,
+    pub heads: Vec<String>,
+    pub records: Records,
+    /// Records the changes wrote, by collection (`profile` under its own name).
+    pub touched: BTreeMap<String, BTreeSet<String>>,
+    pub conflicts: Vec<FieldConflict>,
+    /// Automerge actors of a device's changes, bound to that device (empty for edits the
+    /// server makes).
+    pub actors: Vec<String>,
+    pub audit: serde_json::Value,
+}
+
+/// Why a commit did not happen.
+#[derive(Debug)]
+pub enum CommitError<E> {
+    /// Another writer committed to the document first: load and try again.
+    Stale,
+    /// The data is at fault (a household code taken, a record id owned elsewhere, an
+    /// actor of another device): refused with this reason.
+    Refused(Refusal),
+    Failed(E),
+}
+
+/// Persistence, as the core needs it. Futures are `Send` so a server can run the hub on a
+/// multi-threaded runtime.
+pub trait Storage: Sync {
+    type Error: std::fmt::Display + Send;
+    fn load(&self, id: &str) -> impl Future<Output = Result<Option<Stored>, Self::Error>> + Send;
+    fn commit(
+        &self,
+        writer: &Writer,
+        commit: Commit,
+    ) -> impl Future<Output = Result<(), CommitError<Self::Error>>> + Send;
+    /// Documents among `ids` written after `cursor`, in sequence order, at most `limit`.
+    fn changed_since(
+        &self,
+        cursor: u64,
+        ids: &[String],
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(String, u64)>, Self::Error>> + Send;
+    /// A document's heads as they were at sequence `seq`, if it existed then.
+    fn heads_at(
+        &self,
+        id: &str,
+        seq: u64,
+    ) -> impl Future<Output = Result<Option<Vec<ChangeHash>>, Self::Error>> + Send;
+    fn current_seq(&self) -> impl Future<Output = Result<u64, Self::Error>> + Send;
+    /// Keeps refused changes for the commune officer (bounded per device by the storage).
+    fn quarantine(
+        &self,
+        writer: &Writer,
+        id: &str,
+        refusal: &Refusal,
+        bytes: &[u8],
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Runs the gate's CPU-bound work where it does not hold up other requests.
+    fn compute<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + Send;
+}
+
+/// What a device may read and write, computed by the server from assignments and areas.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Households the device holds.
+    pub read: BTreeSet<String>,
+    /// Households it may still push to (its reads, plus assignments just ended).
+    pub push: BTreeSet<String>,
+    /// Villages where it may register or move a household (`None`: anywhere).
+    pub villages: Option<BTreeSet<String>>,
+}
+
+/// What became of one push.
+#[derive(Debug)]
+pub enum Pushed {
+    /// Stored (or already held): acknowledge these heads.
+    Taken(Vec<ChangeHash>),
+    Refused(Refusal),
+    /// Built on changes the server lacks: the device must get the whole document.
+    Resend,
+    /// Storage busy or failing: not acknowledged, the device sends it again later.
+    Later,
+}
+
+/// Why a request as a whole was not answered.
+#[derive(Debug)]
+pub enum SyncError<E> {
+    /// Over a limit of the request itself (the device is told which).
+    Refused(Refusal),
+    Storage(E),
+}
+
+/// Why a server-made edit was not stored.
+#[derive(Debug)]
+pub enum EditError<E> {
+    NotFound,
+    Refused(Refusal),
+    Busy,
+    Storage(E),
+}
+
+/// Change chunks after a snapshot before the document is compacted again.
+pub const COMPACT_AFTER: usize = 16;
+/// Attempts when other writers keep committing to the same household.
+const MAX_ATTEMPTS: usize = 20;
+
+/// The write core's rules and settings; stateless apart from them.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    pub rules: Arc<RuleBook>,
+    pub limits: Limits,
+    /// Documents per sync response.
+    pub page: usize,
+}
+
+fn hexes(h: &[ChangeHash]) -> Vec<String> {
+    h.iter().map(ChangeHash::to_string).collect()
+}
+
+fn limit(what: &str, max: usize) -> Refusal {
+    Refusal::new(
+        "sync_limit",
+        format!("Yêu cầu đồng bộ vượt giới hạn: {what} (tối đa {max}); hãy cập nhật ứng dụng."),
+        format!("The sync request exceeds a limit: {what} (at most {max}); please update the app."),
+    )
+}
+
+impl Hub {
+    pub fn new(rules: Arc<RuleBook>) -> Self {
+        Hub {
+            rules,
+            limits: Limits::DEFAULT,
+            page: 500,
+        }
+    }
+
+    /// Runs the gate, then commits, retrying while other writers come first. The device
+    /// is acknowledged the heads it `declared` when the server holds them all after the
+    /// commit, otherwise the heads of what it pushed.
+    pub async fn push<S: Storage>(
+        &self,
+        store: &S,
+        writer: &Writer,
+        scope: &Scope,
+        id: &str,
+        bytes: Arc<Vec<u8>>,
+        declared: &[String],
+    ) -> Pushed {
+        let declared: Option<Vec<ChangeHash>> = declared.iter().map(|h| h.parse().ok()).collect();
+        let ack = |doc: &mut HouseholdDoc, pushed: Vec<ChangeHash>| match &declared {
+            Some(d) if !d.is_empty() && d.iter().all(|h| doc.has_change(h)) => d.clone(),
+            _ => pushed,
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = match store.load(id).await {
+                Ok(s) => s,
+                // Storage reports its own failures; the device sends the push again.
+                Err(_) => return Pushed::Later,
+            };
+            if stored.is_some() && !scope.push.contains(id) {
+                return Pushed::Refused(Refusal::new(
+                    "scope",
+                    "Hộ này không thuộc phạm vi của bạn; thay đổi được giữ lại để cán bộ xã xem xét.",
+                    "This household is not in your scope; the changes are kept for the commune officer to review.",
+                ));
+            }
+            let (w, doc_id, rules, limits, b) = (
+                writer.clone(),
+                id.to_string(),
+                self.rules.clone(),
+                self.limits,
+                bytes.clone(),
+            );
+            let before = stored.as_ref().map(|s| s.doc.clone());
+            let admission = store
+                .compute(move || admit(&w, &doc_id, before.as_ref(), &b, &rules, &limits))
+                .await;
+            let mut a = match admission {
+                Ok(Admission::Repeat(heads)) => {
+                    return match stored {
+                        Some(mut s) => Pushed::Taken(ack(&mut s.doc, heads)),
+                        None => Pushed::Taken(heads),
+                    };
+                }
+                Ok(Admission::MissingDeps) => return Pushed::Resend,
+                Ok(Admission::Admitted(a)) => *a,
+                Err(r) => return Pushed::Refused(r),
+            };
+            if scope
+                .villages
+                .as_ref()
+                .is_some_and(|v| !v.contains(&a.records.household.village_id))
+            {
+                return Pushed::Refused(Refusal::new(
+                    "scope",
+                    "Hộ này nằm ngoài địa bàn của bạn.",
+                    "This household is outside your area.",
+                ));
+            }
+            let conflicts = match a.doc.conflicts() {
+                Ok(c) => c,
+                Err(e) => return Pushed::Refused(malformed(e)),
+            };
+            let commit = Commit {
+                doc_id: id.to_string(),
+                expected_seq: stored.as_ref().map(|s| s.seq),
+                compacted: stored
+                    .as_ref()
+                    .is_some_and(|s| s.chunks >= COMPACT_AFTER)
+                    .then(|| a.doc.save()),
+                changes: a.changes,
+                heads: hexes(&a.doc.heads()),
+                records: a.records,
+                touched: a.touched,
+                conflicts,
+                actors: a.actors.into_iter().collect(),
+                audit: serde_json::json!({ "via": "sync" }),
+            };
+            match store.commit(writer, commit).await {
+                Ok(()) => return Pushed::Taken(ack(&mut a.doc, a.pushed_heads)),
+                Err(CommitError::Stale) => continue,
+                Err(CommitError::Refused(r)) => return Pushed::Refused(r),
+                Err(CommitError::Failed(_)) => return Pushed::Later,
+            }
+        }
+        Pushed::Later
+    }
+
+    /// A change the server makes on a user's behalf (a conflict decision, a REST edit):
+    /// `edit` writes it on the stored document, then the same gate judges it.
+    pub async fn edit<S: Storage>(
+        &self,
+        store: &S,
+        writer: &Writer,
+        id: &str,
+        audit: serde_json::Value,
+        edit: impl Fn(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
+    ) -> Result<(), EditError<S::Error>> {
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = store
+                .load(id)
+                .await
+                .map_err(EditError::Storage)?
+                .ok_or(EditError::NotFound)?;
+            let mut doc = stored.doc.clone();
+            let old = doc.heads();
+            edit(&mut doc, &writer.author()).map_err(|e| EditError::Refused(malformed(e)))?;
+            let bytes = doc.save_after(&old);
+            if bytes.is_empty() {
+                return Ok(());
+            }
+            let (w, doc_id, rules, limits, before) = (
+                writer.clone(),
+                id.to_string(),
+                self.rules.clone(),
+                self.limits,
+                stored.doc.clone(),
+            );
+            let admission = store
+                .compute(move || admit(&w, &doc_id, Some(&before), &bytes, &rules, &limits))
+                .await;
+            let mut a = match admission {
+                Ok(Admission::Admitted(a)) => *a,
+                Ok(_) => return Ok(()),
+                Err(r) => return Err(EditError::Refused(r)),
+            };
+            let commit = Commit {
+                doc_id: id.to_string(),
+                expected_seq: Some(stored.seq),
+                compacted: (stored.chunks >= COMPACT_AFTER).then(|| a.doc.save()),
+                changes: a.changes,
+                heads: hexes(&a.doc.heads()),
+                records: a.records,
+                touched: a.touched,
+                conflicts: a
+                    .doc
+                    .conflicts()
+                    .map_err(|e| EditError::Refused(malformed(e)))?,
+                actors: vec![],
+                audit: audit.clone(),
+            };
+            match store.commit(writer, commit).await {
+                Ok(()) => return Ok(()),
+                Err(CommitError::Stale) => continue,
+                Err(CommitError::Refused(r)) => return Err(EditError::Refused(r)),
+                Err(CommitError::Failed(e)) => return Err(EditError::Storage(e)),
+            }
+        }
+        Err(EditError::Busy)
+    }
+
+    /// Answers one sync request of `writer`'s device within `scope`.
+    pub async fn sync<S: Storage>(
+        &self,
+        store: &S,
+        writer: &Writer,
+        mut scope: Scope,
+        req: &SyncRequest,
+    ) -> Result<SyncResponse, SyncError<S::Error>> {
+        if req.pushes.len() > self.limits.pushes_per_request {
+            return Err(SyncError::Refused(limit(
+                "số hộ / households",
+                self.limits.pushes_per_request,
+            )));
+        }
+        let total: usize = req.pushes.iter().map(|p| p.changes.len()).sum();
+        if total > self.limits.bytes_per_request {
+            return Err(SyncError::Refused(limit(
+                "số byte / bytes",
+                self.limits.bytes_per_request,
+            )));
+        }
+        let mut resp = SyncResponse {
+            protocol: PROTOCOL,
+            cursor: req.cursor,
+            docs: vec![],
+            acks: vec![],
+            refused: vec![],
+            scope: None,
+            more: false,
+            resume: None,
+        };
+        let mut pushed: BTreeMap<String, Vec<ChangeHash>> = BTreeMap::new();
+        let mut must_send: BTreeSet<String> = req
+            .want
+            .iter()
+            .filter(|w| scope.read.contains(*w))
+            .cloned()
+            .collect();
+        let writes =
+            crate::permissions::reach(writer.role, crate::permissions::Action::WriteHouseholds)
+                .is_some()
+                || crate::permissions::reach(writer.role, crate::permissions::Action::LogVisits)
+                    .is_some();
+        for push in &req.pushes {
+            let outcome = if writes {
+                self.push(
+                    store,
+                    writer,
+                    &scope,
+                    &push.doc_id,
+                    Arc::new(push.changes.clone()),
+                    &push.heads,
+                )
+                .await
+            } else {
+                // Read-only roles push nothing: refused before any document is loaded.
+                Pushed::Refused(Refusal::new(
+                    "role",
+                    "Vai trò của bạn chỉ được xem, không được sửa hồ sơ hộ.",
+                    "Your role may read households but not change them.",
+                ))
+            };
+            match outcome {
+                Pushed::Later => {}
+                Pushed::Resend => {
+                    // Only a household the device may read is ever sent back.
+                    if scope.read.contains(&push.doc_id) {
+                        must_send.insert(push.doc_id.clone());
+                    }
+                }
+                Pushed::Taken(heads) => {
+                    // A household registered on the phone is the device's from now on.
+                    scope.read.insert(push.doc_id.clone());
+                    resp.acks.push(Ack {
+                        doc_id: push.doc_id.clone(),
+                        heads: hexes(&heads),
+                    });
+                    pushed.insert(push.doc_id.clone(), heads);
+                }
+                Pushed::Refused(refusal) => {
+                    store
+                        .quarantine(writer, &push.doc_id, &refusal, &push.changes)
+                        .await
+                        .map_err(SyncError::Storage)?;
+                    resp.refused.push(Refused {
+                        doc_id: push.doc_id.clone(),
+                        reason: refusal.reason,
+                        code: refusal.code,
+                    });
+                    if scope.read.contains(&push.doc_id) {
+                        must_send.insert(push.doc_id.clone());
+                    }
+                }
+            }
+        }
+
+        // Read after the pushes are committed, so the device's own writes are behind its
+        // cursor; every write at or below this number is visible to the query below.
+        let seq_before = store.current_seq().await.map_err(SyncError::Storage)?;
+        let ids: Vec<String> = scope.read.iter().cloned().collect();
+        let base_cursor = req.resume.unwrap_or(req.cursor);
+        let mut changed = store
+            .changed_since(req.cursor, &ids, self.page + 1)
+            .await
+            .map_err(SyncError::Storage)?;
+        for id in &must_send {
+            if !changed.iter().any(|(d, _)| d == id) {
+                changed.push((id.clone(), 0));
+            }
+        }
+        resp.cursor = req.cursor.max(seq_before);
+        let mut sent = 0;
+        let mut last_seq = req.cursor;
+        for (id, seq) in changed {
+            if sent == self.page {
+                resp.more = true;
+                resp.resume = Some(base_cursor);
+                break;
+            }
+            let Some(mut stored) = store.load(&id).await.map_err(SyncError::Storage)? else {
+                continue;
+            };
+            let base: Option<Vec<ChangeHash>> = if must_send.contains(&id) {
+                None
+            } else if let Some(h) = pushed.get(&id) {
+                Some(h.clone())
+            } else if base_cursor > 0 {
+                // What the device held before this pull began; a document it never
+                // received has no heads then and goes whole.
+                store
+                    .heads_at(&id, base_cursor)
+                    .await
+                    .map_err(SyncError::Storage)?
+            } else {
+                None
+            };
+            let doc = &mut stored.doc;
+            let heads = hexes(&doc.heads());
+            let update = match base {
+                Some(b) => {
+                    let bytes = doc.save_after(&b);
+                    (!bytes.is_empty()).then_some(DocUpdate {
+                        doc_id: id.clone(),
+                        snapshot: false,
+                        bytes,
+                        heads,
+                        summary: None,
+                    })
+                }
+                None => Some(DocUpdate {
+                    doc_id: id.clone(),
+                    snapshot: true,
+                    bytes: doc.save(),
+                    heads,
+                    summary: Summary::of_doc(&id, doc),
+                }),
+            };
+            if let Some(u) = update {
+                resp.docs.push(u);
+                sent += 1;
+            }
+            last_seq = last_seq.max(seq);
+        }
+        if resp.more {
+            // Every document has its own sequence number, so the next page starts after it.
+            resp.cursor = last_seq;
+        } else if Held::of(scope.read.iter()) != req.held {
+            resp.scope = Some(scope.read.iter().cloned().collect());
+        }
+        Ok(resp)
+    }
+}
+
+fn malformed(e: impl std::fmt::Display) -> Refusal {
+    Refusal::new(
+        "malformed",
+        format!("Dữ liệu không xử lý được: {e}"),
+        format!("The data could not be processed: {e}"),
+    )
+}
