@@ -45,26 +45,8 @@ pub enum Command {
     /// Rebuild the read model (households, members, reviews, visits, support) from the
     /// household documents.
     RebuildReadModel,
-    /// Play simulated phones against a running server and print the sync benchmark.
-    Sim(SimArgs),
     /// Print how many bytes the household documents take in the database.
     StorageStats,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct SimArgs {
-    /// The server, e.g. http://127.0.0.1:8080 (with the demo commune).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub server: String,
-    /// Phones in the push storm.
-    #[arg(long, default_value_t = 200)]
-    pub devices: usize,
-    /// Changes each phone pushes in the storm.
-    #[arg(long, default_value_t = 30)]
-    pub changes: usize,
-    /// The demo users' password.
-    #[arg(long, default_value = crate::demo::PASSWORD)]
-    pub password: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -8,7 +8,6 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod rebuild;
-pub mod sim;
 pub mod store;
 pub mod write;
 
@@ -91,7 +90,9 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Phones on 2G/3G: answers are compressed when the client accepts it, and requests
         // may come gzip- or brotli-compressed (the body limit applies after decompression).
-        .layer(CompressionLayer::new())
+        // Brotli's default quality (11) is for static files: on every sync answer it cost
+        // more CPU than the sync itself; quality 5 keeps most of the gain.
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(5)))
         .layer(RequestDecompressionLayer::new())
         .with_state(state);
 

@@ -27,16 +27,6 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(Command::Sim(a)) = &config.command {
-        // The simulator only talks HTTP; it opens no database.
-        print!(
-            "{}",
-            server::sim::bench(&a.server, &a.password, a.devices, a.changes)
-                .await
-                .map_err(|e| e.to_string())?
-        );
-        return Ok(());
-    }
     std::fs::create_dir_all(&config.data_dir)?;
     let url = config.database_url();
     let store = store::connect(&url).await?;
@@ -62,7 +52,6 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
-        Some(Command::Sim(_)) => unreachable!("handled above"),
         Some(Command::Serve(args)) => serve(&config, store, args).await,
         None => serve(&config, store, ServeArgs::default()).await,
     }

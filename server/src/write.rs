@@ -76,25 +76,23 @@ fn refusal_of(e: StoreError) -> CommitError<StoreError> {
 impl Storage for DbStorage {
     type Error = StoreError;
 
-    fn load(&self, id: &str) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send {
-        async move {
-            let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
-                return Ok(None);
-            };
-            let author = shared::doc::Author {
-                user_id: "server".into(),
-                device_id: "server".into(),
-                at_ms: chrono::Utc::now().timestamp_millis(),
-            };
-            let doc = stored
-                .open(&author)
-                .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
-            Ok(Some(Stored {
-                doc,
-                seq: stored.seq as u64,
-                chunks: stored.chunks.len(),
-            }))
-        }
+    async fn load(&self, id: &str) -> Result<Option<Stored>, StoreError> {
+        let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
+            return Ok(None);
+        };
+        let author = shared::doc::Author {
+            user_id: "server".into(),
+            device_id: "server".into(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+        };
+        let doc = stored
+            .open(&author)
+            .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
+        Ok(Some(Stored {
+            doc,
+            seq: stored.seq as u64,
+            chunks: stored.chunks.len(),
+        }))
     }
 
     fn commit(
@@ -124,39 +122,35 @@ impl Storage for DbStorage {
         }
     }
 
-    fn changed_since(
+    async fn changed_since(
         &self,
         cursor: u64,
         ids: &[String],
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send {
-        async move {
-            Ok(self
-                .store
-                .docs_since(cursor as i64, ids, limit as i64)
-                .await?
-                .into_iter()
-                .map(|(id, seq)| (id, seq.max(0) as u64))
-                .collect())
-        }
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        Ok(self
+            .store
+            .docs_since(cursor as i64, ids, limit as i64)
+            .await?
+            .into_iter()
+            .map(|(id, seq)| (id, seq.max(0) as u64))
+            .collect())
     }
 
-    fn heads_at(
+    async fn heads_at(
         &self,
         id: &str,
         seq: u64,
-    ) -> impl Future<Output = Result<Option<Vec<automerge::ChangeHash>>, StoreError>> + Send {
-        async move {
-            Ok(self
-                .store
-                .heads_at(id, seq as i64)
-                .await?
-                .map(|h| h.iter().filter_map(|h| h.parse().ok()).collect()))
-        }
+    ) -> Result<Option<Vec<automerge::ChangeHash>>, StoreError> {
+        Ok(self
+            .store
+            .heads_at(id, seq as i64)
+            .await?
+            .map(|h| h.iter().filter_map(|h| h.parse().ok()).collect()))
     }
 
-    fn current_seq(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
-        async move { Ok(self.store.current_seq().await?.max(0) as u64) }
+    async fn current_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.store.current_seq().await?.max(0) as u64)
     }
 
     fn quarantine(

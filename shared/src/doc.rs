@@ -407,6 +407,20 @@ impl HouseholdDoc {
         found
     }
 
+    /// The winning value at `path` (e.g. `["profile", "status"]`), reading nothing else.
+    pub fn field(&self, path: &[&str]) -> Option<Value> {
+        let (last, parents) = path.split_last()?;
+        let mut obj = ROOT;
+        for p in parents {
+            obj = match self.doc.get(&obj, *p).ok()?? {
+                (AmValue::Object(ObjType::Map), o) => o,
+                _ => return None,
+            };
+        }
+        let (v, id) = self.doc.get(&obj, *last).ok()??;
+        Some(json_of(&self.doc, &v, &id))
+    }
+
     /// The whole document as JSON (the winning value of every field).
     pub fn to_json(&self) -> Value {
         read_map(&self.doc, &ROOT)

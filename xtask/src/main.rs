@@ -417,58 +417,147 @@ fn bench_app() -> Result {
     status(c)
 }
 
+/// `cmd` pinned to one CPU core with `taskset` when the machine has it, so the server and
+/// the load generator do not share a core.
+fn pinned(core: usize, program: &Path) -> Command {
+    let has_taskset = Command::new("taskset").arg("-V").output().is_ok();
+    if has_taskset {
+        let mut c = Command::new("taskset");
+        c.arg("-c").arg(core.to_string()).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// `bench sync [--postgres URL] [sim args]`: release server(s) on a fresh demo commune
+/// pinned to core 0, the simulator pinned to core 1, reading the servers' CPU time around
+/// the storm. With `--postgres`, two server processes share that (emptied) database.
 fn bench_sync(extra: &[String]) -> Result {
     let mut c = cargo();
-    c.args(["build", "--release", "-p", "server", "--bin", "donghanh"]);
+    c.args([
+        "build",
+        "--release",
+        "-p",
+        "server",
+        "--bin",
+        "donghanh",
+        "-p",
+        "tests",
+        "--bin",
+        "sim",
+    ]);
     status(c)?;
     let bin = target_dir().join("release").join("donghanh");
+    let sim_bin = target_dir().join("release").join("sim");
+    let mut extra = extra.to_vec();
+    let pg = match extra.iter().position(|a| a == "--postgres") {
+        Some(i) if i + 1 < extra.len() => {
+            let url = extra.remove(i + 1);
+            extra.remove(i);
+            Some(url)
+        }
+        _ => None,
+    };
     let data = std::env::temp_dir().join(format!("donghanh-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
+    let db_url = match &pg {
+        Some(url) => {
+            reset_pg_database(url)?;
+            url.clone()
+        }
+        None => format!("sqlite://{}/donghanh.db", data.display()),
+    };
+    std::fs::create_dir_all(&data)?;
     let mut demo = Command::new(&bin);
     demo.arg("--data-dir")
         .arg(&data)
+        .arg("--database-url")
+        .arg(&db_url)
         .arg("demo")
         .stdout(std::process::Stdio::null());
     status(demo)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut server = Command::new(&bin)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let result = (|| -> Result {
+    let count = if pg.is_some() { 2 } else { 1 };
+    let mut servers = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..count {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = pinned(0, &bin)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--database-url")
+            .arg(&db_url)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        let ready = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        servers.push(child);
         if !ready {
+            for mut s in servers {
+                let _ = s.kill();
+            }
             return Err("the server did not start".into());
         }
-        let mut sim = Command::new(&bin);
-        sim.args(["sim", "--server", &format!("http://127.0.0.1:{port}")])
-            .args(extra);
+        urls.push(format!("http://127.0.0.1:{port}"));
+    }
+    let result = (|| -> Result {
+        let mut sim = pinned(1, &sim_bin);
+        for u in &urls {
+            sim.args(["--server", u]);
+        }
+        for s in &servers {
+            sim.args(["--server-pid", &s.id().to_string()]);
+        }
+        sim.args(&extra);
         status(sim)?;
-        let proc_status = std::fs::read_to_string(format!("/proc/{}/status", server.id()))?;
-        let peak = proc_status
-            .lines()
-            .find(|l| l.starts_with("VmHWM"))
-            .unwrap_or("VmHWM: unknown");
-        println!(
-            "server peak memory (resident): {}",
-            peak.trim_start_matches("VmHWM:").trim()
-        );
+        for s in &servers {
+            let proc_status = std::fs::read_to_string(format!("/proc/{}/status", s.id()))?;
+            let peak = proc_status
+                .lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .unwrap_or("VmHWM: unknown");
+            println!(
+                "server peak memory (resident): {}",
+                peak.trim_start_matches("VmHWM:").trim()
+            );
+        }
         Ok(())
     })();
-    let _ = server.kill();
-    let _ = server.wait();
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
     result?;
     let mut stats = Command::new(&bin);
-    stats.arg("--data-dir").arg(&data).arg("storage-stats");
+    stats
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--database-url")
+        .arg(&db_url)
+        .arg("storage-stats");
     status(stats)?;
     let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
+
+/// Drops and recreates the database named in `url` (for the benchmark only).
+fn reset_pg_database(url: &str) -> Result {
+    let (server, name) = url
+        .rsplit_once('/')
+        .ok_or("a PostgreSQL URL ends with /database")?;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        format!("CREATE DATABASE \"{name}\""),
+    ] {
+        let mut c = Command::new("psql");
+        c.arg(format!("{server}/postgres")).args(["-c", &sql]);
+        status(c)?;
+    }
     Ok(())
 }

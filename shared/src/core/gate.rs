@@ -150,9 +150,15 @@ pub fn admit(
     let before_heads = doc.heads();
     doc.apply_changes(new.clone())
         .map_err(|e| Refusal::new("malformed", format!("{e}"), format!("{e}")))?;
-    schema::check(doc.read(), id, lim)?;
-
-    let touched = judge_ops(writer, &new, &doc, &BeforeDoc(before))?;
+    let ops = op_paths(&new, &doc)?;
+    let touched = touched_by(&ops);
+    // The stored document passed this check when it was written, so only what the new
+    // changes touch is walked again (a new household is walked whole).
+    schema::check(doc.read(), id, lim, before.map(|_| &touched))?;
+    let before_doc = BeforeDoc(before);
+    for (path, kind) in &ops {
+        policy::may_write(writer.role, writer.decision, path, *kind, &before_doc)?;
+    }
     let now = DateTime::from_timestamp_millis(writer.now_ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -163,8 +169,8 @@ pub fn admit(
             format!("The household record is not valid: {e}"),
         )
     })?;
-    let before_records = before.and_then(|d| project(id, &d.to_json(), &now).ok());
-    check_records(writer, &records, before_records.as_ref(), &touched, rules)?;
+    let before_facts = Facts::of(before, &touched);
+    check_records(writer, &records, &before_facts, &touched, rules)?;
     Ok(Admission::Admitted(Box::new(Admitted {
         pushed_heads,
         changes: doc.save_after(&before_heads),
@@ -210,18 +216,14 @@ fn check_author(writer: &Writer, c: &Change) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The role rules on every operation of the new changes; returns the records they touch.
-fn judge_ops(
-    writer: &Writer,
-    new: &[Change],
-    doc: &HouseholdDoc,
-    before: &BeforeDoc<'_>,
-) -> Result<BTreeMap<String, BTreeSet<String>>, Refusal> {
+/// Where each operation of the new changes writes, and what it does there.
+fn op_paths(new: &[Change], doc: &HouseholdDoc) -> Result<Vec<(Vec<String>, OpKind)>, Refusal> {
     let am = doc.read();
     let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut touched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut out = Vec::new();
     for change in new {
-        for op in change.decode().operations {
+        let (start, actor) = (change.start_op().get(), change.actor_id().to_string());
+        for (i, op) in change.decode().operations.into_iter().enumerate() {
             let obj = op.obj.to_string();
             let mut path = match paths.get(&obj) {
                 Some(p) => p.clone(),
@@ -229,11 +231,9 @@ fn judge_ops(
                     let p = if obj == "_root" {
                         vec![]
                     } else {
-                        let exid = am.import_obj(&obj).map_err(|e| {
-                            Refusal::new("malformed", format!("{e}"), format!("{e}"))
-                        })?;
+                        let exid = am.import_obj(&obj).map_err(malformed)?;
                         am.parents(&exid)
-                            .map_err(|e| Refusal::new("malformed", format!("{e}"), format!("{e}")))?
+                            .map_err(malformed)?
                             .path()
                             .into_iter()
                             .map(|(_, prop)| match prop {
@@ -258,19 +258,40 @@ fn judge_ops(
                 LegacyOp::Delete => OpKind::Delete,
                 _ => OpKind::Other,
             };
-            policy::may_write(writer.role, writer.decision, &path, kind, before)?;
-            match path.as_slice() {
-                [p, ..] if p == "profile" => {
-                    touched.entry("profile".into()).or_default();
-                }
-                [c, id, ..] => {
-                    touched.entry(c.clone()).or_default().insert(id.clone());
-                }
-                _ => {}
+            if let LegacyOp::Make(_) = op.action {
+                // The object this op makes is named by the op's id; ops inside it find
+                // its path here instead of walking up the document again.
+                paths.insert(format!("{}@{actor}", start + i as u64), path.clone());
             }
+            out.push((path, kind));
         }
     }
-    Ok(touched)
+    Ok(out)
+}
+
+fn malformed(e: impl std::fmt::Display) -> Refusal {
+    Refusal::new(
+        "malformed",
+        format!("Dữ liệu đồng bộ không đọc được ({e})."),
+        format!("The sync data could not be read ({e})."),
+    )
+}
+
+/// The records the operations write, by collection (`profile` under its own name).
+fn touched_by(ops: &[(Vec<String>, OpKind)]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut touched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, _) in ops {
+        match path.as_slice() {
+            [p, ..] if p == "profile" => {
+                touched.entry("profile".into()).or_default();
+            }
+            [c, id, ..] => {
+                touched.entry(c.clone()).or_default().insert(id.clone());
+            }
+            _ => {}
+        }
+    }
+    touched
 }
 
 fn date_ahead(writer: &Writer, d: NaiveDate, field: &str) -> Result<(), Refusal> {
@@ -294,7 +315,7 @@ fn date_ahead(writer: &Writer, d: NaiveDate, field: &str) -> Result<(), Refusal>
 fn check_records(
     writer: &Writer,
     r: &Records,
-    before: Option<&Records>,
+    before: &Facts,
     touched: &BTreeMap<String, BTreeSet<String>>,
     rules: &RuleBook,
 ) -> Result<(), Refusal> {
@@ -328,7 +349,7 @@ fn check_records(
             ));
         }
     }
-    let before_support = |id: &str| before.and_then(|b| b.support.iter().find(|s| s.id == id));
+    let before_support = |id: &str| before.delivered.get(id);
     for s in r.support.iter().filter(|s| is("support", &s.id)) {
         s.data.validate().map_err(|e| invalid(&e, "support"))?;
         if writer.role == Role::Cadre
@@ -340,8 +361,8 @@ fn check_records(
                 "A mentoring cadre may only propose support (status planned).",
             ));
         }
-        if let (Some(b), Some(d)) = (before_support(&s.id), s.delivered_date)
-            && b.delivered_date != Some(d)
+        if let Some(d) = s.delivered_date
+            && before_support(&s.id) != Some(&Some(d))
         {
             date_ahead(writer, d, "support.delivered_date")?;
         }
@@ -364,7 +385,7 @@ fn check_records(
     }
     // The official status changes only by a role that decides, or as the rule engine's
     // outcome of a review in this same push.
-    let old_status = before.map_or(HouseholdStatus::NotPoor, |b| b.household.status);
+    let old_status = before.status;
     if h.status != old_status && writer.role != Role::CommuneOfficer {
         let derived = newest_review.map(|a| old_status.after_review(a.classification));
         if derived != Some(h.status) {
@@ -376,6 +397,38 @@ fn check_records(
         }
     }
     Ok(())
+}
+
+/// What the rules need of the document before the push, read without projecting it.
+struct Facts {
+    status: HouseholdStatus,
+    /// Delivery dates of the touched support records that existed.
+    delivered: BTreeMap<String, Option<NaiveDate>>,
+}
+
+impl Facts {
+    fn of(before: Option<&HouseholdDoc>, touched: &BTreeMap<String, BTreeSet<String>>) -> Facts {
+        let Some(doc) = before else {
+            return Facts {
+                status: HouseholdStatus::NotPoor,
+                delivered: BTreeMap::new(),
+            };
+        };
+        let status = doc
+            .field(&["profile", "status"])
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or(HouseholdStatus::NotPoor);
+        let delivered = touched
+            .get("support")
+            .into_iter()
+            .flatten()
+            .filter_map(|id| {
+                let d = doc.field(&["support", id, "delivered_date"])?;
+                Some((id.clone(), serde_json::from_value(d).ok().flatten()))
+            })
+            .collect();
+        Facts { status, delivered }
+    }
 }
 
 fn ownership() -> Refusal {

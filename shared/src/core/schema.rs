@@ -183,8 +183,10 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn collection(&self, obj: &ObjId, name: &str) -> Result<(), Refusal> {
-        for id in self.keys(obj, self.limits.records_per_collection, name)? {
+    fn collection(&self, obj: &ObjId, name: &str, only: Option<&Touched>) -> Result<(), Refusal> {
+        let ids = self.keys(obj, self.limits.records_per_collection, name)?;
+        let wanted = |id: &String| only.is_none_or(|t| t.get(name).is_some_and(|s| s.contains(id)));
+        for id in ids.into_iter().filter(wanted) {
             if !valid_id(&id) {
                 return Err(bad(format_args!("{name}: record id")));
             }
@@ -199,9 +201,18 @@ impl Walk<'_> {
     }
 }
 
-/// Whether the whole document, every concurrent value included, has the household shape,
-/// with `household_id` equal to `id` and the current schema version.
-pub fn check(doc: &AutoCommit, id: &str, limits: &Limits) -> Result<(), Refusal> {
+/// Records by collection (`profile` under its own name).
+pub type Touched = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// Whether the document, every concurrent value included, has the household shape, with
+/// `household_id` equal to `id` and the current schema version. With `only`, the records
+/// checked are those it names (the rest was checked when it was written).
+pub fn check(
+    doc: &AutoCommit,
+    id: &str,
+    limits: &Limits,
+    only: Option<&Touched>,
+) -> Result<(), Refusal> {
     let w = Walk { doc, limits };
     for key in w.keys(&ROOT, 16, "root")? {
         let values = w.values(&ROOT, &key)?;
@@ -220,13 +231,15 @@ pub fn check(doc: &AutoCommit, id: &str, limits: &Limits) -> Result<(), Refusal>
                     _ => return Err(bad("household_id")),
                 },
                 ("profile", Value::Object(ObjType::Map)) => {
-                    w.record(&obj, fields_of("profile"), "profile")?
+                    if only.is_none_or(|t| t.contains_key("profile")) {
+                        w.record(&obj, fields_of("profile"), "profile")?
+                    }
                 }
                 ("resolutions", Value::Object(ObjType::Map)) => {
-                    w.collection(&obj, "resolutions")?
+                    w.collection(&obj, "resolutions", only)?
                 }
                 (name, Value::Object(ObjType::Map)) if RECORDS.contains(&name) => {
-                    w.collection(&obj, name)?
+                    w.collection(&obj, name, only)?
                 }
                 (other, _) => return Err(bad(format_args!("unknown key {other}"))),
             }

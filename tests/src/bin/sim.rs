@@ -1,6 +1,7 @@
-//! The device simulator (`donghanh sim`): plays phones against a running server with the
-//! real sync core, over HTTP with brotli-compressed answers, and reports what travels on
-//! the wire and how long acknowledgements take. Used for demos and the sync benchmark.
+//! The device simulator (`cargo xtask bench sync` runs it): plays phones against running
+//! servers with the real sync core, over HTTP with brotli-compressed answers, and reports
+//! what travels on the wire, how long acknowledgements take and how much CPU the servers
+//! spent per acknowledged change (from `/proc/<pid>/stat`).
 
 use shared::api::TokenPair;
 use shared::doc::Author;
@@ -16,6 +17,7 @@ pub struct Phone {
     base: String,
     token: String,
     pub user_id: String,
+    pub device_id: String,
     pub device: Device,
     /// Bytes sent and received on the wire (compressed where compressed).
     pub sent: usize,
@@ -46,6 +48,7 @@ impl Phone {
             base: base.into(),
             token: pair.access_token,
             user_id: pair.user.id,
+            device_id: device_id.into(),
             device: Device::new(&actor),
             sent: 0,
             received: 0,
@@ -137,10 +140,10 @@ impl Phone {
         };
         let author = Author {
             user_id: self.user_id.clone(),
-            device_id: "sim".into(),
+            device_id: self.device_id.clone(),
             at_ms: chrono::Utc::now().timestamp_millis(),
         };
-        let today = crate::today();
+        let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
         let visit = serde_json::json!({
             "date": today.to_string(), "discussed": "Hướng dẫn chăm sóc bò, tiêm phòng", "progress": "Đàn bò khỏe",
             "needs": "", "next_visit": (today + chrono::Duration::days(30)).to_string(), "cadre_id": self.user_id,
@@ -165,13 +168,30 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// The sync benchmark against the demo commune on `base`.
+/// Seconds of CPU (user + system) a process has used.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let hz = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse::<f64>().ok())
+        .unwrap_or(100.0);
+    Some(ticks as f64 / hz)
+}
+
+/// The sync benchmark against the demo commune on `bases` (phones spread over them).
 pub async fn bench(
-    base: &str,
+    bases: &[String],
+    server_pids: &[u32],
     password: &str,
     devices: usize,
     changes: usize,
 ) -> Result<String, Error> {
+    let base = bases[0].as_str();
     let mut out = String::new();
     let mut officer =
         Phone::sign_in(base, "congchuc", password, "bench-officer", rand::random()).await?;
@@ -209,11 +229,19 @@ pub async fn bench(
     let mut phones = Vec::new();
     for i in 0..devices {
         let user = format!("canbo{:02}", i % 20 + 1);
-        let mut p =
-            Phone::sign_in(base, &user, password, &format!("storm-{i}"), rand::random()).await?;
+        let server = &bases[i % bases.len()];
+        let mut p = Phone::sign_in(
+            server,
+            &user,
+            password,
+            &format!("storm-{i}"),
+            rand::random(),
+        )
+        .await?;
         p.settle().await?;
         phones.push(p);
     }
+    let cpu_before: Option<f64> = server_pids.iter().map(|p| cpu_seconds(*p)).sum();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (i, mut p) in phones.into_iter().enumerate() {
@@ -246,6 +274,7 @@ pub async fn bench(
         lat.extend(t.await??);
     }
     let wall = started.elapsed();
+    let cpu_after: Option<f64> = server_pids.iter().map(|p| cpu_seconds(*p)).sum();
     lat.sort();
     out += &format!(
         "push storm: {devices} devices x {changes} changes = {} changes in {:.1} s = {:.0} changes/s; acknowledge latency p50 {} ms, p95 {} ms\n",
@@ -255,5 +284,43 @@ pub async fn bench(
         percentile(&lat, 0.50).as_millis(),
         percentile(&lat, 0.95).as_millis()
     );
+    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
+        out += &format!(
+            "server CPU during the storm: {:.2} s = {:.3} ms per acknowledged change ({} server process(es))\n",
+            b - a,
+            (b - a) * 1000.0 / lat.len() as f64,
+            server_pids.len()
+        );
+    }
     Ok(out)
+}
+
+/// `sim --server URL [--server URL] [--server-pid PID]… [--devices N] [--changes N]`
+#[derive(Debug, clap::Parser)]
+struct Args {
+    /// A server with the demo commune; give several to spread the phones over them.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: Vec<String>,
+    /// Process ids of the servers, to read their CPU time around the storm.
+    #[arg(long)]
+    server_pid: Vec<u32>,
+    /// Phones in the push storm.
+    #[arg(long, default_value_t = 200)]
+    devices: usize,
+    /// Changes each phone pushes in the storm.
+    #[arg(long, default_value_t = 30)]
+    changes: usize,
+    /// The demo users' password.
+    #[arg(long, default_value = server::demo::PASSWORD)]
+    password: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let a = <Args as clap::Parser>::parse();
+    print!(
+        "{}",
+        bench(&a.server, &a.server_pid, &a.password, a.devices, a.changes).await?
+    );
+    Ok(())
 }
