@@ -1,14 +1,33 @@
 //! The server's storage for the household write core (`shared::core::hub`): the core's
-//! `Storage` trait over the SQLite or PostgreSQL `Store`, with the gate's CPU work on a
-//! bounded pool of blocking threads. Every change to a household document — sync pushes,
-//! conflict decisions — goes through the core with this storage.
+//! `Storage` trait over the SQLite or PostgreSQL `Store`. It keeps recently used
+//! documents decoded (reused only while their sequence number in the database is
+//! unchanged, so several processes may share one database), commits the writes of
+//! concurrent requests together in one transaction (group commit), and runs the gate's
+//! CPU work on a bounded pool of blocking threads. Every change to a household document —
+//! sync pushes, conflict decisions — goes through the core with this storage.
 
-use crate::store::{Actor, DocWrite, DynStore, StoreError};
+use crate::store::{Actor, DocWrite, DynStore, StoreError, StoreResult};
 use shared::core::hub::{Commit, CommitError, Storage, Stored};
 use shared::core::{Refusal, Writer};
+use shared::doc::HouseholdDoc;
 use std::future::Future;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// Decoded documents kept: a large commune's households fit.
+const CACHED_DOCS: usize = 4096;
+/// Writes committed in one transaction at most.
+const GROUP: usize = 64;
+
+/// A decoded document as of a sequence number.
+struct Cached {
+    seq: u64,
+    chunks: usize,
+    doc: HouseholdDoc,
+}
+
+type Pending = (Actor, DocWrite, oneshot::Sender<StoreResult<i64>>);
 
 /// The database behind the write core.
 #[derive(Clone)]
@@ -17,6 +36,11 @@ pub struct DbStorage {
     /// At most one admission per core at a time, so a burst of pushes cannot take every
     /// thread of the runtime.
     decoding: Arc<Semaphore>,
+    docs: Arc<Mutex<lru::LruCache<String, Cached>>>,
+    /// The queue of the task that commits writes in groups, started at the first write.
+    committer: Arc<OnceLock<mpsc::Sender<Pending>>>,
+    /// Households known to have a document (a document is never removed).
+    with_doc: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for DbStorage {
@@ -31,6 +55,85 @@ impl DbStorage {
         DbStorage {
             store,
             decoding: Arc::new(Semaphore::new(cores)),
+            docs: Arc::new(Mutex::new(lru::LruCache::new(
+                NonZeroUsize::new(CACHED_DOCS).expect("not zero"),
+            ))),
+            committer: Arc::new(OnceLock::new()),
+            with_doc: Arc::default(),
+        }
+    }
+
+    /// Of `ids`, those not known to have a document.
+    pub fn without_known_docs<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        let known = self.with_doc.lock().expect("not poisoned");
+        ids.into_iter()
+            .filter(|id| !known.contains(*id))
+            .cloned()
+            .collect()
+    }
+
+    pub fn know_docs(&self, ids: impl IntoIterator<Item = String>) {
+        self.with_doc.lock().expect("not poisoned").extend(ids);
+    }
+
+    /// Commits `write` together with whatever other writes are waiting.
+    async fn commit_grouped(&self, actor: Actor, write: DocWrite) -> StoreResult<i64> {
+        let queue = self.committer.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Pending>(GROUP * 4);
+            tokio::spawn(commit_loop(self.store.clone(), rx));
+            tx
+        });
+        let (done, answer) = oneshot::channel();
+        queue
+            .send((actor, write, done))
+            .await
+            .map_err(|_| StoreError::Corrupt("the committer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("the committer stopped".into()))?
+    }
+
+    fn cached(&self, id: &str, seq: u64) -> Option<Stored> {
+        let mut docs = self.docs.lock().expect("not poisoned");
+        let c = docs.get(id).filter(|c| c.seq == seq)?;
+        Some(Stored {
+            doc: c.doc.clone(),
+            seq: c.seq,
+            chunks: c.chunks,
+        })
+    }
+
+    fn keep(&self, id: &str, seq: u64, chunks: usize, doc: HouseholdDoc) {
+        let mut docs = self.docs.lock().expect("not poisoned");
+        docs.put(id.to_string(), Cached { seq, chunks, doc });
+    }
+}
+
+/// Takes the waiting writes, as many as are there (up to `GROUP`), and commits them in one
+/// transaction: one disk sync for all, every one acknowledged only after it.
+async fn commit_loop(store: DynStore, mut rx: mpsc::Receiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < GROUP {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let (writes, answers): (Vec<(Actor, DocWrite)>, Vec<_>) =
+            batch.into_iter().map(|(a, w, d)| ((a, w), d)).unzip();
+        match store.commit_docs(&writes).await {
+            Ok(results) => {
+                for (r, d) in results.into_iter().zip(answers) {
+                    let _ = d.send(r);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "group commit failed");
+                for d in answers {
+                    let _ = d.send(Err(StoreError::Corrupt(e.to_string())));
+                }
+            }
         }
     }
 }
@@ -77,6 +180,12 @@ impl Storage for DbStorage {
     type Error = StoreError;
 
     async fn load(&self, id: &str) -> Result<Option<Stored>, StoreError> {
+        let Some(seq) = self.store.doc_seq(id).await.map_err(logged)? else {
+            return Ok(None);
+        };
+        if let Some(hit) = self.cached(id, seq as u64) {
+            return Ok(Some(hit));
+        }
         let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
             return Ok(None);
         };
@@ -88,6 +197,7 @@ impl Storage for DbStorage {
         let doc = stored
             .open(&author)
             .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
+        self.keep(id, stored.seq as u64, stored.chunks.len(), doc.clone());
         Ok(Some(Stored {
             doc,
             seq: stored.seq as u64,
@@ -95,11 +205,9 @@ impl Storage for DbStorage {
         }))
     }
 
-    fn commit(
-        &self,
-        writer: &Writer,
-        c: Commit,
-    ) -> impl Future<Output = Result<(), CommitError<StoreError>>> + Send {
+    async fn commit(&self, writer: &Writer, c: Commit) -> Result<(), CommitError<StoreError>> {
+        let chunks = if c.compacted.is_some() { 1 } else { 0 };
+        let (id, doc) = (c.doc_id.clone(), c.doc);
         let write = DocWrite {
             doc_id: c.doc_id,
             expected_seq: c.expected_seq.map(|s| s as i64),
@@ -112,14 +220,17 @@ impl Storage for DbStorage {
             touched: Some(c.touched),
             actors: c.actors,
         };
-        let actor = actor(writer);
-        async move {
-            self.store
-                .commit_doc(&actor, &write)
-                .await
-                .map(|_| ())
-                .map_err(refusal_of)
-        }
+        let seq = self
+            .commit_grouped(actor(writer), write)
+            .await
+            .map_err(refusal_of)?;
+        // The next load of this household (often the same phone's next push) finds it.
+        let chunks = match self.docs.lock().expect("not poisoned").peek(&id) {
+            Some(c) if chunks == 0 => c.chunks + 1,
+            _ => chunks.max(1),
+        };
+        self.keep(&id, seq as u64, chunks, doc);
+        Ok(())
     }
 
     async fn changed_since(

@@ -44,17 +44,14 @@ pub fn writer(me: &CurrentUser) -> Writer {
     }
 }
 
-/// Households the user's device holds, and those it may still push to.
-async fn scope(
-    store: &dyn Store,
-    me: &CurrentUser,
-) -> AppResult<(BTreeSet<String>, BTreeSet<String>)> {
+/// What the device holds, what it may still push to, and where it may register households.
+async fn scope(store: &dyn Store, me: &CurrentUser) -> AppResult<Scope> {
     let (villages, ids) = me.household_scope(store, Action::ReadHouseholds).await?;
-    let scope: BTreeSet<String> = match ids {
+    let read: BTreeSet<String> = match ids {
         Some(ids) => ids.into_iter().collect(),
         None => store
             .list_households(&HouseholdFilter {
-                village_ids: villages,
+                village_ids: villages.clone(),
                 limit: i64::MAX / 2,
                 ..Default::default()
             })
@@ -63,7 +60,7 @@ async fn scope(
             .map(|h| h.id)
             .collect(),
     };
-    let mut push_scope = scope.clone();
+    let mut push = read.clone();
     if me.reach(Action::ReadHouseholds)? == Reach::Assigned {
         let since = crate::today() - chrono::Duration::days(GRACE_DAYS);
         for a in store
@@ -74,28 +71,38 @@ async fn scope(
             .await?
         {
             if a.to_date.is_some_and(|t| t >= since) {
-                push_scope.insert(a.household_id);
+                push.insert(a.household_id);
             }
         }
     }
-    Ok((scope, push_scope))
+    Ok(Scope {
+        read,
+        push,
+        villages: villages.map(|v| v.into_iter().collect()),
+    })
 }
 
-/// Builds and stores documents for households registered before they had one.
-async fn ensure_docs(store: &dyn Store, ids: &BTreeSet<String>) -> AppResult<()> {
-    let listed: Vec<String> = ids.iter().cloned().collect();
+/// Builds and stores documents for households registered before they had one (through
+/// REST, or before sync existed). Households known to have one are not asked again.
+async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> AppResult<()> {
+    let store = state.store.as_ref();
+    let listed: Vec<String> = state.db.without_known_docs(ids);
+    if listed.is_empty() {
+        return Ok(());
+    }
     let have: BTreeSet<String> = store
         .docs_since(-1, &listed, i64::MAX / 2)
         .await?
         .into_iter()
         .map(|(id, _)| id)
         .collect();
+    state.db.know_docs(have.iter().cloned());
     let author = Author {
         user_id: "server".into(),
         device_id: "server".into(),
         at_ms: chrono::Utc::now().timestamp_millis(),
     };
-    for id in ids.iter().filter(|id| !have.contains(*id)) {
+    for id in listed.iter().filter(|id| !have.contains(*id)) {
         let records = Records {
             household: store.get_household(id).await?,
             members: store.list_members(id).await?,
@@ -145,19 +152,8 @@ async fn sync(
             ),
         });
     }
-    let store = state.store.as_ref();
-    let (read, push) = scope(store, &me).await?;
-    ensure_docs(store, &read).await?;
-    let villages = me
-        .household_scope(store, Action::ReadHouseholds)
-        .await?
-        .0
-        .map(|v| v.into_iter().collect());
-    let scope = Scope {
-        read,
-        push,
-        villages,
-    };
+    let scope = scope(state.store.as_ref(), &me).await?;
+    ensure_docs(&state, &scope.read).await?;
     match state.hub.sync(&state.db, &writer(&me), scope, &req).await {
         Ok(resp) => Ok(Json(resp)),
         Err(SyncError::Refused(r)) => Err(AppError::BadRequest {

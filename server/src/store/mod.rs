@@ -404,6 +404,12 @@ pub trait Store: Send + Sync + 'static {
     /// Commits a document write; `Duplicate` when `expected_seq` is stale. Returns the new
     /// sequence number.
     async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64>;
+    /// Commits several document writes in one transaction (group commit), each in its own
+    /// savepoint: the result of each, in order; one that fails leaves the others.
+    async fn commit_docs(&self, writes: &[(Actor, DocWrite)])
+    -> StoreResult<Vec<StoreResult<i64>>>;
+    /// A document's current sequence number, if it exists (to reuse a decoded copy).
+    async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>>;
     /// Documents among `ids` written after `cursor`, oldest first.
     async fn docs_since(
         &self,

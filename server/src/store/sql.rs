@@ -714,6 +714,74 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// One document write: its change log, read model, conflicts, actor binding and
+            /// audit event, on a connection inside a transaction.
+            async fn write_doc(conn: &mut <$db as sqlx::Database>::Connection, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
+                let seq = Self::next_seq(conn).await?;
+                let heads = json(&w.heads);
+                match w.expected_seq {
+                    Some(expected) => {
+                        let n = sqlx::query("UPDATE docs SET heads = $2, seq = $3 WHERE doc_id = $1 AND seq = $4")
+                            .bind(w.doc_id.clone())
+                            .bind(heads.clone())
+                            .bind(seq)
+                            .bind(expected)
+                            .execute(&mut *conn)
+                            .await?
+                            .rows_affected();
+                        if n != 1 {
+                            return Err(StoreError::Stale);
+                        }
+                    }
+                    None => {
+                        // The household row must exist before its document refers to it.
+                        Self::write_records(conn, &w.records, None).await?;
+                        sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, $3)")
+                            .bind(w.doc_id.clone())
+                            .bind(heads.clone())
+                            .bind(seq)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                match &w.compacted {
+                    Some(full) => {
+                        sqlx::query("UPDATE docs SET snapshot = $2, snapshot_seq = $3 WHERE doc_id = $1")
+                            .bind(w.doc_id.clone())
+                            .bind(full.clone())
+                            .bind(seq)
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("DELETE FROM doc_changes WHERE doc_id = $1")
+                            .bind(w.doc_id.clone())
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    None => {
+                        sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
+                            .bind(w.doc_id.clone())
+                            .bind(seq)
+                            .bind(w.changes.clone())
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
+                    .bind(w.doc_id.clone())
+                    .bind(seq)
+                    .bind(heads)
+                    .execute(&mut *conn)
+                    .await?;
+                if w.expected_seq.is_some() {
+                    Self::write_records(conn, &w.records, w.touched.as_ref()).await?;
+                }
+                Self::bind_actors(conn, actor, &w.actors).await?;
+                Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts).await?;
+                Self::audit(conn, actor, "sync", "household", &w.doc_id, w.audit.clone()).await?;
+                Ok(seq)
+            }
+
+
             /// Binds each automerge actor id to the device that first wrote with it.
             async fn bind_actors(conn: &mut <$db as sqlx::Database>::Connection, actor: &Actor, actors: &[String]) -> StoreResult<()> {
                 let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else { return Ok(()) };
@@ -1511,69 +1579,37 @@ macro_rules! sql_store {
 
             async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
                 let mut tx = self.begin_write().await?;
-                let seq = Self::next_seq(&mut tx).await?;
-                let heads = json(&w.heads);
-                match w.expected_seq {
-                    Some(expected) => {
-                        let n = sqlx::query("UPDATE docs SET heads = $2, seq = $3 WHERE doc_id = $1 AND seq = $4")
-                            .bind(w.doc_id.clone())
-                            .bind(heads.clone())
-                            .bind(seq)
-                            .bind(expected)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        if n != 1 {
-                            return Err(StoreError::Stale);
-                        }
-                    }
-                    None => {
-                        // The household row must exist before its document refers to it.
-                        Self::write_records(&mut tx, &w.records, None).await?;
-                        sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, $3)")
-                            .bind(w.doc_id.clone())
-                            .bind(heads.clone())
-                            .bind(seq)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                match &w.compacted {
-                    Some(full) => {
-                        sqlx::query("UPDATE docs SET snapshot = $2, snapshot_seq = $3 WHERE doc_id = $1")
-                            .bind(w.doc_id.clone())
-                            .bind(full.clone())
-                            .bind(seq)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query("DELETE FROM doc_changes WHERE doc_id = $1")
-                            .bind(w.doc_id.clone())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    None => {
-                        sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
-                            .bind(w.doc_id.clone())
-                            .bind(seq)
-                            .bind(w.changes.clone())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
-                    .bind(w.doc_id.clone())
-                    .bind(seq)
-                    .bind(heads)
-                    .execute(&mut *tx)
-                    .await?;
-                if w.expected_seq.is_some() {
-                    Self::write_records(&mut tx, &w.records, w.touched.as_ref()).await?;
-                }
-                Self::bind_actors(&mut tx, actor, &w.actors).await?;
-                Self::sync_conflicts(&mut tx, actor, &w.doc_id, &w.conflicts).await?;
-                Self::audit(&mut tx, actor, "sync", "household", &w.doc_id, w.audit.clone()).await?;
+                let seq = Self::write_doc(&mut tx, actor, w).await?;
                 tx.commit().await?;
                 Ok(seq)
+            }
+
+            async fn commit_docs(&self, writes: &[(Actor, DocWrite)]) -> StoreResult<Vec<StoreResult<i64>>> {
+                let mut tx = self.begin_write().await?;
+                let mut results = Vec::with_capacity(writes.len());
+                for (actor, w) in writes {
+                    // Each write in its own savepoint: one that fails leaves the others.
+                    let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+                    match Self::write_doc(&mut sp, actor, w).await {
+                        Ok(seq) => {
+                            sp.commit().await?;
+                            results.push(Ok(seq));
+                        }
+                        Err(e) => {
+                            sp.rollback().await?;
+                            results.push(Err(e));
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(results)
+            }
+
+            async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT seq FROM docs WHERE doc_id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn docs_since(&self, cursor: i64, ids: &[String], limit: i64) -> StoreResult<Vec<(String, i64)>> {

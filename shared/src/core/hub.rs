@@ -29,6 +29,8 @@ pub struct Stored {
 #[derive(Debug, Clone)]
 pub struct Commit {
     pub doc_id: String,
+    /// The document after the write, for storages that keep documents decoded.
+    pub doc: HouseholdDoc,
     /// `None` for a new household; otherwise the `Stored::seq` it was based on.
     pub expected_seq: Option<u64>,
     /// The new changes (after the stored heads).
@@ -238,15 +240,19 @@ impl Hub {
                 Ok(c) => c,
                 Err(e) => return Pushed::Refused(malformed(e)),
             };
+            let acked = ack(&mut a.doc, a.pushed_heads);
+            let compacted = stored
+                .as_ref()
+                .is_some_and(|s| s.chunks >= COMPACT_AFTER)
+                .then(|| a.doc.save());
+            let heads = hexes(&a.doc.heads());
             let commit = Commit {
                 doc_id: id.to_string(),
+                doc: a.doc,
                 expected_seq: stored.as_ref().map(|s| s.seq),
-                compacted: stored
-                    .as_ref()
-                    .is_some_and(|s| s.chunks >= COMPACT_AFTER)
-                    .then(|| a.doc.save()),
+                compacted,
                 changes: a.changes,
-                heads: hexes(&a.doc.heads()),
+                heads,
                 records: a.records,
                 touched: a.touched,
                 conflicts,
@@ -254,7 +260,7 @@ impl Hub {
                 audit: serde_json::json!({ "via": "sync" }),
             };
             match store.commit(writer, commit).await {
-                Ok(()) => return Pushed::Taken(ack(&mut a.doc, a.pushed_heads)),
+                Ok(()) => return Pushed::Taken(acked),
                 Err(CommitError::Stale) => continue,
                 Err(CommitError::Refused(r)) => return Pushed::Refused(r),
                 Err(CommitError::Failed(_)) => return Pushed::Later,
@@ -303,6 +309,7 @@ impl Hub {
             };
             let commit = Commit {
                 doc_id: id.to_string(),
+                doc: a.doc.clone(),
                 expected_seq: Some(stored.seq),
                 compacted: (stored.chunks >= COMPACT_AFTER).then(|| a.doc.save()),
                 changes: a.changes,
