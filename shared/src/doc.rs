@@ -407,18 +407,57 @@ impl HouseholdDoc {
         found
     }
 
-    /// The winning value at `path` (e.g. `["profile", "status"]`), reading nothing else.
-    pub fn field(&self, path: &[&str]) -> Option<Value> {
+    /// The winning value at `path` (e.g. `["profile", "status"]`) as it was at `heads`,
+    /// reading nothing else.
+    pub fn field_at(&self, path: &[&str], heads: &[ChangeHash]) -> Option<Value> {
         let (last, parents) = path.split_last()?;
         let mut obj = ROOT;
         for p in parents {
-            obj = match self.doc.get(&obj, *p).ok()?? {
+            obj = match self.doc.get_at(&obj, *p, heads).ok()?? {
                 (AmValue::Object(ObjType::Map), o) => o,
                 _ => return None,
             };
         }
-        let (v, id) = self.doc.get(&obj, *last).ok()??;
-        Some(json_of(&self.doc, &v, &id))
+        let (v, id) = self.doc.get_at(&obj, *last, heads).ok()??;
+        match v {
+            AmValue::Scalar(_) => Some(json_of(&self.doc, &v, &id)),
+            AmValue::Object(_) => None,
+        }
+    }
+
+    /// The document as JSON with the profile and, of the other collections, only the
+    /// records in `records` (all members when any member is there: the read model keeps
+    /// a household's members together).
+    pub fn json_of_records(
+        &self,
+        records: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    ) -> Value {
+        let mut out = Map::new();
+        for item in self.doc.map_range(ROOT, ..) {
+            let key = item.key.to_string();
+            let AmValue::Object(ObjType::Map) = item.value.clone().into_value() else {
+                out.insert(
+                    key,
+                    json_of(&self.doc, &item.value.clone().into_value(), &item.id()),
+                );
+                continue;
+            };
+            let obj = item.id();
+            let value = if key == "profile" || (key == "members" && records.contains_key("members"))
+            {
+                read_map(&self.doc, &obj)
+            } else {
+                let mut m = Map::new();
+                for id in records.get(&key).into_iter().flatten() {
+                    if let Ok(Some((v, rid))) = self.doc.get(&obj, id.as_str()) {
+                        m.insert(id.clone(), json_of(&self.doc, &v, &rid));
+                    }
+                }
+                Value::Object(m)
+            };
+            out.insert(key, value);
+        }
+        Value::Object(out)
     }
 
     /// The whole document as JSON (the winning value of every field).
@@ -436,8 +475,47 @@ impl HouseholdDoc {
 
     /// Every field written concurrently, with all its values, who wrote them and when.
     pub fn conflicts(&mut self) -> Result<Vec<FieldConflict>, DocError> {
+        self.conflicts_from(vec![(ROOT, vec![])])
+    }
+
+    /// The conflicts inside the profile (when listed) and the listed records only: the
+    /// only places a new change can open one.
+    pub fn conflicts_in(
+        &mut self,
+        records: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    ) -> Result<Vec<FieldConflict>, DocError> {
+        let mut starts = Vec::new();
+        for (collection, ids) in records {
+            let Ok(coll) = self.collection(collection) else {
+                continue;
+            };
+            if collection == "profile" {
+                starts.push((coll, vec![collection.clone()]));
+                continue;
+            }
+            let mut records = Vec::new();
+            for id in ids {
+                records.push((id, self.doc.get_all(&coll, id.as_str())?));
+            }
+            if records.iter().any(|(_, all)| all.len() > 1) {
+                // A record made twice concurrently is a conflict of the collection itself.
+                starts.push((coll, vec![collection.clone()]));
+                continue;
+            }
+            for (id, all) in records {
+                if let Some((AmValue::Object(ObjType::Map), obj)) = all.into_iter().next() {
+                    starts.push((obj, vec![collection.clone(), id.clone()]));
+                }
+            }
+        }
+        self.conflicts_from(starts)
+    }
+
+    fn conflicts_from(
+        &mut self,
+        mut stack: Vec<(ObjId, Vec<String>)>,
+    ) -> Result<Vec<FieldConflict>, DocError> {
         let mut found = Vec::new();
-        let mut stack: Vec<(ObjId, Vec<String>)> = vec![(ROOT, vec![])];
         while let Some((obj, path)) = stack.pop() {
             let keys: Vec<String> = self.doc.keys(&obj).collect();
             for key in keys {

@@ -776,7 +776,7 @@ macro_rules! sql_store {
                     Self::write_records(conn, &w.records, w.touched.as_ref()).await?;
                 }
                 Self::bind_actors(conn, actor, &w.actors).await?;
-                Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts).await?;
+                Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts, w.touched.as_ref()).await?;
                 Self::audit(conn, actor, "sync", "household", &w.doc_id, w.audit.clone()).await?;
                 Ok(seq)
             }
@@ -806,7 +806,25 @@ macro_rules! sql_store {
 
             /// Opens, updates and closes the conflict records of a document to match its
             /// current conflicts.
-            async fn sync_conflicts(conn: &mut <$db as sqlx::Database>::Connection, actor: &Actor, doc_id: &str, found: &[shared::doc::FieldConflict]) -> StoreResult<()> {
+            /// With `touched`, only conflicts inside those records are compared: the write
+            /// found its conflicts there only.
+            async fn sync_conflicts(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                actor: &Actor,
+                doc_id: &str,
+                found: &[shared::doc::FieldConflict],
+                touched: Option<&std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+            ) -> StoreResult<()> {
+                let inside = |path: &str| {
+                    let Some(t) = touched else { return true };
+                    let path: Vec<String> = serde_json::from_str(path).unwrap_or_default();
+                    match path.as_slice() {
+                        [p, ..] if p == "profile" => t.contains_key("profile"),
+                        [c, id, ..] => t.get(c).is_some_and(|ids| ids.contains(id)),
+                        [c] => t.contains_key(c),
+                        [] => false,
+                    }
+                };
                 let now = now_ms();
                 let open: Vec<(String, String)> = sqlx::query_as("SELECT id, path FROM conflicts WHERE doc_id = $1 AND resolved_at IS NULL")
                     .bind(doc_id.to_string())
@@ -834,7 +852,7 @@ macro_rules! sql_store {
                         }
                     }
                 }
-                for (id, path) in &open {
+                for (id, path) in open.iter().filter(|(_, p)| inside(p)) {
                     if !found.iter().any(|c| json(&c.path) == *path) {
                         sqlx::query("UPDATE conflicts SET resolved_at = $2, resolved_by = $3 WHERE id = $1")
                             .bind(id.clone())

@@ -72,8 +72,9 @@ pub struct Admitted {
 /// What the gate makes of a push.
 #[derive(Debug)]
 pub enum Admission {
-    /// Nothing new: every change is already in the document; acknowledge these heads.
-    Repeat(Vec<ChangeHash>),
+    /// Nothing new: every change is already in the document (given back); acknowledge
+    /// these heads.
+    Repeat(Vec<ChangeHash>, Option<HouseholdDoc>),
     /// Built on changes the server does not hold: the device must resend from further back.
     MissingDeps,
     Admitted(Box<Admitted>),
@@ -95,17 +96,25 @@ fn invalid(e: &ValidationErrors, what: &str) -> Refusal {
     r
 }
 
-struct BeforeDoc<'a>(Option<&'a HouseholdDoc>);
+/// The document as it was before the push: the new document read at the old heads, so
+/// the stored document is neither copied nor decoded twice.
+struct BeforeDoc<'a> {
+    doc: &'a HouseholdDoc,
+    /// `None` for a household new to the server.
+    heads: Option<&'a [ChangeHash]>,
+}
 
 impl Before for BeforeDoc<'_> {
     fn exists(&self) -> bool {
-        self.0.is_some()
+        self.heads.is_some()
     }
     fn has_record(&self, collection: &str, id: &str) -> bool {
-        let Some(doc) = self.0 else { return false };
-        let am = doc.read();
-        match am.get(ROOT, collection) {
-            Ok(Some((_, coll))) => am.get_all(&coll, id).is_ok_and(|v| !v.is_empty()),
+        let Some(heads) = self.heads else {
+            return false;
+        };
+        let am = self.doc.read();
+        match am.get_at(ROOT, collection, heads) {
+            Ok(Some((_, coll))) => am.get_all_at(&coll, id, heads).is_ok_and(|v| !v.is_empty()),
             _ => false,
         }
     }
@@ -116,17 +125,21 @@ impl Before for BeforeDoc<'_> {
 pub fn admit(
     writer: &Writer,
     id: &str,
-    before: Option<&HouseholdDoc>,
+    before: Option<HouseholdDoc>,
     bytes: &[u8],
     rules: &RuleBook,
     lim: &Limits,
 ) -> Result<Admission, Refusal> {
     let changes = limits::decode_changes(bytes, lim)?;
     let pushed_heads = heads_of(&changes);
-    let known = |h: &ChangeHash| before.is_some_and(|d| d.read().get_change_by_hash(h).is_some());
+    let known = |h: &ChangeHash| {
+        before
+            .as_ref()
+            .is_some_and(|d| d.read().get_change_by_hash(h).is_some())
+    };
     let new: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if new.is_empty() {
-        return Ok(Admission::Repeat(pushed_heads));
+        return Ok(Admission::Repeat(pushed_heads, before));
     }
     let pushed: BTreeSet<ChangeHash> = new.iter().map(Change::hash).collect();
     if new
@@ -142,11 +155,8 @@ pub fn admit(
         actors.insert(c.actor_id().to_hex_string());
     }
 
-    let server_actor: [u8; 16] = [0; 16];
-    let mut doc = match before {
-        Some(d) => d.clone(),
-        None => HouseholdDoc::empty(&server_actor),
-    };
+    let existed = before.is_some();
+    let mut doc = before.unwrap_or_else(|| HouseholdDoc::empty(&[0; 16]));
     let before_heads = doc.heads();
     doc.apply_changes(new.clone())
         .map_err(|e| Refusal::new("malformed", format!("{e}"), format!("{e}")))?;
@@ -154,22 +164,25 @@ pub fn admit(
     let touched = touched_by(&ops);
     // The stored document passed this check when it was written, so only what the new
     // changes touch is walked again (a new household is walked whole).
-    schema::check(doc.read(), id, lim, before.map(|_| &touched))?;
-    let before_doc = BeforeDoc(before);
+    schema::check(doc.read(), id, lim, existed.then_some(&touched))?;
+    let before_doc = BeforeDoc {
+        doc: &doc,
+        heads: existed.then_some(&before_heads),
+    };
     for (path, kind) in &ops {
         policy::may_write(writer.role, writer.decision, path, *kind, &before_doc)?;
     }
     let now = DateTime::from_timestamp_millis(writer.now_ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let records = project(id, &doc.to_json(), &now).map_err(|e| {
+    let records = project(id, &doc.json_of_records(&touched), &now).map_err(|e| {
         Refusal::new(
             "invalid_record",
             format!("Hồ sơ hộ không hợp lệ: {e}"),
             format!("The household record is not valid: {e}"),
         )
     })?;
-    let before_facts = Facts::of(before, &touched);
+    let before_facts = Facts::of(&before_doc, &touched);
     check_records(writer, &records, &before_facts, &touched, rules)?;
     Ok(Admission::Admitted(Box::new(Admitted {
         pushed_heads,
@@ -407,15 +420,16 @@ struct Facts {
 }
 
 impl Facts {
-    fn of(before: Option<&HouseholdDoc>, touched: &BTreeMap<String, BTreeSet<String>>) -> Facts {
-        let Some(doc) = before else {
+    fn of(before: &BeforeDoc<'_>, touched: &BTreeMap<String, BTreeSet<String>>) -> Facts {
+        let Some(heads) = before.heads else {
             return Facts {
                 status: HouseholdStatus::NotPoor,
                 delivered: BTreeMap::new(),
             };
         };
+        let doc = before.doc;
         let status = doc
-            .field(&["profile", "status"])
+            .field_at(&["profile", "status"], heads)
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or(HouseholdStatus::NotPoor);
         let delivered = touched
@@ -423,7 +437,7 @@ impl Facts {
             .into_iter()
             .flatten()
             .filter_map(|id| {
-                let d = doc.field(&["support", id, "delivered_date"])?;
+                let d = doc.field_at(&["support", id, "delivered_date"], heads)?;
                 Some((id.clone(), serde_json::from_value(d).ok().flatten()))
             })
             .collect();

@@ -41,6 +41,7 @@ pub struct Commit {
     pub records: Records,
     /// Records the changes wrote, by collection (`profile` under its own name).
     pub touched: BTreeMap<String, BTreeSet<String>>,
+    /// The open conflicts inside the touched records (the others are unchanged).
     pub conflicts: Vec<FieldConflict>,
     /// Automerge actors of a device's changes, bound to that device (empty for edits the
     /// server makes).
@@ -210,14 +211,18 @@ impl Hub {
                 self.limits,
                 bytes.clone(),
             );
-            let before = stored.as_ref().map(|s| s.doc.clone());
+            let (seq, chunks) = (
+                stored.as_ref().map(|s| s.seq),
+                stored.as_ref().map_or(0, |s| s.chunks),
+            );
+            let before = stored.map(|s| s.doc);
             let admission = store
-                .compute(move || admit(&w, &doc_id, before.as_ref(), &b, &rules, &limits))
+                .compute(move || admit(&w, &doc_id, before, &b, &rules, &limits))
                 .await;
             let mut a = match admission {
-                Ok(Admission::Repeat(heads)) => {
-                    return match stored {
-                        Some(mut s) => Pushed::Taken(ack(&mut s.doc, heads)),
+                Ok(Admission::Repeat(heads, doc)) => {
+                    return match doc {
+                        Some(mut d) => Pushed::Taken(ack(&mut d, heads)),
                         None => Pushed::Taken(heads),
                     };
                 }
@@ -236,20 +241,17 @@ impl Hub {
                     "This household is outside your area.",
                 ));
             }
-            let conflicts = match a.doc.conflicts() {
+            let conflicts = match a.doc.conflicts_in(&a.touched) {
                 Ok(c) => c,
                 Err(e) => return Pushed::Refused(malformed(e)),
             };
             let acked = ack(&mut a.doc, a.pushed_heads);
-            let compacted = stored
-                .as_ref()
-                .is_some_and(|s| s.chunks >= COMPACT_AFTER)
-                .then(|| a.doc.save());
+            let compacted = (chunks >= COMPACT_AFTER).then(|| a.doc.save());
             let heads = hexes(&a.doc.heads());
             let commit = Commit {
                 doc_id: id.to_string(),
                 doc: a.doc,
-                expected_seq: stored.as_ref().map(|s| s.seq),
+                expected_seq: seq,
                 compacted,
                 changes: a.changes,
                 heads,
@@ -300,7 +302,7 @@ impl Hub {
                 stored.doc.clone(),
             );
             let admission = store
-                .compute(move || admit(&w, &doc_id, Some(&before), &bytes, &rules, &limits))
+                .compute(move || admit(&w, &doc_id, Some(before), &bytes, &rules, &limits))
                 .await;
             let mut a = match admission {
                 Ok(Admission::Admitted(a)) => *a,
