@@ -74,7 +74,7 @@ pub struct Admitted {
 pub enum Admission {
     /// Nothing new: every change is already in the document (given back); acknowledge
     /// these heads.
-    Repeat(Vec<ChangeHash>, Option<HouseholdDoc>),
+    Repeat(Vec<ChangeHash>, Option<Box<HouseholdDoc>>),
     /// Built on changes the server does not hold: the device must resend from further back.
     MissingDeps,
     Admitted(Box<Admitted>),
@@ -139,7 +139,7 @@ pub fn admit(
     };
     let new: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if new.is_empty() {
-        return Ok(Admission::Repeat(pushed_heads, before));
+        return Ok(Admission::Repeat(pushed_heads, before.map(Box::new)));
     }
     let pushed: BTreeSet<ChangeHash> = new.iter().map(Change::hash).collect();
     if new
