@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::Predicate as _;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -91,8 +92,17 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
         // Phones on 2G/3G: answers are compressed when the client accepts it, and requests
         // may come gzip- or brotli-compressed (the body limit applies after decompression).
         // Brotli's default quality (11) is for static files: on every sync answer it cost
-        // more CPU than the sync itself; quality 5 keeps most of the gain.
-        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(5)))
+        // more CPU than the sync itself; quality 5 keeps most of the gain. Answers under
+        // 1 KB (acknowledgements) are sent as they are: compressing them costs more than
+        // the bytes it saves.
+        .layer(
+            CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Precise(5))
+                .compress_when(
+                    tower_http::compression::DefaultPredicate::new()
+                        .and(tower_http::compression::predicate::SizeAbove::new(1024)),
+                ),
+        )
         .layer(RequestDecompressionLayer::new())
         .with_state(state);
 

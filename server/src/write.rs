@@ -93,14 +93,54 @@ impl DbStorage {
             .map_err(|_| StoreError::Corrupt("the committer stopped".into()))?
     }
 
-    fn cached(&self, id: &str, seq: u64) -> Option<Stored> {
+    /// The decoded copy of a document at `seq`; `take` hands it over instead of cloning it.
+    fn cached(&self, id: &str, seq: u64, take: bool) -> Option<Stored> {
         let mut docs = self.docs.lock().expect("not poisoned");
-        let c = docs.get(id).filter(|c| c.seq == seq)?;
+        if docs.peek(id).is_none_or(|c| c.seq != seq) {
+            return None;
+        }
+        if take {
+            let c = docs.pop(id)?;
+            return Some(Stored {
+                doc: c.doc,
+                seq: c.seq,
+                chunks: c.chunks,
+            });
+        }
+        let c = docs.get(id)?;
         Some(Stored {
             doc: c.doc.clone(),
             seq: c.seq,
             chunks: c.chunks,
         })
+    }
+
+    async fn load_doc(&self, id: &str, take: bool) -> Result<Option<Stored>, StoreError> {
+        let Some(seq) = self.store.doc_seq(id).await.map_err(logged)? else {
+            return Ok(None);
+        };
+        if let Some(hit) = self.cached(id, seq as u64, take) {
+            return Ok(Some(hit));
+        }
+        let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
+            return Ok(None);
+        };
+        let author = shared::doc::Author {
+            user_id: "server".into(),
+            device_id: "server".into(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+        };
+        let doc = stored
+            .open(&author)
+            .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
+        if !take {
+            self.keep(id, stored.seq as u64, stored.chunks.len(), doc.clone());
+        }
+        Ok(Some(Stored {
+            doc,
+            seq: stored.seq as u64,
+            chunks: stored.chunks.len(),
+        }))
     }
 
     fn keep(&self, id: &str, seq: u64, chunks: usize, doc: HouseholdDoc) {
@@ -180,29 +220,11 @@ impl Storage for DbStorage {
     type Error = StoreError;
 
     async fn load(&self, id: &str) -> Result<Option<Stored>, StoreError> {
-        let Some(seq) = self.store.doc_seq(id).await.map_err(logged)? else {
-            return Ok(None);
-        };
-        if let Some(hit) = self.cached(id, seq as u64) {
-            return Ok(Some(hit));
-        }
-        let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
-            return Ok(None);
-        };
-        let author = shared::doc::Author {
-            user_id: "server".into(),
-            device_id: "server".into(),
-            at_ms: chrono::Utc::now().timestamp_millis(),
-        };
-        let doc = stored
-            .open(&author)
-            .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
-        self.keep(id, stored.seq as u64, stored.chunks.len(), doc.clone());
-        Ok(Some(Stored {
-            doc,
-            seq: stored.seq as u64,
-            chunks: stored.chunks.len(),
-        }))
+        self.load_doc(id, false).await
+    }
+
+    async fn take(&self, id: &str) -> Result<Option<Stored>, StoreError> {
+        self.load_doc(id, true).await
     }
 
     async fn commit(&self, writer: &Writer, c: Commit) -> Result<(), CommitError<StoreError>> {

@@ -46,23 +46,13 @@ pub fn writer(me: &CurrentUser) -> Writer {
 
 /// What the device holds, what it may still push to, and where it may register households.
 async fn scope(store: &dyn Store, me: &CurrentUser) -> AppResult<Scope> {
-    let (villages, ids) = me.household_scope(store, Action::ReadHouseholds).await?;
-    let read: BTreeSet<String> = match ids {
-        Some(ids) => ids.into_iter().collect(),
-        None => store
-            .list_households(&HouseholdFilter {
-                village_ids: villages.clone(),
-                limit: i64::MAX / 2,
-                ..Default::default()
-            })
-            .await?
-            .into_iter()
-            .map(|h| h.id)
-            .collect(),
-    };
-    let mut push = read.clone();
     if me.reach(Action::ReadHouseholds)? == Reach::Assigned {
-        let since = crate::today() - chrono::Duration::days(GRACE_DAYS);
+        // One query: the cadre's assignments, running today (read) or ended within the
+        // grace days (push).
+        let today = crate::today();
+        let since = today - chrono::Duration::days(GRACE_DAYS);
+        let mut read = BTreeSet::new();
+        let mut push = BTreeSet::new();
         for a in store
             .list_assignments(&AssignmentFilter {
                 cadre_id: Some(me.user.id.clone()),
@@ -70,14 +60,33 @@ async fn scope(store: &dyn Store, me: &CurrentUser) -> AppResult<Scope> {
             })
             .await?
         {
-            if a.to_date.is_some_and(|t| t >= since) {
+            if a.active_on(today) {
+                read.insert(a.household_id.clone());
+                push.insert(a.household_id);
+            } else if a.from_date <= today && a.to_date.is_some_and(|t| t >= since) {
                 push.insert(a.household_id);
             }
         }
+        return Ok(Scope {
+            read,
+            push,
+            villages: None,
+        });
     }
+    let (villages, _) = me.household_scope(store, Action::ReadHouseholds).await?;
+    let read: BTreeSet<String> = store
+        .list_households(&HouseholdFilter {
+            village_ids: villages.clone(),
+            limit: i64::MAX / 2,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
     Ok(Scope {
+        push: read.clone(),
         read,
-        push,
         villages: villages.map(|v| v.into_iter().collect()),
     })
 }
