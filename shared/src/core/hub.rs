@@ -65,11 +65,6 @@ pub enum CommitError<E> {
 pub trait Storage: Sync {
     type Error: std::fmt::Display + Send;
     fn load(&self, id: &str) -> impl Future<Output = Result<Option<Stored>, Self::Error>> + Send;
-    /// Like `load`, for a write: a storage that keeps documents decoded may hand its copy
-    /// over instead of cloning it (the commit gives the new one back).
-    fn take(&self, id: &str) -> impl Future<Output = Result<Option<Stored>, Self::Error>> + Send {
-        self.load(id)
-    }
     fn commit(
         &self,
         writer: &Writer,
@@ -197,7 +192,7 @@ impl Hub {
             _ => pushed,
         };
         for _ in 0..MAX_ATTEMPTS {
-            let stored = match store.take(id).await {
+            let stored = match store.load(id).await {
                 Ok(s) => s,
                 // Storage reports its own failures; the device sends the push again.
                 Err(_) => return Pushed::Later,
