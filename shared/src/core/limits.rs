@@ -332,3 +332,62 @@ mod tests {
         }
     }
 }
+
+/// A hand-made change chunk whose one column declares `ops` operations in a few bytes (one
+/// run-length encoded run), as a hostile client can write it. For the tests.
+#[doc(hidden)]
+pub fn run_length_bomb(ops: u64) -> Vec<u8> {
+    fn uleb(mut n: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    fn sleb(n: i64, out: &mut Vec<u8>) {
+        // Non-negative values only here.
+        let mut n = n as u64;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 && b & 0x40 == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    let mut column = Vec::new();
+    sleb(ops as i64, &mut column);
+    uleb(1, &mut column);
+    let mut body = vec![0]; // no dependencies
+    body.push(16);
+    body.extend([7u8; 16]); // actor
+    body.extend([1, 1, 0, 0, 0]); // seq, start op, time, message, other actors
+    body.push(1); // one column: actions
+    uleb((ACTION_COLUMN << 4) | 2, &mut body);
+    uleb(column.len() as u64, &mut body);
+    body.extend(column);
+    let mut chunk = MAGIC.to_vec();
+    chunk.extend([0, 0, 0, 0, CHUNK_CHANGE]);
+    uleb(body.len() as u64, &mut chunk);
+    chunk.extend(body);
+    chunk
+}
+
+#[cfg(test)]
+mod bomb_tests {
+    use super::*;
+
+    #[test]
+    fn a_run_length_encoded_op_bomb_is_refused_by_its_count_without_expanding_it() {
+        let bytes = run_length_bomb(1 << 40);
+        assert!(bytes.len() < 64, "{} bytes", bytes.len());
+        let e = decode_changes(&bytes, &Limits::DEFAULT).unwrap_err();
+        assert_eq!(e.code, "limit");
+    }
+}
