@@ -15,8 +15,9 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-/// Decoded documents kept: a large commune's households fit.
-const CACHED_DOCS: usize = 4096;
+/// Decoded documents kept: the households in active use (a decoded demo household takes
+/// about a quarter of a megabyte; a commune-wide pull passes through, it need not stay).
+const CACHED_DOCS: usize = 512;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;
 

@@ -28,11 +28,16 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(args.iter().any(|a| a == "--require-pg")),
         Some("lint") => lint(),
+        Some("fuzz") => fuzz(
+            args.get(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(FUZZ_SECONDS),
+        ),
         Some("bench") if args.get(1).map(String::as_str) == Some("sync") => bench_sync(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dist | run | test [--require-pg] | lint | bench sync [sim args] | bench app>"
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | bench sync [--postgres URL] [sim args] | bench app>"
             );
             return ExitCode::from(2);
         }
@@ -348,6 +353,7 @@ fn test(require_pg: bool) -> Result {
     if browser {
         wasm_browser_tests()?;
     }
+    fuzz(FUZZ_SECONDS)?;
     eprintln!(
         "all tests passed in {:.0?}: SQLite yes, PostgreSQL {}, browser {}",
         started.elapsed(),
@@ -357,6 +363,56 @@ fn test(require_pg: bool) -> Result {
         } else {
             "SKIPPED (no chromium/chromedriver)"
         },
+    );
+    Ok(())
+}
+
+/// Seconds of the bounded fuzz run in `cargo xtask test`.
+const FUZZ_SECONDS: u64 = 60;
+
+/// The fuzz target of the write core (`fuzz/`), run for `seconds` from the committed seeds:
+/// untrusted sync bytes through decoding and the admission gate must never panic, abort
+/// or use more than 1 GiB. Installs the nightly toolchain and cargo-fuzz when missing.
+fn fuzz(seconds: u64) -> Result {
+    let nightly = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !nightly {
+        let mut c = Command::new("rustup");
+        c.args(["toolchain", "install", "nightly", "--profile", "minimal"]);
+        status(c)?;
+    }
+    let has_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_fuzz {
+        let mut c = Command::new("cargo");
+        c.args(["install", "cargo-fuzz", "--locked"]);
+        status(c)?;
+    }
+    // New inputs the fuzzer finds go to a scratch corpus, not into the committed seeds.
+    let corpus = std::env::temp_dir().join(format!("donghanh-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&corpus)?;
+    let started = Instant::now();
+    let mut c = Command::new("cargo");
+    c.current_dir(root())
+        .args(["+nightly", "fuzz", "run", "sync_request"])
+        .arg(&corpus)
+        .arg(root().join("fuzz").join("seeds"))
+        .args([
+            "--",
+            &format!("-max_total_time={seconds}"),
+            "-rss_limit_mb=1024",
+            "-timeout=10",
+        ]);
+    let result = status(c);
+    let _ = std::fs::remove_dir_all(&corpus);
+    result?;
+    eprintln!(
+        "fuzzing: sync_request ran {seconds} s with no crash ({:.0?} with its build)",
+        started.elapsed()
     );
     Ok(())
 }

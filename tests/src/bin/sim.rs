@@ -284,6 +284,28 @@ pub async fn bench(
         percentile(&lat, 0.50).as_millis(),
         percentile(&lat, 0.95).as_millis()
     );
+    // Nothing lost: every visit of the storm is on the server, as a fresh look shows.
+    officer.settle().await?;
+    let ids: Vec<String> = officer.device.doc_ids().cloned().collect();
+    let mut found = 0;
+    for id in ids {
+        if let Some(doc) = officer.device.doc(&id) {
+            found += doc
+                .records("visits")
+                .keys()
+                .filter(|k| k.starts_with("sim-"))
+                .count();
+        }
+    }
+    // The one-visit push before the storm is there too.
+    let found = found.saturating_sub(1);
+    out += &format!(
+        "storm visits on the server afterwards: {found} of {}\n",
+        lat.len()
+    );
+    if found < lat.len() {
+        return Err(format!("{} acknowledged visits are missing", lat.len() - found).into());
+    }
     if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
         out += &format!(
             "server CPU during the storm: {:.2} s = {:.3} ms per acknowledged change ({} server process(es))\n",
