@@ -51,7 +51,17 @@ fn rules() -> &'static Arc<RuleBook> {
     RULES.get_or_init(|| Arc::new(RuleBook::built_in()))
 }
 
+/// libFuzzer's hook aborts on any panic, even one the gate catches (automerge panics on
+/// some malformed input, and the gate turns that into a refusal). A silent hook lets the
+/// gate's `catch_unwind` work; a panic it does not catch still aborts the run, since
+/// `fuzz_target!` aborts on a panic that reaches it.
+fn default_panic_hook() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| std::panic::set_hook(Box::new(|_| {})));
+}
+
 fuzz_target!(|data: &[u8]| {
+    default_panic_hook();
     let w = writer();
     match serde_json::from_slice::<SyncRequest>(data) {
         Ok(req) => {

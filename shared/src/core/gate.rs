@@ -158,8 +158,17 @@ pub fn admit(
     let existed = before.is_some();
     let mut doc = before.unwrap_or_else(|| HouseholdDoc::empty(&[0; 16]));
     let before_heads = doc.heads();
-    doc.apply_changes(new.clone())
-        .map_err(|e| Refusal::new("malformed", format!("{e}"), format!("{e}")))?;
+    // Automerge 0.12 panics on some malformed change sets instead of returning an error
+    // (a new actor's first change numbered 2, found by fuzzing): the panic is caught here
+    // and the push refused; the document it was applied to is dropped.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes(new.clone())
+    }));
+    match applied {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(malformed(e)),
+        Err(_) => return Err(malformed("the changes do not fit together")),
+    }
     let ops = op_paths(&new, &doc)?;
     let touched = touched_by(&ops);
     // The stored document passed this check when it was written, so only what the new
@@ -500,4 +509,37 @@ fn check_review(
 /// An actor id as the storage keeps it.
 pub fn actor_hex(a: &ActorId) -> String {
     a.to_hex_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing: two changes whose second comes from a new actor numbered as its
+    /// second change make automerge panic while applying them. Refused, not a crash.
+    #[test]
+    fn changes_that_make_automerge_panic_are_refused() {
+        let bytes = include_bytes!("../../../fuzz/seeds/automerge-panics-on-actor-seq.bin");
+        let author = Author {
+            user_id: "server".into(),
+            device_id: "server".into(),
+            at_ms: 1_790_000_000_000,
+        };
+        let mut doc = HouseholdDoc::new(&[0xAA; 16], "h1", &author);
+        doc.update_profile(
+            &serde_json::json!({"code": "DV-1", "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"}),
+            &author,
+        )
+        .unwrap();
+        let writer = Writer {
+            user_id: "u-officer".into(),
+            device_id: "phone".into(),
+            role: Role::CommuneOfficer,
+            now_ms: 1_790_000_000_000,
+            decision: false,
+        };
+        let rules = RuleBook::built_in();
+        let r = admit(&writer, "h1", Some(doc), bytes, &rules, &Limits::DEFAULT);
+        assert!(r.is_err(), "{r:?}");
+    }
 }
