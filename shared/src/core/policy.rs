@@ -149,3 +149,92 @@ pub fn may_write(
         _ => no(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Doc {
+        exists: bool,
+        records: Vec<(&'static str, &'static str)>,
+    }
+
+    impl Before for Doc {
+        fn exists(&self) -> bool {
+            self.exists
+        }
+        fn has_record(&self, collection: &str, id: &str) -> bool {
+            self.records.contains(&(collection, id))
+        }
+    }
+
+    fn path(p: &str) -> Vec<String> {
+        p.split('/').map(String::from).collect()
+    }
+
+    #[test]
+    fn each_role_writes_only_its_own_records() {
+        let doc = Doc {
+            exists: true,
+            records: vec![("visits", "v1"), ("support", "s1"), ("plan", "p1")],
+        };
+        let ok = |role, p: &str, kind| may_write(role, false, &path(p), kind, &doc).is_ok();
+        use OpKind::*;
+        use Role::*;
+        // A cadre adds a visit, notes plan progress, proposes support; nothing else.
+        assert!(ok(Cadre, "visits/v2", MakeMap));
+        assert!(ok(Cadre, "visits/v2/date", Put));
+        assert!(!ok(Cadre, "visits/v1/date", Put), "visits are append-only");
+        assert!(ok(Cadre, "plan/p1/progress_note", Put));
+        assert!(!ok(Cadre, "plan/p1/owner", Put));
+        assert!(ok(Cadre, "support/s2/status", Put));
+        assert!(
+            !ok(Cadre, "support/s1/status", Put),
+            "only the commune delivers"
+        );
+        assert!(!ok(Cadre, "profile/head_name", Put));
+        assert!(!ok(Cadre, "members/m1", MakeMap));
+        // A village head: profile, members, new reviews.
+        assert!(ok(VillageHead, "profile/head_name", Put));
+        assert!(ok(VillageHead, "profile/causes/#", Put));
+        assert!(ok(VillageHead, "members/m1", Delete));
+        assert!(ok(VillageHead, "assessments/a1", MakeMap));
+        assert!(!ok(VillageHead, "visits/v2", MakeMap));
+        assert!(
+            !ok(VillageHead, "profile/priority/x", MakeMap),
+            "no nesting"
+        );
+        // Nobody but the server's decisions writes resolutions; nobody writes the root.
+        assert!(!ok(CommuneOfficer, "resolutions/c1", MakeMap));
+        assert!(may_write(CommuneOfficer, true, &path("resolutions/c1"), MakeMap, &doc).is_ok());
+        assert!(!ok(CommuneOfficer, "schema_version", Put));
+        assert!(!ok(CommuneOfficer, "extra", MakeMap));
+        assert!(
+            !ok(CommuneOfficer, "profile/address", MakeOther),
+            "no text objects"
+        );
+        // Read-only roles write nothing.
+        for role in [CommuneLeader, ProvinceViewer, Admin] {
+            assert!(!ok(role, "visits/v2", MakeMap));
+        }
+    }
+
+    #[test]
+    fn only_a_new_household_gets_its_skeleton() {
+        let new = Doc {
+            exists: false,
+            records: vec![],
+        };
+        let old = Doc {
+            exists: true,
+            records: vec![],
+        };
+        let root = |d: &Doc, role| may_write(role, false, &path("household_id"), OpKind::Put, d);
+        assert!(root(&new, Role::VillageHead).is_ok());
+        assert!(root(&old, Role::VillageHead).is_err());
+        assert!(
+            root(&new, Role::Cadre).is_err(),
+            "a cadre registers no household"
+        );
+    }
+}
