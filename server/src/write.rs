@@ -307,3 +307,51 @@ impl Storage for DbStorage {
         }
     }
 }
+
+/// A REST write of a household: the change `edit` makes, as the signed-in user, through
+/// the write core (the same gate as a phone's push). A household registered before it had
+/// a document gets one first.
+pub async fn edit_household(
+    state: &crate::AppState,
+    me: &crate::auth::CurrentUser,
+    id: &str,
+    audit: serde_json::Value,
+    edit: impl Fn(&mut HouseholdDoc, &shared::doc::Author) -> Result<(), shared::doc::DocError>,
+) -> crate::error::AppResult<()> {
+    crate::api::sync::ensure_docs(state, &[id.to_string()].into_iter().collect()).await?;
+    let writer = crate::api::sync::writer(me);
+    state
+        .hub
+        .edit(&state.db, &writer, id, audit, edit)
+        .await
+        .map_err(edit_error)
+}
+
+/// Why the write core did not take a server-made edit, as the API answers it.
+pub fn edit_error(e: shared::core::EditError<StoreError>) -> crate::error::AppError {
+    use crate::error::AppError;
+    use shared::core::EditError;
+    match e {
+        EditError::NotFound => AppError::NotFound("household"),
+        EditError::Busy => AppError::Conflict {
+            code: "busy",
+            message: shared::Text::new(
+                "Hộ đang được cập nhật; hãy thử lại.",
+                "The household is being updated; please try again.",
+            ),
+        },
+        EditError::Storage(e) => e.into(),
+        EditError::Refused(r) if r.code == "duplicate_code" => AppError::Conflict {
+            code: "duplicate",
+            message: r.reason,
+        },
+        EditError::Refused(r) if r.code == "role" || r.code == "scope" => AppError::Forbidden,
+        EditError::Refused(r) => {
+            let mut errors = shared::ValidationErrors(r.fields.clone());
+            if errors.is_empty() {
+                errors.push("record", &r.code, r.reason);
+            }
+            AppError::Validation(errors)
+        }
+    }
+}

@@ -235,3 +235,84 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Household writes in tests go through the write core, as the server's REST writes do,
+/// written by the commune officer `u-officer1` on device `laptop-1`.
+pub mod write {
+    use server::store::{DynStore, StoreError};
+    use shared::core::{EditError, Hub, Writer};
+    use shared::doc::{Author, DocError, HouseholdDoc};
+    use std::sync::Arc;
+
+    fn officer() -> Writer {
+        Writer {
+            user_id: "u-officer1".into(),
+            device_id: "laptop-1".into(),
+            role: shared::user::Role::CommuneOfficer,
+            now_ms: chrono::Utc::now().timestamp_millis(),
+            decision: false,
+        }
+    }
+
+    fn hub() -> Hub {
+        Hub::new(Arc::new(shared::rules::RuleBook::built_in()))
+    }
+
+    /// Registers a household with this profile.
+    pub async fn create(
+        store: &DynStore,
+        id: &str,
+        profile: serde_json::Value,
+    ) -> Result<(), EditError<StoreError>> {
+        let db = server::write::DbStorage::new(store.clone());
+        let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": {} });
+        hub()
+            .create(&db, &officer(), id, audit, |doc, a| {
+                doc.put_all(&profile, std::iter::empty(), a)
+            })
+            .await
+    }
+
+    /// Edits a household's document (made from its read-model rows first if it has none).
+    pub async fn edit(
+        store: &DynStore,
+        id: &str,
+        audit: serde_json::Value,
+        edit: impl Fn(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
+    ) -> Result<(), EditError<StoreError>> {
+        let db = server::write::DbStorage::new(store.clone());
+        if store
+            .doc_seq(id)
+            .await
+            .map_err(EditError::Storage)?
+            .is_none()
+        {
+            let household = store.get_household(id).await.map_err(EditError::Storage)?;
+            let records = shared::projection::Records {
+                household,
+                members: store.list_members(id).await.map_err(EditError::Storage)?,
+                assessments: store
+                    .list_assessments(id)
+                    .await
+                    .map_err(EditError::Storage)?,
+                visits: store.list_visits(id).await.map_err(EditError::Storage)?,
+                support: store.list_support(id).await.map_err(EditError::Storage)?,
+                plan: vec![],
+            };
+            let profile = shared::projection::profile_json(&records.household);
+            hub()
+                .create(&db, &officer(), id, serde_json::json!({}), |doc, a| {
+                    let members = records.members.iter().map(|m| {
+                        (
+                            "members",
+                            m.id.as_str(),
+                            shared::projection::member_json(&m.data),
+                        )
+                    });
+                    doc.put_all(&profile, members, a)
+                })
+                .await?;
+        }
+        hub().edit(&db, &officer(), id, audit, edit).await
+    }
+}

@@ -182,10 +182,12 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
         .replace("{code}", &format!("x{n}"));
     if out.contains("{member}") {
         let id = format!("m-new-{n}");
-        store
-            .add_member(&actor, household, &id, &fixture::member_input("Thành viên"))
-            .await
-            .unwrap();
+        let record = shared::projection::member_json(&fixture::member_input("Thành viên"));
+        tests::write::edit(store, household, serde_json::json!({}), |d, a| {
+            d.put_record("members", &id, &record, a)
+        })
+        .await
+        .unwrap();
         out = out.replace("{member}", &id);
     }
     if out.contains("{support}") {
@@ -208,7 +210,12 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
                 note: String::new(),
             },
         };
-        store.add_support(&actor, &s).await.unwrap();
+        let record = shared::projection::support_json(&s);
+        tests::write::edit(store, household, serde_json::json!({}), |d, a| {
+            d.put_record("support", &id, &record, a)
+        })
+        .await
+        .unwrap();
         out = out.replace("{support}", &id);
     }
     if out.contains("{assignment}") {

@@ -148,6 +148,16 @@ async fn check_village(state: &AppState, me: &CurrentUser, village_id: &str) -> 
         .await
 }
 
+/// The input as stored: codes and names without surrounding spaces.
+fn trimmed(input: &HouseholdInput) -> HouseholdInput {
+    HouseholdInput {
+        code: input.code.trim().to_string(),
+        address: input.address.trim().to_string(),
+        head_name: input.head_name.trim().to_string(),
+        ..input.clone()
+    }
+}
+
 fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -163,11 +173,27 @@ async fn create_household(
     input.validate()?;
     check_village(&state, &me, &input.village_id).await?;
     let id = uuid::Uuid::now_v7().to_string();
-    let h = state
-        .store
-        .create_household(&me.actor(), &id, &input, &now_text())
-        .await?;
-    Ok((StatusCode::CREATED, Json(h)))
+    let mut profile = serde_json::to_value(trimmed(&input)).expect("serialises");
+    // Not yet reviewed: the first review sets the real status.
+    profile["status"] = serde_json::json!(HouseholdStatus::NotPoor);
+    profile["created_at"] = serde_json::json!(now_text());
+    let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": { "created": profile } });
+    state
+        .hub
+        .create(
+            &state.db,
+            &crate::api::sync::writer(&me),
+            &id,
+            audit,
+            |doc, author| doc.put_all(&profile, std::iter::empty(), author),
+        )
+        .await
+        .map_err(crate::write::edit_error)?;
+    state.db.know_docs([id.clone()]);
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.get_household(&id).await?),
+    ))
 }
 
 #[utoipa::path(put, path = "/households/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = HouseholdInput,
@@ -178,16 +204,18 @@ async fn update_household(
     AppPath(id): AppPath<String>,
     AppJson(input): AppJson<HouseholdInput>,
 ) -> AppResult<Json<Household>> {
-    me.household(state.store.as_ref(), Action::WriteHouseholds, &id)
+    let before = me
+        .household(state.store.as_ref(), Action::WriteHouseholds, &id)
         .await?;
     input.validate()?;
     check_village(&state, &me, &input.village_id).await?;
-    Ok(Json(
-        state
-            .store
-            .update_household(&me.actor(), &id, &input, &now_text())
-            .await?,
-    ))
+    let profile = serde_json::to_value(trimmed(&input)).expect("serialises");
+    let audit = serde_json::json!({ "action": "update", "entity": "household", "entity_id": id, "changes": { "before": before, "after": profile } });
+    crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
+        doc.update_profile(&profile, author)
+    })
+    .await?;
+    Ok(Json(state.store.get_household(&id).await?))
 }
 
 #[utoipa::path(post, path = "/households/{id}/members", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = MemberInput,
@@ -200,11 +228,18 @@ async fn add_member(
 ) -> AppResult<(StatusCode, Json<Member>)> {
     me.household(state.store.as_ref(), Action::WriteHouseholds, &id)
         .await?;
-    input.validate()?;
-    let m = state
-        .store
-        .add_member(&me.actor(), &id, &uuid::Uuid::now_v7().to_string(), &input)
-        .await?;
+    input.validate_on(crate::today())?;
+    let m = Member {
+        id: uuid::Uuid::now_v7().to_string(),
+        household_id: id.clone(),
+        data: input,
+    };
+    let record = shared::projection::member_json(&m.data);
+    let audit = serde_json::json!({ "action": "create", "entity": "member", "entity_id": m.id, "changes": { "created": m } });
+    crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
+        doc.put_record("members", &m.id, &record, author)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -231,11 +266,19 @@ async fn update_member(
     AppPath(id): AppPath<String>,
     AppJson(input): AppJson<MemberInput>,
 ) -> AppResult<Json<Member>> {
-    member_in_scope(&state, &me, &id).await?;
-    input.validate()?;
-    Ok(Json(
-        state.store.update_member(&me.actor(), &id, &input).await?,
-    ))
+    let before = member_in_scope(&state, &me, &id).await?;
+    input.validate_on(crate::today())?;
+    let after = Member {
+        data: input,
+        ..before.clone()
+    };
+    let record = shared::projection::member_json(&after.data);
+    let audit = serde_json::json!({ "action": "update", "entity": "member", "entity_id": id, "changes": { "before": before.data, "after": after.data } });
+    crate::write::edit_household(&state, &me, &before.household_id, audit, |doc, author| {
+        doc.put_record("members", &id, &record, author)
+    })
+    .await?;
+    Ok(Json(after))
 }
 
 #[utoipa::path(delete, path = "/members/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
@@ -245,8 +288,12 @@ async fn delete_member(
     me: CurrentUser,
     AppPath(id): AppPath<String>,
 ) -> AppResult<StatusCode> {
-    member_in_scope(&state, &me, &id).await?;
-    state.store.delete_member(&me.actor(), &id).await?;
+    let before = member_in_scope(&state, &me, &id).await?;
+    let audit = serde_json::json!({ "action": "delete", "entity": "member", "entity_id": id, "changes": { "deleted": before } });
+    crate::write::edit_household(&state, &me, &before.household_id, audit, |doc, author| {
+        doc.delete_record("members", &id, author)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -259,7 +306,8 @@ async fn add_assessment(
     AppPath(id): AppPath<String>,
     AppJson(input): AppJson<AssessmentInput>,
 ) -> AppResult<(StatusCode, Json<Assessment>)> {
-    me.household(state.store.as_ref(), Action::RecordAssessments, &id)
+    let household = me
+        .household(state.store.as_ref(), Action::RecordAssessments, &id)
         .await?;
     let rs = state.rules.in_force(input.date).ok_or_else(|| {
         AppError::field(
@@ -278,7 +326,7 @@ async fn add_assessment(
     })?;
     let a = Assessment {
         id: uuid::Uuid::now_v7().to_string(),
-        household_id: id,
+        household_id: id.clone(),
         kind: input.kind,
         date: input.date,
         evidence: input.evidence,
@@ -287,10 +335,14 @@ async fn add_assessment(
         meeting_agreement_pct: None,
         commune_decision: None,
     };
-    state
-        .store
-        .add_assessment(&me.actor(), &a, &now_text())
-        .await?;
+    let status = household.status.after_review(a.classification);
+    let record = shared::projection::assessment_json(&a);
+    let audit = serde_json::json!({ "action": "create", "entity": "assessment", "entity_id": a.id, "changes": { "created": a, "household_status": [household.status, status] } });
+    crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
+        doc.put_record("assessments", &a.id, &record, author)?;
+        doc.set_field(&["profile", "status"], &serde_json::json!(status), author)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -318,14 +370,17 @@ async fn add_visit(
     }
     let v = Visit {
         id: uuid::Uuid::now_v7().to_string(),
-        household_id: id,
+        household_id: id.clone(),
         cadre_id: me.user.id.clone(),
         data: input,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.add_visit(&me.actor(), &v).await?),
-    ))
+    let record = shared::projection::visit_json(&v);
+    let audit = serde_json::json!({ "action": "create", "entity": "visit", "entity_id": v.id, "changes": { "created": v } });
+    crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
+        doc.put_record("visits", &v.id, &record, author)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(v)))
 }
 
 /// Propose or plan support for a household; it starts as planned.
@@ -358,13 +413,16 @@ async fn add_support(
     }
     let s = SupportAction {
         id: uuid::Uuid::now_v7().to_string(),
-        household_id: id,
+        household_id: id.clone(),
         status: SupportStatus::Planned,
         delivered_date: None,
         data: input,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.add_support(&me.actor(), &s).await?),
-    ))
+    let record = shared::projection::support_json(&s);
+    let audit = serde_json::json!({ "action": "create", "entity": "support_action", "entity_id": s.id, "changes": { "created": s } });
+    crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
+        doc.put_record("support", &s.id, &record, author)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(s)))
 }

@@ -4,13 +4,14 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::current::not_found;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppPath};
 use axum::Json;
 use axum::extract::State;
+use shared::Text;
 use shared::Validate;
 use shared::permissions::Action;
-use shared::support::{SupportAction, SupportStatusChange};
+use shared::support::{SupportAction, SupportStatus, SupportStatusChange};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,10 +36,26 @@ async fn change_status(
     me.household(state.store.as_ref(), Action::ManageSupport, &s.household_id)
         .await?;
     input.validate()?;
-    Ok(Json(
-        state
-            .store
-            .change_support_status(&me.actor(), &id, &input)
-            .await?,
-    ))
+    // Only a planned action changes; a delivered or cancelled one stays as it is.
+    if s.status != SupportStatus::Planned {
+        return Err(AppError::Conflict {
+            code: "duplicate",
+            message: Text::new(
+                format!("Hỗ trợ này đã ở trạng thái {}.", s.status.as_str()),
+                format!("This support action is already {}.", s.status.as_str()),
+            ),
+        });
+    }
+    let after = SupportAction {
+        status: input.status,
+        delivered_date: input.delivered_date,
+        ..s.clone()
+    };
+    let record = shared::projection::support_json(&after);
+    let audit = serde_json::json!({ "action": "update", "entity": "support_action", "entity_id": id, "changes": { "status": [s.status, after.status], "delivered_date": [s.delivered_date, after.delivered_date] } });
+    crate::write::edit_household(&state, &me, &s.household_id, audit, |doc, author| {
+        doc.put_record("support", &id, &record, author)
+    })
+    .await?;
+    Ok(Json(after))
 }

@@ -93,7 +93,7 @@ async fn scope(store: &dyn Store, me: &CurrentUser) -> AppResult<Scope> {
 
 /// Builds and stores documents for households registered before they had one (through
 /// REST, or before sync existed). Households known to have one are not asked again.
-async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> AppResult<()> {
+pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> AppResult<()> {
     let store = state.store.as_ref();
     let listed: Vec<String> = state.db.without_known_docs(ids);
     if listed.is_empty() {

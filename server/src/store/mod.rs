@@ -12,8 +12,8 @@ use serde::Serialize;
 use shared::area::{Area, AreaInput};
 use shared::assessment::Assessment;
 use shared::assignment::Assignment;
-use shared::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
-use shared::support::{SupportAction, SupportStatusChange};
+use shared::household::{Household, HouseholdStatus, Member, MemberInput};
+use shared::support::SupportAction;
 use shared::target::Target;
 use shared::user::{Role, User};
 use shared::visit::Visit;
@@ -327,40 +327,10 @@ pub trait Store: Send + Sync + 'static {
     // Households and members
     async fn list_households(&self, filter: &HouseholdFilter) -> StoreResult<Vec<Household>>;
     async fn get_household(&self, id: &str) -> StoreResult<Household>;
-    async fn create_household(
-        &self,
-        actor: &Actor,
-        id: &str,
-        input: &HouseholdInput,
-        now: &str,
-    ) -> StoreResult<Household>;
-    async fn update_household(
-        &self,
-        actor: &Actor,
-        id: &str,
-        input: &HouseholdInput,
-        now: &str,
-    ) -> StoreResult<Household>;
     async fn list_members(&self, household_id: &str) -> StoreResult<Vec<Member>>;
     async fn get_member(&self, id: &str) -> StoreResult<Member>;
-    async fn add_member(
-        &self,
-        actor: &Actor,
-        household_id: &str,
-        id: &str,
-        input: &MemberInput,
-    ) -> StoreResult<Member>;
-    async fn update_member(
-        &self,
-        actor: &Actor,
-        id: &str,
-        input: &MemberInput,
-    ) -> StoreResult<Member>;
-    async fn delete_member(&self, actor: &Actor, id: &str) -> StoreResult<()>;
 
     // Reviews
-    /// Stores a review and sets the household's status from it.
-    async fn add_assessment(&self, actor: &Actor, a: &Assessment, now: &str) -> StoreResult<()>;
     async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>>;
 
     // Accompaniment
@@ -374,18 +344,10 @@ pub trait Store: Send + Sync + 'static {
         to_date: NaiveDate,
     ) -> StoreResult<Assignment>;
     async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>>;
-    async fn add_visit(&self, actor: &Actor, v: &Visit) -> StoreResult<Visit>;
 
     // Support
     async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>>;
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;
-    async fn add_support(&self, actor: &Actor, s: &SupportAction) -> StoreResult<SupportAction>;
-    async fn change_support_status(
-        &self,
-        actor: &Actor,
-        id: &str,
-        change: &SupportStatusChange,
-    ) -> StoreResult<SupportAction>;
 
     // Targets and figures
     async fn list_targets(&self, area_ids: &[String]) -> StoreResult<Vec<Target>>;

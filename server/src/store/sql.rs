@@ -546,66 +546,6 @@ macro_rules! sql_store {
         }
 
         impl $name {
-            /// Applies a write made through the REST API to the household's document too, in
-            /// the same transaction, so phones receive it at their next sync. Households
-            /// without a document yet get one, built from these records, at their first sync.
-            async fn doc_edit(
-                conn: &mut <$db as sqlx::Database>::Connection,
-                actor: &Actor,
-                household_id: &str,
-                edit: impl FnOnce(&mut shared::doc::HouseholdDoc, &shared::doc::Author) -> Result<(), shared::doc::DocError> + Send,
-            ) -> StoreResult<()> {
-                let row: Option<(Option<Vec<u8>>, i64, i64)> = sqlx::query_as("SELECT snapshot, snapshot_seq, seq FROM docs WHERE doc_id = $1")
-                    .bind(household_id.to_string())
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let Some((snapshot, snapshot_seq, old_seq)) = row else { return Ok(()) };
-                let later: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM doc_changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq")
-                    .bind(household_id.to_string())
-                    .bind(snapshot_seq)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let author = shared::doc::Author {
-                    user_id: actor.user_id.clone().unwrap_or_default(),
-                    device_id: actor.device_id.clone().unwrap_or_default(),
-                    at_ms: now_ms(),
-                };
-                let corrupt = |e: shared::doc::DocError| StoreError::Corrupt(format!("document {household_id}: {e}"));
-                let stored = StoredDoc { chunks: snapshot.into_iter().chain(later).collect(), heads: vec![], seq: old_seq };
-                let mut doc = stored.open(&author).map_err(corrupt)?;
-                let before = doc.heads();
-                edit(&mut doc, &author).map_err(corrupt)?;
-                let changes = doc.save_after(&before);
-                if changes.is_empty() {
-                    return Ok(());
-                }
-                let heads = json(&doc.heads().iter().map(|h| h.to_string()).collect::<Vec<_>>());
-                let seq = Self::next_seq(conn).await?;
-                let n = sqlx::query("UPDATE docs SET heads = $2, seq = $3 WHERE doc_id = $1 AND seq = $4")
-                    .bind(household_id.to_string())
-                    .bind(heads.clone())
-                    .bind(seq)
-                    .bind(old_seq)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                if n != 1 {
-                    return Err(StoreError::Stale);
-                }
-                sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
-                    .bind(household_id.to_string())
-                    .bind(seq)
-                    .bind(changes)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
-                    .bind(household_id.to_string())
-                    .bind(seq)
-                    .bind(heads)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            }
 
             async fn next_seq(conn: &mut <$db as sqlx::Database>::Connection) -> StoreResult<i64> {
                 Ok(sqlx::query_scalar("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
@@ -777,7 +717,12 @@ macro_rules! sql_store {
                 }
                 Self::bind_actors(conn, actor, &w.actors).await?;
                 Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts, w.touched.as_ref()).await?;
-                Self::audit(conn, actor, "sync", "household", &w.doc_id, w.audit.clone()).await?;
+                // A REST edit names what it changed (`action`, `entity`, `entity_id`); a push
+                // is a sync of the household.
+                let field = |k: &str, default: &str| w.audit.get(k).and_then(|v| v.as_str()).unwrap_or(default).to_string();
+                let (action, entity, entity_id) = (field("action", "sync"), field("entity", "household"), field("entity_id", &w.doc_id));
+                let changes = w.audit.get("changes").cloned().unwrap_or_else(|| w.audit.clone());
+                Self::audit(conn, actor, &action, &entity, &entity_id, changes).await?;
                 Ok(seq)
             }
 
@@ -1205,64 +1150,7 @@ macro_rules! sql_store {
                     .into_household()
             }
 
-            async fn create_household(&self, actor: &Actor, id: &str, input: &HouseholdInput, now: &str) -> StoreResult<Household> {
-                let h = Household {
-                    id: id.to_string(),
-                    code: input.code.trim().to_string(),
-                    village_id: input.village_id.clone(),
-                    address: input.address.trim().to_string(),
-                    head_name: input.head_name.trim().to_string(),
-                    residence: input.residence,
-                    // Not yet reviewed: the first review sets the real status.
-                    status: HouseholdStatus::NotPoor,
-                    priority: input.priority,
-                    causes: input.causes.clone(),
-                    created_at: now.to_string(),
-                    updated_at: now.to_string(),
-                };
-                let mut tx = self.begin_write().await?;
-                Self::insert_household(&mut tx, &h).await?;
-                Self::audit(&mut tx, actor, "create", "household", id, created(&h)).await?;
-                tx.commit().await?;
-                Ok(h)
-            }
 
-            async fn update_household(&self, actor: &Actor, id: &str, input: &HouseholdInput, now: &str) -> StoreResult<Household> {
-                let before = self.get_household(id).await?;
-                let after = Household {
-                    code: input.code.trim().to_string(),
-                    village_id: input.village_id.clone(),
-                    address: input.address.trim().to_string(),
-                    head_name: input.head_name.trim().to_string(),
-                    residence: input.residence,
-                    priority: input.priority,
-                    causes: input.causes.clone(),
-                    updated_at: now.to_string(),
-                    ..before.clone()
-                };
-                let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "UPDATE households SET code = $2, village_id = $3, address = $4, head_name = $5, residence = $6, \
-                     priority = $7, causes = $8, updated_at = $9, search_text = $10 WHERE id = $1",
-                )
-                .bind(id.to_string())
-                .bind(after.code.clone())
-                .bind(after.village_id.clone())
-                .bind(after.address.clone())
-                .bind(after.head_name.clone())
-                .bind(name_of(&after.residence))
-                .bind(json(&after.priority))
-                .bind(json(&after.causes))
-                .bind(after.updated_at.clone())
-                .bind(search_text(&after))
-                .execute(&mut *tx)
-                .await?;
-                let profile = serde_json::to_value(input).expect("serialises");
-                Self::doc_edit(&mut tx, actor, id, |d, a| d.update_profile(&profile, a)).await?;
-                Self::audit(&mut tx, actor, "update", "household", id, diff(&before, &after)).await?;
-                tx.commit().await?;
-                Ok(after)
-            }
 
             async fn list_members(&self, household_id: &str) -> StoreResult<Vec<Member>> {
                 sqlx::query_as::<_, MemberRow>("SELECT id, household_id, data FROM members WHERE household_id = $1 ORDER BY position, id")
@@ -1282,70 +1170,9 @@ macro_rules! sql_store {
                     .into_member()
             }
 
-            async fn add_member(&self, actor: &Actor, household_id: &str, id: &str, input: &MemberInput) -> StoreResult<Member> {
-                let m = Member { id: id.to_string(), household_id: household_id.to_string(), data: input.clone() };
-                let mut tx = self.begin_write().await?;
-                Self::insert_member(&mut tx, &m).await?;
-                Self::audit(&mut tx, actor, "create", "member", id, created(&m)).await?;
-                let data = shared::projection::member_json(&m.data);
-                Self::doc_edit(&mut tx, actor, household_id, |d, a| d.put_record("members", id, &data, a)).await?;
-                tx.commit().await?;
-                Ok(m)
-            }
 
-            async fn update_member(&self, actor: &Actor, id: &str, input: &MemberInput) -> StoreResult<Member> {
-                let before = self.get_member(id).await?;
-                let after = Member { data: input.clone(), ..before.clone() };
-                let mut tx = self.begin_write().await?;
-                sqlx::query("UPDATE members SET data = $2 WHERE id = $1")
-                    .bind(id.to_string())
-                    .bind(json(&after.data))
-                    .execute(&mut *tx)
-                    .await?;
-                Self::audit(&mut tx, actor, "update", "member", id, diff(&before.data, &after.data)).await?;
-                let data = shared::projection::member_json(&after.data);
-                Self::doc_edit(&mut tx, actor, &before.household_id, |d, a| d.put_record("members", id, &data, a)).await?;
-                tx.commit().await?;
-                Ok(after)
-            }
 
-            async fn delete_member(&self, actor: &Actor, id: &str) -> StoreResult<()> {
-                let before = self.get_member(id).await?;
-                let mut tx = self.begin_write().await?;
-                sqlx::query("DELETE FROM members WHERE id = $1")
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                Self::audit(&mut tx, actor, "delete", "member", id, serde_json::json!({ "deleted": before })).await?;
-                Self::doc_edit(&mut tx, actor, &before.household_id, |d, a| d.delete_record("members", id, a)).await?;
-                tx.commit().await?;
-                Ok(())
-            }
 
-            async fn add_assessment(&self, actor: &Actor, a: &Assessment, now: &str) -> StoreResult<()> {
-                let before = self.get_household(&a.household_id).await?;
-                let status = before.status.after_review(a.commune_decision.unwrap_or(a.classification));
-                let mut tx = self.begin_write().await?;
-                Self::insert_assessment(&mut tx, a).await?;
-                sqlx::query("UPDATE households SET status = $2, updated_at = $3 WHERE id = $1")
-                    .bind(a.household_id.clone())
-                    .bind(status.as_str())
-                    .bind(now.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                let record = shared::projection::assessment_json(a);
-                Self::doc_edit(&mut tx, actor, &a.household_id, |d, au| {
-                    d.put_record("assessments", &a.id, &record, au)?;
-                    d.set_field(&["profile", "status"], &serde_json::json!(status), au)
-                })
-                .await?;
-                Self::audit(&mut tx, actor, "create", "assessment", &a.id, serde_json::json!({
-                    "created": a,
-                    "household_status": [before.status, status],
-                })).await?;
-                tx.commit().await?;
-                Ok(())
-            }
 
             async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>> {
                 let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM assessments WHERE household_id = $1 ORDER BY date, id")
@@ -1433,15 +1260,6 @@ macro_rules! sql_store {
                     .collect()
             }
 
-            async fn add_visit(&self, actor: &Actor, v: &Visit) -> StoreResult<Visit> {
-                let mut tx = self.begin_write().await?;
-                Self::insert_visit(&mut tx, v).await?;
-                Self::audit(&mut tx, actor, "create", "visit", &v.id, created(v)).await?;
-                let record = shared::projection::visit_json(v);
-                Self::doc_edit(&mut tx, actor, &v.household_id, |d, a| d.put_record("visits", &v.id, &record, a)).await?;
-                tx.commit().await?;
-                Ok(v.clone())
-            }
 
             async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>> {
                 sqlx::query_as::<_, SupportRow>(
@@ -1463,37 +1281,7 @@ macro_rules! sql_store {
                     .into_support()
             }
 
-            async fn add_support(&self, actor: &Actor, s: &SupportAction) -> StoreResult<SupportAction> {
-                let mut tx = self.begin_write().await?;
-                Self::insert_support(&mut tx, s).await?;
-                Self::audit(&mut tx, actor, "create", "support_action", &s.id, created(s)).await?;
-                let record = shared::projection::support_json(s);
-                Self::doc_edit(&mut tx, actor, &s.household_id, |d, a| d.put_record("support", &s.id, &record, a)).await?;
-                tx.commit().await?;
-                Ok(s.clone())
-            }
 
-            async fn change_support_status(&self, actor: &Actor, id: &str, change: &SupportStatusChange) -> StoreResult<SupportAction> {
-                let before = self.get_support(id).await?;
-                let after = SupportAction { status: change.status, delivered_date: change.delivered_date, ..before.clone() };
-                let mut tx = self.begin_write().await?;
-                // Only a planned action changes; the condition makes a concurrent change lose.
-                let n = sqlx::query("UPDATE support_actions SET status = $2, delivered_date = $3 WHERE id = $1 AND status = 'planned'")
-                    .bind(id.to_string())
-                    .bind(after.status.as_str())
-                    .bind(after.delivered_date.map(|d| d.to_string()))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if n == 0 {
-                    return Err(StoreError::Duplicate(format!("support action {id} is already {}", before.status.as_str())));
-                }
-                Self::audit(&mut tx, actor, "update", "support_action", id, diff(&before, &after)).await?;
-                let record = shared::projection::support_json(&after);
-                Self::doc_edit(&mut tx, actor, &after.household_id, |d, a| d.put_record("support", id, &record, a)).await?;
-                tx.commit().await?;
-                Ok(after)
-            }
 
             async fn list_targets(&self, area_ids: &[String]) -> StoreResult<Vec<Target>> {
                 if area_ids.is_empty() {

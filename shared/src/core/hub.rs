@@ -335,6 +335,62 @@ impl Hub {
         Err(EditError::Busy)
     }
 
+    /// A household made on the server on a user's behalf (registered through the web):
+    /// `build` writes it into a new document, then the same gate judges it whole.
+    pub async fn create<S: Storage>(
+        &self,
+        store: &S,
+        writer: &Writer,
+        id: &str,
+        audit: serde_json::Value,
+        build: impl FnOnce(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
+    ) -> Result<(), EditError<S::Error>> {
+        let author = writer.author();
+        let actor: [u8; 16] =
+            std::array::from_fn(|i| id.as_bytes().get(i).copied().unwrap_or(0) ^ 0x5a);
+        let mut doc = HouseholdDoc::new(&actor, id, &author);
+        build(&mut doc, &author).map_err(|e| EditError::Refused(malformed(e)))?;
+        let bytes = doc.save_after(&[]);
+        let (w, doc_id, rules, limits) = (
+            writer.clone(),
+            id.to_string(),
+            self.rules.clone(),
+            self.limits,
+        );
+        let admission = store
+            .compute(move || admit(&w, &doc_id, None, &bytes, &rules, &limits))
+            .await;
+        let mut a = match admission {
+            Ok(Admission::Admitted(a)) => *a,
+            Ok(_) => return Err(EditError::Refused(malformed("empty"))),
+            Err(r) => return Err(EditError::Refused(r)),
+        };
+        let heads = hexes(&a.doc.heads());
+        let conflicts = a
+            .doc
+            .conflicts_in(&a.touched)
+            .map_err(|e| EditError::Refused(malformed(e)))?;
+        let commit = Commit {
+            doc_id: id.to_string(),
+            doc: a.doc,
+            expected_seq: None,
+            compacted: None,
+            changes: a.changes,
+            heads,
+            records: a.records,
+            touched: a.touched,
+            conflicts,
+            actors: vec![],
+            audit,
+        };
+        match store.commit(writer, commit).await {
+            Ok(()) => Ok(()),
+            Err(CommitError::Stale) => Err(EditError::Busy),
+            Err(CommitError::Refused(r)) => Err(EditError::Refused(r)),
+            Err(CommitError::Failed(e)) => Err(EditError::Storage(e)),
+        }
+    }
+
     /// Answers one sync request of `writer`'s device within `scope`.
     pub async fn sync<S: Storage>(
         &self,
