@@ -275,6 +275,46 @@ impl HouseholdDoc {
         update_map(&mut self.doc, &obj, value)
     }
 
+    /// Writes, as `author`, what `changes` (made elsewhere, e.g. refused from a phone)
+    /// would change in this document: the profile fields and records they set, the
+    /// records they remove. The changes themselves are not added, so the result carries
+    /// `author`'s name.
+    pub fn reapply(
+        &mut self,
+        changes: Vec<automerge::Change>,
+        author: &Author,
+    ) -> Result<(), DocError> {
+        let mut fork = self.clone();
+        fork.doc.apply_changes(changes)?;
+        if !fork.doc.get_missing_deps(&[]).is_empty() {
+            return Err(DocError::Load(
+                "the changes build on others the server does not have".into(),
+            ));
+        }
+        let (before, after) = (self.to_json(), fork.to_json());
+        if before.get("profile") != after.get("profile")
+            && let Some(profile) = after.get("profile")
+        {
+            self.write_profile(profile)?;
+        }
+        for c in COLLECTIONS.iter().filter(|c| **c != "profile") {
+            let empty = Map::new();
+            let was = before.get(*c).and_then(Value::as_object).unwrap_or(&empty);
+            let now = after.get(*c).and_then(Value::as_object).unwrap_or(&empty);
+            for (id, record) in now {
+                if was.get(id) != Some(record) {
+                    self.write_record(c, id, record)?;
+                }
+            }
+            for id in was.keys().filter(|id| !now.contains_key(*id)) {
+                let coll = self.collection(c)?;
+                self.doc.delete(&coll, id.as_str())?;
+            }
+        }
+        self.commit(author);
+        Ok(())
+    }
+
     /// Removes a record (e.g. a member who moved away).
     pub fn delete_record(
         &mut self,

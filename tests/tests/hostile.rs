@@ -639,7 +639,104 @@ async fn a_paged_pull_delivers_every_household_whole(b: Backend) {
     db.cleanup().await;
 }
 
+/// Refused changes wait in quarantine until the commune officer accepts them (written
+/// again in the officer's name, through the same gate) or rejects them.
+async fn quarantined_changes_are_accepted_or_rejected_by_the_officer(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let cadre = srv.login("cadre1", "c-phone").await;
+    let officer = srv.login("officer1", "o-phone").await;
+    for (field, value) in [("head_name", "Lò Văn Đúng"), ("address", "Xóm Sai")] {
+        let mut doc = pull(&srv, &cadre, "h1").await;
+        let bytes = commit(&mut doc, 1, "u-cadre1", "c-phone", now_s(), |d| {
+            let p = map(d, "profile");
+            d.put(&p, field, value).unwrap();
+        });
+        assert_eq!(push(&srv, &cadre, "h1", &bytes).await, "role");
+    }
+    let call = |method: &'static str, path: String, token: String| {
+        let srv = &srv;
+        async move {
+            let r = match method {
+                "GET" => srv.http.get(srv.url(&path)),
+                _ => srv.http.post(srv.url(&path)),
+            }
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, list) = call(
+        "GET",
+        "/api/quarantine?household_id=h1".into(),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 2);
+    assert!(
+        list.iter()
+            .all(|q| q["code"] == "role" && q["decision"].is_null())
+    );
+    let (first, second) = (
+        list[0]["id"].as_str().unwrap(),
+        list[1]["id"].as_str().unwrap(),
+    );
+
+    let (status, _) = call(
+        "POST",
+        format!("/api/quarantine/{first}/accept"),
+        cadre.clone(),
+    )
+    .await;
+    assert_eq!(status, 403, "only the commune decides");
+    let (status, done) = call(
+        "POST",
+        format!("/api/quarantine/{first}/accept"),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["decision"], "accepted");
+    assert_eq!(done["decided_by"], "u-officer1");
+    let h1 = household(&srv, &officer, "h1").await;
+    assert_eq!(h1["household"]["head_name"], "Lò Văn Đúng");
+    let (status, again) = call(
+        "POST",
+        format!("/api/quarantine/{first}/accept"),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (409, Some("already_decided"))
+    );
+
+    let (status, done) = call(
+        "POST",
+        format!("/api/quarantine/{second}/reject"),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!((status, done["decision"].as_str()), (200, Some("rejected")));
+    assert_ne!(
+        household(&srv, &officer, "h1").await["household"]["address"],
+        "Xóm Sai"
+    );
+    // The accepted value reaches the cadre's phone in the officer's name.
+    let doc = pull(&srv, &cadre, "h1").await;
+    let p = map(&doc, "profile");
+    let (value, _) = doc.get(&p, "head_name").unwrap().unwrap();
+    assert_eq!(value.to_string(), "\"Lò Văn Đúng\"");
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    quarantined_changes_are_accepted_or_rejected_by_the_officer,
     deeply_nested_maps_are_refused_and_the_server_stays_up,
     compressed_chunks_are_refused,
     schema_version_and_unknown_keys_are_refused,

@@ -158,6 +158,18 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         r#"{"value":"Xóm Chín"}"#,
         "f f o/s f f f",
     ),
+    (
+        "POST",
+        "/quarantine/{quarantined}/accept",
+        "",
+        "f f o/s f f f",
+    ),
+    (
+        "POST",
+        "/quarantine/{quarantined}/reject",
+        "",
+        "f f o/s f f f",
+    ),
 ];
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -249,6 +261,38 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
             .await
             .unwrap();
         out = out.replace("{fresh_household}", &id);
+    }
+    if out.contains("{quarantined}") {
+        // A change with no dependencies: it applies to any document and changes nothing
+        // the officer's copy would write.
+        use automerge::transaction::Transactable;
+        let mut d = automerge::AutoCommit::new();
+        d.put(automerge::ROOT, "x", 1).unwrap();
+        let actor = server::store::Actor {
+            user_id: Some("u-cadre1".into()),
+            device_id: Some(format!("phone-{n}")),
+        };
+        store
+            .quarantine(
+                &actor,
+                household,
+                "role",
+                r#"{"vi":"x","en":"x"}"#,
+                &d.save_after(&[]),
+            )
+            .await
+            .unwrap();
+        let id = store
+            .list_quarantine(&[household.to_string()])
+            .await
+            .unwrap();
+        let id = id
+            .iter()
+            .rfind(|q| q.device_id == format!("phone-{n}"))
+            .unwrap()
+            .id
+            .clone();
+        out = out.replace("{quarantined}", &id);
     }
     if out.contains("{conflict}") {
         out = out.replace("{conflict}", &open_conflict(store, household).await);

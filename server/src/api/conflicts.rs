@@ -24,6 +24,82 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_conflicts))
         .routes(routes!(resolve))
         .routes(routes!(list_quarantine))
+        .routes(routes!(accept_quarantined))
+        .routes(routes!(reject_quarantined))
+}
+
+/// A quarantine entry the commune officer may decide: in their area, not decided yet.
+async fn undecided(
+    state: &AppState,
+    me: &CurrentUser,
+    id: &str,
+) -> AppResult<(QuarantineRecord, Vec<u8>)> {
+    me.reach(Action::ResolveConflicts)?;
+    let (q, bytes) = state
+        .store
+        .quarantined(id)
+        .await
+        .map_err(not_found("quarantine entry"))?;
+    me.household(
+        state.store.as_ref(),
+        Action::ResolveConflicts,
+        &q.household_id,
+    )
+    .await?;
+    if q.decided_at.is_some() {
+        return Err(AppError::Conflict {
+            code: "already_decided",
+            message: Text::new(
+                "Thay đổi này đã được quyết định.",
+                "These changes were already decided.",
+            ),
+        });
+    }
+    Ok((q, bytes))
+}
+
+/// Accept refused changes: their effect is written again as the commune officer's own
+/// change (audited, with the entry it came from), through the same gate as every write.
+#[utoipa::path(post, path = "/quarantine/{id}/accept", tag = "conflicts", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = QuarantineRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn accept_quarantined(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> AppResult<Json<QuarantineRecord>> {
+    let (q, bytes) = undecided(&state, &me, &id).await?;
+    let changes = shared::core::limits::decode_changes(&bytes, &state.hub.limits).map_err(|r| {
+        let mut e = shared::ValidationErrors::default();
+        e.push("changes", &r.code, r.reason);
+        AppError::Validation(e)
+    })?;
+    let audit = serde_json::json!({ "action": "accept", "entity": "quarantine", "entity_id": id,
+        "changes": { "household_id": q.household_id, "from_user": q.user_id, "from_device": q.device_id } });
+    crate::write::edit_household(&state, &me, &q.household_id, audit, |doc, author| {
+        doc.reapply(changes.clone(), author)
+    })
+    .await?;
+    state
+        .store
+        .decide_quarantine(&me.actor(), &id, "accepted")
+        .await?;
+    Ok(Json(state.store.quarantined(&id).await?.0))
+}
+
+/// Reject refused changes: they stay kept, marked as decided.
+#[utoipa::path(post, path = "/quarantine/{id}/reject", tag = "conflicts", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = QuarantineRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+async fn reject_quarantined(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> AppResult<Json<QuarantineRecord>> {
+    undecided(&state, &me, &id).await?;
+    state
+        .store
+        .decide_quarantine(&me.actor(), &id, "rejected")
+        .await?;
+    Ok(Json(state.store.quarantined(&id).await?.0))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

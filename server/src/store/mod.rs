@@ -233,8 +233,14 @@ pub struct QuarantineRecord {
     pub device_id: String,
     pub at: i64,
     pub reason: shared::Text,
+    /// The write core's refusal code (`shared::core::Refusal::code`).
+    pub code: String,
     /// Size of the refused automerge changes, which are kept whole.
     pub bytes: i64,
+    /// `accepted` or `rejected` once a commune officer decided.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
 }
 
 /// A whole commune's records, written in one transaction (demo data, imports).
@@ -393,6 +399,11 @@ pub trait Store: Send + Sync + 'static {
         bytes: &[u8],
     ) -> StoreResult<bool>;
     async fn list_quarantine(&self, doc_ids: &[String]) -> StoreResult<Vec<QuarantineRecord>>;
+    /// One quarantine entry with the refused changes.
+    async fn quarantined(&self, id: &str) -> StoreResult<(QuarantineRecord, Vec<u8>)>;
+    /// Records a commune officer's decision (`accepted` or `rejected`) on an undecided
+    /// entry, audited; `Duplicate` when it was already decided.
+    async fn decide_quarantine(&self, actor: &Actor, id: &str, decision: &str) -> StoreResult<()>;
     async fn list_conflicts(
         &self,
         doc_ids: Option<&[String]>,

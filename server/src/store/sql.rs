@@ -282,6 +282,40 @@ fn created<T: Serialize>(v: &T) -> serde_json::Value {
 }
 
 const AREA_COLS: &str = "id, parent_id, kind, code, name";
+const QUARANTINE_COLS: &str = "id, doc_id, user_id, device_id, at, reason, code, CAST(LENGTH(bytes) AS BIGINT) AS size, decision, decided_by, decided_at";
+
+#[derive(sqlx::FromRow)]
+struct QuarantineRow {
+    id: String,
+    doc_id: String,
+    user_id: String,
+    device_id: String,
+    at: i64,
+    reason: String,
+    code: String,
+    size: i64,
+    decision: Option<String>,
+    decided_by: Option<String>,
+    decided_at: Option<i64>,
+}
+
+impl QuarantineRow {
+    fn into_record(self) -> StoreResult<QuarantineRecord> {
+        Ok(QuarantineRecord {
+            id: self.id,
+            household_id: self.doc_id,
+            user_id: self.user_id,
+            device_id: self.device_id,
+            at: self.at,
+            reason: serde_json::from_str(&self.reason)?,
+            code: self.code,
+            bytes: self.size,
+            decision: self.decision,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+        })
+    }
+}
 const USER_COLS: &str = "id, username, full_name, role, area_id, active, password_hash";
 const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, revoked_at";
 const HOUSEHOLD_COLS: &str = "id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at";
@@ -1477,20 +1511,39 @@ macro_rules! sql_store {
                 if doc_ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut qb = QueryBuilder::<$db>::new(
-                    "SELECT id, doc_id, user_id, device_id, at, reason, CAST(LENGTH(bytes) AS BIGINT) FROM quarantine WHERE doc_id IN (",
-                );
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE doc_id IN ("));
                 let mut sep = qb.separated(", ");
                 for id in doc_ids {
                     sep.push_bind(id.clone());
                 }
                 qb.push(") ORDER BY at, id");
-                let rows: Vec<(String, String, String, String, i64, String, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
-                rows.into_iter()
-                    .map(|(id, household_id, user_id, device_id, at, reason, bytes)| {
-                        Ok(QuarantineRecord { id, household_id, user_id, device_id, at, reason: serde_json::from_str(&reason)?, bytes })
-                    })
-                    .collect()
+                let rows: Vec<QuarantineRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(QuarantineRow::into_record).collect()
+            }
+
+            async fn quarantined(&self, id: &str) -> StoreResult<(QuarantineRecord, Vec<u8>)> {
+                let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1");
+                let row: QuarantineRow = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_one(&self.pool).await?;
+                let bytes: Vec<u8> = sqlx::query_scalar("SELECT bytes FROM quarantine WHERE id = $1").bind(id.to_string()).fetch_one(&self.pool).await?;
+                Ok((row.into_record()?, bytes))
+            }
+
+            async fn decide_quarantine(&self, actor: &Actor, id: &str, decision: &str) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query("UPDATE quarantine SET decision = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND decided_at IS NULL")
+                    .bind(id.to_string())
+                    .bind(decision.to_string())
+                    .bind(actor.user_id.clone())
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::Duplicate(format!("quarantine {id} already decided")));
+                }
+                Self::audit(&mut tx, actor, decision, "quarantine", id, serde_json::json!({ "decision": decision })).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn list_conflicts(&self, doc_ids: Option<&[String]>, open_only: bool) -> StoreResult<Vec<ConflictRecord>> {
