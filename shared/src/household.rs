@@ -205,6 +205,21 @@ pub struct Household {
     pub updated_at: String,
 }
 
+impl Household {
+    /// The profile as a person enters it (what `HouseholdInput` validates).
+    pub fn input(&self) -> HouseholdInput {
+        HouseholdInput {
+            code: self.code.clone(),
+            village_id: self.village_id.clone(),
+            address: self.address.clone(),
+            head_name: self.head_name.clone(),
+            residence: self.residence,
+            priority: self.priority,
+            causes: self.causes.clone(),
+        }
+    }
+}
+
 /// What a village head sends to register or edit a household profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -27,16 +27,7 @@ pub struct Records {
 
 /// The profile fields a document holds.
 pub fn profile_json(h: &Household) -> Value {
-    let input = HouseholdInput {
-        code: h.code.clone(),
-        village_id: h.village_id.clone(),
-        address: h.address.clone(),
-        head_name: h.head_name.clone(),
-        residence: h.residence,
-        priority: h.priority,
-        causes: h.causes.clone(),
-    };
-    let mut v = serde_json::to_value(input).expect("serialises");
+    let mut v = serde_json::to_value(h.input()).expect("serialises");
     v["status"] = json!(h.status);
     v["created_at"] = json!(h.created_at);
     v

@@ -344,16 +344,7 @@ fn check_records(
     let is = |c: &str, id: &str| touched.get(c).is_some_and(|s| s.contains(id));
     let h = &r.household;
     if touched.contains_key("profile") {
-        let input = crate::household::HouseholdInput {
-            code: h.code.clone(),
-            village_id: h.village_id.clone(),
-            address: h.address.clone(),
-            head_name: h.head_name.clone(),
-            residence: h.residence,
-            priority: h.priority,
-            causes: h.causes.clone(),
-        };
-        input.validate().map_err(|e| invalid(&e, "profile"))?;
+        h.input().validate().map_err(|e| invalid(&e, "profile"))?;
     }
     for m in r.members.iter().filter(|m| is("members", &m.id)) {
         m.data

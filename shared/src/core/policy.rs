@@ -85,7 +85,7 @@ pub fn may_write(
             let skeleton = match *key {
                 "schema_version" | "household_id" => kind == Put,
                 "profile" => kind == MakeMap,
-                c if super::schema::RECORDS.contains(&c) => kind == MakeMap,
+                c if super::schema::is_records(c) => kind == MakeMap,
                 _ => false,
             };
             if !before.exists() && skeleton && matches!(role, CommuneOfficer | VillageHead) {

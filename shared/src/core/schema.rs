@@ -6,18 +6,14 @@
 //! object where the schema expects none, so no input can make it recurse deeper.
 
 use super::{Limits, Refusal};
-use crate::doc::SCHEMA_VERSION;
+use crate::doc::{COLLECTIONS, SCHEMA_VERSION};
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
-/// The record collections, each a map from record id to a record map.
-pub const RECORDS: [&str; 6] = [
-    "members",
-    "assessments",
-    "plan",
-    "review_steps",
-    "visits",
-    "support",
-];
+/// Whether `name` is a record collection: a map from record id to a record map (every
+/// collection of the document but the profile).
+pub fn is_records(name: &str) -> bool {
+    name != "profile" && COLLECTIONS.contains(&name)
+}
 
 /// The fields a record of each collection may hold.
 pub fn fields_of(collection: &str) -> &'static [&'static str] {
@@ -238,7 +234,7 @@ pub fn check(
                 ("resolutions", Value::Object(ObjType::Map)) => {
                     w.collection(&obj, "resolutions", only)?
                 }
-                (name, Value::Object(ObjType::Map)) if RECORDS.contains(&name) => {
+                (name, Value::Object(ObjType::Map)) if is_records(name) => {
                     w.collection(&obj, name, only)?
                 }
                 (other, _) => return Err(bad(format_args!("unknown key {other}"))),
