@@ -239,12 +239,10 @@ async fn resolve(
             ),
         ));
     }
+    // A decision: the only writer of the document's `resolutions`.
     let writer = shared::core::Writer {
-        user_id: me.user.id.clone(),
-        device_id: me.device_id.clone(),
-        role: me.user.role,
-        now_ms: chrono::Utc::now().timestamp_millis(),
         decision: true,
+        ..crate::api::sync::writer(&me)
     };
     let field = shared::doc::FieldConflict {
         path: conflict.path.clone(),
@@ -262,21 +260,12 @@ async fn resolve(
         )
         .await;
     match edited {
-        Ok(()) => return Ok(Json(store.get_conflict(&id).await?)),
-        Err(EditError::NotFound) => return Err(AppError::NotFound("household")),
+        Ok(()) => Ok(Json(store.get_conflict(&id).await?)),
         Err(EditError::Refused(refusal)) => {
             let mut e = shared::ValidationErrors::default();
             e.push("value", &refusal.code, refusal.reason);
-            return Err(AppError::Validation(e));
+            Err(AppError::Validation(e))
         }
-        Err(EditError::Storage(e)) => return Err(e.into()),
-        Err(EditError::Busy) => {}
+        Err(other) => Err(crate::write::edit_error(other)),
     }
-    Err(AppError::Conflict {
-        code: "busy",
-        message: Text::new(
-            "Hộ đang được cập nhật; hãy thử lại.",
-            "The household is being updated; please try again.",
-        ),
-    })
 }

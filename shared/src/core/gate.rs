@@ -13,7 +13,7 @@ use crate::rules::{RuleBook, classify};
 use crate::user::Role;
 use crate::{Text, Validate, ValidationErrors};
 use automerge::legacy::OpType as LegacyOp;
-use automerge::{ActorId, Change, ChangeHash, ObjType, Prop, ROOT, ReadDoc};
+use automerge::{Change, ChangeHash, ObjType, Prop, ROOT, ReadDoc};
 use chrono::{DateTime, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -495,11 +495,6 @@ fn check_review(
         return Err(invalid(&e, "assessment"));
     }
     Ok(())
-}
-
-/// An actor id as the storage keeps it.
-pub fn actor_hex(a: &ActorId) -> String {
-    a.to_hex_string()
 }
 
 #[cfg(test)]
