@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod rebuild;
+pub mod scope;
 pub mod store;
 pub mod write;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     pub hub: Arc<shared::core::Hub>,
     /// The database as the write core's storage.
     pub db: write::DbStorage,
+    /// Sync scopes of recently syncing users.
+    pub scopes: Arc<scope::Scopes>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
                 ..shared::core::Hub::new(rules)
             }),
             db: write::DbStorage::new(store.clone()),
+            scopes: Arc::default(),
         }
     }
 }
@@ -97,7 +101,7 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
         // the bytes it saves.
         .layer(
             CompressionLayer::new()
-                .quality(tower_http::CompressionLevel::Precise(5))
+                .quality(tower_http::CompressionLevel::Precise(3))
                 .compress_when(
                     tower_http::compression::DefaultPredicate::new()
                         .and(tower_http::compression::predicate::SizeAbove::new(1024)),

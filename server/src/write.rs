@@ -21,11 +21,12 @@ const CACHED_DOCS: usize = 512;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;
 
-/// A decoded document as of a sequence number.
+/// A decoded document as of a sequence number. Readers use it in place (under its own
+/// lock); a push works on a copy and puts its result back as a new entry.
 struct Cached {
     seq: u64,
     chunks: usize,
-    doc: HouseholdDoc,
+    doc: Mutex<HouseholdDoc>,
 }
 
 type Pending = (Actor, DocWrite, oneshot::Sender<StoreResult<i64>>);
@@ -37,7 +38,7 @@ pub struct DbStorage {
     /// At most one admission per core at a time, so a burst of pushes cannot take every
     /// thread of the runtime.
     decoding: Arc<Semaphore>,
-    docs: Arc<Mutex<lru::LruCache<String, Cached>>>,
+    docs: Arc<Mutex<lru::LruCache<String, Arc<Cached>>>>,
     /// The queue of the task that commits writes in groups, started at the first write.
     committer: Arc<OnceLock<mpsc::Sender<Pending>>>,
     /// Households known to have a document (a document is never removed).
@@ -94,26 +95,17 @@ impl DbStorage {
             .map_err(|_| StoreError::Corrupt("the committer stopped".into()))?
     }
 
-    /// A copy of the decoded document at `seq`. (Handing the cached copy over to a push
-    /// instead was measured slower: the other phones of the same cadre then decode the
-    /// household again to receive the change.)
-    fn cached(&self, id: &str, seq: u64) -> Option<Stored> {
-        let mut docs = self.docs.lock().expect("not poisoned");
-        let c = docs.get(id).filter(|c| c.seq == seq)?;
-        Some(Stored {
-            doc: c.doc.clone(),
-            seq: c.seq,
-            chunks: c.chunks,
-        })
+    /// The decoded document kept for `id`, if any.
+    fn cached(&self, id: &str) -> Option<Arc<Cached>> {
+        self.docs.lock().expect("not poisoned").get(id).cloned()
     }
 
-    async fn load_doc(&self, id: &str) -> Result<Option<Stored>, StoreError> {
-        let Some(seq) = self.store.doc_seq(id).await.map_err(logged)? else {
-            return Ok(None);
-        };
-        if let Some(hit) = self.cached(id, seq as u64) {
-            return Ok(Some(hit));
-        }
+    fn forget(&self, id: &str) {
+        self.docs.lock().expect("not poisoned").pop(id);
+    }
+
+    /// Decodes the stored document and keeps it.
+    async fn decode(&self, id: &str) -> Result<Option<Arc<Cached>>, StoreError> {
         let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
             return Ok(None);
         };
@@ -125,17 +117,26 @@ impl DbStorage {
         let doc = stored
             .open(&author)
             .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
-        self.keep(id, stored.seq as u64, stored.chunks.len(), doc.clone());
-        Ok(Some(Stored {
+        Ok(Some(self.keep(
+            id,
+            stored.seq as u64,
+            stored.chunks.len(),
             doc,
-            seq: stored.seq as u64,
-            chunks: stored.chunks.len(),
-        }))
+        )))
     }
 
-    fn keep(&self, id: &str, seq: u64, chunks: usize, doc: HouseholdDoc) {
+    fn keep(&self, id: &str, seq: u64, chunks: usize, doc: HouseholdDoc) -> Arc<Cached> {
+        let entry = Arc::new(Cached {
+            seq,
+            chunks,
+            doc: Mutex::new(doc),
+        });
         let mut docs = self.docs.lock().expect("not poisoned");
-        docs.put(id.to_string(), Cached { seq, chunks, doc });
+        // A slower writer never replaces a newer document with an older one.
+        if docs.peek(id).is_none_or(|c| c.seq <= seq) {
+            docs.put(id.to_string(), entry.clone());
+        }
+        entry
     }
 }
 
@@ -209,8 +210,50 @@ fn refusal_of(e: StoreError) -> CommitError<StoreError> {
 impl Storage for DbStorage {
     type Error = StoreError;
 
+    /// The kept copy is used without asking the database: when another process wrote
+    /// since, the commit finds the sequence number changed, the copy is dropped and the
+    /// push runs again on the stored document.
     async fn load(&self, id: &str) -> Result<Option<Stored>, StoreError> {
-        self.load_doc(id).await
+        let entry = match self.cached(id) {
+            Some(e) => e,
+            None => match self.decode(id).await? {
+                Some(e) => e,
+                None => return Ok(None),
+            },
+        };
+        let doc = entry.doc.lock().expect("not poisoned").clone();
+        Ok(Some(Stored {
+            doc,
+            seq: entry.seq,
+            chunks: entry.chunks,
+        }))
+    }
+
+    async fn read<T: Send>(
+        &self,
+        id: &str,
+        seq: Option<u64>,
+        f: impl FnOnce(&mut HouseholdDoc) -> T + Send,
+    ) -> Result<Option<T>, StoreError> {
+        let current = match seq {
+            Some(s) => Some(s),
+            None => match self.store.doc_seq(id).await.map_err(logged)? {
+                Some(s) => Some(s as u64),
+                None => return Ok(None),
+            },
+        };
+        let entry = match self
+            .cached(id)
+            .filter(|c| current.is_some_and(|s| c.seq >= s))
+        {
+            Some(e) => e,
+            None => match self.decode(id).await? {
+                Some(e) => e,
+                None => return Ok(None),
+            },
+        };
+        let mut doc = entry.doc.lock().expect("not poisoned");
+        Ok(Some(f(&mut doc)))
     }
 
     async fn commit(&self, writer: &Writer, c: Commit) -> Result<(), CommitError<StoreError>> {
@@ -228,10 +271,14 @@ impl Storage for DbStorage {
             touched: Some(c.touched),
             actors: c.actors,
         };
-        let seq = self
-            .commit_grouped(actor(writer), write)
-            .await
-            .map_err(refusal_of)?;
+        let seq = match self.commit_grouped(actor(writer), write).await {
+            Ok(seq) => seq,
+            Err(e) => {
+                // Written by another process since: the next load reads the database.
+                self.forget(&id);
+                return Err(refusal_of(e));
+            }
+        };
         // The next load of this household (often the same phone's next push) finds it.
         let chunks = match self.docs.lock().expect("not poisoned").peek(&id) {
             Some(c) if chunks == 0 => c.chunks + 1,
@@ -258,14 +305,16 @@ impl Storage for DbStorage {
 
     async fn heads_at(
         &self,
-        id: &str,
+        ids: &[String],
         seq: u64,
-    ) -> Result<Option<Vec<automerge::ChangeHash>>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<String, Vec<automerge::ChangeHash>>, StoreError> {
         Ok(self
             .store
-            .heads_at(id, seq as i64)
+            .heads_at(ids, seq as i64)
             .await?
-            .map(|h| h.iter().filter_map(|h| h.parse().ok()).collect()))
+            .into_iter()
+            .map(|(id, h)| (id, h.iter().filter_map(|h| h.parse().ok()).collect()))
+            .collect())
     }
 
     async fn current_seq(&self) -> Result<u64, StoreError> {
@@ -324,7 +373,10 @@ pub async fn edit_household(
         .hub
         .edit(&state.db, &writer, id, audit, edit)
         .await
-        .map_err(edit_error)
+        .map_err(edit_error)?;
+    // The household may have moved to another village: scopes are computed again.
+    state.scopes.changed();
+    Ok(())
 }
 
 /// Why the write core did not take a server-made edit, as the API answers it.

@@ -132,10 +132,9 @@ async fn create_assignment(
         to_date: input.to_date,
         cadence_days: input.cadence_days,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_assignment(&me.actor(), &a).await?),
-    ))
+    let created = state.store.create_assignment(&me.actor(), &a).await?;
+    state.scopes.changed();
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// End an assignment on a date.
@@ -162,10 +161,10 @@ async fn end_assignment(
     let mut e = shared::ValidationErrors::default();
     e.date_order("to_date", a.from_date, Some(input.to_date));
     e.into_result()?;
-    Ok(Json(
-        state
-            .store
-            .end_assignment(&me.actor(), &id, input.to_date)
-            .await?,
-    ))
+    let ended = state
+        .store
+        .end_assignment(&me.actor(), &id, input.to_date)
+        .await?;
+    state.scopes.changed();
+    Ok(Json(ended))
 }

@@ -190,6 +190,7 @@ async fn create_household(
         .await
         .map_err(crate::write::edit_error)?;
     state.db.know_docs([id.clone()]);
+    state.scopes.changed();
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_household(&id).await?),

@@ -10,11 +10,11 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppJson;
-use crate::store::{Actor, AssignmentFilter, DocWrite, HouseholdFilter, Store, StoreError};
+use crate::store::{Actor, DocWrite, StoreError};
 use axum::Json;
 use axum::extract::State;
 use shared::Text;
-use shared::core::{Scope, SyncError, Writer};
+use shared::core::{SyncError, Writer};
 use shared::doc::Author;
 use shared::permissions::{Action, Reach};
 use shared::projection::{Records, to_doc};
@@ -31,9 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub const PAGE: usize = 500;
 
 /// The session's writer: what the gate binds every pushed change to.
-/// Days after an assignment ends during which the cadre's unsent changes are still taken in.
-const GRACE_DAYS: i64 = 30;
-
 pub fn writer(me: &CurrentUser) -> Writer {
     Writer {
         user_id: me.user.id.clone(),
@@ -42,53 +39,6 @@ pub fn writer(me: &CurrentUser) -> Writer {
         now_ms: chrono::Utc::now().timestamp_millis(),
         decision: false,
     }
-}
-
-/// What the device holds, what it may still push to, and where it may register households.
-async fn scope(store: &dyn Store, me: &CurrentUser) -> AppResult<Scope> {
-    if me.reach(Action::ReadHouseholds)? == Reach::Assigned {
-        // One query: the cadre's assignments, running today (read) or ended within the
-        // grace days (push).
-        let today = crate::today();
-        let since = today - chrono::Duration::days(GRACE_DAYS);
-        let mut read = BTreeSet::new();
-        let mut push = BTreeSet::new();
-        for a in store
-            .list_assignments(&AssignmentFilter {
-                cadre_id: Some(me.user.id.clone()),
-                ..Default::default()
-            })
-            .await?
-        {
-            if a.active_on(today) {
-                read.insert(a.household_id.clone());
-                push.insert(a.household_id);
-            } else if a.from_date <= today && a.to_date.is_some_and(|t| t >= since) {
-                push.insert(a.household_id);
-            }
-        }
-        return Ok(Scope {
-            read,
-            push,
-            villages: None,
-        });
-    }
-    let (villages, _) = me.household_scope(store, Action::ReadHouseholds).await?;
-    let read: BTreeSet<String> = store
-        .list_households(&HouseholdFilter {
-            village_ids: villages.clone(),
-            limit: i64::MAX / 2,
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .map(|h| h.id)
-        .collect();
-    Ok(Scope {
-        push: read.clone(),
-        read,
-        villages: villages.map(|v| v.into_iter().collect()),
-    })
 }
 
 /// Builds and stores documents for households registered before they had one (through
@@ -161,10 +111,18 @@ async fn sync(
             ),
         });
     }
-    let scope = scope(state.store.as_ref(), &me).await?;
+    let scope = state.scopes.of(state.store.as_ref(), &me).await?;
     ensure_docs(&state, &scope.read).await?;
+    let areas = me.reach(Action::ReadHouseholds)? != Reach::Assigned;
     match state.hub.sync(&state.db, &writer(&me), scope, &req).await {
-        Ok(resp) => Ok(Json(resp)),
+        Ok(resp) => {
+            // A household registered or moved by a phone changes the scopes of the
+            // village's other devices (a cadre's changes never do).
+            if areas && !resp.acks.is_empty() {
+                state.scopes.changed();
+            }
+            Ok(Json(resp))
+        }
         Err(SyncError::Refused(r)) => Err(AppError::BadRequest {
             code: "sync_limit",
             message: r.reason,

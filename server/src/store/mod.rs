@@ -385,8 +385,13 @@ pub trait Store: Send + Sync + 'static {
         ids: &[String],
         limit: i64,
     ) -> StoreResult<Vec<(String, i64)>>;
-    /// A document's heads as they were at sequence `seq`, if it existed then.
-    async fn heads_at(&self, doc_id: &str, seq: i64) -> StoreResult<Option<Vec<String>>>;
+    /// Of `doc_ids`, the heads each had at sequence `seq`; a document that did not exist
+    /// then is not in the answer.
+    async fn heads_at(
+        &self,
+        doc_ids: &[String],
+        seq: i64,
+    ) -> StoreResult<Vec<(String, Vec<String>)>>;
     async fn current_seq(&self) -> StoreResult<i64>;
     /// Keeps refused changes for the commune officer; `false` when the device already has
     /// `QUARANTINE_PER_DEVICE` entries waiting and nothing more is kept.

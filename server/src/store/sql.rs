@@ -1467,13 +1467,27 @@ macro_rules! sql_store {
                 Ok(qb.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?)
             }
 
-            async fn heads_at(&self, doc_id: &str, seq: i64) -> StoreResult<Option<Vec<String>>> {
-                let h: Option<String> = sqlx::query_scalar("SELECT heads FROM doc_history WHERE doc_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1")
-                    .bind(doc_id.to_string())
-                    .bind(seq)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(h.map(|h| serde_json::from_str(&h)).transpose()?)
+            async fn heads_at(&self, doc_ids: &[String], seq: i64) -> StoreResult<Vec<(String, Vec<String>)>> {
+                if doc_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT h.doc_id, h.heads FROM doc_history h JOIN \
+                     (SELECT doc_id, MAX(seq) AS at FROM doc_history WHERE seq <= ",
+                );
+                qb.push_bind(seq);
+                qb.push(" AND doc_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in doc_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") GROUP BY doc_id) m ON h.doc_id = m.doc_id AND h.seq = m.at");
+                qb.build_query_as::<(String, String)>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|(id, h)| Ok((id, serde_json::from_str(&h)?)))
+                    .collect()
             }
 
             async fn current_seq(&self) -> StoreResult<i64> {

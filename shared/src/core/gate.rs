@@ -195,7 +195,12 @@ pub fn admit(
     check_records(writer, &records, &before_facts, &touched, rules)?;
     Ok(Admission::Admitted(Box::new(Admitted {
         pushed_heads,
-        changes: doc.save_after(&before_heads),
+        // The changes as the device encoded them (plain chunks, checked by the limits):
+        // stored as they are, not encoded again.
+        changes: new
+            .iter()
+            .flat_map(|c| c.raw_bytes().iter().copied())
+            .collect(),
         doc,
         actors,
         records,

@@ -77,12 +77,22 @@ pub trait Storage: Sync {
         ids: &[String],
         limit: usize,
     ) -> impl Future<Output = Result<Vec<(String, u64)>, Self::Error>> + Send;
-    /// A document's heads as they were at sequence `seq`, if it existed then.
-    fn heads_at(
+    /// Runs `f` on the stored document without copying it; `seq`, when given, is the
+    /// sequence number the document is known to have reached (from `changed_since`), so
+    /// a copy kept from before it is not used.
+    fn read<T: Send>(
         &self,
         id: &str,
+        seq: Option<u64>,
+        f: impl FnOnce(&mut HouseholdDoc) -> T + Send,
+    ) -> impl Future<Output = Result<Option<T>, Self::Error>> + Send;
+    /// Of `ids`, the heads each had at sequence `seq`; a document missing from the
+    /// answer did not exist then.
+    fn heads_at(
+        &self,
+        ids: &[String],
         seq: u64,
-    ) -> impl Future<Output = Result<Option<Vec<ChangeHash>>, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<BTreeMap<String, Vec<ChangeHash>>, Self::Error>> + Send;
     fn current_seq(&self) -> impl Future<Output = Result<u64, Self::Error>> + Send;
     /// Keeps refused changes for the commune officer (bounded per device by the storage).
     fn quarantine(
@@ -502,6 +512,22 @@ impl Hub {
             }
         }
         resp.cursor = req.cursor.max(seq_before);
+        // What the device held before this pull began, in one query; a document it never
+        // received has no heads then and goes whole.
+        let held_before = if base_cursor > 0 {
+            let ids: Vec<String> = changed
+                .iter()
+                .take(self.page)
+                .filter(|(id, _)| !must_send.contains(id) && !pushed.contains_key(id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            store
+                .heads_at(&ids, base_cursor)
+                .await
+                .map_err(SyncError::Storage)?
+        } else {
+            BTreeMap::new()
+        };
         let mut sent = 0;
         let mut last_seq = req.cursor;
         for (id, seq) in changed {
@@ -510,44 +536,43 @@ impl Hub {
                 resp.resume = Some(base_cursor);
                 break;
             }
-            let Some(mut stored) = store.load(&id).await.map_err(SyncError::Storage)? else {
-                continue;
-            };
-            let base: Option<Vec<ChangeHash>> = if must_send.contains(&id) {
+            let base: Option<&Vec<ChangeHash>> = if must_send.contains(&id) {
                 None
             } else if let Some(h) = pushed.get(&id) {
-                Some(h.clone())
-            } else if base_cursor > 0 {
-                // What the device held before this pull began; a document it never
-                // received has no heads then and goes whole.
-                store
-                    .heads_at(&id, base_cursor)
-                    .await
-                    .map_err(SyncError::Storage)?
+                Some(h)
             } else {
-                None
+                held_before.get(&id)
             };
-            let doc = &mut stored.doc;
-            let heads = hexes(&doc.heads());
-            let update = match base {
-                Some(b) => {
-                    let bytes = doc.save_after(&b);
-                    (!bytes.is_empty()).then_some(DocUpdate {
-                        doc_id: id.clone(),
-                        snapshot: false,
-                        bytes,
-                        heads,
-                        summary: None,
-                    })
-                }
-                None => Some(DocUpdate {
-                    doc_id: id.clone(),
-                    snapshot: true,
-                    bytes: doc.save(),
-                    heads,
-                    summary: Summary::of_doc(&id, doc),
-                }),
-            };
+            let known = (seq > 0).then_some(seq);
+            let update = store
+                .read(&id, known, |doc| {
+                    let now = doc.heads();
+                    let heads = hexes(&now);
+                    match base {
+                        // Most often the device's own push: nothing else to send.
+                        Some(b) if same_heads(b, &now) => None,
+                        Some(b) => {
+                            let bytes = doc.save_after(b);
+                            (!bytes.is_empty()).then(|| DocUpdate {
+                                doc_id: id.clone(),
+                                snapshot: false,
+                                bytes,
+                                heads,
+                                summary: None,
+                            })
+                        }
+                        None => Some(DocUpdate {
+                            doc_id: id.clone(),
+                            snapshot: true,
+                            bytes: doc.save(),
+                            heads,
+                            summary: Summary::of_doc(&id, doc),
+                        }),
+                    }
+                })
+                .await
+                .map_err(SyncError::Storage)?
+                .flatten();
             if let Some(u) = update {
                 resp.docs.push(u);
                 sent += 1;
@@ -562,6 +587,10 @@ impl Hub {
         }
         Ok(resp)
     }
+}
+
+fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
+    a.len() == b.len() && a.iter().all(|h| b.contains(h))
 }
 
 fn malformed(e: impl std::fmt::Display) -> Refusal {

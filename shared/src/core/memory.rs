@@ -152,19 +152,30 @@ impl Storage for MemoryStore {
         std::future::ready(Ok(found))
     }
 
-    fn heads_at(
+    fn read<T: Send>(
         &self,
         id: &str,
+        _seq: Option<u64>,
+        f: impl FnOnce(&mut HouseholdDoc) -> T + Send,
+    ) -> impl Future<Output = Result<Option<T>, Self::Error>> + Send {
+        let mut s = self.state.lock().expect("not poisoned");
+        std::future::ready(Ok(s.docs.get_mut(id).map(|e| f(&mut e.doc))))
+    }
+
+    fn heads_at(
+        &self,
+        ids: &[String],
         seq: u64,
-    ) -> impl Future<Output = Result<Option<Vec<ChangeHash>>, Self::Error>> + Send {
+    ) -> impl Future<Output = Result<BTreeMap<String, Vec<ChangeHash>>, Self::Error>> + Send {
         let s = self.state.lock().expect("not poisoned");
-        let heads = s.docs.get(id).and_then(|e| {
-            e.history
-                .iter()
-                .rev()
-                .find(|(at, _)| *at <= seq)
-                .map(|(_, h)| h.clone())
-        });
+        let heads = ids
+            .iter()
+            .filter_map(|id| {
+                let e = s.docs.get(id)?;
+                let (_, h) = e.history.iter().rev().find(|(at, _)| *at <= seq)?;
+                Some((id.clone(), h.clone()))
+            })
+            .collect();
         std::future::ready(Ok(heads))
     }
 
