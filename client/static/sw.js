@@ -9,6 +9,7 @@ const CACHE = `donghanh-shell-${BUILD}`;
 const SHELL = [
   "/",
   "/style.css",
+  "/boot.js",
   "/client.js",
   "/client_bg.wasm",
   "/manifest.webmanifest",

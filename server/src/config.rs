@@ -62,6 +62,12 @@ pub struct ServeArgs {
     /// Create the demo commune first if the database has no users.
     #[arg(long)]
     pub demo_if_empty: bool,
+
+    /// Served behind a TLS reverse proxy (see README): the client's address is the last
+    /// one in `X-Forwarded-For`, and HSTS is sent when `X-Forwarded-Proto` is `https`.
+    /// Only with a proxy that sets both; otherwise clients could forge their address.
+    #[arg(long, env = "DONGHANH_TRUST_PROXY")]
+    pub trust_proxy: bool,
 }
 
 impl Default for ServeArgs {
@@ -70,9 +76,13 @@ impl Default for ServeArgs {
             listen: "127.0.0.1:8080".into(),
             static_dir: "dist".into(),
             demo_if_empty: false,
+            trust_proxy: false,
         }
     }
 }
+
+/// Bytes a configured JWT secret needs at least.
+pub const MIN_JWT_SECRET: usize = 32;
 
 impl Config {
     pub fn database_url(&self) -> String {
@@ -81,9 +91,21 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("donghanh.db").display()))
     }
 
-    /// The configured secret, or the one kept in the data dir (created on first use).
+    /// The configured secret, or the one kept in the data dir (created on first use). A
+    /// configured secret shorter than `MIN_JWT_SECRET` bytes is refused: HS256 tokens
+    /// signed with a short secret can be forged by guessing it.
     pub fn jwt_secret(&self) -> std::io::Result<Vec<u8>> {
         if let Some(s) = &self.jwt_secret {
+            if s.len() < MIN_JWT_SECRET {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "--jwt-secret must be at least {MIN_JWT_SECRET} bytes (it has {}); \
+                         e.g. `openssl rand -base64 48`",
+                        s.len()
+                    ),
+                ));
+            }
             return Ok(s.as_bytes().to_vec());
         }
         let path = self.data_dir.join("jwt-secret");
@@ -107,4 +129,18 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     opts.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_at_start() {
+        let short = Config::parse_from(["donghanh", "--jwt-secret", "geheim"]);
+        let e = short.jwt_secret().unwrap_err();
+        assert!(e.to_string().contains("at least 32 bytes"), "{e}");
+        let long = Config::parse_from(["donghanh", "--jwt-secret", &"k".repeat(32)]);
+        assert_eq!(long.jwt_secret().unwrap().len(), 32);
+    }
 }

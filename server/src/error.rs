@@ -28,6 +28,16 @@ pub enum AppError {
     Conflict { code: &'static str, message: Text },
     #[error("body too large")]
     TooLarge,
+    /// The server cannot take the request now (overloaded, too slow): nothing was done.
+    #[error("unavailable: {code}")]
+    Unavailable { code: &'static str, message: Text },
+    /// Too many attempts or requests: try again after `retry_after` seconds.
+    #[error("too many: {code}")]
+    TooMany {
+        code: &'static str,
+        message: Text,
+        retry_after: u64,
+    },
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -42,6 +52,8 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -58,7 +70,9 @@ impl AppError {
             ),
             AppError::BadRequest { code, message }
             | AppError::Unauthenticated { code, message }
-            | AppError::Conflict { code, message } => (*code, message.clone(), vec![]),
+            | AppError::Conflict { code, message }
+            | AppError::Unavailable { code, message }
+            | AppError::TooMany { code, message, .. } => (*code, message.clone(), vec![]),
             AppError::Forbidden => (
                 "forbidden",
                 Text::new(
@@ -132,7 +146,14 @@ impl IntoResponse for AppError {
         if let AppError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut r = (self.status(), Json(self.body())).into_response();
+        if let AppError::TooMany { retry_after, .. } = &self {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        r
     }
 }
 

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod rebuild;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub db: write::DbStorage,
     /// Sync scopes of recently syncing users.
     pub scopes: Arc<scope::Scopes>,
+    /// Sign-in and refresh throttles.
+    pub sign_in: Arc<auth::throttle::SignIn>,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             }),
             db: write::DbStorage::new(store.clone()),
             scopes: Arc::default(),
+            sign_in: Arc::default(),
         }
     }
 }
@@ -70,8 +74,14 @@ pub fn today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
 }
 
-/// The whole application. `static_dir` holds the built PWA (`cargo xtask dist`).
+/// The whole application with the default edge. `static_dir` holds the built PWA
+/// (`cargo xtask dist`).
 pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
+    app_with(state, static_dir, edge::Edge::default())
+}
+
+/// The whole application behind `edge` (security headers, bounds, time limits).
+pub fn app_with(state: AppState, static_dir: Option<PathBuf>, edge: edge::Edge) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
     let api = api
@@ -126,9 +136,8 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
             .service(ServeDir::new(dir).fallback(ServeFile::new(index)));
         router = router.fallback_service(files);
     }
-    router
-        .layer(CatchPanicLayer::custom(|_| {
-            error::AppError::Internal("handler panicked".into()).into_response()
-        }))
-        .layer(TraceLayer::new_for_http())
+    let router = router.layer(CatchPanicLayer::custom(|_| {
+        error::AppError::Internal("handler panicked".into()).into_response()
+    }));
+    edge::wrap(router, edge).layer(TraceLayer::new_for_http())
 }

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use server::config::{Command, Config, ServeArgs};
-use server::{AppState, app, demo, store};
+use server::{AppState, app_with, demo, store};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -66,7 +66,14 @@ async fn serve(
         let report = demo::create(store.as_ref(), demo::today_for_demo()).await?;
         println!("{report}");
     }
-    let state = AppState::new(store, &config.jwt_secret()?);
+    let mut state = AppState::new(store, &config.jwt_secret()?);
+    let edge = server::edge::Edge {
+        trust_proxy: args.trust_proxy,
+        ..Default::default()
+    };
+    let mut sign_in = server::auth::throttle::SignIn::default();
+    sign_in.trust_proxy = args.trust_proxy;
+    state.sign_in = std::sync::Arc::new(sign_in);
     let static_dir = args
         .static_dir
         .join("index.html")
@@ -78,10 +85,9 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
     println!("Đồng Hành is serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state, static_dir))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    server::edge::serve(listener, app_with(state, static_dir, edge), edge, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

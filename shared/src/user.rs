@@ -76,7 +76,7 @@ pub struct NewUser {
     pub password: String,
 }
 
-pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MIN_PASSWORD_CHARS: usize = 10;
 
 impl Validate for NewUser {
     fn validate(&self) -> Result<(), ValidationErrors> {

@@ -5,8 +5,8 @@
 pub mod chromium;
 pub mod fixture;
 
+use server::AppState;
 use server::store::{self, DynStore};
-use server::{AppState, app};
 use std::net::SocketAddr;
 
 /// The database backends the suite runs on.
@@ -165,19 +165,44 @@ impl TestServer {
         static_dir: Option<std::path::PathBuf>,
         page: usize,
     ) -> Self {
+        // Tests sign in many times from one address: its throttle is wide open here
+        // (tests/tests/edge.rs tests the real one).
+        let sign_in = server::auth::throttle::SignIn::new(
+            1_000_000,
+            std::time::Duration::from_millis(1),
+            Default::default(),
+        );
+        Self::start_with(store, static_dir, page, sign_in, Default::default()).await
+    }
+
+    /// A server with the given sign-in throttle and HTTP edge, served by the production
+    /// connection loop (`server::edge::serve`).
+    pub async fn start_with(
+        store: DynStore,
+        static_dir: Option<std::path::PathBuf>,
+        page: usize,
+        sign_in: server::auth::throttle::SignIn,
+        edge: server::edge::Edge,
+    ) -> Self {
         let mut state = AppState::new(store.clone(), b"test-secret-of-at-least-32-bytes!");
         state.hub = std::sync::Arc::new(shared::core::Hub {
             page,
             ..(*state.hub).clone()
         });
+        state.sign_in = std::sync::Arc::new(sign_in);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {
-            axum::serve(listener, app(state, static_dir))
-                .await
-                .expect("serve");
+            server::edge::serve(
+                listener,
+                server::app_with(state, static_dir, edge),
+                edge,
+                std::future::pending(),
+            )
+            .await
+            .expect("serve");
         });
         TestServer {
             addr,

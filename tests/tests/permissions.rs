@@ -36,7 +36,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     (
         "POST",
         "/users",
-        r#"{"username":"{code}","full_name":"Người Mới","role":"cadre","area_id":"{commune}","password":"mat-khau-dai"}"#,
+        r#"{"username":"{code}","full_name":"Người Mới","role":"cadre","area_id":"{commune}","password":"trau-vang-cay-ruong-som"}"#,
         "f f f f f o/o",
     ),
     ("GET", "/users/{user}", "", "f f o/s f f o/o"),

@@ -1,6 +1,7 @@
 //! Sign-in, token refresh and sign-out.
 
 use crate::AppState;
+use crate::auth::throttle::{self, ClientAddress};
 use crate::auth::{CurrentUser, password, tokens};
 use crate::error::{AppError, AppResult};
 use crate::extract::AppJson;
@@ -51,8 +52,10 @@ async fn issue(
     responses((status = 200, body = TokenPair), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     AppJson(req): AppJson<LoginRequest>,
 ) -> AppResult<axum::Json<TokenPair>> {
+    state.sign_in.attempt(address)?;
     let mut e = ValidationErrors::default();
     e.required_text("username", &req.username, 50);
     e.required_text("password", &req.password, 200);
@@ -67,14 +70,41 @@ async fn login(
             "Wrong username or password.",
         ),
     };
+    let username = req.username.trim().to_lowercase();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    if let Some(until) = state.store.sign_in_lock(&username, now_ms).await? {
+        return Err(throttle::too_many(
+            (until - now_ms).div_euclid(1000) as u64 + 1,
+        ));
+    }
+    // Known or not, the same work (an argon2 verification) and the same answer.
     let creds = match state.store.credentials(req.username.trim()).await {
-        Ok(c) => c,
-        Err(StoreError::NotFound) => return Err(wrong()),
+        Ok(c) => Some(c),
+        Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    if !password::verify(req.password, creds.password_hash).await? {
-        return Err(wrong());
-    }
+    let matches = password::verify(
+        req.password,
+        creds.as_ref().map(|c| c.password_hash.clone()),
+    )
+    .await?;
+    let creds = match creds {
+        Some(c) if matches => c,
+        _ => {
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            state
+                .store
+                .sign_in_failed(
+                    &username,
+                    &address.to_string(),
+                    &state.sign_in.policy,
+                    now_ms,
+                )
+                .await?;
+            return Err(wrong());
+        }
+    };
+    state.store.sign_in_cleared(&username).await?;
     if !creds.user.active {
         return Err(AppError::Unauthenticated {
             code: "account_disabled",
@@ -104,8 +134,10 @@ async fn login(
     responses((status = 200, body = TokenPair), (status = 401, body = crate::error::ErrorBody)))]
 async fn refresh(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     AppJson(req): AppJson<RefreshRequest>,
 ) -> AppResult<axum::Json<TokenPair>> {
+    state.sign_in.attempt(address)?;
     check_device(&req.device_id)?;
     let next = tokens::new_refresh_token();
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -120,6 +152,21 @@ async fn refresh(
             now_ms,
         )
         .await?;
+    if let Err(r) = &outcome
+        && *r != RefreshRefusal::AlreadyUsed
+    {
+        // A replay is audited with the session it revoked; the other refusals here.
+        state
+            .store
+            .record_event(
+                &Actor::system(),
+                "refresh_refused",
+                "device",
+                &req.device_id,
+                serde_json::json!({ "reason": format!("{r:?}"), "address": address.to_string() }),
+            )
+            .await?;
+    }
     let session = outcome.map_err(|r| {
         let (code, vi, en) = match r {
             RefreshRefusal::Unknown | RefreshRefusal::Expired => (

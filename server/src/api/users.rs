@@ -6,7 +6,7 @@ use crate::auth::current::not_found;
 use crate::auth::{CurrentUser, password};
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppPath};
-use crate::store::Session;
+use crate::store::{LockedAccount, Session};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,6 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update_user))
         .routes(routes!(list_devices))
         .routes(routes!(revoke_device))
+        .routes(routes!(locked_accounts))
+        .routes(routes!(unlock_account))
 }
 
 async fn user_in_scope(
@@ -75,6 +77,10 @@ async fn create_user(
 ) -> AppResult<(StatusCode, Json<User>)> {
     me.reach(Action::ManageUsers)?;
     input.validate()?;
+    password::check_new(
+        &input.password,
+        &[input.username.as_str(), input.full_name.as_str()],
+    )?;
     check_area_field(&state, &input.area_id).await?;
     let hash = password::hash(input.password.clone()).await?;
     let user = User {
@@ -112,6 +118,7 @@ async fn update_user(
     AppJson(input): AppJson<UserUpdate>,
 ) -> AppResult<Json<User>> {
     let mut user = user_in_scope(&state, &me, Action::ManageUsers, &id).await?;
+    let before = user.clone();
     input.validate()?;
     if let Some(area) = &input.area_id {
         check_area_field(&state, area).await?;
@@ -126,16 +133,37 @@ async fn update_user(
     if let Some(a) = input.active {
         user.active = a;
     }
+    if let Some(p) = &input.password {
+        password::check_new(p, &[user.username.as_str(), user.full_name.as_str()])?;
+    }
+    let role_changed = input.role.is_some_and(|r| r != before.role);
     let hash = match input.password {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
-    Ok(Json(
+    let updated = state
+        .store
+        .update_user(&me.actor(), &user, hash.as_deref())
+        .await?;
+    // A new password or role ends the user's other sessions (a stolen phone signed in
+    // with the old password, a role taken away); the administrator's own stays. A
+    // disabled account's sessions are refused by every request while it is disabled.
+    if hash.is_some() || role_changed {
+        let keep = (me.user.id == updated.id).then_some(me.session_id.as_str());
         state
             .store
-            .update_user(&me.actor(), &user, hash.as_deref())
-            .await?,
-    ))
+            .revoke_sessions(
+                &me.actor(),
+                &updated.id,
+                keep,
+                chrono::Utc::now().timestamp_millis(),
+            )
+            .await?;
+    }
+    if hash.is_some() {
+        state.store.sign_in_cleared(&updated.username).await?;
+    }
+    Ok(Json(updated))
 }
 
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -180,4 +208,47 @@ async fn revoke_device(
     Ok(Json(Revoked {
         sessions_revoked: n,
     }))
+}
+
+/// Usernames locked by failed sign-ins (known or not), with until when.
+#[utoipa::path(get, path = "/users/locked", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = Vec<LockedAccount>), (status = 403, body = crate::error::ErrorBody)))]
+async fn locked_accounts(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> AppResult<Json<Vec<LockedAccount>>> {
+    if me.reach(Action::ManageUsers)? != Reach::Everywhere {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Json(
+        state
+            .store
+            .locked_accounts(chrono::Utc::now().timestamp_millis())
+            .await?,
+    ))
+}
+
+/// Lifts the lock of a username (the person was identified another way).
+#[utoipa::path(post, path = "/users/locked/{username}/unlock", tag = "users", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody)))]
+async fn unlock_account(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(username): AppPath<String>,
+) -> AppResult<StatusCode> {
+    if me.reach(Action::ManageUsers)? != Reach::Everywhere {
+        return Err(AppError::Forbidden);
+    }
+    state.store.sign_in_cleared(&username).await?;
+    state
+        .store
+        .record_event(
+            &me.actor(),
+            "unlock",
+            "user",
+            &username,
+            serde_json::json!({}),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

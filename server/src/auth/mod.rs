@@ -3,6 +3,7 @@
 
 pub mod current;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
 pub use current::CurrentUser;

@@ -104,11 +104,47 @@ pub struct Session {
     pub revoked_at: Option<i64>,
 }
 
-/// How long after a refresh its old token may be presented again, when the answer never
-/// reached the phone (coverage gone mid-request). A phone may be out of coverage for
-/// days before it tries again; the retry works only while the token that refresh issued
-/// was never used, so a stolen old token stops working at the phone's next refresh.
-pub const REFRESH_RETRY_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long after a refresh its old token may be presented again, once, when the answer
+/// never reached the phone (coverage gone mid-request; the phone retries at once). Any
+/// other use of a spent token revokes the session.
+pub const REFRESH_RETRY_GRACE_MS: i64 = 5 * 60 * 1000;
+
+/// When failed sign-ins lock a username: after `free` consecutive failures, for `base_ms`,
+/// doubling with each further failure up to `max_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInPolicy {
+    pub free: i64,
+    pub base_ms: i64,
+    pub max_ms: i64,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        SignInPolicy {
+            free: 5,
+            base_ms: 30_000,
+            max_ms: 3_600_000,
+        }
+    }
+}
+
+impl SignInPolicy {
+    /// Until when `failures` consecutive failures lock, counted from `now`.
+    pub fn locked_until(&self, failures: i64, now: i64) -> Option<i64> {
+        let over = failures - self.free;
+        (over >= 0).then(|| now + (self.base_ms << over.min(20)).min(self.max_ms))
+    }
+}
+
+/// A username locked by failed sign-ins, for the administrator.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LockedAccount {
+    pub username: String,
+    pub failures: i64,
+    /// Milliseconds since the epoch.
+    pub last_failed_at: i64,
+    pub locked_until: i64,
+}
 
 /// Why a refresh token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,9 +344,9 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<Session>;
     /// Uses a refresh token once and stores its successor, atomically. A token already
-    /// used is taken again only as the retry of a refresh whose answer was lost: within
-    /// `REFRESH_RETRY_GRACE_MS` of its use and while the token that use issued was never
-    /// presented; that token is then retired.
+    /// used is taken again only once, as the retry of a refresh whose answer was lost:
+    /// within `REFRESH_RETRY_GRACE_MS` of its use and while the token that use issued was
+    /// never presented; that token is then retired. Any other reuse revokes the session.
     async fn rotate_refresh(
         &self,
         old_hash: &str,
@@ -329,6 +365,41 @@ pub trait Store: Send + Sync + 'static {
         device_id: &str,
         now: i64,
     ) -> StoreResult<u64>;
+
+    /// Revokes every session of the user except `keep` (a password or role change).
+    async fn revoke_sessions(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        keep: Option<&str>,
+        now: i64,
+    ) -> StoreResult<u64>;
+
+    // Sign-in failures
+    /// Until when `username` is locked (milliseconds), if it is.
+    async fn sign_in_lock(&self, username: &str, now: i64) -> StoreResult<Option<i64>>;
+    /// Counts a failed sign-in (audited, with the client's address) and locks the username
+    /// by `policy`; returns until when it is locked, if it now is.
+    async fn sign_in_failed(
+        &self,
+        username: &str,
+        address: &str,
+        policy: &SignInPolicy,
+        now: i64,
+    ) -> StoreResult<Option<i64>>;
+    /// Forgets the failures of `username` (a successful sign-in, a password set).
+    async fn sign_in_cleared(&self, username: &str) -> StoreResult<()>;
+    /// Usernames locked at `now`.
+    async fn locked_accounts(&self, now: i64) -> StoreResult<Vec<LockedAccount>>;
+    /// An audit event of its own (refused refreshes).
+    async fn record_event(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        details: serde_json::Value,
+    ) -> StoreResult<()>;
 
     // Households and members
     async fn list_households(&self, filter: &HouseholdFilter) -> StoreResult<Vec<Household>>;

@@ -1069,26 +1069,49 @@ macro_rules! sql_store {
                     return Ok(Err(RefreshRefusal::Expired));
                 }
                 // Only one of two concurrent refreshes with the same token wins: the token,
-                // or on a retry the token its first use issued, is spent by one update.
+                // or on the one retry of a lost answer the token its first use issued, is
+                // spent by one update. Any other use of a spent token is a replay (OAuth 2.0
+                // Security BCP, refresh token reuse): the whole session is revoked.
+                let retry = used_at.is_some();
                 let spend = match (used_at, replaced_by) {
                     (None, _) => Some(old_hash.to_string()),
                     (Some(used), Some(issued)) if now - used <= REFRESH_RETRY_GRACE_MS => Some(issued),
                     (Some(_), _) => None,
                 };
-                let Some(spend) = spend else { return Ok(Err(RefreshRefusal::AlreadyUsed)) };
-                let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
-                    .bind(spend)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                if spent.rows_affected() != 1 {
+                let spent = match &spend {
+                    Some(token) => sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+                        .bind(token.clone())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected(),
+                    None => 0,
+                };
+                if spent != 1 && !retry && spend.is_some() {
+                    // Seen unused, spent meanwhile by a concurrent request of the same
+                    // phone: that request wins; this one is refused, nothing revoked.
                     return Ok(Err(RefreshRefusal::AlreadyUsed));
                 }
-                sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1")
-                    .bind(old_hash.to_string())
-                    .bind(new_hash.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                if spent != 1 {
+                    sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                        .bind(session_id.clone())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    Self::audit(&mut tx, &Actor::system(), "refresh_reused", "session", &session_id,
+                        serde_json::json!({ "device_id": device_id, "session_revoked": true })).await?;
+                    tx.commit().await?;
+                    return Ok(Err(RefreshRefusal::AlreadyUsed));
+                }
+                if !retry {
+                    // The retry of a lost answer works once: its old token keeps pointing at
+                    // the token now spent, so presenting it again is a replay.
+                    sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1")
+                        .bind(old_hash.to_string())
+                        .bind(new_hash.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
                     .bind(new_hash.to_string())
                     .bind(session_id.clone())
@@ -1141,6 +1164,89 @@ macro_rules! sql_store {
                 Self::audit(&mut tx, actor, "revoke", "device", &format!("{user_id}/{device_id}"), serde_json::json!({ "sessions_revoked": n })).await?;
                 tx.commit().await?;
                 Ok(n)
+            }
+
+            async fn revoke_sessions(&self, actor: &Actor, user_id: &str, keep: Option<&str>, now: i64) -> StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND id <> $3")
+                    .bind(user_id.to_string())
+                    .bind(now)
+                    .bind(keep.unwrap_or("").to_string())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                Self::audit(&mut tx, actor, "revoke", "sessions", user_id, serde_json::json!({ "sessions_revoked": n })).await?;
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn sign_in_lock(&self, username: &str, now: i64) -> StoreResult<Option<i64>> {
+                let until: Option<i64> = sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE username = $1")
+                    .bind(username.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(until.filter(|u| *u > now))
+            }
+
+            async fn sign_in_failed(&self, username: &str, address: &str, policy: &SignInPolicy, now: i64) -> StoreResult<Option<i64>> {
+                let mut tx = self.begin_write().await?;
+                let failures: i64 = sqlx::query_scalar(
+                    "INSERT INTO sign_in_failures (username, failures, last_failed_at) VALUES ($1, 1, $2) \
+                     ON CONFLICT (username) DO UPDATE SET failures = sign_in_failures.failures + 1, last_failed_at = $2 \
+                     RETURNING failures",
+                )
+                .bind(username.to_string())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let until = policy.locked_until(failures, now);
+                if let Some(u) = until {
+                    sqlx::query("UPDATE sign_in_failures SET locked_until = $2 WHERE username = $1")
+                        .bind(username.to_string())
+                        .bind(u)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // Failures of a day ago are forgotten, so the table stays small.
+                sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1 AND locked_until < $2")
+                    .bind(now - 24 * 3600 * 1000)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, &Actor::system(), "sign_in_failed", "user", username,
+                    serde_json::json!({ "address": address, "failures": failures, "locked_until": until })).await?;
+                tx.commit().await?;
+                Ok(until)
+            }
+
+            async fn sign_in_cleared(&self, username: &str) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM sign_in_failures WHERE username = $1")
+                    .bind(username.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn locked_accounts(&self, now: i64) -> StoreResult<Vec<LockedAccount>> {
+                let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT username, failures, last_failed_at, locked_until FROM sign_in_failures WHERE locked_until > $1 ORDER BY username",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(username, failures, last_failed_at, locked_until)| LockedAccount { username, failures, last_failed_at, locked_until })
+                    .collect())
+            }
+
+            async fn record_event(&self, actor: &Actor, action: &str, entity: &str, entity_id: &str, details: serde_json::Value) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                Self::audit(&mut tx, actor, action, entity, entity_id, details).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn list_households(&self, f: &HouseholdFilter) -> StoreResult<Vec<Household>> {
