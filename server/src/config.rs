@@ -47,6 +47,19 @@ pub enum Command {
     RebuildReadModel,
     /// Print how many bytes the household documents take in the database.
     StorageStats,
+    /// Copy the database to a file while the server keeps serving (SQLite), or dump it
+    /// with `pg_dump` (PostgreSQL).
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into a new database (SQLite: no file yet; PostgreSQL: empty).
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -29,6 +29,34 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
     let url = config.database_url();
+    // Before connecting: a restore needs a database that does not exist yet.
+    match &config.command {
+        Some(Command::Backup { to }) => {
+            let started = std::time::Instant::now();
+            server::backup::backup(&url, to)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "Đã sao lưu vào / backed up to {} in {:.1} s",
+                to.display(),
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        Some(Command::Restore { from }) => {
+            let started = std::time::Instant::now();
+            server::backup::restore(&url, from)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "Đã khôi phục từ / restored from {} in {:.1} s",
+                from.display(),
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let store = store::connect(&url).await?;
     tracing::info!(backend = store.backend(), "database ready");
     match config.command.clone() {
@@ -52,6 +80,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Some(Command::Backup { .. } | Command::Restore { .. }) => Ok(()),
         Some(Command::Serve(args)) => serve(&config, store, args).await,
         None => serve(&config, store, ServeArgs::default()).await,
     }

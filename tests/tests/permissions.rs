@@ -53,6 +53,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "f f f f f o/o",
     ),
+    ("GET", "/users/locked", "", "f f f f f o"),
+    ("POST", "/users/locked/{code}/unlock", "", "f f f f f o"),
     ("GET", "/households", "", "o o o o f f"),
     (
         "POST",

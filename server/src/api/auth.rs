@@ -181,8 +181,8 @@ async fn refresh(
             ),
             RefreshRefusal::AlreadyUsed => (
                 "refresh_reused",
-                "Mã gia hạn đã được dùng. Hãy đăng nhập lại.",
-                "This refresh token was already used. Sign in again.",
+                "Phiên đăng nhập đã bị dừng vì mã gia hạn bị dùng lại (có thể đã bị lộ). Hãy đăng nhập lại; dữ liệu chưa gửi vẫn được giữ trên máy.",
+                "This session was ended because its refresh token was used again (it may have leaked). Sign in again; unsent data stays on this phone.",
             ),
             RefreshRefusal::OtherDevice => (
                 "wrong_device",
