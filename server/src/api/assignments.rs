@@ -36,7 +36,7 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/assignments", tag = "assignments", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = Vec<Assignment>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<Assignment>), (status = 403, body = crate::error::ErrorBody)))]
 async fn list_assignments(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -60,7 +60,7 @@ async fn list_assignments(
 }
 
 #[utoipa::path(post, path = "/assignments", tag = "assignments", security(("bearer" = [])), request_body = AssignmentInput,
-    responses((status = 201, body = Assignment), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Assignment), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn create_assignment(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -139,7 +139,7 @@ async fn create_assignment(
 
 /// End an assignment on a date.
 #[utoipa::path(post, path = "/assignments/{id}/end", tag = "assignments", security(("bearer" = [])), params(("id" = String, Path)), request_body = EndAssignment,
-    responses((status = 200, body = Assignment), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Assignment), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn end_assignment(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -29,7 +29,7 @@ pub struct AuditQuery {
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<AuditEvent>), (status = 403, body = crate::error::ErrorBody)))]
 async fn list_audit(
     State(state): State<AppState>,
     me: CurrentUser,

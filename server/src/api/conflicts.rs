@@ -61,7 +61,7 @@ async fn undecided(
 /// Accept refused changes: their effect is written again as the commune officer's own
 /// change (audited, with the entry it came from), through the same gate as every write.
 #[utoipa::path(post, path = "/quarantine/{id}/accept", tag = "conflicts", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = QuarantineRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = QuarantineRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn accept_quarantined(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -88,7 +88,7 @@ async fn accept_quarantined(
 
 /// Reject refused changes: they stay kept, marked as decided.
 #[utoipa::path(post, path = "/quarantine/{id}/reject", tag = "conflicts", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = QuarantineRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = QuarantineRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 async fn reject_quarantined(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -112,7 +112,7 @@ pub struct QuarantineQuery {
 
 /// Changes devices pushed that the role rules refused: kept whole, never applied.
 #[utoipa::path(get, path = "/quarantine", tag = "conflicts", security(("bearer" = [])), params(QuarantineQuery),
-    responses((status = 200, body = Vec<QuarantineRecord>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<QuarantineRecord>), (status = 403, body = crate::error::ErrorBody)))]
 async fn list_quarantine(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -152,7 +152,7 @@ pub struct ConflictQuery {
 }
 
 #[utoipa::path(get, path = "/conflicts", tag = "conflicts", security(("bearer" = [])), params(ConflictQuery),
-    responses((status = 200, body = Vec<ConflictRecord>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<ConflictRecord>), (status = 403, body = crate::error::ErrorBody)))]
 async fn list_conflicts(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -205,7 +205,7 @@ pub struct Resolution {
 }
 
 #[utoipa::path(post, path = "/conflicts/{id}/resolve", tag = "conflicts", security(("bearer" = [])), params(("id" = String, Path)), request_body = Resolution,
-    responses((status = 200, body = ConflictRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = ConflictRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 async fn resolve(
     State(state): State<AppState>,
     me: CurrentUser,

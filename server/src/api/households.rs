@@ -51,7 +51,7 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/households", tag = "households", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = Vec<Household>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<Household>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 async fn list_households(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -102,7 +102,7 @@ pub struct HouseholdDetail {
 }
 
 #[utoipa::path(get, path = "/households/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = HouseholdDetail), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = HouseholdDetail), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn get_household(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -163,7 +163,7 @@ fn now_text() -> String {
 }
 
 #[utoipa::path(post, path = "/households", tag = "households", security(("bearer" = [])), request_body = HouseholdInput,
-    responses((status = 201, body = Household), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Household), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn create_household(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -198,7 +198,7 @@ async fn create_household(
 }
 
 #[utoipa::path(put, path = "/households/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = HouseholdInput,
-    responses((status = 200, body = Household), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Household), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn update_household(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -220,7 +220,7 @@ async fn update_household(
 }
 
 #[utoipa::path(post, path = "/households/{id}/members", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = MemberInput,
-    responses((status = 201, body = Member), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Member), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn add_member(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -260,7 +260,7 @@ async fn member_in_scope(state: &AppState, me: &CurrentUser, id: &str) -> AppRes
 }
 
 #[utoipa::path(put, path = "/members/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = MemberInput,
-    responses((status = 200, body = Member), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Member), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn update_member(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -283,7 +283,7 @@ async fn update_member(
 }
 
 #[utoipa::path(delete, path = "/members/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn delete_member(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -300,7 +300,7 @@ async fn delete_member(
 
 /// Record a review: the rule set in force on its date classifies it, with reasons.
 #[utoipa::path(post, path = "/households/{id}/assessments", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = AssessmentInput,
-    responses((status = 201, body = Assessment), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Assessment), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn add_assessment(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -349,7 +349,7 @@ async fn add_assessment(
 
 /// Log a mentoring visit (append-only).
 #[utoipa::path(post, path = "/households/{id}/visits", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = VisitInput,
-    responses((status = 201, body = Visit), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Visit), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn add_visit(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -386,7 +386,7 @@ async fn add_visit(
 
 /// Propose or plan support for a household; it starts as planned.
 #[utoipa::path(post, path = "/households/{id}/support", tag = "support", security(("bearer" = [])), params(("id" = String, Path)), request_body = SupportInput,
-    responses((status = 201, body = SupportAction), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = SupportAction), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn add_support(
     State(state): State<AppState>,
     me: CurrentUser,

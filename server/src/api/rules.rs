@@ -28,7 +28,7 @@ async fn list_rule_sets(State(state): State<AppState>, _me: CurrentUser) -> Json
 }
 
 #[utoipa::path(get, path = "/rule-sets/{id}", tag = "rules", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = RuleSet), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = RuleSet), (status = 404, body = crate::error::ErrorBody)))]
 async fn get_rule_set(
     State(state): State<AppState>,
     _me: CurrentUser,
@@ -50,7 +50,7 @@ pub struct PreviewRequest {
 
 /// Classify evidence under one rule set without storing anything.
 #[utoipa::path(post, path = "/rule-sets/{id}/classify", tag = "rules", security(("bearer" = [])), params(("id" = String, Path)), request_body = PreviewRequest,
-    responses((status = 200, body = Outcome), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Outcome), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn preview(
     State(state): State<AppState>,
     _me: CurrentUser,

@@ -51,7 +51,7 @@ fn pct(part: i64, whole: i64) -> f64 {
 }
 
 #[utoipa::path(get, path = "/stats", tag = "stats", security(("bearer" = [])), params(StatsQuery),
-    responses((status = 200, body = Stats), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Stats), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn stats(
     State(state): State<AppState>,
     me: CurrentUser,

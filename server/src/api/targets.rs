@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Targets of the user's areas and of the areas above them.
 #[utoipa::path(get, path = "/targets", tag = "targets", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Target>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<Target>), (status = 403, body = crate::error::ErrorBody)))]
 async fn list_targets(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -39,7 +39,7 @@ async fn list_targets(
 
 #[utoipa::path(put, path = "/targets/{area_id}/{year}", tag = "targets", security(("bearer" = [])),
     params(("area_id" = String, Path), ("year" = i32, Path)), request_body = TargetInput,
-    responses((status = 200, body = Target), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Target), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn put_target(
     State(state): State<AppState>,
     me: CurrentUser,

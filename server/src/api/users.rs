@@ -55,7 +55,7 @@ async fn check_area_field(state: &AppState, area_id: &str) -> AppResult<()> {
 }
 
 #[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Vec<User>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<User>), (status = 403, body = crate::error::ErrorBody)))]
 async fn list_users(State(state): State<AppState>, me: CurrentUser) -> AppResult<Json<Vec<User>>> {
     let users = match me.reach(Action::ReadUsers)? {
         Reach::Everywhere => state.store.list_users(None).await?,
@@ -69,7 +69,7 @@ async fn list_users(State(state): State<AppState>, me: CurrentUser) -> AppResult
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
-    responses((status = 201, body = User), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = User), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -98,7 +98,7 @@ async fn create_user(
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn get_user(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -110,7 +110,7 @@ async fn get_user(
 }
 
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)), request_body = UserUpdate,
-    responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn update_user(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -173,7 +173,7 @@ pub struct Revoked {
 
 /// The devices a user has signed in on.
 #[utoipa::path(get, path = "/users/{id}/devices", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Vec<Session>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<Session>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn list_devices(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -186,7 +186,7 @@ async fn list_devices(
 /// Cut off a lost phone: its sessions and refresh tokens stop working at once.
 #[utoipa::path(post, path = "/users/{id}/devices/{device_id}/revoke", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path), ("device_id" = String, Path)),
-    responses((status = 200, body = Revoked), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Revoked), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn revoke_device(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -212,7 +212,7 @@ async fn revoke_device(
 
 /// Usernames locked by failed sign-ins (known or not), with until when.
 #[utoipa::path(get, path = "/users/locked", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Vec<LockedAccount>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<LockedAccount>), (status = 403, body = crate::error::ErrorBody)))]
 async fn locked_accounts(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -230,7 +230,7 @@ async fn locked_accounts(
 
 /// Lifts the lock of a username (the person was identified another way).
 #[utoipa::path(post, path = "/users/locked/{username}/unlock", tag = "users", security(("bearer" = [])), params(("username" = String, Path)),
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 204), (status = 403, body = crate::error::ErrorBody)))]
 async fn unlock_account(
     State(state): State<AppState>,
     me: CurrentUser,
