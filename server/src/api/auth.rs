@@ -49,7 +49,7 @@ async fn issue(
 
 /// Sign in with username and password on one device.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = crate::error::ErrorBody, description = "Not JSON"), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody, description = "Too many attempts; see Retry-After")))]
 async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -131,7 +131,7 @@ async fn login(
 
 /// Trade a refresh token for a new access token and a new refresh token.
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = crate::error::ErrorBody, description = "Not JSON"), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody, description = "Too many attempts; see Retry-After")))]
 async fn refresh(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
