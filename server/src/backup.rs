@@ -59,18 +59,17 @@ pub async fn restore(url: &str, from: &Path) -> BackupResult<()> {
         return Err(format!("no backup at {}", from.display()).into());
     }
     if is_postgres(url) {
-        let store = crate::store::connect(url).await?;
-        if store.count_users().await? > 0 {
+        // Only into a database with no tables at all: nothing of ours or anyone else's
+        // is ever dropped or mixed with the backup.
+        let pool = sqlx::PgPool::connect(url).await?;
+        let tables: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_one(&pool)
+                .await?;
+        pool.close().await;
+        if tables > 0 {
             return Err("the database is not empty; restore into a new, empty database".into());
         }
-        drop(store);
-        // The schema is the backup's: drop what connecting created, then restore.
-        let pool = sqlx::PgPool::connect(url).await?;
-        sqlx::query("DROP SCHEMA public CASCADE")
-            .execute(&pool)
-            .await?;
-        sqlx::query("CREATE SCHEMA public").execute(&pool).await?;
-        pool.close().await;
         run(Command::new("pg_restore")
             .args(["--no-owner", "--exit-on-error", "--dbname"])
             .arg(url)
