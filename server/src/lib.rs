@@ -83,14 +83,21 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
 
 /// The whole application behind `edge` (security headers, bounds, time limits).
 pub fn app_with(state: AppState, static_dir: Option<PathBuf>, edge: edge::Edge) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let (api, mut openapi) = api::router().split_for_parts();
+    api::complete(&mut openapi);
+    // Written once: the document does not change while the server runs.
+    let openapi = axum::body::Bytes::from(serde_json::to_vec(&openapi).expect("serialises"));
     let api = api
         .route(
             "/openapi.json",
             get(move || {
                 let doc = openapi.clone();
-                async move { axum::Json(doc.as_ref().clone()) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        doc,
+                    )
+                }
             }),
         )
         .fallback(|| async { error::AppError::NotFound("route") })

@@ -4,6 +4,8 @@
 //! - `run`: install the wasm target, build everything, create the demo commune if the
 //!   database is empty and serve on http://127.0.0.1:8080.
 //! - `test [--require-pg]`: install what the tests need and run every test.
+//! - `rest-fuzz [examples]`: schemathesis over `/api/openapi.json` signed in as each role
+//!   (also a step of `test`).
 //! - `lint`: rustfmt check and clippy `-D warnings` on native and wasm32.
 //! - `bench sync`: the sync benchmark: a release server on a fresh SQLite demo commune,
 //!   simulated phones (`donghanh sim`), the server's peak memory and storage per household.
@@ -33,11 +35,16 @@ fn main() -> ExitCode {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(FUZZ_SECONDS),
         ),
+        Some("rest-fuzz") => rest_fuzz(
+            args.get(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(REST_FUZZ_EXAMPLES),
+        ),
         Some("bench") if args.get(1).map(String::as_str) == Some("sync") => bench_sync(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | bench sync [--postgres URL] [sim args] | bench app>"
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [sim args] | bench app>"
             );
             return ExitCode::from(2);
         }
@@ -353,6 +360,7 @@ fn test(require_pg: bool) -> Result {
     if browser {
         wasm_browser_tests()?;
     }
+    rest_fuzz(REST_FUZZ_EXAMPLES)?;
     fuzz(FUZZ_SECONDS)?;
     eprintln!(
         "all tests passed in {:.0?}: SQLite yes, PostgreSQL {}, browser {}",
@@ -363,6 +371,206 @@ fn test(require_pg: bool) -> Result {
         } else {
             "SKIPPED (no chromium/chromedriver)"
         },
+    );
+    Ok(())
+}
+
+/// Examples schemathesis generates per operation and role in `cargo xtask test`.
+const REST_FUZZ_EXAMPLES: u32 = 10;
+/// The schemathesis release the REST fuzzing was written against (PyPI).
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// The demo commune's password and one user of each role.
+const DEMO_PASSWORD: &str = "DongHanh@2024";
+const DEMO_ROLES: [(&str, &str); 5] = [
+    ("canbo01", "cadre"),
+    ("congchuc", "commune officer"),
+    ("chutich", "commune leader"),
+    ("tinh", "province viewer"),
+    ("quantri", "administrator"),
+];
+
+/// schemathesis in a Python virtual environment inside the target directory (so CI's
+/// cache keeps it), installed from PyPI when missing.
+fn schemathesis() -> Result<PathBuf> {
+    let venv = target_dir().join("tools").join("schemathesis");
+    let bin = venv.join("bin").join("schemathesis");
+    let wanted = format!("schemathesis, version {SCHEMATHESIS_VERSION}");
+    let installed = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&wanted));
+    if installed {
+        return Ok(bin);
+    }
+    let python = ["python3", "python"]
+        .into_iter()
+        .find(|p| have(p))
+        .ok_or("Python 3 is needed for the REST fuzzing (schemathesis)")?;
+    let venv_works = Command::new(python)
+        .args(["-c", "import venv, ensurepip"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !venv_works && have("apt-get") {
+        eprintln!("installing python3-venv from Debian's packages");
+        let mut c = Command::new("sh");
+        c.args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv"]);
+        status(c)?;
+    }
+    let mut c = Command::new(python);
+    c.args(["-m", "venv", "--clear"]).arg(&venv);
+    status(c)?;
+    let mut c = Command::new(venv.join("bin").join("pip"));
+    c.args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}"));
+    status(c)?;
+    Ok(bin)
+}
+
+/// One plain HTTP/1.1 request to the server at `port` (xtask needs no HTTP client):
+/// the status code and the body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)?;
+    let code = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("no HTTP answer to {method} {path}"))?;
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((code, body.to_string()))
+}
+
+/// Signs `username` in to the server at `port` and returns the access token.
+fn sign_in(port: u16, username: &str, device: &str) -> Result<String> {
+    let body = format!(
+        r#"{{"username":"{username}","password":"{DEMO_PASSWORD}","device_id":"{device}"}}"#
+    );
+    let (_, answer) = http(port, "POST", "/api/auth/login", None, &body)?;
+    let token = answer
+        .split(r#""access_token":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| format!("signing in as {username} failed: {answer}"))?;
+    Ok(token.to_string())
+}
+
+/// Operations that end the session they are called with.
+const SESSION_ENDING: &str = "^/auth/logout$|/devices/[^/]+/revoke$";
+
+/// One schemathesis run against the server at `port`, signed in with `token`, on every
+/// operation but those ending the session (`--exclude-path-regex`) or on those alone
+/// (`--include-path-regex`).
+fn fuzz_run(port: u16, token: &str, examples: u32, ending: &str) -> Command {
+    let mut c = Command::new(target_dir().join("tools/schemathesis/bin/schemathesis"));
+    c.arg("run")
+        .arg(format!("http://127.0.0.1:{port}/api/openapi.json"))
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args([ending, SESSION_ENDING])
+        .args(["--max-examples", &examples.to_string()])
+        .args(["--workers", "1", "--seed", "20261130"])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args([
+            "-c",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        ])
+        .args(["--no-color", "--output-truncate", "true"]);
+    c
+}
+
+/// REST fuzzing signed in: schemathesis generates requests for every operation of
+/// `/api/openapi.json` with a token of each role, each role against its own fresh copy of
+/// the demo commune (one role's writes cannot hide another's answers). A failure is any
+/// 5xx, an undocumented status code, or a body that does not match the documented schema.
+fn rest_fuzz(examples: u32) -> Result {
+    schemathesis()?;
+    let mut c = cargo();
+    c.args(["build", "-p", "server", "--bin", "donghanh"]);
+    status(c)?;
+    let bin = target_dir().join("debug").join("donghanh");
+    let work = std::env::temp_dir().join(format!("donghanh-rest-fuzz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let demo = work.join("demo");
+    std::fs::create_dir_all(&demo)?;
+    let mut c = Command::new(&bin);
+    c.arg("--data-dir")
+        .arg(&demo)
+        .arg("--database-url")
+        .arg(format!("sqlite://{}/donghanh.db", demo.display()))
+        .arg("demo")
+        .stdout(std::process::Stdio::null());
+    status(c)?;
+    let started = Instant::now();
+    let result = (|| -> Result {
+        for (username, role) in DEMO_ROLES {
+            let dir = work.join(username);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::copy(demo.join("donghanh.db"), dir.join("donghanh.db"))?;
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
+            let mut server = Command::new(&bin)
+                .arg("--data-dir")
+                .arg(&dir)
+                .arg("--database-url")
+                .arg(format!("sqlite://{}/donghanh.db", dir.display()))
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                .env("RUST_LOG", "error")
+                .stdout(std::process::Stdio::null())
+                .spawn()?;
+            let run = (|| -> Result {
+                let ready = (0..300).any(|_| {
+                    std::thread::sleep(Duration::from_millis(100));
+                    TcpStream::connect(("127.0.0.1", port)).is_ok()
+                });
+                if !ready {
+                    return Err("the server did not start".into());
+                }
+                eprintln!("REST fuzzing as {username} ({role})");
+                // Signing out and revoking a device (the fuzzer finds the session's own)
+                // end the session the other operations are fuzzed with, so they run
+                // last, with a session of their own.
+                let token = sign_in(port, username, "rest-fuzz")?;
+                status(fuzz_run(port, &token, examples, "--exclude-path-regex"))?;
+                // The session must have lived through the run: otherwise most answers
+                // were 401 and the run proved little.
+                let (code, _) = http(port, "GET", "/api/auth/me", Some(&token), "")?;
+                if code != 200 {
+                    return Err(format!(
+                        "the session ended during the run (GET /api/auth/me answered {code})"
+                    )
+                    .into());
+                }
+                let token = sign_in(port, username, "rest-fuzz-ending")?;
+                status(fuzz_run(port, &token, examples, "--include-path-regex"))
+            })();
+            let _ = server.kill();
+            let _ = server.wait();
+            run.map_err(|e| format!("REST fuzzing as {username} ({role}): {e}"))?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result?;
+    eprintln!(
+        "REST fuzzing: {} roles, no failure ({:.0?})",
+        DEMO_ROLES.len(),
+        started.elapsed()
     );
     Ok(())
 }

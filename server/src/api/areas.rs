@@ -98,7 +98,7 @@ async fn check_parent(state: &AppState, input: &AreaInput) -> AppResult<()> {
 }
 
 #[utoipa::path(post, path = "/areas", tag = "areas", security(("bearer" = [])), request_body = AreaInput,
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Area), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Area), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody, description = "The area code is taken"), (status = 422, body = crate::error::ErrorBody)))]
 async fn create_area(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -112,7 +112,7 @@ async fn create_area(
 }
 
 #[utoipa::path(put, path = "/areas/{id}", tag = "areas", security(("bearer" = [])), params(("id" = String, Path)), request_body = AreaInput,
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Area), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Area), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody, description = "The area code is taken"), (status = 422, body = crate::error::ErrorBody)))]
 async fn update_area(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -112,7 +112,7 @@ pub struct QuarantineQuery {
 
 /// Changes devices pushed that the role rules refused: kept whole, never applied.
 #[utoipa::path(get, path = "/quarantine", tag = "conflicts", security(("bearer" = [])), params(QuarantineQuery),
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<QuarantineRecord>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<QuarantineRecord>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody, description = "No such household")))]
 async fn list_quarantine(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -152,7 +152,7 @@ pub struct ConflictQuery {
 }
 
 #[utoipa::path(get, path = "/conflicts", tag = "conflicts", security(("bearer" = [])), params(ConflictQuery),
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<ConflictRecord>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<ConflictRecord>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody, description = "No such household")))]
 async fn list_conflicts(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -51,7 +51,7 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/households", tag = "households", security(("bearer" = [])), params(ListQuery),
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<Household>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Vec<Household>), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody, description = "No such village")))]
 async fn list_households(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -198,7 +198,7 @@ async fn create_household(
 }
 
 #[utoipa::path(put, path = "/households/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = HouseholdInput,
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Household), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Household), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody, description = "The household code is taken"), (status = 422, body = crate::error::ErrorBody)))]
 async fn update_household(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -109,7 +109,8 @@ pub struct Outcome {
 
 fn vnd(n: i64) -> String {
     // 1500000 → "1.500.000" as Vietnamese write amounts.
-    let s = n.abs().to_string();
+    // `unsigned_abs`: the most negative amount has no positive `i64` (a device sends it).
+    let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {

@@ -174,6 +174,18 @@ fn bad_evidence_is_refused_with_field_reasons() {
     assert!(classify(rs, &scores(Residence::Rural, 100, 130)).is_err());
 }
 
+/// Found by REST fuzzing: the most negative amount made writing the amount in words
+/// overflow (a panic, a 500) instead of being refused.
+#[test]
+fn extreme_incomes_are_judged_without_overflow() {
+    let book = book();
+    let rs = book.get("vn-2022-2025").unwrap();
+    let e = classify(rs, &ev(Residence::Rural, i64::MIN, &[])).unwrap_err();
+    assert_eq!(e.0[0].field, "income.per_person_month");
+    let o = classify(rs, &ev(Residence::Urban, i64::MAX, &[])).unwrap();
+    assert_eq!(o.classification, Classification::NotPoor);
+}
+
 #[test]
 fn a_repeated_indicator_counts_once() {
     let book = book();
