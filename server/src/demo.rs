@@ -169,17 +169,29 @@ pub async fn create(store: &dyn Store, today: NaiveDate) -> Result<Report, DemoE
     for ((u, _), h) in data.users.iter().zip(hashes) {
         hashed.push((u.clone(), h));
     }
-    let docs = tokio::task::spawn_blocking({
+    let gated = tokio::task::spawn_blocking({
         let data = data.clone();
-        move || documents(&data)
+        move || documents(&data, today)
     })
     .await
     .map_err(|e| DemoError::Hash(e.to_string()))??;
-    let data = Import {
+    let mut data = Import {
         users: hashed,
-        docs,
+        households: vec![],
+        members: vec![],
+        assessments: vec![],
+        visits: vec![],
+        support: vec![],
         ..data
     };
+    for (doc, r) in gated {
+        data.docs.push(doc);
+        data.households.push(r.household);
+        data.members.extend(r.members);
+        data.assessments.extend(r.assessments);
+        data.visits.extend(r.visits);
+        data.support.extend(r.support);
+    }
     store.import(&Actor::system(), &data).await?;
     Ok(Report {
         counts: [
@@ -684,7 +696,10 @@ fn plan_for(h: &Household) -> Vec<PlanItem> {
 }
 
 /// One household document per household, holding its records, so phones can sync at once.
-fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
+/// Each passes the write core's gate as a household's history (`admit_history`): the
+/// read model stored beside it is the core's projection of the document, not the rows
+/// the generator made.
+fn documents(d: &Import, today: NaiveDate) -> Result<Vec<(ImportedDoc, Records)>, DemoError> {
     use std::collections::HashMap;
     let mut by: HashMap<&str, Records> = d
         .households
@@ -732,6 +747,11 @@ fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
         device_id: "server".into(),
         at_ms: 1_700_000_000_000,
     };
+    let book = RuleBook::built_in();
+    // The end of the demo's day: nothing it dates lies ahead of it.
+    let now_ms = today
+        .and_hms_opt(23, 59, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis());
     d.households
         .iter()
         .enumerate()
@@ -740,12 +760,21 @@ fn documents(d: &Import) -> Result<Vec<ImportedDoc>, DemoError> {
             actor[..8].copy_from_slice(&(i as u64).to_be_bytes());
             let mut doc = lived_doc(&actor, &by[h.id.as_str()], &author)
                 .map_err(|e| DemoError::Bug(e.to_string()))?;
-            let heads = doc.heads().iter().map(|x| x.to_string()).collect();
-            Ok(ImportedDoc {
+            let mut a = shared::core::admit_history(
+                &h.id,
+                &doc.save_after(&[]),
+                now_ms,
+                &book,
+                &shared::core::Limits::DEFAULT,
+            )
+            .map_err(|r| DemoError::Bug(format!("household {}: {}", h.code, r.reason.en)))?;
+            let heads = a.doc.heads().iter().map(|x| x.to_string()).collect();
+            let imported = ImportedDoc {
                 household_id: h.id.clone(),
-                bytes: doc.save(),
+                bytes: a.doc.save(),
                 heads,
-            })
+            };
+            Ok((imported, a.records))
         })
         .collect()
 }

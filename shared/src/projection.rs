@@ -64,6 +64,12 @@ pub fn assessment_json(a: &Assessment) -> Value {
 /// A new document holding these records.
 pub fn to_doc(actor: &[u8], r: &Records, author: &Author) -> Result<HouseholdDoc, DocError> {
     let mut doc = HouseholdDoc::new(actor, &r.household.id, author);
+    put_records(&mut doc, r, author)?;
+    Ok(doc)
+}
+
+/// Writes a whole household (profile and every record) into `doc` as one change.
+pub fn put_records(doc: &mut HouseholdDoc, r: &Records, author: &Author) -> Result<(), DocError> {
     let records = (r.members.iter()).map(|m| ("members", m.id.as_str(), member_json(&m.data)));
     let records = records
         .chain(
@@ -82,8 +88,7 @@ pub fn to_doc(actor: &[u8], r: &Records, author: &Author) -> Result<HouseholdDoc
                 .map(|s| ("support", s.id.as_str(), support_json(s))),
         )
         .chain(r.plan.iter().map(|p| ("plan", p.id.as_str(), plan_json(p))));
-    doc.put_all(&profile_json(&r.household), records, author)?;
-    Ok(doc)
+    doc.put_all(&profile_json(&r.household), records, author)
 }
 
 fn field<T: for<'de> Deserialize<'de>>(v: &Value, what: &str) -> Result<T, String> {

@@ -451,16 +451,54 @@ fn http(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| format!("no HTTP answer to {method} {path}"))?;
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    // Answers this server throttles say when to come back.
+    if code == 429 {
+        let wait = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("retry-after:")
+                    .map(|v| v.trim().to_string())
+            })
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5);
+        return Err(Busy(wait).into());
+    }
     Ok((code, body.to_string()))
 }
+
+/// The server asked to come back after this many seconds (HTTP 429).
+#[derive(Debug)]
+struct Busy(u64);
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "throttled for {} s", self.0)
+    }
+}
+
+impl std::error::Error for Busy {}
 
 /// Signs `username` in to the server at `port` and returns the access token.
 fn sign_in(port: u16, username: &str, device: &str) -> Result<String> {
     let body = format!(
         r#"{{"username":"{username}","password":"{DEMO_PASSWORD}","device_id":"{device}"}}"#
     );
-    let (_, answer) = http(port, "POST", "/api/auth/login", None, &body)?;
+    // The fuzzing of sign-in itself may have used up this address's attempts for a while.
+    let mut tries = 0;
+    let answer = loop {
+        match http(port, "POST", "/api/auth/login", None, &body) {
+            Err(e) if tries < 10 => match e.downcast_ref::<Busy>() {
+                Some(Busy(wait)) => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_secs((*wait).min(120)));
+                }
+                None => return Err(e),
+            },
+            other => break other?.1,
+        }
+    };
     let token = answer
         .split(r#""access_token":""#)
         .nth(1)

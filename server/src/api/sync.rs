@@ -10,14 +10,12 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppJson;
-use crate::store::{Actor, DocWrite, StoreError};
 use axum::Json;
 use axum::extract::State;
 use shared::Text;
-use shared::core::{SyncError, Writer};
-use shared::doc::Author;
+use shared::core::{EditError, SyncError, Writer};
 use shared::permissions::{Action, Reach};
-use shared::projection::{Records, to_doc};
+use shared::projection::{Records, put_records};
 use shared::sync::{PROTOCOL, SyncRequest, SyncResponse};
 use std::collections::BTreeSet;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,8 +39,22 @@ pub fn writer(me: &CurrentUser) -> Writer {
     }
 }
 
-/// Builds and stores documents for households registered before they had one (through
-/// REST, or before sync existed). Households known to have one are not asked again.
+/// The server itself, as the write core's writer of documents it builds from its own
+/// rows (never a device's bytes): a commune decision's rights, so the household's status
+/// and reviews come across as they are.
+fn server_writer() -> Writer {
+    Writer {
+        user_id: "server".into(),
+        device_id: "server".into(),
+        role: shared::user::Role::CommuneOfficer,
+        now_ms: chrono::Utc::now().timestamp_millis(),
+        decision: true,
+    }
+}
+
+/// Builds the documents of households that have rows but no document yet (brought in
+/// as rows by an import, or registered before documents existed), through the write
+/// core like every other write. Households known to have one are not asked again.
 pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> AppResult<()> {
     let store = state.store.as_ref();
     let listed: Vec<String> = state.db.without_known_docs(ids);
@@ -56,11 +68,6 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
         .map(|(id, _)| id)
         .collect();
     state.db.know_docs(have.iter().cloned());
-    let author = Author {
-        user_id: "server".into(),
-        device_id: "server".into(),
-        at_ms: chrono::Utc::now().timestamp_millis(),
-    };
     for id in listed.iter().filter(|id| !have.contains(*id)) {
         let records = Records {
             household: store.get_household(id).await?,
@@ -70,25 +77,23 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
             support: store.list_support(id).await?,
             plan: vec![],
         };
-        let actor: [u8; 16] = rand::random();
-        let mut doc =
-            to_doc(&actor, &records, &author).map_err(|e| AppError::Internal(e.to_string()))?;
-        let write = DocWrite {
-            doc_id: id.clone(),
-            expected_seq: None,
-            changes: doc.save(),
-            compacted: None,
-            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
-            records,
-            conflicts: vec![],
-            audit: serde_json::json!({ "created_from": "read model" }),
-            touched: None,
-            actors: vec![],
-        };
-        match store.commit_doc(&Actor::system(), &write).await {
-            Ok(_) | Err(StoreError::Duplicate(_)) => {}
-            Err(e) => return Err(e.into()),
+        let made = state
+            .hub
+            .create(
+                &state.db,
+                &server_writer(),
+                id,
+                serde_json::json!({ "created_from": "read model" }),
+                |doc, author| put_records(doc, &records, author),
+            )
+            .await;
+        match made {
+            // Another request built it first.
+            Ok(()) | Err(EditError::Busy) => {}
+            Err(EditError::Refused(r)) if r.code == "duplicate_code" => {}
+            Err(e) => return Err(crate::write::edit_error(e)),
         }
+        state.db.know_docs([id.clone()]);
     }
     Ok(())
 }

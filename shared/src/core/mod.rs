@@ -18,7 +18,7 @@ pub mod memory;
 pub mod policy;
 pub mod schema;
 
-pub use gate::{Admission, Admitted, Writer, admit};
+pub use gate::{Admission, Admitted, Writer, admit, admit_history};
 pub use hub::{Commit, CommitError, EditError, Hub, Pushed, Scope, Storage, Stored, SyncError};
 pub use limits::Limits;
 
