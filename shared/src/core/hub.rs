@@ -102,9 +102,12 @@ pub trait Storage: Sync {
         refusal: &Refusal,
         bytes: &[u8],
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
-    /// Runs the gate's CPU-bound work where it does not hold up other requests.
+    /// Runs the gate's CPU-bound work where it does not hold up other requests; `size` is
+    /// the number of bytes it decodes (bounded by the limits), so a storage may run small
+    /// work in place rather than pay a hop to another thread.
     fn compute<T: Send + 'static>(
         &self,
+        size: usize,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> impl Future<Output = T> + Send;
 }
@@ -227,7 +230,9 @@ impl Hub {
             );
             let before = stored.map(|s| s.doc);
             let admission = store
-                .compute(move || admit(&w, &doc_id, before, &b, &rules, &limits))
+                .compute(b.len(), move || {
+                    admit(&w, &doc_id, before, &b, &rules, &limits)
+                })
                 .await;
             let mut a = match admission {
                 Ok(Admission::Repeat(heads, doc)) => {
@@ -312,7 +317,9 @@ impl Hub {
                 stored.doc.clone(),
             );
             let admission = store
-                .compute(move || admit(&w, &doc_id, Some(before), &bytes, &rules, &limits))
+                .compute(bytes.len(), move || {
+                    admit(&w, &doc_id, Some(before), &bytes, &rules, &limits)
+                })
                 .await;
             let mut a = match admission {
                 Ok(Admission::Admitted(a)) => *a,
@@ -368,7 +375,9 @@ impl Hub {
             self.limits,
         );
         let admission = store
-            .compute(move || admit(&w, &doc_id, None, &bytes, &rules, &limits))
+            .compute(bytes.len(), move || {
+                admit(&w, &doc_id, None, &bytes, &rules, &limits)
+            })
             .await;
         let mut a = match admission {
             Ok(Admission::Admitted(a)) => *a,

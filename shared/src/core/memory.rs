@@ -204,6 +204,7 @@ impl Storage for MemoryStore {
 
     fn compute<T: Send + 'static>(
         &self,
+        _size: usize,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> impl Future<Output = T> + Send {
         std::future::ready(work())

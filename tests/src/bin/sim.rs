@@ -33,12 +33,38 @@ impl Phone {
         device_id: &str,
         actor: [u8; 16],
     ) -> Result<Self, Error> {
-        let http = reqwest::Client::new();
-        let r = http
-            .post(format!("{base}/api/auth/login"))
-            .json(&serde_json::json!({"username": username, "password": password, "device_id": device_id}))
-            .send()
-            .await?;
+        // Each phone comes from its own address, as the proxy in front of the server
+        // (`serve --trust-proxy`) reports it; one address signing 200 phones in would be
+        // throttled as an attacker is.
+        let address = format!("10.{}.{}.{}", actor[0], actor[1], actor[2].max(1));
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            address.parse().expect("an address is a header value"),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()?;
+        // Throttled all the same (a server without `--trust-proxy`): like the app, wait
+        // as long as the server says, then try again.
+        let mut tries = 0;
+        let r = loop {
+            let r = http
+                .post(format!("{base}/api/auth/login"))
+                .json(&serde_json::json!({"username": username, "password": password, "device_id": device_id}))
+                .send()
+                .await?;
+            if r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS || tries == 60 {
+                break r;
+            }
+            tries += 1;
+            let wait = r
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(1u64);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+        };
         if !r.status().is_success() {
             return Err(format!("sign-in of {username} failed: {}", r.text().await?).into());
         }
@@ -240,6 +266,10 @@ pub async fn bench(
         .await?;
         p.settle().await?;
         phones.push(p);
+    }
+    // For profiling the storm alone: a file that says the phones are signed in and settled.
+    if let Some(path) = std::env::var_os("DONGHANH_SIM_READY") {
+        std::fs::write(path, b"storm")?;
     }
     let cpu_before: Option<f64> = server_pids.iter().map(|p| cpu_seconds(*p)).sum();
     let started = Instant::now();
