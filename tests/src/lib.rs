@@ -216,12 +216,17 @@ impl TestServer {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Signs in and returns the access token.
+    /// Signs a fixture user in and returns the access token.
     pub async fn login(&self, username: &str, device: &str) -> String {
+        self.login_with(username, fixture::PASSWORD, device).await
+    }
+
+    /// Signs in with `password` (the demo commune's, for instance) and returns the token.
+    pub async fn login_with(&self, username: &str, password: &str, device: &str) -> String {
         let r = self
             .http
             .post(self.url("/api/auth/login"))
-            .json(&serde_json::json!({"username": username, "password": fixture::PASSWORD, "device_id": device}))
+            .json(&serde_json::json!({"username": username, "password": password, "device_id": device}))
             .send()
             .await
             .expect("login request");

@@ -60,17 +60,8 @@ async fn tables(url: &str) -> BTreeMap<String, Vec<String>> {
 }
 
 async fn demo_login(srv: &TestServer) -> String {
-    let r: serde_json::Value = srv
-        .http
-        .post(srv.url("/api/auth/login"))
-        .json(&serde_json::json!({"username": "congchuc", "password": server::demo::PASSWORD, "device_id": "office-pc"}))
-        .send()
+    srv.login_with("congchuc", server::demo::PASSWORD, "office-pc")
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().expect("signed in").to_string()
 }
 
 async fn the_demo_commune_backs_up_and_restores_whole(b: Backend) {
