@@ -39,19 +39,6 @@ pub fn writer(me: &CurrentUser) -> Writer {
     }
 }
 
-/// The server itself, as the write core's writer of documents it builds from its own
-/// rows (never a device's bytes): a commune decision's rights, so the household's status
-/// and reviews come across as they are.
-fn server_writer() -> Writer {
-    Writer {
-        user_id: "server".into(),
-        device_id: "server".into(),
-        role: shared::user::Role::CommuneOfficer,
-        now_ms: chrono::Utc::now().timestamp_millis(),
-        decision: true,
-    }
-}
-
 /// Builds the documents of households that have rows but no document yet (brought in
 /// as rows by an import, or registered before documents existed), through the write
 /// core like every other write. Households known to have one are not asked again.
@@ -81,7 +68,7 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
             .hub
             .create(
                 &state.db,
-                &server_writer(),
+                &Writer::server(chrono::Utc::now().timestamp_millis()),
                 id,
                 serde_json::json!({ "created_from": "read model" }),
                 |doc, author| put_records(doc, &records, author),

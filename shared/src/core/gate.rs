@@ -38,6 +38,19 @@ impl Writer {
         }
     }
 
+    /// The server itself, writing documents it builds from its own data (never a
+    /// device's bytes): a commune decision's rights, so a household's status and reviews
+    /// come across as they are.
+    pub fn server(now_ms: i64) -> Writer {
+        Writer {
+            user_id: "server".into(),
+            device_id: "server".into(),
+            role: Role::CommuneOfficer,
+            now_ms,
+            decision: true,
+        }
+    }
+
     pub fn today(&self) -> NaiveDate {
         DateTime::from_timestamp_millis(self.now_ms)
             .unwrap_or_default()
@@ -155,13 +168,7 @@ pub fn admit_history(
     rules: &RuleBook,
     lim: &Limits,
 ) -> Result<Admitted, Refusal> {
-    let writer = Writer {
-        user_id: "server".into(),
-        device_id: "server".into(),
-        role: Role::CommuneOfficer,
-        now_ms,
-        decision: true,
-    };
+    let writer = Writer::server(now_ms);
     match gate(&writer, id, None, bytes, rules, lim, Authors::AsRecorded)? {
         Admission::Admitted(a) => Ok(*a),
         _ => Err(malformed("no history")),
