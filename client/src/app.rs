@@ -14,6 +14,17 @@ use std::rc::Rc;
 /// Minutes between background syncs while the app is open.
 const SYNC_EVERY_MINUTES: u64 = 5;
 
+/// Where the commune console is served (its own bundle, `client/console`).
+const CONSOLE: &str = "/console/";
+
+/// Office roles sign in to the console; officers and leaders can come back to the field
+/// app from there.
+fn to_console(pair: &TokenPair) {
+    if pair.user.role.uses_console() {
+        ui::go_to(CONSOLE);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let lang = RwSignal::new(session::load_lang());
@@ -36,8 +47,12 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             {move || match signed_in.get() {
+                Some(pair) if pair.user.role.console_only() => {
+                    ui::go_to(CONSOLE);
+                    view! { <p class="card">{move || tr(lang.get(), "Đang mở trang quản lý…", "Opening the console…")}</p> }.into_any()
+                }
                 Some(pair) => view! { <Working pair=pair signed_in=signed_in /> }.into_any(),
-                None => view! { <screens::login::Login signed_in=signed_in /> }.into_any(),
+                None => view! { <ui::login::Login signed_in=signed_in after=to_console /> }.into_any(),
             }}
         </main>
     }

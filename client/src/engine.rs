@@ -14,9 +14,10 @@ use crate::session;
 use leptos::prelude::*;
 use shared::Text;
 use shared::api::{RefreshRequest, TokenPair};
+use shared::assignment::AccompanimentPage;
 use shared::doc::{Author, DocError, HouseholdDoc, Overridden};
 use shared::projection::{Records, project};
-use shared::summary::Summary;
+use shared::summary::{Accompaniments, Summary};
 use shared::sync::{Device, DocUpdate, Refused, SyncResponse};
 use shared::user::User;
 use std::cell::{Cell, RefCell};
@@ -42,6 +43,9 @@ pub struct Status {
     pub refused: RwSignal<Vec<Refused>>,
     /// Bumped whenever a document changes, so open screens read it again.
     pub revision: RwSignal<u64>,
+    /// Who accompanies each household and how often, as the server said at the last
+    /// sync (kept on the phone, so "overdue" holds offline too).
+    pub accompaniments: RwSignal<Accompaniments>,
 }
 
 impl Status {
@@ -57,6 +61,7 @@ impl Status {
             overridden: RwSignal::new(vec![]),
             refused: RwSignal::new(vec![]),
             revision: RwSignal::new(0),
+            accompaniments: RwSignal::new(Accompaniments::new()),
         }
     }
 }
@@ -122,6 +127,10 @@ fn doc_error(e: DocError) -> Text {
     )
 }
 
+fn accompaniment_key(user_id: &str) -> String {
+    format!("donghanh.accompaniment.{user_id}")
+}
+
 /// The household's records, as the list and the detail screens read them.
 pub fn records_of(id: &str, doc: &HouseholdDoc) -> Option<Records> {
     project(id, &doc.to_json(), "").ok()
@@ -154,6 +163,9 @@ impl Engine {
             }
         }
         status.rows.set(rows);
+        status
+            .accompaniments
+            .set(session::load_json(&accompaniment_key(&user.id)).unwrap_or_default());
         status.pending.set(pending);
         status.last_ok_ms.set(last);
         status.refused.set(device.refused.clone());
@@ -337,6 +349,7 @@ impl Engine {
                 self.status.error.set(None);
                 // The time of this sync is kept with the state.
                 let _ = self.persist(&[], &[]).await;
+                self.fetch_accompaniments().await;
             }
             Err(e) => self.status.error.set(Some(e)),
         }
@@ -419,6 +432,27 @@ impl Engine {
             .borrow_mut()
             .receive(&final_part)
             .map_err(doc_error)
+    }
+
+    /// Who accompanies the phone's households, after a sync; kept on the phone. A failure
+    /// keeps the copy of the last sync (the next sync asks again).
+    async fn fetch_accompaniments(&self) {
+        let page: Result<AccompanimentPage, _> = ui::api::authed(
+            ui::api::Method::Get,
+            "/accompaniment?limit=2000",
+            None::<&()>,
+        )
+        .await;
+        if let Ok(page) = page {
+            let map: Accompaniments = page
+                .rows
+                .into_iter()
+                .filter(|r| !r.accompaniment.cadres.is_empty())
+                .map(|r| (r.household_id, r.accompaniment))
+                .collect();
+            session::save_json(&accompaniment_key(&self.user.id), &map);
+            self.status.accompaniments.set(map);
+        }
     }
 
     /// Sends one request, renewing the access token once if it has expired.

@@ -4,7 +4,8 @@
 //!
 //! - `local`: the IndexedDB store; `engine`: the working copy and its sync;
 //! - `screens`: one module per screen; `route`: which one is open;
-//! - `api`, `session`, `text`: the server's endpoints, the stored session, the language.
+//! - `api`: sync; the rest (transport, session, language) is the `ui` crate, shared with
+//!   the commune console.
 
 mod api;
 mod app;
@@ -12,8 +13,8 @@ mod engine;
 mod local;
 mod route;
 mod screens;
-mod session;
-mod text;
+
+use ui::{session, text};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

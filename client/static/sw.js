@@ -42,8 +42,13 @@ self.addEventListener("message", (event) => {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
-    return; // the network, untouched
+  if (
+    request.method !== "GET" ||
+    url.origin !== self.location.origin ||
+    url.pathname.startsWith("/api/") ||
+    url.pathname.startsWith("/console/")
+  ) {
+    return; // the network, untouched (the commune console works online)
   }
   if (request.mode === "navigate") {
     // Every page of the app is the one shell.

@@ -57,3 +57,71 @@ pub struct Me {
     /// Action name → how far it reaches (`everywhere`, `area_tree`, `assigned`).
     pub permissions: BTreeMap<String, Reach>,
 }
+
+/// A field written concurrently on several devices, as the commune officer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConflictRecord {
+    pub id: String,
+    pub household_id: String,
+    pub path: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub candidates: Vec<crate::doc::ConflictValue>,
+    pub opened_at: i64,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<String>,
+}
+
+/// Changes a device pushed that the rules refused, kept for the commune officer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuarantineRecord {
+    pub id: String,
+    pub household_id: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub at: i64,
+    pub reason: crate::Text,
+    /// The write core's refusal code (`crate::core::Refusal::code`).
+    pub code: String,
+    /// Size of the refused automerge changes, which are kept whole.
+    pub bytes: i64,
+    /// `accepted` or `rejected` once a commune officer decided.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+}
+
+/// A user's session on one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Households per status in one village.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusCount {
+    pub village_id: String,
+    pub status: crate::household::HouseholdStatus,
+    pub households: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stats {
+    pub area_id: String,
+    pub households: i64,
+    pub poor: i64,
+    pub near_poor: i64,
+    pub poor_rate_pct: f64,
+    pub near_poor_rate_pct: f64,
+    pub target: Option<crate::target::Target>,
+    pub by_village: Vec<StatusCount>,
+}

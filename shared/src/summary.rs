@@ -2,16 +2,14 @@
 //! search, filters and sort of the "my households" screen. Pure, so the rules of what
 //! counts as an overdue visit are tested here and not only through a browser.
 
+use crate::assignment::Accompaniment;
 use crate::doc::HouseholdDoc;
 use crate::household::{HouseholdStatus, PriorityFlags};
 use crate::projection::{Records, project};
 use crate::search::fold;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-
-/// Days after the last visit when a household with no next-visit date counts as overdue
-/// (the usual cadence is monthly).
-pub const DEFAULT_CADENCE_DAYS: i64 = 30;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Summary {
@@ -25,8 +23,9 @@ pub struct Summary {
     pub members: usize,
     pub visits: usize,
     pub last_visit: Option<NaiveDate>,
-    /// The next visit the last one planned, or the default cadence after it.
-    pub next_visit: Option<NaiveDate>,
+    /// The next visit the last one planned, if it planned one.
+    #[serde(default)]
+    pub planned_visit: Option<NaiveDate>,
     /// Devices with a value that a commune decision replaced (`HouseholdDoc::
     /// overridden_devices`), so a phone decodes only the documents that hold its badges.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -37,11 +36,7 @@ impl Summary {
     pub fn of(r: &Records) -> Self {
         let last = r.visits.iter().max_by_key(|v| v.data.date);
         let last_visit = last.map(|v| v.data.date);
-        let next_visit = last.map(|v| {
-            v.data
-                .next_visit
-                .unwrap_or(v.data.date + chrono::Duration::days(DEFAULT_CADENCE_DAYS))
-        });
+        let planned_visit = last.and_then(|v| v.data.next_visit);
         Summary {
             id: r.household.id.clone(),
             code: r.household.code.clone(),
@@ -53,7 +48,7 @@ impl Summary {
             members: r.members.len(),
             visits: r.visits.len(),
             last_visit,
-            next_visit,
+            planned_visit,
             overridden_devices: vec![],
         }
     }
@@ -66,13 +61,14 @@ impl Summary {
             .map(|r| Summary::of(&r))
     }
 
-    /// A supported household whose planned visit date has passed, or that was never visited.
-    pub fn overdue(&self, today: NaiveDate) -> bool {
-        let supported = matches!(
-            self.status,
-            HouseholdStatus::Poor | HouseholdStatus::NearPoor
-        );
-        supported && self.next_visit.is_none_or(|d| d < today)
+    /// When the next visit is due by the running assignments' cadence; `None` when
+    /// nobody accompanies the household (then no visit is ever overdue).
+    pub fn due(&self, acc: Option<&Accompaniment>) -> Option<NaiveDate> {
+        acc?.due(self.last_visit, self.planned_visit)
+    }
+
+    pub fn overdue(&self, today: NaiveDate, acc: Option<&Accompaniment>) -> bool {
+        self.due(acc).is_some_and(|d| d < today)
     }
 
     pub fn has_priority(&self) -> bool {
@@ -104,13 +100,23 @@ pub struct Filter {
     pub sort: Sort,
 }
 
+/// Who accompanies each household, by household id.
+pub type Accompaniments = BTreeMap<String, Accompaniment>;
+
 /// The summaries that pass the filter, in the chosen order.
-pub fn select<'a>(all: &'a [Summary], f: &Filter, today: NaiveDate) -> Vec<&'a Summary> {
+pub fn select<'a>(
+    all: &'a [Summary],
+    f: &Filter,
+    today: NaiveDate,
+    acc: &Accompaniments,
+) -> Vec<&'a Summary> {
+    let late = |s: &Summary| s.overdue(today, acc.get(&s.id));
+    let due = |s: &Summary| s.due(acc.get(&s.id));
     let needle = fold(f.text.trim());
     let mut out: Vec<&Summary> = all
         .iter()
         .filter(|s| f.status.is_none_or(|st| s.status == st))
-        .filter(|s| !f.overdue_only || s.overdue(today))
+        .filter(|s| !f.overdue_only || late(s))
         .filter(|s| !f.priority_only || s.has_priority())
         .filter(|s| {
             needle.is_empty()
@@ -121,9 +127,10 @@ pub fn select<'a>(all: &'a [Summary], f: &Filter, today: NaiveDate) -> Vec<&'a S
         .collect();
     match f.sort {
         Sort::NextVisit => out.sort_by(|a, b| {
-            (!a.overdue(today), a.next_visit, &a.head_name).cmp(&(
-                !b.overdue(today),
-                b.next_visit,
+            (!late(a), due(a).is_none(), due(a), &a.head_name).cmp(&(
+                !late(b),
+                due(b).is_none(),
+                due(b),
                 &b.head_name,
             ))
         }),
@@ -149,7 +156,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn summary(name: &str, status: HouseholdStatus, next: Option<&str>) -> Summary {
+    fn summary(name: &str, status: HouseholdStatus, last: Option<&str>) -> Summary {
         Summary {
             id: name.into(),
             code: format!("TD-{name}"),
@@ -159,20 +166,37 @@ mod tests {
             status,
             priority: PriorityFlags::default(),
             members: 4,
-            visits: usize::from(next.is_some()),
-            last_visit: None,
-            next_visit: next.map(day),
+            visits: usize::from(last.is_some()),
+            last_visit: last.map(day),
+            planned_visit: None,
             overridden_devices: vec![],
         }
     }
 
+    fn monthly(id: &str) -> Accompaniment {
+        Accompaniment {
+            household_id: id.into(),
+            cadres: vec![crate::assignment::AssignedCadre {
+                assignment_id: format!("a-{id}"),
+                cadre_id: "c".into(),
+                full_name: "Lò Văn Sơn".into(),
+                from_date: day("2026-01-01"),
+                cadence_days: 30,
+            }],
+        }
+    }
+
     #[test]
-    fn a_passed_next_visit_or_no_visit_is_overdue_for_supported_households_only() {
+    fn overdue_only_where_someone_accompanies_the_household() {
         let today = day("2026-11-22");
-        assert!(summary("a", HouseholdStatus::Poor, Some("2026-11-21")).overdue(today));
-        assert!(!summary("a", HouseholdStatus::Poor, Some("2026-11-22")).overdue(today));
-        assert!(summary("a", HouseholdStatus::NearPoor, None).overdue(today));
-        assert!(!summary("a", HouseholdStatus::Average, None).overdue(today));
+        let visited = summary("a", HouseholdStatus::Poor, Some("2026-10-23"));
+        // Nobody accompanies it: never overdue, whatever its status.
+        assert!(!visited.overdue(today, None));
+        assert!(!summary("a", HouseholdStatus::Poor, None).overdue(today, None));
+        let acc = monthly("a");
+        assert!(!visited.overdue(today, Some(&acc)));
+        assert!(visited.overdue(day("2026-11-22") + chrono::Duration::days(1), Some(&acc)));
+        assert!(summary("a", HouseholdStatus::NearPoor, None).overdue(today, Some(&acc)));
     }
 
     #[test]
@@ -185,7 +209,7 @@ mod tests {
             text: "hoang van pao".into(),
             ..Default::default()
         };
-        let got = select(&all, &f, day("2026-11-22"));
+        let got = select(&all, &f, day("2026-11-22"), &Accompaniments::new());
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].head_name, "Hoàng Văn Páo");
     }
@@ -200,7 +224,7 @@ mod tests {
             sort: Sort::Name,
             ..Default::default()
         };
-        let got: Vec<&str> = select(&all, &f, day("2026-11-22"))
+        let got: Vec<&str> = select(&all, &f, day("2026-11-22"), &Accompaniments::new())
             .iter()
             .map(|s| s.head_name.as_str())
             .collect();
@@ -219,21 +243,25 @@ mod tests {
             let today = day("2026-11-22");
             let all: Vec<Summary> = rows.iter().enumerate().map(|(i, (st, next, prio))| {
                 let mut s = summary(&format!("h{i}"), HouseholdStatus::ALL[*st], None);
-                s.next_visit = next.map(|d| day("2026-10-23") + chrono::Duration::days(d));
+                s.last_visit = next.map(|d| day("2026-09-23") + chrono::Duration::days(d));
                 s.priority.ethnic_minority = *prio;
                 s
             }).collect();
+            let acc: Accompaniments = all.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, s)| (s.id.clone(), monthly(&s.id))).collect();
             let f = Filter { overdue_only, status: status.map(|i| HouseholdStatus::ALL[i]), ..Default::default() };
-            let got = select(&all, &f, today);
-            let everything = select(&all, &Filter::default(), today);
+            let got = select(&all, &f, today, &acc);
+            let everything = select(&all, &Filter::default(), today, &acc);
             prop_assert_eq!(everything.len(), all.len());
             prop_assert!(got.len() <= all.len());
             for s in &got {
-                prop_assert!(!overdue_only || s.overdue(today));
+                prop_assert!(!overdue_only || s.overdue(today, acc.get(&s.id)));
+                // Nobody accompanies it: never overdue.
+                prop_assert!(acc.contains_key(&s.id) || !s.overdue(today, None));
                 prop_assert!(f.status.is_none_or(|st| s.status == st));
             }
-            let first_not_overdue = everything.iter().position(|s| !s.overdue(today)).unwrap_or(everything.len());
-            prop_assert!(everything[first_not_overdue..].iter().all(|s| !s.overdue(today)));
+            let late = |s: &Summary| s.overdue(today, acc.get(&s.id));
+            let first_not_overdue = everything.iter().position(|s| !late(s)).unwrap_or(everything.len());
+            prop_assert!(everything[first_not_overdue..].iter().all(|s| !late(s)));
         }
     }
 }

@@ -40,6 +40,20 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// Roles whose work is at the commune office or above: the web console is their app
+    /// (the field app stays open to officers and leaders for work on a phone).
+    pub fn uses_console(self) -> bool {
+        matches!(
+            self,
+            Role::CommuneOfficer | Role::CommuneLeader | Role::ProvinceViewer | Role::Admin
+        )
+    }
+
+    /// Roles with no field work at all: sync refuses them, so the field app sends them on.
+    pub fn console_only(self) -> bool {
+        matches!(self, Role::ProvinceViewer | Role::Admin)
+    }
+
     pub fn label(self) -> Text {
         match self {
             Role::VillageHead => Text::new("Trưởng thôn/bản", "Village head"),

@@ -78,6 +78,24 @@ pub async fn chromium(driver: &Driver, profile: &std::path::Path) -> fantoccini:
         .expect("connect to chromedriver")
 }
 
+/// Headless Chromium with its own profile in a 1280 × 800 window: the commune office's
+/// laptop, for the console.
+pub async fn chromium_desktop(driver: &Driver, profile: &std::path::Path) -> fantoccini::Client {
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,800", format!("--user-data-dir={}", profile.display())]
+        }
+    });
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("connect to chromedriver")
+}
+
 /// Runs a Chrome DevTools command in the page (e.g. CPU throttling), through chromedriver.
 pub async fn cdp(
     driver: &Driver,

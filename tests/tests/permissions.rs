@@ -107,6 +107,14 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "f f o/s f f f",
     ),
     ("GET", "/assignments", "", "o o o o f f"),
+    ("GET", "/accompaniment", "", "o o o o f f"),
+    ("GET", "/accompaniment/cadres", "", "o f o o f f"),
+    (
+        "POST",
+        "/assignments/bulk",
+        r#"{"household_ids":["{fresh_household}"],"cadre_id":"u-cadre1","from_date":"2026-01-01","cadence_days":30}"#,
+        "f f o/s f f f",
+    ),
     (
         "POST",
         "/assignments",

@@ -117,7 +117,9 @@ fn ensure_wasm_target() -> Result {
     }
 }
 
-/// Builds the web app into `dist/` and returns that directory.
+/// Builds the web apps into `dist/` and returns that directory: the field app at its root,
+/// the commune console in `dist/console/` (a bundle of its own, so the field app's download
+/// does not grow with it).
 fn dist() -> Result<PathBuf> {
     ensure_wasm_target()?;
     let mut c = cargo();
@@ -125,33 +127,44 @@ fn dist() -> Result<PathBuf> {
         "build",
         "-p",
         "client",
+        "-p",
+        "console",
         "--target",
         WASM_TARGET,
         "--profile",
         "wasm-release",
     ]);
     status(c)?;
-    let wasm = target_dir()
-        .join(WASM_TARGET)
-        .join("wasm-release")
-        .join("client.wasm");
     let out = root().join("dist");
     if out.exists() {
         std::fs::remove_dir_all(&out)?;
     }
-    std::fs::create_dir_all(&out)?;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .web(true)?
-        .omit_default_module_path(false)
-        // Function names are ~1.6 MB that phones would download for nothing.
-        .remove_name_section(true)
-        .remove_producers_section(true)
-        .generate(&out)?;
-    copy_dir(&root().join("client").join("static"), &out)?;
+    for (name, to, static_dir) in [
+        ("client", out.clone(), root().join("client").join("static")),
+        (
+            "console",
+            out.join("console"),
+            root().join("client").join("console").join("static"),
+        ),
+    ] {
+        std::fs::create_dir_all(&to)?;
+        let wasm = target_dir()
+            .join(WASM_TARGET)
+            .join("wasm-release")
+            .join(format!("{name}.wasm"));
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(&wasm)
+            .web(true)?
+            .omit_default_module_path(false)
+            // Function names are ~1.6 MB that phones would download for nothing.
+            .remove_name_section(true)
+            .remove_producers_section(true)
+            .generate(&to)?;
+        copy_dir(&static_dir, &to)?;
+        let size = std::fs::metadata(to.join(format!("{name}_bg.wasm")))?.len();
+        eprintln!("{name} built in {} ({size} bytes of wasm)", to.display());
+    }
     stamp_service_worker(&out)?;
-    let size = std::fs::metadata(out.join("client_bg.wasm"))?.len();
-    eprintln!("web app built in {} ({size} bytes of wasm)", out.display());
     Ok(out)
 }
 
@@ -177,7 +190,10 @@ fn stamp_service_worker(out: &Path) -> Result {
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             if e.file_type()?.is_dir() {
-                walk(&e.path(), h)?;
+                // The console is not part of the field app's offline shell.
+                if e.file_name() != "console" {
+                    walk(&e.path(), h)?;
+                }
             } else if e.file_name() != "sw.js" {
                 e.file_name().hash(h);
                 std::fs::read(e.path())?.hash(h);
@@ -346,7 +362,16 @@ fn test(require_pg: bool) -> Result {
     let dist = if browser { Some(dist()?) } else { None };
 
     let mut c = cargo();
-    c.args(["test", "--workspace", "--exclude", "client"]);
+    c.args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "client",
+        "--exclude",
+        "console",
+        "--exclude",
+        "ui",
+    ]);
     c.env("DATABASE_URL_PG", &pg_url)
         .env("DONGHANH_REQUIRE_JS", "1");
     if pg {
@@ -683,6 +708,10 @@ fn lint() -> Result {
         "clippy",
         "-p",
         "client",
+        "-p",
+        "console",
+        "-p",
+        "ui",
         "-p",
         "shared",
         "--target",

@@ -65,7 +65,10 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
             .into_any();
         };
         let summary = Summary::of(&r);
-        let overdue = summary.overdue(today());
+        let accompaniment = status
+            .accompaniments
+            .with(|a| a.get(&r.household.id).cloned());
+        let overdue = summary.overdue(today(), accompaniment.as_ref());
         let h = r.household.clone();
         let latest = r.assessments.iter().max_by_key(|a| a.date).cloned();
         let mut visits = r.visits.clone();
@@ -81,6 +84,12 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                     <h2 data-testid="head-name">{h.head_name.clone()}</h2>
                     <p class="meta">{h.code.clone()} " · " <span data-testid="address">{h.address.clone()}</span></p>
                     <p class="status" data-testid="status">{say(h.status.label())}</p>
+                    {accompaniment.map(|a| view! {
+                        <p class="meta" data-testid="accompanied-by">
+                            {move || tr(lang.get(), "Cán bộ kèm cặp:", "Accompanied by:")} " "
+                            {a.cadres.iter().map(|c| format!("{} ({} {})", c.full_name, c.cadence_days, tr(lang.get(), "ngày/lần", "days"))).collect::<Vec<_>>().join(", ")}
+                        </p>
+                    })}
                     {overdue.then(|| view! {
                         <p class="overdue-note" data-testid="overdue">
                             {move || tr(lang.get(), "Đã quá hạn thăm hộ", "A visit is overdue")}

@@ -48,10 +48,14 @@ pub fn Households() -> impl IntoView {
             sort: sort.get(),
         };
         let today = today();
+        let acc = status.accompaniments.get();
         status.rows.with(|rows| {
-            select(rows, &filter, today)
+            select(rows, &filter, today, &acc)
                 .into_iter()
-                .map(|s| (s.clone(), s.overdue(today)))
+                .map(|s| {
+                    let a = acc.get(&s.id);
+                    (s.clone(), s.overdue(today, a), s.due(a))
+                })
                 .collect::<Vec<_>>()
         })
     });
@@ -129,13 +133,12 @@ pub fn Households() -> impl IntoView {
             <ul class="list">
                 <For
                     each=move || shown.with(|all| all.iter().take(limit.get()).cloned().collect::<Vec<_>>())
-                    key=|(s, overdue)| (s.clone(), *overdue)
+                    key=|(s, overdue, due)| (s.clone(), *overdue, *due)
                     let:item
                 >
                     {
-                        let (s, overdue) = item;
+                        let (s, overdue, next) = item;
                         let badge = overridden().contains(&s.id);
-                        let next = s.next_visit;
                         view! {
                             <li class="household" class:overdue=overdue data-testid="household-row">
                                 <a href=Route::Household(s.id.clone()).href()>
@@ -149,8 +152,8 @@ pub fn Households() -> impl IntoView {
                                     <span class="meta visit">
                                         {move || match (overdue, next) {
                                             (true, Some(d)) => format!("{} {}", tr(lang.get(), "Quá hạn thăm từ", "Visit overdue since"), date(d)),
-                                            (true, None) => tr(lang.get(), "Chưa được thăm", "Never visited").to_string(),
-                                            (false, Some(d)) => format!("{} {}", tr(lang.get(), "Thăm tiếp:", "Next visit:"), date(d)),
+                                            (true, None) => String::new(),
+                                            (false, Some(d)) => format!("{} {}", tr(lang.get(), "Hạn thăm:", "Visit due:"), date(d)),
                                             (false, None) => String::new(),
                                         }}
                                     </span>

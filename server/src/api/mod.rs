@@ -1,6 +1,7 @@
 //! The REST API, one module per resource, each exporting `router()`. Routes are declared
 //! through utoipa so the OpenAPI document is generated from the routes that are served.
 
+mod accompaniment;
 mod areas;
 mod assignments;
 mod audit;
@@ -147,6 +148,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(households::router())
         .merge(assignments::router())
+        .merge(accompaniment::router())
         .merge(conflicts::router())
         .merge(support::router())
         .merge(sync::router())

@@ -5,14 +5,13 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::extract::AppQuery;
-use crate::store::StatusCount;
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use shared::api::Stats;
 use shared::household::HouseholdStatus;
 use shared::permissions::Action;
-use shared::target::Target;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,18 +27,6 @@ pub struct StatsQuery {
     pub area_id: Option<String>,
     /// The target year to compare with; this year when absent.
     pub year: Option<i32>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Stats {
-    pub area_id: String,
-    pub households: i64,
-    pub poor: i64,
-    pub near_poor: i64,
-    pub poor_rate_pct: f64,
-    pub near_poor_rate_pct: f64,
-    pub target: Option<Target>,
-    pub by_village: Vec<StatusCount>,
 }
 
 fn pct(part: i64, whole: i64) -> f64 {

@@ -93,16 +93,7 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-/// A user's session on one device.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Session {
-    pub id: String,
-    pub user_id: String,
-    pub device_id: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    pub revoked_at: Option<i64>,
-}
+pub use shared::api::Session;
 
 /// How long after a refresh its old token may be presented again, once, when the answer
 /// never reached the phone (coverage gone mid-request; the phone retries at once). Any
@@ -177,13 +168,7 @@ pub struct AssignmentFilter {
     pub active_on: Option<NaiveDate>,
 }
 
-/// Households per status in one village.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct StatusCount {
-    pub village_id: String,
-    pub status: HouseholdStatus,
-    pub households: i64,
-}
+pub use shared::api::StatusCount;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
@@ -247,37 +232,7 @@ pub struct DocWrite {
     pub actors: Vec<String>,
 }
 
-/// A field written concurrently on several devices, as the commune officer sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ConflictRecord {
-    pub id: String,
-    pub household_id: String,
-    pub path: Vec<String>,
-    #[schema(value_type = Vec<Object>)]
-    pub candidates: Vec<shared::doc::ConflictValue>,
-    pub opened_at: i64,
-    pub resolved_at: Option<i64>,
-    pub resolved_by: Option<String>,
-}
-
-/// Changes a device pushed that the rules refused, kept for the commune officer.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct QuarantineRecord {
-    pub id: String,
-    pub household_id: String,
-    pub user_id: String,
-    pub device_id: String,
-    pub at: i64,
-    pub reason: shared::Text,
-    /// The write core's refusal code (`shared::core::Refusal::code`).
-    pub code: String,
-    /// Size of the refused automerge changes, which are kept whole.
-    pub bytes: i64,
-    /// `accepted` or `rejected` once a commune officer decided.
-    pub decision: Option<String>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<i64>,
-}
+pub use shared::api::{ConflictRecord, QuarantineRecord};
 
 /// A whole commune's records, written in one transaction (demo data, imports).
 #[derive(Debug, Clone, Default)]
@@ -420,7 +375,20 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         to_date: NaiveDate,
     ) -> StoreResult<Assignment>;
+    /// Ends running assignments (id, last day) and creates new ones in one transaction:
+    /// a bulk assignment or reassignment lands whole or not at all.
+    async fn change_assignments(
+        &self,
+        actor: &Actor,
+        ends: &[(String, NaiveDate)],
+        creates: &[Assignment],
+    ) -> StoreResult<()>;
     async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>>;
+    /// Each household's latest visit: its date and the next visit it planned.
+    async fn last_visits(
+        &self,
+        household_ids: &[String],
+    ) -> StoreResult<Vec<(String, NaiveDate, Option<NaiveDate>)>>;
 
     // Support
     async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>>;

@@ -1369,25 +1369,77 @@ macro_rules! sql_store {
             }
 
             async fn create_assignment(&self, actor: &Actor, a: &Assignment) -> StoreResult<Assignment> {
-                let mut tx = self.begin_write().await?;
-                Self::insert_assignment(&mut tx, a).await?;
-                Self::audit(&mut tx, actor, "create", "assignment", &a.id, created(a)).await?;
-                tx.commit().await?;
+                self.change_assignments(actor, &[], std::slice::from_ref(a)).await?;
                 Ok(a.clone())
             }
 
             async fn end_assignment(&self, actor: &Actor, id: &str, to_date: NaiveDate) -> StoreResult<Assignment> {
-                let before = self.get_assignment(id).await?;
-                let after = Assignment { to_date: Some(to_date), ..before.clone() };
+                self.change_assignments(actor, &[(id.to_string(), to_date)], &[]).await?;
+                self.get_assignment(id).await
+            }
+
+            async fn change_assignments(
+                &self,
+                actor: &Actor,
+                ends: &[(String, NaiveDate)],
+                creates: &[Assignment],
+            ) -> StoreResult<()> {
+                let mut befores = Vec::with_capacity(ends.len());
+                for (id, _) in ends {
+                    befores.push(self.get_assignment(id).await?);
+                }
                 let mut tx = self.begin_write().await?;
-                sqlx::query("UPDATE assignments SET to_date = $2 WHERE id = $1")
-                    .bind(id.to_string())
-                    .bind(to_date.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                Self::audit(&mut tx, actor, "update", "assignment", id, diff(&before, &after)).await?;
+                for (before, (id, to_date)) in befores.iter().zip(ends) {
+                    let after = Assignment { to_date: Some(*to_date), ..before.clone() };
+                    sqlx::query("UPDATE assignments SET to_date = $2 WHERE id = $1")
+                        .bind(id.to_string())
+                        .bind(to_date.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    Self::audit(&mut tx, actor, "update", "assignment", id, diff(before, &after)).await?;
+                }
+                for a in creates {
+                    Self::insert_assignment(&mut tx, a).await?;
+                    Self::audit(&mut tx, actor, "create", "assignment", &a.id, created(a)).await?;
+                }
                 tx.commit().await?;
-                Ok(after)
+                Ok(())
+            }
+
+            async fn last_visits(
+                &self,
+                household_ids: &[String],
+            ) -> StoreResult<Vec<(String, NaiveDate, Option<NaiveDate>)>> {
+                if household_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT v.household_id, v.date, v.data FROM visits v WHERE v.date = \
+                     (SELECT MAX(w.date) FROM visits w WHERE w.household_id = v.household_id) \
+                     AND v.household_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in household_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") ORDER BY v.household_id");
+                let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let mut out: Vec<(String, NaiveDate, Option<NaiveDate>)> = Vec::with_capacity(rows.len());
+                for (household, day, data) in rows {
+                    let v: shared::visit::VisitInput = serde_json::from_str(&data)?;
+                    let day = date(&day)?;
+                    // Two visits on the same last day: the one planning the sooner next visit.
+                    match out.last_mut() {
+                        Some(last) if last.0 == household => {
+                            last.2 = match (last.2, v.next_visit) {
+                                (Some(a), Some(b)) => Some(a.min(b)),
+                                (a, b) => a.or(b),
+                            };
+                        }
+                        _ => out.push((household, day, v.next_visit)),
+                    }
+                }
+                Ok(out)
             }
 
             async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>> {

@@ -77,3 +77,16 @@ pub fn save_lang(lang: shared::i18n::Lang) {
         );
     }
 }
+
+/// A small value kept on the device under `key` (what the phone last heard from the
+/// server and needs offline).
+pub fn save_json<T: serde::Serialize>(key: &str, value: &T) {
+    if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(value)) {
+        // A full storage only costs asking the server again.
+        let _ = s.set_item(key, &json);
+    }
+}
+
+pub fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    serde_json::from_str(&storage()?.get_item(key).ok().flatten()?).ok()
+}

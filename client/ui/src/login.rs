@@ -1,4 +1,5 @@
-//! Sign-in: online once; afterwards the phone works from its own store.
+//! Sign-in, the same form for the field app and the console: online once; afterwards the
+//! field app works from the phone's own store.
 
 use crate::api::{self, ClientError};
 use crate::session;
@@ -8,7 +9,13 @@ use leptos::task::spawn_local;
 use shared::api::{LoginRequest, TokenPair};
 
 #[component]
-pub fn Login(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+pub fn Login(
+    signed_in: RwSignal<Option<TokenPair>>,
+    /// Called with the new session before it is shown (the field app sends office roles
+    /// on to the console).
+    #[prop(optional)]
+    after: Option<fn(&TokenPair)>,
+) -> impl IntoView {
     let lang = use_lang();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -30,6 +37,9 @@ pub fn Login(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
             match api::login(&req).await {
                 Ok(pair) => {
                     session::save(&pair);
+                    if let Some(after) = after {
+                        after(&pair);
+                    }
                     signed_in.set(Some(pair));
                 }
                 Err(e) => error.set(Some(e)),

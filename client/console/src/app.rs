@@ -1,0 +1,167 @@
+//! The console's frame: sign-in, the navigation the user's role opens, the language, and
+//! the screen the address names.
+
+use crate::route::{Route, use_route};
+use crate::screens;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::TokenPair;
+use shared::user::Role;
+use ui::session;
+use ui::text::{Lang, tr, use_lang};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let lang = RwSignal::new(session::load_lang());
+    provide_context(lang);
+    let signed_in = RwSignal::new(session::load());
+    view! {
+        {move || match signed_in.get() {
+            Some(pair) if pair.user.role.uses_console() => {
+                view! { <Console pair=pair signed_in=signed_in /> }.into_any()
+            }
+            Some(_) => {
+                // Village heads and cadres work in the field app.
+                ui::go_to("/");
+                ().into_any()
+            }
+            None => {
+                view! {
+                    <header class="bar">
+                        <h1>"Đồng Hành"</h1>
+                        <LangButton />
+                    </header>
+                    <main class="narrow">
+                        <ui::login::Login signed_in=signed_in />
+                    </main>
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn LangButton() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <button
+            class="lang"
+            data-testid="lang"
+            on:click=move |_| {
+                let next = if lang.get() == Lang::Vi { Lang::En } else { Lang::Vi };
+                session::save_lang(next);
+                lang.set(next);
+            }
+        >
+            {move || tr(lang.get(), "English", "Tiếng Việt")}
+        </button>
+    }
+}
+
+/// The screens a role works with, in the order of the navigation.
+fn screens_of(role: Role) -> Vec<Route> {
+    match role {
+        Role::CommuneOfficer => vec![
+            Route::Overview,
+            Route::Assignments,
+            Route::Conflicts,
+            Route::Quarantine,
+        ],
+        Role::CommuneLeader => vec![Route::Overview, Route::Assignments],
+        Role::Admin => vec![Route::Users],
+        _ => vec![Route::Overview],
+    }
+}
+
+fn title(route: &Route, lang: Lang) -> &'static str {
+    match route {
+        Route::Overview => tr(lang, "Tổng quan", "Overview"),
+        Route::Assignments => tr(lang, "Phân công kèm cặp", "Assignments"),
+        Route::Conflicts => tr(lang, "Xung đột dữ liệu", "Conflicts"),
+        Route::Quarantine => tr(lang, "Thay đổi bị giữ lại", "Quarantine"),
+        Route::Users => tr(lang, "Người dùng và thiết bị", "Users and devices"),
+    }
+}
+
+#[component]
+fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+    let lang = use_lang();
+    let route = use_route();
+    let role = pair.user.role;
+    let allowed = screens_of(role);
+    let first = allowed[0].clone();
+    let nav = allowed.clone();
+    let sign_out = move |_| {
+        spawn_local(async move {
+            if let Some(p) = session::load() {
+                // Signing out on the server only ends the session sooner; the local
+                // session is cleared whatever the answer.
+                let _ = ui::api::logout(&p.access_token).await;
+            }
+            session::clear();
+            signed_in.set(None);
+        });
+    };
+    let name = pair.user.full_name.clone();
+    view! {
+        <header class="bar">
+            <h1>"Đồng Hành"</h1>
+            <nav data-testid="nav">
+                {nav
+                    .into_iter()
+                    .map(|r| {
+                        let here = r.clone();
+                        let href = r.href();
+                        view! {
+                            <a
+                                href=href
+                                class:current=move || route.get() == here
+                                data-testid=format!("nav-{}", href.trim_start_matches("#/"))
+                            >
+                                {move || title(&r, lang.get())}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <span class="who" data-testid="who">
+                {name}
+                " · "
+                {move || role.label().get(lang.get()).to_string()}
+            </span>
+            {(role != Role::Admin && role != Role::ProvinceViewer)
+                .then(|| {
+                    view! {
+                        <a class="field-link" href="/">
+                            {move || tr(lang.get(), "Ứng dụng điện thoại", "Field app")}
+                        </a>
+                    }
+                })}
+            <LangButton />
+            <button class="secondary" data-testid="sign-out" on:click=sign_out>
+                {move || tr(lang.get(), "Đăng xuất", "Sign out")}
+            </button>
+        </header>
+        <main>
+            {move || {
+                let r = route.get();
+                let r = if allowed.contains(&r) { r } else { first.clone() };
+                let heading = r.clone();
+                view! {
+                    <h2 data-testid="screen-title">{move || title(&heading, lang.get())}</h2>
+                    {match r {
+                        Route::Overview => view! { <screens::overview::Overview /> }.into_any(),
+                        Route::Assignments => {
+                            view! { <screens::assignments::Assignments manage=role == Role::CommuneOfficer /> }
+                                .into_any()
+                        }
+                        Route::Conflicts => view! { <screens::conflicts::Conflicts /> }.into_any(),
+                        Route::Quarantine => view! { <screens::quarantine::Quarantine /> }.into_any(),
+                        Route::Users => view! { <screens::users::Users /> }.into_any(),
+                    }}
+                }
+            }}
+        </main>
+    }
+}

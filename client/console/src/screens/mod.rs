@@ -1,0 +1,101 @@
+//! One module per console screen, and what they share: reading from the API into a
+//! resource, showing the server's reason when it refuses, the commune's village names.
+
+pub mod assignments;
+pub mod conflicts;
+pub mod overview;
+pub mod quarantine;
+pub mod users;
+
+use leptos::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::area::{Area, AreaKind};
+use ui::api::{ClientError, Method, authed};
+use ui::text::use_lang;
+
+pub use ui::text::{date, say, today};
+
+/// A GET of `/api{path}` that runs again whenever a signal read by `path` changes.
+pub fn load<T: DeserializeOwned + 'static>(
+    path: impl Fn() -> String + 'static,
+) -> LocalResource<Result<T, ClientError>> {
+    LocalResource::new(move || {
+        let p = path();
+        async move { authed::<T>(Method::Get, &p, None::<&()>).await }
+    })
+}
+
+/// A change sent to the API.
+pub async fn send<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &impl Serialize,
+) -> Result<T, ClientError> {
+    authed(method, path, Some(body)).await
+}
+
+/// The server's reason for a refusal, in the current language.
+#[component]
+pub fn Problem(error: ClientError) -> impl IntoView {
+    let lang = use_lang();
+    let m = error.message();
+    let fields: Vec<String> = match &error {
+        ClientError::Refused(b) => b
+            .fields
+            .iter()
+            .map(|f| f.message.get(lang.get_untracked()).to_string())
+            .collect(),
+        _ => vec![],
+    };
+    view! {
+        <div class="error" role="alert" data-testid="error">
+            <p>{move || m.get(lang.get()).to_string()}</p>
+            {(!fields.is_empty())
+                .then(|| view! { <ul>{fields.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul> })}
+        </div>
+    }
+}
+
+/// Part of a query string: `&key=value`, the value percent-encoded.
+pub fn param(key: &str, value: &str) -> String {
+    format!("&{key}={}", js_sys_encode(value))
+}
+
+fn js_sys_encode(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The villages the user can see, by id, in code order.
+pub fn villages() -> LocalResource<Result<Vec<Area>, ClientError>> {
+    LocalResource::new(|| async {
+        let mut all: Vec<Area> = authed(Method::Get, "/areas", None::<&()>).await?;
+        all.retain(|a| a.kind == AreaKind::Village);
+        all.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(all)
+    })
+}
+
+/// A village's name from the loaded list, or its id when it is not there.
+pub fn village_name(all: &Option<Result<Vec<Area>, ClientError>>, id: &str) -> String {
+    all.as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .and_then(|vs| vs.iter().find(|a| a.id == id))
+        .map_or_else(|| id.to_string(), |a| a.name.clone())
+}
+
+/// A server time (milliseconds since the epoch) as Vietnamese write it, in Vietnam's time.
+pub fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms + 7 * 3_600_000)
+        .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,152 @@
+//! Requests to the server, each returning the server's own error body when it refuses, so
+//! the person reads the server's reason in their language. `authed` signs the request with
+//! the stored session and renews the access token once when it has expired.
+
+use crate::session;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::Text;
+use shared::api::{ErrorBody, LoginRequest, RefreshRequest, TokenPair};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: offline, or the server is down.
+    #[error("network: {0}")]
+    Network(String),
+    /// The server refused, with its reason.
+    #[error("{}", .0.message.en)]
+    Refused(ErrorBody),
+    /// The access token is missing, expired or revoked (HTTP 401).
+    #[error("{}", .0.message.en)]
+    Unauthorized(ErrorBody),
+    /// The answer could not be read (a version mismatch or a proxy's page).
+    #[error("unreadable answer: {0}")]
+    Unreadable(String),
+}
+
+impl ClientError {
+    /// What to tell the person.
+    pub fn message(&self) -> Text {
+        match self {
+            ClientError::Network(_) => Text::new(
+                "Không kết nối được máy chủ. Kiểm tra kết nối mạng rồi thử lại.",
+                "Cannot reach the server. Check the network connection and try again.",
+            ),
+            ClientError::Refused(body) | ClientError::Unauthorized(body) => body.message.clone(),
+            ClientError::Unreadable(_) => Text::new(
+                "Máy chủ trả lời không đọc được. Hãy tải lại trang.",
+                "The server's answer could not be read. Please reload the page.",
+            ),
+        }
+    }
+}
+
+/// The body of a successful answer (an empty one reads as JSON `null`), or the refusal.
+pub async fn read<T: DeserializeOwned>(r: Response) -> Result<T, ClientError> {
+    if r.ok() {
+        let text = r
+            .text()
+            .await
+            .map_err(|e| ClientError::Unreadable(e.to_string()))?;
+        let text = if text.is_empty() { "null" } else { &text };
+        serde_json::from_str(text).map_err(|e| ClientError::Unreadable(e.to_string()))
+    } else {
+        match r.json::<ErrorBody>().await {
+            Ok(body) if r.status() == 401 => Err(ClientError::Unauthorized(body)),
+            Ok(body) => Err(ClientError::Refused(body)),
+            Err(e) => Err(ClientError::Unreadable(format!("{}: {e}", r.status()))),
+        }
+    }
+}
+
+/// Sends a request built by `build`, with `body` as JSON when there is one.
+pub async fn send<T: DeserializeOwned>(
+    build: RequestBuilder,
+    body: Option<&impl Serialize>,
+) -> Result<T, ClientError> {
+    let request = match body {
+        Some(b) => build.json(b),
+        None => build.build(),
+    }
+    .map_err(|e| ClientError::Unreadable(e.to_string()))?;
+    let r = request
+        .send()
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))?;
+    read(r).await
+}
+
+pub async fn login(req: &LoginRequest) -> Result<TokenPair, ClientError> {
+    send(Request::post("/api/auth/login"), Some(req)).await
+}
+
+pub async fn refresh(req: &RefreshRequest) -> Result<TokenPair, ClientError> {
+    send(Request::post("/api/auth/refresh"), Some(req)).await
+}
+
+pub async fn logout(token: &str) -> Result<(), ClientError> {
+    send::<serde_json::Value>(
+        Request::post("/api/auth/logout").header("Authorization", &format!("Bearer {token}")),
+        None::<&()>,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// HTTP methods of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+fn builder(method: Method, path: &str, token: &str) -> RequestBuilder {
+    let url = format!("/api{path}");
+    let b = match method {
+        Method::Get => Request::get(&url),
+        Method::Post => Request::post(&url),
+        Method::Put => Request::put(&url),
+        Method::Patch => Request::patch(&url),
+        Method::Delete => Request::delete(&url),
+    };
+    b.header("Authorization", &format!("Bearer {token}"))
+}
+
+/// A request to `/api{path}` signed with the stored session. An expired access token is
+/// renewed once with the refresh token (and the new pair stored); a refused renewal is
+/// `Unauthorized`, and the person signs in again.
+pub async fn authed<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<T, ClientError> {
+    let pair = session::load().ok_or_else(signed_out)?;
+    match send(builder(method, path, &pair.access_token), body).await {
+        Err(ClientError::Unauthorized(_)) => {
+            let req = RefreshRequest {
+                refresh_token: pair.refresh_token.clone(),
+                device_id: session::device_id(),
+            };
+            let next = match refresh(&req).await {
+                Ok(next) => next,
+                Err(ClientError::Refused(b)) => return Err(ClientError::Unauthorized(b)),
+                Err(e) => return Err(e),
+            };
+            session::save(&next);
+            send(builder(method, path, &next.access_token), body).await
+        }
+        other => other,
+    }
+}
+
+fn signed_out() -> ClientError {
+    ClientError::Unauthorized(ErrorBody {
+        code: "signed_out".into(),
+        message: Text::new("Bạn chưa đăng nhập.", "You are not signed in."),
+        fields: Default::default(),
+    })
+}

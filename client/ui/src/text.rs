@@ -1,0 +1,50 @@
+//! The language the person chose, Vietnamese unless they switch, kept on the device, and
+//! dates and amounts written as Vietnamese write them.
+
+use leptos::prelude::*;
+use shared::Text;
+pub use shared::i18n::Lang;
+
+/// The word in the current language.
+pub fn tr(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+/// The language signal shared by every component.
+pub fn use_lang() -> RwSignal<Lang> {
+    expect_context::<RwSignal<Lang>>()
+}
+
+/// A text from the shared crate in the current language.
+pub fn say(t: Text) -> impl Fn() -> String + Send + Sync + 'static {
+    let lang = use_lang();
+    move || t.get(lang.get()).to_string()
+}
+
+/// Today on the phone's clock.
+pub fn today() -> chrono::NaiveDate {
+    let d = js_sys::Date::new_0();
+    chrono::NaiveDate::from_ymd_opt(d.get_full_year() as i32, d.get_month() + 1, d.get_date())
+        .unwrap_or_default()
+}
+
+/// A date as Vietnamese write it: 22/11/2026.
+pub fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// An amount as Vietnamese write it: 1.500.000 đ.
+pub fn vnd(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}{out} đ", if n < 0 { "-" } else { "" })
+}

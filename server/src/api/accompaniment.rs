@@ -1,0 +1,279 @@
+//! Who accompanies which household and whether visits keep to the cadence: the console's
+//! assignment screen (households without a cadre, cadres with their workload) and the
+//! phone's "who accompanies us / is a visit overdue", read from one query so both say the
+//! same. Filtering, sorting and paging happen here, not in the browser.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::extract::AppQuery;
+use crate::store::{AssignmentFilter, HouseholdFilter};
+use axum::Json;
+use axum::extract::State;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use shared::Text;
+use shared::assignment::{
+    AccompaniedRow, Accompaniment, AccompanimentPage, AssignedCadre, CadreLoad,
+};
+use shared::household::HouseholdStatus;
+use shared::permissions::{Action, Reach};
+use shared::search::fold;
+use shared::user::Role;
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_accompaniment))
+        .routes(routes!(cadre_loads))
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccompanimentSort {
+    /// Overdue first, then the soonest due visit, then households nobody accompanies.
+    #[default]
+    Due,
+    Code,
+    Name,
+    Village,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccompanimentQuery {
+    /// Only households under this area (a commune or a village).
+    pub area_id: Option<String>,
+    pub status: Option<HouseholdStatus>,
+    /// Only poor and near-poor households (those the programme accompanies).
+    #[serde(default)]
+    pub supported: bool,
+    /// Only households nobody accompanies today.
+    #[serde(default)]
+    pub unassigned: bool,
+    /// Only households this cadre accompanies today.
+    pub cadre_id: Option<String>,
+    /// Only households whose visit is overdue.
+    #[serde(default)]
+    pub overdue: bool,
+    /// Part of the head's name, the code or the address, accents optional.
+    pub q: Option<String>,
+    pub sort: Option<AccompanimentSort>,
+    /// At most 2000; 100 when absent.
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+const MAX_LIMIT: usize = 2000;
+
+/// Every household in the user's reach with its running assignments and visit due date.
+async fn rows(
+    state: &AppState,
+    me: &CurrentUser,
+    area_id: Option<&str>,
+) -> AppResult<Vec<AccompaniedRow>> {
+    let store = state.store.as_ref();
+    let (mut villages, ids) = me.household_scope(store, Action::ReadAssignments).await?;
+    if let Some(area) = area_id {
+        me.check_area(store, Action::ReadAssignments, area).await?;
+        let under = store.villages_under(area).await?;
+        villages = Some(match villages {
+            Some(vs) => vs.into_iter().filter(|v| under.contains(v)).collect(),
+            None => under,
+        });
+    }
+    let households = store
+        .list_households(&HouseholdFilter {
+            village_ids: villages.clone(),
+            household_ids: ids,
+            limit: i64::MAX / 2,
+            ..Default::default()
+        })
+        .await?;
+    let today = crate::today();
+    let running = store
+        .list_assignments(&AssignmentFilter {
+            village_ids: villages,
+            active_on: Some(today),
+            ..Default::default()
+        })
+        .await?;
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut by_household: BTreeMap<String, Vec<AssignedCadre>> = BTreeMap::new();
+    for a in running {
+        if !names.contains_key(&a.cadre_id) {
+            let name = store.get_user(&a.cadre_id).await?.full_name;
+            names.insert(a.cadre_id.clone(), name);
+        }
+        by_household
+            .entry(a.household_id.clone())
+            .or_default()
+            .push(AssignedCadre {
+                full_name: names[&a.cadre_id].clone(),
+                assignment_id: a.id,
+                cadre_id: a.cadre_id,
+                from_date: a.from_date,
+                cadence_days: a.cadence_days,
+            });
+    }
+    let ids: Vec<String> = households.iter().map(|h| h.id.clone()).collect();
+    let last: BTreeMap<String, (NaiveDate, Option<NaiveDate>)> = store
+        .last_visits(&ids)
+        .await?
+        .into_iter()
+        .map(|(h, d, n)| (h, (d, n)))
+        .collect();
+    Ok(households
+        .into_iter()
+        .map(|h| {
+            let accompaniment = Accompaniment {
+                household_id: h.id.clone(),
+                cadres: by_household.remove(&h.id).unwrap_or_default(),
+            };
+            let (last_visit, planned) = last.get(&h.id).copied().unzip();
+            let due = accompaniment.due(last_visit, planned.flatten());
+            AccompaniedRow {
+                overdue: due.is_some_and(|d| d < today),
+                household_id: h.id,
+                code: h.code,
+                head_name: h.head_name,
+                village_id: h.village_id,
+                status: h.status,
+                accompaniment,
+                last_visit,
+                due,
+            }
+        })
+        .collect())
+}
+
+fn bad_query() -> AppError {
+    AppError::BadRequest {
+        code: "invalid_query",
+        message: Text::new(
+            format!("limit phải từ 1 đến {MAX_LIMIT}."),
+            format!("limit must be 1–{MAX_LIMIT}."),
+        ),
+    }
+}
+
+/// Households with who accompanies them and when the next visit is due.
+#[utoipa::path(get, path = "/accompaniment", tag = "assignments", security(("bearer" = [])), params(AccompanimentQuery),
+    responses((status = 200, body = AccompanimentPage), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody, description = "No such area")))]
+async fn list_accompaniment(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<AccompanimentQuery>,
+) -> AppResult<Json<AccompanimentPage>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(bad_query());
+    }
+    let needle = q.q.as_deref().map(|t| fold(t.trim())).unwrap_or_default();
+    let mut all: Vec<AccompaniedRow> = rows(&state, &me, q.area_id.as_deref())
+        .await?
+        .into_iter()
+        .filter(|r| q.status.is_none_or(|s| r.status == s))
+        .filter(|r| {
+            !q.supported || matches!(r.status, HouseholdStatus::Poor | HouseholdStatus::NearPoor)
+        })
+        .filter(|r| !q.unassigned || r.accompaniment.cadres.is_empty())
+        .filter(|r| {
+            q.cadre_id
+                .as_ref()
+                .is_none_or(|c| r.accompaniment.cadres.iter().any(|a| &a.cadre_id == c))
+        })
+        .filter(|r| !q.overdue || r.overdue)
+        .filter(|r| {
+            needle.is_empty()
+                || fold(&r.head_name).contains(&needle)
+                || fold(&r.code).contains(&needle)
+        })
+        .collect();
+    match q.sort.unwrap_or_default() {
+        AccompanimentSort::Due => all.sort_by(|a, b| {
+            (!a.overdue, a.due.is_none(), a.due, &a.code).cmp(&(
+                !b.overdue,
+                b.due.is_none(),
+                b.due,
+                &b.code,
+            ))
+        }),
+        AccompanimentSort::Code => all.sort_by(|a, b| a.code.cmp(&b.code)),
+        AccompanimentSort::Name => all.sort_by(|a, b| {
+            (given_name(&a.head_name), &a.code).cmp(&(given_name(&b.head_name), &b.code))
+        }),
+        AccompanimentSort::Village => {
+            all.sort_by(|a, b| (&a.village_id, &a.code).cmp(&(&b.village_id, &b.code)))
+        }
+    }
+    let total = all.len();
+    let rows = all
+        .into_iter()
+        .skip(q.offset.unwrap_or(0))
+        .take(limit)
+        .collect();
+    Ok(Json(AccompanimentPage { total, rows }))
+}
+
+/// Vietnamese names sort by the given name, the last word.
+fn given_name(name: &str) -> String {
+    fold(name.split_whitespace().last().unwrap_or_default())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CadreQuery {
+    /// The commune (or village) whose cadres to list; the user's own area when absent.
+    pub area_id: Option<String>,
+}
+
+/// The active cadres of an area with their workload, most overdue first.
+#[utoipa::path(get, path = "/accompaniment/cadres", tag = "assignments", security(("bearer" = [])), params(CadreQuery),
+    responses((status = 200, body = Vec<CadreLoad>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody, description = "No such area")))]
+async fn cadre_loads(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<CadreQuery>,
+) -> AppResult<Json<Vec<CadreLoad>>> {
+    if me.reach(Action::ReadAssignments)? == Reach::Assigned {
+        return Err(AppError::Forbidden);
+    }
+    let area = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
+    let rows = rows(&state, &me, Some(&area)).await?;
+    let all_areas = state.store.list_areas().await?;
+    let path = state.store.area_path(&area).await?;
+    // Cadres working in the area, or above it in its commune (a commune-wide cadre).
+    let mut areas = super::areas::subtree(&all_areas, &area);
+    areas.extend(path.into_iter().take(2));
+    let mut loads: Vec<CadreLoad> = state
+        .store
+        .list_users(Some(&areas))
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::Cadre && u.active)
+        .map(|u| CadreLoad {
+            households: 0,
+            overdue: 0,
+            id: u.id,
+            username: u.username,
+            full_name: u.full_name,
+            area_id: u.area_id,
+        })
+        .collect();
+    for r in &rows {
+        for c in &r.accompaniment.cadres {
+            if let Some(l) = loads.iter_mut().find(|l| l.id == c.cadre_id) {
+                l.households += 1;
+                l.overdue += usize::from(r.overdue);
+            }
+        }
+    }
+    loads.sort_by(|a, b| (b.overdue, &a.full_name).cmp(&(a.overdue, &b.full_name)));
+    Ok(Json(loads))
+}

@@ -1,0 +1,224 @@
+//! The commune console in headless Chromium (a 1280 × 800 laptop) against the real server,
+//! with a cadre's phone (360 × 800) beside it, on SQLite and on PostgreSQL: the officer
+//! assigns a cadre to a household without one and it reaches the cadre's phone at its next
+//! sync, with who accompanies it and the cadence; the administrator revokes the phone and
+//! its next sync is refused. With `DONGHANH_SCREENSHOTS=1` the console's screens are saved
+//! into `docs/screenshots/`.
+
+use fantoccini::Locator;
+use std::path::PathBuf;
+use tests::chromium::{Driver, chromium, chromium_desktop, dist, submit_sign_in};
+use tests::{Backend, TestDb, TestServer, fixture};
+
+async fn wait_js(c: &fantoccini::Client, condition: &str) {
+    for _ in 0..300 {
+        if c.execute(condition, vec![]).await.unwrap() == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let page = c
+        .execute("return document.body.innerText", vec![])
+        .await
+        .unwrap_or_default();
+    panic!("timed out waiting for: {condition}; the page shows: {page}");
+}
+
+async fn find(c: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
+    match c.wait().for_element(Locator::Css(css)).await {
+        Ok(e) => e,
+        Err(e) => {
+            let page = c
+                .execute(
+                    "return location.href + '\\n' + document.body.innerText",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            panic!("{css}: {e}; the page shows: {page}")
+        }
+    }
+}
+
+async fn click(c: &fantoccini::Client, css: &str) {
+    let e = find(c, css).await;
+    let arg = serde_json::to_value(&e).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+        .await
+        .unwrap();
+    e.click().await.unwrap();
+}
+
+async fn screenshot(c: &fantoccini::Client, name: &str) {
+    if std::env::var("DONGHANH_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        let dir =
+            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+fn new_profile() -> PathBuf {
+    std::env::temp_dir().join(format!("donghanh-chromium-{}", uuid::Uuid::now_v7()))
+}
+
+/// Households the phone lists, once a sync finished with nothing unsent.
+async fn phone_lists(c: &fantoccini::Client, n: usize) {
+    wait_js(c, &format!("return document.querySelector('[data-testid=last-sync]') && document.querySelector('[data-testid=last-sync]').innerText !== '' && document.querySelectorAll('[data-testid=household-row]').length === {n}")).await;
+}
+
+async fn sync_now(c: &fantoccini::Client) {
+    click(c, "[data-testid=sync-line]").await;
+    click(c, "[data-testid=sync-now]").await;
+}
+
+async fn console_sign_in(c: &fantoccini::Client, url: &str, username: &str) {
+    c.goto(&format!("{url}console/")).await.unwrap();
+    submit_sign_in(c, username, fixture::PASSWORD).await;
+    find(c, "[data-testid=nav]").await;
+}
+
+async fn assign_and_revoke(backend: Backend) {
+    let Some(dist) = dist() else { return };
+    let Some(db) = TestDb::open(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, Some(dist)).await;
+    let url = srv.url("/");
+    let driver = Driver::start();
+    let profiles = [new_profile(), new_profile()];
+    let phone = chromium(&driver, &profiles[0]).await;
+    let desk = chromium_desktop(&driver, &profiles[1]).await;
+
+    // The cadre's phone holds the one household assigned to them.
+    phone.goto(&url).await.unwrap();
+    submit_sign_in(&phone, "cadre1", fixture::PASSWORD).await;
+    phone_lists(&phone, 1).await;
+
+    // The officer signs in on the field app and is sent on to the console.
+    desk.goto(&url).await.unwrap();
+    submit_sign_in(&desk, "officer1", fixture::PASSWORD).await;
+    find(&desk, "[data-testid=nav]").await;
+    assert!(
+        desk.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/console/")
+    );
+    screenshot(&desk, "console-1-overview").await;
+
+    // Households without a cadre: H-2 (near-poor) is one; H-1 has cadre1.
+    click(&desk, "[data-testid=nav-assign]").await;
+    find(&desk, "[data-testid=household-row][data-code=H-2]").await;
+    let listed = desk
+        .execute("return [...document.querySelectorAll('[data-testid=household-row]')].map(r => r.dataset.code)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!(["H-2"]),
+        "only households nobody accompanies"
+    );
+    assert!(
+        find(&desk, "[data-testid=assign-hint]")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Chọn hộ")
+    );
+    click(
+        &desk,
+        "[data-testid=household-row][data-code=H-2] [data-testid=choose]",
+    )
+    .await;
+    find(&desk, "[data-testid=assign-cadre]")
+        .await
+        .select_by_value("u-cadre1")
+        .await
+        .unwrap();
+    let cadence = find(&desk, "[data-testid=cadence]").await;
+    cadence.clear().await.unwrap();
+    cadence.send_keys("14").await.unwrap();
+    screenshot(&desk, "console-2-assign").await;
+    click(&desk, "[data-testid=assign]").await;
+    let outcome = find(&desk, "[data-testid=outcome]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(outcome.contains("Đã giao 1"), "{outcome}");
+    // Nobody is left without a cadre; cadre1 now accompanies two households.
+    wait_js(
+        &desk,
+        "return document.querySelectorAll('[data-testid=household-row]').length === 0",
+    )
+    .await;
+    wait_js(&desk, "return [...document.querySelectorAll('[data-testid=cadre-row]')].some(r => r.innerText.includes('cadre1') && r.cells[1].innerText === '2')").await;
+
+    // At its next sync (here: the app opened again) the phone lists H-2, with who
+    // accompanies it and how often.
+    phone.goto(&url).await.unwrap();
+    phone_lists(&phone, 2).await;
+    phone.goto(&format!("{url}#/h/h2")).await.unwrap();
+    let by = find(&phone, "[data-testid=accompanied-by]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        by.contains("Người dùng cadre1") && by.contains("14"),
+        "{by}"
+    );
+
+    // The administrator revokes the phone; its next sync is refused.
+    let device: String = phone
+        .execute("return localStorage.getItem('donghanh.device')", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    click(&desk, "[data-testid=sign-out]").await;
+    console_sign_in(&desk, &url, "admin").await;
+    click(
+        &desk,
+        "[data-testid=user-row][data-username=cadre1] [data-testid=open-user]",
+    )
+    .await;
+    click(
+        &desk,
+        &format!("[data-testid=device-row][data-device='{device}'] [data-testid=revoke]"),
+    )
+    .await;
+    find(
+        &desk,
+        &format!("[data-testid=device-row][data-device='{device}'] [data-testid=revoked]"),
+    )
+    .await;
+    screenshot(&desk, "console-3-users").await;
+    sync_now(&phone).await;
+    find(&phone, "[data-testid=session-ended]").await;
+
+    phone.close().await.unwrap();
+    desk.close().await.unwrap();
+    drop(driver);
+    for p in profiles {
+        let _ = std::fs::remove_dir_all(p);
+    }
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_an_officer_assigns_a_cadre_and_an_administrator_revokes_the_phone() {
+    assign_and_revoke(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_an_officer_assigns_a_cadre_and_an_administrator_revokes_the_phone() {
+    assign_and_revoke(Backend::Postgres).await;
+}
