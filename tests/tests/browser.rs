@@ -1,7 +1,7 @@
 //! The field app in headless Chromium against the real server, on a real SQLite file:
 //! signing in and out; a cadre logging a visit with no network, reloading, and the visit
 //! reaching the server when the network returns; two phones editing the same field offline
-//! and both learning the commune's decision; and the installed app opening with the server
+//! and both learning the decision the commune officer takes in the console; and the installed app opening with the server
 //! stopped. With `DONGHANH_SCREENSHOTS=1` the tests save the main screens at 360 × 800 into
 //! `docs/screenshots/`.
 
@@ -12,7 +12,7 @@ use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::projection::plan_json;
 use shared::sync::{Device, SyncResponse};
 use std::path::PathBuf;
-use tests::chromium::{Driver, chromium, dist, submit_sign_in};
+use tests::chromium::{Driver, chromium, chromium_desktop, dist, submit_sign_in};
 use tests::{TestDb, TestServer, fixture};
 
 async fn sign_in(c: &fantoccini::Client, username: &str) {
@@ -428,17 +428,25 @@ fn two_phones_editing_one_field_offline_both_learn_the_decision() {
             .map(|v| v["device_id"].as_str().unwrap())
             .collect();
         assert_eq!(devices.len(), 2, "each value names its phone");
-        let r = http
-            .post(format!(
-                "{url}api/conflicts/{}/resolve",
-                conflicts[0]["id"].as_str().unwrap()
-            ))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"value": "Thôn Bản Chang, nhà số 4"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        // The officer decides in the console, on the office laptop: neither phone's value
+        // but a third one, written beside the two candidates.
+        let desk_profile = new_profile();
+        let desk = chromium_desktop(&driver, &desk_profile).await;
+        desk.goto(&format!("{url}console/")).await.unwrap();
+        submit_sign_in(&desk, "officer1", fixture::PASSWORD).await;
+        click(&desk, "nav-conflicts").await;
+        wait_js(
+            &desk,
+            "return document.querySelectorAll('[data-testid=candidate]').length === 2",
+        )
+        .await;
+        screenshot(&desk, "console-4-conflicts").await;
+        fill(&desk, "other-value", "Thôn Bản Chang, nhà số 4").await;
+        click(&desk, "write-other").await;
+        assert!(text(&desk, "outcome").await.contains("Đã quyết định"));
+        text(&desk, "no-conflicts").await;
+        desk.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(desk_profile);
 
         for c in &phones {
             click(c, "sync-line").await;
