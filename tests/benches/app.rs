@@ -43,9 +43,23 @@ fn kb(n: usize) -> String {
 
 fn sizes(dist: &std::path::Path) {
     println!("download size of the web app ({}):", dist.display());
+    bundle(
+        dist,
+        &["client_bg.wasm", "client.js"],
+        "(goal: ≤ 400 KB brotli)",
+    );
+    println!("the commune console, a bundle of its own (not in the field app's download):");
+    bundle(
+        &dist.join("console"),
+        &["console_bg.wasm", "console.js"],
+        "",
+    );
+}
+
+fn bundle(dir: &std::path::Path, files: &[&str], goal: &str) {
     let mut total = (0, 0, 0);
-    for file in ["client_bg.wasm", "client.js"] {
-        let bytes = std::fs::read(dist.join(file)).unwrap();
+    for file in files {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
         let (r, g, b) = (bytes.len(), gzip(&bytes), brotli(&bytes));
         total = (total.0 + r, total.1 + g, total.2 + b);
         println!(
@@ -56,7 +70,7 @@ fn sizes(dist: &std::path::Path) {
         );
     }
     println!(
-        "  {:<16} raw {:>10}  gzip {:>10}  brotli {:>10}   (goal: ≤ 400 KB brotli)",
+        "  {:<16} raw {:>10}  gzip {:>10}  brotli {:>10}   {goal}",
         "wasm + js",
         kb(total.0),
         kb(total.1),

@@ -2,7 +2,8 @@
 //! with a cadre's phone (360 × 800) beside it, on SQLite and on PostgreSQL: the officer
 //! assigns a cadre to a household without one and it reaches the cadre's phone at its next
 //! sync, with who accompanies it and the cadence; the administrator revokes the phone and
-//! its next sync is refused. With `DONGHANH_SCREENSHOTS=1` the console's screens are saved
+//! its next sync is refused; the officer imports an Excel household list with one bad row,
+//! sees that row's error with nothing imported, then imports the valid rows. With `DONGHANH_SCREENSHOTS=1` the console's screens are saved
 //! into `docs/screenshots/`.
 
 use fantoccini::Locator;
@@ -221,4 +222,138 @@ async fn sqlite_an_officer_assigns_a_cadre_and_an_administrator_revokes_the_phon
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_an_officer_assigns_a_cadre_and_an_administrator_revokes_the_phone() {
     assign_and_revoke(Backend::Postgres).await;
+}
+
+/// A household list as the commune keeps it in Excel: three rows, the third naming a
+/// village the commune does not have.
+fn household_list(path: &std::path::Path) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        ["Mã hộ", "Họ tên chủ hộ", "Thôn", "Phân loại", "Khu vực"],
+        [
+            "NK-101",
+            "Hoàng Văn Páo",
+            "Bản Một",
+            "Hộ nghèo",
+            "nông thôn",
+        ],
+        [
+            "NK-102",
+            "Lý Thị Mai",
+            "Bản Hai",
+            "Hộ cận nghèo",
+            "nông thôn",
+        ],
+        [
+            "NK-103",
+            "Vàng A Sử",
+            "Bản Không Có",
+            "Hộ nghèo",
+            "nông thôn",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    book.save(path).unwrap();
+}
+
+async fn household_count(srv: &TestServer, token: &str) -> usize {
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(srv.url("/api/households?limit=2000"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.as_array().unwrap().len()
+}
+
+async fn import_with_a_bad_row(backend: Backend) {
+    let Some(dist) = dist() else { return };
+    let Some(db) = TestDb::open(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, Some(dist)).await;
+    let url = srv.url("/");
+    let token = srv.login("officer1", "officer-check").await;
+    let before = household_count(&srv, &token).await;
+    let dir = new_profile();
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("danh-sach-ho.xlsx");
+    household_list(&file);
+
+    let driver = Driver::start();
+    let profile = new_profile();
+    let desk = chromium_desktop(&driver, &profile).await;
+    console_sign_in(&desk, &url, "officer1").await;
+    click(&desk, "[data-testid=nav-import]").await;
+    find(&desk, "[data-testid=import-file]")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&desk, "[data-testid=import-all]").await;
+    // Row 4 (the header is row 1) is named with its column and reason; nothing imported.
+    let error = find(&desk, "[data-testid=import-error][data-row='4']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        error.contains("Thôn") && error.contains("Bản Không Có"),
+        "{error}"
+    );
+    assert_eq!(
+        desk.execute(
+            "return document.querySelectorAll('[data-testid=import-error]').length",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        serde_json::json!(1)
+    );
+    find(&desk, "[data-testid=import-refused]").await;
+    screenshot(&desk, "console-5-import").await;
+    assert_eq!(
+        household_count(&srv, &token).await,
+        before,
+        "nothing imported"
+    );
+
+    // The officer chooses to import the valid rows: two households, registered through
+    // the write core like any other.
+    click(&desk, "[data-testid=import-valid]").await;
+    wait_js(&desk, "return (document.querySelector('[data-testid=import-summary]') || {innerText: ''}).innerText.includes('2 hộ đã nhập')").await;
+    assert_eq!(household_count(&srv, &token).await, before + 2);
+    // Importing the same file again finds the codes taken.
+    click(&desk, "[data-testid=import-check]").await;
+    wait_js(
+        &desk,
+        "return document.querySelectorAll('[data-testid=import-error]').length === 3",
+    )
+    .await;
+
+    desk.close().await.unwrap();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    let _ = std::fs::remove_dir_all(dir);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_an_officer_imports_an_xlsx_with_a_bad_row_and_nothing_is_imported() {
+    import_with_a_bad_row(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_an_officer_imports_an_xlsx_with_a_bad_row_and_nothing_is_imported() {
+    import_with_a_bad_row(Backend::Postgres).await;
 }

@@ -109,6 +109,13 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/assignments", "", "o o o o f f"),
     ("GET", "/accompaniment", "", "o o o o f f"),
     ("GET", "/accompaniment/cadres", "", "o f o o f f"),
+    ("GET", "/dashboard", "", "o f o o f f"),
+    (
+        "POST",
+        "/import/households?format=csv",
+        "Mã hộ,Chủ hộ,Thôn\nNK-1,Lò Văn Sơn,Bản Một",
+        "f f o f f f",
+    ),
     (
         "POST",
         "/assignments/bulk",

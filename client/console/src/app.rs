@@ -67,6 +67,7 @@ fn screens_of(role: Role) -> Vec<Route> {
             Route::Assignments,
             Route::Conflicts,
             Route::Quarantine,
+            Route::Import,
         ],
         Role::CommuneLeader => vec![Route::Overview, Route::Assignments],
         Role::Admin => vec![Route::Users],
@@ -81,6 +82,8 @@ fn title(route: &Route, lang: Lang) -> &'static str {
         Route::Conflicts => tr(lang, "Xung đột dữ liệu", "Conflicts"),
         Route::Quarantine => tr(lang, "Thay đổi bị giữ lại", "Quarantine"),
         Route::Users => tr(lang, "Người dùng và thiết bị", "Users and devices"),
+        Route::List(_) => tr(lang, "Danh sách hộ", "Households"),
+        Route::Import => tr(lang, "Nhập danh sách hộ", "Import households"),
     }
 }
 
@@ -112,7 +115,7 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                     .into_iter()
                     .map(|r| {
                         let here = r.clone();
-                        let href = r.href();
+                        let href = r.nav_href();
                         view! {
                             <a
                                 href=href
@@ -146,12 +149,15 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
         <main>
             {move || {
                 let r = route.get();
-                let r = if allowed.contains(&r) { r } else { first.clone() };
+                let open = allowed.contains(&r) || (matches!(r, Route::List(_)) && allowed.contains(&Route::Assignments));
+                let r = if open { r } else { first.clone() };
                 let heading = r.clone();
                 view! {
                     <h2 data-testid="screen-title">{move || title(&heading, lang.get())}</h2>
                     {match r {
-                        Route::Overview => view! { <screens::overview::Overview /> }.into_any(),
+                        Route::Overview if role == Role::ProvinceViewer => view! { <screens::overview::Overview /> }.into_any(),
+                        Route::Overview => view! { <screens::dashboard::DashboardScreen /> }.into_any(),
+                        Route::List(q) => view! { <screens::list::HouseholdList query=q /> }.into_any(),
                         Route::Assignments => {
                             view! { <screens::assignments::Assignments manage=role == Role::CommuneOfficer /> }
                                 .into_any()
@@ -159,6 +165,7 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                         Route::Conflicts => view! { <screens::conflicts::Conflicts /> }.into_any(),
                         Route::Quarantine => view! { <screens::quarantine::Quarantine /> }.into_any(),
                         Route::Users => view! { <screens::users::Users /> }.into_any(),
+                        Route::Import => view! { <screens::import::Import /> }.into_any(),
                     }}
                 }
             }}

@@ -9,27 +9,45 @@ pub enum Route {
     Assignments,
     Conflicts,
     Quarantine,
+    Import,
     Users,
+    /// The households behind a dashboard figure: an `/api/accompaniment` query.
+    List(String),
 }
 
 impl Route {
     pub fn parse(hash: &str) -> Route {
-        match hash.trim_start_matches('#').trim_matches('/') {
+        let h = hash.trim_start_matches('#').trim_matches('/');
+        if let Some(q) = h.strip_prefix("list?") {
+            return Route::List(q.to_string());
+        }
+        match h {
             "assign" => Route::Assignments,
             "conflicts" => Route::Conflicts,
             "quarantine" => Route::Quarantine,
             "users" => Route::Users,
+            "import" => Route::Import,
             _ => Route::Overview,
         }
     }
 
-    pub fn href(&self) -> &'static str {
+    pub fn href(&self) -> String {
         match self {
+            Route::List(q) => format!("#/list?{q}"),
+            other => other.nav_href().to_string(),
+        }
+    }
+
+    /// The address of a screen of the navigation.
+    pub fn nav_href(&self) -> &'static str {
+        match self {
+            Route::List(_) => "#/",
             Route::Overview => "#/",
             Route::Assignments => "#/assign",
             Route::Conflicts => "#/conflicts",
             Route::Quarantine => "#/quarantine",
             Route::Users => "#/users",
+            Route::Import => "#/import",
         }
     }
 }

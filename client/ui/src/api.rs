@@ -124,8 +124,42 @@ pub async fn authed<T: DeserializeOwned>(
     path: &str,
     body: Option<&impl Serialize>,
 ) -> Result<T, ClientError> {
+    signed(|token| {
+        let b = builder(method, path, token);
+        match body {
+            Some(body) => b.json(body),
+            None => b.build(),
+        }
+    })
+    .await
+}
+
+/// A file sent as the request body (`POST /api{path}`), signed like `authed`.
+pub async fn upload<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, ClientError> {
+    signed(|token| {
+        let data = js_sys::Uint8Array::from(bytes);
+        builder(Method::Post, path, token)
+            .header("Content-Type", "application/octet-stream")
+            .body(data)
+    })
+    .await
+}
+
+async fn signed<T: DeserializeOwned>(
+    make: impl Fn(&str) -> Result<Request, gloo_net::Error>,
+) -> Result<T, ClientError> {
+    let send_with = |token: &str| {
+        let request = make(token).map_err(|e| ClientError::Unreadable(e.to_string()));
+        async move {
+            let r = request?
+                .send()
+                .await
+                .map_err(|e| ClientError::Network(e.to_string()))?;
+            read(r).await
+        }
+    };
     let pair = session::load().ok_or_else(signed_out)?;
-    match send(builder(method, path, &pair.access_token), body).await {
+    match send_with(&pair.access_token).await {
         Err(ClientError::Unauthorized(_)) => {
             let req = RefreshRequest {
                 refresh_token: pair.refresh_token.clone(),
@@ -137,7 +171,7 @@ pub async fn authed<T: DeserializeOwned>(
                 Err(e) => return Err(e),
             };
             session::save(&next);
-            send(builder(method, path, &next.access_token), body).await
+            send_with(&next.access_token).await
         }
         other => other,
     }

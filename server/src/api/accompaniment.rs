@@ -71,7 +71,7 @@ pub struct AccompanimentQuery {
 const MAX_LIMIT: usize = 2000;
 
 /// Every household in the user's reach with its running assignments and visit due date.
-async fn rows(
+pub(crate) async fn rows(
     state: &AppState,
     me: &CurrentUser,
     area_id: Option<&str>,
@@ -151,6 +151,61 @@ async fn rows(
         .collect())
 }
 
+/// Which households a list (or a dashboard figure) holds: the one definition both the
+/// count and the list behind it use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RowFilter {
+    pub status: Option<HouseholdStatus>,
+    pub supported: bool,
+    pub unassigned: bool,
+    pub cadre_id: Option<String>,
+    pub overdue: bool,
+    pub q: Option<String>,
+}
+
+impl RowFilter {
+    pub fn passes(&self, r: &AccompaniedRow) -> bool {
+        let needle = self
+            .q
+            .as_deref()
+            .map(|t| fold(t.trim()))
+            .unwrap_or_default();
+        self.status.is_none_or(|s| r.status == s)
+            && (!self.supported
+                || matches!(r.status, HouseholdStatus::Poor | HouseholdStatus::NearPoor))
+            && (!self.unassigned || r.accompaniment.cadres.is_empty())
+            && self
+                .cadre_id
+                .as_ref()
+                .is_none_or(|c| r.accompaniment.cadres.iter().any(|a| &a.cadre_id == c))
+            && (!self.overdue || r.overdue)
+            && (needle.is_empty()
+                || fold(&r.head_name).contains(&needle)
+                || fold(&r.code).contains(&needle))
+    }
+
+    /// The same filter as `/accompaniment` query parameters.
+    pub fn query(&self) -> String {
+        let mut out = Vec::new();
+        if let Some(s) = self.status {
+            out.push(format!("status={}", s.as_str()));
+        }
+        for (on, key) in [
+            (self.supported, "supported"),
+            (self.unassigned, "unassigned"),
+            (self.overdue, "overdue"),
+        ] {
+            if on {
+                out.push(format!("{key}=true"));
+            }
+        }
+        if let Some(c) = &self.cadre_id {
+            out.push(format!("cadre_id={c}"));
+        }
+        out.join("&")
+    }
+}
+
 fn bad_query() -> AppError {
     AppError::BadRequest {
         code: "invalid_query",
@@ -173,26 +228,18 @@ async fn list_accompaniment(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad_query());
     }
-    let needle = q.q.as_deref().map(|t| fold(t.trim())).unwrap_or_default();
+    let filter = RowFilter {
+        status: q.status,
+        supported: q.supported,
+        unassigned: q.unassigned,
+        cadre_id: q.cadre_id.clone(),
+        overdue: q.overdue,
+        q: q.q.clone(),
+    };
     let mut all: Vec<AccompaniedRow> = rows(&state, &me, q.area_id.as_deref())
         .await?
         .into_iter()
-        .filter(|r| q.status.is_none_or(|s| r.status == s))
-        .filter(|r| {
-            !q.supported || matches!(r.status, HouseholdStatus::Poor | HouseholdStatus::NearPoor)
-        })
-        .filter(|r| !q.unassigned || r.accompaniment.cadres.is_empty())
-        .filter(|r| {
-            q.cadre_id
-                .as_ref()
-                .is_none_or(|c| r.accompaniment.cadres.iter().any(|a| &a.cadre_id == c))
-        })
-        .filter(|r| !q.overdue || r.overdue)
-        .filter(|r| {
-            needle.is_empty()
-                || fold(&r.head_name).contains(&needle)
-                || fold(&r.code).contains(&needle)
-        })
+        .filter(|r| filter.passes(r))
         .collect();
     match q.sort.unwrap_or_default() {
         AccompanimentSort::Due => all.sort_by(|a, b| {
@@ -246,34 +293,42 @@ async fn cadre_loads(
     }
     let area = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     let rows = rows(&state, &me, Some(&area)).await?;
+    Ok(Json(loads(&state, &area, &rows).await?))
+}
+
+/// The active cadres working in `area` (or above it in its commune), with the households
+/// of `rows` they accompany and how many of those are overdue, most overdue first.
+pub(crate) async fn loads(
+    state: &AppState,
+    area: &str,
+    rows: &[AccompaniedRow],
+) -> AppResult<Vec<CadreLoad>> {
     let all_areas = state.store.list_areas().await?;
-    let path = state.store.area_path(&area).await?;
-    // Cadres working in the area, or above it in its commune (a commune-wide cadre).
-    let mut areas = super::areas::subtree(&all_areas, &area);
+    let path = state.store.area_path(area).await?;
+    let mut areas = super::areas::subtree(&all_areas, area);
     areas.extend(path.into_iter().take(2));
-    let mut loads: Vec<CadreLoad> = state
-        .store
-        .list_users(Some(&areas))
-        .await?
-        .into_iter()
-        .filter(|u| u.role == Role::Cadre && u.active)
-        .map(|u| CadreLoad {
-            households: 0,
-            overdue: 0,
+    let mut loads = Vec::new();
+    for u in state.store.list_users(Some(&areas)).await? {
+        if u.role != Role::Cadre || !u.active {
+            continue;
+        }
+        let mine = RowFilter {
+            cadre_id: Some(u.id.clone()),
+            ..Default::default()
+        };
+        let late = RowFilter {
+            overdue: true,
+            ..mine.clone()
+        };
+        loads.push(CadreLoad {
+            households: rows.iter().filter(|r| mine.passes(r)).count(),
+            overdue: rows.iter().filter(|r| late.passes(r)).count(),
             id: u.id,
             username: u.username,
             full_name: u.full_name,
             area_id: u.area_id,
-        })
-        .collect();
-    for r in &rows {
-        for c in &r.accompaniment.cadres {
-            if let Some(l) = loads.iter_mut().find(|l| l.id == c.cadre_id) {
-                l.households += 1;
-                l.overdue += usize::from(r.overdue);
-            }
-        }
+        });
     }
     loads.sort_by(|a, b| (b.overdue, &a.full_name).cmp(&(a.overdue, &b.full_name)));
-    Ok(Json(loads))
+    Ok(loads)
 }

@@ -170,19 +170,33 @@ async fn create_household(
     AppJson(input): AppJson<HouseholdInput>,
 ) -> AppResult<(StatusCode, Json<Household>)> {
     me.reach(Action::WriteHouseholds)?;
-    input.validate()?;
-    check_village(&state, &me, &input.village_id).await?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let mut profile = serde_json::to_value(trimmed(&input)).expect("serialises");
     // Not yet reviewed: the first review sets the real status.
-    profile["status"] = serde_json::json!(HouseholdStatus::NotPoor);
+    let id = register(&state, &me, &input, HouseholdStatus::NotPoor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.get_household(&id).await?),
+    ))
+}
+
+/// Registers a new household through the write core (the form and the list import).
+pub(crate) async fn register(
+    state: &AppState,
+    me: &CurrentUser,
+    input: &HouseholdInput,
+    status: HouseholdStatus,
+) -> AppResult<String> {
+    input.validate()?;
+    check_village(state, me, &input.village_id).await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut profile = serde_json::to_value(trimmed(input)).expect("serialises");
+    profile["status"] = serde_json::json!(status);
     profile["created_at"] = serde_json::json!(now_text());
     let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": { "created": profile } });
     state
         .hub
         .create(
             &state.db,
-            &crate::api::sync::writer(&me),
+            &crate::api::sync::writer(me),
             &id,
             audit,
             |doc, author| doc.put_all(&profile, std::iter::empty(), author),
@@ -191,10 +205,7 @@ async fn create_household(
         .map_err(crate::write::edit_error)?;
     state.db.know_docs([id.clone()]);
     state.scopes.changed();
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.get_household(&id).await?),
-    ))
+    Ok(id)
 }
 
 #[utoipa::path(put, path = "/households/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = HouseholdInput,

@@ -7,7 +7,9 @@ mod assignments;
 mod audit;
 mod auth;
 mod conflicts;
+mod dashboard;
 mod households;
+mod import;
 mod rules;
 mod stats;
 mod support;
@@ -147,6 +149,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(areas::router())
         .merge(users::router())
         .merge(households::router())
+        .merge(import::router())
         .merge(assignments::router())
         .merge(accompaniment::router())
         .merge(conflicts::router())
@@ -154,6 +157,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sync::router())
         .merge(targets::router())
         .merge(stats::router())
+        .merge(dashboard::router())
         .merge(rules::router())
         .merge(audit::router())
 }

@@ -3,6 +3,9 @@
 
 pub mod assignments;
 pub mod conflicts;
+pub mod dashboard;
+pub mod import;
+pub mod list;
 pub mod overview;
 pub mod quarantine;
 pub mod users;

@@ -1,0 +1,92 @@
+//! The commune dashboard's figures. Every figure carries the list query that names the
+//! households behind it (`/api/accompaniment?…`), computed by the same filter as the count,
+//! so a person who opens a figure sees exactly the households it counts.
+
+use crate::Text;
+use crate::assignment::CadreLoad;
+use crate::target::Target;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FigureKind {
+    Households,
+    Poor,
+    NearPoor,
+    /// Poor and near-poor households nobody accompanies.
+    WithoutCadre,
+    /// Households whose visit is overdue by their assignment's cadence.
+    Overdue,
+}
+
+impl FigureKind {
+    pub const ALL: [FigureKind; 5] = [
+        FigureKind::Households,
+        FigureKind::Poor,
+        FigureKind::NearPoor,
+        FigureKind::WithoutCadre,
+        FigureKind::Overdue,
+    ];
+
+    pub fn label(self) -> Text {
+        match self {
+            FigureKind::Households => Text::new("Tổng số hộ", "Households"),
+            FigureKind::Poor => Text::new("Hộ nghèo", "Poor"),
+            FigureKind::NearPoor => Text::new("Hộ cận nghèo", "Near-poor"),
+            FigureKind::WithoutCadre => Text::new("Chưa có cán bộ kèm cặp", "Without a cadre"),
+            FigureKind::Overdue => Text::new("Quá hạn thăm hộ", "Visit overdue"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Figure {
+    pub kind: FigureKind,
+    pub households: usize,
+    /// The `/api/accompaniment` query listing exactly these households.
+    pub query: String,
+}
+
+/// The figures of one area (a village, or the whole commune).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AreaFigures {
+    pub area_id: String,
+    pub name: String,
+    pub figures: Vec<Figure>,
+    /// The area's target for the dashboard's year, when one is set.
+    pub target: Option<Target>,
+}
+
+impl AreaFigures {
+    pub fn get(&self, kind: FigureKind) -> usize {
+        self.figures
+            .iter()
+            .find(|f| f.kind == kind)
+            .map_or(0, |f| f.households)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dashboard {
+    /// The target year compared with: the year asked for, else the latest with targets.
+    pub year: Option<i32>,
+    pub total: AreaFigures,
+    pub villages: Vec<AreaFigures>,
+    /// Cadres with their workload and overdue visits, most overdue first.
+    pub cadres: Vec<CadreLoad>,
+    /// Village targets that do not add up to the commune's (in words), if any.
+    pub target_warnings: Vec<Text>,
+}
+
+/// A rate in percent with two decimals, as reports write it.
+pub fn rate_pct(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 10_000.0 / whole as f64).round() / 100.0
+    }
+}

@@ -1,0 +1,134 @@
+//! The commune dashboard on the demo commune, on SQLite and PostgreSQL: every figure (for
+//! the commune and for each village) equals the number of households its drill-down lists,
+//! the villages add up to the commune, and a household assigned through the console's bulk
+//! assignment leaves "without a cadre" at once.
+
+use serde_json::Value;
+use tests::{Backend, TestDb, TestServer, on_both_backends};
+
+async fn get(srv: &TestServer, token: &str, path: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(srv.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+/// Every figure of an area against its drill-down list.
+async fn check_area(srv: &TestServer, token: &str, area: &Value) -> usize {
+    let mut checked = 0;
+    for f in area["figures"].as_array().unwrap() {
+        let n = f["households"].as_u64().unwrap();
+        let q = f["query"].as_str().unwrap();
+        let list = get(srv, token, &format!("/api/accompaniment?{q}&limit=2000")).await;
+        assert_eq!(list["total"].as_u64().unwrap(), n, "{} {q}", f["kind"]);
+        assert_eq!(list["rows"].as_array().unwrap().len() as u64, n, "{q}");
+        checked += 1;
+    }
+    checked
+}
+
+fn figure(area: &Value, kind: &str) -> u64 {
+    area["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == kind)
+        .unwrap()["households"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn every_figure_opens_exactly_its_households(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    server::demo::create(store.as_ref(), server::demo::today_for_demo())
+        .await
+        .unwrap();
+    let srv = TestServer::start(store, None).await;
+    let token = srv
+        .login_with("congchuc", server::demo::PASSWORD, "office-pc")
+        .await;
+    let d = get(&srv, &token, "/api/dashboard").await;
+    assert_eq!(figure(&d["total"], "households"), 1329);
+    let mut checked = check_area(&srv, &token, &d["total"]).await;
+    let villages = d["villages"].as_array().unwrap();
+    assert_eq!(villages.len(), 10);
+    for kind in [
+        "households",
+        "poor",
+        "near_poor",
+        "without_cadre",
+        "overdue",
+    ] {
+        let sum: u64 = villages.iter().map(|v| figure(v, kind)).sum();
+        assert_eq!(
+            sum,
+            figure(&d["total"], kind),
+            "villages add up to the commune: {kind}"
+        );
+    }
+    for v in villages {
+        checked += check_area(&srv, &token, v).await;
+    }
+    assert_eq!(checked, 55);
+    // Each cadre's figures open their households.
+    for c in d["cadres"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let all = get(
+            &srv,
+            &token,
+            &format!("/api/accompaniment?cadre_id={id}&limit=2000"),
+        )
+        .await;
+        assert_eq!(all["total"], c["households"]);
+        let late = get(
+            &srv,
+            &token,
+            &format!("/api/accompaniment?cadre_id={id}&overdue=true&limit=2000"),
+        )
+        .await;
+        assert_eq!(late["total"], c["overdue"]);
+    }
+
+    // Assigning every household still without a cadre empties that figure.
+    let without = figure(&d["total"], "without_cadre");
+    if without > 0 {
+        let list = get(
+            &srv,
+            &token,
+            "/api/accompaniment?supported=true&unassigned=true&limit=2000",
+        )
+        .await;
+        let ids: Vec<&str> = list["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["household_id"].as_str().unwrap())
+            .collect();
+        let cadre = d["cadres"][0]["id"].as_str().unwrap();
+        let r = reqwest::Client::new()
+            .post(srv.url("/api/assignments/bulk"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "household_ids": ids, "cadre_id": cadre,
+                "from_date": server::demo::today_for_demo(), "cadence_days": 30
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let result: Value = r.json().await.unwrap();
+        assert_eq!(result["created"].as_array().unwrap().len() as u64, without);
+        let after = get(&srv, &token, "/api/dashboard").await;
+        assert_eq!(figure(&after["total"], "without_cadre"), 0);
+    }
+    db.cleanup().await;
+}
+
+on_both_backends!(every_figure_opens_exactly_its_households);

@@ -1,0 +1,166 @@
+//! The household list import as a hostile or careless office computer would use it, on
+//! SQLite and PostgreSQL: an archive that inflates without bound, bytes that are no
+//! spreadsheet, a CSV that is not UTF-8, too many rows, an overlong cell, a body over the
+//! limit and a role that may not import each get a clear answer and change nothing; a file
+//! with a wrong row imports nothing in "all" mode and its valid rows in "valid_only" mode.
+
+use serde_json::Value;
+use std::io::Write;
+use tests::{Backend, TestDb, TestServer, fixture, on_both_backends};
+
+async fn post(srv: &TestServer, token: &str, query: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(srv.url(&format!("/api/import/households?{query}")))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn count(srv: &TestServer, token: &str) -> usize {
+    let v: Value = reqwest::Client::new()
+        .get(srv.url("/api/households?limit=2000"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v.as_array().unwrap().len()
+}
+
+/// A zip archive whose one part inflates to `mb` megabytes of zeros.
+fn bomb(mb: usize) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9));
+    z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..mb {
+        z.write_all(&zeros).unwrap();
+    }
+    z.finish().unwrap();
+    out.into_inner()
+}
+
+async fn hostile_files_are_refused_in_words(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, None).await;
+    let token = srv.login("officer1", "officer-desk").await;
+    let before = count(&srv, &token).await;
+
+    let bomb = bomb(64);
+    assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+    let (status, body) = post(&srv, &token, "format=xlsx&mode=all", bomb).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "validation_failed");
+    assert!(
+        body["fields"][0]["message"]["vi"]
+            .as_str()
+            .unwrap()
+            .contains("quá lớn")
+    );
+
+    let (status, body) = post(
+        &srv,
+        &token,
+        "format=xlsx",
+        b"PK\x03\x04 not a workbook".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = post(&srv, &token, "format=csv", vec![0xff, 0xfe, b'a', b',']).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["fields"][0]["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-8")
+    );
+
+    let mut many = String::from("Mã hộ,Chủ hộ,Thôn\n");
+    for i in 0..6000 {
+        many.push_str(&format!("X-{i},Người {i},Bản Một\n"));
+    }
+    let (status, body) = post(&srv, &token, "format=csv&mode=all", many.into_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 0);
+    assert!(
+        body["errors"][0]["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("at most 5000")
+    );
+
+    let long = format!("Mã hộ,Chủ hộ,Thôn\nX-1,{},Bản Một\n", "a".repeat(5000));
+    let (status, body) = post(
+        &srv,
+        &token,
+        "format=csv&mode=valid_only",
+        long.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 0);
+    assert_eq!(body["errors"][0]["column"], "Chủ hộ");
+
+    let (status, _) = post(&srv, &token, "format=csv", vec![b'a'; 3 * 1024 * 1024]).await;
+    assert_eq!(status, 413);
+
+    let cadre = srv.login("cadre1", "cadre-phone").await;
+    let (status, body) = post(
+        &srv,
+        &cadre,
+        "format=csv&mode=all",
+        b"Ma ho,Chu ho,Thon\nX-9,A,Ban Mot\n".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(count(&srv, &token).await, before, "nothing was imported");
+
+    // One wrong row: "all" imports nothing, "valid_only" the two good rows, which are then
+    // households like any other (in the register, with their documents).
+    let file = "Mã hộ;Họ tên chủ hộ;Thôn;Phân loại\nNK-1;Lò Văn Sơn;Bản Một;hộ nghèo\nNK-2;Lò Thị Hoa;Bản Hai;\nNK-3;Vàng A Dếnh;Bản Ba;\n";
+    let (status, body) = post(&srv, &token, "format=csv&mode=all", file.into()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 0);
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        body["errors"][0]["row"], 4,
+        "Bản Ba is another commune's village"
+    );
+    assert!(
+        body["refused"]["vi"]
+            .as_str()
+            .unwrap()
+            .contains("chưa nhập")
+    );
+    assert_eq!(count(&srv, &token).await, before);
+    let (_, body) = post(&srv, &token, "format=csv&mode=valid_only", file.into()).await;
+    assert_eq!(body["imported"], 2, "{body}");
+    assert_eq!(count(&srv, &token).await, before + 2);
+    let poor: Value = reqwest::Client::new()
+        .get(srv.url("/api/households?q=NK-1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(poor[0]["status"], "poor");
+    db.cleanup().await;
+}
+
+on_both_backends!(hostile_files_are_refused_in_words);
