@@ -62,6 +62,7 @@ pub struct AccompanimentQuery {
     pub overdue: bool,
     /// Part of the head's name, the code or the address, accents optional.
     pub q: Option<String>,
+    #[param(inline)]
     pub sort: Option<AccompanimentSort>,
     /// At most 2000; 100 when absent.
     pub limit: Option<usize>,

@@ -55,8 +55,10 @@ pub enum ImportMode {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    #[param(inline)]
     pub format: FileFormat,
     #[serde(default)]
+    #[param(inline)]
     pub mode: ImportMode,
 }
 
