@@ -41,7 +41,12 @@ pub enum Command {
     /// Serve the API and the web app (the default).
     Serve(ServeArgs),
     /// Create the demo commune (Đồng Vương-like) in an empty database and print its users.
-    Demo,
+    Demo {
+        /// Communes of the province: the demo commune and more shaped like it (households,
+        /// members and reviews only), for the province screens and the console benchmark.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=200))]
+        communes: u16,
+    },
     /// Rebuild the read model (households, members, reviews, visits, support) from the
     /// household documents.
     RebuildReadModel,

@@ -152,6 +152,22 @@ enum Designed {
 
 /// Creates the demo commune in an empty database, in one transaction.
 pub async fn create(store: &dyn Store, today: NaiveDate) -> Result<Report, DemoError> {
+    create_province(store, today, 1).await
+}
+
+/// Communes the province demo may hold (the benchmark's province has 100).
+pub const MAX_COMMUNES: usize = 200;
+
+/// The demo commune and `communes - 1` more of its province shaped like it: the same
+/// villages and households (each keeps a seeded 85–100 % of them, so the communes' rates
+/// differ), members and reviews, with no documents (the write core builds a household's
+/// document the first time a device syncs it) and no staff of their own. For the province
+/// viewer's screens and the console benchmark.
+pub async fn create_province(
+    store: &dyn Store,
+    today: NaiveDate,
+    communes: usize,
+) -> Result<Report, DemoError> {
     if store.count_users().await? > 0 {
         return Err(DemoError::NotEmpty);
     }
@@ -192,6 +208,14 @@ pub async fn create(store: &dyn Store, today: NaiveDate) -> Result<Report, DemoE
         data.visits.extend(r.visits);
         data.support.extend(r.support);
     }
+    let base = data.clone();
+    for i in 1..communes.clamp(1, MAX_COMMUNES) {
+        let copy = commune_like(&base, i);
+        data.areas.extend(copy.areas);
+        data.households.extend(copy.households);
+        data.members.extend(copy.members);
+        data.assessments.extend(copy.assessments);
+    }
     store.import(&Actor::system(), &data).await?;
     Ok(Report {
         counts: [
@@ -211,6 +235,98 @@ pub async fn create(store: &dyn Store, today: NaiveDate) -> Result<Report, DemoE
         users,
     })
 }
+
+/// The `i`-th other commune of the province: the demo commune's villages, households,
+/// members and reviews under new ids, named and coded after `i`, keeping a seeded share
+/// of the households.
+fn commune_like(base: &Import, i: usize) -> Import {
+    let mut rng = fastrand::Rng::with_seed(0x00D0_4E64_0000 + i as u64);
+    let keep_pct = rng.u8(85..=100);
+    let id = |old: &str| format!("{old}-x{i}");
+    let commune = base
+        .areas
+        .iter()
+        .find(|a| a.kind == AreaKind::Commune)
+        .expect("the demo has a commune");
+    let mut out = Import::default();
+    for a in &base.areas {
+        match a.kind {
+            AreaKind::Commune => out.areas.push(Area {
+                id: id(&a.id),
+                code: format!("{:05}", 7210 + i * 3),
+                name: format!(
+                    "Xã {} {}",
+                    COMMUNE_NAMES[i % COMMUNE_NAMES.len()],
+                    i / COMMUNE_NAMES.len() + 1
+                ),
+                ..a.clone()
+            }),
+            AreaKind::Village if a.parent_id.as_deref() == Some(commune.id.as_str()) => {
+                out.areas.push(Area {
+                    id: id(&a.id),
+                    parent_id: Some(id(&commune.id)),
+                    code: format!("{}.{i}", a.code),
+                    ..a.clone()
+                })
+            }
+            _ => {}
+        }
+    }
+    let kept: std::collections::BTreeSet<&str> = base
+        .households
+        .iter()
+        .filter(|_| rng.u8(..100) < keep_pct)
+        .map(|h| h.id.as_str())
+        .collect();
+    for h in base
+        .households
+        .iter()
+        .filter(|h| kept.contains(h.id.as_str()))
+    {
+        out.households.push(Household {
+            id: id(&h.id),
+            village_id: id(&h.village_id),
+            code: format!("{}-{i}", h.code),
+            ..h.clone()
+        });
+    }
+    for m in base
+        .members
+        .iter()
+        .filter(|m| kept.contains(m.household_id.as_str()))
+    {
+        out.members.push(Member {
+            id: id(&m.id),
+            household_id: id(&m.household_id),
+            ..m.clone()
+        });
+    }
+    for a in base
+        .assessments
+        .iter()
+        .filter(|a| kept.contains(a.household_id.as_str()))
+    {
+        out.assessments.push(Assessment {
+            id: id(&a.id),
+            household_id: id(&a.household_id),
+            ..a.clone()
+        });
+    }
+    out
+}
+
+const COMMUNE_NAMES: [&str; 10] = [
+    "Tân Lập",
+    "Hòa Bình",
+    "Quang Trung",
+    "Đồng Tâm",
+    "Thống Nhất",
+    "Hợp Tiến",
+    "Nghĩa Hưng",
+    "Phúc Sơn",
+    "Yên Thịnh",
+    "Minh Khai",
+];
 
 /// Builds the whole commune in memory; users carry an empty password hash.
 pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoError> {

@@ -60,8 +60,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let store = store::connect(&url).await?;
     tracing::info!(backend = store.backend(), "database ready");
     match config.command.clone() {
-        Some(Command::Demo) => {
-            let report = demo::create(store.as_ref(), demo::today_for_demo()).await?;
+        Some(Command::Demo { communes }) => {
+            let report =
+                demo::create_province(store.as_ref(), demo::today_for_demo(), communes.into())
+                    .await?;
             println!("{report}");
             Ok(())
         }

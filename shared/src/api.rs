@@ -125,3 +125,16 @@ pub struct Stats {
     pub target: Option<crate::target::Target>,
     pub by_village: Vec<StatusCount>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: i64,
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub changes: serde_json::Value,
+}

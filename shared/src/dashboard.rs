@@ -90,3 +90,18 @@ pub fn rate_pct(part: usize, whole: usize) -> f64 {
         (part as f64 * 10_000.0 / whole as f64).round() / 100.0
     }
 }
+
+/// One commune as the province compares them: counts and rates only, no personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommuneFigures {
+    pub area_id: String,
+    pub name: String,
+    pub households: usize,
+    pub poor: usize,
+    pub near_poor: usize,
+    pub poor_rate_pct: f64,
+    pub near_poor_rate_pct: f64,
+    /// The commune's target for the year compared with, when one is set.
+    pub target: Option<Target>,
+}

@@ -153,8 +153,14 @@ async fn main() {
         "\nin headless Chromium, 360 × 800, CPU slowed {CPU_SLOWDOWN}×, {HOUSEHOLDS} households (the commune officer's scope):"
     );
 
-    // Fresh pull: sign in with an empty phone.
+    // Fresh pull: sign in with an empty phone. The officer is sent on to the console;
+    // coming back to the field app opens the commune on the phone.
     submit_sign_in(&c, "congchuc", server::demo::PASSWORD).await;
+    c.wait()
+        .for_element(Locator::Css("[data-testid=nav]"))
+        .await
+        .unwrap();
+    c.goto(&srv.url("/")).await.unwrap();
     wait_rows(&c, FIRST_PAGE).await;
     let mut sync = serde_json::Value::Null;
     for _ in 0..600 {

@@ -3,7 +3,8 @@
 //! assigns a cadre to a household without one and it reaches the cadre's phone at its next
 //! sync, with who accompanies it and the cadence; the administrator revokes the phone and
 //! its next sync is refused; the officer imports an Excel household list with one bad row,
-//! sees that row's error with nothing imported, then imports the valid rows. With `DONGHANH_SCREENSHOTS=1` the console's screens are saved
+//! sees that row's error with nothing imported, then imports the valid rows; and plans a
+//! household's way out from its cause, which lands in the household's document and history. With `DONGHANH_SCREENSHOTS=1` the console's screens are saved
 //! into `docs/screenshots/`.
 
 use fantoccini::Locator;
@@ -340,6 +341,46 @@ async fn import_with_a_bad_row(backend: Backend) {
         "return document.querySelectorAll('[data-testid=import-error]').length === 3",
     )
     .await;
+
+    // The officer plans H-1's way out of poverty from its cause: the matched solution is
+    // offered, saved into the household's document, and the change is in its history.
+    let r = reqwest::Client::new()
+        .put(srv.url("/api/households/h1"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"code": "H-1", "village_id": "v1", "address": "Xóm 1",
+            "head_name": "Chủ hộ H-1", "residence": "rural", "causes": ["lack_of_capital"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    desk.goto(&format!("{url}console/#/h/h1")).await.unwrap();
+    click(&desk, "[data-testid=plan-cause]").await;
+    let solution = find(&desk, "[data-testid=plan-solution]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        solution.contains("Ngân hàng Chính sách xã hội"),
+        "{solution}"
+    );
+    click(&desk, "[data-testid=save-plan]").await;
+    find(&desk, "[data-testid=plan-row]").await;
+    wait_js(&desk, "return [...document.querySelectorAll('[data-testid=history-row]')].some(r => r.innerText.includes('plan_item'))").await;
+    screenshot(&desk, "console-6-household").await;
+    let detail: serde_json::Value = reqwest::Client::new()
+        .get(srv.url("/api/households/h1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["plan"][0]["cause"], "lack_of_capital", "{detail}");
 
     desk.close().await.unwrap();
     drop(driver);

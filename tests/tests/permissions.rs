@@ -111,6 +111,19 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/accompaniment/cadres", "", "o f o o f f"),
     ("GET", "/dashboard", "", "o f o o f f"),
     (
+        "PUT",
+        "/households/{household}/plan/{plan_item}",
+        r#"{"item":{"cause":"lack_of_capital","solution":"Vay vốn","owner":"UBND xã","due":"2026-12-31"},"status":"open"}"#,
+        "f f o/s f f f",
+    ),
+    ("GET", "/stats/communes", "", "o f o o o f"),
+    (
+        "GET",
+        "/stats/communes?area_id={area}",
+        "",
+        "o/s f o/s o/s o/o f",
+    ),
+    (
         "POST",
         "/import/households?format=csv",
         "Mã hộ,Chủ hộ,Thôn\nNK-1,Lò Văn Sơn,Bản Một",
@@ -208,7 +221,8 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
         .replace("{household_code}", if inside { "H-1" } else { "H-3" })
         .replace("{household}", household)
         .replace("{user}", user)
-        .replace("{code}", &format!("x{n}"));
+        .replace("{code}", &format!("x{n}"))
+        .replace("{plan_item}", &format!("p-new-{n}"));
     if out.contains("{member}") {
         let id = format!("m-new-{n}");
         let record = shared::projection::member_json(&fixture::member_input("Thành viên"));

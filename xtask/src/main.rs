@@ -11,6 +11,8 @@
 //!   simulated phones (`donghanh sim`), the server's peak memory and storage per household.
 //! - `bench app`: the web app's download size and, in Chromium with a slowed CPU, a fresh
 //!   1,500-household pull into IndexedDB and the list's render time (`tests/benches/app.rs`).
+//! - `bench console`: the commune dashboard and the province overview on a province of 100
+//!   communes, served and drawn in Chromium (`tests/benches/console.rs`).
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -42,9 +44,10 @@ fn main() -> ExitCode {
         ),
         Some("bench") if args.get(1).map(String::as_str) == Some("sync") => bench_sync(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("console") => bench_console(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [sim args] | bench app>"
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [sim args] | bench app | bench console>"
             );
             return ExitCode::from(2);
         }
@@ -743,6 +746,20 @@ fn bench_app() -> Result {
     let out = dist()?;
     let mut c = cargo();
     c.args(["bench", "-p", "tests", "--bench", "app"])
+        .env("DONGHANH_DIST", out)
+        .env("DONGHANH_REQUIRE_BROWSER", "1");
+    status(c)
+}
+
+/// The console's benchmark: the commune dashboard and the province overview on a province
+/// of 100 communes, on the server and in Chromium (`tests/benches/console.rs`).
+fn bench_console() -> Result {
+    if !ensure_browser() {
+        return Err("the console benchmark needs chromium and chromedriver".into());
+    }
+    let out = dist()?;
+    let mut c = cargo();
+    c.args(["bench", "-p", "tests", "--bench", "console"])
         .env("DONGHANH_DIST", out)
         .env("DONGHANH_REQUIRE_BROWSER", "1");
     status(c)

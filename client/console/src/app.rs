@@ -68,6 +68,7 @@ fn screens_of(role: Role) -> Vec<Route> {
             Route::Conflicts,
             Route::Quarantine,
             Route::Import,
+            Route::Targets,
         ],
         Role::CommuneLeader => vec![Route::Overview, Route::Assignments],
         Role::Admin => vec![Route::Users],
@@ -83,7 +84,10 @@ fn title(route: &Route, lang: Lang) -> &'static str {
         Route::Quarantine => tr(lang, "Thay đổi bị giữ lại", "Quarantine"),
         Route::Users => tr(lang, "Người dùng và thiết bị", "Users and devices"),
         Route::List(_) => tr(lang, "Danh sách hộ", "Households"),
+        Route::Area(_) => tr(lang, "Các thôn của xã", "The commune's villages"),
+        Route::Household(_) => tr(lang, "Hồ sơ hộ", "Household"),
         Route::Import => tr(lang, "Nhập danh sách hộ", "Import households"),
+        Route::Targets => tr(lang, "Chỉ tiêu", "Targets"),
     }
 }
 
@@ -149,13 +153,17 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
         <main>
             {move || {
                 let r = route.get();
-                let open = allowed.contains(&r) || (matches!(r, Route::List(_)) && allowed.contains(&Route::Assignments));
+                let open = allowed.contains(&r)
+                    || (matches!(r, Route::List(_) | Route::Household(_)) && allowed.contains(&Route::Assignments))
+                    || (matches!(r, Route::Area(_)) && allowed.contains(&Route::Overview));
                 let r = if open { r } else { first.clone() };
                 let heading = r.clone();
                 view! {
                     <h2 data-testid="screen-title">{move || title(&heading, lang.get())}</h2>
                     {match r {
-                        Route::Overview if role == Role::ProvinceViewer => view! { <screens::overview::Overview /> }.into_any(),
+                        Route::Overview if role == Role::ProvinceViewer => view! { <screens::overview::ProvinceOverview /> }.into_any(),
+                        Route::Area(id) => view! { <screens::overview::AreaStats area_id=id /> }.into_any(),
+                        Route::Household(id) => view! { <screens::household::HouseholdScreen id=id /> }.into_any(),
                         Route::Overview => view! { <screens::dashboard::DashboardScreen /> }.into_any(),
                         Route::List(q) => view! { <screens::list::HouseholdList query=q /> }.into_any(),
                         Route::Assignments => {
@@ -166,6 +174,7 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                         Route::Quarantine => view! { <screens::quarantine::Quarantine /> }.into_any(),
                         Route::Users => view! { <screens::users::Users /> }.into_any(),
                         Route::Import => view! { <screens::import::Import /> }.into_any(),
+                        Route::Targets => view! { <screens::targets::Targets /> }.into_any(),
                     }}
                 }
             }}

@@ -10,9 +10,14 @@ pub enum Route {
     Conflicts,
     Quarantine,
     Import,
+    Targets,
     Users,
     /// The households behind a dashboard figure: an `/api/accompaniment` query.
     List(String),
+    /// One area's villages, without personal data (the province's drill-down).
+    Area(String),
+    /// One household: plan, support, history.
+    Household(String),
 }
 
 impl Route {
@@ -21,12 +26,19 @@ impl Route {
         if let Some(q) = h.strip_prefix("list?") {
             return Route::List(q.to_string());
         }
+        if let Some(id) = h.strip_prefix("h/") {
+            return Route::Household(id.to_string());
+        }
+        if let Some(id) = h.strip_prefix("area/") {
+            return Route::Area(id.to_string());
+        }
         match h {
             "assign" => Route::Assignments,
             "conflicts" => Route::Conflicts,
             "quarantine" => Route::Quarantine,
             "users" => Route::Users,
             "import" => Route::Import,
+            "targets" => Route::Targets,
             _ => Route::Overview,
         }
     }
@@ -34,6 +46,8 @@ impl Route {
     pub fn href(&self) -> String {
         match self {
             Route::List(q) => format!("#/list?{q}"),
+            Route::Area(id) => format!("#/area/{id}"),
+            Route::Household(id) => format!("#/h/{id}"),
             other => other.nav_href().to_string(),
         }
     }
@@ -41,13 +55,14 @@ impl Route {
     /// The address of a screen of the navigation.
     pub fn nav_href(&self) -> &'static str {
         match self {
-            Route::List(_) => "#/",
+            Route::List(_) | Route::Area(_) | Route::Household(_) => "#/",
             Route::Overview => "#/",
             Route::Assignments => "#/assign",
             Route::Conflicts => "#/conflicts",
             Route::Quarantine => "#/quarantine",
             Route::Users => "#/users",
             Route::Import => "#/import",
+            Route::Targets => "#/targets",
         }
     }
 }

@@ -16,6 +16,7 @@ use shared::assessment::{Assessment, AssessmentInput};
 use shared::assignment::Assignment;
 use shared::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
 use shared::permissions::Action;
+use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::rules::classify;
 use shared::support::{SupportAction, SupportInput, SupportStatus};
 use shared::visit::{Visit, VisitInput};
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_assessment))
         .routes(routes!(add_visit))
         .routes(routes!(add_support))
+        .routes(routes!(put_plan_item))
 }
 
 pub const MAX_PAGE: i64 = 2000;
@@ -99,6 +101,8 @@ pub struct HouseholdDetail {
     pub assignments: Vec<Assignment>,
     pub visits: Vec<Visit>,
     pub support: Vec<SupportAction>,
+    /// The plan, read from the household's document (it lives only there).
+    pub plan: Vec<PlanItem>,
 }
 
 #[utoipa::path(get, path = "/households/{id}", tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
@@ -121,8 +125,66 @@ async fn get_household(
             .await?,
         visits: st.list_visits(&id).await?,
         support: st.list_support(&id).await?,
+        plan: plan_of(&state, &id).await?,
         household,
     }))
+}
+
+/// A household's plan items from its document (none when it has no document yet).
+async fn plan_of(state: &AppState, id: &str) -> AppResult<Vec<PlanItem>> {
+    use shared::core::Storage;
+    let stored = state.db.load(id).await?;
+    Ok(stored
+        .and_then(|s| shared::projection::project(id, &s.doc.to_json(), "").ok())
+        .map(|r| r.plan)
+        .unwrap_or_default())
+}
+
+/// A plan item as the commune officer writes it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanItemWrite {
+    pub item: PlanItemInput,
+    pub status: PlanStatus,
+}
+
+/// Create or change one item of a household's plan (the officer's console); written into
+/// the household's document through the write core, so phones get it at their next sync.
+#[utoipa::path(put, path = "/households/{id}/plan/{item_id}", tag = "support", security(("bearer" = [])),
+    params(("id" = String, Path), ("item_id" = String, Path)), request_body = PlanItemWrite,
+    responses((status = 200, body = Vec<PlanItem>, description = "The household's plan after the change"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn put_plan_item(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath((id, item_id)): AppPath<(String, String)>,
+    AppJson(w): AppJson<PlanItemWrite>,
+) -> AppResult<Json<Vec<PlanItem>>> {
+    me.household(state.store.as_ref(), Action::ManageSupport, &id)
+        .await?;
+    w.item.validate()?;
+    if !shared::core::schema::valid_id(&item_id) {
+        return Err(AppError::field(
+            "item_id",
+            "invalid",
+            Text::new(
+                "Mã mục kế hoạch không hợp lệ.",
+                "The plan item id is not valid.",
+            ),
+        ));
+    }
+    let item = PlanItem {
+        id: item_id.clone(),
+        household_id: id.clone(),
+        status: w.status,
+        data: w.item,
+    };
+    let value = shared::projection::plan_json(&item);
+    let audit = serde_json::json!({ "action": "update", "entity": "plan_item", "entity_id": id, "changes": { "plan_item": value } });
+    crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
+        doc.put_record("plan", &item_id, &value, author)
+    })
+    .await?;
+    Ok(Json(plan_of(&state, &id).await?))
 }
 
 /// The village must exist, be a village, and lie in the user's scope for `action`.

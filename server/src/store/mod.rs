@@ -170,17 +170,7 @@ pub struct AssignmentFilter {
 
 pub use shared::api::StatusCount;
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct AuditEvent {
-    pub id: String,
-    pub at: i64,
-    pub user_id: Option<String>,
-    pub device_id: Option<String>,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub changes: serde_json::Value,
-}
+pub use shared::api::AuditEvent;
 
 /// A household document as stored: its snapshot and later change chunks, in order.
 #[derive(Debug, Clone)]

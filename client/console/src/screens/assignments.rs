@@ -272,6 +272,7 @@ pub fn Assignments(
                                         let data_code = r.code.clone();
                                         let village_id = r.village_id.clone();
                                         let late = r.overdue;
+                                        let open = crate::route::Route::Household(r.household_id.clone()).href();
                                         view! {
                                             <tr data-testid="household-row" data-code=data_code>
                                                 {manage.then(|| view! { <td><input type="checkbox" data-testid="choose"
@@ -281,7 +282,7 @@ pub fn Assignments(
                                                         chosen.update(|c| { if on { c.insert(id2.clone()); } else { c.remove(&id2); } });
                                                     } /></td> })}
                                                 <td>{code}</td>
-                                                <td>{r.head_name}</td>
+                                                <td><a href=open>{r.head_name}</a></td>
                                                 <td>{move || village_name(&vs.get(), &village_id)}</td>
                                                 <td>{say(r.status.label())}</td>
                                                 <td data-testid="cadres">

@@ -42,11 +42,12 @@ pub fn HouseholdList(query: String) -> impl IntoView {
                             <tbody>
                                 {p.rows.into_iter().map(|r| {
                                     let v = r.village_id.clone();
+                                    let open = crate::route::Route::Household(r.household_id.clone()).href();
                                     let late = r.overdue;
                                     view! {
                                         <tr data-testid="list-row">
                                             <td>{r.code}</td>
-                                            <td>{r.head_name}</td>
+                                            <td><a href=open>{r.head_name}</a></td>
                                             <td>{move || village_name(&vs.get(), &v)}</td>
                                             <td>{say(r.status.label())}</td>
                                             <td>{r.accompaniment.cadres.iter().map(|c| c.full_name.clone()).collect::<Vec<_>>().join(", ")}</td>

@@ -4,10 +4,12 @@
 pub mod assignments;
 pub mod conflicts;
 pub mod dashboard;
+pub mod household;
 pub mod import;
 pub mod list;
 pub mod overview;
 pub mod quarantine;
+pub mod targets;
 pub mod users;
 
 use leptos::prelude::*;

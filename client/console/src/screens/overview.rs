@@ -1,9 +1,12 @@
-//! The commune at a glance: households, poor and near-poor rates against the year's
-//! targets, and the same per village.
+//! What the province sees, without personal data: every commune's households, poor and
+//! near-poor rates against its targets (`ProvinceOverview`), and one commune's villages
+//! (`AreaStats`), which a commune's row opens.
 
 use super::{Problem, load, village_name, villages};
+use crate::route::Route;
 use leptos::prelude::*;
 use shared::api::Stats;
+use shared::dashboard::CommuneFigures;
 use shared::household::HouseholdStatus;
 use ui::text::{tr, use_lang};
 
@@ -16,9 +19,73 @@ fn pct(part: i64, whole: i64) -> String {
 }
 
 #[component]
-pub fn Overview() -> impl IntoView {
+pub fn ProvinceOverview() -> impl IntoView {
     let lang = use_lang();
-    let stats = load::<Stats>(|| "/stats".to_string());
+    let list = load::<Vec<CommuneFigures>>(|| "/stats/communes".to_string());
+    let filter = RwSignal::new(String::new());
+    let rate = |r: f64, t: Option<f64>| match t {
+        Some(t) => format!("{} ({})", pct_of(r), pct_of(t)),
+        None => pct_of(r),
+    };
+    view! {
+        <input type="search" data-testid="commune-filter" bind:value=filter
+            placeholder=move || tr(lang.get(), "Tìm xã", "Find a commune") />
+        <Suspense fallback=move || view! { <p>{move || tr(lang.get(), "Đang tải…", "Loading…")}</p> }>
+            {move || list.get().map(|r| match r {
+                Err(e) => view! { <Problem error=e /> }.into_any(),
+                Ok(cs) => {
+                    let total: usize = cs.iter().map(|c| c.households).sum();
+                    let poor: usize = cs.iter().map(|c| c.poor).sum();
+                    let near: usize = cs.iter().map(|c| c.near_poor).sum();
+                    let needle = shared::search::fold(filter.get().trim());
+                    view! {
+                        <div class="figures" data-testid="figures">
+                            <div class="figure"><span class="big" data-testid="fig-communes">{cs.len()}</span>{move || tr(lang.get(), "xã", "communes")}</div>
+                            <div class="figure"><span class="big" data-testid="fig-households">{total}</span>{move || tr(lang.get(), "hộ", "households")}</div>
+                            <div class="figure"><span class="big">{poor}</span>{move || tr(lang.get(), "hộ nghèo", "poor")} " · " {pct(poor as i64, total as i64)}</div>
+                            <div class="figure"><span class="big">{near}</span>{move || tr(lang.get(), "hộ cận nghèo", "near-poor")} " · " {pct(near as i64, total as i64)}</div>
+                        </div>
+                        <table class="card" data-testid="commune-table">
+                            <thead><tr>
+                                <th>{move || tr(lang.get(), "Xã", "Commune")}</th>
+                                <th class="num">{move || tr(lang.get(), "Số hộ", "Households")}</th>
+                                <th class="num">{move || tr(lang.get(), "Hộ nghèo", "Poor")}</th>
+                                <th class="num">{move || tr(lang.get(), "Tỷ lệ (chỉ tiêu)", "Rate (target)")}</th>
+                                <th class="num">{move || tr(lang.get(), "Hộ cận nghèo", "Near-poor")}</th>
+                                <th class="num">{move || tr(lang.get(), "Tỷ lệ (chỉ tiêu)", "Rate (target)")}</th>
+                            </tr></thead>
+                            <tbody>
+                                {cs.into_iter().filter(|c| needle.is_empty() || shared::search::fold(&c.name).contains(&needle)).map(|c| {
+                                    let t = c.target.as_ref().map(|t| (t.data.poor_rate_pct, t.data.near_poor_rate_pct));
+                                    view! {
+                                        <tr data-testid="commune-row">
+                                            <td><a href=Route::Area(c.area_id.clone()).href()>{c.name.clone()}</a></td>
+                                            <td class="num">{c.households}</td>
+                                            <td class="num">{c.poor}</td>
+                                            <td class="num">{rate(c.poor_rate_pct, t.map(|t| t.0))}</td>
+                                            <td class="num">{c.near_poor}</td>
+                                            <td class="num">{rate(c.near_poor_rate_pct, t.map(|t| t.1))}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn pct_of(x: f64) -> String {
+    format!("{x:.2} %").replace('.', ",")
+}
+
+/// One area's villages: households, poor and near-poor and their rates.
+#[component]
+pub fn AreaStats(area_id: String) -> impl IntoView {
+    let lang = use_lang();
+    let stats = load::<Stats>(move || format!("/stats?area_id={area_id}"));
     let vs = villages();
     view! {
         <Suspense fallback=|| ()>

@@ -1,0 +1,293 @@
+//! One household as the commune officer works on it: who accompanies it, its plan (each
+//! cause with its matched solution, owner and due date), the support it was promised and
+//! whether it was delivered, and the history of every change (who, which device, when,
+//! what). Plan and support changes go through the server's write core like a phone's.
+
+use super::{Problem, date, load, say, send, today, when};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::AuditEvent;
+use shared::household::{Cause, Household};
+use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
+use shared::support::{SupportAction, SupportStatus, SupportStatusChange};
+use shared::user::User;
+use ui::api::{ClientError, Method};
+use ui::text::{Lang, tr, use_lang};
+
+/// What `GET /api/households/{id}` answers, as far as this screen reads it.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Detail {
+    household: Household,
+    assignments: Vec<shared::assignment::Assignment>,
+    support: Vec<SupportAction>,
+    plan: Vec<PlanItem>,
+}
+
+fn plan_status(s: PlanStatus, lang: Lang) -> &'static str {
+    match s {
+        PlanStatus::Open => tr(lang, "Đang thực hiện", "Open"),
+        PlanStatus::Done => tr(lang, "Đã xong", "Done"),
+        PlanStatus::Dropped => tr(lang, "Bỏ", "Dropped"),
+    }
+}
+
+fn support_status(s: SupportStatus, lang: Lang) -> &'static str {
+    match s {
+        SupportStatus::Planned => tr(lang, "Dự kiến", "Planned"),
+        SupportStatus::Delivered => tr(lang, "Đã trao", "Delivered"),
+        SupportStatus::Cancelled => tr(lang, "Đã huỷ", "Cancelled"),
+    }
+}
+
+#[component]
+pub fn HouseholdScreen(id: String) -> impl IntoView {
+    let lang = use_lang();
+    let reload = RwSignal::new(0u32);
+    let outcome = RwSignal::new(None::<Result<String, ClientError>>);
+    let hid = id.clone();
+    let detail = load::<Detail>(move || {
+        reload.track();
+        format!("/households/{hid}")
+    });
+    let hid = id.clone();
+    let history = load::<Vec<AuditEvent>>(move || {
+        reload.track();
+        format!("/audit?entity_id={hid}&limit=100")
+    });
+    let users = load::<Vec<User>>(|| "/users".to_string());
+    let name_of = move |id: &Option<String>| -> String {
+        let Some(id) = id else { return "—".into() };
+        users
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|us| us.into_iter().find(|u| &u.id == id))
+            .map_or_else(|| id.clone(), |u| u.full_name)
+    };
+    let editing = RwSignal::new(None::<(String, PlanItemInput, PlanStatus)>);
+    let hid = StoredValue::new(id.clone());
+    let save_plan = move |(item_id, item, status): (String, PlanItemInput, PlanStatus)| {
+        spawn_local(async move {
+            let r = send::<Vec<PlanItem>>(
+                Method::Put,
+                &format!("/households/{}/plan/{item_id}", hid.get_value()),
+                &serde_json::json!({ "item": item, "status": status }),
+            )
+            .await;
+            let ok = r.is_ok();
+            outcome.set(Some(r.map(|_| {
+                tr(
+                    lang.get_untracked(),
+                    "Đã lưu kế hoạch.",
+                    "The plan is saved.",
+                )
+                .to_string()
+            })));
+            if ok {
+                editing.set(None);
+            }
+            reload.update(|n| *n += 1);
+        });
+    };
+    let set_support = move |support_id: String, status: SupportStatus| {
+        spawn_local(async move {
+            let body = SupportStatusChange {
+                status,
+                delivered_date: (status == SupportStatus::Delivered).then(today),
+            };
+            let r = send::<SupportAction>(
+                Method::Post,
+                &format!("/support/{support_id}/status"),
+                &body,
+            )
+            .await;
+            outcome.set(Some(r.map(|_| {
+                tr(
+                    lang.get_untracked(),
+                    "Đã ghi nhận hỗ trợ.",
+                    "The support is recorded.",
+                )
+                .to_string()
+            })));
+            reload.update(|n| *n += 1);
+        });
+    };
+    view! {
+        {move || outcome.get().map(|r| match r {
+            Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
+            Err(e) => view! { <Problem error=e /> }.into_any(),
+        })}
+        <Suspense fallback=|| ()>
+            {move || detail.get().map(|r| match r {
+                Err(e) => view! { <Problem error=e /> }.into_any(),
+                Ok(d) => {
+                    let h = d.household.clone();
+                    let planned: Vec<Cause> = d.plan.iter().map(|p| p.data.cause).collect();
+                    let open_causes: Vec<Cause> = h.causes.iter().copied().filter(|c| !planned.contains(c)).collect();
+                    let running: Vec<_> = d.assignments.iter().filter(|a| a.active_on(today())).cloned().collect();
+                    view! {
+                        <section class="card">
+                            <h3 data-testid="household-head">{format!("{} · {}", h.code, h.head_name)}</h3>
+                            <p>{say(h.status.label())} " · " {h.address.clone()}</p>
+                            <p>
+                                {move || tr(lang.get(), "Cán bộ kèm cặp:", "Accompanied by:")} " "
+                                {running.iter().map(|a| format!("{} ({} {})", name_of(&Some(a.cadre_id.clone())), a.cadence_days, tr(lang.get(), "ngày/lần", "days"))).collect::<Vec<_>>().join(", ")}
+                            </p>
+                        </section>
+                        <section class="card">
+                            <h3>{move || tr(lang.get(), "Kế hoạch của hộ", "The household's plan")}</h3>
+                            <table data-testid="plan-table">
+                                <thead><tr>
+                                    <th>{move || tr(lang.get(), "Nguyên nhân", "Cause")}</th>
+                                    <th>{move || tr(lang.get(), "Giải pháp", "Solution")}</th>
+                                    <th>{move || tr(lang.get(), "Phụ trách", "Owner")}</th>
+                                    <th>{move || tr(lang.get(), "Hạn", "Due")}</th>
+                                    <th>{move || tr(lang.get(), "Trạng thái", "Status")}</th>
+                                    <th></th>
+                                </tr></thead>
+                                <tbody>
+                                    {d.plan.iter().cloned().map(|p| {
+                                        let edit = (p.id.clone(), p.data.clone(), p.status);
+                                        view! {
+                                            <tr data-testid="plan-row">
+                                                <td>{say(p.data.cause.label())}</td>
+                                                <td>{p.data.solution.clone()}<br /><small>{p.data.progress_note.clone()}</small></td>
+                                                <td>{p.data.owner.clone()}</td>
+                                                <td>{date(p.data.due)}</td>
+                                                <td>{move || plan_status(p.status, lang.get())}</td>
+                                                <td><button class="link" data-testid="edit-plan" on:click=move |_| editing.set(Some(edit.clone()))>
+                                                    {move || tr(lang.get(), "Sửa", "Edit")}
+                                                </button></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <div class="actions">
+                                {open_causes.into_iter().map(|c| {
+                                    let item = PlanItemInput::matched(c, "UBND xã", today() + chrono::Duration::days(180));
+                                    view! {
+                                        <button class="secondary" data-testid="plan-cause" on:click=move |_| {
+                                            let id = web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default();
+                                            editing.set(Some((id, item.clone(), PlanStatus::Open)))
+                                        }>
+                                            {move || format!("+ {}", c.label().get(lang.get()))}
+                                        </button>
+                                    }
+                                }).collect_view()}
+                            </div>
+                            {move || editing.get().map(|(item_id, item, status)| {
+                                let solution = RwSignal::new(item.solution.clone());
+                                let owner = RwSignal::new(item.owner.clone());
+                                let due = RwSignal::new(item.due.to_string());
+                                let note = RwSignal::new(item.progress_note.clone());
+                                let state = RwSignal::new(status);
+                                let cause = item.cause;
+                                view! {
+                                    <form class="card grid" data-testid="plan-form" on:submit=move |ev| {
+                                        ev.prevent_default();
+                                        let input = PlanItemInput {
+                                            cause,
+                                            solution: solution.get(),
+                                            owner: owner.get(),
+                                            due: due.get().parse().unwrap_or_else(|_| today()),
+                                            progress_note: note.get(),
+                                        };
+                                        save_plan((item_id.clone(), input, state.get()));
+                                    }>
+                                        <h3>{move || cause.label().get(lang.get()).to_string()}</h3>
+                                        <label>{move || tr(lang.get(), "Giải pháp", "Solution")}<input data-testid="plan-solution" bind:value=solution /></label>
+                                        <label>{move || tr(lang.get(), "Phụ trách", "Owner")}<input data-testid="plan-owner" bind:value=owner /></label>
+                                        <label>{move || tr(lang.get(), "Hạn", "Due")}<input type="date" data-testid="plan-due" bind:value=due /></label>
+                                        <label>{move || tr(lang.get(), "Ghi chú tiến độ", "Progress note")}<input data-testid="plan-note" bind:value=note /></label>
+                                        <label>{move || tr(lang.get(), "Trạng thái", "Status")}
+                                            <select data-testid="plan-status" on:change=move |ev| state.set(match event_target_value(&ev).as_str() {
+                                                "done" => PlanStatus::Done,
+                                                "dropped" => PlanStatus::Dropped,
+                                                _ => PlanStatus::Open,
+                                            })>
+                                                {[(PlanStatus::Open, "open"), (PlanStatus::Done, "done"), (PlanStatus::Dropped, "dropped")].into_iter().map(|(s, v)| view! {
+                                                    <option value=v selected=s == status>{move || plan_status(s, lang.get())}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <button type="submit" class="primary" data-testid="save-plan">{move || tr(lang.get(), "Lưu", "Save")}</button>
+                                        <button type="button" class="secondary" on:click=move |_| editing.set(None)>{move || tr(lang.get(), "Huỷ", "Cancel")}</button>
+                                    </form>
+                                }
+                            })}
+                        </section>
+                        <section class="card">
+                            <h3>{move || tr(lang.get(), "Hỗ trợ", "Support")}</h3>
+                            <table data-testid="support-table">
+                                <tbody>
+                                    {d.support.iter().cloned().map(|s| {
+                                        let (a, b) = (s.id.clone(), s.id.clone());
+                                        let planned = s.status == SupportStatus::Planned;
+                                        view! {
+                                            <tr data-testid="support-row">
+                                                <td>{say(s.data.kind.label())}</td>
+                                                <td>{say(s.data.project.label())}</td>
+                                                <td>{s.data.provider.clone()}</td>
+                                                <td class="num">{s.data.amount_vnd.map(ui::text::vnd).unwrap_or_default()}</td>
+                                                <td>{date(s.data.planned_date)}</td>
+                                                <td>{move || support_status(s.status, lang.get())} " " {s.delivered_date.map(date).unwrap_or_default()}</td>
+                                                <td>{planned.then(|| view! {
+                                                    <button class="primary" data-testid="delivered" on:click=move |_| set_support(a.clone(), SupportStatus::Delivered)>
+                                                        {move || tr(lang.get(), "Đã trao", "Delivered")}
+                                                    </button>
+                                                    <button class="secondary" data-testid="cancelled" on:click=move |_| set_support(b.clone(), SupportStatus::Cancelled)>
+                                                        {move || tr(lang.get(), "Huỷ", "Cancel")}
+                                                    </button>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+        <section class="card">
+            <h3>{move || tr(lang.get(), "Lịch sử thay đổi", "History of changes")}</h3>
+            <Suspense fallback=|| ()>
+                {move || history.get().map(|r| match r {
+                    Err(e) => view! { <Problem error=e /> }.into_any(),
+                    Ok(events) => view! {
+                        <table data-testid="history-table">
+                            <thead><tr>
+                                <th>{move || tr(lang.get(), "Lúc", "When")}</th>
+                                <th>{move || tr(lang.get(), "Người", "Who")}</th>
+                                <th>{move || tr(lang.get(), "Thiết bị", "Device")}</th>
+                                <th>{move || tr(lang.get(), "Việc", "What")}</th>
+                            </tr></thead>
+                            <tbody>
+                                {events.into_iter().map(|e| {
+                                    let who = e.user_id.clone();
+                                    let what = {
+                                        let mut t = e.changes.to_string();
+                                        if t.len() > 160 {
+                                            let cut = (0..=160).rev().find(|i| t.is_char_boundary(*i)).unwrap_or(0);
+                                            t.truncate(cut);
+                                            t.push('…');
+                                        }
+                                        t
+                                    };
+                                    view! {
+                                        <tr data-testid="history-row">
+                                            <td>{when(e.at)}</td>
+                                            <td>{move || name_of(&who)}</td>
+                                            <td><small>{e.device_id.clone().unwrap_or_default()}</small></td>
+                                            <td>{format!("{} {} ", e.action, e.entity)}<small>{what}</small></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
