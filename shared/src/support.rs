@@ -227,3 +227,37 @@ impl Validate for SupportStatusChange {
         e.into_result()
     }
 }
+
+/// Support delivered under one programme project in an area: what the 6-month and annual
+/// reports add up, and the beneficiaries behind the totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectTotal {
+    pub project: Project,
+    /// Households with at least one action of the project (not cancelled).
+    pub beneficiaries: usize,
+    pub planned: usize,
+    pub delivered: usize,
+    pub cancelled: usize,
+    /// Money delivered, in VND.
+    pub delivered_vnd: i64,
+}
+
+/// One support action with the household it went to, for a project's beneficiary list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Beneficiary {
+    pub household_id: String,
+    pub code: String,
+    pub head_name: String,
+    pub village_id: String,
+    pub support: SupportAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupportOverview {
+    pub projects: Vec<ProjectTotal>,
+    /// The actions of the chosen project (all projects when none is chosen), by date.
+    pub beneficiaries: Vec<Beneficiary>,
+}

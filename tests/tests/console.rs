@@ -398,3 +398,72 @@ async fn sqlite_an_officer_imports_an_xlsx_with_a_bad_row_and_nothing_is_importe
 async fn postgres_an_officer_imports_an_xlsx_with_a_bad_row_and_nothing_is_imported() {
     import_with_a_bad_row(Backend::Postgres).await;
 }
+
+/// Every console screen fits a 360 px phone (nothing makes the page scroll sideways; wide
+/// tables scroll inside themselves) as well as a 1280 px laptop; with
+/// `DONGHANH_SCREENSHOTS=1` each is saved at both sizes.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_console_screen_fits_a_phone_and_a_laptop() {
+    let Some(dist) = dist() else { return };
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, Some(dist)).await;
+    let url = srv.url("/");
+    let driver = Driver::start();
+    let screens: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "officer1",
+            &[
+                ("overview", "#/"),
+                ("assignments", "#/assign"),
+                ("support", "#/support"),
+                ("conflicts", "#/conflicts"),
+                ("quarantine", "#/quarantine"),
+                ("import", "#/import"),
+                ("targets", "#/targets"),
+                ("household", "#/h/h1"),
+                ("list", "#/list?area_id=c1&status=poor"),
+            ],
+        ),
+        ("admin", &[("users", "#/users")]),
+        ("province", &[("province", "#/")]),
+    ];
+    for phone in [true, false] {
+        for (user, pages) in screens {
+            let profile = new_profile();
+            let c = if phone {
+                chromium(&driver, &profile).await
+            } else {
+                chromium_desktop(&driver, &profile).await
+            };
+            console_sign_in(&c, &url, user).await;
+            for (name, hash) in pages {
+                c.goto(&format!("{url}console/{hash}")).await.unwrap();
+                find(&c, "[data-testid=screen-title]").await;
+                // Let the screen's data arrive and draw.
+                tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                let wide = c
+                    .execute(
+                        "return document.documentElement.scrollWidth - window.innerWidth",
+                        vec![],
+                    )
+                    .await
+                    .unwrap()
+                    .as_f64()
+                    .unwrap();
+                assert!(
+                    wide <= 1.0,
+                    "{name} at {}: {wide} px too wide",
+                    if phone { 360 } else { 1280 }
+                );
+                let size = if phone { "360" } else { "1280" };
+                screenshot(&c, &format!("console-{name}-{size}")).await;
+            }
+            c.close().await.unwrap();
+            let _ = std::fs::remove_dir_all(profile);
+        }
+    }
+    drop(driver);
+    db.cleanup().await;
+}

@@ -1,6 +1,7 @@
 //! The commune dashboard on the demo commune, on SQLite and PostgreSQL: every figure (for
 //! the commune and for each village) equals the number of households its drill-down lists,
-//! the villages add up to the commune, and a household assigned through the console's bulk
+//! the villages add up to the commune, each project's support totals are the sums of its
+//! beneficiary list, and a household assigned through the console's bulk
 //! assignment leaves "without a cadre" at once.
 
 use serde_json::Value;
@@ -95,6 +96,42 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
         .await;
         assert_eq!(late["total"], c["overdue"]);
     }
+
+    // Support by project: each project's totals are the sums of its beneficiary list.
+    let all = get(&srv, &token, "/api/support").await;
+    let mut seen = 0;
+    for p in all["projects"].as_array().unwrap() {
+        let project = p["project"].as_str().unwrap();
+        let list = get(&srv, &token, &format!("/api/support?project={project}")).await;
+        let rows = list["beneficiaries"].as_array().unwrap();
+        let households: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .filter(|b| b["support"]["status"] != "cancelled")
+            .map(|b| b["household_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            households.len() as u64,
+            p["beneficiaries"].as_u64().unwrap(),
+            "{project}"
+        );
+        let delivered: Vec<&Value> = rows
+            .iter()
+            .filter(|b| b["support"]["status"] == "delivered")
+            .collect();
+        assert_eq!(
+            delivered.len() as u64,
+            p["delivered"].as_u64().unwrap(),
+            "{project}"
+        );
+        let money: i64 = delivered
+            .iter()
+            .filter_map(|b| b["support"]["amount_vnd"].as_i64())
+            .sum();
+        assert_eq!(money, p["delivered_vnd"].as_i64().unwrap(), "{project}");
+        seen += rows.len();
+    }
+    assert_eq!(seen, all["beneficiaries"].as_array().unwrap().len());
+    assert!(seen > 0, "the demo commune has support");
 
     // Assigning every household still without a cadre empties that figure.
     let without = figure(&d["total"], "without_cadre");

@@ -110,6 +110,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/accompaniment", "", "o o o o f f"),
     ("GET", "/accompaniment/cadres", "", "o f o o f f"),
     ("GET", "/dashboard", "", "o f o o f f"),
+    ("GET", "/support", "", "o f o o f f"),
+    ("GET", "/support?area_id={area}", "", "o/s f o/s o/s f f"),
     (
         "PUT",
         "/households/{household}/plan/{plan_item}",

@@ -65,12 +65,13 @@ fn screens_of(role: Role) -> Vec<Route> {
         Role::CommuneOfficer => vec![
             Route::Overview,
             Route::Assignments,
+            Route::Support,
             Route::Conflicts,
             Route::Quarantine,
             Route::Import,
             Route::Targets,
         ],
-        Role::CommuneLeader => vec![Route::Overview, Route::Assignments],
+        Role::CommuneLeader => vec![Route::Overview, Route::Assignments, Route::Support],
         Role::Admin => vec![Route::Users],
         _ => vec![Route::Overview],
     }
@@ -88,6 +89,7 @@ fn title(route: &Route, lang: Lang) -> &'static str {
         Route::Household(_) => tr(lang, "Hồ sơ hộ", "Household"),
         Route::Import => tr(lang, "Nhập danh sách hộ", "Import households"),
         Route::Targets => tr(lang, "Chỉ tiêu", "Targets"),
+        Route::Support => tr(lang, "Hỗ trợ theo dự án", "Support by project"),
     }
 }
 
@@ -175,6 +177,7 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                         Route::Users => view! { <screens::users::Users /> }.into_any(),
                         Route::Import => view! { <screens::import::Import /> }.into_any(),
                         Route::Targets => view! { <screens::targets::Targets /> }.into_any(),
+                        Route::Support => view! { <screens::support::Support /> }.into_any(),
                     }}
                 }
             }}

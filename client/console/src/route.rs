@@ -11,6 +11,7 @@ pub enum Route {
     Quarantine,
     Import,
     Targets,
+    Support,
     Users,
     /// The households behind a dashboard figure: an `/api/accompaniment` query.
     List(String),
@@ -39,6 +40,7 @@ impl Route {
             "users" => Route::Users,
             "import" => Route::Import,
             "targets" => Route::Targets,
+            "support" => Route::Support,
             _ => Route::Overview,
         }
     }
@@ -63,6 +65,7 @@ impl Route {
             Route::Users => "#/users",
             Route::Import => "#/import",
             Route::Targets => "#/targets",
+            Route::Support => "#/support",
         }
     }
 }

@@ -382,6 +382,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Support
     async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>>;
+    /// The support actions of many households (a commune's), by planned date.
+    async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>>;
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;
 
     // Targets and figures

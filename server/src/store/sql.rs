@@ -1465,6 +1465,26 @@ macro_rules! sql_store {
                 .collect()
             }
 
+            async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>> {
+                if household_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT id, household_id, status, delivered_date, data FROM support_actions WHERE household_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in household_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") ORDER BY planned_date, id");
+                qb.build_query_as::<SupportRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(SupportRow::into_support)
+                    .collect()
+            }
+
             async fn get_support(&self, id: &str) -> StoreResult<SupportAction> {
                 sqlx::query_as::<_, SupportRow>("SELECT id, household_id, status, delivered_date, data FROM support_actions WHERE id = $1")
                     .bind(id.to_string())

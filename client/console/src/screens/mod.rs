@@ -9,6 +9,7 @@ pub mod import;
 pub mod list;
 pub mod overview;
 pub mod quarantine;
+pub mod support;
 pub mod targets;
 pub mod users;
 
