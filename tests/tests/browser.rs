@@ -1,4 +1,5 @@
-//! The field app in headless Chromium against the real server, on a real SQLite file:
+//! The field app in headless Chromium against the real server, on a real SQLite file (the
+//! conflict test on PostgreSQL too):
 //! signing in and out; a cadre logging a visit with no network, reloading, and the visit
 //! reaching the server when the network returns; two phones editing the same field offline
 //! and both learning the decision the commune officer takes in the console; and the installed app opening with the server
@@ -13,7 +14,7 @@ use shared::projection::plan_json;
 use shared::sync::{Device, SyncResponse};
 use std::path::PathBuf;
 use tests::chromium::{Driver, chromium, chromium_desktop, dist, submit_sign_in};
-use tests::{TestDb, TestServer, fixture};
+use tests::{Backend, TestDb, TestServer, fixture};
 
 async fn sign_in(c: &fantoccini::Client, username: &str) {
     submit_sign_in(c, username, fixture::PASSWORD).await;
@@ -22,10 +23,16 @@ async fn sign_in(c: &fantoccini::Client, username: &str) {
 
 /// A SQLite file holding the test fixture.
 fn fixture_db(rt: &tokio::runtime::Runtime) -> TestDb {
+    fixture_on(rt, Backend::Sqlite).expect("SQLite is always there")
+}
+
+/// A database of `backend` holding the test fixture; `None` when PostgreSQL is not
+/// reachable and not required.
+fn fixture_on(rt: &tokio::runtime::Runtime, backend: Backend) -> Option<TestDb> {
     rt.block_on(async {
-        let db = TestDb::sqlite().await;
+        let db = TestDb::open(backend).await?;
         fixture::load(&db.store().await).await;
-        db
+        Some(db)
     })
 }
 
@@ -352,9 +359,20 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
 /// a third; after their next sync both phones show the decision and the badge.
 #[test]
 fn two_phones_editing_one_field_offline_both_learn_the_decision() {
+    two_phones_and_the_console(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_two_phones_editing_one_field_offline_both_learn_the_decision() {
+    two_phones_and_the_console(Backend::Postgres);
+}
+
+fn two_phones_and_the_console(backend: Backend) {
     let Some(dist) = dist() else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = fixture_db(&rt);
+    let Some(db) = fixture_on(&rt, backend) else {
+        return;
+    };
     let mut srv = Server::start(&db, &dist, None);
     let driver = Driver::start();
     let profiles = [new_profile(), new_profile()];
@@ -469,7 +487,7 @@ fn two_phones_editing_one_field_offline_both_learn_the_decision() {
     for p in profiles {
         let _ = std::fs::remove_dir_all(p);
     }
-    drop(db);
+    rt.block_on(db.cleanup());
 }
 
 /// A village head reviews a household on the phone (the classification shows as the form
