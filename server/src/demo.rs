@@ -207,6 +207,7 @@ pub async fn create_province(
         data.assessments.extend(r.assessments);
         data.visits.extend(r.visits);
         data.support.extend(r.support);
+        data.plan.extend(r.plan);
     }
     let base = data.clone();
     for i in 1..communes.clamp(1, MAX_COMMUNES) {

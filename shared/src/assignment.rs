@@ -201,6 +201,9 @@ pub struct AccompaniedRow {
     /// When the next visit is due by the cadence; `None` when nobody accompanies.
     pub due: Option<NaiveDate>,
     pub overdue: bool,
+    /// Whether the household has a plan (an item not dropped).
+    #[serde(default)]
+    pub has_plan: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

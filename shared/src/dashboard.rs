@@ -18,15 +18,18 @@ pub enum FigureKind {
     WithoutCadre,
     /// Households whose visit is overdue by their assignment's cadence.
     Overdue,
+    /// Poor and near-poor households with no plan.
+    WithoutPlan,
 }
 
 impl FigureKind {
-    pub const ALL: [FigureKind; 5] = [
+    pub const ALL: [FigureKind; 6] = [
         FigureKind::Households,
         FigureKind::Poor,
         FigureKind::NearPoor,
         FigureKind::WithoutCadre,
         FigureKind::Overdue,
+        FigureKind::WithoutPlan,
     ];
 
     pub fn label(self) -> Text {
@@ -36,6 +39,7 @@ impl FigureKind {
             FigureKind::NearPoor => Text::new("Hộ cận nghèo", "Near-poor"),
             FigureKind::WithoutCadre => Text::new("Chưa có cán bộ kèm cặp", "Without a cadre"),
             FigureKind::Overdue => Text::new("Quá hạn thăm hộ", "Visit overdue"),
+            FigureKind::WithoutPlan => Text::new("Chưa có kế hoạch", "Without a plan"),
         }
     }
 }

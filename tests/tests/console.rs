@@ -381,6 +381,26 @@ async fn import_with_a_bad_row(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(detail["plan"][0]["cause"], "lack_of_capital", "{detail}");
+    // The read model knows it too: H-1 is no longer among the households without a plan.
+    let without: serde_json::Value = reqwest::Client::new()
+        .get(srv.url("/api/accompaniment?supported=true&without_plan=true"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = without["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        !codes.contains(&"H-1") && codes.contains(&"H-2"),
+        "{codes:?}"
+    );
 
     desk.close().await.unwrap();
     drop(driver);

@@ -77,7 +77,10 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
     for v in villages {
         checked += check_area(&srv, &token, v).await;
     }
-    assert_eq!(checked, 55);
+    // The demo plans its poor households: fewer lack a plan than are supported.
+    let supported = figure(&d["total"], "poor") + figure(&d["total"], "near_poor");
+    assert!(figure(&d["total"], "without_plan") < supported);
+    assert_eq!(checked, 66);
     // Each cadre's figures open their households.
     for c in d["cadres"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap();

@@ -60,6 +60,9 @@ pub struct AccompanimentQuery {
     /// Only households whose visit is overdue.
     #[serde(default)]
     pub overdue: bool,
+    /// Only households with no plan.
+    #[serde(default)]
+    pub without_plan: bool,
     /// Part of the head's name, the code or the address, accents optional.
     pub q: Option<String>,
     #[param(inline)]
@@ -128,6 +131,7 @@ pub(crate) async fn rows(
         .into_iter()
         .map(|(h, d, n)| (h, (d, n)))
         .collect();
+    let with_plan = store.with_plan(&ids).await?;
     Ok(households
         .into_iter()
         .map(|h| {
@@ -139,6 +143,7 @@ pub(crate) async fn rows(
             let due = accompaniment.due(last_visit, planned.flatten());
             AccompaniedRow {
                 overdue: due.is_some_and(|d| d < today),
+                has_plan: with_plan.contains(&h.id),
                 household_id: h.id,
                 code: h.code,
                 head_name: h.head_name,
@@ -161,6 +166,7 @@ pub(crate) struct RowFilter {
     pub unassigned: bool,
     pub cadre_id: Option<String>,
     pub overdue: bool,
+    pub without_plan: bool,
     pub q: Option<String>,
 }
 
@@ -180,6 +186,7 @@ impl RowFilter {
                 .as_ref()
                 .is_none_or(|c| r.accompaniment.cadres.iter().any(|a| &a.cadre_id == c))
             && (!self.overdue || r.overdue)
+            && (!self.without_plan || !r.has_plan)
             && (needle.is_empty()
                 || fold(&r.head_name).contains(&needle)
                 || fold(&r.code).contains(&needle))
@@ -195,6 +202,7 @@ impl RowFilter {
             (self.supported, "supported"),
             (self.unassigned, "unassigned"),
             (self.overdue, "overdue"),
+            (self.without_plan, "without_plan"),
         ] {
             if on {
                 out.push(format!("{key}=true"));
@@ -235,6 +243,7 @@ async fn list_accompaniment(
         unassigned: q.unassigned,
         cadre_id: q.cadre_id.clone(),
         overdue: q.overdue,
+        without_plan: q.without_plan,
         q: q.q.clone(),
     };
     let mut all: Vec<AccompaniedRow> = rows(&state, &me, q.area_id.as_deref())

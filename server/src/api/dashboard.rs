@@ -46,6 +46,10 @@ fn filter_of(kind: FigureKind) -> RowFilter {
             f.unassigned = true;
         }
         FigureKind::Overdue => f.overdue = true,
+        FigureKind::WithoutPlan => {
+            f.supported = true;
+            f.without_plan = true;
+        }
     }
     f
 }

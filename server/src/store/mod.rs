@@ -235,6 +235,7 @@ pub struct Import {
     pub assignments: Vec<Assignment>,
     pub visits: Vec<Visit>,
     pub support: Vec<SupportAction>,
+    pub plan: Vec<shared::plan::PlanItem>,
     pub targets: Vec<Target>,
     pub docs: Vec<ImportedDoc>,
 }
@@ -382,6 +383,11 @@ pub trait Store: Send + Sync + 'static {
 
     // Support
     async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>>;
+    /// Which of these households have a plan (an item not dropped).
+    async fn with_plan(
+        &self,
+        household_ids: &[String],
+    ) -> StoreResult<std::collections::BTreeSet<String>>;
     /// The support actions of many households (a commune's), by planned date.
     async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>>;
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;

@@ -529,6 +529,22 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn insert_plan_item(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                p: &shared::plan::PlanItem,
+            ) -> StoreResult<()> {
+                let status = serde_json::to_value(p.status)?;
+                sqlx::query("INSERT INTO plan_items (id, household_id, status, due, data) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(p.id.clone())
+                    .bind(p.household_id.clone())
+                    .bind(status.as_str().unwrap_or_default().to_string())
+                    .bind(p.data.due.to_string())
+                    .bind(json(&p.data))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn insert_support(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 s: &SupportAction,
@@ -602,6 +618,7 @@ macro_rules! sql_store {
                     ("assessments", "assessments", r.assessments.iter().map(|a| &a.id).collect()),
                     ("visits", "visits", r.visits.iter().map(|v| &v.id).collect()),
                     ("support_actions", "support", r.support.iter().map(|s| &s.id).collect()),
+                    ("plan_items", "plan", r.plan.iter().map(|p| &p.id).collect()),
                 ] {
                     let ids: Vec<&String> = ids.into_iter().filter(|id| wants(collection, id)).collect();
                     if ids.is_empty() {
@@ -644,6 +661,12 @@ macro_rules! sql_store {
                     sqlx::query("DELETE FROM members WHERE household_id = $1").bind(h.id.clone()).execute(&mut *conn).await?;
                     for m in &r.members {
                         Self::insert_member(conn, m).await?;
+                    }
+                }
+                if touched.is_none_or(|t| t.contains_key("plan")) {
+                    sqlx::query("DELETE FROM plan_items WHERE household_id = $1").bind(h.id.clone()).execute(&mut *conn).await?;
+                    for p in &r.plan {
+                        Self::insert_plan_item(conn, p).await?;
                     }
                 }
                 for a in r.assessments.iter().filter(|a| wants("assessments", &a.id)) {
@@ -1465,6 +1488,21 @@ macro_rules! sql_store {
                 .collect()
             }
 
+            async fn with_plan(&self, household_ids: &[String]) -> StoreResult<std::collections::BTreeSet<String>> {
+                if household_ids.is_empty() {
+                    return Ok(Default::default());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT DISTINCT household_id FROM plan_items WHERE status <> 'dropped' AND household_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in household_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(")");
+                Ok(qb.build_query_scalar::<String>().fetch_all(&self.pool).await?.into_iter().collect())
+            }
+
             async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>> {
                 if household_ids.is_empty() {
                     return Ok(Vec::new());
@@ -1815,6 +1853,9 @@ macro_rules! sql_store {
                 }
                 for s in &d.support {
                     Self::insert_support(&mut tx, s).await?;
+                }
+                for p in &d.plan {
+                    Self::insert_plan_item(&mut tx, p).await?;
                 }
                 for t in &d.targets {
                     Self::upsert_target(&mut tx, t).await?;
