@@ -156,10 +156,14 @@ async fn main() {
     // Fresh pull: sign in with an empty phone. The officer is sent on to the console;
     // coming back to the field app opens the commune on the phone.
     submit_sign_in(&c, "congchuc", server::demo::PASSWORD).await;
-    c.wait()
-        .for_element(Locator::Css("[data-testid=nav]"))
-        .await
-        .unwrap();
+    for _ in 0..300 {
+        if let Ok(u) = c.current_url().await
+            && u.path().starts_with("/console/")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     c.goto(&srv.url("/")).await.unwrap();
     wait_rows(&c, FIRST_PAGE).await;
     let mut sync = serde_json::Value::Null;
