@@ -90,6 +90,7 @@ pub(crate) async fn rows(
             None => under,
         });
     }
+    let assigned = ids.is_some();
     let households = store
         .list_households(&HouseholdFilter {
             village_ids: villages.clone(),
@@ -99,13 +100,31 @@ pub(crate) async fn rows(
         })
         .await?;
     let today = crate::today();
-    let running = store
-        .list_assignments(&AssignmentFilter {
-            village_ids: villages,
-            active_on: Some(today),
-            ..Default::default()
-        })
-        .await?;
+    let running = if assigned {
+        // A cadre: the running assignments of their own households only (every cadre
+        // accompanying them), not the whole database's.
+        let mut out = Vec::new();
+        for h in &households {
+            out.extend(
+                store
+                    .list_assignments(&AssignmentFilter {
+                        household_id: Some(h.id.clone()),
+                        active_on: Some(today),
+                        ..Default::default()
+                    })
+                    .await?,
+            );
+        }
+        out
+    } else {
+        store
+            .list_assignments(&AssignmentFilter {
+                village_ids: villages,
+                active_on: Some(today),
+                ..Default::default()
+            })
+            .await?
+    };
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut by_household: BTreeMap<String, Vec<AssignedCadre>> = BTreeMap::new();
     for a in running {
