@@ -188,14 +188,8 @@ pub fn check(
         errors.push(err(
             MAX_ROWS + 2,
             "",
-            format!(
-                "Tệp có {} dòng; mỗi lần nhập tối đa {MAX_ROWS} dòng.",
-                rows.len()
-            ),
-            format!(
-                "The file has {} rows; at most {MAX_ROWS} per import.",
-                rows.len()
-            ),
+            format!("Tệp có hơn {MAX_ROWS} dòng; mỗi lần nhập tối đa {MAX_ROWS} dòng."),
+            format!("The file has more than {MAX_ROWS} rows; at most {MAX_ROWS} per import."),
         ));
         return (vec![], errors);
     }

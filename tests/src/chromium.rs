@@ -139,3 +139,35 @@ pub async fn submit_sign_in(c: &fantoccini::Client, username: &str, password: &s
         .await
         .unwrap();
 }
+
+/// Polls a JavaScript condition in the page for up to 30 s; on timeout, fails with what
+/// the page shows.
+pub async fn wait_js(c: &fantoccini::Client, condition: &str) {
+    for _ in 0..300 {
+        if c.execute(condition, vec![]).await.unwrap() == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let page = c
+        .execute("return document.body.innerText", vec![])
+        .await
+        .unwrap_or_default();
+    panic!("timed out waiting for: {condition}; the page shows: {page}");
+}
+
+/// Saves the screen into `docs/screenshots/` when asked to (`DONGHANH_SCREENSHOTS=1`).
+pub async fn screenshot(c: &fantoccini::Client, name: &str) {
+    if std::env::var("DONGHANH_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        let dir =
+            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// A fresh browser profile directory (removed by the test when done).
+pub fn new_profile() -> PathBuf {
+    std::env::temp_dir().join(format!("donghanh-chromium-{}", uuid::Uuid::now_v7()))
+}

@@ -13,7 +13,9 @@ use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::projection::plan_json;
 use shared::sync::{Device, SyncResponse};
 use std::path::PathBuf;
-use tests::chromium::{Driver, chromium, chromium_desktop, dist, submit_sign_in};
+use tests::chromium::{
+    Driver, chromium, chromium_desktop, dist, new_profile, screenshot, submit_sign_in, wait_js,
+};
 use tests::{Backend, TestDb, TestServer, fixture};
 
 async fn sign_in(c: &fantoccini::Client, username: &str) {
@@ -43,17 +45,6 @@ async fn synced_with(c: &fantoccini::Client, n: usize) {
         .await
         .expect("a first sync completes");
     wait_js(c, &format!("return document.querySelectorAll('[data-testid=household-row]').length === {n} && document.querySelector('[data-testid=pending]').dataset.pending === '0'")).await;
-}
-
-/// Polls a JavaScript condition for up to 30 s.
-async fn wait_js(c: &fantoccini::Client, condition: &str) {
-    for _ in 0..300 {
-        if c.execute(condition, vec![]).await.unwrap() == serde_json::Value::Bool(true) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {condition}");
 }
 
 /// Scrolls the element to the middle of the screen, as a person would, and taps it.
@@ -111,17 +102,6 @@ async fn pending(c: &fantoccini::Client) -> String {
         .unwrap_or_default()
 }
 
-/// Saves the screen for the docs when asked to (`DONGHANH_SCREENSHOTS=1`).
-async fn screenshot(c: &fantoccini::Client, name: &str) {
-    if std::env::var("DONGHANH_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        let dir =
-            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../docs/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        let png = c.screenshot().await.unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-    }
-}
-
 /// A server on its own runtime, so stopping it closes every connection (kept-alive ones
 /// too) the way a lost network does; started again on the same port and database file.
 struct Server {
@@ -174,10 +154,6 @@ impl Server {
     fn restart(&mut self, db: &TestDb) {
         *self = Server::start(db, &self.dist.clone(), Some(self.addr));
     }
-}
-
-fn new_profile() -> PathBuf {
-    std::env::temp_dir().join(format!("donghanh-chromium-{}", uuid::Uuid::now_v7()))
 }
 
 /// Tells the page the network is back, as the browser does when signal returns.

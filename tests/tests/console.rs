@@ -8,23 +8,10 @@
 //! into `docs/screenshots/`.
 
 use fantoccini::Locator;
-use std::path::PathBuf;
-use tests::chromium::{Driver, chromium, chromium_desktop, dist, submit_sign_in};
+use tests::chromium::{
+    Driver, chromium, chromium_desktop, dist, new_profile, screenshot, submit_sign_in, wait_js,
+};
 use tests::{Backend, TestDb, TestServer, fixture};
-
-async fn wait_js(c: &fantoccini::Client, condition: &str) {
-    for _ in 0..300 {
-        if c.execute(condition, vec![]).await.unwrap() == serde_json::Value::Bool(true) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let page = c
-        .execute("return document.body.innerText", vec![])
-        .await
-        .unwrap_or_default();
-    panic!("timed out waiting for: {condition}; the page shows: {page}");
-}
 
 async fn find(c: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
     match c.wait().for_element(Locator::Css(css)).await {
@@ -49,20 +36,6 @@ async fn click(c: &fantoccini::Client, css: &str) {
         .await
         .unwrap();
     e.click().await.unwrap();
-}
-
-async fn screenshot(c: &fantoccini::Client, name: &str) {
-    if std::env::var("DONGHANH_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        let dir =
-            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../docs/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        let png = c.screenshot().await.unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-    }
-}
-
-fn new_profile() -> PathBuf {
-    std::env::temp_dir().join(format!("donghanh-chromium-{}", uuid::Uuid::now_v7()))
 }
 
 /// Households the phone lists, once a sync finished with nothing unsent.

@@ -1,5 +1,6 @@
 //! The household list import as a hostile or careless office computer would use it, on
-//! SQLite and PostgreSQL: an archive that inflates without bound, bytes that are no
+//! SQLite and PostgreSQL: an archive that inflates without bound, a sheet whose two cells
+//! span the largest grid, bytes that are no
 //! spreadsheet, a CSV that is not UTF-8, too many rows, an overlong cell, a body over the
 //! limit and a role that may not import each get a clear answer and change nothing; a file
 //! with a wrong row imports nothing in "all" mode and its valid rows in "valid_only" mode.
@@ -72,6 +73,24 @@ async fn hostile_files_are_refused_in_words(b: Backend) {
             .contains("quá lớn")
     );
 
+    // Two cells at opposite corners of the largest sheet: a reader that allocates the
+    // bounding box would need billions of cells.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["Mã hộ", "Chủ hộ", "Thôn"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    let corners = book.save_to_buffer().unwrap();
+    let (status, body) = post(&srv, &token, "format=xlsx&mode=all", corners).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 0);
+    assert!(
+        body["errors"][0]["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("more than 5000")
+    );
     let (status, body) = post(
         &srv,
         &token,
@@ -100,7 +119,7 @@ async fn hostile_files_are_refused_in_words(b: Backend) {
         body["errors"][0]["message"]["en"]
             .as_str()
             .unwrap()
-            .contains("at most 5000")
+            .contains("more than 5000")
     );
 
     let long = format!("Mã hộ,Chủ hộ,Thôn\nX-1,{},Bản Một\n", "a".repeat(5000));

@@ -140,6 +140,9 @@ fn check_archive(bytes: &[u8]) -> AppResult<()> {
     Ok(())
 }
 
+/// The first sheet's cells, read one at a time into a grid of at most `MAX_ROWS + 2` rows
+/// and `MAX_COLUMNS` columns: calamine's own `Range` would allocate the bounding box of
+/// every cell, which a two-cell sheet (A1 and XFD1048576) turns into billions.
 fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<Vec<String>>> {
     use calamine::{Data, Reader, Xlsx};
     check_archive(bytes)?;
@@ -150,33 +153,39 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<Vec<String>>> {
         )
     };
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| bad())?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| {
-            unreadable(
-                "Tệp Excel không có trang tính nào.",
-                "The Excel file has no sheet.",
-            )
-        })?
-        .map_err(|_| bad())?;
-    Ok(range
-        .rows()
-        .take(MAX_ROWS + 2)
-        .map(|r| {
-            r.iter()
-                .take(MAX_COLUMNS)
-                .map(|c| {
-                    cell(match c {
-                        Data::Empty => String::new(),
-                        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                            format!("{}", *f as i64)
-                        }
-                        other => other.to_string(),
-                    })
-                })
-                .collect()
-        })
-        .collect())
+    let first = book.sheet_names().first().cloned().ok_or_else(|| {
+        unreadable(
+            "Tệp Excel không có trang tính nào.",
+            "The Excel file has no sheet.",
+        )
+    })?;
+    let mut cells = book.worksheet_cells_reader(&first).map_err(|_| bad())?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(c) = cells.next_cell().map_err(|_| bad())? {
+        let (r, col) = c.get_position();
+        let (r, col) = (r as usize, col as usize);
+        if r > MAX_ROWS + 1 || col >= MAX_COLUMNS {
+            // Beyond the rows an import takes (the row check says so) or the columns read.
+            if r > MAX_ROWS + 1 && rows.len() < MAX_ROWS + 2 {
+                rows.resize(MAX_ROWS + 2, Vec::new());
+            }
+            continue;
+        }
+        let text = match Data::from(c.get_value().clone()) {
+            Data::Empty => continue,
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            other => other.to_string(),
+        };
+        if rows.len() <= r {
+            rows.resize(r + 1, Vec::new());
+        }
+        let row = &mut rows[r];
+        if row.len() <= col {
+            row.resize(col + 1, String::new());
+        }
+        row[col] = cell(text);
+    }
+    Ok(rows)
 }
 
 /// Check or import a household list. The body is the file itself.

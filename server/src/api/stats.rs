@@ -34,14 +34,6 @@ pub struct StatsQuery {
     pub year: Option<i32>,
 }
 
-fn pct(part: i64, whole: i64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        (part as f64 * 10_000.0 / whole as f64).round() / 100.0
-    }
-}
-
 #[utoipa::path(get, path = "/stats", tag = "stats", security(("bearer" = [])), params(StatsQuery),
     responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Stats), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn stats(
@@ -76,8 +68,14 @@ async fn stats(
         .into_iter()
         .find(|t| t.year == year);
     Ok(Json(Stats {
-        poor_rate_pct: pct(poor, households),
-        near_poor_rate_pct: pct(near_poor, households),
+        poor_rate_pct: rate_pct(
+            usize::try_from(poor).unwrap_or(0),
+            usize::try_from(households).unwrap_or(0),
+        ),
+        near_poor_rate_pct: rate_pct(
+            usize::try_from(near_poor).unwrap_or(0),
+            usize::try_from(households).unwrap_or(0),
+        ),
         area_id,
         households,
         poor,

@@ -2,7 +2,7 @@
 //! with their workload, and the officer's assign, reassign and end actions (one household
 //! or many at once) with the visit cadence the phones then keep to.
 
-use super::{Problem, date, load, param, say, send, today, village_name, villages};
+use super::{Outcome, Problem, date, load, param, say, send, today, village_name, villages};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::assignment::{
@@ -233,10 +233,7 @@ pub fn Assignments(
                     })}
                 </div>
             })}
-            {move || outcome.get().map(|r| match r {
-                Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
-                Err(e) => view! { <Problem error=e /> }.into_any(),
-            })}
+            <Outcome outcome=outcome />
 
             <Suspense fallback=move || view! { <p>{move || tr(lang.get(), "Đang tải…", "Loading…")}</p> }>
                 {move || rows.get().map(|r| match r {

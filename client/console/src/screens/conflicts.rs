@@ -3,12 +3,11 @@
 //! another, and every phone converges on the decision at its next sync. With "decided"
 //! the history shows who decided what.
 
-use super::{Problem, load, param, send, village_name, villages, when};
+use super::{Outcome, Problem, load, param, send, user_name, users, village_name, villages, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 use shared::api::ConflictRecord;
-use shared::user::User;
 use std::collections::BTreeMap;
 use ui::api::{ClientError, Method};
 use ui::text::{Lang, tr, use_lang};
@@ -52,7 +51,7 @@ pub fn Conflicts() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let outcome = RwSignal::new(None::<Result<String, ClientError>>);
     let vs = villages();
-    let users = load::<Vec<User>>(|| "/users".to_string());
+    let users = users();
     let list = load::<Vec<ConflictRecord>>(move || {
         reload.track();
         let mut p = format!("/conflicts?all={}", decided.get());
@@ -95,17 +94,6 @@ pub fn Conflicts() -> impl IntoView {
             out
         }
     });
-    let name_of = move |id: &Option<String>| -> String {
-        let Some(id) = id else { return "—".into() };
-        users
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|us| us.into_iter().find(|u| &u.id == id))
-            .map_or_else(
-                || id.clone(),
-                |u| format!("{} ({})", u.full_name, u.username),
-            )
-    };
     let resolve = move |id: String, value: Value| {
         spawn_local(async move {
             let r = send::<ConflictRecord>(
@@ -141,10 +129,7 @@ pub fn Conflicts() -> impl IntoView {
                     {move || tr(lang.get(), "Gồm cả đã quyết định (lịch sử)", "Include decided (history)")}
                 </label>
             </div>
-            {move || outcome.get().map(|r| match r {
-                Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
-                Err(e) => view! { <Problem error=e /> }.into_any(),
-            })}
+            <Outcome outcome=outcome />
             <Suspense fallback=|| ()>
                 {move || list.get().map(|r| match r {
                     Err(e) => view! { <Problem error=e /> }.into_any(),
@@ -180,7 +165,7 @@ pub fn Conflicts() -> impl IntoView {
                                             <div class="candidate" data-testid="candidate">
                                                 <p class="value" data-testid="candidate-value">{shown(&v.value)}</p>
                                                 <p class="meta">
-                                                    {move || name_of(&v.user_id)}<br />
+                                                    {move || user_name(&users, v.user_id.as_deref())}<br />
                                                     {move || tr(lang.get(), "Thiết bị", "Device")} " " {v.device_id.clone().unwrap_or_default()}<br />
                                                     {when(v.at_ms)}
                                                 </p>
@@ -219,7 +204,7 @@ pub fn Conflicts() -> impl IntoView {
                                     view! {
                                         <p class="decided" data-testid="decided">
                                             {move || tr(lang.get(), "Đã quyết định bởi", "Decided by")} " "
-                                            {move || name_of(&by)} " · " {c.resolved_at.map(when).unwrap_or_default()}
+                                            {move || user_name(&users, by.as_deref())} " · " {c.resolved_at.map(when).unwrap_or_default()}
                                         </p>
                                     }.into_any()
                                 }}

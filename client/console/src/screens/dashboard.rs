@@ -2,15 +2,11 @@
 //! with their rates against the year's targets, households without a cadre and overdue
 //! visits, and the cadres' workload. Every figure is a link to the households it counts.
 
-use super::{Problem, load};
+use super::{Problem, load, percent};
 use crate::route::Route;
 use leptos::prelude::*;
 use shared::dashboard::{AreaFigures, Dashboard, FigureKind, rate_pct};
 use ui::text::{Lang, tr, use_lang};
-
-fn pct(x: f64) -> String {
-    format!("{x:.2} %").replace('.', ",")
-}
 
 /// One figure as a link to its households.
 fn figure_link(a: &AreaFigures, kind: FigureKind) -> impl IntoView + use<> {
@@ -34,11 +30,11 @@ fn rate_with_target(a: &AreaFigures, kind: FigureKind, lang: Lang) -> String {
     match target {
         Some(t) => format!(
             "{} ({} {})",
-            pct(rate),
+            percent(rate),
             tr(lang, "chỉ tiêu", "target"),
-            pct(t)
+            percent(t)
         ),
-        None => pct(rate),
+        None => percent(rate),
     }
 }
 
@@ -88,7 +84,7 @@ pub fn DashboardScreen() -> impl IntoView {
                                             <span class="bar-fill" style=format!("width: {:.1}%", rate / max * 100.0)></span>
                                             {target.map(|t| view! { <span class="bar-target" style=format!("left: {:.1}%", t / max * 100.0)></span> })}
                                         </span>
-                                        <span class="bar-value">{pct(rate)}</span>
+                                        <span class="bar-value">{percent(rate)}</span>
                                     </div>
                                 }).collect_view()}
                             </div>

@@ -3,14 +3,13 @@
 //! whether it was delivered, and the history of every change (who, which device, when,
 //! what). Plan and support changes go through the server's write core like a phone's.
 
-use super::{Problem, date, load, say, send, today, when};
+use super::{Outcome, Problem, date, load, say, send, today, user_name, users, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::AuditEvent;
 use shared::household::{Cause, Household};
 use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::support::{SupportAction, SupportStatus, SupportStatusChange};
-use shared::user::User;
 use ui::api::{ClientError, Method};
 use ui::text::{Lang, tr, use_lang};
 
@@ -54,15 +53,7 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
         reload.track();
         format!("/audit?entity_id={hid}&limit=100")
     });
-    let users = load::<Vec<User>>(|| "/users".to_string());
-    let name_of = move |id: &Option<String>| -> String {
-        let Some(id) = id else { return "—".into() };
-        users
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|us| us.into_iter().find(|u| &u.id == id))
-            .map_or_else(|| id.clone(), |u| u.full_name)
-    };
+    let users = users();
     let editing = RwSignal::new(None::<(String, PlanItemInput, PlanStatus)>);
     let hid = StoredValue::new(id.clone());
     let save_plan = move |(item_id, item, status): (String, PlanItemInput, PlanStatus)| {
@@ -112,10 +103,7 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
         });
     };
     view! {
-        {move || outcome.get().map(|r| match r {
-            Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
-            Err(e) => view! { <Problem error=e /> }.into_any(),
-        })}
+        <Outcome outcome=outcome />
         <Suspense fallback=|| ()>
             {move || detail.get().map(|r| match r {
                 Err(e) => view! { <Problem error=e /> }.into_any(),
@@ -130,7 +118,7 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                             <p>{say(h.status.label())} " · " {h.address.clone()}</p>
                             <p>
                                 {move || tr(lang.get(), "Cán bộ kèm cặp:", "Accompanied by:")} " "
-                                {running.iter().map(|a| format!("{} ({} {})", name_of(&Some(a.cadre_id.clone())), a.cadence_days, tr(lang.get(), "ngày/lần", "days"))).collect::<Vec<_>>().join(", ")}
+                                {running.iter().map(|a| format!("{} ({} {})", user_name(&users, Some(&a.cadre_id)), a.cadence_days, tr(lang.get(), "ngày/lần", "days"))).collect::<Vec<_>>().join(", ")}
                             </p>
                         </section>
                         <section class="card">
@@ -277,7 +265,7 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                                     view! {
                                         <tr data-testid="history-row">
                                             <td>{when(e.at)}</td>
-                                            <td>{move || name_of(&who)}</td>
+                                            <td>{move || user_name(&users, who.as_deref())}</td>
                                             <td><small>{e.device_id.clone().unwrap_or_default()}</small></td>
                                             <td>{format!("{} {} ", e.action, e.entity)}<small>{what}</small></td>
                                         </tr>

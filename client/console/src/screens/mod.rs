@@ -105,3 +105,40 @@ pub fn when(ms: i64) -> String {
         .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
         .unwrap_or_default()
 }
+
+/// A rate as Vietnamese write it: 3,39 %.
+pub fn percent(x: f64) -> String {
+    format!("{x:.2} %").replace('.', ",")
+}
+
+/// The signed-in commune's users, to name who did what.
+pub type Users = LocalResource<Result<Vec<shared::user::User>, ClientError>>;
+
+pub fn users() -> Users {
+    load(|| "/users".to_string())
+}
+
+/// A user's name and username from the loaded list; the id itself when not in it, "—" for
+/// nobody.
+pub fn user_name(users: &Users, id: Option<&str>) -> String {
+    let Some(id) = id else { return "—".into() };
+    users
+        .get()
+        .and_then(|r| r.ok())
+        .and_then(|us| us.into_iter().find(|u| u.id == id))
+        .map_or_else(
+            || id.to_string(),
+            |u| format!("{} ({})", u.full_name, u.username),
+        )
+}
+
+/// What the last action of a screen did: its confirmation, or the server's reason.
+#[component]
+pub fn Outcome(outcome: RwSignal<Option<Result<String, ClientError>>>) -> impl IntoView {
+    move || {
+        outcome.get().map(|r| match r {
+            Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
+            Err(e) => view! { <Problem error=e /> }.into_any(),
+        })
+    }
+}

@@ -2,20 +2,19 @@
 //! near-poor rates against its targets (`ProvinceOverview`), and one commune's villages
 //! (`AreaStats`), which a commune's row opens.
 
-use super::{Problem, load, village_name, villages};
+use super::{Problem, load, percent, village_name, villages};
 use crate::route::Route;
 use leptos::prelude::*;
 use shared::api::Stats;
-use shared::dashboard::CommuneFigures;
+use shared::dashboard::{CommuneFigures, rate_pct};
 use shared::household::HouseholdStatus;
 use ui::text::{tr, use_lang};
 
 fn pct(part: i64, whole: i64) -> String {
-    if whole == 0 {
-        "0,00 %".into()
-    } else {
-        format!("{:.2} %", part as f64 * 100.0 / whole as f64).replace('.', ",")
-    }
+    percent(rate_pct(
+        usize::try_from(part).unwrap_or(0),
+        usize::try_from(whole).unwrap_or(0),
+    ))
 }
 
 #[component]
@@ -24,8 +23,8 @@ pub fn ProvinceOverview() -> impl IntoView {
     let list = load::<Vec<CommuneFigures>>(|| "/stats/communes".to_string());
     let filter = RwSignal::new(String::new());
     let rate = |r: f64, t: Option<f64>| match t {
-        Some(t) => format!("{} ({})", pct_of(r), pct_of(t)),
-        None => pct_of(r),
+        Some(t) => format!("{} ({})", percent(r), percent(t)),
+        None => percent(r),
     };
     view! {
         <input type="search" data-testid="commune-filter" bind:value=filter
@@ -75,10 +74,6 @@ pub fn ProvinceOverview() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-fn pct_of(x: f64) -> String {
-    format!("{x:.2} %").replace('.', ",")
 }
 
 /// One area's villages: households, poor and near-poor and their rates.

@@ -2,11 +2,10 @@
 //! out of scope), kept whole and never applied until the officer accepts them — then they
 //! are written again through the same gate as the officer's own change — or rejects them.
 
-use super::{Problem, load, send, when};
+use super::{Outcome, Problem, load, send, user_name, users, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::QuarantineRecord;
-use shared::user::User;
 use ui::api::{ClientError, Method};
 use ui::text::{tr, use_lang};
 
@@ -15,21 +14,11 @@ pub fn Quarantine() -> impl IntoView {
     let lang = use_lang();
     let reload = RwSignal::new(0u32);
     let outcome = RwSignal::new(None::<Result<String, ClientError>>);
-    let users = load::<Vec<User>>(|| "/users".to_string());
+    let users = users();
     let list = load::<Vec<QuarantineRecord>>(move || {
         reload.track();
         "/quarantine".to_string()
     });
-    let name_of = move |id: &str| -> String {
-        users
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|us| us.into_iter().find(|u| u.id == id))
-            .map_or_else(
-                || id.to_string(),
-                |u| format!("{} ({})", u.full_name, u.username),
-            )
-    };
     let decide = move |id: String, accept: bool| {
         spawn_local(async move {
             let verb = if accept { "accept" } else { "reject" };
@@ -57,10 +46,7 @@ pub fn Quarantine() -> impl IntoView {
     };
     view! {
         <section class="card">
-            {move || outcome.get().map(|r| match r {
-                Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
-                Err(e) => view! { <Problem error=e /> }.into_any(),
-            })}
+            <Outcome outcome=outcome />
             <Suspense fallback=|| ()>
                 {move || list.get().map(|r| match r {
                     Err(e) => view! { <Problem error=e /> }.into_any(),
@@ -85,7 +71,7 @@ pub fn Quarantine() -> impl IntoView {
                                     view! {
                                         <tr data-testid="quarantined">
                                             <td>{when(q.at)}</td>
-                                            <td>{move || name_of(&user)} <br /> <small>{q.device_id.clone()}</small></td>
+                                            <td>{move || user_name(&users, Some(&user))} <br /> <small>{q.device_id.clone()}</small></td>
                                             <td>{q.household_id.clone()}</td>
                                             <td>{move || reason.get(lang.get()).to_string()}</td>
                                             <td class="num">{q.bytes}</td>

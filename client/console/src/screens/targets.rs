@@ -2,7 +2,7 @@
 //! the officer sets them here; the overview compares the rates with them and warns when
 //! the villages' targets do not add up to the commune's.
 
-use super::{Problem, load, send, today};
+use super::{Outcome, load, send, today};
 use chrono::Datelike;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -51,10 +51,7 @@ pub fn Targets() -> impl IntoView {
                     prop:value=move || year.get().to_string()
                     on:change=move |ev| if let Ok(y) = event_target_value(&ev).parse() { year.set(y) } />
             </label>
-            {move || outcome.get().map(|r| match r {
-                Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
-                Err(e) => view! { <Problem error=e /> }.into_any(),
-            })}
+            <Outcome outcome=outcome />
             <Suspense fallback=|| ()>
                 {move || {
                     let (Some(Ok(all)), Some(Ok(ts))) = (areas.get(), targets.get()) else {

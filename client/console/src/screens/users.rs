@@ -2,7 +2,7 @@
 //! password, disable or enable, list a user's devices and revoke a lost phone (its next
 //! sync is refused and it must sign in again).
 
-use super::{Problem, load, send, when};
+use super::{Outcome, Problem, load, send, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::Session;
@@ -28,10 +28,7 @@ pub fn Users() -> impl IntoView {
     };
     view! {
         <NewUserForm areas=areas done=done />
-        {move || outcome.get().map(|r| match r {
-            Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
-            Err(e) => view! { <Problem error=e /> }.into_any(),
-        })}
+        <Outcome outcome=outcome />
         <section class="card">
             <Suspense fallback=|| ()>
                 {move || users.get().map(|r| match r {
