@@ -144,6 +144,7 @@ fn Screens(engine: Rc<Engine>, signed_in: RwSignal<Option<TokenPair>>) -> impl I
             Route::EditHousehold(id) => view! { <screens::profile::EditHousehold id=Some(id) /> }.into_any(),
             Route::NewHousehold => view! { <screens::profile::EditHousehold id=None /> }.into_any(),
             Route::Review(id) => view! { <screens::review::Review id=id /> }.into_any(),
+            Route::Meeting(id) => view! { <screens::meeting::Meeting id=id /> }.into_any(),
             Route::Member(id, member) => view! { <screens::member::MemberForm household_id=id member_id=member /> }.into_any(),
             Route::ProposeSupport(id) => view! { <screens::support::ProposeSupport id=id /> }.into_any(),
             Route::PlanProgress(id, item) => view! { <screens::plan::PlanProgress household_id=id item_id=item /> }.into_any(),

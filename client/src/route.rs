@@ -10,6 +10,8 @@ pub enum Route {
     LogVisit(String),
     EditHousehold(String),
     Review(String),
+    /// The village meeting on a household's open review.
+    Meeting(String),
     /// A household's member: an id to edit, `None` to add.
     Member(String, Option<String>),
     /// Proposing support for a household (cadre).
@@ -32,6 +34,7 @@ impl Route {
             ["h", id, "visit"] => Route::LogVisit(id.to_string()),
             ["h", id, "edit"] => Route::EditHousehold(id.to_string()),
             ["h", id, "review"] => Route::Review(id.to_string()),
+            ["h", id, "meeting"] => Route::Meeting(id.to_string()),
             ["h", id, "member"] => Route::Member(id.to_string(), None),
             ["h", id, "member", m] => Route::Member(id.to_string(), Some(m.to_string())),
             ["h", id, "support"] => Route::ProposeSupport(id.to_string()),
@@ -49,6 +52,7 @@ impl Route {
             Route::LogVisit(id) => format!("#/h/{id}/visit"),
             Route::EditHousehold(id) => format!("#/h/{id}/edit"),
             Route::Review(id) => format!("#/h/{id}/review"),
+            Route::Meeting(id) => format!("#/h/{id}/meeting"),
             Route::Member(id, None) => format!("#/h/{id}/member"),
             Route::Member(id, Some(m)) => format!("#/h/{id}/member/{m}"),
             Route::ProposeSupport(id) => format!("#/h/{id}/support"),

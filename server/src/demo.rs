@@ -15,6 +15,7 @@ use shared::household::{
 };
 use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::projection::{Records, to_doc};
+use shared::review::{ListReason, ReviewStep, StepData};
 use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, RuleSet, classify};
 use shared::support::{Project, SupportAction, SupportInput, SupportKind, SupportStatus};
 use shared::target::{Target, TargetInput};
@@ -104,6 +105,8 @@ impl From<AppError> for DemoError {
 pub fn today_for_demo() -> NaiveDate {
     crate::today()
 }
+
+mod reviews;
 
 struct Gen {
     rng: fastrand::Rng,
@@ -208,6 +211,7 @@ pub async fn create_province(
         data.visits.extend(r.visits);
         data.support.extend(r.support);
         data.plan.extend(r.plan);
+        data.review_steps.extend(r.review_steps);
     }
     let base = data.clone();
     for i in 1..communes.clamp(1, MAX_COMMUNES) {
@@ -216,6 +220,7 @@ pub async fn create_province(
         data.households.extend(copy.households);
         data.members.extend(copy.members);
         data.assessments.extend(copy.assessments);
+        data.review_steps.extend(copy.review_steps);
     }
     store.import(&Actor::system(), &data).await?;
     Ok(Report {
@@ -313,6 +318,17 @@ fn commune_like(base: &Import, i: usize) -> Import {
             ..a.clone()
         });
     }
+    // The decisions, for the province's movement and escape figures.
+    for st in base.review_steps.iter().filter(|s| {
+        kept.contains(s.household_id.as_str()) && matches!(s.data, StepData::Decision { .. })
+    }) {
+        out.review_steps.push(ReviewStep {
+            id: id(&st.id),
+            household_id: id(&st.household_id),
+            review_id: st.review_id.as_deref().map(id),
+            ..st.clone()
+        });
+    }
     out
 }
 
@@ -393,7 +409,7 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
         Role::ProvinceViewer,
         &province.id,
     );
-    user(
+    let leader = user(
         &mut g,
         "chutich",
         "Hoàng Văn Thắng".into(),
@@ -407,16 +423,17 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
         Role::CommuneOfficer,
         &commune.id,
     );
+    let mut heads = Vec::new();
     for (i, v) in villages.iter().enumerate() {
         let fam = g.pick(&FAMILY);
         let name = g.name(fam, Sex::Male);
-        user(
+        heads.push(user(
             &mut g,
             &format!("truongban{:02}", i + 1),
             name,
             Role::VillageHead,
             &v.id,
-        );
+        ));
     }
     let mut cadres = Vec::new();
     for i in 0..CADRES {
@@ -460,8 +477,13 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
     designs.resize(HOUSEHOLDS, Designed::NotPoor);
     g.rng.shuffle(&mut designs);
 
-    let review_2022 = NaiveDate::from_ymd_opt(2022, 11, 20).expect("date");
-    let review_2023 = NaiveDate::from_ymd_opt(2023, 11, 25).expect("date");
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    let (review_2024, decided_2024) = (day(2024, 10, 20), day(2024, 12, 13));
+    let (review_2025, decided_2025) = (day(2025, 10, 25), day(2025, 12, 12));
+    // The 2026 campaign has run through its first villages by the end of November.
+    let campaign_2026 = today >= day(2026, 11, 25);
+    let mut fell_back_done = false;
+    let mut ad_hoc_done = 0;
     let created = "2022-09-01T08:00:00.000Z".to_string();
     let mut n = 0usize;
     let mut supported = Vec::new();
@@ -612,24 +634,159 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
                     deprivation: DeprivationEvidence::Indicators { deprived },
                 }
             };
-            let mut status = HouseholdStatus::NotPoor;
-            if design == Designed::Escaped {
+            // The status of the list the commune registered from paper in 2022, then the
+            // decisions of the 2024 and 2025 campaigns and the 2026 campaign so far.
+            let special = g.rng.u8(..100);
+            let mut status = match design {
+                Designed::Poor if special < 7 => HouseholdStatus::NearPoor,
+                Designed::NearPoor if special < 8 => HouseholdStatus::Poor,
+                Designed::Poor | Designed::Escaped => HouseholdStatus::Poor,
+                Designed::NearPoor => HouseholdStatus::NearPoor,
+                Designed::Average if special < 12 => HouseholdStatus::NearPoor,
+                Designed::Average => HouseholdStatus::Average,
+                Designed::NotPoor => HouseholdStatus::NotPoor,
+            };
+            let hands = reviews::Hands {
+                head: &heads[vi].id,
+                leader: &leader.id,
+            };
+            let reason = |s: HouseholdStatus| {
+                if matches!(s, HouseholdStatus::Poor | HouseholdStatus::NearPoor) {
+                    ListReason::OnList
+                } else {
+                    ListReason::FlaggedByVillage
+                }
+            };
+            let falls_back =
+                design == Designed::Poor && status == HouseholdStatus::Poor && !fell_back_done;
+            if design == Designed::Escaped || falls_back {
+                fell_back_done |= falls_back;
+                let income = if falls_back { 1_900_000 } else { 1_200_000 };
                 let before = Evidence {
                     residence: Residence::Rural,
                     income: IncomeEvidence::Income {
-                        per_person_month: 1_200_000,
+                        per_person_month: income,
                     },
                     deprivation: DeprivationEvidence::Indicators {
                         deprived: g.deprivations(&rs2023, 3, 4),
                     },
                 };
-                let a = assessment(&mut g, &rs2023, &hid, review_2022, before)?;
-                status = status.after_review(a.classification);
+                let a = assessment(&mut g, &book, &hid, ReviewKind::Annual, review_2024, before)?;
+                let reached = reviews::Reached::Decided {
+                    on: decided_2024,
+                    number: "198/QĐ-UBND",
+                };
+                status = reviews::steps(
+                    &mut g,
+                    &mut d.review_steps,
+                    &hands,
+                    &a,
+                    reason(status),
+                    status,
+                    reached,
+                );
                 d.assessments.push(a);
             }
-            let a = assessment(&mut g, &rs2023, &hid, review_2023, evidence)?;
-            status = status.after_review(a.classification);
-            d.assessments.push(a);
+            let flagged = design == Designed::NotPoor && g.rng.u8(..100) < 4;
+            if design != Designed::NotPoor || flagged {
+                let a = assessment(
+                    &mut g,
+                    &book,
+                    &hid,
+                    ReviewKind::Annual,
+                    review_2025,
+                    evidence.clone(),
+                )?;
+                let reached = reviews::Reached::Decided {
+                    on: decided_2025,
+                    number: "245/QĐ-UBND",
+                };
+                status = reviews::steps(
+                    &mut g,
+                    &mut d.review_steps,
+                    &hands,
+                    &a,
+                    reason(status),
+                    status,
+                    reached,
+                );
+                d.assessments.push(a);
+            }
+            let listed = matches!(
+                status,
+                HouseholdStatus::Poor | HouseholdStatus::NearPoor | HouseholdStatus::NewlyEscaped
+            );
+            if campaign_2026 && vi < 4 && listed {
+                let date = day(2026, 10, 5) + Duration::days(vi as i64 * 4 + g.rng.i64(0..3));
+                let a = assessment(
+                    &mut g,
+                    &book,
+                    &hid,
+                    ReviewKind::Annual,
+                    date,
+                    evidence.clone(),
+                )?;
+                let reached = match vi {
+                    0 => reviews::Reached::Posted { complaint: false },
+                    1 => reviews::Reached::Posted {
+                        complaint: k % 9 == 4,
+                    },
+                    2 => reviews::Reached::Met {
+                        agreed_pct: if k % 11 == 3 {
+                            40
+                        } else {
+                            55 + g.rng.u32(..35)
+                        },
+                    },
+                    _ => reviews::Reached::Listed,
+                };
+                reviews::steps(
+                    &mut g,
+                    &mut d.review_steps,
+                    &hands,
+                    &a,
+                    reason(status),
+                    status,
+                    reached,
+                );
+                d.assessments.push(a);
+            }
+            // Households that asked for a review of their own during the year.
+            if design == Designed::NotPoor && vi >= 5 && ad_hoc_done < 2 {
+                let (date, reached) = if ad_hoc_done == 0 {
+                    (
+                        day(2026, 4, 6),
+                        reviews::Reached::Decided {
+                            on: day(2026, 4, 24),
+                            number: "67/QĐ-UBND",
+                        },
+                    )
+                } else {
+                    (
+                        (today - Duration::days(6)).max(day(2026, 1, 5)),
+                        reviews::Reached::Listed,
+                    )
+                };
+                ad_hoc_done += 1;
+                let a = assessment(
+                    &mut g,
+                    &book,
+                    &hid,
+                    ReviewKind::AdHoc,
+                    date,
+                    evidence.clone(),
+                )?;
+                status = reviews::steps(
+                    &mut g,
+                    &mut d.review_steps,
+                    &hands,
+                    &a,
+                    ListReason::Applied,
+                    status,
+                    reached,
+                );
+                d.assessments.push(a);
+            }
             household.status = status;
             if status == HouseholdStatus::Poor || status == HouseholdStatus::NearPoor {
                 supported.push(household.clone());
@@ -727,33 +884,45 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
         }
     }
 
-    // The 2024 targets of the plan: poor 3.39%, near-poor 8.0%; each village its share.
-    d.targets.push(Target {
-        area_id: commune.id.clone(),
-        year: 2024,
-        data: TargetInput {
-            poor_rate_pct: 3.39,
-            near_poor_rate_pct: 8.0,
-            indicator_goals: [("health_insurance".to_string(), 0.0)].into(),
-        },
-    });
-    for v in &villages {
-        let hs: Vec<&Household> = d
-            .households
-            .iter()
-            .filter(|h| h.village_id == v.id)
-            .collect();
-        let rate = |s| 100.0 * hs.iter().filter(|h| h.status == s).count() as f64 / hs.len() as f64;
-        let round = |x: f64| (x * 100.0).round() / 100.0;
+    // The targets of the plan: 2024 as the plan set them (poor 3.39%, near-poor 8.0%),
+    // then lower each year; each village its share, in proportion to its own rates.
+    let rate_in = |hs: &[&Household], s| {
+        100.0 * hs.iter().filter(|h| h.status == s).count() as f64 / hs.len().max(1) as f64
+    };
+    let all: Vec<&Household> = d.households.iter().collect();
+    let (poor_now, near_now) = (
+        rate_in(&all, HouseholdStatus::Poor),
+        rate_in(&all, HouseholdStatus::NearPoor),
+    );
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    for (year, poor_pct, near_pct) in [(2024, 3.39, 8.0), (2025, 3.0, 7.5), (2026, 2.6, 7.0)] {
         d.targets.push(Target {
-            area_id: v.id.clone(),
-            year: 2024,
+            area_id: commune.id.clone(),
+            year,
             data: TargetInput {
-                poor_rate_pct: round((rate(HouseholdStatus::Poor) * 3.39 / 5.79).max(0.0)),
-                near_poor_rate_pct: round(rate(HouseholdStatus::NearPoor) * 8.0 / 10.08),
-                indicator_goals: Default::default(),
+                poor_rate_pct: poor_pct,
+                near_poor_rate_pct: near_pct,
+                indicator_goals: [("health_insurance".to_string(), 0.0)].into(),
             },
         });
+        for v in &villages {
+            let hs: Vec<&Household> = d
+                .households
+                .iter()
+                .filter(|h| h.village_id == v.id)
+                .collect();
+            d.targets.push(Target {
+                area_id: v.id.clone(),
+                year,
+                data: TargetInput {
+                    poor_rate_pct: round(rate_in(&hs, HouseholdStatus::Poor) * poor_pct / poor_now),
+                    near_poor_rate_pct: round(
+                        rate_in(&hs, HouseholdStatus::NearPoor) * near_pct / near_now,
+                    ),
+                    indicator_goals: Default::default(),
+                },
+            });
+        }
     }
     let _ = officer;
     Ok((d, sign_in))
@@ -831,6 +1000,7 @@ fn documents(d: &Import, today: NaiveDate) -> Result<Vec<(ImportedDoc, Records)>
                     visits: vec![],
                     support: vec![],
                     plan: plan_for(h),
+                    review_steps: vec![],
                 },
             )
         })
@@ -846,6 +1016,12 @@ fn documents(d: &Import, today: NaiveDate) -> Result<Vec<(ImportedDoc, Records)>
             .expect("review of a household")
             .assessments
             .push(a.clone());
+    }
+    for st in &d.review_steps {
+        by.get_mut(st.household_id.as_str())
+            .expect("review step of a household")
+            .review_steps
+            .push(st.clone());
     }
     for v in &d.visits {
         by.get_mut(v.household_id.as_str())
@@ -947,23 +1123,24 @@ fn lived_doc(
 
 fn assessment(
     g: &mut Gen,
-    rs: &RuleSet,
+    book: &RuleBook,
     household_id: &str,
+    kind: ReviewKind,
     date: NaiveDate,
     evidence: Evidence,
 ) -> Result<Assessment, DemoError> {
+    let rs = shared::review::rule_set_for(book, kind, date)
+        .ok_or_else(|| DemoError::Bug(format!("no rule set for {date}")))?;
     let o =
         classify(rs, &evidence).map_err(|e| DemoError::Bug(format!("invalid evidence {e:?}")))?;
     Ok(Assessment {
         id: g.id(),
         household_id: household_id.into(),
-        kind: ReviewKind::Annual,
+        kind,
         date,
         evidence,
         classification: o.classification,
         explanation: o.explanation,
-        meeting_agreement_pct: Some(g.rng.i64(62..=95)),
-        commune_decision: Some(o.classification),
     })
 }
 

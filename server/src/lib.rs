@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod edge;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod rebuild;
 pub mod scope;

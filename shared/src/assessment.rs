@@ -1,5 +1,6 @@
-//! Reviews (rà soát): the evidence a village head collects, the classification the rule
-//! set computes from it, and the steps that follow (village meeting, commune decision).
+//! Reviews (rà soát): the evidence a village head collects and the classification the rule
+//! set computes from it. The steps that follow (village meeting, posting, the commune's
+//! decision) are in `review`.
 
 use crate::rules::{Classification, Evidence, Explanation};
 use chrono::NaiveDate;
@@ -25,9 +26,6 @@ pub struct Assessment {
     pub evidence: Evidence,
     pub classification: Classification,
     pub explanation: Explanation,
-    /// Share of the village meeting that agreed, in percent, once held.
-    pub meeting_agreement_pct: Option<i64>,
-    pub commune_decision: Option<Classification>,
 }
 
 /// What a village head sends: the rule set is the one in force on `date`.

@@ -467,7 +467,7 @@ impl HouseholdDoc {
 
     /// The document as JSON with the profile and, of the other collections, only the
     /// records in `records` (all members when any member is there: the read model keeps
-    /// a household's members together).
+    /// a household's members together; all reviews and steps when a step is there).
     pub fn json_of_records(
         &self,
         records: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
@@ -483,8 +483,12 @@ impl HouseholdDoc {
                 continue;
             };
             let obj = item.id();
-            let value = if key == "profile" || (key == "members" && records.contains_key("members"))
-            {
+            // A review step is judged against the household's reviews and other steps.
+            let whole = key == "profile"
+                || (key == "members" && records.contains_key("members"))
+                || (matches!(key.as_str(), "assessments" | "review_steps")
+                    && records.contains_key("review_steps"));
+            let value = if whole {
                 read_map(&self.doc, &obj)
             } else {
                 let mut m = Map::new();

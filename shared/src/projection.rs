@@ -6,6 +6,7 @@ use crate::assessment::Assessment;
 use crate::doc::{Author, DocError, HouseholdDoc};
 use crate::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
 use crate::plan::{PlanItem, PlanItemInput, PlanStatus};
+use crate::review::ReviewStep;
 use crate::support::{SupportAction, SupportInput, SupportStatus};
 use crate::visit::{Visit, VisitInput};
 use chrono::NaiveDate;
@@ -23,6 +24,9 @@ pub struct Records {
     /// The household's plan: each cause's solution with its owner, due date and progress.
     #[serde(default)]
     pub plan: Vec<PlanItem>,
+    /// The steps of its reviews (listing, meeting, posting, complaints, decisions).
+    #[serde(default)]
+    pub review_steps: Vec<ReviewStep>,
 }
 
 /// The profile fields a document holds.
@@ -61,6 +65,11 @@ pub fn assessment_json(a: &Assessment) -> Value {
     json!({ "json": serde_json::to_string(a).expect("serialises") })
 }
 
+/// Review steps are written once, like reviews: kind and date beside the whole step.
+pub fn step_json(s: &ReviewStep) -> Value {
+    json!({ "kind": s.data.kind(), "date": s.date, "json": serde_json::to_string(s).expect("serialises") })
+}
+
 /// A new document holding these records.
 pub fn to_doc(actor: &[u8], r: &Records, author: &Author) -> Result<HouseholdDoc, DocError> {
     let mut doc = HouseholdDoc::new(actor, &r.household.id, author);
@@ -87,7 +96,12 @@ pub fn put_records(doc: &mut HouseholdDoc, r: &Records, author: &Author) -> Resu
                 .iter()
                 .map(|s| ("support", s.id.as_str(), support_json(s))),
         )
-        .chain(r.plan.iter().map(|p| ("plan", p.id.as_str(), plan_json(p))));
+        .chain(r.plan.iter().map(|p| ("plan", p.id.as_str(), plan_json(p))))
+        .chain(
+            r.review_steps
+                .iter()
+                .map(|s| ("review_steps", s.id.as_str(), step_json(s))),
+        );
     doc.put_all(&profile_json(&r.household), records, author)
 }
 
@@ -175,6 +189,17 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         });
     }
     plan.sort_by(|a, b| a.data.due.cmp(&b.data.due).then(a.id.cmp(&b.id)));
+    let mut review_steps = Vec::new();
+    for (id, st) in entries("review_steps") {
+        let text = st["json"].as_str().ok_or("review step without json")?;
+        let st =
+            serde_json::from_str::<ReviewStep>(text).map_err(|e| format!("review step: {e}"))?;
+        if st.id != id || st.household_id != household_id {
+            return Err(format!("review step {id} belongs elsewhere"));
+        }
+        review_steps.push(st);
+    }
+    review_steps.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
     Ok(Records {
         household,
         members,
@@ -182,6 +207,7 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         visits,
         support,
         plan,
+        review_steps,
     })
 }
 
@@ -269,8 +295,6 @@ mod tests {
             evidence,
             classification: o.classification,
             explanation: o.explanation,
-            meeting_agreement_pct: Some(80),
-            commune_decision: None,
         };
         let r = Records {
             household: h,
@@ -289,6 +313,17 @@ mod tests {
                         "Hội Nông dân xã",
                         "2026-12-31".parse().unwrap(),
                     )
+                },
+            }],
+            review_steps: vec![crate::review::ReviewStep {
+                id: "st1".into(),
+                household_id: "h1".into(),
+                review_id: Some("a1".into()),
+                date: "2025-11-10".parse().unwrap(),
+                by: "u-vh".into(),
+                data: crate::review::StepData::Meeting {
+                    attendees: 40,
+                    agreed: 31,
                 },
             }],
         };

@@ -328,6 +328,7 @@ pub mod write {
                 visits: store.list_visits(id).await.map_err(EditError::Storage)?,
                 support: store.list_support(id).await.map_err(EditError::Storage)?,
                 plan: vec![],
+                review_steps: vec![],
             };
             let profile = shared::projection::profile_json(&records.household);
             hub()

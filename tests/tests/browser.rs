@@ -330,6 +330,127 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
     drop(db);
 }
 
+/// The yearly review as the law runs it, across the phone and the console: the village
+/// head reviews a household, goes out of coverage and records the village meeting on the
+/// phone; when the network returns it reaches the commune; the officer posts the result,
+/// the commune leader decides it in the console, and the phone shows the new status.
+#[test]
+fn a_village_meeting_recorded_offline_reaches_the_commune_and_the_leader_decides() {
+    let Some(dist) = dist() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = fixture_db(&rt);
+    let mut srv = Server::start(&db, &dist, None);
+    let url = srv.url();
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = rt.block_on(async {
+        let c = chromium(&driver, &profile).await;
+        c.goto(&url).await.unwrap();
+        sign_in(&c, "vh1").await;
+        synced_with(&c, 2).await;
+        c.goto(&format!("{url}#/h/h1")).await.unwrap();
+        click(&c, "review").await;
+        fill(&c, "income", "4.000.000").await;
+        click(&c, "save-review").await;
+        assert!(text(&c, "proposed").await.contains("Hộ không nghèo"));
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+            .await
+            .expect("the review is sent");
+        c
+    });
+
+    // Out of coverage: the meeting is recorded on the phone.
+    srv.stop();
+    rt.block_on(async {
+        click(&c, "record-meeting").await;
+        fill(&c, "attendees", "42").await;
+        fill(&c, "agreed", "19").await;
+        assert!(text(&c, "meeting-verdict").await.contains("Chưa đạt"));
+        fill(&c, "agreed", "35").await;
+        assert!(text(&c, "meeting-verdict").await.contains("Đạt"));
+        screenshot(&c, "12-village-meeting").await;
+        click(&c, "save-meeting").await;
+        assert!(text(&c, "meeting-step").await.contains("35/42"));
+        assert_eq!(pending(&c).await, "1", "the meeting waits to be sent");
+        screenshot(&c, "13-proposed-and-official").await;
+    });
+
+    srv.restart(&db);
+    rt.block_on(async {
+        back_online(&c).await;
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+            .await
+            .expect("the meeting is sent when the network returns");
+        // The commune sees the meeting; the officer records the posting.
+        let http = reqwest::Client::new();
+        let officer = api_login(&http, &url, "officer1", "office-pc").await;
+        let campaign: serde_json::Value = http
+            .get(format!("{url}api/reviews/campaign?year=2026"))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let row = campaign["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["household_id"] == "h1")
+            .expect("h1 is in the campaign");
+        assert_eq!(row["progress"]["meeting"]["agreed"], 35);
+        assert_eq!(row["progress"]["meeting"]["attendees"], 42);
+        let day = chrono::Utc::now().date_naive();
+        let posted: serde_json::Value = http
+            .post(format!("{url}api/reviews/steps"))
+            .bearer_auth(&officer)
+            .json(&serde_json::json!({"household_ids": ["h1"], "date": day, "step": {"kind": "posted", "until": day + chrono::Duration::days(7)}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(posted[0]["step_id"].is_string(), "{posted}");
+
+        // The leader decides in the console.
+        let desk_profile = new_profile();
+        let desk = chromium_desktop(&driver, &desk_profile).await;
+        desk.goto(&format!("{url}console/")).await.unwrap();
+        submit_sign_in(&desk, "leader1", fixture::PASSWORD).await;
+        click(&desk, "nav-reviews").await;
+        text(&desk, "campaign-rows").await;
+        click(&desk, "pick").await;
+        fill(&desk, "decision-number", "31/QĐ-UBND").await;
+        screenshot(&desk, "console-9-campaign").await;
+        click(&desk, "decide-selected").await;
+        assert!(text(&desk, "outcome").await.contains("1 hộ đã ghi"));
+        assert!(text(&desk, "row-state").await.contains("31/QĐ-UBND"));
+        desk.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(desk_profile);
+        assert_eq!(
+            db.store().await.get_household("h1").await.unwrap().status.as_str(),
+            "newly_escaped"
+        );
+
+        // The phone learns the decision at its next sync.
+        click(&c, "sync-line").await;
+        click(&c, "sync-now").await;
+        c.goto(&format!("{url}#/h/h1")).await.unwrap();
+        wait_js(&c, "return document.querySelector('[data-testid=status]')?.innerText === 'Hộ mới thoát nghèo'").await;
+        assert!(text(&c, "window").await.contains("/"), "the 36-month window shows");
+        screenshot(&c, "14-decided").await;
+        c.close().await.unwrap();
+    });
+    srv.stop();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    drop(db);
+}
+
 /// Must-show 2: two phones of the village head change the same household's address while
 /// offline; both sync; the commune officer finds one conflict with both values and decides
 /// a third; after their next sync both phones show the decision and the badge.
@@ -497,7 +618,9 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         assert_eq!(outcome, "Hộ nghèo");
         screenshot(&c, "8-review").await;
         click(&c, "save-review").await;
-        assert_eq!(text(&c, "status").await, "Hộ nghèo");
+        // The review proposes; the official status waits for the commune's decision.
+        assert_eq!(text(&c, "status").await, "Hộ cận nghèo");
+        assert!(text(&c, "proposed").await.contains("Hộ nghèo"));
 
         // A member.
         click(&c, "add-member").await;
@@ -552,7 +675,8 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         assert_eq!(assessments[0].classification.as_str(), "poor");
         assert_eq!(
             store.get_household("h2").await.unwrap().status.as_str(),
-            "poor"
+            "near_poor",
+            "a village head's review alone never changes the status"
         );
         let members = store.list_members("h2").await.unwrap();
         assert!(

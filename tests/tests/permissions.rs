@@ -118,6 +118,39 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         r#"{"item":{"cause":"lack_of_capital","solution":"Vay vốn","owner":"UBND xã","due":"2026-12-31"},"status":"open"}"#,
         "f f o/s f f f",
     ),
+    ("GET", "/reviews/campaign", "", "o f o o f f"),
+    (
+        "GET",
+        "/reviews/campaign?area_id={area}",
+        "",
+        "o/s f o/s o/s f f",
+    ),
+    ("GET", "/reviews/tracking", "", "o f o o f f"),
+    (
+        "GET",
+        "/reviews/what-if?rule_set_id=vn-2027-2030",
+        "",
+        "o f o o f f",
+    ),
+    (
+        "POST",
+        "/reviews/steps",
+        r#"{"household_ids":["{household}"],"date":"2026-10-01","step":{"kind":"listed","reason":"applied"}}"#,
+        "o/s f o/s f f f",
+    ),
+    (
+        "POST",
+        "/reviews/steps",
+        r#"{"household_ids":["{household}"],"date":"2026-10-01","step":{"kind":"decision","number":"1/QĐ","approved":true}}"#,
+        "f f o/s o/s f f",
+    ),
+    ("GET", "/reports?year=2025&period=annual", "", "o f o o o f"),
+    (
+        "GET",
+        "/reports?year=2025&period=half_year&area_id={area}",
+        "",
+        "o/s f o/s o/s o/o f",
+    ),
     ("GET", "/stats/communes", "", "o f o o o f"),
     (
         "GET",
@@ -360,6 +393,7 @@ async fn open_conflict(store: &DynStore, household: &str) -> String {
                 visits: vec![],
                 support: vec![],
                 plan: vec![],
+                review_steps: vec![],
             };
             (to_doc(&[5; 16], &records, &author).unwrap(), None, vec![])
         }

@@ -13,6 +13,8 @@
 //!   1,500-household pull into IndexedDB and the list's render time (`tests/benches/app.rs`).
 //! - `bench console`: the commune dashboard and the province overview on a province of 100
 //!   communes, served and drawn in Chromium (`tests/benches/console.rs`).
+//! - `bench report`: the annual report exported as XLSX, for the demo commune and for a
+//!   province of 100 communes (`tests/benches/report.rs`).
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -45,9 +47,10 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("sync") => bench_sync(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         Some("bench") if args.get(1).map(String::as_str) == Some("console") => bench_console(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("report") => bench_report(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [sim args] | bench app | bench console>"
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [sim args] | bench app | bench console | bench report>"
             );
             return ExitCode::from(2);
         }
@@ -762,6 +765,14 @@ fn bench_console() -> Result {
     c.args(["bench", "-p", "tests", "--bench", "console"])
         .env("DONGHANH_DIST", out)
         .env("DONGHANH_REQUIRE_BROWSER", "1");
+    status(c)
+}
+
+/// The reports' benchmark: the annual report exported as XLSX for the demo commune and for
+/// a province of 100 communes (`tests/benches/report.rs`).
+fn bench_report() -> Result {
+    let mut c = cargo();
+    c.args(["bench", "-p", "tests", "--bench", "report"]);
     status(c)
 }
 

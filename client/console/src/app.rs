@@ -64,16 +64,24 @@ fn screens_of(role: Role) -> Vec<Route> {
     match role {
         Role::CommuneOfficer => vec![
             Route::Overview,
+            Route::Reviews,
             Route::Assignments,
             Route::Support,
             Route::Conflicts,
             Route::Quarantine,
             Route::Import,
             Route::Targets,
+            Route::Reports,
         ],
-        Role::CommuneLeader => vec![Route::Overview, Route::Assignments, Route::Support],
+        Role::CommuneLeader => vec![
+            Route::Overview,
+            Route::Reviews,
+            Route::Assignments,
+            Route::Support,
+            Route::Reports,
+        ],
         Role::Admin => vec![Route::Users],
-        _ => vec![Route::Overview],
+        _ => vec![Route::Overview, Route::Reports],
     }
 }
 
@@ -90,6 +98,8 @@ fn title(route: &Route, lang: Lang) -> &'static str {
         Route::Import => tr(lang, "Nhập danh sách hộ", "Import households"),
         Route::Targets => tr(lang, "Chỉ tiêu", "Targets"),
         Route::Support => tr(lang, "Hỗ trợ theo dự án", "Support by project"),
+        Route::Reviews => tr(lang, "Rà soát hằng năm", "Yearly review"),
+        Route::Reports => tr(lang, "Báo cáo", "Reports"),
     }
 }
 
@@ -178,6 +188,10 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                         Route::Import => view! { <screens::import::Import /> }.into_any(),
                         Route::Targets => view! { <screens::targets::Targets /> }.into_any(),
                         Route::Support => view! { <screens::support::Support /> }.into_any(),
+                        Route::Reviews => view! {
+                            <screens::reviews::Reviews leader=role == Role::CommuneLeader officer=role == Role::CommuneOfficer />
+                        }.into_any(),
+                        Route::Reports => view! { <screens::reports::Reports /> }.into_any(),
                     }}
                 }
             }}

@@ -12,6 +12,10 @@ pub enum Route {
     Import,
     Targets,
     Support,
+    /// The review campaign, escape tracking and the what-if.
+    Reviews,
+    /// The 6-month and annual reports.
+    Reports,
     Users,
     /// The households behind a dashboard figure: an `/api/accompaniment` query.
     List(String),
@@ -41,6 +45,8 @@ impl Route {
             "import" => Route::Import,
             "targets" => Route::Targets,
             "support" => Route::Support,
+            "reviews" => Route::Reviews,
+            "reports" => Route::Reports,
             _ => Route::Overview,
         }
     }
@@ -66,6 +72,8 @@ impl Route {
             Route::Import => "#/import",
             Route::Targets => "#/targets",
             Route::Support => "#/support",
+            Route::Reviews => "#/reviews",
+            Route::Reports => "#/reports",
         }
     }
 }

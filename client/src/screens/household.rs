@@ -10,6 +10,7 @@ use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use shared::Text;
 use shared::plan::PlanStatus;
+use shared::review::{Flag, Progress, ReviewStep, StatusChange, StepData, Trajectory};
 use shared::summary::Summary;
 use shared::support::SupportStatus;
 use shared::user::Role;
@@ -32,6 +33,40 @@ fn show(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// Records that the review's result is posted at the village from today for seven days.
+fn post(household_id: String, review_id: String) {
+    let engine = use_engine();
+    let on = today();
+    let step = ReviewStep {
+        id: web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.random_uuid())
+            .unwrap_or_default(),
+        household_id: household_id.clone(),
+        review_id: Some(review_id),
+        date: on,
+        by: engine.user.id.clone(),
+        data: StepData::Posted {
+            until: on + chrono::Duration::days(7),
+        },
+    };
+    leptos::task::spawn_local(async move {
+        let saved = engine
+            .edit(&household_id, |doc, author| {
+                doc.put_record(
+                    "review_steps",
+                    &step.id,
+                    &shared::projection::step_json(&step),
+                    author,
+                )
+            })
+            .await;
+        if saved.is_ok() {
+            leptos::task::spawn_local(engine.sync());
+        }
+    });
 }
 
 #[component]
@@ -71,6 +106,20 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
         let overdue = summary.overdue(today(), accompaniment.as_ref());
         let h = r.household.clone();
         let latest = r.assessments.iter().max_by_key(|a| a.date).cloned();
+        let progress = latest
+            .as_ref()
+            .map(|a| Progress::of(&a.id, &r.review_steps))
+            .unwrap_or_default();
+        // A review not yet decided: its result is only proposed.
+        let pending = latest.is_some() && progress.decision.is_none();
+        let trajectory = Trajectory::of(&StatusChange::from_steps(&r.review_steps));
+        let flags: Vec<Flag> = Flag::ALL
+            .into_iter()
+            .filter(|f| f.holds(&trajectory, today()))
+            .collect();
+        let window_until = trajectory
+            .window_until
+            .filter(|_| trajectory.in_window(today()));
         let mut visits = r.visits.clone();
         visits.sort_by_key(|v| std::cmp::Reverse(v.data.date));
         let mut assessments = r.assessments.clone();
@@ -84,6 +133,10 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                     <h2 data-testid="head-name">{h.head_name.clone()}</h2>
                     <p class="meta">{h.code.clone()} " · " <span data-testid="address">{h.address.clone()}</span></p>
                     <p class="status" data-testid="status">{say(h.status.label())}</p>
+                    {flags.into_iter().map(|f| view! { <p class="flag" data-testid="flag">{say(f.label())}</p> }).collect_view()}
+                    {window_until.map(|d| view! {
+                        <p class="meta" data-testid="window">{move || tr(lang.get(), "Hưởng chính sách hộ mới thoát nghèo đến ", "Keeps the newly escaped policies until ")} {date(d)}</p>
+                    })}
                     {accompaniment.map(|a| view! {
                         <p class="meta" data-testid="accompanied-by">
                             {move || tr(lang.get(), "Cán bộ kèm cặp:", "Accompanied by:")} " "
@@ -135,9 +188,48 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                     {match latest {
                         Some(a) => {
                             let reasons = a.explanation.reasons.clone();
+                            let meeting = progress.meeting;
+                            let posted = progress.posted_until;
+                            let head = role == Role::VillageHead;
+                            let post_id = id.clone();
+                            let review_id = a.id.clone();
                             view! {
-                                <p><strong>{say(a.classification.label())}</strong> " · " {date(a.date)}</p>
+                                {pending.then(|| view! {
+                                    <p class="proposed" data-testid="proposed">
+                                        {move || tr(lang.get(), "Đề xuất (chờ xã quyết định): ", "Proposed (awaiting the commune's decision): ")}
+                                        <strong>{say(a.classification.label())}</strong>
+                                        " · " {move || tr(lang.get(), "chính thức: ", "official: ")} {say(h.status.label())}
+                                    </p>
+                                })}
+                                {(!pending).then(|| view! { <p><strong>{say(a.classification.label())}</strong></p> })}
+                                <p class="meta">{date(a.date)} " · " {a.explanation.rule_set_id.clone()}</p>
                                 <ul>{reasons.into_iter().map(|t| view! { <li>{say(t)}</li> }).collect_view()}</ul>
+                                <ul class="steps" data-testid="review-steps">
+                                    {meeting.map(|m| view! {
+                                        <li data-testid="meeting-step">
+                                            {move || tr(lang.get(), "Họp thôn ", "Village meeting ")} {date(m.date)} ": "
+                                            {m.agreed} "/" {m.attendees} {move || tr(lang.get(), " đồng ý", " agreed")}
+                                            {(!m.valid()).then(|| view! { " · " <span class="error">{move || tr(lang.get(), "dưới 50%, chưa đạt", "below 50%, not valid")}</span> })}
+                                        </li>
+                                    })}
+                                    {posted.map(|d| view! { <li>{move || tr(lang.get(), "Niêm yết đến ", "Posted until ")} {date(d)}</li> })}
+                                    {progress.decision.clone().map(|d| view! { <li>{move || tr(lang.get(), "Quyết định ", "Decision ")} {d.number.clone()} " · " {date(d.date)}</li> })}
+                                </ul>
+                                {(head && pending).then(|| view! {
+                                    <div class="actions">
+                                        <a class="button secondary" data-testid="record-meeting" href=Route::Meeting(post_id.clone()).href()>
+                                            {move || tr(lang.get(), "Ghi họp thôn", "Record the village meeting")}
+                                        </a>
+                                        {(meeting.is_some_and(|m| m.valid()) && posted.is_none()).then(|| {
+                                            let (hid, rid) = (post_id.clone(), review_id.clone());
+                                            view! {
+                                                <button type="button" class="secondary" data-testid="record-posted" on:click=move |_| post(hid.clone(), rid.clone())>
+                                                    {move || tr(lang.get(), "Đã niêm yết hôm nay (7 ngày)", "Posted today (7 days)")}
+                                                </button>
+                                            }
+                                        })}
+                                    </div>
+                                })}
                             }.into_any()
                         }
                         None => view! { <p>{move || tr(lang.get(), "Chưa rà soát.", "Not reviewed yet.")}</p> }.into_any(),

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::assessment::{Assessment, ReviewKind};
 use shared::projection::assessment_json;
+use shared::review;
 use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, classify};
 use std::collections::BTreeSet;
 
@@ -22,7 +23,14 @@ pub fn Review(id: String) -> impl IntoView {
     };
     let household = records.household.clone();
     let day = today();
-    let Some(rules) = RuleBook::built_in().in_force(day).cloned() else {
+    // Within 1 September – 14 December the yearly review, which decides the next year's
+    // households under that year's standard; otherwise a review on the household's request.
+    let kind = if review::in_campaign(day) {
+        ReviewKind::Annual
+    } else {
+        ReviewKind::AdHoc
+    };
+    let Some(rules) = review::rule_set_for(&RuleBook::built_in(), kind, day).cloned() else {
         return view! { <p class="error">{move || tr(lang.get(), "Chưa có bộ tiêu chí cho ngày hôm nay.", "No rule set is in force today.")}</p> }.into_any();
     };
     let by_b1 = RwSignal::new(false);
@@ -72,11 +80,6 @@ pub fn Review(id: String) -> impl IntoView {
         let engine = use_engine();
         let household_id = household_id.clone();
         spawn_local(async move {
-            let kind = if (9..=12).contains(&chrono::Datelike::month(&day)) {
-                ReviewKind::Annual
-            } else {
-                ReviewKind::AdHoc
-            };
             let a = Assessment {
                 id: web_sys::window()
                     .and_then(|w| w.crypto().ok())
@@ -88,20 +91,10 @@ pub fn Review(id: String) -> impl IntoView {
                 evidence,
                 classification: out.classification,
                 explanation: out.explanation,
-                meeting_agreement_pct: None,
-                commune_decision: None,
             };
             let result = engine
                 .edit(&household_id, |doc, author| {
-                    let status = doc.to_json()["profile"]["status"].clone();
-                    let next = serde_json::from_value::<shared::household::HouseholdStatus>(status)
-                        .map(|s| s.after_review(a.classification))
-                        .unwrap_or(shared::household::HouseholdStatus::NotPoor);
-                    doc.put_all(
-                        &serde_json::json!({ "status": next }),
-                        [("assessments", a.id.as_str(), assessment_json(&a))],
-                        author,
-                    )
+                    doc.put_record("assessments", &a.id, &assessment_json(&a), author)
                 })
                 .await;
             saving.set(false);
@@ -121,6 +114,8 @@ pub fn Review(id: String) -> impl IntoView {
             <a class="back" href=Route::Household(id.clone()).href()>{move || tr(lang.get(), "← Quay lại", "← Back")}</a>
             <h2>{move || tr(lang.get(), "Rà soát hộ", "Review")} ": " {household.head_name.clone()}</h2>
             <p class="meta">{say(rules.title.clone())}</p>
+            {rules.provisional.iter().map(|t| view! { <p class="meta provisional" data-testid="provisional">"⚠ " {say(t.clone())}</p> }).collect_view()}
+            <p class="meta">{move || tr(lang.get(), "Kết quả là đề xuất: diện hộ chỉ đổi khi xã ra quyết định sau họp thôn và niêm yết.", "The result is a proposal: the household's status changes only by the commune's decision after the village meeting and posting.")}</p>
             <fieldset>
                 <legend>{move || tr(lang.get(), "Thu nhập", "Income")}</legend>
                 <label class="check">

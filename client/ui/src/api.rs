@@ -145,36 +145,57 @@ pub async fn upload<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, 
     .await
 }
 
+/// A file from `GET /api{path}` (a report), signed like `authed`; a refusal is read as
+/// the server's reason.
+pub async fn download(path: &str) -> Result<Vec<u8>, ClientError> {
+    let r = signed_response(|token| builder(Method::Get, path, token).build()).await?;
+    if !r.ok() {
+        return Err(read::<serde_json::Value>(r)
+            .await
+            .err()
+            .unwrap_or_else(|| ClientError::Unreadable("refused".into())));
+    }
+    r.binary()
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))
+}
+
 async fn signed<T: DeserializeOwned>(
     make: impl Fn(&str) -> Result<Request, gloo_net::Error>,
 ) -> Result<T, ClientError> {
+    read(signed_response(make).await?).await
+}
+
+/// Sends the request with the stored access token; when the server answers 401 (expired),
+/// renews the pair once with the refresh token and sends it again.
+async fn signed_response(
+    make: impl Fn(&str) -> Result<Request, gloo_net::Error>,
+) -> Result<Response, ClientError> {
     let send_with = |token: &str| {
         let request = make(token).map_err(|e| ClientError::Unreadable(e.to_string()));
         async move {
-            let r = request?
+            request?
                 .send()
                 .await
-                .map_err(|e| ClientError::Network(e.to_string()))?;
-            read(r).await
+                .map_err(|e| ClientError::Network(e.to_string()))
         }
     };
     let pair = session::load().ok_or_else(signed_out)?;
-    match send_with(&pair.access_token).await {
-        Err(ClientError::Unauthorized(_)) => {
-            let req = RefreshRequest {
-                refresh_token: pair.refresh_token.clone(),
-                device_id: session::device_id(),
-            };
-            let next = match refresh(&req).await {
-                Ok(next) => next,
-                Err(ClientError::Refused(b)) => return Err(ClientError::Unauthorized(b)),
-                Err(e) => return Err(e),
-            };
-            session::save(&next);
-            send_with(&next.access_token).await
-        }
-        other => other,
+    let first = send_with(&pair.access_token).await?;
+    if first.status() != 401 {
+        return Ok(first);
     }
+    let req = RefreshRequest {
+        refresh_token: pair.refresh_token.clone(),
+        device_id: session::device_id(),
+    };
+    let next = match refresh(&req).await {
+        Ok(next) => next,
+        Err(ClientError::Refused(b)) => return Err(ClientError::Unauthorized(b)),
+        Err(e) => return Err(e),
+    };
+    session::save(&next);
+    send_with(&next.access_token).await
 }
 
 fn signed_out() -> ClientError {

@@ -371,7 +371,8 @@ async fn delete_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Record a review: the rule set in force on its date classifies it, with reasons.
+/// Record a review: the rule set of the period it decides classifies it, with reasons. The
+/// household's official status does not change: only the commune's decision changes it.
 #[utoipa::path(post, path = "/households/{id}/assessments", tag = "households", security(("bearer" = [])), params(("id" = String, Path)), request_body = AssessmentInput,
     responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 201, body = Assessment), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn add_assessment(
@@ -380,19 +381,19 @@ async fn add_assessment(
     AppPath(id): AppPath<String>,
     AppJson(input): AppJson<AssessmentInput>,
 ) -> AppResult<(StatusCode, Json<Assessment>)> {
-    let household = me
-        .household(state.store.as_ref(), Action::RecordAssessments, &id)
+    me.household(state.store.as_ref(), Action::RecordAssessments, &id)
         .await?;
-    let rs = state.rules.in_force(input.date).ok_or_else(|| {
-        AppError::field(
-            "date",
-            "no_rule_set",
-            Text::new(
-                "Không có chuẩn nghèo nào áp dụng cho ngày này.",
-                "No poverty standard applies on this date.",
-            ),
-        )
-    })?;
+    let rs =
+        shared::review::rule_set_for(&state.rules, input.kind, input.date).ok_or_else(|| {
+            AppError::field(
+                "date",
+                "no_rule_set",
+                Text::new(
+                    "Không có chuẩn nghèo nào áp dụng cho ngày này.",
+                    "No poverty standard applies on this date.",
+                ),
+            )
+        })?;
     let outcome = classify(rs, &input.evidence).map_err(|e| {
         let mut nested = shared::ValidationErrors::default();
         nested.nest("evidence", e);
@@ -406,15 +407,11 @@ async fn add_assessment(
         evidence: input.evidence,
         classification: outcome.classification,
         explanation: outcome.explanation,
-        meeting_agreement_pct: None,
-        commune_decision: None,
     };
-    let status = household.status.after_review(a.classification);
     let record = shared::projection::assessment_json(&a);
-    let audit = serde_json::json!({ "action": "create", "entity": "assessment", "entity_id": a.id, "changes": { "created": a, "household_status": [household.status, status] } });
+    let audit = serde_json::json!({ "action": "create", "entity": "assessment", "entity_id": a.id, "changes": { "created": a } });
     crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
-        doc.put_record("assessments", &a.id, &record, author)?;
-        doc.set_field(&["profile", "status"], &serde_json::json!(status), author)
+        doc.put_record("assessments", &a.id, &record, author)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(a)))

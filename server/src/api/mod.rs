@@ -10,6 +10,8 @@ mod conflicts;
 mod dashboard;
 mod households;
 mod import;
+mod reports;
+mod reviews;
 mod rules;
 mod stats;
 mod support;
@@ -159,5 +161,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(stats::router())
         .merge(dashboard::router())
         .merge(rules::router())
+        .merge(reviews::router())
+        .merge(reports::router())
         .merge(audit::router())
 }

@@ -63,6 +63,7 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
             visits: store.list_visits(id).await?,
             support: store.list_support(id).await?,
             plan: vec![],
+            review_steps: store.list_review_steps(id).await?,
         };
         let made = state
             .hub

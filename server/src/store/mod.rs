@@ -236,6 +236,7 @@ pub struct Import {
     pub visits: Vec<Visit>,
     pub support: Vec<SupportAction>,
     pub plan: Vec<shared::plan::PlanItem>,
+    pub review_steps: Vec<shared::review::ReviewStep>,
     pub targets: Vec<Target>,
     pub docs: Vec<ImportedDoc>,
 }
@@ -390,6 +391,39 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<std::collections::BTreeSet<String>>;
     /// The support actions of many households (a commune's), by planned date.
     async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>>;
+    /// A household's review steps, oldest first.
+    async fn list_review_steps(
+        &self,
+        household_id: &str,
+    ) -> StoreResult<Vec<shared::review::ReviewStep>>;
+    /// Review steps of households in these villages (all when `None`), of one kind or all,
+    /// oldest first.
+    async fn review_steps_in(
+        &self,
+        village_ids: Option<&[String]>,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<shared::review::ReviewStep>>;
+    /// Reviews dated `from..=to` of households in these villages.
+    async fn assessments_in(
+        &self,
+        village_ids: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Assessment>>;
+    /// Support delivered `from..=to` to households in these villages.
+    async fn delivered_in(
+        &self,
+        village_ids: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<SupportAction>>;
+    /// Visits dated `from..=to` to households in these villages: (cadre, household).
+    async fn visits_in(
+        &self,
+        village_ids: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(String, String)>>;
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;
 
     // Targets and figures

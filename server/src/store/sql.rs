@@ -545,6 +545,22 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn insert_review_step(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                st: &shared::review::ReviewStep,
+            ) -> StoreResult<()> {
+                sqlx::query("INSERT INTO review_steps (id, household_id, review_id, kind, date, data) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING")
+                    .bind(st.id.clone())
+                    .bind(st.household_id.clone())
+                    .bind(st.review_id.clone())
+                    .bind(st.data.kind())
+                    .bind(st.date.to_string())
+                    .bind(json(st))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn insert_support(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 s: &SupportAction,
@@ -597,6 +613,23 @@ macro_rules! sql_store {
 
         impl $name {
 
+            /// Limits a query over `households h` to villages; false when that is none at all.
+            fn push_villages(qb: &mut QueryBuilder<$db>, village_ids: Option<&[String]>) -> bool {
+                let Some(ids) = village_ids else {
+                    return true;
+                };
+                if ids.is_empty() {
+                    return false;
+                }
+                qb.push(" AND h.village_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(")");
+                true
+            }
+
             async fn next_seq(conn: &mut <$db as sqlx::Database>::Connection) -> StoreResult<i64> {
                 Ok(sqlx::query_scalar("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
                     .fetch_one(&mut *conn)
@@ -619,6 +652,7 @@ macro_rules! sql_store {
                     ("visits", "visits", r.visits.iter().map(|v| &v.id).collect()),
                     ("support_actions", "support", r.support.iter().map(|s| &s.id).collect()),
                     ("plan_items", "plan", r.plan.iter().map(|p| &p.id).collect()),
+                    ("review_steps", "review_steps", r.review_steps.iter().map(|s| &s.id).collect()),
                 ] {
                     let ids: Vec<&String> = ids.into_iter().filter(|id| wants(collection, id)).collect();
                     if ids.is_empty() {
@@ -682,6 +716,9 @@ macro_rules! sql_store {
                     .bind(json(a))
                     .execute(&mut *conn)
                     .await?;
+                }
+                for st in r.review_steps.iter().filter(|s| wants("review_steps", &s.id)) {
+                    Self::insert_review_step(conn, st).await?;
                 }
                 for v in r.visits.iter().filter(|v| wants("visits", &v.id)) {
                     sqlx::query("INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
@@ -1503,6 +1540,71 @@ macro_rules! sql_store {
                 Ok(qb.build_query_scalar::<String>().fetch_all(&self.pool).await?.into_iter().collect())
             }
 
+            async fn list_review_steps(&self, household_id: &str) -> StoreResult<Vec<shared::review::ReviewStep>> {
+                let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM review_steps WHERE household_id = $1 ORDER BY date, id")
+                    .bind(household_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+            }
+
+            async fn review_steps_in(&self, village_ids: Option<&[String]>, kind: Option<&str>) -> StoreResult<Vec<shared::review::ReviewStep>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT s.data FROM review_steps s JOIN households h ON h.id = s.household_id WHERE 1 = 1",
+                );
+                if let Some(k) = kind {
+                    qb.push(" AND s.kind = ").push_bind(k.to_string());
+                }
+                if !Self::push_villages(&mut qb, village_ids) {
+                    return Ok(Vec::new());
+                }
+                qb.push(" ORDER BY s.date, s.id");
+                let rows: Vec<String> = qb.build_query_scalar().fetch_all(&self.pool).await?;
+                rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+            }
+
+            async fn assessments_in(&self, village_ids: Option<&[String]>, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Assessment>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT a.data FROM assessments a JOIN households h ON h.id = a.household_id WHERE a.date >= ",
+                );
+                qb.push_bind(from.to_string()).push(" AND a.date <= ").push_bind(to.to_string());
+                if !Self::push_villages(&mut qb, village_ids) {
+                    return Ok(Vec::new());
+                }
+                qb.push(" ORDER BY a.date, a.id");
+                let rows: Vec<String> = qb.build_query_scalar().fetch_all(&self.pool).await?;
+                rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+            }
+
+            async fn delivered_in(&self, village_ids: Option<&[String]>, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<SupportAction>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT s.id, s.household_id, s.status, s.delivered_date, s.data FROM support_actions s JOIN households h ON h.id = s.household_id \
+                     WHERE s.status = 'delivered' AND s.delivered_date >= ",
+                );
+                qb.push_bind(from.to_string()).push(" AND s.delivered_date <= ").push_bind(to.to_string());
+                if !Self::push_villages(&mut qb, village_ids) {
+                    return Ok(Vec::new());
+                }
+                qb.push(" ORDER BY s.delivered_date, s.id");
+                qb.build_query_as::<SupportRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(SupportRow::into_support)
+                    .collect()
+            }
+
+            async fn visits_in(&self, village_ids: Option<&[String]>, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<(String, String)>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT v.cadre_id, v.household_id FROM visits v JOIN households h ON h.id = v.household_id WHERE v.date >= ",
+                );
+                qb.push_bind(from.to_string()).push(" AND v.date <= ").push_bind(to.to_string());
+                if !Self::push_villages(&mut qb, village_ids) {
+                    return Ok(Vec::new());
+                }
+                Ok(qb.build_query_as::<(String, String)>().fetch_all(&self.pool).await?)
+            }
+
             async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>> {
                 if household_ids.is_empty() {
                     return Ok(Vec::new());
@@ -1856,6 +1958,9 @@ macro_rules! sql_store {
                 }
                 for p in &d.plan {
                     Self::insert_plan_item(&mut tx, p).await?;
+                }
+                for st in &d.review_steps {
+                    Self::insert_review_step(&mut tx, st).await?;
                 }
                 for t in &d.targets {
                     Self::upsert_target(&mut tx, t).await?;

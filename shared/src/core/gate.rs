@@ -5,10 +5,11 @@
 
 use super::policy::{self, Before, OpKind};
 use super::{Limits, Refusal, limits, schema};
-use crate::assessment::Assessment;
+use crate::assessment::{Assessment, ReviewKind};
 use crate::doc::{Author, HouseholdDoc};
 use crate::household::HouseholdStatus;
 use crate::projection::{Records, project};
+use crate::review::{self, Progress, ReviewStep, StepData, decided_status};
 use crate::rules::{RuleBook, classify};
 use crate::user::Role;
 use crate::{Text, Validate, ValidationErrors};
@@ -444,37 +445,134 @@ fn check_records(
     for p in r.plan.iter().filter(|p| is("plan", &p.id)) {
         p.data.validate().map_err(|e| invalid(&e, "plan"))?;
     }
-    let mut newest_review: Option<&Assessment> = None;
-    for a in r.assessments.iter() {
-        let key_matches = touched
-            .get("assessments")
-            .is_some_and(|ids| ids.contains(&a.id));
-        if !key_matches {
-            continue;
-        }
+    for a in r.assessments.iter().filter(|a| is("assessments", &a.id)) {
         check_review(writer, &h.id, a, rules)?;
-        if newest_review.is_none_or(|n| (n.date, &n.id) < (a.date, &a.id)) {
-            newest_review = Some(a);
+    }
+    let mut decided = None;
+    for st in r.review_steps.iter().filter(|s| is("review_steps", &s.id)) {
+        if let Some(to) = check_step(writer, r, st, before)? {
+            if decided.is_some() {
+                return Err(Refusal::new(
+                    "derived",
+                    "Mỗi lần chỉ ghi một quyết định cho một hộ.",
+                    "One decision per household at a time.",
+                ));
+            }
+            decided = Some(to);
         }
     }
-    // The official status changes only by a role that decides, or as the rule engine's
-    // outcome of a review in this same push.
+    // The official status changes only by the commune leader's decision on a review (or
+    // by the server's own decisions: a conflict resolved, data it builds). A new household
+    // comes with the status of the commune's list only from the commune office.
     let old_status = before.status;
-    if h.status != old_status && writer.role != Role::CommuneOfficer {
-        let derived = newest_review.map(|a| old_status.after_review(a.classification));
-        if derived != Some(h.status) {
-            return Err(Refusal::new(
-                "derived",
-                "Diện hộ chỉ thay đổi theo kết quả rà soát tính theo chuẩn, hoặc theo quyết định của xã.",
-                "A household's status changes only as a review's computed result or by the commune's decision.",
-            ));
-        }
+    let allowed = if !before.existed {
+        h.status == HouseholdStatus::NotPoor || writer.role == Role::CommuneOfficer
+    } else {
+        h.status == old_status || writer.decision || decided == Some(h.status)
+    };
+    if !allowed || decided.is_some_and(|to| to != h.status) {
+        return Err(Refusal::new(
+            "derived",
+            "Diện hộ chỉ thay đổi theo quyết định công nhận của xã sau họp dân và niêm yết.",
+            "A household's status changes only by the commune's decision after the village meeting and posting.",
+        ));
     }
     Ok(())
 }
 
+/// A review step: its own checks, that it belongs to a review of this household and the
+/// role that may record its kind. For a decision, that the review allows it; returns the
+/// status it decides.
+fn check_step(
+    writer: &Writer,
+    r: &Records,
+    st: &ReviewStep,
+    before: &Facts,
+) -> Result<Option<HouseholdStatus>, Refusal> {
+    if st.household_id != r.household.id {
+        return Err(ownership());
+    }
+    st.validate().map_err(|e| invalid(&e, "review_step"))?;
+    date_ahead(writer, st.date, "review_step.date")?;
+    if !writer.decision && st.by != writer.user_id {
+        return Err(Refusal::new(
+            "author",
+            "Bước rà soát phải ghi tên người đang đăng nhập.",
+            "A review step must name the person who is signed in.",
+        ));
+    }
+    let deciding = matches!(st.data, StepData::Decision { .. });
+    let role_ok = writer.decision
+        || if deciding {
+            writer.role == Role::CommuneLeader
+        } else {
+            matches!(writer.role, Role::VillageHead | Role::CommuneOfficer)
+        };
+    if !role_ok {
+        return Err(Refusal::new(
+            "role",
+            "Chỉ Chủ tịch UBND xã ra quyết định công nhận; thôn và cán bộ xã ghi các bước rà soát.",
+            "Only the commune leader decides; the village and the commune office record the other steps.",
+        ));
+    }
+    let Some(review_id) = &st.review_id else {
+        return Ok(None);
+    };
+    let Some(review) = r.assessments.iter().find(|a| &a.id == review_id) else {
+        return Err(ownership());
+    };
+    if writer.decision {
+        // The server writing from its own records (the demo's history, a document built
+        // from the read model): the steps are as they were decided.
+        return Ok(None);
+    }
+    if st.date < review.date {
+        let mut e = ValidationErrors::default();
+        e.push(
+            "date",
+            "before_review",
+            Text::new(
+                "Bước này không thể trước ngày rà soát.",
+                "This step cannot come before the review.",
+            ),
+        );
+        return Err(invalid(&e, "review_step"));
+    }
+    match &st.data {
+        StepData::Answer { complaint, .. } => {
+            let asked = r.review_steps.iter().any(|c| {
+                &c.id == complaint
+                    && c.review_id == st.review_id
+                    && matches!(c.data, StepData::Complaint { .. })
+            });
+            if !asked {
+                return Err(ownership());
+            }
+            Ok(None)
+        }
+        StepData::Decision {
+            approved, from, to, ..
+        } => {
+            let others = r.review_steps.iter().filter(|o| o.id != st.id);
+            if let Some(why) = Progress::of(review_id, others).blocks_decision() {
+                return Err(Refusal::new("derived", why.vi, why.en));
+            }
+            if *from != before.status || *to != decided_status(*from, review, *approved) {
+                return Err(Refusal::new(
+                    "derived",
+                    "Quyết định không khớp với diện hộ hiện tại và kết quả rà soát.",
+                    "The decision does not match the household's status and the review's result.",
+                ));
+            }
+            Ok(Some(*to))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// What the rules need of the document before the push, read without projecting it.
 struct Facts {
+    existed: bool,
     status: HouseholdStatus,
     /// Delivery dates of the touched support records that existed.
     delivered: BTreeMap<String, Option<NaiveDate>>,
@@ -484,6 +582,7 @@ impl Facts {
     fn of(before: &BeforeDoc<'_>, touched: &BTreeMap<String, BTreeSet<String>>) -> Facts {
         let Some(heads) = before.heads else {
             return Facts {
+                existed: false,
                 status: HouseholdStatus::NotPoor,
                 delivered: BTreeMap::new(),
             };
@@ -502,7 +601,11 @@ impl Facts {
                 Some((id.clone(), serde_json::from_value(d).ok().flatten()))
             })
             .collect();
-        Facts { status, delivered }
+        Facts {
+            existed: true,
+            status,
+            delivered,
+        }
     }
 }
 
@@ -514,8 +617,8 @@ fn ownership() -> Refusal {
     )
 }
 
-/// A review's classification is the rule engine's, not the device's; only a deciding role
-/// records the commune decision.
+/// A review's classification is the rule engine's (the rule set of the period it decides),
+/// not the device's; a yearly review lies in the campaign's months.
 fn check_review(
     writer: &Writer,
     household_id: &str,
@@ -526,11 +629,26 @@ fn check_review(
         return Err(ownership());
     }
     date_ahead(writer, a.date, "assessment.date")?;
-    let rs = rules.in_force(a.date).ok_or_else(|| {
+    if a.kind == ReviewKind::Annual && !review::in_campaign(a.date) {
+        let mut e = ValidationErrors::default();
+        e.push(
+            "date",
+            "outside_campaign",
+            Text::new(
+                "Rà soát định kỳ diễn ra từ 1/9 đến 14/12; ngoài thời gian đó là rà soát thường xuyên.",
+                "The yearly review runs from 1 September to 14 December; outside it, a review is ad hoc.",
+            ),
+        );
+        return Err(invalid(&e, "assessment"));
+    }
+    let rs = review::rule_set_for(rules, a.kind, a.date).ok_or_else(|| {
         Refusal::new(
             "invalid_record",
-            format!("Không có chuẩn nghèo áp dụng cho ngày {}.", a.date),
-            format!("No poverty standard applies on {}.", a.date),
+            format!(
+                "Không có chuẩn nghèo áp dụng cho lần rà soát ngày {}.",
+                a.date
+            ),
+            format!("No poverty standard applies to the review of {}.", a.date),
         )
     })?;
     let outcome = classify(rs, &a.evidence).map_err(|e| invalid(&e, "assessment"))?;
@@ -540,20 +658,6 @@ fn check_review(
             "Kết quả phân loại không khớp với chuẩn; hãy cập nhật ứng dụng rồi rà soát lại.",
             "The classification does not match the rule set; update the app and review again.",
         ));
-    }
-    if a.commune_decision.is_some() && writer.role != Role::CommuneOfficer {
-        return Err(Refusal::new(
-            "derived",
-            "Chỉ xã mới ghi quyết định công nhận.",
-            "Only the commune records its decision.",
-        ));
-    }
-    if let Some(p) = a.meeting_agreement_pct
-        && !(0..=100).contains(&p)
-    {
-        let mut e = ValidationErrors::default();
-        e.range_i64("meeting_agreement_pct", p, 0, 100);
-        return Err(invalid(&e, "assessment"));
     }
     Ok(())
 }

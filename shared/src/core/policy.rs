@@ -40,6 +40,10 @@ fn refuse(role: Role, path: &[String]) -> Refusal {
             "A village head may only change the household profile, members and review results",
         ),
         Role::CommuneOfficer => ("Thay đổi này không được phép", "This change is not allowed"),
+        Role::CommuneLeader => (
+            "Lãnh đạo xã chỉ ghi quyết định công nhận kết quả rà soát",
+            "The commune leader only records decisions on reviews",
+        ),
         _ => (
             "Vai trò của bạn chỉ được xem, không được sửa hồ sơ hộ",
             "Your role may read households but not change them",
@@ -73,12 +77,23 @@ pub fn may_write(
             no()
         };
     }
+    let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+    let field_put = matches!(kind, Put);
+    if role == CommuneLeader {
+        // The leader writes only decisions: a new review step and the status it sets
+        // (the gate checks that the step is a decision the review allows).
+        let ok = match segs.as_slice() {
+            ["profile", "status"] => field_put,
+            ["review_steps", id] => kind == MakeMap && !before.has_record("review_steps", id),
+            ["review_steps", id, _] => field_put && !before.has_record("review_steps", id),
+            _ => false,
+        };
+        return if ok { Ok(()) } else { no() };
+    }
     let writer = matches!(role, CommuneOfficer | VillageHead | Cadre);
     if !writer {
         return no();
     }
-    let segs: Vec<&str> = path.iter().map(String::as_str).collect();
-    let field_put = matches!(kind, Put);
     match segs.as_slice() {
         // The skeleton of a new household, written once by the device that registers it.
         [key] => {
@@ -121,7 +136,10 @@ pub fn may_write(
                 (MakeMap, "visits" | "support") => {
                     !existed && matches!(role, CommuneOfficer | Cadre)
                 }
-                (MakeMap, "plan" | "review_steps") => role == CommuneOfficer,
+                (MakeMap, "plan") => role == CommuneOfficer,
+                (MakeMap, "review_steps") => {
+                    !existed && matches!(role, CommuneOfficer | VillageHead)
+                }
                 (Delete, "members") => matches!(role, CommuneOfficer | VillageHead),
                 (Delete, "plan") => role == CommuneOfficer,
                 _ => false,
@@ -141,7 +159,7 @@ pub fn may_write(
                             && role == Cadre
                             && matches!(*field, "progress_note" | "status"))
                 }
-                "review_steps" => role == CommuneOfficer,
+                "review_steps" => !existed && matches!(role, CommuneOfficer | VillageHead),
                 _ => false,
             };
             if ok { Ok(()) } else { no() }
@@ -213,6 +231,15 @@ mod tests {
             !ok(CommuneOfficer, "profile/address", MakeOther),
             "no text objects"
         );
+        // Review steps are written once, by the village and the commune.
+        assert!(ok(VillageHead, "review_steps/st1", MakeMap));
+        assert!(ok(VillageHead, "review_steps/st1/json", Put));
+        assert!(!ok(Cadre, "review_steps/st1", MakeMap));
+        // The leader writes a decision and the status it sets, nothing else.
+        assert!(ok(CommuneLeader, "review_steps/st2", MakeMap));
+        assert!(ok(CommuneLeader, "profile/status", Put));
+        assert!(!ok(CommuneLeader, "profile/head_name", Put));
+        assert!(!ok(CommuneLeader, "assessments/a9", MakeMap));
         // Read-only roles write nothing.
         for role in [CommuneLeader, ProvinceViewer, Admin] {
             assert!(!ok(role, "visits/v2", MakeMap));

@@ -50,7 +50,7 @@ pub fn fields_of(collection: &str) -> &'static [&'static str] {
             "progress_note",
             "status",
         ],
-        "review_steps" => &["kind", "date", "note", "json"],
+        "review_steps" => &["kind", "date", "json"],
         "visits" => &[
             "date",
             "discussed",

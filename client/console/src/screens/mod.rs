@@ -9,6 +9,8 @@ pub mod import;
 pub mod list;
 pub mod overview;
 pub mod quarantine;
+pub mod reports;
+pub mod reviews;
 pub mod support;
 pub mod targets;
 pub mod users;

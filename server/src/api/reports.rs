@@ -1,0 +1,235 @@
+//! The 6-month and annual reports of a commune (rows by village) or a province (rows by
+//! commune): read from the register and the decisions, built by `shared::report`, answered
+//! as JSON (the console's view of it), XLSX or CSV.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::extract::AppQuery;
+use crate::store::HouseholdFilter;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use shared::Text;
+use shared::area::AreaKind;
+use shared::permissions::{Action, Reach};
+use shared::report::{DeliveredFact, Facts, HouseholdFact, Period, Report};
+use shared::review::StatusChange;
+use std::collections::BTreeMap;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(report))
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    Json,
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// A commune, a village or a province; the user's own area when absent.
+    pub area_id: Option<String>,
+    pub year: i32,
+    #[param(inline)]
+    pub period: Period,
+    #[serde(default)]
+    #[param(inline)]
+    pub format: Format,
+}
+
+/// Reads what the report of `area_id` needs: the register, the decisions, the year's
+/// targets, the support delivered and the visits of the period.
+pub async fn facts(
+    state: &AppState,
+    area_id: &str,
+    year: i32,
+    period: Period,
+) -> AppResult<(String, Facts)> {
+    let store = state.store.as_ref();
+    let (from, to) = period.span(year);
+    let areas = store.list_areas().await?;
+    let area = areas
+        .iter()
+        .find(|a| a.id == area_id)
+        .ok_or(AppError::NotFound("area"))?;
+    let villages = store.villages_under(area_id).await?;
+    let parent: BTreeMap<&str, &str> = areas
+        .iter()
+        .filter_map(|a| Some((a.id.as_str(), a.parent_id.as_deref()?)))
+        .collect();
+    // A province's rows are its communes; a commune's (or a village's) its villages.
+    let row_of = |village: &str| -> String {
+        if area.kind == AreaKind::Province {
+            parent.get(village).copied().unwrap_or(village).to_string()
+        } else {
+            village.to_string()
+        }
+    };
+    let mut row_ids: Vec<String> = villages.iter().map(|v| row_of(v)).collect();
+    row_ids.sort();
+    row_ids.dedup();
+    let name = |id: &str| {
+        areas
+            .iter()
+            .find(|a| a.id == id)
+            .map_or_else(|| id.to_string(), |a| a.name.clone())
+    };
+    let mut rows: Vec<(String, String)> = row_ids.iter().map(|id| (id.clone(), name(id))).collect();
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut changes: BTreeMap<String, Vec<StatusChange>> = BTreeMap::new();
+    for s in store
+        .review_steps_in(Some(&villages), Some("decision"))
+        .await?
+    {
+        if let Some(c) = StatusChange::from_steps([&s]).pop() {
+            changes.entry(s.household_id.clone()).or_default().push(c);
+        }
+    }
+    let households = store
+        .list_households(&HouseholdFilter {
+            village_ids: Some(villages.clone()),
+            limit: i64::MAX / 2,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|h| HouseholdFact {
+            registered: h
+                .created_at
+                .get(..10)
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(chrono::NaiveDate::MIN),
+            area_id: row_of(&h.village_id),
+            changes: changes.remove(&h.id).unwrap_or_default(),
+            id: h.id,
+            code: h.code,
+            head_name: h.head_name,
+            status: h.status,
+            causes: h.causes,
+        })
+        .collect();
+    let mut target_areas = row_ids.clone();
+    target_areas.push(area_id.to_string());
+    let targets = store
+        .list_targets(&target_areas)
+        .await?
+        .into_iter()
+        .filter(|t| t.year == year)
+        .map(|t| (t.area_id, t.data.poor_rate_pct, t.data.near_poor_rate_pct))
+        .collect();
+    let delivered = store
+        .delivered_in(Some(&villages), from, to)
+        .await?
+        .into_iter()
+        .map(|s| DeliveredFact {
+            household_id: s.household_id,
+            project: s.data.project,
+            amount_vnd: s.data.amount_vnd,
+        })
+        .collect();
+    let users: BTreeMap<String, String> = store
+        .list_users(None)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect();
+    let visits = store
+        .visits_in(Some(&villages), from, to)
+        .await?
+        .into_iter()
+        .map(|(c, h)| (users.get(&c).cloned().unwrap_or(c), h))
+        .collect();
+    Ok((
+        area.name.clone(),
+        Facts {
+            areas: rows,
+            households,
+            targets,
+            delivered,
+            visits,
+        },
+    ))
+}
+
+/// The 6-month or annual report of an area. The commune's staff also get the households
+/// behind every figure (the XLSX's last sheet); the province gets the figures only.
+#[utoipa::path(get, path = "/reports", tag = "stats", security(("bearer" = [])), params(ReportQuery),
+    responses((status = 200, body = Report, description = "The report as JSON, or as an XLSX or CSV file"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn report(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<ReportQuery>,
+) -> AppResult<Response> {
+    if !(2020..=2100).contains(&q.year) {
+        return Err(AppError::field(
+            "year",
+            "out_of_range",
+            Text::new(
+                "Năm phải từ 2020 đến 2100.",
+                "The year must be 2020 to 2100.",
+            ),
+        ));
+    }
+    let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
+    me.check_area(state.store.as_ref(), Action::ReadAggregates, &area_id)
+        .await?;
+    let (area_name, facts) = facts(&state, &area_id, q.year, q.period).await?;
+    let mut r = shared::report::build((&area_id, &area_name), q.year, q.period, &facts);
+    let personal = matches!(
+        me.reach(Action::ReadHouseholds),
+        Ok(Reach::AreaTree | Reach::Everywhere)
+    );
+    if !personal {
+        r.households.retain(|_| false);
+    }
+    let file = |ext: &str| {
+        format!(
+            "attachment; filename=\"bao-cao-{}-{}.{ext}\"",
+            match q.period {
+                Period::HalfYear => "6-thang",
+                Period::Annual => "nam",
+            },
+            q.year
+        )
+    };
+    Ok(match q.format {
+        Format::Json => axum::Json(r).into_response(),
+        Format::Xlsx => {
+            let bytes = tokio::task::spawn_blocking(move || crate::export::xlsx(&r))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (header::CONTENT_DISPOSITION, file("xlsx")),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Format::Csv => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, file("csv")),
+            ],
+            crate::export::csv(&r),
+        )
+            .into_response(),
+    })
+}

@@ -1,0 +1,464 @@
+//! The 6-month and annual reports a commune owes the district (and a province over its
+//! communes): households and rates by area at the start and end of the period against the
+//! targets, movement through the lists, causes of poverty, support by programme project,
+//! visits by cadre and newly escaped households in their window. Built here from facts
+//! the server reads, so every figure is a count over the household lines the report also
+//! carries (`households`), and the totals are the sums of the rows.
+
+use crate::Text;
+use crate::household::{Cause, HouseholdStatus};
+use crate::review::{StatusChange, Trajectory};
+use crate::support::Project;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Which report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// 1 January – 30 June.
+    HalfYear,
+    /// 1 January – 31 December.
+    Annual,
+}
+
+impl Period {
+    pub fn span(self, year: i32) -> (NaiveDate, NaiveDate) {
+        let from = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid");
+        let to = match self {
+            Period::HalfYear => NaiveDate::from_ymd_opt(year, 6, 30),
+            Period::Annual => NaiveDate::from_ymd_opt(year, 12, 31),
+        }
+        .expect("valid");
+        (from, to)
+    }
+
+    pub fn label(self, year: i32) -> Text {
+        match self {
+            Period::HalfYear => Text::new(
+                format!("Báo cáo 6 tháng đầu năm {year}"),
+                format!("Report for the first half of {year}"),
+            ),
+            Period::Annual => Text::new(
+                format!("Báo cáo năm {year}"),
+                format!("Annual report {year}"),
+            ),
+        }
+    }
+}
+
+/// What the report needs of one household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdFact {
+    pub id: String,
+    pub code: String,
+    pub head_name: String,
+    /// The row it counts in: its village (commune report) or its commune (province).
+    pub area_id: String,
+    /// The day it was registered.
+    pub registered: NaiveDate,
+    pub status: HouseholdStatus,
+    pub causes: Vec<Cause>,
+    /// Its decisions, oldest first.
+    pub changes: Vec<StatusChange>,
+}
+
+impl HouseholdFact {
+    /// The official status at the end of `day`.
+    pub fn status_on(&self, day: NaiveDate) -> HouseholdStatus {
+        match self.changes.iter().rev().find(|c| c.date <= day) {
+            Some(c) => c.to,
+            None => self.changes.first().map_or(self.status, |c| c.from),
+        }
+    }
+}
+
+/// One support action delivered in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveredFact {
+    pub household_id: String,
+    pub project: Project,
+    pub amount_vnd: Option<i64>,
+}
+
+/// What the report is built from.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The rows' areas: (id, name), in the order the report lists them.
+    pub areas: Vec<(String, String)>,
+    pub households: Vec<HouseholdFact>,
+    /// Targets of the year: (area id, poor %, near-poor %); the whole area's under its id.
+    pub targets: Vec<(String, f64, f64)>,
+    pub delivered: Vec<DeliveredFact>,
+    /// Visits in the period: (cadre's name, household id).
+    pub visits: Vec<(String, String)>,
+}
+
+/// How a household moved in the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Movement {
+    /// Left poverty.
+    Escaped,
+    /// Poor, not having escaped before.
+    NewlyPoor,
+    /// Poor again after having escaped.
+    FellBack,
+    /// Entered the near-poor list from outside both lists.
+    NewlyNearPoor,
+    /// Left the near-poor list for neither list.
+    LeftNearPoor,
+}
+
+impl Movement {
+    pub const ALL: [Movement; 5] = [
+        Movement::Escaped,
+        Movement::NewlyPoor,
+        Movement::FellBack,
+        Movement::NewlyNearPoor,
+        Movement::LeftNearPoor,
+    ];
+
+    pub fn label(self) -> Text {
+        match self {
+            Movement::Escaped => Text::new("Thoát nghèo", "Escaped poverty"),
+            Movement::NewlyPoor => Text::new("Nghèo phát sinh", "Newly poor"),
+            Movement::FellBack => Text::new("Tái nghèo", "Fell back"),
+            Movement::NewlyNearPoor => Text::new("Cận nghèo phát sinh", "Newly near-poor"),
+            Movement::LeftNearPoor => Text::new("Thoát cận nghèo", "Left the near-poor list"),
+        }
+    }
+
+    /// The movements of one household's decisions dated in `from..=to`.
+    pub fn of(changes: &[StatusChange], from: NaiveDate, to: NaiveDate) -> Vec<Movement> {
+        let listed = |s| matches!(s, HouseholdStatus::Poor | HouseholdStatus::NearPoor);
+        let mut escaped_before = false;
+        let mut out = vec![];
+        for c in changes {
+            let inside = from <= c.date && c.date <= to;
+            let m = if c.from == HouseholdStatus::Poor && c.to != HouseholdStatus::Poor {
+                Some(Movement::Escaped)
+            } else if c.to == HouseholdStatus::Poor && escaped_before {
+                Some(Movement::FellBack)
+            } else if c.to == HouseholdStatus::Poor {
+                Some(Movement::NewlyPoor)
+            } else if c.to == HouseholdStatus::NearPoor && !listed(c.from) {
+                Some(Movement::NewlyNearPoor)
+            } else if c.from == HouseholdStatus::NearPoor && !listed(c.to) {
+                Some(Movement::LeftNearPoor)
+            } else {
+                None
+            };
+            if c.from == HouseholdStatus::Poor && c.to != HouseholdStatus::Poor {
+                escaped_before = true;
+            }
+            if let (Some(m), true) = (m, inside) {
+                out.push(m);
+            }
+        }
+        out
+    }
+}
+
+/// The figures of one area (or of the whole).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AreaRow {
+    pub area_id: String,
+    pub name: String,
+    pub households_start: usize,
+    pub poor_start: usize,
+    pub near_poor_start: usize,
+    pub households_end: usize,
+    pub poor_end: usize,
+    pub near_poor_end: usize,
+    pub target_poor_pct: Option<f64>,
+    pub target_near_poor_pct: Option<f64>,
+    pub escaped: usize,
+    pub newly_poor: usize,
+    pub fell_back: usize,
+    pub newly_near_poor: usize,
+    pub left_near_poor: usize,
+}
+
+fn pct(n: usize, of: usize) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        (n as f64 * 10_000.0 / of as f64).round() / 100.0
+    }
+}
+
+impl AreaRow {
+    pub fn poor_rate_start(&self) -> f64 {
+        pct(self.poor_start, self.households_start)
+    }
+    pub fn poor_rate_end(&self) -> f64 {
+        pct(self.poor_end, self.households_end)
+    }
+    pub fn near_poor_rate_start(&self) -> f64 {
+        pct(self.near_poor_start, self.households_start)
+    }
+    pub fn near_poor_rate_end(&self) -> f64 {
+        pct(self.near_poor_end, self.households_end)
+    }
+
+    pub fn movement(&self, m: Movement) -> usize {
+        match m {
+            Movement::Escaped => self.escaped,
+            Movement::NewlyPoor => self.newly_poor,
+            Movement::FellBack => self.fell_back,
+            Movement::NewlyNearPoor => self.newly_near_poor,
+            Movement::LeftNearPoor => self.left_near_poor,
+        }
+    }
+
+    fn add(&mut self, o: &AreaRow) {
+        self.households_start += o.households_start;
+        self.poor_start += o.poor_start;
+        self.near_poor_start += o.near_poor_start;
+        self.households_end += o.households_end;
+        self.poor_end += o.poor_end;
+        self.near_poor_end += o.near_poor_end;
+        self.escaped += o.escaped;
+        self.newly_poor += o.newly_poor;
+        self.fell_back += o.fell_back;
+        self.newly_near_poor += o.newly_near_poor;
+        self.left_near_poor += o.left_near_poor;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CauseRow {
+    pub cause: Cause,
+    pub label: Text,
+    /// Poor households at the end of the period naming this cause.
+    pub households: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupportRow {
+    pub project: Project,
+    pub label: Text,
+    pub actions: usize,
+    pub beneficiaries: usize,
+    pub amount_vnd: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CadreRow {
+    pub cadre: String,
+    pub visits: usize,
+    pub households: usize,
+}
+
+/// A household behind the figures: its status at both ends and how it moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HouseholdLine {
+    pub household_id: String,
+    pub code: String,
+    pub head_name: String,
+    pub area_id: String,
+    /// None when registered after the start.
+    pub start: Option<HouseholdStatus>,
+    pub end: HouseholdStatus,
+    pub movements: Vec<Movement>,
+    pub escaped_on: Option<NaiveDate>,
+    pub window_until: Option<NaiveDate>,
+    pub in_window: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Report {
+    pub title: Text,
+    pub area_id: String,
+    pub area_name: String,
+    pub year: i32,
+    pub period: Period,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Rows by village (a commune's report) or by commune (a province's).
+    pub rows: Vec<AreaRow>,
+    pub total: AreaRow,
+    pub causes: Vec<CauseRow>,
+    pub support: Vec<SupportRow>,
+    pub visits: Vec<CadreRow>,
+    /// Every household counted as poor or near-poor at either end, or that moved.
+    pub households: Vec<HouseholdLine>,
+}
+
+impl Report {
+    /// Newly escaped households still in their 36-month window at the end of the period.
+    pub fn in_window(&self) -> impl Iterator<Item = &HouseholdLine> {
+        self.households.iter().filter(|h| h.in_window)
+    }
+}
+
+/// Builds the report of `period` of `year` for the area `(area_id, area_name)`.
+pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Report {
+    let (from, to) = period.span(year);
+    let before = from.pred_opt().expect("valid");
+    let mut rows: BTreeMap<&str, AreaRow> = facts
+        .areas
+        .iter()
+        .map(|(id, name)| {
+            (
+                id.as_str(),
+                AreaRow {
+                    area_id: id.clone(),
+                    name: name.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let listed = |s| matches!(s, HouseholdStatus::Poor | HouseholdStatus::NearPoor);
+    let mut lines = Vec::new();
+    let mut causes: BTreeMap<Cause, usize> = BTreeMap::new();
+    let mut area_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for h in &facts.households {
+        let Some(row) = rows.get_mut(h.area_id.as_str()) else {
+            continue;
+        };
+        if h.registered > to {
+            continue;
+        }
+        area_of.insert(&h.id, &h.area_id);
+        let start = (h.registered <= before).then(|| h.status_on(before));
+        let end = h.status_on(to);
+        if let Some(s) = start {
+            row.households_start += 1;
+            row.poor_start += usize::from(s == HouseholdStatus::Poor);
+            row.near_poor_start += usize::from(s == HouseholdStatus::NearPoor);
+        }
+        row.households_end += 1;
+        row.poor_end += usize::from(end == HouseholdStatus::Poor);
+        row.near_poor_end += usize::from(end == HouseholdStatus::NearPoor);
+        let movements = Movement::of(&h.changes, from, to);
+        for m in &movements {
+            match m {
+                Movement::Escaped => row.escaped += 1,
+                Movement::NewlyPoor => row.newly_poor += 1,
+                Movement::FellBack => row.fell_back += 1,
+                Movement::NewlyNearPoor => row.newly_near_poor += 1,
+                Movement::LeftNearPoor => row.left_near_poor += 1,
+            }
+        }
+        if end == HouseholdStatus::Poor {
+            for c in &h.causes {
+                *causes.entry(*c).or_default() += 1;
+            }
+        }
+        let upto: Vec<StatusChange> = h.changes.iter().filter(|c| c.date <= to).cloned().collect();
+        let t = Trajectory::of(&upto);
+        let in_window = t.in_window(to);
+        if start.is_some_and(listed) || listed(end) || !movements.is_empty() || in_window {
+            lines.push(HouseholdLine {
+                household_id: h.id.clone(),
+                code: h.code.clone(),
+                head_name: h.head_name.clone(),
+                area_id: h.area_id.clone(),
+                start,
+                end,
+                movements,
+                escaped_on: t.escaped_on,
+                window_until: t.window_until,
+                in_window,
+            });
+        }
+    }
+    let target = |id: &str| facts.targets.iter().find(|t| t.0 == id);
+    let mut total = AreaRow {
+        area_id: area.0.to_string(),
+        name: area.1.to_string(),
+        ..Default::default()
+    };
+    let rows: Vec<AreaRow> = facts
+        .areas
+        .iter()
+        .filter_map(|(id, _)| rows.remove(id.as_str()))
+        .map(|mut r| {
+            if let Some(t) = target(&r.area_id) {
+                r.target_poor_pct = Some(t.1);
+                r.target_near_poor_pct = Some(t.2);
+            }
+            total.add(&r);
+            r
+        })
+        .collect();
+    if let Some(t) = target(area.0) {
+        total.target_poor_pct = Some(t.1);
+        total.target_near_poor_pct = Some(t.2);
+    }
+    let mut support: BTreeMap<Project, (usize, BTreeSet<&str>, i64)> = BTreeMap::new();
+    for d in facts
+        .delivered
+        .iter()
+        .filter(|d| area_of.contains_key(d.household_id.as_str()))
+    {
+        let e = support.entry(d.project).or_default();
+        e.0 += 1;
+        e.1.insert(&d.household_id);
+        e.2 += d.amount_vnd.unwrap_or(0);
+    }
+    let mut visits: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for (cadre, h) in facts
+        .visits
+        .iter()
+        .filter(|(_, h)| area_of.contains_key(h.as_str()))
+    {
+        let e = visits.entry(cadre).or_default();
+        e.0 += 1;
+        e.1.insert(h);
+    }
+    lines.sort_by(|a, b| (&a.area_id, &a.code).cmp(&(&b.area_id, &b.code)));
+    Report {
+        title: period.label(year),
+        area_id: area.0.to_string(),
+        area_name: area.1.to_string(),
+        year,
+        period,
+        from,
+        to,
+        rows,
+        total,
+        causes: Cause::ALL
+            .into_iter()
+            .map(|c| CauseRow {
+                cause: c,
+                label: c.label(),
+                households: causes.get(&c).copied().unwrap_or(0),
+            })
+            .collect(),
+        support: support
+            .into_iter()
+            .map(|(p, (n, hs, amount))| SupportRow {
+                project: p,
+                label: p.label(),
+                actions: n,
+                beneficiaries: hs.len(),
+                amount_vnd: amount,
+            })
+            .collect(),
+        visits: visits
+            .into_iter()
+            .map(|(c, (n, hs))| CadreRow {
+                cadre: c.to_string(),
+                visits: n,
+                households: hs.len(),
+            })
+            .collect(),
+        households: lines,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,521 @@
+//! The review as Decision 24/2021/QĐ-TTg runs it: a household is listed, its evidence
+//! scored (`assessment`), the village meeting votes on the result, the result is posted and
+//! complaints answered, and only the commune leader's decision changes the household's
+//! official status. Each step is a record of the household document, dated and written by
+//! the role that may, offline where it happens in the field.
+//!
+//! Also here: which rule set a review uses (the period it decides), and a household's
+//! trajectory through the lists (escape date, the 36-month window, falling back, rotation).
+
+use crate::assessment::{Assessment, ReviewKind};
+use crate::household::HouseholdStatus;
+use crate::rules::{RuleBook, RuleSet};
+use crate::{Text, ValidationErrors};
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// How long a newly escaped household keeps its policies (Decree 07/2021, Art. 3).
+pub const WINDOW_MONTHS: u32 = 36;
+/// Days the commune has to answer a household's own request for a review.
+pub const AD_HOC_DAYS: i64 = 15;
+/// The most people a village meeting can record.
+pub const MAX_ATTENDEES: u32 = 5_000;
+
+/// The yearly campaign of `year`: 1 September to 14 December.
+pub fn campaign_window(year: i32) -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(year, 9, 1).expect("valid date"),
+        NaiveDate::from_ymd_opt(year, 12, 14).expect("valid date"),
+    )
+}
+
+/// Whether `date` falls in its year's campaign.
+pub fn in_campaign(date: NaiveDate) -> bool {
+    let (from, to) = campaign_window(date.year());
+    from <= date && date <= to
+}
+
+/// The first day a review decides: the yearly review decides the next year's households,
+/// an ad-hoc review decides from its own date.
+pub fn decides_from(kind: ReviewKind, date: NaiveDate) -> NaiveDate {
+    match kind {
+        ReviewKind::Annual => NaiveDate::from_ymd_opt(date.year() + 1, 1, 1).expect("valid date"),
+        ReviewKind::AdHoc => date,
+    }
+}
+
+/// The rule set a review classifies with: the one in force for the period it decides, so
+/// the review held from September 2026 uses the 2027–2030 standard.
+pub fn rule_set_for(rules: &RuleBook, kind: ReviewKind, date: NaiveDate) -> Option<&RuleSet> {
+    rules.in_force(decides_from(kind, date))
+}
+
+/// Why a household is on the list to review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ListReason {
+    /// On the current poor or near-poor list.
+    OnList,
+    /// The household applied (đơn đề nghị).
+    Applied,
+    /// The village flagged it (hardship, a change the head saw).
+    FlaggedByVillage,
+}
+
+impl ListReason {
+    pub fn label(self) -> Text {
+        match self {
+            ListReason::OnList => Text::new("Đang trong danh sách", "On the current list"),
+            ListReason::Applied => Text::new("Hộ có đơn đề nghị", "The household applied"),
+            ListReason::FlaggedByVillage => Text::new("Thôn đề xuất", "Flagged by the village"),
+        }
+    }
+}
+
+/// What a step records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StepData {
+    /// The household is on the list to review.
+    Listed { reason: ListReason },
+    /// The village meeting: people present and how many agreed with the proposed result.
+    Meeting { attendees: u32, agreed: u32 },
+    /// The result posted at the village and the commune office until `until`.
+    Posted { until: NaiveDate },
+    /// A complaint about the posted result.
+    Complaint { text: String },
+    /// The answer to a complaint (the step id of the complaint).
+    Answer { complaint: String, text: String },
+    /// The commune leader's decision. `approved` takes the review's result; otherwise the
+    /// household keeps its status. `from` and `to` are the official status before and after.
+    Decision {
+        number: String,
+        approved: bool,
+        from: HouseholdStatus,
+        to: HouseholdStatus,
+    },
+}
+
+impl StepData {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StepData::Listed { .. } => "listed",
+            StepData::Meeting { .. } => "meeting",
+            StepData::Posted { .. } => "posted",
+            StepData::Complaint { .. } => "complaint",
+            StepData::Answer { .. } => "answer",
+            StepData::Decision { .. } => "decision",
+        }
+    }
+
+    pub fn label(&self) -> Text {
+        match self {
+            StepData::Listed { .. } => Text::new("Lập danh sách rà soát", "Listed for review"),
+            StepData::Meeting { .. } => Text::new("Họp dân thôn", "Village meeting"),
+            StepData::Posted { .. } => Text::new("Niêm yết công khai", "Result posted"),
+            StepData::Complaint { .. } => Text::new("Khiếu nại", "Complaint"),
+            StepData::Answer { .. } => Text::new("Trả lời khiếu nại", "Complaint answered"),
+            StepData::Decision { .. } => Text::new("Quyết định công nhận", "Commune decision"),
+        }
+    }
+
+    /// Whether the step needs the review it belongs to (all but listing do).
+    pub fn needs_review(&self) -> bool {
+        !matches!(self, StepData::Listed { .. })
+    }
+}
+
+/// One dated step of a household's review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReviewStep {
+    pub id: String,
+    pub household_id: String,
+    /// The review (assessment) the step belongs to; none for listing.
+    #[serde(default)]
+    pub review_id: Option<String>,
+    pub date: NaiveDate,
+    /// The signed-in user who recorded it.
+    pub by: String,
+    pub data: StepData,
+}
+
+/// Whether a meeting's vote makes its result valid: at least half of those present agreed.
+pub fn meeting_valid(attendees: u32, agreed: u32) -> bool {
+    attendees > 0 && agreed <= attendees && u64::from(agreed) * 2 >= u64::from(attendees)
+}
+
+impl ReviewStep {
+    /// The checks of the step on its own (the rules across steps are in `progress`).
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        if self.data.needs_review() && self.review_id.is_none() {
+            e.push(
+                "review_id",
+                "required",
+                Text::new(
+                    "Bước này phải gắn với một lần rà soát.",
+                    "This step belongs to a review.",
+                ),
+            );
+        }
+        match &self.data {
+            StepData::Listed { .. } => {}
+            StepData::Meeting { attendees, agreed } => {
+                e.range_i64("attendees", (*attendees).into(), 1, MAX_ATTENDEES.into());
+                if agreed > attendees {
+                    e.push(
+                        "agreed",
+                        "out_of_range",
+                        Text::new(
+                            "Số người đồng ý không thể nhiều hơn số người dự họp.",
+                            "More people agreed than were present.",
+                        ),
+                    );
+                }
+            }
+            StepData::Posted { until } => {
+                if *until < self.date {
+                    e.push(
+                        "until",
+                        "out_of_range",
+                        Text::new(
+                            "Ngày kết thúc niêm yết phải sau ngày niêm yết.",
+                            "The posting must end after it starts.",
+                        ),
+                    );
+                }
+            }
+            StepData::Complaint { text } => e.required_text("text", text, 1000),
+            StepData::Answer { complaint, text } => {
+                e.required_text("complaint", complaint, 64);
+                e.required_text("text", text, 1000);
+            }
+            StepData::Decision { number, .. } => e.required_text("number", number, 50),
+        }
+        e.into_result()
+    }
+}
+
+/// Where one review stands, from its steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Progress {
+    /// The latest meeting.
+    pub meeting: Option<Meeting>,
+    pub posted_until: Option<NaiveDate>,
+    pub complaints: u32,
+    /// Complaints not yet answered: their step ids and texts.
+    pub unanswered: Vec<OpenComplaint>,
+    /// The decision, once made.
+    pub decision: Option<Decided>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Meeting {
+    pub date: NaiveDate,
+    pub attendees: u32,
+    pub agreed: u32,
+}
+
+impl Meeting {
+    pub fn valid(&self) -> bool {
+        meeting_valid(self.attendees, self.agreed)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenComplaint {
+    pub step_id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Decided {
+    pub date: NaiveDate,
+    pub number: String,
+    pub approved: bool,
+}
+
+impl Progress {
+    /// The progress of `review_id` among a household's steps.
+    pub fn of<'a>(review_id: &str, steps: impl IntoIterator<Item = &'a ReviewStep>) -> Progress {
+        let mut p = Progress::default();
+        let mut asked: Vec<OpenComplaint> = Vec::new();
+        let mut answered = std::collections::BTreeSet::new();
+        let mut steps: Vec<&ReviewStep> = steps
+            .into_iter()
+            .filter(|s| s.review_id.as_deref() == Some(review_id))
+            .collect();
+        steps.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+        for s in steps {
+            match &s.data {
+                StepData::Listed { .. } => {}
+                StepData::Meeting { attendees, agreed } => {
+                    p.meeting = Some(Meeting {
+                        date: s.date,
+                        attendees: *attendees,
+                        agreed: *agreed,
+                    })
+                }
+                StepData::Posted { until } => p.posted_until = Some(*until),
+                StepData::Complaint { text } => asked.push(OpenComplaint {
+                    step_id: s.id.clone(),
+                    text: text.clone(),
+                }),
+                StepData::Answer { complaint, .. } => {
+                    answered.insert(complaint.clone());
+                }
+                StepData::Decision {
+                    number, approved, ..
+                } => {
+                    if p.decision.is_none() {
+                        p.decision = Some(Decided {
+                            date: s.date,
+                            number: number.clone(),
+                            approved: *approved,
+                        })
+                    }
+                }
+            }
+        }
+        p.complaints = asked.len() as u32;
+        p.unanswered = asked
+            .into_iter()
+            .filter(|c| !answered.contains(&c.step_id))
+            .collect();
+        p
+    }
+
+    pub fn meeting_valid(&self) -> bool {
+        self.meeting.is_some_and(|m| m.valid())
+    }
+
+    /// Why the commune cannot decide yet, if it cannot.
+    pub fn blocks_decision(&self) -> Option<Text> {
+        match self.meeting {
+            None => Some(Text::new(
+                "Chưa họp dân thôn về kết quả này.",
+                "The village meeting has not been held.",
+            )),
+            Some(m) if !m.valid() => Some(Text::new(
+                format!(
+                    "Họp thôn chỉ {}/{} người đồng ý (dưới 50%): kết quả không hợp lệ.",
+                    m.agreed, m.attendees
+                ),
+                format!(
+                    "Only {} of {} agreed at the village meeting (below 50%): the result is not valid.",
+                    m.agreed, m.attendees
+                ),
+            )),
+            _ if self.posted_until.is_none() => Some(Text::new(
+                "Kết quả chưa được niêm yết công khai.",
+                "The result has not been posted.",
+            )),
+            _ if !self.unanswered.is_empty() => Some(Text::new(
+                format!("Còn {} khiếu nại chưa trả lời.", self.unanswered.len()),
+                format!("{} complaint(s) not yet answered.", self.unanswered.len()),
+            )),
+            _ if self.decision.is_some() => Some(Text::new(
+                "Lần rà soát này đã có quyết định.",
+                "This review has been decided already.",
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The official status a decision on `review` gives a household that had `from`.
+pub fn decided_status(
+    from: HouseholdStatus,
+    review: &Assessment,
+    approved: bool,
+) -> HouseholdStatus {
+    if approved {
+        from.after_review(review.classification)
+    } else {
+        from
+    }
+}
+
+/// A change of official status by a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusChange {
+    pub date: NaiveDate,
+    pub from: HouseholdStatus,
+    pub to: HouseholdStatus,
+}
+
+impl StatusChange {
+    /// The approved decisions among a household's steps, oldest first.
+    pub fn from_steps<'a>(steps: impl IntoIterator<Item = &'a ReviewStep>) -> Vec<StatusChange> {
+        let mut v: Vec<StatusChange> = steps
+            .into_iter()
+            .filter_map(|s| match &s.data {
+                StepData::Decision { from, to, .. } if from != to => Some(StatusChange {
+                    date: s.date,
+                    from: *from,
+                    to: *to,
+                }),
+                _ => None,
+            })
+            .collect();
+        v.sort_by_key(|c| c.date);
+        v
+    }
+}
+
+fn listed(s: HouseholdStatus) -> bool {
+    matches!(s, HouseholdStatus::Poor | HouseholdStatus::NearPoor)
+}
+
+/// A household's path through the lists, from its decisions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Trajectory {
+    /// The last time it left poverty.
+    pub escaped_on: Option<NaiveDate>,
+    /// The end of the 36-month window after `escaped_on`.
+    pub window_until: Option<NaiveDate>,
+    /// Poor again after having escaped (tái nghèo).
+    pub fell_back_on: Option<NaiveDate>,
+    /// The last time it left the near-poor list for neither list.
+    pub left_near_poor_on: Option<NaiveDate>,
+    /// Times it entered the poor or near-poor lists from outside them.
+    pub entries: u32,
+    /// Times it left both lists.
+    pub exits: u32,
+}
+
+impl Trajectory {
+    pub fn of(changes: &[StatusChange]) -> Trajectory {
+        let mut t = Trajectory::default();
+        let mut escaped = false;
+        for c in changes {
+            if c.from == HouseholdStatus::Poor && c.to != HouseholdStatus::Poor {
+                escaped = true;
+                t.escaped_on = Some(c.date);
+                t.window_until = c.date.checked_add_months(Months::new(WINDOW_MONTHS));
+            }
+            if c.to == HouseholdStatus::Poor && c.from != HouseholdStatus::Poor && escaped {
+                t.fell_back_on = Some(c.date);
+            }
+            if c.from == HouseholdStatus::NearPoor && !listed(c.to) {
+                t.left_near_poor_on = Some(c.date);
+            }
+            if listed(c.to) && !listed(c.from) {
+                t.entries += 1;
+            }
+            if listed(c.from) && !listed(c.to) {
+                t.exits += 1;
+            }
+        }
+        t
+    }
+
+    /// Still within 36 months of escaping (and not poor again since).
+    pub fn in_window(&self, today: NaiveDate) -> bool {
+        match (self.escaped_on, self.window_until) {
+            (Some(on), Some(until)) => today < until && self.fell_back_on.is_none_or(|f| f < on),
+            _ => false,
+        }
+    }
+
+    /// Poor again after escaping, and not escaped since.
+    pub fn fell_back(&self) -> bool {
+        match (self.fell_back_on, self.escaped_on) {
+            (Some(f), Some(e)) => f >= e,
+            _ => false,
+        }
+    }
+
+    /// In and out of the lists more than once: the rotation the programme must avoid.
+    pub fn rotating(&self) -> bool {
+        self.entries >= 2 || self.exits >= 2
+    }
+}
+
+/// The flags a commune watches, each with its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    InWindow,
+    FellBack,
+    Rotating,
+    LeftNearPoor,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 4] = [
+        Flag::InWindow,
+        Flag::FellBack,
+        Flag::Rotating,
+        Flag::LeftNearPoor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::InWindow => "in_window",
+            Flag::FellBack => "fell_back",
+            Flag::Rotating => "rotating",
+            Flag::LeftNearPoor => "left_near_poor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Flag> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub fn label(self) -> Text {
+        match self {
+            Flag::InWindow => Text::new(
+                "Mới thoát nghèo, trong 36 tháng hưởng chính sách",
+                "Newly escaped, within the 36-month window",
+            ),
+            Flag::FellBack => Text::new("Tái nghèo", "Fell back into poverty"),
+            Flag::Rotating => Text::new(
+                "Ra vào danh sách nhiều lần",
+                "In and out of the lists repeatedly",
+            ),
+            Flag::LeftNearPoor => Text::new("Thoát cận nghèo", "Left the near-poor list"),
+        }
+    }
+
+    pub fn holds(self, t: &Trajectory, today: NaiveDate) -> bool {
+        match self {
+            Flag::InWindow => t.in_window(today),
+            Flag::FellBack => t.fell_back(),
+            Flag::Rotating => t.rotating(),
+            Flag::LeftNearPoor => t.left_near_poor_on.is_some(),
+        }
+    }
+}
+
+/// The policies a newly escaped household keeps for 36 months.
+pub fn policies_owed() -> Vec<Text> {
+    vec![
+        Text::new(
+            "Hỗ trợ 70% mệnh giá thẻ bảo hiểm y tế",
+            "70% of the health insurance card paid",
+        ),
+        Text::new(
+            "Vay vốn hộ mới thoát nghèo (Ngân hàng Chính sách xã hội)",
+            "Loans for newly escaped households (Social Policy Bank)",
+        ),
+        Text::new(
+            "Miễn, giảm học phí cho con em",
+            "Tuition exemption or reduction for the children",
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,425 @@
+//! The review as the law runs it, on SQLite and PostgreSQL: a village head's review never
+//! changes a household's status; the commune leader's decision does, and only after a
+//! village meeting where at least half agreed and a posting; the September 2026 review
+//! uses the 2027–2030 standard; an escaped household keeps its 36-month window and a fall
+//! back raises the flag. Every step goes through the same write core as a phone's sync.
+
+use serde_json::{Value, json};
+use tests::{Backend, TestDb, TestServer, fixture, on_both_backends};
+
+async fn setup(b: Backend) -> Option<(TestDb, TestServer)> {
+    let db = TestDb::open(b).await?;
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, None).await;
+    Some((db, srv))
+}
+
+async fn send(
+    srv: &TestServer,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let c = reqwest::Client::new();
+    let r = match method {
+        "GET" => c.get(srv.url(path)),
+        _ => c.post(srv.url(path)).json(&body),
+    }
+    .bearer_auth(token)
+    .send()
+    .await
+    .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Records a review of h1 by the village head: poor evidence or not.
+async fn review(srv: &TestServer, vh: &str, kind: &str, date: &str, poor: bool) -> Value {
+    let income = if poor { 900_000 } else { 4_000_000 };
+    let deprived: Vec<&str> = if poor {
+        vec!["nutrition", "latrine", "telecom"]
+    } else {
+        vec![]
+    };
+    let (status, body) = send(
+        srv,
+        vh,
+        "POST",
+        "/api/households/h1/assessments",
+        json!({"kind": kind, "date": date, "evidence": {"residence": "rural",
+            "income": {"kind": "income", "per_person_month": income},
+            "deprivation": {"kind": "indicators", "deprived": deprived}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// Records a step for h1; returns the refusal, if any.
+async fn step(srv: &TestServer, token: &str, date: &str, s: Value) -> Option<String> {
+    let (status, body) = send(
+        srv,
+        token,
+        "POST",
+        "/api/reviews/steps",
+        json!({"household_ids": ["h1"], "date": date, "step": s}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body[0]["refused"]["en"].as_str().map(str::to_string)
+}
+
+async fn status(srv: &TestServer, token: &str) -> String {
+    let (_, h) = send(srv, token, "GET", "/api/households/h1", Value::Null).await;
+    h["household"]["status"].as_str().unwrap().to_string()
+}
+
+async fn a_status_changes_only_through_a_valid_decision(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let officer = srv.login("officer1", "office").await;
+    let leader = srv.login("leader1", "office").await;
+    // The September 2026 review decides 2027: the 2027–2030 standard classifies it.
+    let r = review(&srv, &vh, "annual", "2026-09-20", false).await;
+    assert_eq!(r["explanation"]["rule_set_id"], "vn-2027-2030");
+    assert_eq!(
+        status(&srv, &officer).await,
+        "poor",
+        "a village head's review alone never changes the status"
+    );
+    let decide = json!({"kind": "decision", "number": "12/QĐ-UBND", "approved": true});
+    // No meeting yet: the leader cannot decide.
+    let why = step(&srv, &leader, "2026-10-20", decide.clone()).await;
+    assert!(
+        why.as_deref().unwrap_or_default().contains("meeting"),
+        "{why:?}"
+    );
+    // A meeting below half agreeing does not make the result valid.
+    assert_eq!(
+        step(
+            &srv,
+            &vh,
+            "2026-09-27",
+            json!({"kind": "meeting", "attendees": 40, "agreed": 19})
+        )
+        .await,
+        None
+    );
+    assert_eq!(
+        step(
+            &srv,
+            &vh,
+            "2026-09-29",
+            json!({"kind": "posted", "until": "2026-10-06"})
+        )
+        .await,
+        None
+    );
+    let why = step(&srv, &leader, "2026-10-20", decide.clone()).await;
+    assert!(why.unwrap().contains("below 50%"));
+    assert_eq!(status(&srv, &officer).await, "poor");
+    // The village head and the officer may not decide.
+    let (code, _) = send(
+        &srv,
+        &vh,
+        "POST",
+        "/api/reviews/steps",
+        json!({"household_ids": ["h1"], "date": "2026-10-20", "step": decide}),
+    )
+    .await;
+    assert_eq!(code, 403);
+    assert!(
+        step(&srv, &officer, "2026-10-20", decide.clone())
+            .await
+            .is_some()
+    );
+    // A second meeting with 20 of 40 (exactly half) agreeing; an open complaint blocks.
+    assert_eq!(
+        step(
+            &srv,
+            &vh,
+            "2026-10-02",
+            json!({"kind": "meeting", "attendees": 40, "agreed": 20})
+        )
+        .await,
+        None
+    );
+    assert_eq!(
+        step(
+            &srv,
+            &vh,
+            "2026-10-03",
+            json!({"kind": "complaint", "text": "Hộ đã có xe máy mới"})
+        )
+        .await,
+        None
+    );
+    assert!(
+        step(&srv, &leader, "2026-10-20", decide.clone())
+            .await
+            .unwrap()
+            .contains("complaint")
+    );
+    let (_, c) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reviews/campaign?year=2026",
+        Value::Null,
+    )
+    .await;
+    let row = &c["rows"][0];
+    assert_eq!(row["proposed"], "not_poor");
+    assert_eq!(row["official"], "poor");
+    let complaint = row["progress"]["unanswered"][0]["step_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        step(&srv, &officer, "2026-10-05", json!({"kind": "answer", "complaint": complaint, "text": "Xe mua trả góp; thu nhập không đổi."})).await,
+        None
+    );
+    // Now the decision is taken and the status is the review's result.
+    assert_eq!(
+        step(&srv, &leader, "2026-10-20", decide.clone()).await,
+        None
+    );
+    assert_eq!(status(&srv, &officer).await, "newly_escaped");
+    assert!(
+        step(&srv, &leader, "2026-10-21", decide)
+            .await
+            .unwrap()
+            .contains("no review waiting"),
+        "a review is decided once"
+    );
+    let (_, c) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reviews/campaign?year=2026",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(c["rule_set_id"], "vn-2027-2030");
+    assert!(!c["provisional"].as_array().unwrap().is_empty());
+    let v1 = c["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["village_id"] == "v1")
+        .unwrap();
+    assert_eq!(
+        (
+            v1["reviewed"].as_u64(),
+            v1["met"].as_u64(),
+            v1["decided"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    db.cleanup().await;
+}
+
+async fn an_escape_keeps_its_window_and_a_fall_back_raises_the_flag(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let leader = srv.login("leader1", "office").await;
+    let officer = srv.login("officer1", "office").await;
+    let decide = json!({"kind": "decision", "number": "7/QĐ-UBND", "approved": true});
+    let run =
+        |date: &'static str, meeting: &'static str, posted: &'static str, decided: &'static str| {
+            let (srv, vh, leader, decide) = (&srv, &vh, &leader, decide.clone());
+            async move {
+                let _ = date;
+                assert_eq!(
+                    step(
+                        srv,
+                        vh,
+                        meeting,
+                        json!({"kind": "meeting", "attendees": 30, "agreed": 25})
+                    )
+                    .await,
+                    None
+                );
+                assert_eq!(
+                    step(
+                        srv,
+                        vh,
+                        posted,
+                        json!({"kind": "posted", "until": "2026-12-31"})
+                    )
+                    .await,
+                    None
+                );
+                assert_eq!(step(srv, leader, decided, decide).await, None);
+            }
+        };
+    review(&srv, &vh, "annual", "2025-10-01", false).await;
+    run("2025-10-01", "2025-10-08", "2025-10-10", "2025-12-12").await;
+    assert_eq!(status(&srv, &officer).await, "newly_escaped");
+    let (_, t) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reviews/tracking?flag=in_window",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(t[0]["household_id"], "h1");
+    assert_eq!(t[0]["trajectory"]["escaped_on"], "2025-12-12");
+    assert_eq!(t[0]["trajectory"]["window_until"], "2028-12-12");
+    assert!(!t[0]["owed"].as_array().unwrap().is_empty());
+    // Poor again on its own request: the fall back is flagged and the window closes.
+    review(&srv, &vh, "ad_hoc", "2026-03-02", true).await;
+    run("2026-03-02", "2026-03-05", "2026-03-06", "2026-03-20").await;
+    assert_eq!(status(&srv, &officer).await, "poor");
+    let (_, t) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reviews/tracking?flag=fell_back",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(t[0]["household_id"], "h1");
+    assert_eq!(t[0]["trajectory"]["fell_back_on"], "2026-03-20");
+    let (_, t) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reviews/tracking?flag=in_window",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(t, json!([]));
+    // A yearly review outside 1 September – 14 December is refused with the reason.
+    let (code, body) = send(
+        &srv,
+        &vh,
+        "POST",
+        "/api/households/h1/assessments",
+        json!({"kind": "annual", "date": "2026-06-01", "evidence": {"residence": "rural",
+            "income": {"kind": "income", "per_person_month": 900000},
+            "deprivation": {"kind": "indicators", "deprived": []}}}),
+    )
+    .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(body.to_string().contains("14 December"));
+    db.cleanup().await;
+}
+
+/// What a hostile village head or leader would try through the campaign's doors.
+async fn hostile_steps_are_refused_with_reasons(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let leader = srv.login("leader1", "office").await;
+    let cadre = srv.login("cadre1", "c-phone").await;
+    review(&srv, &vh, "annual", "2026-09-20", false).await;
+    for (token, body, code) in [
+        // Too many, repeated, none.
+        (
+            &vh,
+            json!({"household_ids": ["h1", "h1"], "date": "2026-10-01", "step": {"kind": "posted", "until": "2026-10-08"}}),
+            422,
+        ),
+        (
+            &vh,
+            json!({"household_ids": [], "date": "2026-10-01", "step": {"kind": "posted", "until": "2026-10-08"}}),
+            422,
+        ),
+        (
+            &vh,
+            json!({"household_ids": (0..501).map(|i| format!("h{i}")).collect::<Vec<_>>(), "date": "2026-10-01", "step": {"kind": "posted", "until": "2026-10-08"}}),
+            422,
+        ),
+        // A date ahead, a forged decision field, an unknown step.
+        (
+            &vh,
+            json!({"household_ids": ["h1"], "date": "2099-01-01", "step": {"kind": "posted", "until": "2099-01-08"}}),
+            422,
+        ),
+        (
+            &leader,
+            json!({"household_ids": ["h1"], "date": "2026-10-01", "step": {"kind": "decision", "number": "1", "approved": true, "to": "not_poor"}}),
+            400,
+        ),
+        (
+            &vh,
+            json!({"household_ids": ["h1"], "date": "2026-10-01", "step": {"kind": "vote"}}),
+            400,
+        ),
+        // A cadre records no step.
+        (
+            &cadre,
+            json!({"household_ids": ["h1"], "date": "2026-10-01", "step": {"kind": "posted", "until": "2026-10-08"}}),
+            403,
+        ),
+    ] {
+        let (got, answer) = send(&srv, token, "POST", "/api/reviews/steps", body.clone()).await;
+        assert_eq!(got, code, "{body} → {answer}");
+        assert!(answer["message"]["vi"].is_string(), "a reason: {answer}");
+    }
+    // A household of another commune among them: nothing is recorded.
+    let (code, out) = send(&srv, &vh, "POST", "/api/reviews/steps",
+        json!({"household_ids": ["h1", "h3"], "date": "2026-10-01", "step": {"kind": "meeting", "attendees": 10, "agreed": 9}})).await;
+    assert_eq!(code, 403, "{out}");
+    let (_, c) = send(
+        &srv,
+        &vh,
+        "GET",
+        "/api/reviews/campaign?year=2026",
+        Value::Null,
+    )
+    .await;
+    assert!(
+        c["rows"][0]["progress"]["meeting"].is_null(),
+        "nothing recorded: {c}"
+    );
+    // More agreed than attended.
+    assert!(
+        step(
+            &srv,
+            &vh,
+            "2026-10-01",
+            json!({"kind": "meeting", "attendees": 10, "agreed": 11})
+        )
+        .await
+        .is_some()
+    );
+    // A step before its review.
+    assert!(
+        step(
+            &srv,
+            &vh,
+            "2026-09-01",
+            json!({"kind": "meeting", "attendees": 10, "agreed": 9})
+        )
+        .await
+        .is_some()
+    );
+    // An answer to a complaint that does not exist.
+    assert!(
+        step(
+            &srv,
+            &vh,
+            "2026-10-01",
+            json!({"kind": "answer", "complaint": "nope", "text": "x"})
+        )
+        .await
+        .is_some()
+    );
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    a_status_changes_only_through_a_valid_decision,
+    an_escape_keeps_its_window_and_a_fall_back_raises_the_flag,
+    hostile_steps_are_refused_with_reasons,
+);

@@ -1,0 +1,300 @@
+//! The commune's annual report on the demo commune, on SQLite and PostgreSQL: the XLSX is
+//! read back and every figure of every sheet is checked against the database (computed
+//! here from the register and the decisions, not by the report's code), the totals equal
+//! the sums of the rows, and the CSV and JSON carry the same figures.
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use serde_json::Value;
+use shared::household::HouseholdStatus;
+use shared::review::{ReviewStep, StepData};
+use std::collections::BTreeMap;
+use tests::{Backend, TestDb, TestServer, on_both_backends};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// (date, from, to) of a household's decisions, oldest first.
+type Path = Vec<(NaiveDate, HouseholdStatus, HouseholdStatus)>;
+
+fn path_of(steps: &[ReviewStep]) -> Path {
+    let mut p: Path = steps
+        .iter()
+        .filter_map(|s| match s.data {
+            StepData::Decision { from, to, .. } if from != to => Some((s.date, from, to)),
+            _ => None,
+        })
+        .collect();
+    p.sort_by_key(|c| c.0);
+    p
+}
+
+fn status_on(now: HouseholdStatus, p: &Path, day: NaiveDate) -> HouseholdStatus {
+    let mut s = p.first().map_or(now, |c| c.1);
+    for c in p.iter().filter(|c| c.0 <= day) {
+        s = c.2;
+    }
+    s
+}
+
+/// The sheet's rows from the fifth on (title, period, blank, header above).
+fn sheet(book: &mut Xlsx<std::io::Cursor<Vec<u8>>>, name: &str) -> Vec<Vec<Data>> {
+    let range = book.worksheet_range(name).unwrap();
+    range.rows().skip(4).map(<[Data]>::to_vec).collect()
+}
+
+fn num(c: &Data) -> f64 {
+    match c {
+        Data::Float(f) => *f,
+        Data::Int(i) => *i as f64,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+async fn the_annual_xlsx_holds_the_databases_figures(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    server::demo::create(store.as_ref(), server::demo::today_for_demo())
+        .await
+        .unwrap();
+    let srv = TestServer::start(store.clone(), None).await;
+    let token = srv
+        .login_with("congchuc", server::demo::PASSWORD, "office-pc")
+        .await;
+    let get = |format: &'static str| {
+        let (srv, token) = (&srv, &token);
+        async move {
+            let r = reqwest::Client::new()
+                .get(srv.url(&format!(
+                    "/api/reports?year=2025&period=annual&format={format}"
+                )))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{format}");
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    let bytes = get("xlsx").await;
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+
+    // What the database says, computed here.
+    let (from, to) = (d("2025-01-01"), d("2025-12-31"));
+    let areas = store.list_areas().await.unwrap();
+    let commune = areas.iter().find(|a| a.name == "Xã Đồng Vương").unwrap();
+    let villages: Vec<_> = areas
+        .iter()
+        .filter(|a| a.parent_id.as_deref() == Some(commune.id.as_str()))
+        .collect();
+    let households = store
+        .list_households(&server::store::HouseholdFilter {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let targets = store
+        .list_targets(&areas.iter().map(|a| a.id.clone()).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let users: BTreeMap<String, String> = store
+        .list_users(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect();
+    // Per village: 17 figures in the sheet's order (rates as fractions, None for no target).
+    let mut expected: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
+    let mut causes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut support: BTreeMap<String, (usize, std::collections::BTreeSet<String>, i64)> =
+        BTreeMap::new();
+    let mut visits: BTreeMap<String, (usize, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    let mut fell_back = 0;
+    for v in &villages {
+        let mut n = [0usize; 13];
+        for h in households.iter().filter(|h| h.village_id == v.id) {
+            let p = path_of(&store.list_review_steps(&h.id).await.unwrap());
+            let (start, end) = (
+                status_on(h.status, &p, d("2024-12-31")),
+                status_on(h.status, &p, to),
+            );
+            n[0] += 1;
+            n[1] += usize::from(start == HouseholdStatus::Poor);
+            n[2] += usize::from(start == HouseholdStatus::NearPoor);
+            n[3] += 1;
+            n[4] += usize::from(end == HouseholdStatus::Poor);
+            n[5] += usize::from(end == HouseholdStatus::NearPoor);
+            let listed = |s| matches!(s, HouseholdStatus::Poor | HouseholdStatus::NearPoor);
+            let mut escaped_before = false;
+            for &(day, a, b) in &p {
+                let inside = from <= day && day <= to;
+                let k = if a == HouseholdStatus::Poor && b != HouseholdStatus::Poor {
+                    Some(6)
+                } else if b == HouseholdStatus::Poor {
+                    Some(if escaped_before { 8 } else { 7 })
+                } else if b == HouseholdStatus::NearPoor && !listed(a) {
+                    Some(9)
+                } else if a == HouseholdStatus::NearPoor && !listed(b) {
+                    Some(10)
+                } else {
+                    None
+                };
+                escaped_before |= a == HouseholdStatus::Poor && b != HouseholdStatus::Poor;
+                if let (Some(k), true) = (k, inside) {
+                    n[k] += 1;
+                }
+            }
+            if end == HouseholdStatus::Poor {
+                for c in &h.causes {
+                    *causes.entry(c.label().vi).or_default() += 1;
+                }
+            }
+            for s in store.list_support(&h.id).await.unwrap() {
+                if s.delivered_date.is_some_and(|x| from <= x && x <= to) {
+                    let e = support.entry(s.data.project.label().vi).or_default();
+                    e.0 += 1;
+                    e.1.insert(h.id.clone());
+                    e.2 += s.data.amount_vnd.unwrap_or(0);
+                }
+            }
+            for x in store.list_visits(&h.id).await.unwrap() {
+                if from <= x.data.date && x.data.date <= to {
+                    let e = visits.entry(users[&x.cadre_id].clone()).or_default();
+                    e.0 += 1;
+                    e.1.insert(h.id.clone());
+                }
+            }
+        }
+        fell_back += n[8];
+        let rate = |a: usize, b: usize| Some((a as f64 * 10_000.0 / b as f64).round() / 10_000.0);
+        let t = targets
+            .iter()
+            .find(|t| t.area_id == v.id && t.year == 2025)
+            .unwrap();
+        expected.insert(
+            v.name.clone(),
+            vec![
+                Some(n[0] as f64),
+                Some(n[1] as f64),
+                rate(n[1], n[0]),
+                Some(n[2] as f64),
+                rate(n[2], n[0]),
+                Some(n[3] as f64),
+                Some(n[4] as f64),
+                rate(n[4], n[3]),
+                Some(t.data.poor_rate_pct / 100.0),
+                Some(n[5] as f64),
+                rate(n[5], n[3]),
+                Some(t.data.near_poor_rate_pct / 100.0),
+                Some(n[6] as f64),
+                Some(n[7] as f64),
+                Some(n[8] as f64),
+                Some(n[9] as f64),
+                Some(n[10] as f64),
+            ],
+        );
+    }
+    assert_eq!(fell_back, 1, "the demo's household that fell back in 2025");
+
+    // The summary sheet: every village's figures, then the total as the sums of the rows.
+    let rows = sheet(&mut book, server::export::SUMMARY);
+    assert_eq!(rows.len(), villages.len() + 1);
+    let mut sums = [0.0f64; 17];
+    for row in &rows[..villages.len()] {
+        let name = row[0].to_string();
+        let want = &expected[&name];
+        for (i, w) in want.iter().enumerate() {
+            let got = row
+                .get(i + 1)
+                .filter(|c| !matches!(c, Data::Empty))
+                .map(num);
+            match (got, w) {
+                (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "{name} column {i}: {g} ≠ {w}"),
+                (g, w) => assert_eq!(g, *w, "{name} column {i}"),
+            }
+            sums[i] += got.unwrap_or(0.0);
+        }
+    }
+    let total = &rows[villages.len()];
+    assert_eq!(total[0].to_string(), "Tổng cộng");
+    for i in [0, 1, 3, 5, 6, 9, 12, 13, 14, 15, 16] {
+        assert_eq!(num(&total[i + 1]), sums[i], "total of column {i}");
+    }
+    assert!((num(&total[8]) - ((sums[6] * 10_000.0 / sums[5]).round() / 10_000.0)).abs() < 1e-9);
+    assert!(sums[12] > 0.0, "households escaped in 2025");
+
+    // Causes, support by project, visits by cadre.
+    for row in sheet(&mut book, "Nguyên nhân") {
+        let want = causes.get(&row[0].to_string()).copied().unwrap_or(0);
+        assert_eq!(num(&row[1]) as usize, want, "{}", row[0]);
+    }
+    let got: BTreeMap<String, (usize, usize, i64)> = sheet(&mut book, "Hỗ trợ")
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].to_string(),
+                (num(&r[1]) as usize, num(&r[2]) as usize, num(&r[3]) as i64),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, (usize, usize, i64)> = support
+        .into_iter()
+        .map(|(k, (n, h, a))| (k, (n, h.len(), a)))
+        .collect();
+    assert_eq!(got, want);
+    assert!(!got.is_empty());
+    let got: BTreeMap<String, (usize, usize)> = sheet(&mut book, "Thăm hộ")
+        .into_iter()
+        .map(|r| (r[0].to_string(), (num(&r[1]) as usize, num(&r[2]) as usize)))
+        .collect();
+    let want: BTreeMap<String, (usize, usize)> = visits
+        .into_iter()
+        .map(|(k, (n, h))| (k, (n, h.len())))
+        .collect();
+    assert_eq!(got, want);
+
+    // The households behind the figures: the escaped ones of 2025 are listed in their window.
+    let window = sheet(&mut book, "Mới thoát nghèo");
+    assert_eq!(
+        window.len() as f64,
+        sums[12],
+        "every household escaped in 2025 is in its window"
+    );
+
+    // The JSON and the CSV carry the same figures.
+    let json: Value = serde_json::from_slice(&get("json").await).unwrap();
+    assert_eq!(json["total"]["escaped"].as_f64().unwrap(), sums[12]);
+    assert_eq!(json["total"]["poor_end"].as_f64().unwrap(), sums[6]);
+    let csv = String::from_utf8(get("csv").await).unwrap();
+    assert!(
+        csv.starts_with('\u{feff}'),
+        "a byte-order mark for spreadsheet programs"
+    );
+    let total_line = csv.lines().find(|l| l.starts_with("Tổng cộng")).unwrap();
+    assert_eq!(
+        total_line.split(',').nth(7).unwrap(),
+        format!("{}", sums[6])
+    );
+
+    // The province viewer gets the figures, not the households.
+    let tinh = srv.login_with("tinh", server::demo::PASSWORD, "pc").await;
+    let r = reqwest::Client::new()
+        .get(srv.url("/api/reports?year=2025&period=half_year"))
+        .bearer_auth(&tinh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["rows"].as_array().unwrap().len(), 1, "one commune");
+    assert_eq!(p["households"], serde_json::json!([]));
+    assert_eq!(p["to"], "2025-06-30");
+    db.cleanup().await;
+}
+
+on_both_backends!(the_annual_xlsx_holds_the_databases_figures);
