@@ -415,12 +415,14 @@ async fn every_console_screen_fits_a_phone_and_a_laptop() {
                 ("quarantine", "#/quarantine"),
                 ("import", "#/import"),
                 ("targets", "#/targets"),
+                ("reviews", "#/reviews"),
+                ("reports", "#/reports"),
                 ("household", "#/h/h1"),
                 ("list", "#/list?area_id=c1&status=poor"),
             ],
         ),
         ("admin", &[("users", "#/users")]),
-        ("province", &[("province", "#/")]),
+        ("province", &[("province", "#/"), ("province-reports", "#/reports")]),
     ];
     for phone in [true, false] {
         for (user, pages) in screens {
@@ -458,5 +460,51 @@ async fn every_console_screen_fits_a_phone_and_a_laptop() {
         }
     }
     drop(driver);
+    db.cleanup().await;
+}
+
+/// The campaign and the report on the demo commune, as the commune leader sees them: the
+/// 2026 campaign in progress (villages met, posted, one meeting below half, a complaint
+/// waiting), the households watched after the decisions, the what-if under the 2027–2030
+/// standard, and the 2025 annual report with its movement. Saved as screenshots.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_campaign_and_the_annual_report_of_the_demo_commune() {
+    let Some(dist) = dist() else { return };
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    server::demo::create(store.as_ref(), server::demo::today_for_demo())
+        .await
+        .unwrap();
+    let srv = TestServer::start(store, Some(dist)).await;
+    let url = srv.url("/");
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium_desktop(&driver, &profile).await;
+    c.goto(&format!("{url}console/")).await.unwrap();
+    submit_sign_in(&c, "chutich", server::demo::PASSWORD).await;
+    find(&c, "[data-testid=screen-title]").await;
+    c.goto(&format!("{url}console/#/reviews")).await.unwrap();
+    find(&c, "[data-testid=campaign-row]").await;
+    let villages = c
+        .execute("return [...document.querySelectorAll('[data-testid=met]')].map(e => Number(e.innerText)).filter(n => n > 0).length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        villages, 4,
+        "three villages met in the demo's 2026 campaign, and one on an ad-hoc review"
+    );
+    screenshot(&c, "console-campaign-1280").await;
+    click(&c, "[data-testid=flag-in_window]").await;
+    find(&c, "[data-testid=tracked-row]").await;
+    c.execute("document.querySelector('[data-testid=tracking]').scrollIntoView()", vec![]).await.unwrap();
+    screenshot(&c, "console-tracking-1280").await;
+    c.goto(&format!("{url}console/#/reports")).await.unwrap();
+    find(&c, "[data-testid=report-row]").await;
+    let year = find(&c, "[data-testid=report-year]").await;
+    year.select_by_value("2025").await.unwrap();
+    wait_js(&c, "return [...document.querySelectorAll('[data-testid=report-window] tr')].length > 0").await;
+    screenshot(&c, "console-report-2025-1280").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
     db.cleanup().await;
 }

@@ -110,7 +110,7 @@ pub fn when(ms: i64) -> String {
 
 /// A rate as Vietnamese write it: 3,39 %.
 pub fn percent(x: f64) -> String {
-    format!("{x:.2} %").replace('.', ",")
+    format!("{x:.2}\u{a0}%").replace('.', ",")
 }
 
 /// The signed-in commune's users, to name who did what.
