@@ -422,7 +422,10 @@ async fn every_console_screen_fits_a_phone_and_a_laptop() {
             ],
         ),
         ("admin", &[("users", "#/users")]),
-        ("province", &[("province", "#/"), ("province-reports", "#/reports")]),
+        (
+            "province",
+            &[("province", "#/"), ("province-reports", "#/reports")],
+        ),
     ];
     for phone in [true, false] {
         for (user, pages) in screens {
@@ -496,14 +499,59 @@ async fn the_campaign_and_the_annual_report_of_the_demo_commune() {
     screenshot(&c, "console-campaign-1280").await;
     click(&c, "[data-testid=flag-in_window]").await;
     find(&c, "[data-testid=tracked-row]").await;
-    c.execute("document.querySelector('[data-testid=tracking]').scrollIntoView()", vec![]).await.unwrap();
+    c.execute(
+        "document.querySelector('[data-testid=tracking]').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
     screenshot(&c, "console-tracking-1280").await;
     c.goto(&format!("{url}console/#/reports")).await.unwrap();
     find(&c, "[data-testid=report-row]").await;
     let year = find(&c, "[data-testid=report-year]").await;
     year.select_by_value("2025").await.unwrap();
-    wait_js(&c, "return [...document.querySelectorAll('[data-testid=report-window] tr')].length > 0").await;
+    wait_js(
+        &c,
+        "return [...document.querySelectorAll('[data-testid=report-window] tr')].length > 0",
+    )
+    .await;
     screenshot(&c, "console-report-2025-1280").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+
+    // The officer answers a complaint about a posted result.
+    let profile = new_profile();
+    let c = chromium_desktop(&driver, &profile).await;
+    c.goto(&format!("{url}console/")).await.unwrap();
+    submit_sign_in(&c, "congchuc", server::demo::PASSWORD).await;
+    find(&c, "[data-testid=screen-title]").await;
+    c.goto(&format!("{url}console/#/reviews")).await.unwrap();
+    find(&c, "[data-testid=complaint]").await;
+    let open = c
+        .execute(
+            "return document.querySelectorAll('[data-testid=complaint]').length",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(open > 0, "the demo has complaints waiting");
+    find(&c, "[data-testid=answer-text]")
+        .await
+        .send_keys("Đã xác minh: thu nhập không đổi, giữ kết quả.")
+        .await
+        .unwrap();
+    click(&c, "[data-testid=answer]").await;
+    wait_js(&c, "return (document.querySelector('[data-testid=outcome]') || {innerText: ''}).innerText.includes('Đã ghi')").await;
+    wait_js(
+        &c,
+        &format!(
+            "return document.querySelectorAll('[data-testid=complaint]').length === {}",
+            open - 1
+        ),
+    )
+    .await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
     db.cleanup().await;

@@ -153,6 +153,7 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                     <th>{move || tr(lang.get(), "Họp thôn", "Meeting")}</th>
                                     <th>{move || tr(lang.get(), "Niêm yết", "Posted")}</th>
                                     <th>{move || tr(lang.get(), "Tình trạng", "Where it stands")}</th>
+                                    {officer.then(|| view! { <th>{move || tr(lang.get(), "Khiếu nại", "Complaints")}</th> })}
                                 </tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|row| {
@@ -191,6 +192,10 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                                     {say(state)}
                                                     {deadline.map(|d| view! { <br/><span class="meta">{move || tr(lang.get(), "Hạn trả lời: ", "Answer by: ")} {date(d)}</span> })}
                                                 </td>
+                                                {(officer && can_pick).then(|| view! {
+                                                    <td><Complaints household_id=row.household_id.clone() open=row.progress.unanswered.clone() day=day outcome=outcome reload=reload /></td>
+                                                })}
+                                                {(officer && !can_pick).then(|| view! { <td></td> })}
                                             </tr>
                                         }
                                     }).collect_view()}
@@ -204,6 +209,57 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
         </Suspense>
         <Tracking />
         <WhatIfPanel />
+    }
+}
+
+/// A household's complaints about its posted result (officer): each open one with a
+/// field for the answer, and a field to record a new one.
+#[component]
+fn Complaints(
+    household_id: String,
+    open: Vec<shared::review::OpenComplaint>,
+    day: RwSignal<String>,
+    outcome: RwSignal<Option<Result<String, ui::api::ClientError>>>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let text = RwSignal::new(String::new());
+    let record = move |household_id: String, step: StepInput| {
+        let Ok(on) = day.get().parse() else { return };
+        spawn_local(async move {
+            let req = StepRequest {
+                household_ids: vec![household_id],
+                date: on,
+                step,
+            };
+            let r = send::<Vec<StepOutcome>>(Method::Post, "/reviews/steps", &req).await;
+            let lang = lang.get_untracked();
+            outcome.set(Some(r.map(
+                |out| match out.first().and_then(|o| o.refused.clone()) {
+                    Some(why) => why.get(lang).to_string(),
+                    None => tr(lang, "Đã ghi.", "Recorded.").to_string(),
+                },
+            )));
+            reload.update(|n| *n += 1);
+        });
+    };
+    let new_id = household_id.clone();
+    view! {
+        {open.into_iter().map(|c| {
+            let answer = RwSignal::new(String::new());
+            let hid = household_id.clone();
+            view! {
+                <p class="meta" data-testid="complaint">{c.text.clone()}</p>
+                <input data-testid="answer-text" bind:value=answer placeholder=move || tr(lang.get(), "Trả lời", "Answer") />
+                <button class="secondary" data-testid="answer" on:click=move |_| record(hid.clone(), StepInput::Answer { complaint: c.step_id.clone(), text: answer.get() })>
+                    {move || tr(lang.get(), "Trả lời", "Answer")}
+                </button>
+            }
+        }).collect_view()}
+        <input data-testid="complaint-text" bind:value=text placeholder=move || tr(lang.get(), "Khiếu nại mới", "New complaint") />
+        <button class="secondary" data-testid="complain" on:click=move |_| record(new_id.clone(), StepInput::Complaint { text: text.get() })>
+            {move || tr(lang.get(), "Ghi", "Record")}
+        </button>
     }
 }
 
