@@ -84,6 +84,67 @@ pub struct Dashboard {
     pub cadres: Vec<CadreLoad>,
     /// Village targets that do not add up to the commune's (in words), if any.
     pub target_warnings: Vec<Text>,
+    /// Movement through the lists by the commune's decisions since the last review began;
+    /// none before any decision.
+    #[serde(default)]
+    pub movement: Option<MovementSince>,
+}
+
+/// Households moved by the decisions since `since` (1 September of the last campaign
+/// with a decision), by kind of movement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MovementSince {
+    pub since: chrono::NaiveDate,
+    pub counts: Vec<MovementCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MovementCount {
+    pub movement: crate::report::Movement,
+    pub households: usize,
+}
+
+impl MovementSince {
+    /// The movement of each household's decisions (`steps`, every kind of step welcome)
+    /// since the last campaign with a decision, up to `today`; none without decisions.
+    pub fn of(steps: &[crate::review::ReviewStep], today: chrono::NaiveDate) -> Option<Self> {
+        use crate::review::{StatusChange, StepData};
+        use chrono::Datelike;
+        let last = steps
+            .iter()
+            .filter(|s| matches!(s.data, StepData::Decision { .. }))
+            .map(|s| s.date)
+            .max()?;
+        let year = if last.month() >= 9 {
+            last.year()
+        } else {
+            last.year() - 1
+        };
+        let since = chrono::NaiveDate::from_ymd_opt(year, 9, 1)?;
+        let mut by: std::collections::BTreeMap<&str, Vec<&crate::review::ReviewStep>> =
+            Default::default();
+        for s in steps {
+            by.entry(s.household_id.as_str()).or_default().push(s);
+        }
+        let mut counts: Vec<MovementCount> = crate::report::Movement::ALL
+            .into_iter()
+            .map(|m| MovementCount {
+                movement: m,
+                households: 0,
+            })
+            .collect();
+        for own in by.values() {
+            let changes = StatusChange::from_steps(own.iter().copied());
+            for m in crate::report::Movement::of(&changes, since, today) {
+                if let Some(c) = counts.iter_mut().find(|c| c.movement == m) {
+                    c.households += 1;
+                }
+            }
+        }
+        Some(MovementSince { since, counts })
+    }
 }
 
 /// A rate in percent with two decimals, as reports write it.

@@ -349,6 +349,9 @@ fn a_village_meeting_recorded_offline_reaches_the_commune_and_the_leader_decides
         sign_in(&c, "vh1").await;
         synced_with(&c, 2).await;
         c.goto(&format!("{url}#/h/h1")).await.unwrap();
+        // First on this year's list (it is on the poor list), then the review.
+        click(&c, "list-household").await;
+        assert!(text(&c, "listed").await.contains("Đang trong danh sách"));
         click(&c, "review").await;
         fill(&c, "income", "4.000.000").await;
         click(&c, "save-review").await;
@@ -401,6 +404,7 @@ fn a_village_meeting_recorded_offline_reaches_the_commune_and_the_leader_decides
             .iter()
             .find(|r| r["household_id"] == "h1")
             .expect("h1 is in the campaign");
+        assert_eq!(row["listed"], "on_list");
         assert_eq!(row["progress"]["meeting"]["agreed"], 35);
         assert_eq!(row["progress"]["meeting"]["attendees"], 42);
         let day = chrono::Utc::now().date_naive();

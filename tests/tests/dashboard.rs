@@ -32,6 +32,17 @@ async fn check_area(srv: &TestServer, token: &str, area: &Value) -> usize {
     checked
 }
 
+fn figure_of_movement(d: &Value, kind: &str) -> u64 {
+    d["movement"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["movement"] == kind)
+        .unwrap()["households"]
+        .as_u64()
+        .unwrap()
+}
+
 fn figure(area: &Value, kind: &str) -> u64 {
     area["figures"]
         .as_array()
@@ -57,6 +68,16 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
         .await;
     let d = get(&srv, &token, "/api/dashboard").await;
     assert_eq!(figure(&d["total"], "households"), 1329);
+    // Movement since the last review (the 2025 campaign, decided in December 2025) is the
+    // 2025 annual report's movement: no other decision moved a household since.
+    let report = get(&srv, &token, "/api/reports?year=2025&period=annual").await;
+    assert_eq!(d["movement"]["since"], "2025-09-01");
+    for c in d["movement"]["counts"].as_array().unwrap() {
+        let kind = c["movement"].as_str().unwrap();
+        assert_eq!(c["households"], report["total"][kind], "{kind}");
+    }
+    assert!(figure_of_movement(&d, "escaped") > 0);
+    assert_eq!(figure_of_movement(&d, "fell_back"), 1);
     let mut checked = check_area(&srv, &token, &d["total"]).await;
     let villages = d["villages"].as_array().unwrap();
     assert_eq!(villages.len(), 10);

@@ -10,7 +10,7 @@ use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use shared::Text;
 use shared::plan::PlanStatus;
-use shared::review::{Flag, Progress, ReviewStep, StatusChange, StepData, Trajectory};
+use shared::review::{Flag, ListReason, Progress, ReviewStep, StatusChange, StepData, Trajectory};
 use shared::summary::Summary;
 use shared::support::SupportStatus;
 use shared::user::Role;
@@ -35,22 +35,20 @@ fn show(v: &serde_json::Value) -> String {
     }
 }
 
-/// Records that the review's result is posted at the village from today for seven days.
-fn post(household_id: String, review_id: String) {
+/// Records a step of the household's review (no review for a listing) in the signed-in
+/// village head's name, dated today, and starts a sync.
+fn record(household_id: String, review_id: Option<String>, data: StepData) {
     let engine = use_engine();
-    let on = today();
     let step = ReviewStep {
         id: web_sys::window()
             .and_then(|w| w.crypto().ok())
             .map(|c| c.random_uuid())
             .unwrap_or_default(),
         household_id: household_id.clone(),
-        review_id: Some(review_id),
-        date: on,
+        review_id,
+        date: today(),
         by: engine.user.id.clone(),
-        data: StepData::Posted {
-            until: on + chrono::Duration::days(7),
-        },
+        data,
     };
     leptos::task::spawn_local(async move {
         let saved = engine
@@ -67,6 +65,55 @@ fn post(household_id: String, review_id: String) {
             leptos::task::spawn_local(engine.sync());
         }
     });
+}
+
+/// Records that the review's result is posted at the village from today for seven days.
+fn post(household_id: String, review_id: String) {
+    record(
+        household_id,
+        Some(review_id),
+        StepData::Posted {
+            until: today() + chrono::Duration::days(7),
+        },
+    );
+}
+
+/// This year's listing of the household for review, or (village head) the way to list it.
+#[component]
+fn ListForReview(
+    household_id: String,
+    listed: Option<(chrono::NaiveDate, ListReason)>,
+) -> impl IntoView {
+    let lang = use_lang();
+    if let Some((on, reason)) = listed {
+        return view! {
+            <p class="meta" data-testid="listed">
+                {move || tr(lang.get(), "Trong danh sách rà soát từ ", "On the review list since ")} {date(on)} " · " {say(reason.label())}
+            </p>
+        }
+        .into_any();
+    }
+    let reason = RwSignal::new(ListReason::OnList);
+    view! {
+        <div class="actions" data-testid="list-for-review">
+            <select data-testid="list-reason" on:change=move |ev| reason.set(match event_target_value(&ev).as_str() {
+                "applied" => ListReason::Applied,
+                "flagged_by_village" => ListReason::FlaggedByVillage,
+                _ => ListReason::OnList,
+            })>
+                {[ListReason::OnList, ListReason::Applied, ListReason::FlaggedByVillage].into_iter().map(|r| {
+                    let value = serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                    view! { <option value=value>{say(r.label())}</option> }
+                }).collect_view()}
+            </select>
+            <button type="button" class="secondary" data-testid="list-household" on:click=move |_| {
+                record(household_id.clone(), None, StepData::Listed { reason: reason.get() })
+            }>
+                {move || tr(lang.get(), "Đưa vào danh sách rà soát", "Put on the review list")}
+            </button>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
@@ -120,6 +167,15 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
         let window_until = trajectory
             .window_until
             .filter(|_| trajectory.in_window(today()));
+        let listed = r
+            .review_steps
+            .iter()
+            .filter(|s| chrono::Datelike::year(&s.date) == chrono::Datelike::year(&today()))
+            .filter_map(|s| match s.data {
+                StepData::Listed { reason } => Some((s.date, reason)),
+                _ => None,
+            })
+            .next_back();
         let mut visits = r.visits.clone();
         visits.sort_by_key(|v| std::cmp::Reverse(v.data.date));
         let mut assessments = r.assessments.clone();
@@ -185,6 +241,7 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                 })}
                 <section class="card" data-testid="classification">
                     <h3>{move || tr(lang.get(), "Kết quả rà soát gần nhất", "Latest review")}</h3>
+                    {(role == Role::VillageHead || listed.is_some()).then(|| view! { <ListForReview household_id=id.clone() listed=listed /> })}
                     {match latest {
                         Some(a) => {
                             let reasons = a.explanation.reasons.clone();

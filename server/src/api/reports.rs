@@ -165,7 +165,7 @@ pub async fn facts(
 /// The 6-month or annual report of an area. The commune's staff also get the households
 /// behind every figure (the XLSX's last sheet); the province gets the figures only.
 #[utoipa::path(get, path = "/reports", tag = "stats", security(("bearer" = [])), params(ReportQuery),
-    responses((status = 200, body = Report, description = "The report as JSON, or as an XLSX or CSV file"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The report as JSON (`format=json`), an XLSX file or a CSV file", content((Report = "application/json"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn report(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -207,7 +207,7 @@ fn refused(why: Text) -> Option<Text> {
 /// user's area (or nothing is recorded); the answer says, per household, whether the step
 /// was recorded and, when the review's rules refused it, why.
 #[utoipa::path(post, path = "/reviews/steps", tag = "reviews", security(("bearer" = [])), request_body = StepRequest,
-    responses((status = 200, body = Vec<StepOutcome>), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Vec<StepOutcome>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody, description = "No such household"), (status = 422, body = crate::error::ErrorBody)))]
 async fn record_steps(
     State(state): State<AppState>,
     me: CurrentUser,

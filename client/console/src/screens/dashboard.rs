@@ -70,6 +70,19 @@ pub fn DashboardScreen() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </div>
+                        {d.movement.map(|m| view! {
+                            <section class="card" data-testid="movement">
+                                <h3>{move || tr(lang.get(), "Biến động từ đợt rà soát gần nhất (từ ", "Movement since the last review (from ")} {super::date(m.since)} ")"</h3>
+                                <div class="figures">
+                                    {m.counts.into_iter().map(|c| view! {
+                                        <div class="figure" data-testid=format!("movement-{}", serde_json::to_value(c.movement).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())>
+                                            <span class="big"><a href=Route::Reports.href()>{c.households}</a></span>
+                                            {super::say(c.movement.label())}
+                                        </div>
+                                    }).collect_view()}
+                                </div>
+                            </section>
+                        })}
                         {d.target_warnings.into_iter().map(|w| view! {
                             <p class="error" role="alert" data-testid="target-warning">{move || w.get(lang.get()).to_string()}</p>
                         }).collect_view()}
