@@ -274,6 +274,82 @@ async fn a_review_is_classified_by_the_server_and_stays_in_its_household(b: Back
     db.cleanup().await;
 }
 
+fn put_step(d: &mut AutoCommit, id: &str, by: &str, data: Value, status: Option<&str>) {
+    let step = json!({"id": id, "household_id": "h1", "review_id": "r7", "date": "2026-10-02", "by": by, "data": data});
+    let coll = map(d, "review_steps");
+    let rec = d.put_object(&coll, id, ObjType::Map).unwrap();
+    d.put(&rec, "kind", data_kind(&step)).unwrap();
+    d.put(&rec, "date", "2026-10-02").unwrap();
+    d.put(&rec, "json", step.to_string()).unwrap();
+    if let Some(s) = status {
+        let profile = map(d, "profile");
+        d.put(&profile, "status", s).unwrap();
+    }
+}
+
+fn data_kind(step: &Value) -> String {
+    step["data"]["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A village head's phone forging the commune's decision through sync: steps in another
+/// user's name, a decision with the status it would set, a meeting below half — the same
+/// gate as the console's door refuses them all; honest steps are taken.
+async fn a_phone_cannot_decide_a_review(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let officer = srv.login("officer1", "o-phone").await;
+    let send = |key: &'static str, by: &'static str, data: Value, status: Option<&'static str>| {
+        let (srv, vh) = (&srv, &vh);
+        async move {
+            let mut doc = pull(srv, vh, "h1").await;
+            let bytes = commit(&mut doc, 1, "u-vh1", "vh-phone", now_s(), |d| {
+                put_step(d, key, by, data.clone(), status)
+            });
+            push(srv, vh, "h1", &bytes).await
+        }
+    };
+    let mut doc = pull(&srv, &vh, "h1").await;
+    let r = review("r7", "h1", None);
+    let bytes = commit(&mut doc, 1, "u-vh1", "vh-phone", now_s(), |d| {
+        put_review(d, "r7", &r, None)
+    });
+    assert_eq!(push(&srv, &vh, "h1", &bytes).await, "taken");
+    let meeting = json!({"kind": "meeting", "attendees": 30, "agreed": 25});
+    assert_eq!(
+        send("s0", "u-officer1", meeting.clone(), None).await,
+        "author"
+    );
+    assert_eq!(send("s1", "u-vh1", meeting, None).await, "taken");
+    let posted = json!({"kind": "posted", "until": "2026-10-09"});
+    assert_eq!(send("s2", "u-vh1", posted, None).await, "taken");
+    let decision = json!({"kind": "decision", "number": "1/QĐ", "approved": true, "from": "poor", "to": "newly_escaped"});
+    assert_eq!(
+        send("s3", "u-vh1", decision.clone(), Some("newly_escaped")).await,
+        "role"
+    );
+    assert_eq!(send("s4", "u-vh1", decision, None).await, "role");
+    assert_eq!(
+        send(
+            "s5",
+            "u-vh1",
+            json!({"kind": "meeting", "attendees": 30, "agreed": 31}),
+            None
+        )
+        .await,
+        "invalid_record"
+    );
+    assert_eq!(
+        household(&srv, &officer, "h1").await["household"]["status"],
+        "poor"
+    );
+    db.cleanup().await;
+}
+
 /// A cadre reusing another household's support id, writing as another cadre, with a
 /// forged device, a far-off clock, or a value it may not write that loses a conflict.
 async fn what_the_phone_declares_is_not_believed(b: Backend) {
@@ -725,6 +801,7 @@ on_both_backends!(
     compressed_chunks_are_refused,
     schema_version_and_unknown_keys_are_refused,
     a_review_is_classified_by_the_server_and_stays_in_its_household,
+    a_phone_cannot_decide_a_review,
     what_the_phone_declares_is_not_believed,
     an_actor_id_belongs_to_the_device_that_first_used_it,
     the_resend_path_sends_nothing_out_of_scope,
