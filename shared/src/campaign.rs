@@ -5,7 +5,7 @@
 use crate::Text;
 use crate::assessment::ReviewKind;
 use crate::household::HouseholdStatus;
-use crate::review::{ListReason, Progress, StepData, Trajectory};
+use crate::review::{ListReason, Progress, StepData, Trajectory, decided_status};
 use crate::rules::Classification;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -45,10 +45,7 @@ impl StepInput {
                 number,
                 approved,
                 from,
-                to: match classification {
-                    Some(c) if approved => from.after_review(c),
-                    _ => from,
-                },
+                to: classification.map_or(from, |c| decided_status(from, c, approved)),
             },
         }
     }

@@ -123,11 +123,6 @@ impl MovementSince {
             last.year() - 1
         };
         let since = chrono::NaiveDate::from_ymd_opt(year, 9, 1)?;
-        let mut by: std::collections::BTreeMap<&str, Vec<&crate::review::ReviewStep>> =
-            Default::default();
-        for s in steps {
-            by.entry(s.household_id.as_str()).or_default().push(s);
-        }
         let mut counts: Vec<MovementCount> = crate::report::Movement::ALL
             .into_iter()
             .map(|m| MovementCount {
@@ -135,9 +130,8 @@ impl MovementSince {
                 households: 0,
             })
             .collect();
-        for own in by.values() {
-            let changes = StatusChange::from_steps(own.iter().copied());
-            for m in crate::report::Movement::of(&changes, since, today) {
+        for changes in StatusChange::by_household(steps).values() {
+            for m in crate::report::Movement::of(changes, since, today) {
                 if let Some(c) = counts.iter_mut().find(|c| c.movement == m) {
                     c.households += 1;
                 }

@@ -7,9 +7,9 @@
 //! Also here: which rule set a review uses (the period it decides), and a household's
 //! trajectory through the lists (escape date, the 36-month window, falling back, rotation).
 
-use crate::assessment::{Assessment, ReviewKind};
+use crate::assessment::ReviewKind;
 use crate::household::HouseholdStatus;
-use crate::rules::{RuleBook, RuleSet};
+use crate::rules::{Classification, RuleBook, RuleSet};
 use crate::{Text, ValidationErrors};
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -107,17 +107,6 @@ impl StepData {
             StepData::Complaint { .. } => "complaint",
             StepData::Answer { .. } => "answer",
             StepData::Decision { .. } => "decision",
-        }
-    }
-
-    pub fn label(&self) -> Text {
-        match self {
-            StepData::Listed { .. } => Text::new("Lập danh sách rà soát", "Listed for review"),
-            StepData::Meeting { .. } => Text::new("Họp dân thôn", "Village meeting"),
-            StepData::Posted { .. } => Text::new("Niêm yết công khai", "Result posted"),
-            StepData::Complaint { .. } => Text::new("Khiếu nại", "Complaint"),
-            StepData::Answer { .. } => Text::new("Trả lời khiếu nại", "Complaint answered"),
-            StepData::Decision { .. } => Text::new("Quyết định công nhận", "Commune decision"),
         }
     }
 
@@ -293,10 +282,6 @@ impl Progress {
         p
     }
 
-    pub fn meeting_valid(&self) -> bool {
-        self.meeting.is_some_and(|m| m.valid())
-    }
-
     /// Why the commune cannot decide yet, if it cannot.
     pub fn blocks_decision(&self) -> Option<Text> {
         match self.meeting {
@@ -331,14 +316,15 @@ impl Progress {
     }
 }
 
-/// The official status a decision on `review` gives a household that had `from`.
+/// The official status a decision gives a household that had `from`, on a review that
+/// classified it `classification`: its result when approved, else `from`.
 pub fn decided_status(
     from: HouseholdStatus,
-    review: &Assessment,
+    classification: Classification,
     approved: bool,
 ) -> HouseholdStatus {
     if approved {
-        from.after_review(review.classification)
+        from.after_review(classification)
     } else {
         from
     }
@@ -354,6 +340,20 @@ pub struct StatusChange {
 }
 
 impl StatusChange {
+    /// Each household's status changes among `steps` (of any households, any kind), by
+    /// household id, oldest first.
+    pub fn by_household<'a>(
+        steps: impl IntoIterator<Item = &'a ReviewStep>,
+    ) -> std::collections::BTreeMap<String, Vec<StatusChange>> {
+        let mut by: std::collections::BTreeMap<String, Vec<&ReviewStep>> = Default::default();
+        for s in steps {
+            by.entry(s.household_id.clone()).or_default().push(s);
+        }
+        by.into_iter()
+            .map(|(id, own)| (id, StatusChange::from_steps(own)))
+            .collect()
+    }
+
     /// The approved decisions among a household's steps, oldest first.
     pub fn from_steps<'a>(steps: impl IntoIterator<Item = &'a ReviewStep>) -> Vec<StatusChange> {
         let mut v: Vec<StatusChange> = steps

@@ -40,10 +40,7 @@ fn show(v: &serde_json::Value) -> String {
 fn record(household_id: String, review_id: Option<String>, data: StepData) {
     let engine = use_engine();
     let step = ReviewStep {
-        id: web_sys::window()
-            .and_then(|w| w.crypto().ok())
-            .map(|c| c.random_uuid())
-            .unwrap_or_default(),
+        id: super::new_id(),
         household_id: household_id.clone(),
         review_id,
         date: today(),

@@ -12,13 +12,6 @@ use leptos::task::spawn_local;
 use shared::projection::step_json;
 use shared::review::{Progress, ReviewStep, StepData, meeting_valid};
 
-fn new_id() -> String {
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        .unwrap_or_default()
-}
-
 #[component]
 pub fn Meeting(id: String) -> impl IntoView {
     let lang = use_lang();
@@ -77,7 +70,7 @@ pub fn Meeting(id: String) -> impl IntoView {
         };
         let engine = use_engine();
         let step = ReviewStep {
-            id: new_id(),
+            id: super::new_id(),
             household_id: household_id.clone(),
             review_id: Some(review_id.clone()),
             date: on,

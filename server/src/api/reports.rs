@@ -87,15 +87,11 @@ pub async fn facts(
     };
     let mut rows: Vec<(String, String)> = row_ids.iter().map(|id| (id.clone(), name(id))).collect();
     rows.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut changes: BTreeMap<String, Vec<StatusChange>> = BTreeMap::new();
-    for s in store
-        .review_steps_in(Some(&villages), Some("decision"))
-        .await?
-    {
-        if let Some(c) = StatusChange::from_steps([&s]).pop() {
-            changes.entry(s.household_id.clone()).or_default().push(c);
-        }
-    }
+    let mut changes = StatusChange::by_household(
+        &store
+            .review_steps_in(Some(&villages), Some("decision"))
+            .await?,
+    );
     let households = store
         .list_households(&HouseholdFilter {
             village_ids: Some(villages.clone()),

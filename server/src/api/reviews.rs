@@ -198,10 +198,6 @@ async fn campaign(
     }))
 }
 
-fn refused(why: Text) -> Option<Text> {
-    Some(why)
-}
-
 /// Records one step for one or many households, each on its open review (the latest not
 /// yet decided), each a change through the write core. Every household must be in the
 /// user's area (or nothing is recorded); the answer says, per household, whether the step
@@ -263,7 +259,7 @@ async fn record_steps(
             .find(|a| Progress::of(&a.id, &steps).decision.is_none());
         let needs_review = !matches!(req.step, StepInput::Listed { .. });
         if needs_review && open.is_none() {
-            outcome.refused = refused(Text::new(
+            outcome.refused = Some(Text::new(
                 "Hộ chưa có lần rà soát nào đang chờ (cần chấm điểm trước).",
                 "The household has no review waiting (score it first).",
             ));
@@ -275,7 +271,10 @@ async fn record_steps(
         let classification = open.map(|a| a.classification);
         let audit = serde_json::json!({ "action": "create", "entity": "review_step", "entity_id": step_id, "changes": { "step": req.step, "review_id": review_id, "date": req.date } });
         let written = crate::write::edit_household(&state, &me, id, audit, |doc, author| {
-            let status = serde_json::from_value(doc.to_json()["profile"]["status"].clone())
+            let heads = doc.heads();
+            let status = doc
+                .field_at(&["profile", "status"], &heads)
+                .and_then(|v| serde_json::from_value(v).ok())
                 .unwrap_or(shared::household::HouseholdStatus::NotPoor);
             let step = ReviewStep {
                 id: step_id.clone(),
@@ -300,7 +299,7 @@ async fn record_steps(
         match written {
             Ok(()) => outcome.step_id = Some(step_id),
             Err(AppError::Validation(e)) if !e.is_empty() => {
-                outcome.refused = refused(Text::new(
+                outcome.refused = Some(Text::new(
                     e.0.iter()
                         .map(|f| f.message.vi.clone())
                         .collect::<Vec<_>>()
@@ -312,7 +311,7 @@ async fn record_steps(
                 ))
             }
             Err(e @ (AppError::Forbidden | AppError::OutOfScope | AppError::Conflict { .. })) => {
-                outcome.refused = refused(e.body().message)
+                outcome.refused = Some(e.body().message)
             }
             Err(e) => return Err(e),
         }
@@ -334,12 +333,9 @@ pub struct TrackingQuery {
 
 /// The trajectory of every household with a decision, by household id.
 pub(crate) fn trajectories(steps: &[ReviewStep]) -> BTreeMap<String, Trajectory> {
-    let mut by: BTreeMap<String, Vec<&ReviewStep>> = BTreeMap::new();
-    for s in steps {
-        by.entry(s.household_id.clone()).or_default().push(s);
-    }
-    by.into_iter()
-        .map(|(id, s)| (id, Trajectory::of(&StatusChange::from_steps(s))))
+    StatusChange::by_household(steps)
+        .into_iter()
+        .map(|(id, changes)| (id, Trajectory::of(&changes)))
         .collect()
 }
 

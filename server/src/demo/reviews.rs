@@ -110,7 +110,7 @@ pub(super) fn steps(
             from
         }
         Reached::Decided { on, number } => {
-            let to = decided_status(from, review, true);
+            let to = decided_status(from, review.classification, true);
             out.push(step(
                 g,
                 Some(review),

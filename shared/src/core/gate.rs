@@ -557,7 +557,9 @@ fn check_step(
             if let Some(why) = Progress::of(review_id, others).blocks_decision() {
                 return Err(Refusal::new("derived", why.vi, why.en));
             }
-            if *from != before.status || *to != decided_status(*from, review, *approved) {
+            if *from != before.status
+                || *to != decided_status(*from, review.classification, *approved)
+            {
                 return Err(Refusal::new(
                     "derived",
                     "Quyết định không khớp với diện hộ hiện tại và kết quả rà soát.",
