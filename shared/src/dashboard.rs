@@ -107,38 +107,51 @@ pub struct MovementCount {
 }
 
 impl MovementSince {
-    /// The movement of each household's decisions (`steps`, every kind of step welcome)
-    /// since the last campaign with a decision, up to `today`; none without decisions.
+    /// How many households each movement holds (see [`movers`]); none without decisions.
     pub fn of(steps: &[crate::review::ReviewStep], today: chrono::NaiveDate) -> Option<Self> {
-        use crate::review::{StatusChange, StepData};
-        use chrono::Datelike;
-        let last = steps
-            .iter()
-            .filter(|s| matches!(s.data, StepData::Decision { .. }))
-            .map(|s| s.date)
-            .max()?;
-        let year = if last.month() >= 9 {
-            last.year()
-        } else {
-            last.year() - 1
-        };
-        let since = chrono::NaiveDate::from_ymd_opt(year, 9, 1)?;
-        let mut counts: Vec<MovementCount> = crate::report::Movement::ALL
+        let (since, moved) = movers(steps, today)?;
+        let counts = crate::report::Movement::ALL
             .into_iter()
             .map(|m| MovementCount {
                 movement: m,
-                households: 0,
+                households: moved.get(&m).map_or(0, |ids| ids.len()),
             })
             .collect();
-        for changes in StatusChange::by_household(steps).values() {
-            for m in crate::report::Movement::of(changes, since, today) {
-                if let Some(c) = counts.iter_mut().find(|c| c.movement == m) {
-                    c.households += 1;
-                }
-            }
-        }
         Some(MovementSince { since, counts })
     }
+}
+
+/// The households moved by the decisions among `steps` (every kind of step welcome) since
+/// the last campaign with a decision (1 September of its year), up to `today`, by kind of
+/// movement: the one definition behind the dashboard's figure and the list it opens.
+pub fn movers(
+    steps: &[crate::review::ReviewStep],
+    today: chrono::NaiveDate,
+) -> Option<(
+    chrono::NaiveDate,
+    std::collections::BTreeMap<crate::report::Movement, std::collections::BTreeSet<String>>,
+)> {
+    use crate::review::{StatusChange, StepData};
+    use chrono::Datelike;
+    let last = steps
+        .iter()
+        .filter(|s| matches!(s.data, StepData::Decision { .. }))
+        .map(|s| s.date)
+        .max()?;
+    let year = if last.month() >= 9 {
+        last.year()
+    } else {
+        last.year() - 1
+    };
+    let since = chrono::NaiveDate::from_ymd_opt(year, 9, 1)?;
+    let mut moved: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> =
+        Default::default();
+    for (household, changes) in StatusChange::by_household(steps) {
+        for m in crate::report::Movement::of(&changes, since, today) {
+            moved.entry(m).or_default().insert(household.clone());
+        }
+    }
+    Some((since, moved))
 }
 
 /// A rate in percent with two decimals, as reports write it.
@@ -148,6 +161,21 @@ pub fn rate_pct(part: usize, whole: usize) -> f64 {
     } else {
         (part as f64 * 10_000.0 / whole as f64).round() / 100.0
     }
+}
+
+/// A page of a province's communes (filtered and sorted by the server) with the whole
+/// province's figures, whatever the filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommunePage {
+    /// Every commune of the area.
+    pub communes: usize,
+    pub households: usize,
+    pub poor: usize,
+    pub near_poor: usize,
+    /// The communes that pass the filter, before paging.
+    pub matched: usize,
+    pub rows: Vec<CommuneFigures>,
 }
 
 /// One commune as the province compares them: counts and rates only, no personal data.

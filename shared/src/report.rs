@@ -97,7 +97,7 @@ pub struct Facts {
 }
 
 /// How a household moved in the period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Movement {
@@ -121,6 +121,17 @@ impl Movement {
         Movement::NewlyNearPoor,
         Movement::LeftNearPoor,
     ];
+
+    /// Its name in queries and JSON (`escaped`, `fell_back`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Movement::Escaped => "escaped",
+            Movement::NewlyPoor => "newly_poor",
+            Movement::FellBack => "fell_back",
+            Movement::NewlyNearPoor => "newly_near_poor",
+            Movement::LeftNearPoor => "left_near_poor",
+        }
+    }
 
     pub fn label(self) -> Text {
         match self {

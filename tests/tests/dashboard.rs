@@ -75,6 +75,14 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
     for c in d["movement"]["counts"].as_array().unwrap() {
         let kind = c["movement"].as_str().unwrap();
         assert_eq!(c["households"], report["total"][kind], "{kind}");
+        // The figure opens exactly the households it counts.
+        let list = get(
+            &srv,
+            &token,
+            &format!("/api/accompaniment?movement={kind}&limit=2000"),
+        )
+        .await;
+        assert_eq!(list["total"], c["households"], "{kind}");
     }
     assert!(figure_of_movement(&d, "escaped") > 0);
     assert_eq!(figure_of_movement(&d, "fell_back"), 1);
@@ -192,4 +200,87 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
     db.cleanup().await;
 }
 
-on_both_backends!(every_figure_opens_exactly_its_households);
+
+/// The province's commune table is filtered, sorted and paged by the server: the pages
+/// together hold every commune once, the figures above it are the whole province's
+/// whatever the filter, and a name typed without accents finds its commune.
+async fn the_province_pages_and_filters_its_communes(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    server::demo::create_province(store.as_ref(), server::demo::today_for_demo(), 5)
+        .await
+        .unwrap();
+    let srv = TestServer::start(store, None).await;
+    let token = srv
+        .login_with("tinh", server::demo::PASSWORD, "province-pc")
+        .await;
+    let all = get(&srv, &token, "/api/stats/communes?limit=500").await;
+    assert_eq!(all["communes"], 5);
+    assert_eq!(all["matched"], 5);
+    let rows = all["rows"].as_array().unwrap();
+    let sum = |k: &str| rows.iter().map(|r| r[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(all["households"].as_u64().unwrap(), sum("households"));
+    assert_eq!(all["poor"].as_u64().unwrap(), sum("poor"));
+    // The default order puts the highest poverty rate first.
+    let rates: Vec<f64> = rows
+        .iter()
+        .map(|r| r["poor_rate_pct"].as_f64().unwrap())
+        .collect();
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+
+    // Pages of two by name hold every commune once, in order.
+    let mut names = vec![];
+    for offset in [0, 2, 4] {
+        let p = get(
+            &srv,
+            &token,
+            &format!("/api/stats/communes?sort=name&limit=2&offset={offset}"),
+        )
+        .await;
+        assert_eq!(p["matched"], 5);
+        assert_eq!(p["households"], all["households"]);
+        names.extend(
+            p["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap().to_string()),
+        );
+    }
+    assert_eq!(names.len(), 5);
+    let folded: Vec<String> = names.iter().map(|n| shared::search::fold(n)).collect();
+    assert!(folded.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+
+    // A name without accents finds its commune; the totals stay the province's.
+    let one = &names[3];
+    let needle: String = shared::search::fold(one);
+    let found = get(
+        &srv,
+        &token,
+        &format!("/api/stats/communes?q={}", needle.replace(' ', "%20")),
+    )
+    .await;
+    assert_eq!(found["matched"], 1, "{needle}");
+    assert_eq!(found["rows"][0]["name"].as_str().unwrap(), one);
+    assert_eq!(found["communes"], 5);
+    assert_eq!(found["households"], all["households"]);
+
+    // A page too large is refused with a reason.
+    let r = reqwest::Client::new()
+        .get(srv.url("/api/stats/communes?limit=100000"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_query");
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    every_figure_opens_exactly_its_households,
+    the_province_pages_and_filters_its_communes
+);

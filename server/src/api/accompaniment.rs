@@ -18,9 +18,10 @@ use shared::assignment::{
 };
 use shared::household::HouseholdStatus;
 use shared::permissions::{Action, Reach};
+use shared::report::Movement;
 use shared::search::fold;
 use shared::user::Role;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -65,6 +66,10 @@ pub struct AccompanimentQuery {
     pub without_plan: bool,
     /// Part of the head's name, the code or the address, accents optional.
     pub q: Option<String>,
+    /// Only households the commune's decisions moved this way since the last review
+    /// (the dashboard's movement figures).
+    #[param(inline)]
+    pub movement: Option<Movement>,
     #[param(inline)]
     pub sort: Option<AccompanimentSort>,
     /// At most 2000; 100 when absent.
@@ -270,6 +275,10 @@ async fn list_accompaniment(
         .into_iter()
         .filter(|r| filter.passes(r))
         .collect();
+    if let Some(m) = q.movement {
+        let moved = moved_households(&state, &all, m).await?;
+        all.retain(|r| moved.contains(&r.household_id));
+    }
     match q.sort.unwrap_or_default() {
         AccompanimentSort::Due => all.sort_by(|a, b| {
             (!a.overdue, a.due.is_none(), a.due, &a.code).cmp(&(
@@ -294,6 +303,31 @@ async fn list_accompaniment(
         .take(limit)
         .collect();
     Ok(Json(AccompanimentPage { total, rows }))
+}
+
+/// The households among `rows` that the decisions since the last review moved by `m`,
+/// counted as the dashboard counts them.
+async fn moved_households(
+    state: &AppState,
+    rows: &[AccompaniedRow],
+    m: Movement,
+) -> AppResult<BTreeSet<String>> {
+    let villages: Vec<String> = rows
+        .iter()
+        .map(|r| r.village_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if villages.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let decisions = state
+        .store
+        .review_steps_in(Some(&villages), Some("decision"))
+        .await?;
+    Ok(shared::dashboard::movers(&decisions, crate::today())
+        .and_then(|(_, mut by)| by.remove(&m))
+        .unwrap_or_default())
 }
 
 /// Vietnamese names sort by the given name, the last word.

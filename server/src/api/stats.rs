@@ -3,18 +3,20 @@
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
+use shared::Text;
 use shared::api::Stats;
 use shared::area::AreaKind;
-use shared::dashboard::{CommuneFigures, rate_pct};
+use shared::dashboard::{CommuneFigures, CommunePage, rate_pct};
 use shared::household::HouseholdStatus;
 use shared::permissions::Action;
+use shared::search::fold;
 use std::collections::BTreeMap;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -85,15 +87,59 @@ async fn stats(
     }))
 }
 
-/// Every commune under an area (a province) with its households, poor and near-poor and
-/// their rates against targets, from one count over all their villages.
-#[utoipa::path(get, path = "/stats/communes", tag = "stats", security(("bearer" = [])), params(StatsQuery),
-    responses((status = 200, body = Vec<CommuneFigures>), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommuneSort {
+    /// The highest poverty rate first: where the province looks first.
+    #[default]
+    PoorRate,
+    /// The highest near-poverty rate first.
+    NearPoorRate,
+    /// The most households first.
+    Households,
+    /// By name, A to Z.
+    Name,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommunesQuery {
+    /// The area whose communes to list; the user's own area when absent.
+    pub area_id: Option<String>,
+    /// The target year to compare with; the latest year with a target when absent.
+    pub year: Option<i32>,
+    /// Part of the commune's name, accents optional.
+    pub q: Option<String>,
+    #[param(inline)]
+    pub sort: Option<CommuneSort>,
+    /// At most 500; 50 when absent.
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+const MAX_COMMUNES_PAGE: usize = 500;
+
+/// The communes under an area (a province), filtered, sorted and paged, each with its
+/// households, poor and near-poor and their rates against its target, from one count over
+/// all their villages; with the whole area's figures.
+#[utoipa::path(get, path = "/stats/communes", tag = "stats", security(("bearer" = [])), params(CommunesQuery),
+    responses((status = 200, body = CommunePage), (status = 400, body = crate::error::ErrorBody, description = "A limit out of range"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn communes(
     State(state): State<AppState>,
     me: CurrentUser,
-    AppQuery(q): AppQuery<StatsQuery>,
-) -> AppResult<Json<Vec<CommuneFigures>>> {
+    AppQuery(q): AppQuery<CommunesQuery>,
+) -> AppResult<Json<CommunePage>> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_COMMUNES_PAGE).contains(&limit) {
+        return Err(AppError::BadRequest {
+            code: "invalid_query",
+            message: Text::new(
+                format!("limit phải từ 1 đến {MAX_COMMUNES_PAGE}."),
+                format!("limit must be 1–{MAX_COMMUNES_PAGE}."),
+            ),
+        });
+    }
     let store = state.store.as_ref();
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     me.check_area(store, Action::ReadAggregates, &area_id)
@@ -128,10 +174,23 @@ async fn communes(
             _ => {}
         }
     }
-    let ids: Vec<String> = communes.iter().map(|c| c.id.clone()).collect();
-    let targets = store.list_targets(&ids).await?;
+    let [households, poor, near_poor] = counts
+        .values()
+        .fold([0; 3], |a, r| [a[0] + r[0], a[1] + r[1], a[2] + r[2]]);
+    let total_communes = communes.len();
+    let needle = fold(q.q.as_deref().unwrap_or_default().trim());
+    let matching: Vec<_> = communes
+        .into_iter()
+        .filter(|c| needle.is_empty() || fold(&c.name).contains(&needle))
+        .collect();
+    let ids: Vec<String> = matching.iter().map(|c| c.id.clone()).collect();
+    let targets = if ids.is_empty() {
+        vec![]
+    } else {
+        store.list_targets(&ids).await?
+    };
     let year = q.year.or_else(|| targets.iter().map(|t| t.year).max());
-    let mut out: Vec<CommuneFigures> = communes
+    let mut rows: Vec<CommuneFigures> = matching
         .into_iter()
         .map(|c| {
             let [n, poor, near] = counts.get(c.id.as_str()).copied().unwrap_or_default();
@@ -150,10 +209,34 @@ async fn communes(
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.poor_rate_pct
-            .total_cmp(&a.poor_rate_pct)
-            .then(a.name.cmp(&b.name))
-    });
-    Ok(Json(out))
+    match q.sort.unwrap_or_default() {
+        CommuneSort::PoorRate => rows.sort_by(|a, b| {
+            b.poor_rate_pct
+                .total_cmp(&a.poor_rate_pct)
+                .then(a.name.cmp(&b.name))
+        }),
+        CommuneSort::NearPoorRate => rows.sort_by(|a, b| {
+            b.near_poor_rate_pct
+                .total_cmp(&a.near_poor_rate_pct)
+                .then(a.name.cmp(&b.name))
+        }),
+        CommuneSort::Households => {
+            rows.sort_by(|a, b| b.households.cmp(&a.households).then(a.name.cmp(&b.name)))
+        }
+        CommuneSort::Name => rows.sort_by_cached_key(|c| (fold(&c.name), c.name.clone())),
+    }
+    let matched = rows.len();
+    let rows = rows
+        .into_iter()
+        .skip(q.offset.unwrap_or(0))
+        .take(limit)
+        .collect();
+    Ok(Json(CommunePage {
+        communes: total_communes,
+        households,
+        poor,
+        near_poor,
+        matched,
+        rows,
+    }))
 }

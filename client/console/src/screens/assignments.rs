@@ -2,7 +2,9 @@
 //! with their workload, and the officer's assign, reassign and end actions (one household
 //! or many at once) with the visit cadence the phones then keep to.
 
-use super::{Outcome, Problem, date, load, param, say, send, today, village_name, villages};
+use super::{
+    Outcome, PAGE, Pager, Problem, date, load, param, say, send, today, village_name, villages,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::assignment::{
@@ -10,9 +12,7 @@ use shared::assignment::{
 };
 use std::collections::BTreeSet;
 use ui::api::{ClientError, Method};
-use ui::text::{Lang, tr, use_lang};
-
-const PAGE: usize = 50;
+use ui::text::{tr, use_lang};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Show {
@@ -340,34 +340,5 @@ fn ShowTab(
         >
             {move || tr(lang.get(), vi, en)}
         </button>
-    }
-}
-
-/// "1–50 of 211" with the previous and next page.
-#[component]
-pub fn Pager(
-    page: RwSignal<usize>,
-    total: usize,
-    first: usize,
-    lang: RwSignal<Lang>,
-) -> impl IntoView {
-    let last = (first + PAGE).min(total);
-    let at_end = last >= total;
-    view! {
-        <div class="pager" data-testid="pager">
-            <button class="secondary" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
-                {move || tr(lang.get(), "‹ Trước", "‹ Previous")}
-            </button>
-            <span data-testid="page-info">
-                {move || if total == 0 {
-                    tr(lang.get(), "Không có hộ nào.", "No households.").to_string()
-                } else {
-                    format!("{}–{} / {}", first + 1, last, total)
-                }}
-            </span>
-            <button class="secondary" disabled=at_end on:click=move |_| page.update(|p| *p += 1)>
-                {move || tr(lang.get(), "Sau ›", "Next ›")}
-            </button>
-        </div>
     }
 }

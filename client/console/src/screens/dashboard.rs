@@ -75,8 +75,8 @@ pub fn DashboardScreen() -> impl IntoView {
                                 <h3>{move || tr(lang.get(), "Biến động từ đợt rà soát gần nhất (từ ", "Movement since the last review (from ")} {super::date(m.since)} ")"</h3>
                                 <div class="figures">
                                     {m.counts.into_iter().map(|c| view! {
-                                        <div class="figure" data-testid=format!("movement-{}", serde_json::to_value(c.movement).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())>
-                                            <span class="big"><a href=Route::Reports.href()>{c.households}</a></span>
+                                        <div class="figure" data-testid=format!("movement-{}", c.movement.as_str())>
+                                            <span class="big"><a href=Route::List(format!("movement={}", c.movement.as_str())).href()>{c.households}</a></span>
                                             {super::say(c.movement.label())}
                                         </div>
                                     }).collect_view()}

@@ -1,13 +1,10 @@
 //! The households behind a dashboard figure, listed by the same query that counted them,
 //! a page at a time.
 
-use super::assignments::Pager;
-use super::{Problem, date, load, say, village_name, villages};
+use super::{PAGE, Pager, Problem, date, load, say, village_name, villages};
 use leptos::prelude::*;
 use shared::assignment::AccompanimentPage;
 use ui::text::{tr, use_lang};
-
-const PAGE: usize = 50;
 
 #[component]
 pub fn HouseholdList(query: String) -> impl IntoView {

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::area::{Area, AreaKind};
 use ui::api::{ClientError, Method, authed};
-use ui::text::use_lang;
+use ui::text::{Lang, tr, use_lang};
 
 pub use ui::text::{date, say, today};
 
@@ -142,5 +142,40 @@ pub fn Outcome(outcome: RwSignal<Option<Result<String, ClientError>>>) -> impl I
             Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
             Err(e) => view! { <Problem error=e /> }.into_any(),
         })
+    }
+}
+
+/// Rows a page of the console's long lists.
+pub const PAGE: usize = 50;
+
+/// "1–50 / 211" with the previous and next page, for lists of `PAGE` rows a page.
+#[component]
+pub fn Pager(
+    page: RwSignal<usize>,
+    total: usize,
+    first: usize,
+    lang: RwSignal<Lang>,
+    /// What an empty list says.
+    #[prop(default = ("Không có hộ nào.", "No households."))]
+    none: (&'static str, &'static str),
+) -> impl IntoView {
+    let last = (first + PAGE).min(total);
+    let at_end = last >= total;
+    view! {
+        <div class="pager" data-testid="pager">
+            <button class="secondary" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
+                {move || tr(lang.get(), "‹ Trước", "‹ Previous")}
+            </button>
+            <span data-testid="page-info">
+                {move || if total == 0 {
+                    tr(lang.get(), none.0, none.1).to_string()
+                } else {
+                    format!("{}–{} / {}", first + 1, last, total)
+                }}
+            </span>
+            <button class="secondary" disabled=at_end on:click=move |_| page.update(|p| *p += 1)>
+                {move || tr(lang.get(), "Sau ›", "Next ›")}
+            </button>
+        </div>
     }
 }

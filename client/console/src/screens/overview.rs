@@ -1,12 +1,13 @@
 //! What the province sees, without personal data: every commune's households, poor and
-//! near-poor rates against its targets (`ProvinceOverview`), and one commune's villages
+//! near-poor rates against its targets, filtered, sorted and paged by the server
+//! (`ProvinceOverview`), and one commune's villages
 //! (`AreaStats`), which a commune's row opens.
 
-use super::{Problem, load, percent, village_name, villages};
+use super::{PAGE, Pager, Problem, load, param, percent, village_name, villages};
 use crate::route::Route;
 use leptos::prelude::*;
 use shared::api::Stats;
-use shared::dashboard::{CommuneFigures, rate_pct};
+use shared::dashboard::{CommunePage, rate_pct};
 use shared::household::HouseholdStatus;
 use ui::text::{tr, use_lang};
 
@@ -17,32 +18,64 @@ fn pct(part: i64, whole: i64) -> String {
     ))
 }
 
+/// The columns the province can sort by, as the server names them.
+const SORTS: [(&str, &str, &str); 4] = [
+    ("poor_rate", "Tỷ lệ nghèo cao nhất", "Highest poverty rate"),
+    (
+        "near_poor_rate",
+        "Tỷ lệ cận nghèo cao nhất",
+        "Highest near-poverty rate",
+    ),
+    ("households", "Nhiều hộ nhất", "Most households"),
+    ("name", "Tên xã (A–Z)", "Name (A–Z)"),
+];
+
 #[component]
 pub fn ProvinceOverview() -> impl IntoView {
     let lang = use_lang();
-    let list = load::<Vec<CommuneFigures>>(|| "/stats/communes".to_string());
     let filter = RwSignal::new(String::new());
+    let sort = RwSignal::new(SORTS[0].0.to_string());
+    let page = RwSignal::new(0usize);
+    // A new filter or order starts at the first page.
+    Effect::watch(
+        move || (filter.get(), sort.get()),
+        move |_, _, _| page.set(0),
+        false,
+    );
+    let list = load::<CommunePage>(move || {
+        format!(
+            "/stats/communes?sort={}&limit={PAGE}&offset={}{}",
+            sort.get(),
+            page.get() * PAGE,
+            param("q", filter.get().trim())
+        )
+    });
     let rate = |r: f64, t: Option<f64>| match t {
         Some(t) => format!("{} ({})", percent(r), percent(t)),
         None => percent(r),
     };
     view! {
-        <input type="search" data-testid="commune-filter" bind:value=filter
-            placeholder=move || tr(lang.get(), "Tìm xã", "Find a commune") />
-        <Suspense fallback=move || view! { <p>{move || tr(lang.get(), "Đang tải…", "Loading…")}</p> }>
+        <div class="filters">
+            <input type="search" data-testid="commune-filter" bind:value=filter
+                placeholder=move || tr(lang.get(), "Tìm xã", "Find a commune") />
+            <select data-testid="commune-sort" aria-label="sort"
+                on:change=move |ev| sort.set(event_target_value(&ev))>
+                {SORTS.into_iter().map(|(key, vi, en)| view! {
+                    <option value=key selected=move || sort.get() == key>{move || tr(lang.get(), vi, en)}</option>
+                }).collect_view()}
+            </select>
+        </div>
+        <Transition fallback=move || view! { <p>{move || tr(lang.get(), "Đang tải…", "Loading…")}</p> }>
             {move || list.get().map(|r| match r {
                 Err(e) => view! { <Problem error=e /> }.into_any(),
-                Ok(cs) => {
-                    let total: usize = cs.iter().map(|c| c.households).sum();
-                    let poor: usize = cs.iter().map(|c| c.poor).sum();
-                    let near: usize = cs.iter().map(|c| c.near_poor).sum();
-                    let needle = shared::search::fold(filter.get().trim());
+                Ok(p) => {
+                    let first = page.get() * PAGE;
                     view! {
                         <div class="figures" data-testid="figures">
-                            <div class="figure"><span class="big" data-testid="fig-communes">{cs.len()}</span>{move || tr(lang.get(), "xã", "communes")}</div>
-                            <div class="figure"><span class="big" data-testid="fig-households">{total}</span>{move || tr(lang.get(), "hộ", "households")}</div>
-                            <div class="figure"><span class="big">{poor}</span>{move || tr(lang.get(), "hộ nghèo", "poor")} " · " {pct(poor as i64, total as i64)}</div>
-                            <div class="figure"><span class="big">{near}</span>{move || tr(lang.get(), "hộ cận nghèo", "near-poor")} " · " {pct(near as i64, total as i64)}</div>
+                            <div class="figure"><span class="big" data-testid="fig-communes">{p.communes}</span>{move || tr(lang.get(), "xã", "communes")}</div>
+                            <div class="figure"><span class="big" data-testid="fig-households">{p.households}</span>{move || tr(lang.get(), "hộ", "households")}</div>
+                            <div class="figure"><span class="big">{p.poor}</span>{move || tr(lang.get(), "hộ nghèo", "poor")} " · " {pct(p.poor as i64, p.households as i64)}</div>
+                            <div class="figure"><span class="big">{p.near_poor}</span>{move || tr(lang.get(), "hộ cận nghèo", "near-poor")} " · " {pct(p.near_poor as i64, p.households as i64)}</div>
                         </div>
                         <table class="card" data-testid="commune-table">
                             <thead><tr>
@@ -54,7 +87,7 @@ pub fn ProvinceOverview() -> impl IntoView {
                                 <th class="num">{move || tr(lang.get(), "Tỷ lệ (chỉ tiêu)", "Rate (target)")}</th>
                             </tr></thead>
                             <tbody>
-                                {cs.into_iter().filter(|c| needle.is_empty() || shared::search::fold(&c.name).contains(&needle)).map(|c| {
+                                {p.rows.into_iter().map(|c| {
                                     let t = c.target.as_ref().map(|t| (t.data.poor_rate_pct, t.data.near_poor_rate_pct));
                                     view! {
                                         <tr data-testid="commune-row">
@@ -69,10 +102,11 @@ pub fn ProvinceOverview() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        <Pager page=page total=p.matched first=first lang=lang none=("Không có xã nào.", "No communes.") />
                     }.into_any()
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
