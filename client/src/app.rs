@@ -30,20 +30,22 @@ pub fn App() -> impl IntoView {
     let lang = RwSignal::new(session::load_lang());
     provide_context(lang);
     let signed_in = RwSignal::new(session::load());
+    let menu_open = RwSignal::new(false);
+    provide_context(MenuOpen(menu_open));
     view! {
         <header class="bar">
             <a class="home" href="#/"><h1>"Đồng Hành"</h1></a>
-            <button
-                class="lang"
-                data-testid="lang"
-                on:click=move |_| {
-                    let next = if lang.get() == Lang::Vi { Lang::En } else { Lang::Vi };
-                    session::save_lang(next);
-                    lang.set(next);
-                }
-            >
-                {move || tr(lang.get(), "English", "Tiếng Việt")}
-            </button>
+            {move || if signed_in.with(Option::is_some) {
+                view! {
+                    <button class="lang" data-testid="menu-button" aria-haspopup="true"
+                        aria-expanded=move || menu_open.get().to_string()
+                        on:click=move |_| menu_open.update(|o| *o = !*o)>
+                        {move || tr(lang.get(), "☰ Menu", "☰ Menu")}
+                    </button>
+                }.into_any()
+            } else {
+                view! { <LangButton /> }.into_any()
+            }}
         </header>
         <main>
             {move || match signed_in.get() {
@@ -55,6 +57,29 @@ pub fn App() -> impl IntoView {
                 None => view! { <ui::login::Login signed_in=signed_in after=to_console /> }.into_any(),
             }}
         </main>
+    }
+}
+
+/// Whether the menu (language, sync, sign-out) is open; the header's button toggles it.
+#[derive(Clone, Copy)]
+pub struct MenuOpen(pub RwSignal<bool>);
+
+/// Switches between Vietnamese and English, remembered on the phone.
+#[component]
+pub fn LangButton() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <button
+            class="lang"
+            data-testid="lang"
+            on:click=move |_| {
+                let next = if lang.get() == Lang::Vi { Lang::En } else { Lang::Vi };
+                session::save_lang(next);
+                lang.set(next);
+            }
+        >
+            {move || tr(lang.get(), "English", "Tiếng Việt")}
+        </button>
     }
 }
 
@@ -86,12 +111,19 @@ fn Working(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
     }
 }
 
-/// Sync now, when the network comes back, and every few minutes.
+/// Sync now, when the network comes back (then with back-off retries if the radio is
+/// still settling, see `Engine::sync`), and every few minutes; the network state follows
+/// the phone's.
 fn start_syncing(engine: Rc<Engine>) {
     spawn_local(engine.clone().sync());
     let on_line = engine.clone();
     let handle = window_event_listener(leptos::ev::online, move |_| {
+        on_line.status.online.set(true);
         spawn_local(on_line.clone().sync());
+    });
+    let status = engine.status;
+    let off_handle = window_event_listener(leptos::ev::offline, move |_| {
+        status.online.set(false);
     });
     let every = engine.clone();
     let timer = set_interval_with_handle(
@@ -101,6 +133,7 @@ fn start_syncing(engine: Rc<Engine>) {
     .ok();
     on_cleanup(move || {
         handle.remove();
+        off_handle.remove();
         if let Some(t) = timer {
             t.clear();
         }
@@ -113,8 +146,22 @@ fn Screens(engine: Rc<Engine>, signed_in: RwSignal<Option<TokenPair>>) -> impl I
     provide_context(StoredValue::new_local(engine));
     let route = use_route();
     let lang = use_lang();
+    // A new screen starts at its top, and closes the menu.
+    let menu_open = expect_context::<MenuOpen>().0;
+    Effect::watch(
+        move || route.get(),
+        move |_, _, _| {
+            menu_open.set(false);
+            if let Some(w) = web_sys::window() {
+                w.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        },
+        false,
+    );
     view! {
+        {move || menu_open.get().then(|| view! { <screens::sync::Menu signed_in=signed_in /> })}
         <screens::sync::SyncLine status=status />
+        <screens::sync::Notice status=status />
         {move || {
             status
                 .signed_out

@@ -12,6 +12,7 @@ use crate::api::{self, ClientError};
 use crate::local::{LocalError, LocalStore, Meta, StoredDoc};
 use crate::session;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use shared::Text;
 use shared::api::{RefreshRequest, TokenPair};
 use shared::assignment::AccompanimentPage;
@@ -46,6 +47,12 @@ pub struct Status {
     /// Who accompanies each household and how often, as the server said at the last
     /// sync (kept on the phone, so "overdue" holds offline too).
     pub accompaniments: RwSignal<Accompaniments>,
+    /// Whether the phone says it has a network (`navigator.onLine` and its events).
+    pub online: RwSignal<bool>,
+    /// When the next automatic attempt runs after a failed sync (ms since the epoch).
+    pub retry_at_ms: RwSignal<Option<f64>>,
+    /// A short confirmation ("saved on this phone"), shown for a few seconds.
+    pub notice: RwSignal<Option<Text>>,
 }
 
 impl Status {
@@ -62,6 +69,9 @@ impl Status {
             refused: RwSignal::new(vec![]),
             revision: RwSignal::new(0),
             accompaniments: RwSignal::new(Accompaniments::new()),
+            online: RwSignal::new(web_sys::window().is_none_or(|w| w.navigator().on_line())),
+            retry_at_ms: RwSignal::new(None),
+            notice: RwSignal::new(None),
         }
     }
 }
@@ -81,7 +91,19 @@ pub struct Engine {
     apply_ms: Cell<f64>,
     /// The part of `apply_ms` spent merging (automerge), the rest is storing.
     merge_ms: Cell<f64>,
+    /// Failed syncs in a row that are worth retrying (no network, an unreadable answer).
+    failures: Cell<u32>,
+    /// Whether the last failure was of that kind.
+    transient: Cell<bool>,
+    /// The scheduled retry, replaced by each new one.
+    retry: RefCell<Option<TimeoutHandle>>,
     pub status: Status,
+}
+
+/// Seconds before the `n`th retry in a row: 2, 4, 8, 16, then every 30 — a phone back in
+/// coverage sends within seconds, a phone out of it costs one failed request a half minute.
+pub fn backoff_secs(n: u32) -> u64 {
+    (1u64 << n.clamp(1, 5)).min(30)
 }
 
 /// Households of a sync answer merged between two looks at the screen.
@@ -179,6 +201,9 @@ impl Engine {
             running: Cell::new(false),
             apply_ms: Cell::new(0.0),
             merge_ms: Cell::new(0.0),
+            failures: Cell::new(0),
+            transient: Cell::new(false),
+            retry: RefCell::new(None),
             status,
         });
         engine.show_overridden();
@@ -341,9 +366,14 @@ impl Engine {
             self.merge_ms.get(),
             self.status.received.get_untracked(),
         );
+        if let Some(retry) = self.retry.take() {
+            retry.clear();
+        }
+        self.status.retry_at_ms.set(None);
         match result {
             Ok(()) => {
                 let now = now_ms();
+                self.failures.set(0);
                 self.last_sync_ms.set(Some(now));
                 self.status.last_ok_ms.set(Some(now));
                 self.status.error.set(None);
@@ -351,13 +381,37 @@ impl Engine {
                 let _ = self.persist(&[], &[]).await;
                 self.fetch_accompaniments().await;
             }
-            Err(e) => self.status.error.set(Some(e)),
+            Err(e) => {
+                self.status.error.set(Some(e));
+                if self.transient.get() {
+                    self.retry_later();
+                }
+            }
         }
         self.status.syncing.set(false);
         self.running.set(false);
     }
 
+    /// Schedules the next attempt after a failure worth retrying, sooner than the
+    /// background timer: the network may be back in seconds.
+    fn retry_later(self: &Rc<Self>) {
+        let n = self.failures.get() + 1;
+        self.failures.set(n);
+        let secs = backoff_secs(n);
+        let engine = self.clone();
+        let handle = set_timeout_with_handle(
+            move || spawn_local(engine.sync()),
+            std::time::Duration::from_secs(secs),
+        )
+        .ok();
+        *self.retry.borrow_mut() = handle;
+        self.status
+            .retry_at_ms
+            .set(Some(now_ms() + secs as f64 * 1000.0));
+    }
+
     async fn sync_pages(&self) -> Result<(), Text> {
+        self.transient.set(false);
         // A bound on round trips guards against a server that always says "more".
         for _ in 0..50 {
             let request = self.device.borrow_mut().request();
@@ -492,6 +546,10 @@ impl Engine {
     }
 
     fn explain(&self, e: ClientError) -> Text {
+        self.transient.set(matches!(
+            e,
+            ClientError::Network(_) | ClientError::Unreadable(_)
+        ));
         match e {
             ClientError::Network(_) => Text::new(
                 "Chưa kết nối được máy chủ. Dữ liệu vẫn được lưu trên máy và sẽ gửi khi có sóng.",

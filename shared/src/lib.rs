@@ -31,4 +31,4 @@ pub mod validation;
 pub mod visit;
 
 pub use i18n::Text;
-pub use validation::{FieldError, Validate, ValidationErrors};
+pub use validation::{DATE_AHEAD_DAYS, FieldError, Validate, ValidationErrors};

@@ -4,6 +4,9 @@
 use crate::Text;
 use serde::{Deserialize, Serialize};
 
+/// Days a recorded date may lie after the checker's today.
+pub const DATE_AHEAD_DAYS: i64 = 1;
+
 /// One problem with one field of an input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -92,6 +95,21 @@ impl ValidationErrors {
                 Text::new(
                     format!("Giá trị phải từ {min} đến {max}."),
                     format!("Must be between {min} and {max}."),
+                ),
+            );
+        }
+    }
+
+    /// A date that has happened: not after `today` by more than [`DATE_AHEAD_DAYS`] (phones'
+    /// clocks and time zones differ by hours, not days).
+    pub fn not_ahead(&mut self, field: &str, date: chrono::NaiveDate, today: chrono::NaiveDate) {
+        if date > today + chrono::Duration::days(DATE_AHEAD_DAYS) {
+            self.push(
+                field,
+                "future_date",
+                Text::new(
+                    "Ngày này chưa tới; không ghi trước được.",
+                    "This date is in the future; it cannot be recorded ahead.",
                 ),
             );
         }

@@ -49,3 +49,12 @@ impl Validate for VisitInput {
         e.into_result()
     }
 }
+
+impl VisitInput {
+    /// With today's date: a visit is logged once it happened, not ahead.
+    pub fn validate_on(&self, today: NaiveDate) -> Result<(), ValidationErrors> {
+        let mut e = self.validate().err().unwrap_or_default();
+        e.not_ahead("date", self.date, today);
+        e.into_result()
+    }
+}

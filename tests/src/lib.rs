@@ -4,6 +4,7 @@
 
 pub mod chromium;
 pub mod fixture;
+pub mod phone;
 
 use server::AppState;
 use server::store::{self, DynStore};

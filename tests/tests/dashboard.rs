@@ -200,7 +200,6 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
     db.cleanup().await;
 }
 
-
 /// The province's commune table is filtered, sorted and paged by the server: the pages
 /// together hold every commune once, the figures above it are the whole province's
 /// whatever the filter, and a name typed without accents finds its commune.

@@ -1,6 +1,6 @@
 //! What every form screen does the same way: a field's error shown under it, and after a
-//! change is saved on the phone, back to the household with a sync started, or the reason
-//! it could not be saved shown with the form.
+//! change is saved on the phone, a "saved" notice and back to the household with a sync
+//! started, or the reason it could not be saved shown with the form.
 
 use super::say;
 use crate::engine::Engine;
@@ -21,6 +21,24 @@ pub fn error_for(errors: RwSignal<Vec<FieldError>>, field: &'static str) -> impl
     }
 }
 
+/// Brings the first reason of a refused form into view once it is drawn, so a person who
+/// tapped Save at the bottom sees what to correct.
+pub fn reveal_errors() {
+    request_animation_frame(|| {
+        if let Some(e) = document().query_selector("form .error").ok().flatten() {
+            e.scroll_into_view();
+        }
+    });
+}
+
+/// Says "saved on this phone" (and whether it is sent, once the sync says so).
+pub fn saved(engine: &Engine) {
+    engine
+        .status
+        .notice
+        .set(Some(Text::new("Đã lưu trên máy.", "Saved on this phone.")));
+}
+
 /// Ends a save: on success back to the household and a sync; on failure (the phone's
 /// storage refused) the reason, with the form still filled in.
 pub fn after_save(
@@ -31,6 +49,7 @@ pub fn after_save(
 ) {
     match result {
         Ok(()) => {
+            saved(&engine);
             go(&Route::Household(household_id));
             spawn_local(engine.sync());
         }

@@ -7,7 +7,6 @@ use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::Validate;
 use shared::household::{MemberInput, Sex};
 use shared::projection::member_json;
 
@@ -77,21 +76,12 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
         if saving.get() {
             return;
         }
-        let Ok(year) = birth_year.get().trim().parse::<i32>() else {
-            errors.set(vec![shared::FieldError {
-                field: "birth_year".into(),
-                code: "number".into(),
-                message: shared::Text::new(
-                    "Năm sinh phải là số, ví dụ 1985.",
-                    "The birth year must be a number, e.g. 1985.",
-                ),
-            }]);
-            return;
-        };
+        // Every problem at once, in the server's words (`MemberInput::validate_on`).
+        let year = birth_year.get().trim().parse::<i32>().ok();
         let id_text = citizen_id.get().trim().to_string();
         let input = MemberInput {
             full_name: full_name.get().trim().to_string(),
-            birth_year: year,
+            birth_year: year.unwrap_or(1990),
             sex: if female.get() { Sex::Female } else { Sex::Male },
             ethnicity: ethnicity.get().trim().to_string(),
             citizen_id: (!id_text.is_empty()).then_some(id_text),
@@ -101,8 +91,20 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
             schooling: schooling.get().trim().to_string(),
             work: work.get().trim().to_string(),
         };
-        if let Err(e) = input.validate() {
-            errors.set(e.0);
+        let mut problems = input.validate_on(super::today()).err().unwrap_or_default();
+        if year.is_none() {
+            problems.push(
+                "birth_year",
+                "number",
+                shared::Text::new(
+                    "Năm sinh phải là số, ví dụ 1985.",
+                    "The birth year must be a number, e.g. 1985.",
+                ),
+            );
+        }
+        if !problems.is_empty() {
+            errors.set(problems.0);
+            super::form::reveal_errors();
             return;
         }
         errors.set(vec![]);

@@ -65,8 +65,28 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
             priority: priority.get(),
             causes: causes.get(),
         };
-        if let Err(e) = input.validate() {
-            errors.set(e.0);
+        let mut problems = input.validate().err().unwrap_or_default();
+        // A code another household on this phone already has is caught here; one taken on
+        // another phone meanwhile is refused at the next sync, with the reason shown there.
+        let own = id.clone();
+        let taken = use_engine().status.rows.with_untracked(|rows| {
+            rows.iter().any(|r| {
+                Some(&r.id) != own.as_ref() && r.code.trim().eq_ignore_ascii_case(&input.code)
+            })
+        });
+        if taken && !input.code.is_empty() {
+            problems.push(
+                "code",
+                "duplicate_code",
+                shared::Text::new(
+                    "Mã hộ này đã có hộ khác dùng; hãy kiểm tra lại sổ.",
+                    "Another household already has this code; check the register.",
+                ),
+            );
+        }
+        if !problems.is_empty() {
+            errors.set(problems.0);
+            super::form::reveal_errors();
             return;
         }
         errors.set(vec![]);
@@ -115,7 +135,11 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
             <input id="head-name" data-testid="head-name-input" bind:value=head_name />
             {error_for("head_name")}
             <label for="code">{move || tr(lang.get(), "Mã hộ", "Household code")}</label>
-            <input id="code" data-testid="code-input" bind:value=code />
+            <input id="code" data-testid="code-input" bind:value=code
+                placeholder=move || tr(lang.get(), "VD: DV-01-0123", "e.g. DV-01-0123") aria-describedby="code-hint" />
+            <p class="meta" id="code-hint">{move || tr(lang.get(),
+                "Mã theo sổ theo dõi của xã: ký hiệu xã, số thôn, số thứ tự hộ. Mỗi hộ một mã.",
+                "The code from the commune's register: commune letters, village number, household number. One code per household.")}</p>
             {error_for("code")}
             <label for="address">{move || tr(lang.get(), "Địa chỉ", "Address")}</label>
             <input id="address" data-testid="address-input" bind:value=address />

@@ -8,6 +8,7 @@ use crate::route::{Route, go};
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::FieldError;
 use shared::assessment::{Assessment, ReviewKind};
 use shared::projection::assessment_json;
 use shared::review;
@@ -42,38 +43,111 @@ pub fn Review(id: String) -> impl IntoView {
     let saving = RwSignal::new(false);
     let saved_error = RwSignal::new(None::<shared::Text>);
     let residence = household.residence;
-    let evidence = move || -> Option<Evidence> {
+    // The evidence as typed: `None` while the income (or B1 score) is still empty, the
+    // problems of what is typed otherwise, each named by the field it belongs to.
+    let evidence = move || -> Option<Result<Evidence, Vec<FieldError>>> {
+        let mut problems = Vec::new();
+        let not_a_number = |field: &str, vi: &'static str, en: &'static str| FieldError {
+            field: field.into(),
+            code: "number".into(),
+            message: shared::Text::new(vi, en),
+        };
         let income = if by_b1.get() {
-            IncomeEvidence::B1 {
-                score: b1.get().trim().parse().ok()?,
+            let t = b1.get();
+            if t.trim().is_empty() {
+                return None;
             }
+            t.trim()
+                .parse()
+                .map(|score| IncomeEvidence::B1 { score })
+                .map_err(|_| {
+                    problems.push(not_a_number(
+                        "income.score",
+                        "Điểm B1 là số nguyên không âm, ví dụ 120.",
+                        "The B1 score is a whole number, 0 or more, e.g. 120.",
+                    ));
+                })
+                .ok()
         } else {
-            let digits: String = income.get().chars().filter(char::is_ascii_digit).collect();
-            IncomeEvidence::Income {
-                per_person_month: digits.parse().ok()?,
+            match ui::text::parse_amount(&income.get()) {
+                None => return None,
+                Some(Ok(n)) => Some(IncomeEvidence::Income {
+                    per_person_month: n,
+                }),
+                Some(Err(())) => {
+                    problems.push(not_a_number(
+                        "income.per_person_month",
+                        "Thu nhập là số đồng, ví dụ 1.500.000.",
+                        "Income is a number of đồng, e.g. 1.500.000.",
+                    ));
+                    None
+                }
             }
         };
         let deprivation = if by_b2.get() {
-            DeprivationEvidence::B2 {
-                score: b2.get().trim().parse().ok()?,
-            }
+            b2.get()
+                .trim()
+                .parse()
+                .map(|score| DeprivationEvidence::B2 { score })
+                .map_err(|_| {
+                    problems.push(not_a_number(
+                        "deprivation.score",
+                        "Điểm B2 là số nguyên không âm, ví dụ 20.",
+                        "The B2 score is a whole number, 0 or more, e.g. 20.",
+                    ));
+                })
+                .ok()
         } else {
-            DeprivationEvidence::Indicators {
+            Some(DeprivationEvidence::Indicators {
                 deprived: deprived.get().into_iter().collect(),
-            }
+            })
         };
-        Some(Evidence {
-            residence,
-            income,
-            deprivation,
+        Some(match (income, deprivation) {
+            (Some(income), Some(deprivation)) if problems.is_empty() => Ok(Evidence {
+                residence,
+                income,
+                deprivation,
+            }),
+            _ => Err(problems),
         })
     };
     let outcome_rules = rules.clone();
-    let outcome = Memo::new(move |_| evidence().map(|ev| classify(&outcome_rules, &ev)));
+    // The result, or every problem: the shared rule engine's own checks (negative income,
+    // scores beyond their scale) come with the typing ones.
+    let outcome = Memo::new(move |_| {
+        evidence().map(|ev| {
+            ev.and_then(|ev| {
+                classify(&outcome_rules, &ev)
+                    .map(|o| (ev, o))
+                    .map_err(|e| e.0)
+            })
+        })
+    });
+    // Problems show beside their fields once the person tried to save, or as they type a
+    // value that cannot be right.
+    let tried = RwSignal::new(false);
+    let problem = move |field: &'static str| {
+        move || {
+            outcome.with(|o| match o {
+                Some(Err(e)) => e
+                    .iter()
+                    .find(|f| f.field == field)
+                    .map(|f| view! { <p class="error" role="alert" data-testid=format!("error-{}", field.replace('.', "-"))>{say(f.message.clone())}</p> }),
+                None if tried.get() && (field == "income.per_person_month" || field == "income.score") => Some(view! {
+                    <p class="error" role="alert" data-testid=format!("error-{}", field.replace('.', "-"))>
+                        {say(shared::Text::new("Chưa nhập; cần để phân loại hộ.", "Not filled in; the classification needs it."))}
+                    </p>
+                }),
+                _ => None,
+            })
+        }
+    };
     let household_id = id.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (Some(evidence), Some(Ok(out))) = (evidence(), outcome.get()) else {
+        tried.set(true);
+        let Some(Ok((evidence, out))) = outcome.get() else {
+            super::form::reveal_errors();
             return;
         };
         saving.set(true);
@@ -100,6 +174,7 @@ pub fn Review(id: String) -> impl IntoView {
             saving.set(false);
             match result {
                 Ok(()) => {
+                    super::form::saved(&engine);
                     go(&Route::Household(household_id));
                     spawn_local(engine.sync());
                 }
@@ -126,11 +201,14 @@ pub fn Review(id: String) -> impl IntoView {
                     view! {
                         <label for="b1">{move || tr(lang.get(), "Điểm B1", "B1 score")}</label>
                         <input id="b1" inputmode="numeric" data-testid="b1" bind:value=b1 />
+                        {problem("income.score")}
                     }.into_any()
                 } else {
                     view! {
                         <label for="income">{move || format!("{} ({} {})", tr(lang.get(), "Thu nhập bình quân người/tháng, đồng", "Income per person per month, VND"), tr(lang.get(), "chuẩn nghèo", "poverty line"), line.get_value())}</label>
-                        <input id="income" inputmode="numeric" data-testid="income" bind:value=income />
+                        <input id="income" inputmode="numeric" data-testid="income" bind:value=income
+                            on:change=move |ev| income.set(ui::text::group_amount(&event_target_value(&ev))) />
+                        {problem("income.per_person_month")}
                     }.into_any()
                 }}
             </fieldset>
@@ -144,6 +222,7 @@ pub fn Review(id: String) -> impl IntoView {
                     view! {
                         <label for="b2">{move || tr(lang.get(), "Điểm B2", "B2 score")}</label>
                         <input id="b2" inputmode="numeric" data-testid="b2" bind:value=b2 />
+                        {problem("deprivation.score")}
                     }.into_any()
                 } else {
                     indicators.iter().map(|i| {
@@ -167,20 +246,26 @@ pub fn Review(id: String) -> impl IntoView {
                     }).collect_view().into_any()
                 }}
             </fieldset>
-            <section class="outcome" data-testid="outcome" aria-live="polite">
+            <details class="outcome" data-testid="outcome" aria-live="polite" open=true>
                 {move || match outcome.get() {
-                    None => view! { <p>{move || tr(lang.get(), "Nhập thu nhập để thấy kết quả.", "Enter the income to see the result.")}</p> }.into_any(),
-                    Some(Err(e)) => view! { <div>{e.0.into_iter().map(|f| view! { <p class="error">{say(f.message)}</p> }).collect_view()}</div> }.into_any(),
-                    Some(Ok(o)) => view! {
-                        <div>
-                            <p class="result" data-testid="classification-result">{say(o.classification.label())}</p>
-                            <ul>{o.explanation.reasons.into_iter().map(|t| view! { <li>{say(t)}</li> }).collect_view()}</ul>
-                        </div>
+                    None => view! {
+                        <summary data-testid="outcome-prompt">{move || if by_b1.get() {
+                            tr(lang.get(), "Nhập điểm B1 để thấy kết quả.", "Enter the B1 score to see the result.")
+                        } else {
+                            tr(lang.get(), "Nhập thu nhập để thấy kết quả.", "Enter the income to see the result.")
+                        }}</summary>
+                    }.into_any(),
+                    Some(Err(_)) => view! {
+                        <summary class="error" data-testid="outcome-invalid">{move || tr(lang.get(), "Chưa phân loại được: sửa các ô báo lỗi.", "Cannot classify yet: correct the fields marked.")}</summary>
+                    }.into_any(),
+                    Some(Ok((_, o))) => view! {
+                        <summary class="result" data-testid="classification-result">{say(o.classification.label())}</summary>
+                        <ul>{o.explanation.reasons.into_iter().map(|t| view! { <li>{say(t)}</li> }).collect_view()}</ul>
                     }.into_any(),
                 }}
-            </section>
+            </details>
             {move || saved_error.get().map(|e| view! { <p class="error" role="alert">{say(e)}</p> })}
-            <button type="submit" class="primary" data-testid="save-review" disabled=move || saving.get() || !matches!(outcome.get(), Some(Ok(_)))>
+            <button type="submit" class="primary" data-testid="save-review" disabled=move || saving.get()>
                 {move || tr(lang.get(), "Lưu kết quả rà soát", "Save the review")}
             </button>
         </form>

@@ -1,6 +1,7 @@
-//! Sync status: a line on every screen (unsent changes, last sync, a bar while syncing,
-//! the reason it failed, a badge when a value of yours was overridden) and the full
-//! screen with "sync now", storage use, refusals and signing out.
+//! Sync status: a line on every screen (the network state, unsent changes, last sync, a
+//! bar while syncing, the reason it failed and when it retries, a badge when a value of
+//! yours was overridden), the "saved" notice, the menu, and the full screen with "sync
+//! now", storage use, refusals and signing out.
 
 use super::say;
 use crate::app::use_engine;
@@ -27,11 +28,81 @@ fn ago(lang: Lang, ms: f64) -> String {
     }
 }
 
+/// What the line says about the network and sending, in one word a person can act on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NetState {
+    Offline,
+    Sending,
+    /// Online, and the last attempt failed.
+    Failed,
+    Unsent,
+    AllSent,
+}
+
+impl NetState {
+    fn of(status: &Status) -> NetState {
+        if !status.online.get() {
+            NetState::Offline
+        } else if status.syncing.get() {
+            NetState::Sending
+        } else if status.error.with(Option::is_some) {
+            NetState::Failed
+        } else if status.pending.get() > 0 {
+            NetState::Unsent
+        } else {
+            NetState::AllSent
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            NetState::Offline => "offline",
+            NetState::Sending => "sending",
+            NetState::Failed => "failed",
+            NetState::Unsent => "unsent",
+            NetState::AllSent => "sent",
+        }
+    }
+}
+
+/// The network and sync state on every screen: offline, sending, failed (with the
+/// reason and when it tries again), unsent or all sent, and the last sync; it opens the
+/// sync screen.
 #[component]
 pub fn SyncLine(status: Status) -> impl IntoView {
     let lang = use_lang();
+    let state = move || NetState::of(&status);
+    // The countdown to the next retry is redrawn every second while one is scheduled.
+    let tick = RwSignal::new(0u32);
+    let timer = set_interval_with_handle(
+        move || {
+            if status.retry_at_ms.with_untracked(Option::is_some) {
+                tick.update(|t| *t = t.wrapping_add(1));
+            }
+        },
+        std::time::Duration::from_secs(1),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(t) = timer {
+            t.clear();
+        }
+    });
     view! {
-        <a class="sync-line" href=Route::Sync.href() data-testid="sync-line">
+        <a class="sync-line" href=Route::Sync.href() data-testid="sync-line"
+            class:offline=move || state() == NetState::Offline>
+            <span class="net" data-testid="network" data-state=move || state().key()>
+                {move || match (state(), lang.get()) {
+                    (NetState::Offline, Lang::Vi) => "⚠ Mất mạng".to_string(),
+                    (NetState::Offline, Lang::En) => "⚠ No network".to_string(),
+                    (NetState::Sending, Lang::Vi) => "Đang gửi…".to_string(),
+                    (NetState::Sending, Lang::En) => "Sending…".to_string(),
+                    (NetState::Failed, Lang::Vi) => "⚠ Chưa gửi được".to_string(),
+                    (NetState::Failed, Lang::En) => "⚠ Not sent yet".to_string(),
+                    (_, Lang::Vi) => "Có mạng".to_string(),
+                    (_, Lang::En) => "Online".to_string(),
+                }}
+            </span>
             <span data-testid="pending" data-pending=move || status.pending.get().to_string()>
                 {move || match (status.pending.get(), lang.get()) {
                     (0, Lang::Vi) => "Đã gửi hết".to_string(),
@@ -48,24 +119,90 @@ pub fn SyncLine(status: Status) -> impl IntoView {
                 (n > 0).then(|| view! { <span class="badge" data-testid="overridden-count">{n}</span> })
             }}
         </a>
+        {move || {
+            let n = status.refused.with(Vec::len);
+            (n > 0).then(|| view! {
+                <a class="warn refused-note" href=Route::Sync.href() data-testid="refused-note">
+                    {move || match lang.get() {
+                        Lang::Vi => format!("⚠ {n} thay đổi không được xã nhận — bấm để xem lý do"),
+                        Lang::En => format!("⚠ {n} changes not accepted by the commune — tap for the reason"),
+                    }}
+                </a>
+            })
+        }}
+        {move || (state() == NetState::Offline).then(|| view! {
+            <p class="warn" data-testid="offline-note">
+                {move || tr(lang.get(),
+                    "Không có mạng. Mọi thay đổi được lưu trên máy và tự gửi khi có mạng trở lại.",
+                    "No network. Every change is saved on this phone and sent by itself when the network returns.")}
+            </p>
+        })}
         {move || status.syncing.get().then(|| view! {
             <div class="progress" role="progressbar" data-testid="syncing">
                 <div class="bar-fill"></div>
                 <span>{move || format!("{} {}", tr(lang.get(), "Đang đồng bộ… đã nhận", "Syncing… received"), status.received.get())}</span>
             </div>
         })}
-        {move || status.error.get().map(|e| view! { <p class="warn" data-testid="sync-error">{say(e)}</p> })}
+        {move || (state() != NetState::Offline).then(|| status.error.get().map(|e| view! {
+            <p class="warn" data-testid="sync-error">
+                {say(e)}
+                {move || {
+                    tick.track();
+                    status.retry_at_ms.get().map(|at| {
+                        let secs = ((at - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as i64;
+                        match lang.get() {
+                            Lang::Vi => format!(" Tự thử lại sau {secs} giây."),
+                            Lang::En => format!(" Trying again in {secs} s."),
+                        }
+                    })
+                }}
+            </p>
+        }))}
     }
 }
 
+/// "Saved on this phone" after a save, for a few seconds.
 #[component]
-pub fn SyncScreen(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+pub fn Notice(status: Status) -> impl IntoView {
+    Effect::new(move |_| {
+        if status.notice.with(Option::is_some) {
+            set_timeout(
+                move || status.notice.set(None),
+                std::time::Duration::from_secs(4),
+            );
+        }
+    });
+    move || {
+        status.notice.get().map(|t| {
+            view! { <p class="notice" role="status" data-testid="notice">"✓ " {say(t)}</p> }
+        })
+    }
+}
+
+/// The menu: language, the sync screen, signing out.
+#[component]
+pub fn Menu(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
     let lang = use_lang();
-    let engine = use_engine();
-    let status = engine.status;
-    let usage = LocalResource::new(local::usage);
+    view! {
+        <nav class="card menu" data-testid="menu">
+            <crate::app::LangButton />
+            <a class="button secondary" data-testid="menu-sync" href=Route::Sync.href()>
+                {move || tr(lang.get(), "Đồng bộ và bộ nhớ", "Sync and storage")}
+            </a>
+            <SignOut signed_in=signed_in />
+        </nav>
+    }
+}
+
+/// Signing out forgets everything on this phone; with unsent changes it first says how
+/// many and asks again.
+#[component]
+pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+    let lang = use_lang();
+    let status = use_engine().status;
     let confirm = RwSignal::new(false);
-    let sync_now = move |_| spawn_local(use_engine().sync());
+    // The warning holds only while something is unsent.
+    let warn = move || confirm.get() && status.pending.get() > 0;
     let sign_out = move |_| {
         if status.pending.get() > 0 && !confirm.get() {
             confirm.set(true);
@@ -82,6 +219,28 @@ pub fn SyncScreen(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
             signed_in.set(None);
         });
     };
+    view! {
+        {move || warn().then(|| view! {
+            <p class="error" role="alert" data-testid="unsent-warning">
+                {move || match lang.get() {
+                    Lang::Vi => format!("Còn {} hộ có thay đổi chưa gửi. Đăng xuất sẽ xoá chúng khỏi máy. Hãy đồng bộ trước, hoặc bấm lần nữa để vẫn đăng xuất.", status.pending.get()),
+                    Lang::En => format!("{} households have unsent changes. Signing out deletes them from this phone. Sync first, or press again to sign out anyway.", status.pending.get()),
+                }}
+            </p>
+        })}
+        <button class="secondary" data-testid="logout" on:click=sign_out>
+            {move || if warn() { tr(lang.get(), "Vẫn đăng xuất và xoá", "Sign out and delete") } else { tr(lang.get(), "Đăng xuất", "Sign out") }}
+        </button>
+    }
+}
+
+#[component]
+pub fn SyncScreen(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+    let lang = use_lang();
+    let engine = use_engine();
+    let status = engine.status;
+    let usage = LocalResource::new(local::usage);
+    let sync_now = move |_| spawn_local(use_engine().sync());
     let households = engine.household_count();
     view! {
         <section class="card" data-testid="sync-screen">
@@ -103,17 +262,7 @@ pub fn SyncScreen(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
                     {r.iter().map(|r| view! { <p>{say(r.reason.clone())}</p> }).collect_view()}
                 </div>
             }))}
-            {move || confirm.get().then(|| view! {
-                <p class="error" role="alert" data-testid="unsent-warning">
-                    {move || match lang.get() {
-                        Lang::Vi => format!("Còn {} hộ có thay đổi chưa gửi. Đăng xuất sẽ xoá chúng khỏi máy. Hãy đồng bộ trước, hoặc bấm lần nữa để vẫn đăng xuất.", status.pending.get()),
-                        Lang::En => format!("{} households have unsent changes. Signing out deletes them from this phone. Sync first, or press again to sign out anyway.", status.pending.get()),
-                    }}
-                </p>
-            })}
-            <button class="secondary" data-testid="logout" on:click=sign_out>
-                {move || if confirm.get() { tr(lang.get(), "Vẫn đăng xuất và xoá", "Sign out and delete") } else { tr(lang.get(), "Đăng xuất", "Sign out") }}
-            </button>
+            <SignOut signed_in=signed_in />
         </section>
     }
 }

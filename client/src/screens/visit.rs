@@ -7,7 +7,6 @@ use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::Validate;
 use shared::projection::visit_json;
 use shared::visit::{Visit, VisitInput};
 
@@ -43,34 +42,41 @@ pub fn LogVisit(id: String) -> impl IntoView {
         if saving.get() {
             return;
         }
-        let date_error = |field: &str| shared::FieldError {
-            field: field.into(),
-            code: "date".into(),
-            message: shared::Text::new("Ngày không hợp lệ.", "Not a valid date."),
+        // Every problem at once, each beside its field, in the same words the server
+        // would use (`VisitInput::validate_on`).
+        let mut problems = shared::ValidationErrors::default();
+        let mut date_of = |field: &str, text: String, required: bool| match text.trim() {
+            "" if !required => None,
+            t => t.parse().map_or_else(
+                |_| {
+                    problems.push(
+                        field,
+                        "date",
+                        shared::Text::new("Chưa chọn ngày hợp lệ.", "Choose a valid date."),
+                    );
+                    None
+                },
+                Some,
+            ),
         };
-        let Ok(date) = day.get().parse() else {
-            errors.set(vec![date_error("date")]);
-            return;
-        };
-        let next_visit = match next.get().trim() {
-            "" => None,
-            s => match s.parse() {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    errors.set(vec![date_error("next_visit")]);
-                    return;
-                }
-            },
-        };
+        let date = date_of("date", day.get(), true);
+        let next_visit = date_of("next_visit", next.get(), false);
         let input = VisitInput {
-            date,
+            date: date.unwrap_or(today),
             discussed: discussed.get().trim().to_string(),
             progress: progress.get().trim().to_string(),
             needs: needs.get().trim().to_string(),
             next_visit,
         };
-        if let Err(e) = input.validate() {
-            errors.set(e.0);
+        if let Err(e) = input.validate_on(super::today()) {
+            problems.0.extend(
+                e.0.into_iter()
+                    .filter(|f| date.is_some() || f.field != "next_visit"),
+            );
+        }
+        if !problems.is_empty() {
+            errors.set(problems.0);
+            super::form::reveal_errors();
             return;
         }
         errors.set(vec![]);
@@ -95,12 +101,12 @@ pub fn LogVisit(id: String) -> impl IntoView {
     };
     let error_for = move |field: &'static str| super::form::error_for(errors, field);
     view! {
-        <form class="card" data-testid="visit-form" on:submit=save>
+        <form class="card" data-testid="visit-form" novalidate=true on:submit=save>
             <a class="back" href=Route::Household(id.clone()).href()>{move || tr(lang.get(), "← Quay lại", "← Back")}</a>
             <h2>{move || tr(lang.get(), "Ghi thăm hộ", "Log a visit")}</h2>
             <p class="meta">{name}</p>
             <label for="visit-date">{move || tr(lang.get(), "Ngày thăm", "Visit date")}</label>
-            <input id="visit-date" type="date" data-testid="visit-date" bind:value=day />
+            <input id="visit-date" type="date" data-testid="visit-date" max=today.to_string() bind:value=day />
             {error_for("date")}
             <label for="discussed">{move || tr(lang.get(), "Đã trao đổi về", "What was discussed")}</label>
             <div class="chips">
@@ -121,8 +127,10 @@ pub fn LogVisit(id: String) -> impl IntoView {
             {error_for("discussed")}
             <label for="progress">{move || tr(lang.get(), "Tiến bộ thấy được", "Progress seen")}</label>
             <textarea id="progress" data-testid="progress" rows="2" bind:value=progress></textarea>
+            {error_for("progress")}
             <label for="needs">{move || tr(lang.get(), "Hộ cần hỗ trợ gì", "What the household needs")}</label>
             <textarea id="needs" data-testid="needs" rows="2" bind:value=needs></textarea>
+            {error_for("needs")}
             <label for="next-visit">{move || tr(lang.get(), "Hẹn thăm lần sau", "Next visit")}</label>
             <input id="next-visit" type="date" data-testid="next-visit" bind:value=next />
             {error_for("next_visit")}

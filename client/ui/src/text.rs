@@ -48,3 +48,27 @@ pub fn vnd(n: i64) -> String {
     }
     format!("{}{out} đ", if n < 0 { "-" } else { "" })
 }
+
+/// An amount as people type it ("1.500.000", "1 500 000 đ", "-200.000"): `None` when
+/// empty, `Some(Err(()))` when it is not a whole number of đồng.
+pub fn parse_amount(text: &str) -> Option<Result<i64, ()>> {
+    let t: String = text
+        .trim()
+        .trim_end_matches(['đ', 'Đ'])
+        .chars()
+        .filter(|c| !matches!(c, '.' | ',' | ' '))
+        .collect();
+    if t.is_empty() {
+        return None;
+    }
+    Some(t.parse::<i64>().map_err(|_| ()))
+}
+
+/// A typed amount regrouped by thousands as Vietnamese write it (`1500000` → `1.500.000`);
+/// text that is not a number stays as typed, for its error to name.
+pub fn group_amount(text: &str) -> String {
+    match parse_amount(text) {
+        Some(Ok(n)) => vnd(n).trim_end_matches(" đ").to_string(),
+        _ => text.to_string(),
+    }
+}

@@ -63,8 +63,6 @@ impl Writer {
 pub const CLOCK_AHEAD_MS: i64 = 24 * 3600 * 1000;
 /// How old a change may be: a phone may stay offline for weeks, not for years.
 pub const CLOCK_BEHIND_MS: i64 = 400 * 24 * 3600 * 1000;
-/// How far ahead of today a dated record (a visit) may be.
-pub const DATE_AHEAD_DAYS: i64 = 1;
 
 /// A push that passed the gate.
 #[derive(Debug)]
@@ -379,19 +377,9 @@ fn touched_by(ops: &[(Vec<String>, OpKind)]) -> BTreeMap<String, BTreeSet<String
 }
 
 fn date_ahead(writer: &Writer, d: NaiveDate, field: &str) -> Result<(), Refusal> {
-    if d > writer.today() + chrono::Duration::days(DATE_AHEAD_DAYS) {
-        let mut e = ValidationErrors::default();
-        e.push(
-            field,
-            "future_date",
-            Text::new(
-                "Ngày này chưa tới; không ghi trước được.",
-                "This date is in the future; it cannot be recorded ahead.",
-            ),
-        );
-        return Err(invalid(&e, ""));
-    }
-    Ok(())
+    let mut e = ValidationErrors::default();
+    e.not_ahead(field, d, writer.today());
+    e.into_result().map_err(|e| invalid(&e, ""))
 }
 
 /// Validation of every record the push touched, the rules on fields the server derives,
@@ -414,8 +402,9 @@ fn check_records(
             .map_err(|e| invalid(&e, "member"))?;
     }
     for v in r.visits.iter().filter(|v| is("visits", &v.id)) {
-        v.data.validate().map_err(|e| invalid(&e, "visit"))?;
-        date_ahead(writer, v.data.date, "visit.date")?;
+        v.data
+            .validate_on(writer.today())
+            .map_err(|e| invalid(&e, "visit"))?;
         if writer.role == Role::Cadre && v.cadre_id != writer.user_id {
             return Err(Refusal::new(
                 "author",

@@ -1,0 +1,329 @@
+//! The field app's states and forms in headless Chromium at 360 × 800 against the real
+//! server on a SQLite file: the network state said in words as it changes, an unsent visit
+//! sent by itself when the network returns, impossible values refused on the phone with
+//! their reasons (every one at once), and household codes checked on the phone and, for two
+//! phones that took the same code offline, by the server with a reason the phone shows.
+
+use fantoccini::Locator;
+use std::time::{Duration, Instant};
+use tests::chromium::{Driver, cdp, chromium, dist, new_profile, screenshot, wait_js};
+use tests::phone::{click, fill, pending, sign_in, synced_with, text};
+use tests::{TestDb, TestServer, fixture};
+
+async fn setup() -> Option<(TestDb, TestServer)> {
+    let dist = dist()?;
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, Some(dist)).await;
+    Some((db, srv))
+}
+
+/// Cuts or restores the page's network as a phone leaving coverage does: requests fail
+/// and the browser fires `offline` / `online`.
+async fn network(driver: &Driver, c: &fantoccini::Client, online: bool) {
+    cdp(driver, c, "Network.enable", serde_json::json!({})).await;
+    cdp(
+        driver,
+        c,
+        "Network.emulateNetworkConditions",
+        serde_json::json!({
+            "offline": !online, "latency": 0,
+            "downloadThroughput": -1, "uploadThroughput": -1
+        }),
+    )
+    .await;
+}
+
+/// The network line's state (`offline`, `sending`, `failed`, `unsent`, `sent`).
+async fn net_state(c: &fantoccini::Client) -> String {
+    c.find(Locator::Css("[data-testid=network]"))
+        .await
+        .unwrap()
+        .attr("data-state")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Waits up to `limit` for the network line to say `state`; how long it took.
+async fn until_state(c: &fantoccini::Client, state: &str, limit: Duration) -> Duration {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if net_state(c).await == state {
+            return t.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the network line did not say {state} within {limit:?}: it says {}",
+        net_state(c).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_network_state_is_said_and_an_unsent_visit_goes_by_itself() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    c.goto(&srv.url("/")).await.unwrap();
+    sign_in(&c, "cadre1").await;
+    synced_with(&c, 1).await;
+    assert_eq!(net_state(&c).await, "sent");
+
+    // The network drops: the line says so within 2 s, before any sync fails.
+    network(&driver, &c, false).await;
+    let took = until_state(&c, "offline", Duration::from_secs(2)).await;
+    println!("offline said after {took:?}");
+    assert!(text(&c, "offline-note").await.contains("lưu trên máy"));
+
+    // A visit logged offline: "saved on this phone", back at the household's top.
+    click(&c, "household-row").await;
+    click(&c, "log-visit").await;
+    fill(&c, "discussed", "Hướng dẫn làm chuồng bò").await;
+    click(&c, "save-visit").await;
+    assert!(text(&c, "notice").await.contains("Đã lưu trên máy"));
+    assert!(text(&c, "visits").await.contains("Hướng dẫn làm chuồng bò"));
+    let scrolled = c
+        .execute("return window.scrollY", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert_eq!(scrolled, 0.0, "the household opens at its top");
+    assert_eq!(pending(&c).await, "1");
+    screenshot(&c, "12-offline-saved").await;
+
+    // The network returns: the visit reaches the server within 10 s, without a tap.
+    let back = Instant::now();
+    network(&driver, &c, true).await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+        .await
+        .expect("the visit is sent by itself within 10 s");
+    println!("sent {:?} after the network returned", back.elapsed());
+    let visits = db.store().await.list_visits("h1").await.unwrap();
+    assert!(
+        visits
+            .iter()
+            .any(|v| v.data.discussed == "Hướng dẫn làm chuồng bò"),
+        "the server has the visit"
+    );
+    until_state(&c, "sent", Duration::from_secs(5)).await;
+
+    // The menu signs out; with nothing unsent it warns of nothing.
+    click(&c, "menu-button").await;
+    screenshot(&c, "13-menu").await;
+    assert!(
+        c.find(Locator::Css("[data-testid=unsent-warning]"))
+            .await
+            .is_err()
+    );
+    click(&c, "logout").await;
+    c.wait()
+        .for_element(Locator::Css("[data-testid=login-form]"))
+        .await
+        .expect("signed out from the menu");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}
+
+/// The reasons shown in a form, joined.
+async fn errors(c: &fantoccini::Client) -> String {
+    let mut out = vec![];
+    for e in c.find_all(Locator::Css("form .error")).await.unwrap() {
+        out.push(e.text().await.unwrap());
+    }
+    out.join(" | ")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn impossible_values_are_refused_on_the_phone_with_their_reasons() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    let url = srv.url("/");
+    c.goto(&url).await.unwrap();
+    sign_in(&c, "cadre1").await;
+    synced_with(&c, 1).await;
+
+    // A visit dated 2099 with an overlong "progress": both reasons at once, nothing saved.
+    c.goto(&format!("{url}#/h/h1/visit")).await.unwrap();
+    fill(&c, "discussed", "Vay vốn").await;
+    c.execute(
+        "const d = document.querySelector('[data-testid=visit-date]'); d.value = '2099-01-01'; d.dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let long = "x".repeat(2001);
+    c.execute(
+        "const t = document.querySelector('[data-testid=progress]'); t.value = arguments[0]; t.dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![serde_json::json!(long)],
+    )
+    .await
+    .unwrap();
+    click(&c, "save-visit").await;
+    let shown = errors(&c).await;
+    assert!(shown.contains("Ngày này chưa tới"), "{shown}");
+    assert!(shown.contains("Quá dài: tối đa 2000 ký tự"), "{shown}");
+    screenshot(&c, "14-visit-errors").await;
+    assert_eq!(pending(&c).await, "0", "nothing was saved");
+    let visits = db.store().await.list_visits("h1").await.unwrap().len();
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    // A village head's review: a negative income and a B1 score beyond the scale.
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    c.goto(&url).await.unwrap();
+    sign_in(&c, "vh1").await;
+    synced_with(&c, 2).await;
+    c.goto(&format!("{url}#/h/h2/review")).await.unwrap();
+    assert!(text(&c, "outcome-prompt").await.contains("Nhập thu nhập"));
+    fill(&c, "income", "-500000").await;
+    click(&c, "save-review").await;
+    assert!(
+        text(&c, "error-income-per_person_month")
+            .await
+            .contains("Thu nhập không được âm"),
+    );
+    // Typed amounts are grouped as people write them.
+    fill(&c, "income", "1500000").await;
+    click(&c, "indicator-health_insurance").await;
+    let typed = c
+        .find(Locator::Css("[data-testid=income]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(typed, "1.500.000");
+    click(&c, "use-b1").await;
+    assert!(text(&c, "outcome-prompt").await.contains("điểm B1"));
+    fill(&c, "b1", "5000").await;
+    click(&c, "save-review").await;
+    assert!(
+        text(&c, "error-income-score")
+            .await
+            .contains("Giá trị phải từ 0 đến"),
+        "a B1 score beyond the scale is refused"
+    );
+    screenshot(&c, "15-review-errors").await;
+
+    // A member born in 2099.
+    c.goto(&format!("{url}#/h/h2/member")).await.unwrap();
+    fill(&c, "full_name", "Lò Văn Tương Lai").await;
+    fill(&c, "birth_year", "2099").await;
+    fill(&c, "relation", "Con").await;
+    click(&c, "save-member").await;
+    let shown = errors(&c).await;
+    assert!(shown.contains("Giá trị phải từ 1900 đến"), "{shown}");
+    assert_eq!(pending(&c).await, "0", "nothing was saved");
+    assert!(
+        db.store()
+            .await
+            .list_assessments("h2")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        db.store().await.list_visits("h1").await.unwrap().len(),
+        visits
+    );
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}
+
+/// Registers a household on the phone with `code`.
+async fn register(c: &fantoccini::Client, url: &str, name: &str, code: &str) {
+    c.goto(&format!("{url}#/new")).await.unwrap();
+    fill(c, "head-name-input", name).await;
+    fill(c, "code-input", code).await;
+    click(c, "save-household").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn household_codes_are_checked_on_the_phone_and_by_the_server() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let url = srv.url("/");
+    let mut phones = vec![];
+    for _ in 0..2 {
+        let profile = new_profile();
+        let c = chromium(&driver, &profile).await;
+        c.goto(&url).await.unwrap();
+        sign_in(&c, "vh1").await;
+        synced_with(&c, 2).await;
+        phones.push((c, profile));
+    }
+    let (a, b) = (&phones[0].0, &phones[1].0);
+
+    // A code a household on this phone has is caught before saving.
+    register(a, &url, "Hoàng Văn Trùng", "h-1").await;
+    let shown = errors(a).await;
+    assert!(shown.contains("Mã hộ này đã có hộ khác dùng"), "{shown}");
+    screenshot(a, "16-duplicate-code").await;
+
+    // Both phones, out of coverage, register different households under one new code.
+    for c in [a, b] {
+        network(&driver, c, false).await;
+        until_state(c, "offline", Duration::from_secs(2)).await;
+    }
+    register(a, &url, "Triệu Văn Một", "DV-01-0999").await;
+    assert_eq!(text(a, "head-name").await, "Triệu Văn Một");
+    register(b, &url, "Triệu Văn Hai", "DV-01-0999").await;
+    assert_eq!(text(b, "head-name").await, "Triệu Văn Hai");
+
+    // The first phone back in coverage keeps the code; the second is refused, and says why.
+    network(&driver, a, true).await;
+    a.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+        .await
+        .expect("the first registration is sent");
+    network(&driver, b, true).await;
+    let note = text(b, "refused-note").await;
+    assert!(note.contains("không được xã nhận"), "{note}");
+    click(b, "refused-note").await;
+    let reasons = text(b, "refused").await;
+    assert!(reasons.contains("Mã hộ này đã có người dùng"), "{reasons}");
+    screenshot(b, "17-code-refused").await;
+    wait_js(
+        b,
+        "return document.querySelector('[data-testid=pending]').dataset.pending === '0'",
+    )
+    .await;
+    let store = db.store().await;
+    let taken: Vec<_> = store
+        .list_households(&server::store::HouseholdFilter {
+            search: Some("DV-01-0999".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.code == "DV-01-0999")
+        .collect();
+    assert_eq!(taken.len(), 1, "one household holds the code");
+    assert_eq!(taken[0].head_name, "Triệu Văn Một");
+    for (c, profile) in phones {
+        c.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(profile);
+    }
+    db.cleanup().await;
+}
