@@ -327,3 +327,75 @@ async fn household_codes_are_checked_on_the_phone_and_by_the_server() {
     }
     db.cleanup().await;
 }
+
+/// Every control of the field screens a village head and a cadre use is a target of at
+/// least 48 px, and no screen scrolls sideways at 360 px.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_field_screen_fits_360_px_with_48_px_targets() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let url = srv.url("/");
+    let check = r#"
+        const bad = [];
+        for (const e of document.querySelectorAll('a, button, input, select, textarea, summary, label.check')) {
+            const r = e.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0) continue;
+            if (e.tagName === 'INPUT' && e.closest('label.check')) continue;
+            if (r.height < 47.5) bad.push(`${e.tagName} "${(e.dataset.testid || e.textContent).trim().slice(0, 30)}" ${r.height.toFixed(0)} px`);
+        }
+        return JSON.stringify({ bad, wide: document.documentElement.scrollWidth - window.innerWidth });
+    "#;
+    for (user, pages) in [
+        (
+            "vh1",
+            &[
+                "#/",
+                "#/h/h1",
+                "#/h/h1/review",
+                "#/h/h1/member",
+                "#/h/h1/edit",
+                "#/new",
+                "#/sync",
+            ][..],
+        ),
+        (
+            "cadre1",
+            &["#/", "#/h/h1", "#/h/h1/visit", "#/h/h1/support"][..],
+        ),
+    ] {
+        let profile = new_profile();
+        let c = chromium(&driver, &profile).await;
+        c.goto(&url).await.unwrap();
+        sign_in(&c, user).await;
+        synced_with(&c, if user == "vh1" { 2 } else { 1 }).await;
+        for page in pages {
+            c.goto(&format!("{url}{page}")).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let found: serde_json::Value =
+                serde_json::from_str(c.execute(check, vec![]).await.unwrap().as_str().unwrap())
+                    .unwrap();
+            assert!(
+                found["wide"].as_f64().unwrap() <= 1.0,
+                "{user} {page} scrolls sideways: {found}"
+            );
+            assert!(
+                found["bad"].as_array().unwrap().is_empty(),
+                "{user} {page}: targets under 48 px: {}",
+                found["bad"]
+            );
+        }
+        // The menu too.
+        click(&c, "menu-button").await;
+        text(&c, "menu").await;
+        let found = c.execute(check, vec![]).await.unwrap();
+        assert!(
+            found.as_str().unwrap().contains("\"bad\":[]"),
+            "menu: {found}"
+        );
+        c.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(profile);
+    }
+    db.cleanup().await;
+}

@@ -332,14 +332,14 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                 </section>
                 <section class="card" data-testid="members">
                     <h3>{move || tr(lang.get(), "Thành viên", "Members")} " (" {r.members.len()} ")"</h3>
-                    <ul>{r.members.iter().map(|m| {
+                    <ul class="rows">{r.members.iter().map(|m| {
                         let edit = Route::Member(id.clone(), Some(m.id.clone())).href();
                         let m = m.data.clone();
                         let line = format!("{} · {} · {}", m.full_name, m.relation, m.birth_year);
                         if role == Role::VillageHead {
                             view! { <li data-testid="member"><a href=edit>{line}</a></li> }.into_any()
                         } else {
-                            view! { <li data-testid="member">{line}</li> }.into_any()
+                            view! { <li data-testid="member"><span>{line}</span></li> }.into_any()
                         }
                     }).collect_view()}</ul>
                     {(role == Role::VillageHead).then(|| view! {
