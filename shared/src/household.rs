@@ -15,15 +15,18 @@ pub enum HouseholdStatus {
     NewlyEscaped,
     Average,
     NotPoor,
+    /// Registered and not reviewed yet: on neither list, and not judged "not poor" either.
+    NotReviewed,
 }
 
 impl HouseholdStatus {
-    pub const ALL: [HouseholdStatus; 5] = [
+    pub const ALL: [HouseholdStatus; 6] = [
         HouseholdStatus::Poor,
         HouseholdStatus::NearPoor,
         HouseholdStatus::NewlyEscaped,
         HouseholdStatus::Average,
         HouseholdStatus::NotPoor,
+        HouseholdStatus::NotReviewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +36,7 @@ impl HouseholdStatus {
             HouseholdStatus::NewlyEscaped => "newly_escaped",
             HouseholdStatus::Average => "average",
             HouseholdStatus::NotPoor => "not_poor",
+            HouseholdStatus::NotReviewed => "not_reviewed",
         }
     }
 
@@ -62,6 +66,7 @@ impl HouseholdStatus {
             HouseholdStatus::NewlyEscaped => Text::new("Hộ mới thoát nghèo", "Newly escaped"),
             HouseholdStatus::Average => Text::new("Hộ có mức sống trung bình", "Average"),
             HouseholdStatus::NotPoor => Text::new("Hộ không nghèo", "Not poor"),
+            HouseholdStatus::NotReviewed => Text::new("Chưa rà soát", "Not reviewed yet"),
         }
     }
 }

@@ -122,7 +122,8 @@ fn yes(cell: &str) -> Option<bool> {
 fn status_of(cell: &str) -> Option<HouseholdStatus> {
     let c = fold(cell.trim());
     Some(match c.as_str() {
-        "" | "khong ngheo" | "ho khong ngheo" | "not poor" | "not_poor" => HouseholdStatus::NotPoor,
+        "khong ngheo" | "ho khong ngheo" | "not poor" | "not_poor" => HouseholdStatus::NotPoor,
+        "" | "chua ra soat" | "not reviewed" | "not_reviewed" => HouseholdStatus::NotReviewed,
         "ngheo" | "ho ngheo" | "poor" => HouseholdStatus::Poor,
         "can ngheo" | "ho can ngheo" | "near-poor" | "near poor" | "near_poor" => {
             HouseholdStatus::NearPoor
@@ -257,8 +258,8 @@ pub fn check(
             row_errors.push(err(
                 row,
                 &header_of("status", "Phân loại"),
-                "Phân loại không rõ; dùng \"hộ nghèo\", \"hộ cận nghèo\", \"hộ mới thoát nghèo\", \"trung bình\" hoặc \"không nghèo\".",
-                "Unknown status; use \"hộ nghèo\" (poor), \"hộ cận nghèo\" (near-poor), \"hộ mới thoát nghèo\", \"trung bình\" or \"không nghèo\".",
+                "Phân loại không rõ; dùng \"hộ nghèo\", \"hộ cận nghèo\", \"hộ mới thoát nghèo\", \"trung bình\", \"không nghèo\" hoặc để trống (chưa rà soát).",
+                "Unknown status; use \"hộ nghèo\" (poor), \"hộ cận nghèo\" (near-poor), \"hộ mới thoát nghèo\", \"trung bình\", \"không nghèo\" or leave it empty (not reviewed yet).",
             ));
         }
         let mut priority = PriorityFlags::default();
@@ -337,7 +338,7 @@ pub fn check(
             valid.push(ImportRow {
                 row,
                 input,
-                status: status.unwrap_or(HouseholdStatus::NotPoor),
+                status: status.unwrap_or(HouseholdStatus::NotReviewed),
             });
         } else {
             errors.extend(row_errors);

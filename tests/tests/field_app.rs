@@ -321,6 +321,11 @@ async fn household_codes_are_checked_on_the_phone_and_by_the_server() {
         .collect();
     assert_eq!(taken.len(), 1, "one household holds the code");
     assert_eq!(taken[0].head_name, "Triệu Văn Một");
+    assert_eq!(
+        taken[0].status.as_str(),
+        "not_reviewed",
+        "a household registered on a phone is not reviewed yet, not \"not poor\""
+    );
     for (c, profile) in phones {
         c.close().await.unwrap();
         let _ = std::fs::remove_dir_all(profile);

@@ -104,7 +104,9 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
                 }
                 None => {
                     let id = super::new_id();
-                    let r = engine.register(&id, &input, HouseholdStatus::NotPoor).await;
+                    let r = engine
+                        .register(&id, &input, HouseholdStatus::NotReviewed)
+                        .await;
                     (id, r)
                 }
             };

@@ -233,7 +233,7 @@ async fn create_household(
 ) -> AppResult<(StatusCode, Json<Household>)> {
     me.reach(Action::WriteHouseholds)?;
     // Not yet reviewed: the first review sets the real status.
-    let id = register(&state, &me, &input, HouseholdStatus::NotPoor).await?;
+    let id = register(&state, &me, &input, HouseholdStatus::NotReviewed).await?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_household(&id).await?),

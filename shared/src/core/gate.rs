@@ -452,10 +452,14 @@ fn check_records(
     }
     // The official status changes only by the commune leader's decision on a review (or
     // by the server's own decisions: a conflict resolved, data it builds). A new household
-    // comes with the status of the commune's list only from the commune office.
+    // comes with the status of the commune's list only from the commune office; from a
+    // phone it is not reviewed yet (`not_poor` from app versions before that state).
     let old_status = before.status;
     let allowed = if !before.existed {
-        h.status == HouseholdStatus::NotPoor || writer.role == Role::CommuneOfficer
+        matches!(
+            h.status,
+            HouseholdStatus::NotReviewed | HouseholdStatus::NotPoor
+        ) || writer.role == Role::CommuneOfficer
     } else {
         h.status == old_status || writer.decision || decided == Some(h.status)
     };
