@@ -6,7 +6,9 @@
 //!   server on a SQLite demo commune topped up to 1,500 households: a fresh pull of every
 //!   household applied to IndexedDB (the app's own timing of merging and storing, and the
 //!   whole sync with the network), opening the app to the full list, and rendering the list
-//!   of 1,500 households.
+//!   of 1,500 households;
+//! - the main field tasks (log a visit, record a review, register a household with one
+//!   member) in taps and time, as a cadre and a village head of the demo commune.
 
 use fantoccini::Locator;
 use server::store::HouseholdFilter;
@@ -259,7 +261,52 @@ async fn main() {
     );
 
     c.close().await.unwrap();
-    drop(driver);
     let _ = std::fs::remove_dir_all(profile);
+
+    // The main field tasks on the demo commune, in taps and time (CPU slowed as above).
+    println!(
+        "main field tasks (taps; wall time from the first tap to \"saved\", through WebDriver):"
+    );
+    for user in ["canbo01", "truongban01"] {
+        let profile = std::env::temp_dir().join(format!("donghanh-bench-{}", uuid::Uuid::now_v7()));
+        let c = chromium(&driver, &profile).await;
+        c.goto(&srv.url("/")).await.unwrap();
+        cdp(
+            &driver,
+            &c,
+            "Emulation.setCPUThrottlingRate",
+            serde_json::json!({ "rate": CPU_SLOWDOWN }),
+        )
+        .await;
+        submit_sign_in(&c, user, server::demo::PASSWORD).await;
+        tests::chromium::wait_js(
+            &c,
+            "return document.querySelector('[data-testid=last-sync]')?.textContent !== ''
+                && document.querySelector('[data-testid=pending]')?.dataset.pending === '0'
+                && document.querySelectorAll('[data-testid=household-row]').length > 0",
+        )
+        .await;
+        if user == "canbo01" {
+            let t = tests::phone::log_a_visit(&c).await;
+            println!(
+                "  log a visit on an overdue household: {} taps, {} ms   (goal: ≤ 5 taps)",
+                t.taps, t.ms
+            );
+        } else {
+            let t = tests::phone::record_a_review(&c, "").await;
+            println!(
+                "  record a review (income, 3 deprivations): {} taps, {} ms",
+                t.taps, t.ms
+            );
+            let t = tests::phone::register_with_a_member(&c, "DV-BENCH-1").await;
+            println!(
+                "  register a household with one member: {} taps, {} ms",
+                t.taps, t.ms
+            );
+        }
+        c.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(profile);
+    }
+    drop(driver);
     db.cleanup().await;
 }

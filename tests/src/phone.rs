@@ -74,3 +74,132 @@ pub async fn pending(c: &fantoccini::Client) -> String {
         .unwrap()
         .unwrap_or_default()
 }
+
+/// What one of the main field tasks took: taps on controls (a field typed into counts as
+/// the tap that focuses it) and wall time from the first tap to "saved on this phone".
+#[derive(Debug, Clone, Copy)]
+pub struct Task {
+    pub taps: u64,
+    pub ms: u128,
+}
+
+/// Counts the clicks the page receives from now on (hash navigation keeps the counter).
+async fn start_counting(c: &fantoccini::Client) -> std::time::Instant {
+    c.execute(
+        "window.__taps = 0;
+         if (!window.__counting) {
+           window.__counting = true;
+           document.addEventListener('click', () => { window.__taps += 1; }, true);
+         }
+         return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    std::time::Instant::now()
+}
+
+async fn finish(c: &fantoccini::Client, started: std::time::Instant, fields: u64) -> Task {
+    c.wait()
+        .for_element(Locator::Css("[data-testid=notice]"))
+        .await
+        .expect("the task ends with \"saved on this phone\"");
+    let ms = started.elapsed().as_millis();
+    let clicks = c
+        .execute("return window.__taps", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(0);
+    // The notice of this task is gone before the next task starts.
+    wait_js(c, "return !document.querySelector('[data-testid=notice]')").await;
+    Task {
+        taps: clicks + fields,
+        ms,
+    }
+}
+
+/// Taps the household row whose text holds `code`.
+async fn open_household(c: &fantoccini::Client, code: &str) {
+    for row in c
+        .find_all(Locator::Css("[data-testid=household-row]"))
+        .await
+        .unwrap()
+    {
+        if row.text().await.unwrap().contains(code) {
+            row.click().await.unwrap();
+            return;
+        }
+    }
+    panic!("no household {code} in the list");
+}
+
+/// A cadre logs a visit on the household their list puts first (the overdue one), from
+/// the list: the household, "log a visit", a one-tap topic, save.
+pub async fn log_a_visit(c: &fantoccini::Client) -> Task {
+    c.goto(&format!("{}#/", base(c).await)).await.unwrap();
+    wait_js(c, "return document.querySelectorAll('[data-testid=household-row]').length > 0 && document.querySelector('.household.overdue') !== null").await;
+    let t = start_counting(c).await;
+    c.find(Locator::Css("li.household.overdue a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(c, "log-visit").await;
+    click(c, "topic-0").await;
+    click(c, "save-visit").await;
+    finish(c, t, 0).await
+}
+
+/// A village head records a review of the household `code` from the list: its income and
+/// three deprivations.
+pub async fn record_a_review(c: &fantoccini::Client, code: &str) -> Task {
+    c.goto(&format!("{}#/", base(c).await)).await.unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=household-row]').length > 0",
+    )
+    .await;
+    let t = start_counting(c).await;
+    open_household(c, code).await;
+    click(c, "review").await;
+    fill(c, "income", "1.200.000").await;
+    for i in ["health_insurance", "floor_area", "water_source"] {
+        click(c, &format!("indicator-{i}")).await;
+    }
+    click(c, "save-review").await;
+    finish(c, t, 1).await
+}
+
+/// A village head registers a household and its first member, from the list.
+pub async fn register_with_a_member(c: &fantoccini::Client, code: &str) -> Task {
+    c.goto(&format!("{}#/", base(c).await)).await.unwrap();
+    let t = start_counting(c).await;
+    click(c, "new-household").await;
+    fill(c, "head-name-input", "Lý Văn Sơn").await;
+    fill(c, "code-input", code).await;
+    click(c, "save-household").await;
+    wait_js(
+        c,
+        "return !document.querySelector('[data-testid=household-form]')",
+    )
+    .await;
+    click(c, "add-member").await;
+    fill(c, "full_name", "Lý Thị Hoa").await;
+    fill(c, "birth_year", "1990").await;
+    fill(c, "relation", "Vợ").await;
+    click(c, "save-member").await;
+    // Two saves: wait for the member on the household screen.
+    c.wait()
+        .for_element(Locator::Css("[data-testid=member]"))
+        .await
+        .unwrap();
+    finish(c, t, 5).await
+}
+
+/// The page's origin with a trailing slash.
+async fn base(c: &fantoccini::Client) -> String {
+    let u = c.current_url().await.unwrap();
+    format!("{}/", u.origin().ascii_serialization())
+}

@@ -404,3 +404,42 @@ async fn every_field_screen_fits_360_px_with_48_px_targets() {
     }
     db.cleanup().await;
 }
+
+/// The main field tasks, counted in taps and timed from the first tap to "saved on this
+/// phone": logging a visit on an overdue household takes at most 5 taps.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_main_tasks_take_few_taps() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let url = srv.url("/");
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    c.goto(&url).await.unwrap();
+    sign_in(&c, "cadre1").await;
+    synced_with(&c, 1).await;
+    let visit = tests::phone::log_a_visit(&c).await;
+    println!("log a visit on an overdue household: {visit:?}");
+    assert!(visit.taps <= 5, "{visit:?}");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    c.goto(&url).await.unwrap();
+    sign_in(&c, "vh1").await;
+    synced_with(&c, 2).await;
+    let review = tests::phone::record_a_review(&c, "H-2").await;
+    println!("record a review: {review:?}");
+    assert_eq!(
+        review.taps, 7,
+        "household, review, income, 3 indicators, save"
+    );
+    let register = tests::phone::register_with_a_member(&c, "DV-01-0777").await;
+    println!("register a household with one member: {register:?}");
+    assert_eq!(register.taps, 9, "{register:?}");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}

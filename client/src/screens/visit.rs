@@ -110,10 +110,11 @@ pub fn LogVisit(id: String) -> impl IntoView {
             {error_for("date")}
             <label for="discussed">{move || tr(lang.get(), "Đã trao đổi về", "What was discussed")}</label>
             <div class="chips">
-                {TOPICS.into_iter().map(|(vi, en)| view! {
+                {TOPICS.into_iter().enumerate().map(|(i, (vi, en))| view! {
                     <button
                         type="button"
                         class="chip"
+                        data-testid=format!("topic-{i}")
                         on:click=move |_| discussed.update(|d| {
                             let topic = tr(lang.get_untracked(), vi, en);
                             if d.is_empty() { *d = topic.to_string() } else { *d = format!("{d}; {topic}") }
