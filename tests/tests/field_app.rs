@@ -436,6 +436,12 @@ async fn the_main_tasks_take_few_taps() {
         review.taps, 7,
         "household, review, income, 3 indicators, save"
     );
+    // Classified poor by the review, with nobody accompanying it: no visit is overdue.
+    assert!(text(&c, "proposed").await.contains("Hộ nghèo"));
+    assert!(
+        c.find(Locator::Css("[data-testid=overdue]")).await.is_err(),
+        "no cadre accompanies H-2, so no visit can be overdue"
+    );
     let register = tests::phone::register_with_a_member(&c, "DV-01-0777").await;
     println!("register a household with one member: {register:?}");
     assert_eq!(register.taps, 9, "{register:?}");

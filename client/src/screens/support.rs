@@ -61,11 +61,11 @@ pub fn ProposeSupport(id: String) -> impl IntoView {
         if saving.get() {
             return;
         }
-        let amount_vnd = match amount.get().replace(['.', ',', ' '], "").as_str() {
-            "" => None,
-            digits => match digits.parse::<i64>() {
+        let amount_vnd = match ui::text::parse_amount(&amount.get()) {
+            None => None,
+            Some(result) => match result {
                 Ok(n) => Some(n),
-                Err(_) => {
+                Err(()) => {
                     errors.set(vec![field_error(
                         "amount_vnd",
                         "Số tiền phải là số đồng, ví dụ 30000000.",
@@ -152,7 +152,8 @@ pub fn ProposeSupport(id: String) -> impl IntoView {
             <input id="provider" data-testid="provider" placeholder="NHCSXH huyện, Hội Nông dân xã…" bind:value=provider />
             {error_for("provider")}
             <label for="amount">{move || tr(lang.get(), "Số tiền (đồng, nếu có)", "Amount (dong, if any)")}</label>
-            <input id="amount" data-testid="amount" inputmode="numeric" bind:value=amount />
+            <input id="amount" data-testid="amount" inputmode="numeric" placeholder="30.000.000" bind:value=amount
+                on:change=move |ev| amount.set(ui::text::group_amount(&event_target_value(&ev))) />
             {error_for("amount_vnd")}
             <label for="planned-date">{move || tr(lang.get(), "Dự kiến ngày", "Planned date")}</label>
             <input id="planned-date" type="date" data-testid="planned-date" bind:value=planned />
