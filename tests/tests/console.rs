@@ -159,6 +159,8 @@ async fn assign_and_revoke(backend: Backend) {
         .unwrap()
         .to_string();
     click(&desk, "[data-testid=sign-out]").await;
+    // Signed out before the next person signs in on this laptop.
+    find(&desk, "[data-testid=login-form]").await;
     console_sign_in(&desk, &url, "admin").await;
     click(
         &desk,
