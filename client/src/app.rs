@@ -17,10 +17,15 @@ const SYNC_EVERY_MINUTES: u64 = 5;
 /// Where the commune console is served (its own bundle, `client/console`).
 const CONSOLE: &str = "/console/";
 
+/// Set once the page is on its way to the console: the field app then opens nothing (an
+/// IndexedDB store opened while the page unloads can stay blocked for the next visit).
+static LEAVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Office roles sign in to the console; officers and leaders can come back to the field
 /// app from there.
 fn to_console(pair: &TokenPair) {
     if pair.user.role.uses_console() {
+        LEAVING.store(true, std::sync::atomic::Ordering::Relaxed);
         ui::go_to(CONSOLE);
     }
 }
@@ -49,7 +54,8 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             {move || match signed_in.get() {
-                Some(pair) if pair.user.role.console_only() => {
+                Some(pair) if pair.user.role.console_only()
+                    || LEAVING.load(std::sync::atomic::Ordering::Relaxed) => {
                     ui::go_to(CONSOLE);
                     view! { <p class="card">{move || tr(lang.get(), "Đang mở trang quản lý…", "Opening the console…")}</p> }.into_any()
                 }

@@ -449,3 +449,27 @@ async fn the_main_tasks_take_few_taps() {
     let _ = std::fs::remove_dir_all(profile);
     db.cleanup().await;
 }
+
+/// A commune officer who signs in on the field app is sent to the console, and coming
+/// back to the field app opens the commune's households (the store is not left half
+/// opened by the page that left).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_officer_sent_to_the_console_comes_back_to_the_field_app() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    c.goto(&srv.url("/")).await.unwrap();
+    tests::chromium::submit_sign_in(&c, "officer1", fixture::PASSWORD).await;
+    c.wait()
+        .for_element(Locator::Css("[data-testid=nav]"))
+        .await
+        .expect("the console opens");
+    c.goto(&srv.url("/")).await.unwrap();
+    synced_with(&c, 2).await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}
