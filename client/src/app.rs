@@ -5,7 +5,7 @@ use crate::engine::{Engine, Status};
 use crate::route::{Route, use_route};
 use crate::screens;
 use crate::session;
-use crate::text::{Lang, tr, use_lang};
+use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::TokenPair;
@@ -49,7 +49,7 @@ pub fn App() -> impl IntoView {
                     </button>
                 }.into_any()
             } else {
-                view! { <LangButton /> }.into_any()
+                view! { <ui::text::LangButton /> }.into_any()
             }}
         </header>
         <main>
@@ -69,25 +69,6 @@ pub fn App() -> impl IntoView {
 /// Whether the menu (language, sync, sign-out) is open; the header's button toggles it.
 #[derive(Clone, Copy)]
 pub struct MenuOpen(pub RwSignal<bool>);
-
-/// Switches between Vietnamese and English, remembered on the phone.
-#[component]
-pub fn LangButton() -> impl IntoView {
-    let lang = use_lang();
-    view! {
-        <button
-            class="lang"
-            data-testid="lang"
-            on:click=move |_| {
-                let next = if lang.get() == Lang::Vi { Lang::En } else { Lang::Vi };
-                session::save_lang(next);
-                lang.set(next);
-            }
-        >
-            {move || tr(lang.get(), "English", "Tiếng Việt")}
-        </button>
-    }
-}
 
 /// The engine, for the screens below `Working`.
 pub fn use_engine() -> Rc<Engine> {

@@ -29,7 +29,7 @@ pub fn App() -> impl IntoView {
                 view! {
                     <header class="bar">
                         <h1>"Đồng Hành"</h1>
-                        <LangButton />
+                        <ui::text::LangButton />
                     </header>
                     <main class="narrow">
                         <ui::login::Login signed_in=signed_in />
@@ -38,24 +38,6 @@ pub fn App() -> impl IntoView {
                     .into_any()
             }
         }}
-    }
-}
-
-#[component]
-fn LangButton() -> impl IntoView {
-    let lang = use_lang();
-    view! {
-        <button
-            class="lang"
-            data-testid="lang"
-            on:click=move |_| {
-                let next = if lang.get() == Lang::Vi { Lang::En } else { Lang::Vi };
-                session::save_lang(next);
-                lang.set(next);
-            }
-        >
-            {move || tr(lang.get(), "English", "Tiếng Việt")}
-        </button>
     }
 }
 
@@ -157,7 +139,7 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                         </a>
                     }
                 })}
-            <LangButton />
+            <ui::text::LangButton />
             <button class="secondary" data-testid="sign-out" on:click=sign_out>
                 {move || tr(lang.get(), "Đăng xuất", "Sign out")}
             </button>

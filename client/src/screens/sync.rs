@@ -185,7 +185,7 @@ pub fn Menu(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
     let lang = use_lang();
     view! {
         <nav class="card menu" data-testid="menu">
-            <crate::app::LangButton />
+            <ui::text::LangButton />
             <a class="button secondary" data-testid="menu-sync" href=Route::Sync.href()>
                 {move || tr(lang.get(), "Đồng bộ và bộ nhớ", "Sync and storage")}
             </a>

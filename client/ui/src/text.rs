@@ -72,3 +72,23 @@ pub fn group_amount(text: &str) -> String {
         _ => text.to_string(),
     }
 }
+
+/// Switches between Vietnamese and English, remembered on the device; the same button in
+/// the field app and the console.
+#[component]
+pub fn LangButton() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <button
+            class="lang"
+            data-testid="lang"
+            on:click=move |_| {
+                let next = if lang.get() == Lang::Vi { Lang::En } else { Lang::Vi };
+                crate::session::save_lang(next);
+                lang.set(next);
+            }
+        >
+            {move || tr(lang.get(), "English", "Tiếng Việt")}
+        </button>
+    }
+}
