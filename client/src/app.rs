@@ -1,18 +1,21 @@
-//! The app's frame: the top bar, sign-in, and once signed in the working copy (the sync
-//! engine) that every field screen reads and writes, with the triggers that sync it.
+//! The app's frame and first screen: the top bar, sign-in, and once signed in the
+//! household list drawn from the list rows kept on the phone. The working copy (the sync
+//! engine) and every other screen load behind it (`later`).
 
-use crate::engine::{Engine, Status};
+use crate::engine::{self, Engine, Status};
+use crate::later;
+use crate::local::{LocalStore, Meta, StoredDoc};
 use crate::route::{Route, use_route};
 use crate::screens;
 use crate::session;
-use crate::text::{tr, use_lang};
+use crate::text::{Lang, tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use send_wrapper::SendWrapper;
+use shared::Text;
 use shared::api::TokenPair;
+use shared::user::User;
 use std::rc::Rc;
-
-/// Minutes between background syncs while the app is open.
-const SYNC_EVERY_MINUTES: u64 = 5;
 
 /// Where the commune console is served (its own bundle, `client/console`).
 const CONSOLE: &str = "/console/";
@@ -70,67 +73,96 @@ pub fn App() -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct MenuOpen(pub RwSignal<bool>);
 
-/// The engine, for the screens below `Working`.
-pub fn use_engine() -> Rc<Engine> {
-    expect_context::<StoredValue<Rc<Engine>, LocalStorage>>().get_value()
+/// Who is signed in and what the screens show about the phone's copy. Ready before the
+/// working copy is: the household list is drawn from the stored list rows alone.
+#[derive(Clone)]
+pub struct Field {
+    pub user: User,
+    pub status: Status,
 }
 
-/// Opens the signed-in user's store, then shows the field screens.
+pub fn use_field() -> Field {
+    expect_context::<Field>()
+}
+
+/// The working copy, for the screens that open once it is (`later::screen`).
+pub fn use_engine() -> Rc<Engine> {
+    engine::current().expect("these screens are drawn only once the working copy is open")
+}
+
+/// Opens this user's local store and shows its list rows; the first screen needs nothing
+/// more, so it does not wait for the working copy (`later::open_engine`).
+async fn read_phone(
+    user: &User,
+    status: Status,
+) -> Result<(LocalStore, Option<Meta>, Vec<StoredDoc>), Text> {
+    let store = LocalStore::open(&user.id).await.map_err(|e| e.message())?;
+    let (meta, stored) = store.load().await.map_err(|e| e.message())?;
+    status
+        .rows
+        .set(stored.iter().filter_map(|d| d.summary.clone()).collect());
+    status
+        .pending
+        .set(stored.iter().filter(|d| d.pending).count());
+    status
+        .last_ok_ms
+        .set(meta.as_ref().and_then(|m| m.last_sync_ms));
+    status
+        .accompaniments
+        .set(session::load_json(&engine::accompaniment_key(&user.id)).unwrap_or_default());
+    Ok((store, meta, stored))
+}
+
+/// Reads the phone's list rows and shows the field screens; the working copy opens
+/// behind the list.
 #[component]
 fn Working(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
     let lang = use_lang();
     let status = Status::new();
-    let engine = RwSignal::new_local(None::<Result<Rc<Engine>, shared::Text>>);
     let user = pair.user.clone();
-    spawn_local(async move {
-        let opened = Engine::open(user, session::device_id(), status).await;
-        if let Ok(e) = &opened {
-            start_syncing(e.clone());
-        }
-        engine.set(Some(opened));
+    provide_context(Field {
+        user: user.clone(),
+        status,
     });
-    move || {
-        match engine.get() {
-        None => view! { <p class="card">{move || tr(lang.get(), "Đang mở dữ liệu trên máy…", "Opening the data on this phone…")}</p> }.into_any(),
-        Some(Err(e)) => view! { <p class="error" role="alert">{move || e.get(lang.get()).to_string()}</p> }.into_any(),
-        Some(Ok(e)) => view! { <Screens engine=e signed_in=signed_in /> }.into_any(),
-    }
+    let listed = RwSignal::new(false);
+    let opened = RwSignal::new(None::<Result<(), Text>>);
+    spawn_local(async move {
+        match read_phone(&user, status).await {
+            Err(e) => opened.set(Some(Err(e))),
+            Ok((store, meta, stored)) => {
+                listed.set(true);
+                let opening = later::Opening {
+                    user,
+                    device_id: session::device_id(),
+                    status,
+                    store,
+                    meta,
+                    stored,
+                };
+                let result = later::open_engine(opening).await;
+                opened.try_set(Some(result));
+            }
+        }
+    });
+    let failed = Memo::new(move |_| opened.with(|o| o.clone().and_then(Result::err)));
+    let ready = Memo::new(move |_| matches!(opened.get(), Some(Ok(()))));
+    move || match (failed.get(), listed.get()) {
+        (Some(e), _) => {
+            view! { <p class="error" role="alert">{move || e.get(lang.get()).to_string()}</p> }
+                .into_any()
+        }
+        (None, false) => opening(lang).into_any(),
+        (None, true) => view! { <Screens ready=ready signed_in=signed_in /> }.into_any(),
     }
 }
 
-/// Sync now, when the network comes back (then with back-off retries if the radio is
-/// still settling, see `Engine::sync`), and every few minutes; the network state follows
-/// the phone's.
-fn start_syncing(engine: Rc<Engine>) {
-    spawn_local(engine.clone().sync());
-    let on_line = engine.clone();
-    let handle = window_event_listener(leptos::ev::online, move |_| {
-        on_line.status.online.set(true);
-        spawn_local(on_line.clone().sync());
-    });
-    let status = engine.status;
-    let off_handle = window_event_listener(leptos::ev::offline, move |_| {
-        status.online.set(false);
-    });
-    let every = engine.clone();
-    let timer = set_interval_with_handle(
-        move || spawn_local(every.clone().sync()),
-        std::time::Duration::from_secs(SYNC_EVERY_MINUTES * 60),
-    )
-    .ok();
-    on_cleanup(move || {
-        handle.remove();
-        off_handle.remove();
-        if let Some(t) = timer {
-            t.clear();
-        }
-    });
+fn opening(lang: RwSignal<Lang>) -> impl IntoView {
+    view! { <p class="card">{move || tr(lang.get(), "Đang mở dữ liệu trên máy…", "Opening the data on this phone…")}</p> }
 }
 
 #[component]
-fn Screens(engine: Rc<Engine>, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
-    let status = engine.status;
-    provide_context(StoredValue::new_local(engine));
+fn Screens(ready: Memo<bool>, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+    let status = use_field().status;
     let route = use_route();
     let lang = use_lang();
     // A new screen starts at its top, and closes the menu.
@@ -145,6 +177,11 @@ fn Screens(engine: Rc<Engine>, signed_in: RwSignal<Option<TokenPair>>) -> impl I
         },
         false,
     );
+    // The list draws at once; another screen once the working copy is open.
+    let shown = Memo::new(move |_| {
+        let r = route.get();
+        (r == Route::Households || ready.get()).then_some(r)
+    });
     view! {
         {move || menu_open.get().then(|| view! { <screens::sync::Menu signed_in=signed_in /> })}
         <screens::sync::SyncLine status=status />
@@ -171,18 +208,17 @@ fn Screens(engine: Rc<Engine>, signed_in: RwSignal<Option<TokenPair>>) -> impl I
                     }
                 })
         }}
-        {move || match route.get() {
-            Route::Households => view! { <screens::households::Households /> }.into_any(),
-            Route::Household(id) => view! { <screens::household::HouseholdDetail id=id /> }.into_any(),
-            Route::LogVisit(id) => view! { <screens::visit::LogVisit id=id /> }.into_any(),
-            Route::EditHousehold(id) => view! { <screens::profile::EditHousehold id=Some(id) /> }.into_any(),
-            Route::NewHousehold => view! { <screens::profile::EditHousehold id=None /> }.into_any(),
-            Route::Review(id) => view! { <screens::review::Review id=id /> }.into_any(),
-            Route::Meeting(id) => view! { <screens::meeting::Meeting id=id /> }.into_any(),
-            Route::Member(id, member) => view! { <screens::member::MemberForm household_id=id member_id=member /> }.into_any(),
-            Route::ProposeSupport(id) => view! { <screens::support::ProposeSupport id=id /> }.into_any(),
-            Route::PlanProgress(id, item) => view! { <screens::plan::PlanProgress household_id=id item_id=item /> }.into_any(),
-            Route::Sync => view! { <screens::sync::SyncScreen signed_in=signed_in /> }.into_any(),
+        {move || match shown.get() {
+            Some(Route::Households) => view! { <screens::households::Households /> }.into_any(),
+            Some(route) => {
+                let loaded = SendWrapper::new(later::screen(route, signed_in));
+                view! {
+                    <Suspense fallback=move || opening(lang)>
+                        {Suspend::new(loaded)}
+                    </Suspense>
+                }.into_any()
+            }
+            None => opening(lang).into_any(),
         }}
     }
 }

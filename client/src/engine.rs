@@ -97,7 +97,81 @@ pub struct Engine {
     transient: Cell<bool>,
     /// The scheduled retry, replaced by each new one.
     retry: RefCell<Option<TimeoutHandle>>,
+    /// What syncs this working copy by itself (`start_syncing`).
+    triggers: RefCell<Option<Triggers>>,
     pub status: Status,
+}
+
+thread_local! {
+    /// The open working copy. Held here rather than in a Leptos context because it is
+    /// created inside a lazily loaded chunk (`later::open_engine`), after the first screen.
+    static CURRENT: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+}
+
+/// The open working copy, if any.
+pub fn current() -> Option<Rc<Engine>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Replaces the open working copy (`None` after its store was deleted).
+pub fn set_current(engine: Option<Rc<Engine>>) {
+    CURRENT.with(|c| *c.borrow_mut() = engine);
+}
+
+/// Minutes between background syncs while the app is open.
+const SYNC_EVERY_MINUTES: u64 = 5;
+
+/// Sync now, when the network comes back (then with back-off retries if the radio is
+/// still settling, see `Engine::sync`), and every few minutes; the network state follows
+/// the phone's. The triggers hold the working copy weakly and are removed when it is
+/// dropped (signed out), so a later person's working copy has only its own.
+pub fn start_syncing(engine: Rc<Engine>) {
+    spawn_local(engine.clone().sync());
+    let on_line = Rc::downgrade(&engine);
+    let every = on_line.clone();
+    let status = engine.status;
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        if let Some(e) = on_line.upgrade() {
+            e.status.online.set(true);
+            spawn_local(e.sync());
+        }
+    });
+    let offline = window_event_listener(leptos::ev::offline, move |_| {
+        status.online.try_set(false);
+    });
+    let timer = set_interval_with_handle(
+        move || {
+            if let Some(e) = every.upgrade() {
+                spawn_local(e.sync());
+            }
+        },
+        std::time::Duration::from_secs(SYNC_EVERY_MINUTES * 60),
+    )
+    .ok();
+    *engine.triggers.borrow_mut() = Some(Triggers {
+        online,
+        offline,
+        timer,
+    });
+}
+
+/// The listeners and the timer that sync a working copy.
+struct Triggers {
+    online: WindowListenerHandle,
+    offline: WindowListenerHandle,
+    timer: Option<IntervalHandle>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(t) = self.triggers.get_mut().take() {
+            t.online.remove();
+            t.offline.remove();
+            if let Some(timer) = t.timer {
+                timer.clear();
+            }
+        }
+    }
 }
 
 /// Seconds before the `n`th retry in a row: 2, 4, 8, 16, then every 30 — a phone back in
@@ -149,7 +223,7 @@ fn doc_error(e: DocError) -> Text {
     )
 }
 
-fn accompaniment_key(user_id: &str) -> String {
+pub fn accompaniment_key(user_id: &str) -> String {
     format!("donghanh.accompaniment.{user_id}")
 }
 
@@ -159,17 +233,21 @@ pub fn records_of(id: &str, doc: &HouseholdDoc) -> Option<Records> {
 }
 
 impl Engine {
-    /// Opens this user's local store and rebuilds the working copy from it.
-    pub async fn open(user: User, device_id: String, status: Status) -> Result<Rc<Engine>, Text> {
-        let store = LocalStore::open(&user.id).await.map_err(|e| e.message())?;
-        let (meta, stored) = store.load().await.map_err(|e| e.message())?;
+    /// Rebuilds the working copy from what the first screen read from the local store
+    /// (`app::read_phone`, which already showed the list rows).
+    pub fn start(
+        user: User,
+        device_id: String,
+        status: Status,
+        store: LocalStore,
+        meta: Option<Meta>,
+        stored: Vec<StoredDoc>,
+    ) -> Rc<Engine> {
         let actor = meta
             .as_ref()
             .and_then(|m| unhex(&m.actor))
             .filter(|a| a.len() == 16)
             .unwrap_or_else(new_actor);
-        let rows: Vec<Summary> = stored.iter().filter_map(|d| d.summary.clone()).collect();
-        let pending = stored.iter().filter(|d| d.pending).count();
         let saved = meta.as_ref().map(|m| m.device.clone()).unwrap_or_default();
         let last = meta.as_ref().and_then(|m| m.last_sync_ms);
         let mut device = Device::restore(&actor, saved);
@@ -184,12 +262,6 @@ impl Engine {
                 device.restore_doc(&d.id, doc, &d.synced);
             }
         }
-        status.rows.set(rows);
-        status
-            .accompaniments
-            .set(session::load_json(&accompaniment_key(&user.id)).unwrap_or_default());
-        status.pending.set(pending);
-        status.last_ok_ms.set(last);
         status.refused.set(device.refused.clone());
         let engine = Rc::new(Engine {
             user,
@@ -204,10 +276,11 @@ impl Engine {
             failures: Cell::new(0),
             transient: Cell::new(false),
             retry: RefCell::new(None),
+            triggers: RefCell::new(None),
             status,
         });
         engine.show_overridden();
-        Ok(engine)
+        engine
     }
 
     pub fn author(&self) -> Author {

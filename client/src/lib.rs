@@ -3,6 +3,8 @@
 //! phone's IndexedDB and merges with the server by CRDT sync whenever there is signal.
 //!
 //! - `local`: the IndexedDB store; `engine`: the working copy and its sync;
+//! - `app`: the frame and the first screen; `later`: the split points behind which the
+//!   working copy and the other screens load after it;
 //! - `screens`: one module per screen; `route`: which one is open;
 //! - `api`: sync; the rest (transport, session, language) is the `ui` crate, shared with
 //!   the commune console.
@@ -10,6 +12,7 @@
 mod api;
 mod app;
 mod engine;
+mod later;
 mod local;
 mod route;
 mod screens;

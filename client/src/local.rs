@@ -151,6 +151,11 @@ impl LocalStore {
     /// Removes this user's local data (after the person confirmed signing out).
     pub async fn wipe(self, user_id: &str) -> Result<(), LocalError> {
         self.db.close();
+        Self::delete(user_id).await
+    }
+
+    /// Removes this user's local data when no store of it is open.
+    pub async fn delete(user_id: &str) -> Result<(), LocalError> {
         Rexie::delete(&db_name(user_id)).await?;
         Ok(())
     }

@@ -3,7 +3,9 @@
 // cached here: data lives in the app's own local store and travels by sync.
 //
 // `cargo xtask dist` replaces the build stamp below with a hash of the built files, so every
-// new build gets a new cache; the old one is removed when the new worker takes over.
+// new build gets a new cache; the old one is removed when the new worker takes over. It
+// also lists, in place of the chunk marker, the app's split chunks (the code loaded after
+// the first screen), so the whole app is kept for offline use from the first visit.
 const BUILD = "__DONGHANH_BUILD__";
 const CACHE = `donghanh-shell-${BUILD}`;
 const SHELL = [
@@ -12,6 +14,7 @@ const SHELL = [
   "/boot.js",
   "/client.js",
   "/client_bg.wasm",
+  // __DONGHANH_CHUNKS__
   "/manifest.webmanifest",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

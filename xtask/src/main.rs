@@ -126,13 +126,18 @@ fn ensure_wasm_target() -> Result {
 /// Builds the web apps into `dist/` and returns that directory: the field app at its root,
 /// the commune console in `dist/console/` (a bundle of its own, so the field app's download
 /// does not grow with it).
+///
+/// The field app is split (`client/src/later.rs`): its first screen loads from
+/// `client_bg.wasm`, and the code behind its `#[lazy]` split points from the chunk files
+/// that `wasm_split_cli_support` cuts out and `__wasm_split.js` loads on demand. The split
+/// reads the linker's relocations, so the field app alone is linked with `--emit-relocs`
+/// (through `cargo rustc`, which passes the flag to the final crate only and leaves every
+/// dependency's build as it is).
 fn dist() -> Result<PathBuf> {
     ensure_wasm_target()?;
     let mut c = cargo();
     c.args([
         "build",
-        "-p",
-        "client",
         "-p",
         "console",
         "--target",
@@ -141,37 +146,125 @@ fn dist() -> Result<PathBuf> {
         "wasm-release",
     ]);
     status(c)?;
+    let mut c = cargo();
+    c.args([
+        "rustc",
+        "-p",
+        "client",
+        "--lib",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        "wasm-release",
+        "--",
+        "-Clink-arg=--emit-relocs",
+    ]);
+    status(c)?;
     let out = root().join("dist");
     if out.exists() {
         std::fs::remove_dir_all(&out)?;
     }
-    for (name, to, static_dir) in [
-        ("client", out.clone(), root().join("client").join("static")),
-        (
-            "console",
-            out.join("console"),
-            root().join("client").join("console").join("static"),
-        ),
-    ] {
-        std::fs::create_dir_all(&to)?;
-        let wasm = target_dir()
-            .join(WASM_TARGET)
-            .join("wasm-release")
-            .join(format!("{name}.wasm"));
-        wasm_bindgen_cli_support::Bindgen::new()
-            .input_path(&wasm)
-            .web(true)?
-            .omit_default_module_path(false)
-            // Function names are ~1.6 MB that phones would download for nothing.
-            .remove_name_section(true)
-            .remove_producers_section(true)
-            .generate(&to)?;
-        copy_dir(&static_dir, &to)?;
-        let size = std::fs::metadata(to.join(format!("{name}_bg.wasm")))?.len();
-        eprintln!("{name} built in {} ({size} bytes of wasm)", to.display());
+    let built = target_dir().join(WASM_TARGET).join("wasm-release");
+
+    // The field app: split, then its main module through wasm-bindgen.
+    std::fs::create_dir_all(&out)?;
+    let input = std::fs::read(built.join("client.wasm"))?;
+    let split_dir = target_dir().join("wasm-split");
+    std::fs::create_dir_all(&split_dir)?;
+    let main_wasm = split_dir.join("client.wasm");
+    let split = wasm_split_cli_support::transform({
+        let mut o = wasm_split_cli_support::Options::new(&input);
+        o.output_dir = &out;
+        o.main_out_path = &main_wasm;
+        o.main_module = "./client.js";
+        o.link_name = SPLIT_LOADER;
+        o
+    })
+    .map_err(|e| format!("splitting the field app: {e:?}"))?;
+    bindgen(&main_wasm, &out, true)?;
+    copy_dir(&root().join("client").join("static"), &out)?;
+    let mut chunks: Vec<String> = split
+        .split_modules
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    chunks.sort();
+    for c in &chunks {
+        strip_names(&out.join(c))?;
     }
-    stamp_service_worker(&out)?;
+    let size = |f: &str| std::fs::metadata(out.join(f)).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "client built in {} ({} bytes of wasm for the first screen, {} in {} chunks loaded after it)",
+        out.display(),
+        size("client_bg.wasm"),
+        chunks.iter().map(|c| size(c)).sum::<u64>(),
+        chunks.len()
+    );
+    chunks.push(SPLIT_LOADER.trim_start_matches("./").to_string());
+
+    // The console, whole.
+    let console = out.join("console");
+    std::fs::create_dir_all(&console)?;
+    bindgen(&built.join("console.wasm"), &console, false)?;
+    copy_dir(
+        &root().join("client").join("console").join("static"),
+        &console,
+    )?;
+    eprintln!(
+        "console built in {} ({} bytes of wasm)",
+        console.display(),
+        size("console/console_bg.wasm")
+    );
+    stamp_service_worker(&out, &chunks)?;
     Ok(out)
+}
+
+/// Drops a split chunk's function names (and producer notes): the split keeps them, and
+/// they would be most of what a phone downloads for the chunk (wasm-bindgen drops them
+/// from the main module).
+fn strip_names(path: &Path) -> Result {
+    let bytes = std::fs::read(path)?;
+    let mut module = wasm_encoder::Module::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        let payload = payload?;
+        if let wasmparser::Payload::CustomSection(c) = &payload
+            && matches!(c.name(), "name" | "producers")
+        {
+            continue;
+        }
+        if let Some((id, range)) = payload.as_section() {
+            module.section(&wasm_encoder::RawSection {
+                id,
+                data: &bytes[range.start as usize..range.end as usize],
+            });
+        }
+    }
+    std::fs::write(path, module.finish())?;
+    Ok(())
+}
+
+/// The module the split field app imports its chunk loaders from (written by the split).
+const SPLIT_LOADER: &str = "./__wasm_split.js";
+
+/// wasm-bindgen's JS glue for one app. A split app keeps the linker's exports the chunks
+/// link against, and its symbol names as the split wrote them.
+fn bindgen(wasm: &Path, to: &Path, split: bool) -> Result {
+    let name = wasm
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .out_name(&name)
+        .web(true)?
+        .omit_default_module_path(false)
+        .keep_lld_exports(split)
+        .demangle(!split)
+        // Function names are ~1.6 MB that phones would download for nothing.
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(to)?;
+    Ok(())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result {
@@ -188,8 +281,9 @@ fn copy_dir(from: &Path, to: &Path) -> Result {
 }
 
 /// Names the service worker's cache after a hash of every built file, so a new build is a
-/// new version that phones fetch and offer to reload into.
-fn stamp_service_worker(out: &Path) -> Result {
+/// new version that phones fetch and offer to reload into, and lists the field app's
+/// split chunks among the files it keeps for offline use.
+fn stamp_service_worker(out: &Path, chunks: &[String]) -> Result {
     use std::hash::{DefaultHasher, Hash, Hasher};
     fn walk(dir: &Path, h: &mut DefaultHasher) -> Result {
         let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
@@ -211,9 +305,11 @@ fn stamp_service_worker(out: &Path) -> Result {
     walk(out, &mut h)?;
     let sw = out.join("sw.js");
     let text = std::fs::read_to_string(&sw)?;
+    let listed: String = chunks.iter().map(|c| format!("\n  \"/{c}\",")).collect();
     std::fs::write(
         &sw,
-        text.replace("__DONGHANH_BUILD__", &format!("{:016x}", h.finish())),
+        text.replace("__DONGHANH_BUILD__", &format!("{:016x}", h.finish()))
+            .replace("\n  // __DONGHANH_CHUNKS__", &listed),
     )?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! search, filters and sort. Overdue visits come first and stand out.
 
 use super::{date, say, today};
-use crate::app::use_engine;
+use crate::app::use_field;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
@@ -16,9 +16,9 @@ const PAGE: usize = 100;
 #[component]
 pub fn Households() -> impl IntoView {
     let lang = use_lang();
-    let engine = use_engine();
-    let status = engine.status;
-    let can_register = engine.user.role == Role::VillageHead;
+    let field = use_field();
+    let status = field.status;
+    let can_register = field.user.role == Role::VillageHead;
     let text = RwSignal::new(String::new());
     let state = RwSignal::new(None::<HouseholdStatus>);
     let overdue_only = RwSignal::new(false);

@@ -4,7 +4,7 @@
 //! now", storage use, refusals and signing out.
 
 use super::say;
-use crate::app::use_engine;
+use crate::app::{use_engine, use_field};
 use crate::engine::Status;
 use crate::local;
 use crate::route::Route;
@@ -199,7 +199,8 @@ pub fn Menu(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
 #[component]
 pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
     let lang = use_lang();
-    let status = use_engine().status;
+    let field = use_field();
+    let status = field.status;
     let confirm = RwSignal::new(false);
     // The warning holds only while something is unsent.
     let warn = move || confirm.get() && status.pending.get() > 0;
@@ -208,13 +209,13 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
             confirm.set(true);
             return;
         }
-        let engine = use_engine();
+        let user_id = field.user.id.clone();
         spawn_local(async move {
             if let Some(pair) = session::load() {
                 // Signing out offline still forgets everything on this phone.
                 let _ = crate::api::logout(&pair.access_token).await;
             }
-            let _ = engine.wipe().await;
+            let _ = crate::later::forget_phone_data(user_id).await;
             session::clear();
             signed_in.set(None);
         });
