@@ -99,6 +99,8 @@ pub struct Engine {
     retry: RefCell<Option<TimeoutHandle>>,
     /// What syncs this working copy by itself (`start_syncing`).
     triggers: RefCell<Option<Triggers>>,
+    /// The frame that opened it, so closing that frame closes this copy and no later one.
+    opened_by: u64,
     pub status: Status,
 }
 
@@ -113,9 +115,14 @@ pub fn current() -> Option<Rc<Engine>> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
-/// Replaces the open working copy (`None` after its store was deleted).
+/// Replaces the open working copy (`None`: none is open). The one replaced stops syncing
+/// and closes its store at once, so that deleting a store (signing out) is not blocked
+/// by a connection a previous working copy left open.
 pub fn set_current(engine: Option<Rc<Engine>>) {
-    CURRENT.with(|c| *c.borrow_mut() = engine);
+    let old = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), engine));
+    if let Some(old) = old {
+        old.close();
+    }
 }
 
 /// Minutes between background syncs while the app is open.
@@ -164,13 +171,7 @@ struct Triggers {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        if let Some(t) = self.triggers.get_mut().take() {
-            t.online.remove();
-            t.offline.remove();
-            if let Some(timer) = t.timer {
-                timer.clear();
-            }
-        }
+        self.close();
     }
 }
 
@@ -242,6 +243,7 @@ impl Engine {
         store: LocalStore,
         meta: Option<Meta>,
         stored: Vec<StoredDoc>,
+        opened_by: u64,
     ) -> Rc<Engine> {
         let actor = meta
             .as_ref()
@@ -277,6 +279,7 @@ impl Engine {
             transient: Cell::new(false),
             retry: RefCell::new(None),
             triggers: RefCell::new(None),
+            opened_by,
             status,
         });
         engine.show_overridden();
@@ -652,6 +655,30 @@ impl Engine {
         }
     }
 
+    /// Stops syncing and closes the store (unless a write still holds it, which then
+    /// fails as closed). Nothing unsaved is lost: every edit is written before "saved".
+    pub fn close(&self) {
+        if let Some(t) = self.triggers.borrow_mut().take() {
+            t.online.remove();
+            t.offline.remove();
+            if let Some(timer) = t.timer {
+                timer.clear();
+            }
+        }
+        if let Some(retry) = self.retry.borrow_mut().take() {
+            retry.clear();
+        }
+        let store = self.store.borrow_mut().take();
+        if let Some(store) = store.and_then(|s| Rc::try_unwrap(s).ok()) {
+            store.close();
+        }
+    }
+
+    /// Which `Working` frame opened this working copy (`app::Working`).
+    pub fn opened_by(&self) -> u64 {
+        self.opened_by
+    }
+
     /// Households on the phone, for the storage line of the sync screen.
     pub fn household_count(&self) -> usize {
         self.device.borrow().doc_ids().count()
@@ -673,7 +700,7 @@ fn report_sync(total_ms: f64, apply_ms: f64, merge_ms: f64, docs: usize) {
 }
 
 /// Sets `window[name]` to an object of figures.
-fn report(name: &str, figures: &[(&str, f64)]) {
+pub fn report(name: &str, figures: &[(&str, f64)]) {
     let Some(window) = web_sys::window() else {
         return;
     };

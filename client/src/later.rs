@@ -25,6 +25,8 @@ pub struct Opening {
     pub store: LocalStore,
     pub meta: Option<Meta>,
     pub stored: Vec<StoredDoc>,
+    /// The `Working` frame asking (`app::Working`).
+    pub frame: u64,
 }
 
 /// Builds the working copy from what the first screen read and starts syncing it.
@@ -37,11 +39,25 @@ pub fn open_engine(opening: Opening) -> Result<(), Text> {
         store,
         meta,
         stored,
+        frame,
     } = opening;
-    let engine = Engine::start(user, device_id, status, store, meta, stored);
+    let engine = Engine::start(user, device_id, status, store, meta, stored, frame);
     engine::set_current(Some(engine.clone()));
     engine::start_syncing(engine);
+    let now = web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now());
+    engine::report("donghanhOpened", &[("ms", now)]);
     Ok(())
+}
+
+/// Closes the working copy a `Working` frame opened, when that frame goes (the person
+/// signed out, or must sign in again): it stops syncing and lets go of its store.
+#[lazy]
+pub fn close_engine(frame: u64) {
+    if engine::current().is_some_and(|e| e.opened_by() == frame) {
+        engine::set_current(None);
+    }
 }
 
 /// Every screen but the household list, drawn once the working copy is open.

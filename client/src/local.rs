@@ -154,6 +154,11 @@ impl LocalStore {
         Self::delete(user_id).await
     }
 
+    /// Closes the connection (the working copy was replaced or signed out).
+    pub fn close(self) {
+        self.db.close();
+    }
+
     /// Removes this user's local data when no store of it is open.
     pub async fn delete(user_id: &str) -> Result<(), LocalError> {
         Rexie::delete(&db_name(user_id)).await?;

@@ -1,7 +1,7 @@
 //! The field app's benchmark (`cargo xtask bench app`, which builds the app first):
 //!
 //! - the size of what a phone downloads: wasm and JS of `cargo xtask dist`, raw, gzip and
-//!   brotli;
+//!   brotli, for the first screen and for the chunks loaded after it;
 //! - in headless Chromium at a phone's viewport with the CPU slowed 4×, against the real
 //!   server on a SQLite demo commune topped up to 1,500 households: a fresh pull of every
 //!   household applied to IndexedDB (the app's own timing of merging and storing, and the
@@ -45,10 +45,37 @@ fn kb(n: usize) -> String {
 
 fn sizes(dist: &std::path::Path) {
     println!("download size of the web app ({}):", dist.display());
-    bundle(
+    let files: Vec<String> = std::fs::read_dir(dist)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    // The chunks' loader, named after the build (`__wasm_split-<build>.js`), is imported
+    // by `client.js`.
+    let loader = files
+        .iter()
+        .find(|n| n.starts_with("__wasm_split") && n.ends_with(".js"))
+        .expect("the split's loader");
+    println!("the first screen (sign-in and the household list), loaded before the list shows:");
+    let first = bundle(
         dist,
-        &["client_bg.wasm", "client.js"],
+        &["client_bg.wasm", "client.js", loader],
         "(goal: ≤ 400 KB brotli)",
+    );
+    println!("the rest of the field app (split chunks), loaded after the list shows:");
+    let mut chunks: Vec<String> = files
+        .iter()
+        .filter(|n| n.ends_with(".wasm") && *n != "client_bg.wasm")
+        .cloned()
+        .collect();
+    chunks.sort();
+    let chunks: Vec<&str> = chunks.iter().map(String::as_str).collect();
+    let rest = bundle(dist, &chunks, "");
+    println!(
+        "  {:<16} raw {:>10}  gzip {:>10}  brotli {:>10}",
+        "whole field app",
+        kb(first.0 + rest.0),
+        kb(first.1 + rest.1),
+        kb(first.2 + rest.2)
     );
     println!("the commune console, a bundle of its own (not in the field app's download):");
     bundle(
@@ -58,26 +85,44 @@ fn sizes(dist: &std::path::Path) {
     );
 }
 
-fn bundle(dir: &std::path::Path, files: &[&str], goal: &str) {
+/// Prints each file's size and the total; returns the total (raw, gzip, brotli).
+fn bundle(dir: &std::path::Path, files: &[&str], goal: &str) -> (usize, usize, usize) {
     let mut total = (0, 0, 0);
     for file in files {
         let bytes = std::fs::read(dir.join(file)).unwrap();
         let (r, g, b) = (bytes.len(), gzip(&bytes), brotli(&bytes));
         total = (total.0 + r, total.1 + g, total.2 + b);
+        let name: String = file.chars().take(28).collect();
         println!(
-            "  {file:<16} raw {:>10}  gzip {:>10}  brotli {:>10}",
+            "  {name:<28} raw {:>10}  gzip {:>10}  brotli {:>10}",
             kb(r),
             kb(g),
             kb(b)
         );
     }
     println!(
-        "  {:<16} raw {:>10}  gzip {:>10}  brotli {:>10}   {goal}",
-        "wasm + js",
+        "  {:<28} raw {:>10}  gzip {:>10}  brotli {:>10}   {goal}",
+        "total",
         kb(total.0),
         kb(total.1),
         kb(total.2)
     );
+    total
+}
+
+/// When the working copy opened (`later::open_engine` notes it), ms since the page began.
+async fn wait_opened(c: &fantoccini::Client) -> f64 {
+    for _ in 0..600 {
+        let v = c
+            .execute("return (window.donghanhOpened || {}).ms || null", vec![])
+            .await
+            .unwrap();
+        if let Some(ms) = v.as_f64() {
+            return ms;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the working copy did not open within 30 s");
 }
 
 async fn rows(c: &fantoccini::Client) -> u64 {
@@ -265,6 +310,24 @@ async fn main() {
         .unwrap();
     println!(
         "  open the app to the list on a cold cache (no service worker, no cached files): {cold:.0} ms (polled every 50 ms)"
+    );
+    // What came over the network before the list's rows were read, and when the rest (the split
+    // chunks: the working copy and the other screens) was in.
+    let fetched = c
+        .execute(
+            "const t = window.donghanhListed.ms;
+             const e = performance.getEntriesByType('resource')
+               .filter(r => r.startTime < t && /\\.(wasm|js)$/.test(new URL(r.name).pathname));
+             return [e.reduce((a, r) => a + r.encodedBodySize, 0), e.length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let opened = wait_opened(&c).await;
+    println!(
+        "  app files fetched before the list's rows were read: {} in {} files, as this server sends them; the rest of the app in and the working copy open at {opened:.0} ms",
+        kb(fetched[0].as_f64().unwrap_or(0.0) as usize),
+        fetched[1]
     );
 
     // Every row drawn, by pressing "show more" until none is left.

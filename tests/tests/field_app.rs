@@ -2,7 +2,8 @@
 //! server on a SQLite file: the network state said in words as it changes, an unsent visit
 //! sent by itself when the network returns, impossible values refused on the phone with
 //! their reasons (every one at once), and household codes checked on the phone and, for two
-//! phones that took the same code offline, by the server with a reason the phone shows.
+//! phones that took the same code offline, by the server with a reason the phone shows;
+//! the first screen drawn before the split chunks load, and those chunks kept offline.
 
 use fantoccini::Locator;
 use std::time::{Duration, Instant};
@@ -469,6 +470,97 @@ async fn an_officer_sent_to_the_console_comes_back_to_the_field_app() {
         .expect("the console opens");
     c.goto(&srv.url("/")).await.unwrap();
     synced_with(&c, 2).await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}
+
+/// The app's files the page fetched, `[path, start ms]`, from the browser's resource timing.
+async fn fetched(c: &fantoccini::Client) -> Vec<(String, f64)> {
+    let v = c
+        .execute(
+            "return performance.getEntriesByType('resource')
+               .map(r => [new URL(r.name).pathname, r.startTime])
+               .filter(([p]) => /\\.(wasm|js)$/.test(p));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e[0].as_str().unwrap().to_string(), e[1].as_f64().unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_shows_before_the_rest_of_the_app_loads() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    c.goto(&srv.url("/")).await.unwrap();
+    sign_in(&c, "vh1").await;
+    synced_with(&c, 2).await;
+
+    // A fresh page (the households already on the phone): the list's rows are read with
+    // the first-screen files alone; the split chunks (the working copy, the other
+    // screens) are fetched only after that.
+    c.refresh().await.unwrap();
+    wait_js(
+        &c,
+        "return document.querySelectorAll('[data-testid=household-row]').length === 2",
+    )
+    .await;
+    wait_js(&c, "return !!window.donghanhOpened").await;
+    let listed = c
+        .execute("return window.donghanhListed.ms", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let files = fetched(&c).await;
+    let before: Vec<&str> = files
+        .iter()
+        .filter(|(_, t)| *t < listed)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    let after: Vec<&str> = files
+        .iter()
+        .filter(|(_, t)| *t >= listed)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert!(
+        before.contains(&"/client_bg.wasm") && before.contains(&"/client.js"),
+        "the first screen's files load first: {files:?}"
+    );
+    assert!(
+        !before
+            .iter()
+            .any(|p| p.starts_with("/chunk_") || p.starts_with("/split_")),
+        "no chunk is fetched before the list's rows are read: {before:?}"
+    );
+    assert!(
+        after.iter().any(|p| p.starts_with("/split_open_engine")),
+        "the working copy's chunk is fetched after the list: {files:?}"
+    );
+
+    // Every screen behind the split opens, offline too, from the service worker's cache.
+    network(&driver, &c, false).await;
+    c.refresh().await.unwrap();
+    click(&c, "household-row").await;
+    c.wait()
+        .for_element(Locator::Css("[data-testid=household-detail]"))
+        .await
+        .expect("the household opens offline");
+    click(&c, "edit-household").await;
+    c.wait()
+        .for_element(Locator::Css("[data-testid=household-form]"))
+        .await
+        .expect("the household form opens offline");
+    network(&driver, &c, true).await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
     db.cleanup().await;

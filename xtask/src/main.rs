@@ -192,15 +192,15 @@ fn dist() -> Result<PathBuf> {
     for c in &chunks {
         strip_names(&out.join(c))?;
     }
+    let chunks = stamp_chunks(&out, &chunks)?;
     let size = |f: &str| std::fs::metadata(out.join(f)).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "client built in {} ({} bytes of wasm for the first screen, {} in {} chunks loaded after it)",
         out.display(),
         size("client_bg.wasm"),
         chunks.iter().map(|c| size(c)).sum::<u64>(),
-        chunks.len()
+        chunks.len() - 1
     );
-    chunks.push(SPLIT_LOADER.trim_start_matches("./").to_string());
 
     // The console, whole.
     let console = out.join("console");
@@ -241,6 +241,44 @@ fn strip_names(path: &Path) -> Result {
     }
     std::fs::write(path, module.finish())?;
     Ok(())
+}
+
+/// Names the chunks and their loader after this build, so a chunk is only ever loaded by
+/// the main module it was cut from: a phone holding one build's main module never fetches
+/// another build's chunk (which would run against the wrong memory layout), whatever the
+/// caches between it and the server keep. Returns the new names, the loader's last.
+fn stamp_chunks(out: &Path, chunks: &[String]) -> Result<Vec<String>> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    std::fs::read(out.join("client_bg.wasm"))?.hash(&mut h);
+    for c in chunks {
+        std::fs::read(out.join(c))?.hash(&mut h);
+    }
+    let stamp = format!("{:012x}", h.finish() & 0xffff_ffff_ffff);
+    let loader_name = SPLIT_LOADER.trim_start_matches("./");
+    let mut loader = std::fs::read_to_string(out.join(loader_name))?;
+    let mut named = Vec::new();
+    for c in chunks {
+        let stem = c.trim_end_matches(".wasm");
+        let new = format!("{stem}-{stamp}.wasm");
+        std::fs::rename(out.join(c), out.join(&new))?;
+        loader = loader.replace(&format!("\"./{c}\""), &format!("\"./{new}\""));
+        named.push(new);
+    }
+    let new_loader = format!("__wasm_split-{stamp}.js");
+    std::fs::write(out.join(&new_loader), loader)?;
+    std::fs::remove_file(out.join(loader_name))?;
+    let glue = std::fs::read_to_string(out.join("client.js"))?;
+    std::fs::write(
+        out.join("client.js"),
+        // Only the JS import: the wasm's own import names stay as the split wrote them.
+        glue.replace(
+            &format!("from \"{SPLIT_LOADER}\""),
+            &format!("from \"./{new_loader}\""),
+        ),
+    )?;
+    named.push(new_loader);
+    Ok(named)
 }
 
 /// The module the split field app imports its chunk loaders from (written by the split).
