@@ -128,12 +128,20 @@ fn Working(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
         status,
     });
     let listed = RwSignal::new(false);
+    // Reading the list rows failed: nothing can be shown.
+    let unreadable = RwSignal::new(None::<Text>);
+    // The working copy: `None` while it opens, then open or why it could not.
     let opened = RwSignal::new(None::<Result<(), Text>>);
     let frame = FRAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    on_cleanup(move || spawn_local(later::close_engine(frame)));
+    on_cleanup(move || {
+        spawn_local(async move {
+            // Not loaded: then no working copy was opened either.
+            let _ = later::close_engine(frame).await;
+        })
+    });
     spawn_local(async move {
         match read_phone(&user, status).await {
-            Err(e) => opened.set(Some(Err(e))),
+            Err(e) => unreadable.set(Some(e)),
             Ok((store, meta, stored)) => {
                 listed.set(true);
                 // For the app benchmark: what was fetched before this moment is the
@@ -152,19 +160,17 @@ fn Working(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                     frame,
                 };
                 let result = later::open_engine(opening).await;
-                opened.try_set(Some(result));
+                opened.try_set(Some(result.map_err(|u| u.message())));
             }
         }
     });
-    let failed = Memo::new(move |_| opened.with(|o| o.clone().and_then(Result::err)));
-    let ready = Memo::new(move |_| matches!(opened.get(), Some(Ok(()))));
-    move || match (failed.get(), listed.get()) {
+    move || match (unreadable.get(), listed.get()) {
         (Some(e), _) => {
             view! { <p class="error" role="alert">{move || e.get(lang.get()).to_string()}</p> }
                 .into_any()
         }
         (None, false) => opening(lang).into_any(),
-        (None, true) => view! { <Screens ready=ready signed_in=signed_in /> }.into_any(),
+        (None, true) => view! { <Screens opened=opened signed_in=signed_in /> }.into_any(),
     }
 }
 
@@ -172,8 +178,27 @@ fn opening(lang: RwSignal<Lang>) -> impl IntoView {
     view! { <p class="card">{move || tr(lang.get(), "Đang mở dữ liệu trên máy…", "Opening the data on this phone…")}</p> }
 }
 
+/// Why a screen cannot open, and a way out: reloading the page fetches the app again.
+fn unloaded(lang: RwSignal<Lang>, why: Text) -> impl IntoView {
+    view! {
+        <div class="error" role="alert" data-testid="unloaded">
+            <p>{move || why.get(lang.get()).to_string()}</p>
+            <button class="primary" on:click=move |_| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }>
+                {move || tr(lang.get(), "Tải lại", "Reload")}
+            </button>
+        </div>
+    }
+}
+
 #[component]
-fn Screens(ready: Memo<bool>, signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+fn Screens(
+    opened: RwSignal<Option<Result<(), Text>>>,
+    signed_in: RwSignal<Option<TokenPair>>,
+) -> impl IntoView {
     let status = use_field().status;
     let route = use_route();
     let lang = use_lang();
@@ -192,8 +217,9 @@ fn Screens(ready: Memo<bool>, signed_in: RwSignal<Option<TokenPair>>) -> impl In
     // The list draws at once; another screen once the working copy is open.
     let shown = Memo::new(move |_| {
         let r = route.get();
-        (r == Route::Households || ready.get()).then_some(r)
+        (r == Route::Households || matches!(opened.get(), Some(Ok(())))).then_some(r)
     });
+    let not_opened = Memo::new(move |_| opened.get().and_then(Result::err));
     view! {
         {move || menu_open.get().then(|| view! { <screens::sync::Menu signed_in=signed_in /> })}
         <screens::sync::SyncLine status=status />
@@ -220,16 +246,24 @@ fn Screens(ready: Memo<bool>, signed_in: RwSignal<Option<TokenPair>>) -> impl In
                     }
                 })
         }}
+        {move || not_opened.get().map(|why| unloaded(lang, why))}
         {move || match shown.get() {
             Some(Route::Households) => view! { <screens::households::Households /> }.into_any(),
             Some(route) => {
-                let loaded = SendWrapper::new(later::screen(route, signed_in));
+                let loading = later::screen(route, signed_in);
+                let loaded = SendWrapper::new(async move {
+                    match loading.await {
+                        Ok(view) => view,
+                        Err(u) => unloaded(lang, u.message()).into_any(),
+                    }
+                });
                 view! {
                     <Suspense fallback=move || opening(lang)>
                         {Suspend::new(loaded)}
                     </Suspense>
                 }.into_any()
             }
+            None if not_opened.with(Option::is_some) => ().into_any(),
             None => opening(lang).into_any(),
         }}
     }

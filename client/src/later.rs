@@ -3,19 +3,24 @@
 //! line; everything that needs a household document (automerge, the sync engine, the rule
 //! engine, the forms and the detail screens) is reached only through the functions here.
 //!
-//! Each function is a split point (`#[lazy]`, Leptos's `wasm_split`): `cargo xtask dist`
-//! cuts the code reachable only from them into chunks of their own, fetched the first time
-//! one is called and kept by the service worker for offline use. Built without the split
-//! (tests, `cargo check`) they are plain async calls to the same code.
+//! Each function is a split point (Leptos's `wasm_split`): `cargo xtask dist` cuts the code
+//! reachable only from them into chunks of their own, fetched the first time one is called
+//! and kept by the service worker for offline use. Each is `fallible`: a chunk that cannot
+//! be fetched (no network before the service worker holds the app) is an `Err(Unloaded)`
+//! the screen says in words, not a crash, and the next call tries again. Built without the
+//! split (tests, `cargo check`) they are plain calls to the same code.
 
 use crate::engine::{self, Engine, Status};
 use crate::local::{LocalStore, Meta, StoredDoc};
 use crate::route::Route;
 use crate::screens;
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use shared::Text;
 use shared::api::TokenPair;
 use shared::user::User;
+use std::future::Future;
+use std::pin::Pin;
 
 /// What the first screen read from the phone, handed to the working copy.
 pub struct Opening {
@@ -29,9 +34,28 @@ pub struct Opening {
     pub frame: u64,
 }
 
+/// A chunk of the app could not be fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unloaded;
+
+impl From<SplitLoaderError> for Unloaded {
+    fn from(_: SplitLoaderError) -> Self {
+        Unloaded
+    }
+}
+
+impl Unloaded {
+    pub fn message(self) -> Text {
+        Text::new(
+            "Chưa tải được phần còn lại của ứng dụng. Hãy bật mạng rồi thử lại; dữ liệu trên máy vẫn được giữ.",
+            "The rest of the app could not be loaded. Turn on the network and try again; the data on this phone is kept.",
+        )
+    }
+}
+
 /// Builds the working copy from what the first screen read and starts syncing it.
-#[lazy]
-pub fn open_engine(opening: Opening) -> Result<(), Text> {
+#[wasm_split(open_engine, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn open_engine(opening: Opening) -> Result<(), Unloaded> {
     let Opening {
         user,
         device_id,
@@ -53,17 +77,18 @@ pub fn open_engine(opening: Opening) -> Result<(), Text> {
 
 /// Closes the working copy a `Working` frame opened, when that frame goes (the person
 /// signed out, or must sign in again): it stops syncing and lets go of its store.
-#[lazy]
-pub fn close_engine(frame: u64) {
+#[wasm_split(close_engine, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn close_engine(frame: u64) -> Result<(), Unloaded> {
     if engine::current().is_some_and(|e| e.opened_by() == frame) {
         engine::set_current(None);
     }
+    Ok(())
 }
 
 /// Every screen but the household list, drawn once the working copy is open.
-#[lazy]
-pub fn screen(route: Route, signed_in: RwSignal<Option<TokenPair>>) -> AnyView {
-    match route {
+#[wasm_split(screen, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn screen(route: Route, signed_in: RwSignal<Option<TokenPair>>) -> Result<AnyView, Unloaded> {
+    Ok(match route {
         Route::Households => view! { <screens::households::Households /> }.into_any(),
         Route::Household(id) => view! { <screens::household::HouseholdDetail id=id /> }.into_any(),
         Route::LogVisit(id) => view! { <screens::visit::LogVisit id=id /> }.into_any(),
@@ -83,19 +108,24 @@ pub fn screen(route: Route, signed_in: RwSignal<Option<TokenPair>>) -> AnyView {
             view! { <screens::plan::PlanProgress household_id=id item_id=item /> }.into_any()
         }
         Route::Sync => view! { <screens::sync::SyncScreen signed_in=signed_in /> }.into_any(),
-    }
+    })
 }
+
+/// What deleting the phone's copy returns: the work itself, which runs in the chunk.
+pub type Forgetting = Pin<Box<dyn Future<Output = Result<(), Text>>>>;
 
 /// Closes and deletes this user's local store: through the working copy when it is
 /// open (it may be writing), directly when it never opened.
-#[lazy]
-pub async fn forget_phone_data(user_id: String) -> Result<(), Text> {
-    match engine::current() {
-        Some(e) => {
-            e.wipe().await?;
-            engine::set_current(None);
-            Ok(())
+#[wasm_split(forget_phone_data, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn forget_phone_data(user_id: String) -> Result<Forgetting, Unloaded> {
+    Ok(Box::pin(async move {
+        match engine::current() {
+            Some(e) => {
+                e.wipe().await?;
+                engine::set_current(None);
+                Ok(())
+            }
+            None => LocalStore::delete(&user_id).await.map_err(|e| e.message()),
         }
-        None => LocalStore::delete(&user_id).await.map_err(|e| e.message()),
-    }
+    }))
 }

@@ -110,15 +110,16 @@ pub fn select<'a>(
     today: NaiveDate,
     acc: &Accompaniments,
 ) -> Vec<&'a Summary> {
-    let late = |s: &Summary| s.overdue(today, acc.get(&s.id));
-    let due = |s: &Summary| s.due(acc.get(&s.id));
+    // Each row's due date is worked out once (a phone sorts a whole commune on every
+    // keystroke), not in every comparison.
     let needle = fold(f.text.trim());
-    let mut out: Vec<&Summary> = all
+    let mut out: Vec<(&Summary, Option<NaiveDate>)> = all
         .iter()
         .filter(|s| f.status.is_none_or(|st| s.status == st))
-        .filter(|s| !f.overdue_only || late(s))
-        .filter(|s| !f.priority_only || s.has_priority())
-        .filter(|s| {
+        .map(|s| (s, s.due(acc.get(&s.id))))
+        .filter(|(_, due)| !f.overdue_only || due.is_some_and(|d| d < today))
+        .filter(|(s, _)| !f.priority_only || s.has_priority())
+        .filter(|(s, _)| {
             needle.is_empty()
                 || fold(&s.head_name).contains(&needle)
                 || fold(&s.code).contains(&needle)
@@ -126,20 +127,21 @@ pub fn select<'a>(
         })
         .collect();
     match f.sort {
-        Sort::NextVisit => out.sort_by(|a, b| {
-            (!late(a), due(a).is_none(), due(a), &a.head_name).cmp(&(
-                !late(b),
-                due(b).is_none(),
-                due(b),
+        Sort::NextVisit => out.sort_by(|(a, da), (b, db)| {
+            let late = |d: &Option<NaiveDate>| d.is_some_and(|d| d < today);
+            (!late(da), da.is_none(), da, &a.head_name).cmp(&(
+                !late(db),
+                db.is_none(),
+                db,
                 &b.head_name,
             ))
         }),
-        Sort::Name => out.sort_by(|a, b| {
-            (last_word(&a.head_name), &a.head_name).cmp(&(last_word(&b.head_name), &b.head_name))
-        }),
-        Sort::Code => out.sort_by(|a, b| a.code.cmp(&b.code)),
+        Sort::Name => {
+            out.sort_by_cached_key(|(s, _)| (last_word(&s.head_name), s.head_name.clone()))
+        }
+        Sort::Code => out.sort_by(|(a, _), (b, _)| a.code.cmp(&b.code)),
     }
-    out
+    out.into_iter().map(|(s, _)| s).collect()
 }
 
 /// Vietnamese names sort by the given name, the last word.

@@ -505,6 +505,27 @@ async fn the_list_shows_before_the_rest_of_the_app_loads() {
     sign_in(&c, "vh1").await;
     synced_with(&c, 2).await;
 
+    // The first visit's download for the first screen, as the server sent it (compressed
+    // ahead of time by `cargo xtask dist`): within the 400 KB a slow rural connection
+    // is given.
+    let first = c
+        .execute(
+            "return performance.getEntriesByType('resource')
+               .filter(r => /^\\/(client_bg\\.wasm|client\\.js|__wasm_split[^/]*\\.js)$/.test(new URL(r.name).pathname))
+               .map(r => [r.encodedBodySize, r.decodedBodySize]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let first = first.as_array().unwrap();
+    assert_eq!(first.len(), 3, "the first screen is three files: {first:?}");
+    let sent: f64 = first.iter().map(|e| e[0].as_f64().unwrap()).sum();
+    let raw: f64 = first.iter().map(|e| e[1].as_f64().unwrap()).sum();
+    assert!(
+        sent <= 400.0 * 1024.0 && sent < raw / 2.0,
+        "the first screen came compressed within 400 KB: {sent} bytes sent for {raw}"
+    );
+
     // A fresh page (the households already on the phone): the list's rows are read with
     // the first-screen files alone; the split chunks (the working copy, the other
     // screens) are fetched only after that.
@@ -561,6 +582,51 @@ async fn the_list_shows_before_the_rest_of_the_app_loads() {
         .await
         .expect("the household form opens offline");
     network(&driver, &c, true).await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunk_that_cannot_load_is_said_and_a_reload_recovers() {
+    let Some((db, srv)) = setup().await else {
+        return;
+    };
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    // No service worker and no chunk: the first visit lost the network right after the
+    // first screen came.
+    cdp(&driver, &c, "Network.enable", serde_json::json!({})).await;
+    let block = |urls: serde_json::Value| {
+        cdp(
+            &driver,
+            &c,
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": urls }),
+        )
+    };
+    block(serde_json::json!(["*/sw.js", "*/chunk_*", "*/split_*"])).await;
+    c.goto(&srv.url("/")).await.unwrap();
+    tests::chromium::submit_sign_in(&c, "vh1", fixture::PASSWORD).await;
+    let said = text(&c, "unloaded").await;
+    assert!(
+        said.contains("Chưa tải được phần còn lại của ứng dụng"),
+        "the phone says the app could not load, in words: {said}"
+    );
+    c.find(Locator::Css("[data-testid=households]"))
+        .await
+        .expect("the list stays on screen");
+
+    // The network is back: "Reload" fetches the app and the phone syncs.
+    block(serde_json::json!([])).await;
+    c.find(Locator::Css("[data-testid=unloaded] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    synced_with(&c, 2).await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
     db.cleanup().await;

@@ -39,6 +39,8 @@ pub fn Households() -> impl IntoView {
             .overridden
             .with(|o| o.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>())
     };
+    // The rows that pass the filter: how many, and the first `limit` of them (only those
+    // are copied for drawing).
     let shown = Memo::new(move |_| {
         let filter = Filter {
             text: text.get(),
@@ -48,15 +50,20 @@ pub fn Households() -> impl IntoView {
             sort: sort.get(),
         };
         let today = today();
-        let acc = status.accompaniments.get();
-        status.rows.with(|rows| {
-            select(rows, &filter, today, &acc)
-                .into_iter()
-                .map(|s| {
-                    let a = acc.get(&s.id);
-                    (s.clone(), s.overdue(today, a), s.due(a))
-                })
-                .collect::<Vec<_>>()
+        let limit = limit.get();
+        status.accompaniments.with(|acc| {
+            status.rows.with(|rows| {
+                let selected = select(rows, &filter, today, acc);
+                let first = selected
+                    .iter()
+                    .take(limit)
+                    .map(|s| {
+                        let a = acc.get(&s.id);
+                        ((*s).clone(), s.overdue(today, a), s.due(a))
+                    })
+                    .collect::<Vec<_>>();
+                (selected.len(), first)
+            })
         })
     });
     view! {
@@ -117,7 +124,7 @@ pub fn Households() -> impl IntoView {
             </div>
             <p class="count" data-testid="count">
                 {move || {
-                    let (n, all) = (shown.with(Vec::len), status.rows.with(Vec::len));
+                    let (n, all) = (shown.with(|s| s.0), status.rows.with(Vec::len));
                     if lang.get() == crate::text::Lang::Vi {
                         format!("{n} / {all} hộ")
                     } else {
@@ -132,7 +139,7 @@ pub fn Households() -> impl IntoView {
             })}
             <ul class="list">
                 <For
-                    each=move || shown.with(|all| all.iter().take(limit.get()).cloned().collect::<Vec<_>>())
+                    each=move || shown.with(|s| s.1.clone())
                     key=|(s, overdue, due)| (s.clone(), *overdue, *due)
                     let:item
                 >
@@ -163,7 +170,7 @@ pub fn Households() -> impl IntoView {
                     }
                 </For>
             </ul>
-            {move || (shown.with(Vec::len) > limit.get()).then(|| view! {
+            {move || (shown.with(|s| s.0) > limit.get()).then(|| view! {
                 <button class="secondary more" data-testid="show-more" on:click=move |_| limit.update(|l| *l += PAGE)>
                     {move || tr(lang.get(), "Xem thêm", "Show more")}
                 </button>

@@ -202,6 +202,7 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
     let field = use_field();
     let status = field.status;
     let confirm = RwSignal::new(false);
+    let unloaded = RwSignal::new(None::<shared::Text>);
     // The warning holds only while something is unsent.
     let warn = move || confirm.get() && status.pending.get() > 0;
     let sign_out = move |_| {
@@ -211,11 +212,20 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
         }
         let user_id = field.user.id.clone();
         spawn_local(async move {
+            // The code that deletes the phone's copy first: without it nobody is signed
+            // out with their households left on the phone.
+            let forgetting = match crate::later::forget_phone_data(user_id).await {
+                Ok(f) => f,
+                Err(u) => {
+                    unloaded.set(Some(u.message()));
+                    return;
+                }
+            };
             if let Some(pair) = session::load() {
                 // Signing out offline still forgets everything on this phone.
                 let _ = crate::api::logout(&pair.access_token).await;
             }
-            let _ = crate::later::forget_phone_data(user_id).await;
+            let _ = forgetting.await;
             session::clear();
             signed_in.set(None);
         });
@@ -229,6 +239,7 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
                 }}
             </p>
         })}
+        {move || unloaded.get().map(|why| view! { <p class="error" role="alert">{say(why)}</p> })}
         <button class="secondary" data-testid="logout" on:click=sign_out>
             {move || if warn() { tr(lang.get(), "Vẫn đăng xuất và xoá", "Sign out and delete") } else { tr(lang.get(), "Đăng xuất", "Sign out") }}
         </button>
