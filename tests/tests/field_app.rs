@@ -617,6 +617,7 @@ async fn a_chunk_that_cannot_load_is_said_and_a_reload_recovers() {
     c.find(Locator::Css("[data-testid=households]"))
         .await
         .expect("the list stays on screen");
+    screenshot(&c, "18-app-not-loaded").await;
 
     // The network is back: "Reload" fetches the app and the phone syncs.
     block(serde_json::json!([])).await;
