@@ -79,6 +79,8 @@ pub struct MenuOpen(pub RwSignal<bool>);
 pub struct Field {
     pub user: User,
     pub status: Status,
+    /// The working copy: `None` while it opens, then open or why it could not.
+    pub opened: RwSignal<Option<Result<(), Text>>>,
 }
 
 pub fn use_field() -> Field {
@@ -123,15 +125,15 @@ fn Working(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
     let lang = use_lang();
     let status = Status::new();
     let user = pair.user.clone();
+    let opened = RwSignal::new(None::<Result<(), Text>>);
     provide_context(Field {
         user: user.clone(),
         status,
+        opened,
     });
     let listed = RwSignal::new(false);
     // Reading the list rows failed: nothing can be shown.
     let unreadable = RwSignal::new(None::<Text>);
-    // The working copy: `None` while it opens, then open or why it could not.
-    let opened = RwSignal::new(None::<Result<(), Text>>);
     let frame = FRAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     on_cleanup(move || {
         spawn_local(async move {
@@ -170,7 +172,7 @@ fn Working(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                 .into_any()
         }
         (None, false) => opening(lang).into_any(),
-        (None, true) => view! { <Screens opened=opened signed_in=signed_in /> }.into_any(),
+        (None, true) => view! { <Screens signed_in=signed_in /> }.into_any(),
     }
 }
 
@@ -195,11 +197,8 @@ fn unloaded(lang: RwSignal<Lang>, why: Text) -> impl IntoView {
 }
 
 #[component]
-fn Screens(
-    opened: RwSignal<Option<Result<(), Text>>>,
-    signed_in: RwSignal<Option<TokenPair>>,
-) -> impl IntoView {
-    let status = use_field().status;
+fn Screens(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
+    let Field { status, opened, .. } = use_field();
     let route = use_route();
     let lang = use_lang();
     // A new screen starts at its top, and closes the menu.

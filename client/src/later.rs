@@ -89,6 +89,7 @@ pub fn close_engine(frame: u64) -> Result<(), Unloaded> {
 #[wasm_split(screen, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn screen(route: Route, signed_in: RwSignal<Option<TokenPair>>) -> Result<AnyView, Unloaded> {
     Ok(match route {
+        // Drawn by the first screen itself; here only so that every route has a screen.
         Route::Households => view! { <screens::households::Households /> }.into_any(),
         Route::Household(id) => view! { <screens::household::HouseholdDetail id=id /> }.into_any(),
         Route::LogVisit(id) => view! { <screens::visit::LogVisit id=id /> }.into_any(),

@@ -202,7 +202,8 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
     let field = use_field();
     let status = field.status;
     let confirm = RwSignal::new(false);
-    let unloaded = RwSignal::new(None::<shared::Text>);
+    // Why signing out did not go ahead.
+    let held = RwSignal::new(None::<shared::Text>);
     // The warning holds only while something is unsent.
     let warn = move || confirm.get() && status.pending.get() > 0;
     let sign_out = move |_| {
@@ -210,6 +211,15 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
             confirm.set(true);
             return;
         }
+        if field.opened.with_untracked(Option::is_none) {
+            // Its store is still being opened; deleting it now would wait on that.
+            held.set(Some(shared::Text::new(
+                "Đang mở dữ liệu trên máy, hãy đăng xuất lại sau giây lát.",
+                "The data on this phone is still opening; sign out again in a moment.",
+            )));
+            return;
+        }
+        held.set(None);
         let user_id = field.user.id.clone();
         spawn_local(async move {
             // The code that deletes the phone's copy first: without it nobody is signed
@@ -217,7 +227,7 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
             let forgetting = match crate::later::forget_phone_data(user_id).await {
                 Ok(f) => f,
                 Err(u) => {
-                    unloaded.set(Some(u.message()));
+                    held.set(Some(u.message()));
                     return;
                 }
             };
@@ -239,7 +249,7 @@ pub fn SignOut(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
                 }}
             </p>
         })}
-        {move || unloaded.get().map(|why| view! { <p class="error" role="alert">{say(why)}</p> })}
+        {move || held.get().map(|why| view! { <p class="error" role="alert" data-testid="sign-out-held">{say(why)}</p> })}
         <button class="secondary" data-testid="logout" on:click=sign_out>
             {move || if warn() { tr(lang.get(), "Vẫn đăng xuất và xoá", "Sign out and delete") } else { tr(lang.get(), "Đăng xuất", "Sign out") }}
         </button>
