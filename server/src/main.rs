@@ -75,7 +75,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Some(Command::StorageStats) => {
-            let (docs, bytes) = store.doc_storage().await?;
+            let (docs, bytes) = store.docs().doc_storage().await?;
             println!(
                 "{docs} household documents, {bytes} B stored = {:.0} B per household",
                 bytes as f64 / docs.max(1) as f64

@@ -24,7 +24,7 @@ pub async fn read_model(store: &dyn Store) -> Result<usize, StoreError> {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut n = 0;
     for id in ids {
-        let Some(stored) = store.load_doc(&id).await? else {
+        let Some(stored) = store.docs().load_doc(&id).await? else {
             continue;
         };
         let doc = stored
@@ -32,7 +32,7 @@ pub async fn read_model(store: &dyn Store) -> Result<usize, StoreError> {
             .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?;
         let records = project(&id, &doc.to_json(), &now)
             .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?;
-        store.put_records(&records).await?;
+        store.docs().put_records(&records).await?;
         n += 1;
     }
     Ok(n)

@@ -7,7 +7,7 @@
 //! sync pushes, conflict decisions — goes through the core with this storage.
 
 use crate::store::{Actor, DocWrite, DynStore, StoreError, StoreResult};
-use shared::core::hub::{Commit, CommitError, Storage, Stored};
+use shared::core::hub::{Changed, Commit, CommitError, Storage, Stored};
 use shared::core::{Refusal, Writer};
 use shared::doc::HouseholdDoc;
 use std::future::Future;
@@ -106,7 +106,7 @@ impl DbStorage {
 
     /// Decodes the stored document and keeps it.
     async fn decode(&self, id: &str) -> Result<Option<Arc<Cached>>, StoreError> {
-        let Some(stored) = self.store.load_doc(id).await.map_err(logged)? else {
+        let Some(stored) = self.store.docs().load_doc(id).await.map_err(logged)? else {
             return Ok(None);
         };
         let author = shared::doc::Author {
@@ -153,7 +153,7 @@ async fn commit_loop(store: DynStore, mut rx: mpsc::Receiver<Pending>) {
         }
         let (writes, answers): (Vec<(Actor, DocWrite)>, Vec<_>) =
             batch.into_iter().map(|(a, w, d)| ((a, w), d)).unzip();
-        match store.commit_docs(&writes).await {
+        match store.docs().commit_docs(writes).await {
             Ok(results) => {
                 for (r, d) in results.into_iter().zip(answers) {
                     let _ = d.send(r);
@@ -240,7 +240,7 @@ impl Storage for DbStorage {
     ) -> Result<Option<T>, StoreError> {
         let current = match seq {
             Some(s) => Some(s),
-            None => match self.store.doc_seq(id).await.map_err(logged)? {
+            None => match self.store.docs().doc_seq(id).await.map_err(logged)? {
                 Some(s) => Some(s as u64),
                 None => return Ok(None),
             },
@@ -296,14 +296,20 @@ impl Storage for DbStorage {
         cursor: u64,
         ids: &[String],
         limit: usize,
-    ) -> Result<Vec<(String, u64)>, StoreError> {
-        Ok(self
+    ) -> Result<Changed, StoreError> {
+        let changed = self
             .store
+            .docs()
             .docs_since(cursor as i64, ids, limit as i64)
-            .await?
-            .into_iter()
-            .map(|(id, seq)| (id, seq.max(0) as u64))
-            .collect())
+            .await?;
+        Ok((
+            changed.seq.max(0) as u64,
+            changed
+                .docs
+                .into_iter()
+                .map(|(id, seq)| (id, seq.max(0) as u64))
+                .collect(),
+        ))
     }
 
     async fn heads_at(
@@ -313,15 +319,12 @@ impl Storage for DbStorage {
     ) -> Result<std::collections::BTreeMap<String, Vec<automerge::ChangeHash>>, StoreError> {
         Ok(self
             .store
+            .docs()
             .heads_at(ids, seq as i64)
             .await?
             .into_iter()
             .map(|(id, h)| (id, h.iter().filter_map(|h| h.parse().ok()).collect()))
             .collect())
-    }
-
-    async fn current_seq(&self) -> Result<u64, StoreError> {
-        Ok(self.store.current_seq().await?.max(0) as u64)
     }
 
     fn quarantine(

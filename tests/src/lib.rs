@@ -313,6 +313,7 @@ pub mod write {
     ) -> Result<(), EditError<StoreError>> {
         let db = server::write::DbStorage::new(store.clone());
         if store
+            .docs()
             .doc_seq(id)
             .await
             .map_err(EditError::Storage)?

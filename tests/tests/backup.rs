@@ -127,7 +127,7 @@ async fn the_demo_commune_backs_up_and_restores_whole(b: Backend) {
         .unwrap();
     assert_eq!(some.len(), 3);
     for h in some {
-        assert!(restored.load_doc(&h.id).await.unwrap().is_some());
+        assert!(restored.docs().load_doc(&h.id).await.unwrap().is_some());
     }
     let srv2 = TestServer::start(restored, None).await;
     demo_login(&srv2).await;

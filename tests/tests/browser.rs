@@ -236,7 +236,14 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
             .expect("the server has the visit");
         assert_eq!(v.cadre_id, "u-cadre1");
         assert_eq!(v.data.needs, "Vay thêm 20 triệu");
-        let stored = db.store().await.load_doc("h1").await.unwrap().unwrap();
+        let stored = db
+            .store()
+            .await
+            .docs()
+            .load_doc("h1")
+            .await
+            .unwrap()
+            .unwrap();
         let author = Author {
             user_id: "test".into(),
             device_id: "test".into(),

@@ -764,12 +764,12 @@ async fn the_read_model_is_rebuilt_from_documents(b: Backend) {
         touched: None,
         actors: vec![],
     };
-    s.commit_doc(&actor(), &write).await.unwrap();
+    s.docs().commit_doc(&actor(), &write).await.unwrap();
     // The read model drifts (a bug, a hand edit); the documents put it right.
     let mut drifted = records.clone();
     drifted.household.head_name = "Sai lệch".into();
     drifted.members.clear();
-    s.put_records(&drifted).await.unwrap();
+    s.docs().put_records(&drifted).await.unwrap();
     assert_eq!(s.get_household("h1").await.unwrap().head_name, "Sai lệch");
     assert_eq!(
         server::rebuild::read_model(s.as_ref()).await.unwrap(),

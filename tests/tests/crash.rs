@@ -217,7 +217,12 @@ async fn no_acknowledged_change_is_lost_when_the_server_is_killed(b: Backend) {
             if !p.acknowledged.contains(visit) {
                 continue;
             }
-            let stored = store.load_doc(doc).await.unwrap().expect("the document");
+            let stored = store
+                .docs()
+                .load_doc(doc)
+                .await
+                .unwrap()
+                .expect("the document");
             let opened = stored
                 .open(&Author {
                     user_id: "check".into(),

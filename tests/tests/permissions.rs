@@ -383,7 +383,7 @@ async fn open_conflict(store: &DynStore, household: &str) -> String {
         device_id: "d".into(),
         at_ms: 1,
     };
-    let (mut doc, expected, old) = match store.load_doc(household).await.unwrap() {
+    let (mut doc, expected, old) = match store.docs().load_doc(household).await.unwrap() {
         Some(s) => (s.open(&author).unwrap(), Some(s.seq), s.change_heads()),
         None => {
             let records = Records {
@@ -422,7 +422,11 @@ async fn open_conflict(store: &DynStore, household: &str) -> String {
         touched: None,
         actors: vec![],
     };
-    store.commit_doc(&Actor::system(), &write).await.unwrap();
+    store
+        .docs()
+        .commit_doc(&Actor::system(), &write)
+        .await
+        .unwrap();
     let open = store
         .list_conflicts(Some(&[household.to_string()]), true)
         .await

@@ -7,8 +7,9 @@
 //! - `rest-fuzz [examples]`: schemathesis over `/api/openapi.json` signed in as each role
 //!   (also a step of `test`).
 //! - `lint`: rustfmt check and clippy `-D warnings` on native and wasm32.
-//! - `bench sync`: the sync benchmark: a release server on a fresh SQLite demo commune,
-//!   simulated phones (`donghanh sim`), the server's peak memory and storage per household.
+//! - `bench sync [--postgres URL] [--binaries DIR]`: the sync benchmark: a release server
+//!   on a fresh SQLite demo commune, simulated phones (the `sim` binary of `tests`), the
+//!   server's CPU per change, peak memory and storage per household.
 //! - `bench app`: the web app's download size and, in Chromium with a slowed CPU, a fresh
 //!   1,500-household pull into IndexedDB and the list's render time (`tests/benches/app.rs`).
 //! - `bench console`: the commune dashboard and the province overview on a province of 100
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("report") => bench_report(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [sim args] | bench app | bench console | bench report>"
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [--binaries DIR] [sim args] | bench app | bench console | bench report>"
             );
             return ExitCode::from(2);
         }
@@ -995,27 +996,39 @@ fn pinned(core: usize, program: &Path) -> Command {
     }
 }
 
-/// `bench sync [--postgres URL] [sim args]`: release server(s) on a fresh demo commune
+/// `bench sync [--postgres URL] [--binaries DIR] [sim args]`: release server(s) on a fresh demo commune
 /// pinned to core 0, the simulator pinned to core 1, reading the servers' CPU time around
 /// the storm. With `--postgres`, two server processes share that (emptied) database.
 fn bench_sync(extra: &[String]) -> Result {
-    let mut c = cargo();
-    c.args([
-        "build",
-        "--release",
-        "-p",
-        "server",
-        "--bin",
-        "donghanh",
-        "-p",
-        "tests",
-        "--bin",
-        "sim",
-    ]);
-    status(c)?;
-    let bin = target_dir().join("release").join("donghanh");
-    let sim_bin = target_dir().join("release").join("sim");
     let mut extra = extra.to_vec();
+    // `--binaries DIR`: an earlier build's `donghanh` and `sim` (copied aside), to measure
+    // before and after in one sitting.
+    let dir = match extra.iter().position(|a| a == "--binaries") {
+        Some(i) if i + 1 < extra.len() => {
+            let dir = PathBuf::from(extra.remove(i + 1));
+            extra.remove(i);
+            dir
+        }
+        _ => {
+            let mut c = cargo();
+            c.args([
+                "build",
+                "--release",
+                "-p",
+                "server",
+                "--bin",
+                "donghanh",
+                "-p",
+                "tests",
+                "--bin",
+                "sim",
+            ]);
+            status(c)?;
+            target_dir().join("release")
+        }
+    };
+    let bin = dir.join("donghanh");
+    let sim_bin = dir.join("sim");
     let pg = match extra.iter().position(|a| a == "--postgres") {
         Some(i) if i + 1 < extra.len() => {
             let url = extra.remove(i + 1);

@@ -49,8 +49,10 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
         return Ok(());
     }
     let have: BTreeSet<String> = store
+        .docs()
         .docs_since(-1, &listed, i64::MAX / 2)
         .await?
+        .docs
         .into_iter()
         .map(|(id, _)| id)
         .collect();

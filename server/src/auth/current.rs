@@ -60,17 +60,22 @@ impl FromRequestParts<AppState> for CurrentUser {
                 "The sign-in token is not valid; please sign in again.",
             ),
         })?;
-        let session = match state.store.get_session(&claims.sid).await {
+        let no_session = || {
+            unauthenticated(
+                "invalid_token",
+                "Phiên đăng nhập không tồn tại; vui lòng đăng nhập lại.",
+                "No such session; please sign in again.",
+            )
+        };
+        let (session, user) = match state.store.session_user(&claims.sid).await {
             Ok(s) => s,
-            Err(StoreError::NotFound) => {
-                return Err(unauthenticated(
-                    "invalid_token",
-                    "Phiên đăng nhập không tồn tại; vui lòng đăng nhập lại.",
-                    "No such session; please sign in again.",
-                ));
-            }
+            Err(StoreError::NotFound) => return Err(no_session()),
             Err(e) => return Err(e.into()),
         };
+        // A token names its session and its user; both must agree.
+        if user.id != claims.sub {
+            return Err(no_session());
+        }
         if session.revoked_at.is_some() {
             return Err(unauthenticated(
                 "session_revoked",
@@ -78,7 +83,6 @@ impl FromRequestParts<AppState> for CurrentUser {
                 "This device's access was revoked. Contact the administrator.",
             ));
         }
-        let user = state.store.get_user(&claims.sub).await?;
         if !user.active {
             return Err(unauthenticated(
                 "account_disabled",

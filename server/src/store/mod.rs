@@ -2,8 +2,10 @@
 //! implementation sharing their SQL (`sql.rs`). Every write records its audit event in
 //! the same transaction, so nothing is acknowledged that is not durable and audited.
 
+pub mod docs;
 mod sql;
 
+pub use docs::Docs;
 pub use sql::{PostgresStore, SqliteStore};
 
 use async_trait::async_trait;
@@ -57,6 +59,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// From the documents' own SQLite connections (`docs::SqliteDocs`).
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -253,6 +258,8 @@ pub struct ImportedDoc {
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and test names.
     fn backend(&self) -> &'static str;
+    /// The household documents, written only by the write core.
+    fn docs(&self) -> &dyn Docs;
 
     // Areas
     async fn list_areas(&self) -> StoreResult<Vec<Area>>;
@@ -303,6 +310,8 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<Result<Session, RefreshRefusal>>;
     async fn get_session(&self, id: &str) -> StoreResult<Session>;
+    /// A session with its user, in one query (every signed-in request asks).
+    async fn session_user(&self, session_id: &str) -> StoreResult<(Session, User)>;
     async fn list_sessions(&self, user_id: &str) -> StoreResult<Vec<Session>>;
     /// Revokes every session of the user on the device; returns how many.
     async fn revoke_device(
@@ -438,32 +447,7 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a whole commune in one transaction.
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
 
-    // Household documents and sync
-    async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>>;
-    /// Commits a document write; `Duplicate` when `expected_seq` is stale. Returns the new
-    /// sequence number.
-    async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64>;
-    /// Commits several document writes in one transaction (group commit), each in its own
-    /// savepoint: the result of each, in order; one that fails leaves the others.
-    async fn commit_docs(&self, writes: &[(Actor, DocWrite)])
-    -> StoreResult<Vec<StoreResult<i64>>>;
-    /// A document's current sequence number, if it exists (to reuse a decoded copy).
-    async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>>;
-    /// Documents among `ids` written after `cursor`, oldest first.
-    async fn docs_since(
-        &self,
-        cursor: i64,
-        ids: &[String],
-        limit: i64,
-    ) -> StoreResult<Vec<(String, i64)>>;
-    /// Of `doc_ids`, the heads each had at sequence `seq`; a document that did not exist
-    /// then is not in the answer.
-    async fn heads_at(
-        &self,
-        doc_ids: &[String],
-        seq: i64,
-    ) -> StoreResult<Vec<(String, Vec<String>)>>;
-    async fn current_seq(&self) -> StoreResult<i64>;
+    // Refused changes and conflicts of household documents
     /// Keeps refused changes for the commune officer; `false` when the device already has
     /// `QUARANTINE_PER_DEVICE` entries waiting and nothing more is kept.
     async fn quarantine(
@@ -486,10 +470,6 @@ pub trait Store: Send + Sync + 'static {
         open_only: bool,
     ) -> StoreResult<Vec<ConflictRecord>>;
     async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord>;
-    /// How many documents, and the bytes of their snapshots and change logs.
-    async fn doc_storage(&self) -> StoreResult<(i64, i64)>;
-    /// Overwrites a household's read-model rows with these records (rebuilding from documents).
-    async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()>;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -49,6 +49,10 @@ pub struct Commit {
     pub audit: serde_json::Value,
 }
 
+/// Documents written after a cursor, `(id, sequence number)` in sequence order, after the
+/// sequence number storage had reached before it looked.
+pub type Changed = (u64, Vec<(String, u64)>);
+
 /// Why a commit did not happen.
 #[derive(Debug)]
 pub enum CommitError<E> {
@@ -70,13 +74,15 @@ pub trait Storage: Sync {
         writer: &Writer,
         commit: Commit,
     ) -> impl Future<Output = Result<(), CommitError<Self::Error>>> + Send;
-    /// Documents among `ids` written after `cursor`, in sequence order, at most `limit`.
+    /// Documents among `ids` written after `cursor`, in sequence order, at most `limit`,
+    /// after the sequence number the storage had reached before it looked: every write
+    /// numbered up to it is among them (when in `ids` and within the limit).
     fn changed_since(
         &self,
         cursor: u64,
         ids: &[String],
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<(String, u64)>, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<Changed, Self::Error>> + Send;
     /// Runs `f` on the stored document without copying it; `seq`, when given, is the
     /// sequence number the document is known to have reached (from `changed_since`), so
     /// a copy kept from before it is not used.
@@ -93,7 +99,6 @@ pub trait Storage: Sync {
         ids: &[String],
         seq: u64,
     ) -> impl Future<Output = Result<BTreeMap<String, Vec<ChangeHash>>, Self::Error>> + Send;
-    fn current_seq(&self) -> impl Future<Output = Result<u64, Self::Error>> + Send;
     /// Keeps refused changes for the commune officer (bounded per device by the storage).
     fn quarantine(
         &self,
@@ -507,11 +512,10 @@ impl Hub {
         }
 
         // Read after the pushes are committed, so the device's own writes are behind its
-        // cursor; every write at or below this number is visible to the query below.
-        let seq_before = store.current_seq().await.map_err(SyncError::Storage)?;
+        // cursor.
         let ids: Vec<String> = scope.read.iter().cloned().collect();
         let base_cursor = req.resume.unwrap_or(req.cursor);
-        let mut changed = store
+        let (seq_before, mut changed) = store
             .changed_since(req.cursor, &ids, self.page + 1)
             .await
             .map_err(SyncError::Storage)?;

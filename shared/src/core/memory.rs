@@ -1,7 +1,7 @@
 //! `Storage` in memory, for the tests of the sync core (native and WebAssembly): the same
 //! hub and gate as the server, with documents in a map instead of a database.
 
-use super::hub::{Commit, CommitError, Storage, Stored};
+use super::hub::{Changed, Commit, CommitError, Storage, Stored};
 use super::{Refusal, Writer};
 use crate::doc::HouseholdDoc;
 use automerge::ChangeHash;
@@ -140,7 +140,7 @@ impl Storage for MemoryStore {
         cursor: u64,
         ids: &[String],
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<(String, u64)>, Self::Error>> + Send {
+    ) -> impl Future<Output = Result<Changed, Self::Error>> + Send {
         let s = self.state.lock().expect("not poisoned");
         let mut found: Vec<(String, u64)> = ids
             .iter()
@@ -149,7 +149,7 @@ impl Storage for MemoryStore {
             .collect();
         found.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
         found.truncate(limit);
-        std::future::ready(Ok(found))
+        std::future::ready(Ok((s.seq, found)))
     }
 
     fn read<T: Send>(
@@ -177,10 +177,6 @@ impl Storage for MemoryStore {
             })
             .collect();
         std::future::ready(Ok(heads))
-    }
-
-    fn current_seq(&self) -> impl Future<Output = Result<u64, Self::Error>> + Send {
-        std::future::ready(Ok(self.state.lock().expect("not poisoned").seq))
     }
 
     fn quarantine(

@@ -1,0 +1,103 @@
+//! The household documents' persistence, one concern apart from the register: each
+//! document's snapshot and change log, its sequence numbers and heads for sync, and — in
+//! the same transaction as every accepted write — the read model's rows, the open
+//! conflicts, the automerge actors bound to devices and the audit event. Only the write
+//! core (`crate::write`, over `shared::core::hub`) commits here.
+//!
+//! SQLite runs on its own connections through rusqlite (`sqlite.rs`): a group commit is
+//! about a dozen statements per write, and sqlx's SQLite driver hands every statement to a
+//! worker thread and back, which cost more than the statements. Here a whole group runs
+//! on one thread in one hop. PostgreSQL keeps sqlx (`postgres.rs`), whose statements are
+//! network round trips anyway.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgDocs;
+pub use sqlite::SqliteDocs;
+
+use super::{Actor, DocWrite, StoreResult, StoredDoc};
+use async_trait::async_trait;
+
+/// Documents among some ids written after a cursor, with the sequence number the
+/// database had reached before they were read.
+#[derive(Debug, Clone, Default)]
+pub struct Changed {
+    /// Every write numbered up to this one is visible in `docs`.
+    pub seq: i64,
+    /// (document id, its sequence number), oldest first.
+    pub docs: Vec<(String, i64)>,
+}
+
+#[async_trait]
+pub trait Docs: Send + Sync + 'static {
+    async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>>;
+    /// Commits one document write; `Stale` when `expected_seq` is. Returns the new
+    /// sequence number.
+    async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
+        let mut results = self.commit_docs(vec![(actor.clone(), w.clone())]).await?;
+        results.pop().unwrap_or(Err(super::StoreError::NotFound))
+    }
+    /// Commits several document writes in one transaction (group commit), each in its own
+    /// savepoint: the result of each, in order; one that fails leaves the others.
+    async fn commit_docs(
+        &self,
+        writes: Vec<(Actor, DocWrite)>,
+    ) -> StoreResult<Vec<StoreResult<i64>>>;
+    /// A document's current sequence number, if it exists (to reuse a decoded copy).
+    async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>>;
+    /// Documents among `ids` written after `cursor`, oldest first, at most `limit`.
+    async fn docs_since(&self, cursor: i64, ids: &[String], limit: i64) -> StoreResult<Changed>;
+    /// Of `doc_ids`, the heads each had at sequence `seq`; a document that did not exist
+    /// then is not in the answer.
+    async fn heads_at(
+        &self,
+        doc_ids: &[String],
+        seq: i64,
+    ) -> StoreResult<Vec<(String, Vec<String>)>>;
+    async fn current_seq(&self) -> StoreResult<i64>;
+    /// How many documents, and the bytes of their snapshots and change logs.
+    async fn doc_storage(&self) -> StoreResult<(i64, i64)>;
+    /// Overwrites a household's read-model rows with these records (rebuilding from
+    /// documents).
+    async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()>;
+}
+
+/// Whether a conflict at `path` (its JSON form) lies inside the records a write touched;
+/// without `touched`, every conflict does.
+fn inside(
+    touched: Option<&std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+    path: &str,
+) -> bool {
+    let Some(t) = touched else { return true };
+    let path: Vec<String> = serde_json::from_str(path).unwrap_or_default();
+    match path.as_slice() {
+        [p, ..] if p == "profile" => t.contains_key("profile"),
+        [c, id, ..] => t.get(c).is_some_and(|ids| ids.contains(id)),
+        [c] => t.contains_key(c),
+        [] => false,
+    }
+}
+
+/// How a write is audited: a REST edit names what it changed (`action`, `entity`,
+/// `entity_id`); a push is a sync of the household.
+fn audit_of(w: &DocWrite) -> (String, String, String, serde_json::Value) {
+    let field = |k: &str, default: &str| {
+        w.audit
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or(default)
+            .to_string()
+    };
+    let changes = w
+        .audit
+        .get("changes")
+        .cloned()
+        .unwrap_or_else(|| w.audit.clone());
+    (
+        field("action", "sync"),
+        field("entity", "household"),
+        field("entity_id", &w.doc_id),
+        changes,
+    )
+}

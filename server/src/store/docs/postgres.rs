@@ -1,0 +1,464 @@
+//! Household documents on PostgreSQL, through sqlx on the register's pool (the SQL of
+//! `sqlite.rs`, in PostgreSQL's dialect and sent over the network).
+
+use super::{Changed, Docs, audit_of, inside};
+use crate::store::sql::{json, name_of, now_ms, search_text};
+use crate::store::{Actor, DocWrite, PostgresStore, StoreError, StoreResult, StoredDoc};
+use async_trait::async_trait;
+use sqlx::{PgConnection, QueryBuilder};
+
+#[derive(Debug, Clone)]
+pub struct PgDocs {
+    pool: sqlx::PgPool,
+}
+
+type Touched = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+impl PgDocs {
+    pub fn new(pool: sqlx::PgPool) -> Self {
+        PgDocs { pool }
+    }
+
+    async fn next_seq(conn: &mut PgConnection) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value",
+        )
+        .fetch_one(&mut *conn)
+        .await?)
+    }
+
+    /// Writes a household's records as the read model keeps them: the household row,
+    /// and of the other records those `touched` names (all when `None`). A record id
+    /// held by another household is refused, never overwritten.
+    async fn write_records(
+        conn: &mut PgConnection,
+        r: &shared::projection::Records,
+        touched: Option<&Touched>,
+    ) -> StoreResult<()> {
+        let h = &r.household;
+        let wants =
+            |c: &str, id: &str| touched.is_none_or(|t| t.get(c).is_some_and(|s| s.contains(id)));
+        for (table, collection, ids) in [
+            (
+                "members",
+                "members",
+                r.members.iter().map(|m| &m.id).collect::<Vec<_>>(),
+            ),
+            (
+                "assessments",
+                "assessments",
+                r.assessments.iter().map(|a| &a.id).collect(),
+            ),
+            ("visits", "visits", r.visits.iter().map(|v| &v.id).collect()),
+            (
+                "support_actions",
+                "support",
+                r.support.iter().map(|s| &s.id).collect(),
+            ),
+            ("plan_items", "plan", r.plan.iter().map(|p| &p.id).collect()),
+            (
+                "review_steps",
+                "review_steps",
+                r.review_steps.iter().map(|s| &s.id).collect(),
+            ),
+        ] {
+            let ids: Vec<&String> = ids.into_iter().filter(|id| wants(collection, id)).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let mut qb = QueryBuilder::<sqlx::Postgres>::new(format!(
+                "SELECT id FROM {table} WHERE household_id <> "
+            ));
+            qb.push_bind(h.id.clone());
+            qb.push(" AND id IN (");
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(id.clone());
+            }
+            qb.push(") LIMIT 1");
+            if let Some(taken) = qb
+                .build_query_scalar::<String>()
+                .fetch_optional(&mut *conn)
+                .await?
+            {
+                return Err(StoreError::Ownership(taken));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (id) DO UPDATE SET code = excluded.code, village_id = excluded.village_id, address = excluded.address, \
+             head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
+             causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text",
+        )
+        .bind(h.id.clone())
+        .bind(h.code.clone())
+        .bind(h.village_id.clone())
+        .bind(h.address.clone())
+        .bind(h.head_name.clone())
+        .bind(name_of(&h.residence))
+        .bind(h.status.as_str())
+        .bind(json(&h.priority))
+        .bind(json(&h.causes))
+        .bind(h.created_at.clone())
+        .bind(h.updated_at.clone())
+        .bind(search_text(h))
+        .execute(&mut *conn)
+        .await?;
+        if touched.is_none_or(|t| t.contains_key("members")) {
+            sqlx::query("DELETE FROM members WHERE household_id = $1")
+                .bind(h.id.clone())
+                .execute(&mut *conn)
+                .await?;
+            for m in &r.members {
+                PostgresStore::insert_member(conn, m).await?;
+            }
+        }
+        if touched.is_none_or(|t| t.contains_key("plan")) {
+            sqlx::query("DELETE FROM plan_items WHERE household_id = $1")
+                .bind(h.id.clone())
+                .execute(&mut *conn)
+                .await?;
+            for p in &r.plan {
+                PostgresStore::insert_plan_item(conn, p).await?;
+            }
+        }
+        for a in r.assessments.iter().filter(|a| wants("assessments", &a.id)) {
+            sqlx::query(
+                "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(a.id.clone())
+            .bind(a.household_id.clone())
+            .bind(a.date.to_string())
+            .bind(a.explanation.rule_set_id.clone())
+            .bind(a.classification.as_str())
+            .bind(json(a))
+            .execute(&mut *conn)
+            .await?;
+        }
+        for st in r
+            .review_steps
+            .iter()
+            .filter(|s| wants("review_steps", &s.id))
+        {
+            PostgresStore::insert_review_step(conn, st).await?;
+        }
+        for v in r.visits.iter().filter(|v| wants("visits", &v.id)) {
+            sqlx::query("INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
+                .bind(v.id.clone())
+                .bind(v.household_id.clone())
+                .bind(v.cadre_id.clone())
+                .bind(v.data.date.to_string())
+                .bind(json(&v.data))
+                .execute(&mut *conn)
+                .await?;
+        }
+        for s in r.support.iter().filter(|s| wants("support", &s.id)) {
+            sqlx::query(
+                "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data \
+                 WHERE support_actions.household_id = excluded.household_id",
+            )
+            .bind(s.id.clone())
+            .bind(s.household_id.clone())
+            .bind(s.status.as_str())
+            .bind(s.delivered_date.map(|d| d.to_string()))
+            .bind(s.data.planned_date.to_string())
+            .bind(json(&s.data))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// One document write: its change log, read model, conflicts, actor binding and
+    /// audit event, on a connection inside a transaction.
+    async fn write_doc(conn: &mut PgConnection, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
+        let seq = Self::next_seq(conn).await?;
+        let heads = json(&w.heads);
+        match w.expected_seq {
+            Some(expected) => {
+                let n = sqlx::query(
+                    "UPDATE docs SET heads = $2, seq = $3 WHERE doc_id = $1 AND seq = $4",
+                )
+                .bind(w.doc_id.clone())
+                .bind(heads.clone())
+                .bind(seq)
+                .bind(expected)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::Stale);
+                }
+            }
+            None => {
+                // The household row must exist before its document refers to it.
+                Self::write_records(conn, &w.records, None).await?;
+                sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, $3)")
+                    .bind(w.doc_id.clone())
+                    .bind(heads.clone())
+                    .bind(seq)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        match &w.compacted {
+            Some(full) => {
+                sqlx::query("UPDATE docs SET snapshot = $2, snapshot_seq = $3 WHERE doc_id = $1")
+                    .bind(w.doc_id.clone())
+                    .bind(full.clone())
+                    .bind(seq)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("DELETE FROM doc_changes WHERE doc_id = $1")
+                    .bind(w.doc_id.clone())
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            None => {
+                sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
+                    .bind(w.doc_id.clone())
+                    .bind(seq)
+                    .bind(w.changes.clone())
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
+            .bind(w.doc_id.clone())
+            .bind(seq)
+            .bind(heads)
+            .execute(&mut *conn)
+            .await?;
+        if w.expected_seq.is_some() {
+            Self::write_records(conn, &w.records, w.touched.as_ref()).await?;
+        }
+        Self::bind_actors(conn, actor, &w.actors).await?;
+        Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts, w.touched.as_ref()).await?;
+        let (action, entity, entity_id, changes) = audit_of(w);
+        PostgresStore::audit(conn, actor, &action, &entity, &entity_id, changes).await?;
+        Ok(seq)
+    }
+
+    /// Binds each automerge actor id to the device that first wrote with it.
+    async fn bind_actors(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        actors: &[String],
+    ) -> StoreResult<()> {
+        let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else {
+            return Ok(());
+        };
+        for a in actors {
+            sqlx::query("INSERT INTO device_actors (actor_id, user_id, device_id, first_at) VALUES ($1, $2, $3, $4) ON CONFLICT (actor_id) DO NOTHING")
+                .bind(a.clone())
+                .bind(user.clone())
+                .bind(device.clone())
+                .bind(now_ms())
+                .execute(&mut *conn)
+                .await?;
+            let owner: (String, String) =
+                sqlx::query_as("SELECT user_id, device_id FROM device_actors WHERE actor_id = $1")
+                    .bind(a.clone())
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if owner != (user.clone(), device.clone()) {
+                return Err(StoreError::ActorTaken(a.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens, updates and closes the conflict records of a document to match its
+    /// current conflicts.
+    /// With `touched`, only conflicts inside those records are compared: the write
+    /// found its conflicts there only.
+    async fn sync_conflicts(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        doc_id: &str,
+        found: &[shared::doc::FieldConflict],
+        touched: Option<&Touched>,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        let open: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, path FROM conflicts WHERE doc_id = $1 AND resolved_at IS NULL",
+        )
+        .bind(doc_id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        for c in found {
+            let path = json(&c.path);
+            match open.iter().find(|(_, p)| *p == path) {
+                Some((id, _)) => {
+                    sqlx::query("UPDATE conflicts SET candidates = $2 WHERE id = $1")
+                        .bind(id.clone())
+                        .bind(json(&c.values))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                None => {
+                    sqlx::query("INSERT INTO conflicts (id, doc_id, path, candidates, opened_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(uuid::Uuid::now_v7().to_string())
+                        .bind(doc_id.to_string())
+                        .bind(path)
+                        .bind(json(&c.values))
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+        }
+        for (id, path) in open.iter().filter(|(_, p)| inside(touched, p)) {
+            if !found.iter().any(|c| json(&c.path) == *path) {
+                sqlx::query(
+                    "UPDATE conflicts SET resolved_at = $2, resolved_by = $3 WHERE id = $1",
+                )
+                .bind(id.clone())
+                .bind(now)
+                .bind(actor.user_id.clone())
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Docs for PgDocs {
+    async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>> {
+        // One statement, so the snapshot and the changes after it are read from the
+        // same state even while another writer compacts the document.
+        let rows: Vec<(Option<Vec<u8>>, String, i64, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT d.snapshot, d.heads, d.seq, c.bytes FROM docs d \
+             LEFT JOIN doc_changes c ON c.doc_id = d.doc_id AND c.seq > d.snapshot_seq \
+             WHERE d.doc_id = $1 ORDER BY c.seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let Some((snapshot, heads, seq, _)) = rows.first().cloned() else {
+            return Ok(None);
+        };
+        let mut chunks: Vec<Vec<u8>> = snapshot.into_iter().collect();
+        chunks.extend(rows.into_iter().filter_map(|r| r.3));
+        Ok(Some(StoredDoc {
+            chunks,
+            heads: serde_json::from_str(&heads)?,
+            seq,
+        }))
+    }
+
+    async fn commit_docs(
+        &self,
+        writes: Vec<(Actor, DocWrite)>,
+    ) -> StoreResult<Vec<StoreResult<i64>>> {
+        let mut tx = self.pool.begin().await?;
+        let mut results = Vec::with_capacity(writes.len());
+        for (actor, w) in &writes {
+            // Each write in its own savepoint: one that fails leaves the others.
+            let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+            match Self::write_doc(&mut sp, actor, w).await {
+                Ok(seq) => {
+                    sp.commit().await?;
+                    results.push(Ok(seq));
+                }
+                Err(e) => {
+                    sp.rollback().await?;
+                    results.push(Err(e));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT seq FROM docs WHERE doc_id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn docs_since(&self, cursor: i64, ids: &[String], limit: i64) -> StoreResult<Changed> {
+        // Read first: every write numbered up to it is committed, so visible below.
+        let seq = self.current_seq().await?;
+        if ids.is_empty() {
+            return Ok(Changed { seq, docs: vec![] });
+        }
+        let mut qb =
+            QueryBuilder::<sqlx::Postgres>::new("SELECT doc_id, seq FROM docs WHERE seq > ");
+        qb.push_bind(cursor);
+        qb.push(" AND doc_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(id.clone());
+        }
+        qb.push(") ORDER BY seq, doc_id LIMIT ").push_bind(limit);
+        let docs = qb
+            .build_query_as::<(String, i64)>()
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Changed { seq, docs })
+    }
+
+    async fn heads_at(
+        &self,
+        doc_ids: &[String],
+        seq: i64,
+    ) -> StoreResult<Vec<(String, Vec<String>)>> {
+        if doc_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<sqlx::Postgres>::new(
+            "SELECT h.doc_id, h.heads FROM doc_history h JOIN \
+             (SELECT doc_id, MAX(seq) AS at FROM doc_history WHERE seq <= ",
+        );
+        qb.push_bind(seq);
+        qb.push(" AND doc_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in doc_ids {
+            sep.push_bind(id.clone());
+        }
+        qb.push(") GROUP BY doc_id) m ON h.doc_id = m.doc_id AND h.seq = m.at");
+        qb.build_query_as::<(String, String)>()
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(id, h)| Ok((id, serde_json::from_str(&h)?)))
+            .collect()
+    }
+
+    async fn current_seq(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM sync_counter WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn doc_storage(&self) -> StoreResult<(i64, i64)> {
+        let docs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM docs")
+            .fetch_one(&self.pool)
+            .await?;
+        let snap: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(SUM(LENGTH(snapshot)) AS BIGINT) FROM docs")
+                .fetch_one(&self.pool)
+                .await?;
+        let log: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(SUM(LENGTH(bytes)) AS BIGINT) FROM doc_changes")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((docs, snap.unwrap_or(0) + log.unwrap_or(0)))
+    }
+
+    async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        Self::write_records(&mut tx, r, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
