@@ -198,8 +198,20 @@ impl HouseholdDoc {
         Ok(())
     }
 
-    pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
-        self.doc.get_change_meta_by_hash(hash).is_some()
+    /// Whether the change `hash` is applied to this document. Asks the change graph, not
+    /// automerge's change lookup, which rebuilds the change from the operations.
+    pub fn has_change(&self, hash: &ChangeHash) -> bool {
+        let missing = self.doc.get_missing_deps(&[*hash]);
+        if missing.is_empty() {
+            // Neither missing nor waiting in the queue (a queued change always lacks a
+            // dependency).
+            return true;
+        }
+        if missing.contains(hash) {
+            return false;
+        }
+        // Queued, or other queued changes lack something: the exact answer.
+        self.doc.get_change_by_hash(hash).is_some()
     }
 
     pub fn automerge(&mut self) -> &mut AutoCommit {

@@ -784,8 +784,98 @@ async fn the_read_model_is_rebuilt_from_documents(b: Backend) {
     db.cleanup().await;
 }
 
+/// A group commit where one write fails (stale here) stores the others and says which
+/// failed; nothing of the failed write is kept.
+async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    let author = shared::doc::Author {
+        user_id: "u".into(),
+        device_id: "d".into(),
+        at_ms: 1,
+    };
+    let write_of = |id: &str,
+                    expected_seq: Option<i64>,
+                    head_name: &str,
+                    records: &shared::projection::Records| {
+        let mut r = records.clone();
+        r.household.head_name = head_name.into();
+        let mut doc = shared::projection::to_doc(&[1; 16], &r, &author).unwrap();
+        server::store::DocWrite {
+            doc_id: id.into(),
+            expected_seq,
+            changes: doc.save(),
+            compacted: None,
+            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+            records: r,
+            conflicts: vec![],
+            audit: serde_json::Value::Null,
+            touched: None,
+            actors: vec![],
+        }
+    };
+    let mut records = std::collections::BTreeMap::new();
+    for id in ["h1", "h2", "h3"] {
+        records.insert(
+            id,
+            shared::projection::Records {
+                household: s.get_household(id).await.unwrap(),
+                members: vec![],
+                assessments: vec![],
+                visits: vec![],
+                support: vec![],
+                plan: vec![],
+                review_steps: vec![],
+            },
+        );
+    }
+    let first: Vec<_> = ["h1", "h2", "h3"]
+        .iter()
+        .map(|id| (actor(), write_of(id, None, "Lần một", &records[id])))
+        .collect();
+    let seqs: Vec<i64> = s
+        .docs()
+        .commit_docs(first)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    // h2's write is based on a sequence number it no longer has.
+    let second = vec![
+        (
+            actor(),
+            write_of("h1", Some(seqs[0]), "Lần hai", &records["h1"]),
+        ),
+        (
+            actor(),
+            write_of("h2", Some(seqs[1] - 1), "Cũ", &records["h2"]),
+        ),
+        (
+            actor(),
+            write_of("h3", Some(seqs[2]), "Lần hai", &records["h3"]),
+        ),
+    ];
+    let results = s.docs().commit_docs(second).await.unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(
+        matches!(results[1], Err(server::store::StoreError::Stale)),
+        "{results:?}"
+    );
+    assert_eq!(s.get_household("h1").await.unwrap().head_name, "Lần hai");
+    assert_eq!(s.get_household("h2").await.unwrap().head_name, "Lần một");
+    assert_eq!(s.get_household("h3").await.unwrap().head_name, "Lần hai");
+    let h2 = s.docs().load_doc("h2").await.unwrap().unwrap();
+    assert_eq!(h2.seq, seqs[1], "the stale write left h2 as it was");
+    db.cleanup().await;
+}
+
 on_both_backends!(
     the_read_model_is_rebuilt_from_documents,
+    a_failed_write_in_a_group_leaves_the_others,
     area_tree_and_paths,
     households_are_stored_filtered_and_audited,
     members_are_added_changed_and_removed,

@@ -185,11 +185,7 @@ fn gate(
 ) -> Result<Admission, Refusal> {
     let changes = limits::decode_changes(bytes, lim)?;
     let pushed_heads = heads_of(&changes);
-    let known = |h: &ChangeHash| {
-        before
-            .as_ref()
-            .is_some_and(|d| d.read().get_change_by_hash(h).is_some())
-    };
+    let known = |h: &ChangeHash| before.as_ref().is_some_and(|d| d.has_change(h));
     let new: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if new.is_empty() {
         return Ok(Admission::Repeat(pushed_heads, before.map(Box::new)));
