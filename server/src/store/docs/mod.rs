@@ -63,6 +63,29 @@ pub trait Docs: Send + Sync + 'static {
     async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()>;
 }
 
+// The read model's statements both databases run alike, in PostgreSQL's `$n` form
+// (SQLite runs them through `numbered`).
+
+const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+     ON CONFLICT (id) DO UPDATE SET code = excluded.code, village_id = excluded.village_id, address = excluded.address, \
+     head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
+     causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text";
+const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
+const INSERT_VISIT: &str = "INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (id) DO NOTHING";
+/// A support record is updated only within its own household.
+const UPSERT_SUPPORT: &str = "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) \
+     VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data \
+     WHERE support_actions.household_id = excluded.household_id";
+
+/// A `$n` statement with SQLite's `?n` placeholders, which bind by number exactly.
+fn numbered(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
 /// Whether a conflict at `path` (its JSON form) lies inside the records a write touched;
 /// without `touched`, every conflict does.
 fn inside(

@@ -1,7 +1,10 @@
 //! Household documents on PostgreSQL, through sqlx on the register's pool (the SQL of
 //! `sqlite.rs`, in PostgreSQL's dialect and sent over the network).
 
-use super::{Changed, Docs, audit_of, inside};
+use super::{
+    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of,
+    inside,
+};
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, PostgresStore, StoreError, StoreResult, StoredDoc};
 use async_trait::async_trait;
@@ -84,27 +87,21 @@ impl PgDocs {
                 return Err(StoreError::Ownership(taken));
             }
         }
-        sqlx::query(
-            "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (id) DO UPDATE SET code = excluded.code, village_id = excluded.village_id, address = excluded.address, \
-             head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
-             causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text",
-        )
-        .bind(h.id.clone())
-        .bind(h.code.clone())
-        .bind(h.village_id.clone())
-        .bind(h.address.clone())
-        .bind(h.head_name.clone())
-        .bind(name_of(&h.residence))
-        .bind(h.status.as_str())
-        .bind(json(&h.priority))
-        .bind(json(&h.causes))
-        .bind(h.created_at.clone())
-        .bind(h.updated_at.clone())
-        .bind(search_text(h))
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(UPSERT_HOUSEHOLD)
+            .bind(h.id.clone())
+            .bind(h.code.clone())
+            .bind(h.village_id.clone())
+            .bind(h.address.clone())
+            .bind(h.head_name.clone())
+            .bind(name_of(&h.residence))
+            .bind(h.status.as_str())
+            .bind(json(&h.priority))
+            .bind(json(&h.causes))
+            .bind(h.created_at.clone())
+            .bind(h.updated_at.clone())
+            .bind(search_text(h))
+            .execute(&mut *conn)
+            .await?;
         if touched.is_none_or(|t| t.contains_key("members")) {
             sqlx::query("DELETE FROM members WHERE household_id = $1")
                 .bind(h.id.clone())
@@ -124,18 +121,15 @@ impl PgDocs {
             }
         }
         for a in r.assessments.iter().filter(|a| wants("assessments", &a.id)) {
-            sqlx::query(
-                "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(a.id.clone())
-            .bind(a.household_id.clone())
-            .bind(a.date.to_string())
-            .bind(a.explanation.rule_set_id.clone())
-            .bind(a.classification.as_str())
-            .bind(json(a))
-            .execute(&mut *conn)
-            .await?;
+            sqlx::query(INSERT_ASSESSMENT)
+                .bind(a.id.clone())
+                .bind(a.household_id.clone())
+                .bind(a.date.to_string())
+                .bind(a.explanation.rule_set_id.clone())
+                .bind(a.classification.as_str())
+                .bind(json(a))
+                .execute(&mut *conn)
+                .await?;
         }
         for st in r
             .review_steps
@@ -145,7 +139,7 @@ impl PgDocs {
             PostgresStore::insert_review_step(conn, st).await?;
         }
         for v in r.visits.iter().filter(|v| wants("visits", &v.id)) {
-            sqlx::query("INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
+            sqlx::query(INSERT_VISIT)
                 .bind(v.id.clone())
                 .bind(v.household_id.clone())
                 .bind(v.cadre_id.clone())
@@ -155,19 +149,15 @@ impl PgDocs {
                 .await?;
         }
         for s in r.support.iter().filter(|s| wants("support", &s.id)) {
-            sqlx::query(
-                "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data \
-                 WHERE support_actions.household_id = excluded.household_id",
-            )
-            .bind(s.id.clone())
-            .bind(s.household_id.clone())
-            .bind(s.status.as_str())
-            .bind(s.delivered_date.map(|d| d.to_string()))
-            .bind(s.data.planned_date.to_string())
-            .bind(json(&s.data))
-            .execute(&mut *conn)
-            .await?;
+            sqlx::query(UPSERT_SUPPORT)
+                .bind(s.id.clone())
+                .bind(s.household_id.clone())
+                .bind(s.status.as_str())
+                .bind(s.delivered_date.map(|d| d.to_string()))
+                .bind(s.data.planned_date.to_string())
+                .bind(json(&s.data))
+                .execute(&mut *conn)
+                .await?;
         }
         Ok(())
     }

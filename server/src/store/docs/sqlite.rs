@@ -6,7 +6,10 @@
 //! Writers of this process take the same write turn as the register's writers
 //! (`SqliteStore`), so they queue in order instead of polling SQLite's lock.
 
-use super::{Changed, Docs, audit_of, inside};
+use super::{
+    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of,
+    inside, numbered,
+};
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, StoreError, StoreResult, StoredDoc};
 use async_trait::async_trait;
@@ -444,27 +447,21 @@ fn write_records(
             }
         }
     }
-    c.prepare_cached(
-        "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
-         ON CONFLICT (id) DO UPDATE SET code = excluded.code, village_id = excluded.village_id, address = excluded.address, \
-         head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
-         causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text",
-    )?
-    .execute(params![
-        h.id,
-        h.code,
-        h.village_id,
-        h.address,
-        h.head_name,
-        name_of(&h.residence),
-        h.status.as_str(),
-        json(&h.priority),
-        json(&h.causes),
-        h.created_at,
-        h.updated_at,
-        search_text(h)
-    ])?;
+    c.prepare_cached(&numbered(UPSERT_HOUSEHOLD))?
+        .execute(params![
+            h.id,
+            h.code,
+            h.village_id,
+            h.address,
+            h.head_name,
+            name_of(&h.residence),
+            h.status.as_str(),
+            json(&h.priority),
+            json(&h.causes),
+            h.created_at,
+            h.updated_at,
+            search_text(h)
+        ])?;
     if touched.is_none_or(|t| t.contains_key("members")) {
         c.prepare_cached("DELETE FROM members WHERE household_id = ?1")?
             .execute(params![h.id])?;
@@ -496,10 +493,7 @@ fn write_records(
             ])?;
         }
     }
-    let mut st = c.prepare_cached(
-        "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
-    )?;
+    let mut st = c.prepare_cached(&numbered(INSERT_ASSESSMENT))?;
     for a in r.assessments.iter().filter(|a| wants("assessments", &a.id)) {
         st.execute(params![
             a.id,
@@ -528,10 +522,7 @@ fn write_records(
             json(s)
         ])?;
     }
-    let mut st = c.prepare_cached(
-        "INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (id) DO NOTHING",
-    )?;
+    let mut st = c.prepare_cached(&numbered(INSERT_VISIT))?;
     for v in r.visits.iter().filter(|v| wants("visits", &v.id)) {
         st.execute(params![
             v.id,
@@ -541,12 +532,7 @@ fn write_records(
             json(&v.data)
         ])?;
     }
-    let mut st = c.prepare_cached(
-        "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data \
-         WHERE support_actions.household_id = excluded.household_id",
-    )?;
+    let mut st = c.prepare_cached(&numbered(UPSERT_SUPPORT))?;
     for s in r.support.iter().filter(|s| wants("support", &s.id)) {
         st.execute(params![
             s.id,
