@@ -7,7 +7,7 @@
 //! sync pushes, conflict decisions — goes through the core with this storage.
 
 use crate::store::{Actor, DocWrite, DynStore, StoreError, StoreResult};
-use shared::core::hub::{Changed, Commit, CommitError, Storage, Stored};
+use shared::core::hub::{Changed, Commit, CommitError, Delta, Storage, Stored};
 use shared::core::{Refusal, Writer};
 use shared::doc::HouseholdDoc;
 use std::future::Future;
@@ -20,6 +20,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 const CACHED_DOCS: usize = 512;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;
+/// Writes of a document kept with it, to answer the devices that hold it from them.
+const RECENT: usize = 16;
 
 /// A decoded document as of a sequence number. Readers use it in place (under its own
 /// lock); a push works on a copy and puts its result back as a new entry.
@@ -27,9 +29,66 @@ struct Cached {
     seq: u64,
     chunks: usize,
     doc: Mutex<HouseholdDoc>,
+    /// Its heads (as stored).
+    heads: Vec<String>,
+    /// The changes of this process's last writes to it, by sequence number: every write
+    /// after `logged_after` is here (a write by another process makes a new entry without
+    /// them).
+    log: Vec<(u64, Arc<Vec<u8>>)>,
+    logged_after: u64,
 }
 
-type Pending = (Actor, DocWrite, oneshot::Sender<StoreResult<i64>>);
+type Pending = (Actor, DocWrite, Written, oneshot::Sender<StoreResult<i64>>);
+type DocCache = Arc<Mutex<lru::LruCache<String, Arc<Cached>>>>;
+
+/// A document as a write left it, kept once the write is committed.
+struct Written {
+    id: String,
+    doc: HouseholdDoc,
+    heads: Vec<String>,
+    /// The sequence number the write was based on (`None`: a new household).
+    expected: Option<u64>,
+    changes: Arc<Vec<u8>>,
+    /// Whether the write stored the whole document as the new snapshot.
+    compacted: bool,
+}
+
+impl Written {
+    /// Keeps the document as of `seq`, continuing the log of writes of the entry it was
+    /// based on: the next load of this household (often the same phone's next push)
+    /// finds it, and the devices that hold it are answered from the log.
+    fn publish(self, cache: &Mutex<lru::LruCache<String, Arc<Cached>>>, seq: u64) {
+        let mut docs = cache.lock().expect("not poisoned");
+        let before = docs.peek(&self.id);
+        let chunks = match before {
+            Some(c) if !self.compacted => c.chunks + 1,
+            _ => 1,
+        };
+        let (mut log, mut logged_after) = match (before, self.expected) {
+            (Some(b), Some(e)) if b.seq == e => (b.log.clone(), b.logged_after),
+            // A new household: a device that did not hold it gets it whole.
+            _ => (vec![], self.expected.unwrap_or(seq)),
+        };
+        if self.expected.is_some() {
+            log.push((seq, self.changes));
+        }
+        if log.len() > RECENT {
+            logged_after = log.remove(0).0;
+        }
+        let entry = Arc::new(Cached {
+            seq,
+            chunks,
+            doc: Mutex::new(self.doc),
+            heads: self.heads,
+            log,
+            logged_after,
+        });
+        // A slower writer never replaces a newer document with an older one.
+        if docs.peek(&self.id).is_none_or(|c| c.seq <= seq) {
+            docs.put(self.id, entry);
+        }
+    }
+}
 
 /// The database behind the write core.
 #[derive(Clone)]
@@ -38,7 +97,7 @@ pub struct DbStorage {
     /// At most one admission per core at a time, so a burst of pushes cannot take every
     /// thread of the runtime.
     decoding: Arc<Semaphore>,
-    docs: Arc<Mutex<lru::LruCache<String, Arc<Cached>>>>,
+    docs: DocCache,
     /// The queue of the task that commits writes in groups, started at the first write.
     committer: Arc<OnceLock<mpsc::Sender<Pending>>>,
     /// Households known to have a document (a document is never removed).
@@ -79,15 +138,20 @@ impl DbStorage {
     }
 
     /// Commits `write` together with whatever other writes are waiting.
-    async fn commit_grouped(&self, actor: Actor, write: DocWrite) -> StoreResult<i64> {
+    async fn commit_grouped(
+        &self,
+        actor: Actor,
+        write: DocWrite,
+        written: Written,
+    ) -> StoreResult<i64> {
         let queue = self.committer.get_or_init(|| {
             let (tx, rx) = mpsc::channel::<Pending>(GROUP * 4);
-            tokio::spawn(commit_loop(self.store.clone(), rx));
+            tokio::spawn(commit_loop(self.store.clone(), self.docs.clone(), rx));
             tx
         });
         let (done, answer) = oneshot::channel();
         queue
-            .send((actor, write, done))
+            .send((actor, write, written, done))
             .await
             .map_err(|_| StoreError::Corrupt("the committer stopped".into()))?;
         answer
@@ -117,20 +181,23 @@ impl DbStorage {
         let doc = stored
             .open(&author)
             .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
+        let seq = stored.seq as u64;
         Ok(Some(self.keep(
             id,
-            stored.seq as u64,
-            stored.chunks.len(),
-            doc,
+            Cached {
+                seq,
+                chunks: stored.chunks.len(),
+                doc: Mutex::new(doc),
+                heads: stored.heads,
+                log: vec![],
+                logged_after: seq,
+            },
         )))
     }
 
-    fn keep(&self, id: &str, seq: u64, chunks: usize, doc: HouseholdDoc) -> Arc<Cached> {
-        let entry = Arc::new(Cached {
-            seq,
-            chunks,
-            doc: Mutex::new(doc),
-        });
+    fn keep(&self, id: &str, entry: Cached) -> Arc<Cached> {
+        let seq = entry.seq;
+        let entry = Arc::new(entry);
         let mut docs = self.docs.lock().expect("not poisoned");
         // A slower writer never replaces a newer document with an older one.
         if docs.peek(id).is_none_or(|c| c.seq <= seq) {
@@ -141,8 +208,11 @@ impl DbStorage {
 }
 
 /// Takes the waiting writes, as many as are there (up to `GROUP`), and commits them in one
-/// transaction: one disk sync for all, every one acknowledged only after it.
-async fn commit_loop(store: DynStore, mut rx: mpsc::Receiver<Pending>) {
+/// transaction: one disk sync for all, every one acknowledged only after it. The written
+/// documents are kept the moment the transaction is committed, on the committing thread:
+/// a request that sees the new sequence numbers finds them kept (otherwise it would
+/// decode the household again from the database).
+async fn commit_loop(store: DynStore, cache: DocCache, mut rx: mpsc::Receiver<Pending>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < GROUP {
@@ -151,9 +221,23 @@ async fn commit_loop(store: DynStore, mut rx: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let (writes, answers): (Vec<(Actor, DocWrite)>, Vec<_>) =
-            batch.into_iter().map(|(a, w, d)| ((a, w), d)).unzip();
-        match store.docs().commit_docs(writes).await {
+        let mut writes = Vec::with_capacity(batch.len());
+        let mut kept = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
+        for (actor, write, written, done) in batch {
+            writes.push((actor, write));
+            kept.push(written);
+            answers.push(done);
+        }
+        let cache = cache.clone();
+        let published = Box::new(move |results: &[StoreResult<i64>]| {
+            for (r, w) in results.iter().zip(kept) {
+                if let Ok(seq) = r {
+                    w.publish(&cache, *seq as u64);
+                }
+            }
+        });
+        match store.docs().commit_docs_then(writes, published).await {
             Ok(results) => {
                 for (r, d) in results.into_iter().zip(answers) {
                     let _ = d.send(r);
@@ -260,8 +344,15 @@ impl Storage for DbStorage {
     }
 
     async fn commit(&self, writer: &Writer, c: Commit) -> Result<(), CommitError<StoreError>> {
-        let chunks = if c.compacted.is_some() { 1 } else { 0 };
-        let (id, doc) = (c.doc_id.clone(), c.doc);
+        let id = c.doc_id.clone();
+        let written = Written {
+            id: c.doc_id.clone(),
+            doc: c.doc,
+            heads: c.heads.clone(),
+            expected: c.expected_seq,
+            changes: Arc::new(c.changes.clone()),
+            compacted: c.compacted.is_some(),
+        };
         let write = DocWrite {
             doc_id: c.doc_id,
             expected_seq: c.expected_seq.map(|s| s as i64),
@@ -274,20 +365,11 @@ impl Storage for DbStorage {
             touched: Some(c.touched),
             actors: c.actors,
         };
-        let seq = match self.commit_grouped(actor(writer), write).await {
-            Ok(seq) => seq,
-            Err(e) => {
-                // Written by another process since: the next load reads the database.
-                self.forget(&id);
-                return Err(refusal_of(e));
-            }
-        };
-        // The next load of this household (often the same phone's next push) finds it.
-        let chunks = match self.docs.lock().expect("not poisoned").peek(&id) {
-            Some(c) if chunks == 0 => c.chunks + 1,
-            _ => chunks.max(1),
-        };
-        self.keep(&id, seq as u64, chunks, doc);
+        if let Err(e) = self.commit_grouped(actor(writer), write, written).await {
+            // Written by another process since: the next load reads the database.
+            self.forget(&id);
+            return Err(refusal_of(e));
+        }
         Ok(())
     }
 
@@ -310,6 +392,26 @@ impl Storage for DbStorage {
                 .map(|(id, seq)| (id, seq.max(0) as u64))
                 .collect(),
         ))
+    }
+
+    async fn changes_after(
+        &self,
+        id: &str,
+        after: u64,
+        seq: u64,
+    ) -> Result<Option<Delta>, StoreError> {
+        Ok(self
+            .cached(id)
+            .filter(|c| c.logged_after <= after && c.seq >= seq)
+            .map(|c| Delta {
+                bytes: c
+                    .log
+                    .iter()
+                    .filter(|(at, _)| *at > after)
+                    .flat_map(|(_, b)| b.iter().copied())
+                    .collect(),
+                heads: c.heads.clone(),
+            }))
     }
 
     async fn heads_at(

@@ -49,6 +49,16 @@ pub struct Commit {
     pub audit: serde_json::Value,
 }
 
+/// What a device holding a document as of a sequence number lacks, taken from the
+/// storage's recent log of that document's writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delta {
+    /// The changes written since, as stored (one chunk after another).
+    pub bytes: Vec<u8>,
+    /// The document's heads after them.
+    pub heads: Vec<String>,
+}
+
 /// Documents written after a cursor, `(id, sequence number)` in sequence order, after the
 /// sequence number storage had reached before it looked.
 pub type Changed = (u64, Vec<(String, u64)>);
@@ -92,6 +102,17 @@ pub trait Storage: Sync {
         seq: Option<u64>,
         f: impl FnOnce(&mut HouseholdDoc) -> T + Send,
     ) -> impl Future<Output = Result<Option<T>, Self::Error>> + Send;
+    /// The changes written to `id` after sequence number `after`, when the storage still
+    /// keeps every one of them (a recent tail of each document's writes) and the document
+    /// existed at `after`; `seq` is the sequence number it is known to have reached (from
+    /// `changed_since`). `None`: the hub encodes the difference itself, from the heads
+    /// the document had at `after`.
+    fn changes_after(
+        &self,
+        id: &str,
+        after: u64,
+        seq: u64,
+    ) -> impl Future<Output = Result<Option<Delta>, Self::Error>> + Send;
     /// Of `ids`, the heads each had at sequence `seq`; a document missing from the
     /// answer did not exist then.
     fn heads_at(
@@ -525,22 +546,34 @@ impl Hub {
             }
         }
         resp.cursor = req.cursor.max(seq_before);
-        // What the device held before this pull began, in one query; a document it never
-        // received has no heads then and goes whole.
-        let held_before = if base_cursor > 0 {
-            let ids: Vec<String> = changed
-                .iter()
-                .take(self.page)
-                .filter(|(id, _)| !must_send.contains(id) && !pushed.contains_key(id))
-                .map(|(id, _)| id.clone())
-                .collect();
-            store
-                .heads_at(&ids, base_cursor)
+        // What the device lacks of a document it held before this pull began: the writes
+        // since, where storage keeps them; otherwise the difference from the heads it had
+        // then, read in one query. A document it never received has no heads then and
+        // goes whole.
+        let mut from_log: BTreeMap<String, Delta> = BTreeMap::new();
+        let mut held_before = BTreeMap::new();
+        if base_cursor > 0 {
+            let mut rest = Vec::new();
+            for (id, seq) in changed.iter().take(self.page) {
+                if must_send.contains(id) || pushed.contains_key(id) {
+                    continue;
+                }
+                match store
+                    .changes_after(id, base_cursor, *seq)
+                    .await
+                    .map_err(SyncError::Storage)?
+                {
+                    Some(d) => {
+                        from_log.insert(id.clone(), d);
+                    }
+                    None => rest.push(id.clone()),
+                }
+            }
+            held_before = store
+                .heads_at(&rest, base_cursor)
                 .await
-                .map_err(SyncError::Storage)?
-        } else {
-            BTreeMap::new()
-        };
+                .map_err(SyncError::Storage)?;
+        }
         let mut sent = 0;
         let mut last_seq = req.cursor;
         for (id, seq) in changed {
@@ -556,6 +589,20 @@ impl Hub {
             } else {
                 held_before.get(&id)
             };
+            last_seq = last_seq.max(seq);
+            if let Some(d) = from_log.remove(&id) {
+                if !d.bytes.is_empty() {
+                    resp.docs.push(DocUpdate {
+                        doc_id: id,
+                        snapshot: false,
+                        bytes: d.bytes,
+                        heads: d.heads,
+                        summary: None,
+                    });
+                    sent += 1;
+                }
+                continue;
+            }
             let known = (seq > 0).then_some(seq);
             let update = store
                 .read(&id, known, |doc| {
@@ -590,7 +637,6 @@ impl Hub {
                 resp.docs.push(u);
                 sent += 1;
             }
-            last_seq = last_seq.max(seq);
         }
         if resp.more {
             // Every document has its own sequence number, so the next page starts after it.

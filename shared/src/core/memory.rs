@@ -1,7 +1,7 @@
 //! `Storage` in memory, for the tests of the sync core (native and WebAssembly): the same
 //! hub and gate as the server, with documents in a map instead of a database.
 
-use super::hub::{Changed, Commit, CommitError, Storage, Stored};
+use super::hub::{Changed, Commit, CommitError, Delta, Storage, Stored};
 use super::{Refusal, Writer};
 use crate::doc::HouseholdDoc;
 use automerge::ChangeHash;
@@ -15,7 +15,14 @@ struct Entry {
     seq: u64,
     /// Heads after each accepted write, by sequence number.
     history: Vec<(u64, Vec<ChangeHash>)>,
+    /// The changes of the last writes (`RECENT` at most), by sequence number: every write
+    /// after `logged_after` is here.
+    log: Vec<(u64, Vec<u8>)>,
+    logged_after: u64,
 }
+
+/// Writes kept in a document's log: few, so the tests take both ways of answering a pull.
+const RECENT: usize = 3;
 
 /// Changes that were refused, kept for the commune officer.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +62,8 @@ impl MemoryStore {
                 doc,
                 seq,
                 history: vec![(seq, heads)],
+                log: vec![],
+                logged_after: seq,
             },
         );
     }
@@ -122,11 +131,19 @@ impl Storage for MemoryStore {
                 doc: HouseholdDoc::empty(&[0; 16]),
                 seq,
                 history: vec![],
+                log: vec![],
+                logged_after: seq,
             });
             entry
                 .doc
                 .apply(&c.changes)
                 .map_err(|_| CommitError::Stale)?;
+            if c.expected_seq.is_some() {
+                entry.log.push((seq, c.changes.clone()));
+                if entry.log.len() > RECENT {
+                    entry.logged_after = entry.log.remove(0).0;
+                }
+            }
             entry.seq = seq;
             let heads = entry.doc.heads();
             entry.history.push((seq, heads));
@@ -160,6 +177,27 @@ impl Storage for MemoryStore {
     ) -> impl Future<Output = Result<Option<T>, Self::Error>> + Send {
         let mut s = self.state.lock().expect("not poisoned");
         std::future::ready(Ok(s.docs.get_mut(id).map(|e| f(&mut e.doc))))
+    }
+
+    fn changes_after(
+        &self,
+        id: &str,
+        after: u64,
+        seq: u64,
+    ) -> impl Future<Output = Result<Option<Delta>, Self::Error>> + Send {
+        let mut s = self.state.lock().expect("not poisoned");
+        let delta = s.docs.get_mut(id).and_then(|e| {
+            (e.logged_after <= after && e.seq >= seq).then(|| Delta {
+                bytes: e
+                    .log
+                    .iter()
+                    .filter(|(at, _)| *at > after)
+                    .flat_map(|(_, b)| b.iter().copied())
+                    .collect(),
+                heads: e.doc.heads().iter().map(ChangeHash::to_string).collect(),
+            })
+        });
+        std::future::ready(Ok(delta))
     }
 
     fn heads_at(

@@ -180,9 +180,24 @@ impl Walk<'_> {
     }
 
     fn collection(&self, obj: &ObjId, name: &str, only: Option<&Touched>) -> Result<(), Refusal> {
-        let ids = self.keys(obj, self.limits.records_per_collection, name)?;
-        let wanted = |id: &String| only.is_none_or(|t| t.get(name).is_some_and(|s| s.contains(id)));
-        for id in ids.into_iter().filter(wanted) {
+        // With `only`, the touched records are looked up by id, not found among all.
+        let ids: Vec<String> = match only {
+            None => self.keys(obj, self.limits.records_per_collection, name)?,
+            Some(t) => {
+                let Some(ids) = t.get(name) else {
+                    return Ok(());
+                };
+                let n = self.doc.length(obj);
+                if n > self.limits.records_per_collection {
+                    return Err(bad(format_args!(
+                        "{name}: {n} > {}",
+                        self.limits.records_per_collection
+                    )));
+                }
+                ids.iter().cloned().collect()
+            }
+        };
+        for id in ids {
             if !valid_id(&id) {
                 return Err(bad(format_args!("{name}: record id")));
             }

@@ -29,6 +29,9 @@ pub struct Changed {
     pub docs: Vec<(String, i64)>,
 }
 
+/// Told the results of a group commit the moment it is durable.
+pub type Published = Box<dyn FnOnce(&[StoreResult<i64>]) + Send>;
+
 #[async_trait]
 pub trait Docs: Send + Sync + 'static {
     async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>>;
@@ -38,11 +41,22 @@ pub trait Docs: Send + Sync + 'static {
         let mut results = self.commit_docs(vec![(actor.clone(), w.clone())]).await?;
         results.pop().unwrap_or(Err(super::StoreError::NotFound))
     }
-    /// Commits several document writes in one transaction (group commit), each in its own
-    /// savepoint: the result of each, in order; one that fails leaves the others.
+    /// Commits several document writes in one transaction (group commit): the result of
+    /// each, in order; one that fails leaves the others.
     async fn commit_docs(
         &self,
         writes: Vec<(Actor, DocWrite)>,
+    ) -> StoreResult<Vec<StoreResult<i64>>> {
+        self.commit_docs_then(writes, Box::new(|_| {})).await
+    }
+    /// `commit_docs`, calling `published` with the results as soon as the transaction is
+    /// committed, before anything else runs on the committing thread — so what a process
+    /// keeps of the written documents is up to date before its other requests can be
+    /// answered from it.
+    async fn commit_docs_then(
+        &self,
+        writes: Vec<(Actor, DocWrite)>,
+        published: Published,
     ) -> StoreResult<Vec<StoreResult<i64>>>;
     /// A document's current sequence number, if it exists (to reuse a decoded copy).
     async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>>;

@@ -2,8 +2,8 @@
 //! `sqlite.rs`, in PostgreSQL's dialect and sent over the network).
 
 use super::{
-    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of,
-    inside,
+    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, UPSERT_HOUSEHOLD, UPSERT_SUPPORT,
+    audit_of, inside,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, PostgresStore, StoreError, StoreResult, StoredDoc};
@@ -342,9 +342,10 @@ impl Docs for PgDocs {
         }))
     }
 
-    async fn commit_docs(
+    async fn commit_docs_then(
         &self,
         writes: Vec<(Actor, DocWrite)>,
+        published: Published,
     ) -> StoreResult<Vec<StoreResult<i64>>> {
         let mut tx = self.pool.begin().await?;
         let mut results = Vec::with_capacity(writes.len());
@@ -363,6 +364,7 @@ impl Docs for PgDocs {
             }
         }
         tx.commit().await?;
+        published(&results);
         Ok(results)
     }
 

@@ -7,8 +7,8 @@
 //! (`SqliteStore`), so they queue in order instead of polling SQLite's lock.
 
 use super::{
-    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of,
-    inside, numbered,
+    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, UPSERT_HOUSEHOLD, UPSERT_SUPPORT,
+    audit_of, inside, numbered,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, StoreError, StoreResult, StoredDoc};
@@ -193,9 +193,10 @@ impl Docs for SqliteDocs {
         .await
     }
 
-    async fn commit_docs(
+    async fn commit_docs_then(
         &self,
         writes: Vec<(Actor, DocWrite)>,
+        published: Published,
     ) -> StoreResult<Vec<StoreResult<i64>>> {
         let _turn = self.turn.clone().lock_owned().await;
         Self::run(&self.writer, move |c| {
@@ -210,7 +211,10 @@ impl Docs for SqliteDocs {
                 .collect();
             if let Ok(results) = whole {
                 match c.execute_batch("COMMIT") {
-                    Ok(()) => return Ok(results),
+                    Ok(()) => {
+                        published(&results);
+                        return Ok(results);
+                    }
                     Err(e) => {
                         let _ = c.execute_batch("ROLLBACK");
                         return Err(e.into());
@@ -237,6 +241,7 @@ impl Docs for SqliteDocs {
                 let _ = c.execute_batch("ROLLBACK");
                 return Err(e.into());
             }
+            published(&results);
             Ok(results)
         })
         .await
