@@ -5,6 +5,9 @@ use server::config::{Command, Config, ServeArgs};
 use server::{AppState, app_with, demo, store};
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
