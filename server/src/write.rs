@@ -7,7 +7,7 @@
 //! sync pushes, conflict decisions — goes through the core with this storage.
 
 use crate::store::{Actor, DocWrite, DynStore, StoreError, StoreResult};
-use shared::core::hub::{Changed, Commit, CommitError, Delta, Storage, Stored};
+use shared::core::hub::{Changed, Commit, CommitError, Delta, RecentWrites, Storage, Stored};
 use shared::core::{Refusal, Writer};
 use shared::doc::HouseholdDoc;
 use std::future::Future;
@@ -31,11 +31,9 @@ struct Cached {
     doc: Mutex<HouseholdDoc>,
     /// Its heads (as stored).
     heads: Vec<String>,
-    /// The changes of this process's last writes to it, by sequence number: every write
-    /// after `logged_after` is here (a write by another process makes a new entry without
-    /// them).
-    log: Vec<(u64, Arc<Vec<u8>>)>,
-    logged_after: u64,
+    /// The changes of this process's last writes to it (a write by another process makes
+    /// a new entry without them).
+    recent: RecentWrites,
 }
 
 type Pending = (Actor, DocWrite, Written, oneshot::Sender<StoreResult<i64>>);
@@ -60,33 +58,34 @@ impl Written {
     fn publish(self, cache: &Mutex<lru::LruCache<String, Arc<Cached>>>, seq: u64) {
         let mut docs = cache.lock().expect("not poisoned");
         let before = docs.peek(&self.id);
+        // A slower writer never replaces a newer document with an older one.
+        if before.is_some_and(|c| c.seq > seq) {
+            return;
+        }
         let chunks = match before {
             Some(c) if !self.compacted => c.chunks + 1,
             _ => 1,
         };
-        let (mut log, mut logged_after) = match (before, self.expected) {
-            (Some(b), Some(e)) if b.seq == e => (b.log.clone(), b.logged_after),
-            // A new household: a device that did not hold it gets it whole.
-            _ => (vec![], self.expected.unwrap_or(seq)),
+        let recent = match (before, self.expected) {
+            (Some(b), Some(e)) if b.seq == e => {
+                let mut recent = b.recent.clone();
+                recent.push(seq, self.changes, RECENT);
+                recent
+            }
+            // A new household, or one this process did not hold as of the write's base.
+            _ => RecentWrites::after(seq),
         };
-        if self.expected.is_some() {
-            log.push((seq, self.changes));
-        }
-        if log.len() > RECENT {
-            logged_after = log.remove(0).0;
-        }
         let entry = Arc::new(Cached {
             seq,
             chunks,
             doc: Mutex::new(self.doc),
             heads: self.heads,
-            log,
-            logged_after,
+            recent,
         });
-        // A slower writer never replaces a newer document with an older one.
-        if docs.peek(&self.id).is_none_or(|c| c.seq <= seq) {
-            docs.put(self.id, entry);
-        }
+        let replaced = docs.put(self.id, entry);
+        // The replaced document is freed after the cache is unlocked.
+        drop(docs);
+        drop(replaced);
     }
 }
 
@@ -189,8 +188,7 @@ impl DbStorage {
                 chunks: stored.chunks.len(),
                 doc: Mutex::new(doc),
                 heads: stored.heads,
-                log: vec![],
-                logged_after: seq,
+                recent: RecentWrites::after(seq),
             },
         )))
     }
@@ -400,18 +398,12 @@ impl Storage for DbStorage {
         after: u64,
         seq: u64,
     ) -> Result<Option<Delta>, StoreError> {
-        Ok(self
-            .cached(id)
-            .filter(|c| c.logged_after <= after && c.seq >= seq)
-            .map(|c| Delta {
-                bytes: c
-                    .log
-                    .iter()
-                    .filter(|(at, _)| *at > after)
-                    .flat_map(|(_, b)| b.iter().copied())
-                    .collect(),
+        Ok(self.cached(id).filter(|c| c.seq >= seq).and_then(|c| {
+            Some(Delta {
+                bytes: c.recent.since(after)?,
                 heads: c.heads.clone(),
-            }))
+            })
+        }))
     }
 
     async fn heads_at(

@@ -59,6 +59,44 @@ pub struct Delta {
     pub heads: Vec<String>,
 }
 
+/// The changes of a document's last writes, kept by a storage to answer `changes_after`:
+/// every write numbered after `after` is here, oldest first.
+#[derive(Debug, Clone)]
+pub struct RecentWrites {
+    writes: Vec<(u64, Arc<Vec<u8>>)>,
+    after: u64,
+}
+
+impl RecentWrites {
+    /// None kept: complete only after `seq` (a document as read from storage, or new, so a
+    /// device that did not hold it gets it whole).
+    pub fn after(seq: u64) -> Self {
+        RecentWrites {
+            writes: vec![],
+            after: seq,
+        }
+    }
+
+    /// Adds the write numbered `seq` (its changes after the previous one), keeping `keep`.
+    pub fn push(&mut self, seq: u64, changes: Arc<Vec<u8>>, keep: usize) {
+        self.writes.push((seq, changes));
+        if self.writes.len() > keep {
+            self.after = self.writes.remove(0).0;
+        }
+    }
+
+    /// The changes written after `seq`, one chunk after another, if every one is kept.
+    pub fn since(&self, seq: u64) -> Option<Vec<u8>> {
+        (self.after <= seq).then(|| {
+            self.writes
+                .iter()
+                .filter(|(at, _)| *at > seq)
+                .flat_map(|(_, b)| b.iter().copied())
+                .collect()
+        })
+    }
+}
+
 /// Documents written after a cursor, `(id, sequence number)` in sequence order, after the
 /// sequence number storage had reached before it looked.
 pub type Changed = (u64, Vec<(String, u64)>);
@@ -658,4 +696,30 @@ fn malformed(e: impl std::fmt::Display) -> Refusal {
         format!("Dữ liệu không xử lý được: {e}"),
         format!("The data could not be processed: {e}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecentWrites;
+    use std::sync::Arc;
+
+    #[test]
+    fn recent_writes_answer_only_when_every_write_since_is_kept() {
+        let mut r = RecentWrites::after(10);
+        assert_eq!(
+            r.since(9),
+            None,
+            "writes before the log began are not known"
+        );
+        assert_eq!(r.since(10), Some(vec![]));
+        r.push(12, Arc::new(vec![1]), 2);
+        r.push(15, Arc::new(vec![2, 3]), 2);
+        assert_eq!(r.since(10), Some(vec![1, 2, 3]));
+        assert_eq!(r.since(12), Some(vec![2, 3]));
+        assert_eq!(r.since(15), Some(vec![]));
+        // A third write pushes the first out: a device at 10 or 11 lacks it.
+        r.push(20, Arc::new(vec![4]), 2);
+        assert_eq!(r.since(11), None);
+        assert_eq!(r.since(12), Some(vec![2, 3, 4]));
+    }
 }

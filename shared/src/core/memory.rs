@@ -1,7 +1,7 @@
 //! `Storage` in memory, for the tests of the sync core (native and WebAssembly): the same
 //! hub and gate as the server, with documents in a map instead of a database.
 
-use super::hub::{Changed, Commit, CommitError, Delta, Storage, Stored};
+use super::hub::{Changed, Commit, CommitError, Delta, RecentWrites, Storage, Stored};
 use super::{Refusal, Writer};
 use crate::doc::HouseholdDoc;
 use automerge::ChangeHash;
@@ -15,10 +15,8 @@ struct Entry {
     seq: u64,
     /// Heads after each accepted write, by sequence number.
     history: Vec<(u64, Vec<ChangeHash>)>,
-    /// The changes of the last writes (`RECENT` at most), by sequence number: every write
-    /// after `logged_after` is here.
-    log: Vec<(u64, Vec<u8>)>,
-    logged_after: u64,
+    /// The changes of the last writes (`RECENT` at most).
+    recent: RecentWrites,
 }
 
 /// Writes kept in a document's log: few, so the tests take both ways of answering a pull.
@@ -62,8 +60,7 @@ impl MemoryStore {
                 doc,
                 seq,
                 history: vec![(seq, heads)],
-                log: vec![],
-                logged_after: seq,
+                recent: RecentWrites::after(seq),
             },
         );
     }
@@ -131,18 +128,15 @@ impl Storage for MemoryStore {
                 doc: HouseholdDoc::empty(&[0; 16]),
                 seq,
                 history: vec![],
-                log: vec![],
-                logged_after: seq,
+                recent: RecentWrites::after(seq),
             });
             entry
                 .doc
                 .apply(&c.changes)
                 .map_err(|_| CommitError::Stale)?;
             if c.expected_seq.is_some() {
-                entry.log.push((seq, c.changes.clone()));
-                if entry.log.len() > RECENT {
-                    entry.logged_after = entry.log.remove(0).0;
-                }
+                let changes = std::sync::Arc::new(c.changes.clone());
+                entry.recent.push(seq, changes, RECENT);
             }
             entry.seq = seq;
             let heads = entry.doc.heads();
@@ -187,15 +181,9 @@ impl Storage for MemoryStore {
     ) -> impl Future<Output = Result<Option<Delta>, Self::Error>> + Send {
         let mut s = self.state.lock().expect("not poisoned");
         let delta = s.docs.get_mut(id).and_then(|e| {
-            (e.logged_after <= after && e.seq >= seq).then(|| Delta {
-                bytes: e
-                    .log
-                    .iter()
-                    .filter(|(at, _)| *at > after)
-                    .flat_map(|(_, b)| b.iter().copied())
-                    .collect(),
-                heads: e.doc.heads().iter().map(ChangeHash::to_string).collect(),
-            })
+            let bytes = e.recent.since(after).filter(|_| e.seq >= seq)?;
+            let heads = e.doc.heads().iter().map(ChangeHash::to_string).collect();
+            Some(Delta { bytes, heads })
         });
         std::future::ready(Ok(delta))
     }
