@@ -78,7 +78,10 @@ pub fn may_write(
         };
     }
     let segs: Vec<&str> = path.iter().map(String::as_str).collect();
-    let field_put = matches!(kind, Put);
+    // Writing a field may delete: setting a field in conflict to the value one side
+    // already has is encoded as deleting the other values, and clearing a field is one too.
+    // What a deletion leaves is judged by the schema and record validation.
+    let field_put = matches!(kind, Put | Delete);
     if role == CommuneLeader {
         // The leader writes only decisions: a new review step and the status it sets
         // (the gate checks that the step is a decision the review allows).
@@ -111,8 +114,8 @@ pub fn may_write(
         }
         ["profile", field] => {
             let shape_ok = match *field {
-                "priority" => kind == MakeMap,
-                "causes" => kind == MakeList,
+                "priority" => matches!(kind, MakeMap | Delete),
+                "causes" => matches!(kind, MakeList | Delete),
                 _ => field_put,
             };
             if shape_ok && matches!(role, CommuneOfficer | VillageHead) {
@@ -240,6 +243,17 @@ mod tests {
         assert!(ok(CommuneLeader, "profile/status", Put));
         assert!(!ok(CommuneLeader, "profile/head_name", Put));
         assert!(!ok(CommuneLeader, "assessments/a9", MakeMap));
+        // Choosing the value one side of a conflict already has deletes the others.
+        assert!(ok(CommuneOfficer, "profile/address", Delete));
+        assert!(ok(VillageHead, "members/m1/name", Delete));
+        assert!(ok(CommuneOfficer, "support/s1/status", Delete));
+        assert!(ok(CommuneLeader, "profile/status", Delete));
+        assert!(!ok(Cadre, "profile/address", Delete));
+        assert!(
+            !ok(Cadre, "visits/v1/date", Delete),
+            "visits stay as logged"
+        );
+        assert!(!ok(VillageHead, "plan/p1/owner", Delete));
         // Read-only roles write nothing.
         for role in [CommuneLeader, ProvinceViewer, Admin] {
             assert!(!ok(role, "visits/v2", MakeMap));
