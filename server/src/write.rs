@@ -15,9 +15,11 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-/// Decoded documents kept: the households in active use (a decoded demo household takes
-/// about a quarter of a megabyte; a commune-wide pull passes through, it need not stay).
-const CACHED_DOCS: usize = 512;
+/// Decoded documents kept: every household of a large commune. A household out of the
+/// cache is decoded again at its next sync, which cost more CPU in the push storm than any
+/// other step of a pull; all 1,329 of the demo commune kept raise the server's peak memory
+/// during the storm by about 30 MB (165–181 MB → 189–214 MB).
+const CACHED_DOCS: usize = 2048;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;
 /// Writes of a document kept with it, to answer the devices that hold it from them.
@@ -101,6 +103,68 @@ pub struct DbStorage {
     committer: Arc<OnceLock<mpsc::Sender<Pending>>>,
     /// Households known to have a document (a document is never removed).
     with_doc: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// Writes of this process on their way into the database and the cache.
+    landing: Arc<Landing>,
+    /// The write turn of each household being written (see `Storage::turn`).
+    turns: Arc<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// A household's write turn; the last holder removes it from the map.
+pub struct Turn {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    id: String,
+    turns: Arc<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut turns = self.turns.lock().expect("not poisoned");
+        drop(self.guard.take());
+        // Nobody else holds or waits for it (the map's own reference is the only one).
+        if turns
+            .get(&self.id)
+            .is_some_and(|t| Arc::strong_count(t) == 1)
+        {
+            turns.remove(&self.id);
+        }
+    }
+}
+
+/// The households whose writes this process is committing. Between the commit and the
+/// moment the written documents are kept, a request may already see the new sequence
+/// number in the database: it waits for the kept document instead of decoding the
+/// household again from the database.
+#[derive(Default)]
+struct Landing {
+    ids: Mutex<std::collections::HashMap<String, usize>>,
+    landed: tokio::sync::Notify,
+}
+
+impl Landing {
+    fn start<'a>(&self, ids: impl IntoIterator<Item = &'a String>) {
+        let mut landing = self.ids.lock().expect("not poisoned");
+        for id in ids {
+            *landing.entry(id.clone()).or_default() += 1;
+        }
+    }
+
+    fn end<'a>(&self, ids: impl IntoIterator<Item = &'a String>) {
+        let mut landing = self.ids.lock().expect("not poisoned");
+        for id in ids {
+            if let Some(n) = landing.get_mut(id) {
+                *n -= 1;
+                if *n == 0 {
+                    landing.remove(id);
+                }
+            }
+        }
+        drop(landing);
+        self.landed.notify_waiters();
+    }
+
+    fn has(&self, id: &str) -> bool {
+        self.ids.lock().expect("not poisoned").contains_key(id)
+    }
 }
 
 impl std::fmt::Debug for DbStorage {
@@ -120,6 +184,8 @@ impl DbStorage {
             ))),
             committer: Arc::new(OnceLock::new()),
             with_doc: Arc::default(),
+            landing: Arc::default(),
+            turns: Arc::default(),
         }
     }
 
@@ -145,7 +211,12 @@ impl DbStorage {
     ) -> StoreResult<i64> {
         let queue = self.committer.get_or_init(|| {
             let (tx, rx) = mpsc::channel::<Pending>(GROUP * 4);
-            tokio::spawn(commit_loop(self.store.clone(), self.docs.clone(), rx));
+            tokio::spawn(commit_loop(
+                self.store.clone(),
+                self.docs.clone(),
+                self.landing.clone(),
+                rx,
+            ));
             tx
         });
         let (done, answer) = oneshot::channel();
@@ -163,8 +234,33 @@ impl DbStorage {
         self.docs.lock().expect("not poisoned").get(id).cloned()
     }
 
-    fn forget(&self, id: &str) {
-        self.docs.lock().expect("not poisoned").pop(id);
+    /// The kept document for `id` as of `seq` or later: when this process is committing
+    /// a write of it, once that write is kept.
+    async fn cached_as_of(&self, id: &str, seq: u64) -> Option<Arc<Cached>> {
+        loop {
+            // Registered before looking, so the end of the landing cannot be missed.
+            let landed = self.landing.landed.notified();
+            if let Some(e) = self.cached(id).filter(|c| c.seq >= seq) {
+                return Some(e);
+            }
+            if !self.landing.has(id) {
+                return None;
+            }
+            landed.await;
+        }
+    }
+
+    /// Drops the kept document of `id` if it is no newer than `seq` (`None`: any): a
+    /// write based on it failed, perhaps because another process wrote since. A newer
+    /// one was kept by the write of this process that came first; it stays.
+    fn forget_unless_newer(&self, id: &str, seq: Option<u64>) {
+        let mut docs = self.docs.lock().expect("not poisoned");
+        if docs
+            .peek(id)
+            .is_some_and(|c| seq.is_none_or(|s| c.seq <= s))
+        {
+            docs.pop(id);
+        }
     }
 
     /// Decodes the stored document and keeps it.
@@ -210,7 +306,12 @@ impl DbStorage {
 /// documents are kept the moment the transaction is committed, on the committing thread:
 /// a request that sees the new sequence numbers finds them kept (otherwise it would
 /// decode the household again from the database).
-async fn commit_loop(store: DynStore, cache: DocCache, mut rx: mpsc::Receiver<Pending>) {
+async fn commit_loop(
+    store: DynStore,
+    cache: DocCache,
+    landing: Arc<Landing>,
+    mut rx: mpsc::Receiver<Pending>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < GROUP {
@@ -227,6 +328,8 @@ async fn commit_loop(store: DynStore, cache: DocCache, mut rx: mpsc::Receiver<Pe
             kept.push(written);
             answers.push(done);
         }
+        let ids: Vec<String> = kept.iter().map(|w| w.id.clone()).collect();
+        landing.start(&ids);
         let cache = cache.clone();
         let published = Box::new(move |results: &[StoreResult<i64>]| {
             for (r, w) in results.iter().zip(kept) {
@@ -235,7 +338,9 @@ async fn commit_loop(store: DynStore, cache: DocCache, mut rx: mpsc::Receiver<Pe
                 }
             }
         });
-        match store.docs().commit_docs_then(writes, published).await {
+        let committed = store.docs().commit_docs_then(writes, published).await;
+        landing.end(&ids);
+        match committed {
             Ok(results) => {
                 for (r, d) in results.into_iter().zip(answers) {
                     let _ = d.send(r);
@@ -294,6 +399,23 @@ const INLINE_BYTES: usize = 16 * 1024;
 
 impl Storage for DbStorage {
     type Error = StoreError;
+    type Turn = Turn;
+
+    async fn turn(&self, id: &str) -> Turn {
+        let lock = self
+            .turns
+            .lock()
+            .expect("not poisoned")
+            .entry(id.to_string())
+            .or_default()
+            .clone();
+        let guard = lock.lock_owned().await;
+        Turn {
+            guard: Some(guard),
+            id: id.to_string(),
+            turns: self.turns.clone(),
+        }
+    }
 
     /// The kept copy is used without asking the database: when another process wrote
     /// since, the commit finds the sequence number changed, the copy is dropped and the
@@ -321,16 +443,13 @@ impl Storage for DbStorage {
         f: impl FnOnce(&mut HouseholdDoc) -> T + Send,
     ) -> Result<Option<T>, StoreError> {
         let current = match seq {
-            Some(s) => Some(s),
+            Some(s) => s,
             None => match self.store.docs().doc_seq(id).await.map_err(logged)? {
-                Some(s) => Some(s as u64),
+                Some(s) => s as u64,
                 None => return Ok(None),
             },
         };
-        let entry = match self
-            .cached(id)
-            .filter(|c| current.is_some_and(|s| c.seq >= s))
-        {
+        let entry = match self.cached_as_of(id, current).await {
             Some(e) => e,
             None => match self.decode(id).await? {
                 Some(e) => e,
@@ -363,9 +482,11 @@ impl Storage for DbStorage {
             touched: Some(c.touched),
             actors: c.actors,
         };
+        let expected = c.expected_seq;
         if let Err(e) = self.commit_grouped(actor(writer), write, written).await {
-            // Written by another process since: the next load reads the database.
-            self.forget(&id);
+            // Written since, by another request (whose document is kept) or another
+            // process (then the next load reads the database).
+            self.forget_unless_newer(&id, expected);
             return Err(refusal_of(e));
         }
         Ok(())
@@ -398,7 +519,7 @@ impl Storage for DbStorage {
         after: u64,
         seq: u64,
     ) -> Result<Option<Delta>, StoreError> {
-        Ok(self.cached(id).filter(|c| c.seq >= seq).and_then(|c| {
+        Ok(self.cached_as_of(id, seq).await.and_then(|c| {
             Some(Delta {
                 bytes: c.recent.since(after)?,
                 heads: c.heads.clone(),

@@ -116,6 +116,12 @@ pub enum CommitError<E> {
 /// multi-threaded runtime.
 pub trait Storage: Sync {
     type Error: std::fmt::Display + Send;
+    /// Held while one write of a household is judged and committed.
+    type Turn: Send;
+    /// Waits for the turn to write `id`: writes of one household within one process take
+    /// turns instead of racing to a stale commit, judged again on the winner's document.
+    /// (Writers in other processes still race; the commit's sequence check decides.)
+    fn turn(&self, id: &str) -> impl Future<Output = Self::Turn> + Send;
     fn load(&self, id: &str) -> impl Future<Output = Result<Option<Stored>, Self::Error>> + Send;
     fn commit(
         &self,
@@ -268,6 +274,7 @@ impl Hub {
             Some(d) if !d.is_empty() && d.iter().all(|h| doc.has_change(h)) => d.clone(),
             _ => pushed,
         };
+        let _turn = store.turn(id).await;
         for _ in 0..MAX_ATTEMPTS {
             let stored = match store.load(id).await {
                 Ok(s) => s,
@@ -360,6 +367,7 @@ impl Hub {
         audit: serde_json::Value,
         edit: impl Fn(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
     ) -> Result<(), EditError<S::Error>> {
+        let _turn = store.turn(id).await;
         for _ in 0..MAX_ATTEMPTS {
             let stored = store
                 .load(id)

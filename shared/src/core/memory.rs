@@ -78,6 +78,10 @@ impl MemoryStore {
 
 impl Storage for MemoryStore {
     type Error = std::convert::Infallible;
+    /// The tests interleave writers on purpose: none take turns, so every write races.
+    type Turn = ();
+
+    async fn turn(&self, _id: &str) {}
 
     fn load(&self, id: &str) -> impl Future<Output = Result<Option<Stored>, Self::Error>> + Send {
         let s = self.state.lock().expect("not poisoned");

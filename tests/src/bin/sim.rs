@@ -42,8 +42,11 @@ impl Phone {
             "x-forwarded-for",
             address.parse().expect("an address is a header value"),
         );
+        // Idle connections are dropped before the server's header-read timeout (10 s)
+        // closes them, so a phone that waited never sends into a closing connection.
         let http = reqwest::Client::builder()
             .default_headers(headers)
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()?;
         // Throttled all the same (a server without `--trust-proxy`): like the app, wait
         // as long as the server says, then try again.
