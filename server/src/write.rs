@@ -106,14 +106,39 @@ pub struct DbStorage {
     /// Writes of this process on their way into the database and the cache.
     landing: Arc<Landing>,
     /// The write turn of each household being written (see `Storage::turn`).
-    turns: Arc<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    turns: Turns,
+}
+
+type TurnMap = Arc<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+
+/// A lock per household being written, made when first asked for and removed when its
+/// last holder or waiter is done, so the map holds only households written right now.
+#[derive(Clone, Default)]
+struct Turns(TurnMap);
+
+impl Turns {
+    async fn take(&self, id: &str) -> Turn {
+        let lock = self
+            .0
+            .lock()
+            .expect("not poisoned")
+            .entry(id.to_string())
+            .or_default()
+            .clone();
+        let guard = lock.lock_owned().await;
+        Turn {
+            guard: Some(guard),
+            id: id.to_string(),
+            turns: self.0.clone(),
+        }
+    }
 }
 
 /// A household's write turn; the last holder removes it from the map.
 pub struct Turn {
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     id: String,
-    turns: Arc<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    turns: TurnMap,
 }
 
 impl Drop for Turn {
@@ -185,7 +210,7 @@ impl DbStorage {
             committer: Arc::new(OnceLock::new()),
             with_doc: Arc::default(),
             landing: Arc::default(),
-            turns: Arc::default(),
+            turns: Turns::default(),
         }
     }
 
@@ -402,19 +427,7 @@ impl Storage for DbStorage {
     type Turn = Turn;
 
     async fn turn(&self, id: &str) -> Turn {
-        let lock = self
-            .turns
-            .lock()
-            .expect("not poisoned")
-            .entry(id.to_string())
-            .or_default()
-            .clone();
-        let guard = lock.lock_owned().await;
-        Turn {
-            guard: Some(guard),
-            id: id.to_string(),
-            turns: self.turns.clone(),
-        }
+        self.turns.take(id).await
     }
 
     /// The kept copy is used without asking the database: when another process wrote
@@ -633,5 +646,35 @@ pub fn edit_error(e: shared::core::EditError<StoreError>) -> crate::error::AppEr
             }
             AppError::Validation(errors)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Turns;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn writes_of_one_household_take_turns_and_leave_nothing_behind() {
+        let turns = Turns::default();
+        let first = turns.take("h1").await;
+        // Another household is not held up.
+        let other = turns.take("h2").await;
+        // A second write of h1 waits until the first is done.
+        let waiting = tokio::spawn({
+            let turns = turns.clone();
+            async move { turns.take("h1").await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "two writes of h1 at once");
+        drop(first);
+        let second = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("the second write gets its turn")
+            .expect("no panic");
+        assert_eq!(turns.0.lock().unwrap().len(), 2, "h1 still held, h2 held");
+        drop(second);
+        drop(other);
+        assert!(turns.0.lock().unwrap().is_empty(), "no lock left behind");
     }
 }
