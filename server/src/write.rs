@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Decoded documents kept: every household of a large commune. A household out of the
-/// cache is decoded again at its next sync, which cost more CPU in the push storm than any
-/// other step of a pull; all 1,329 of the demo commune kept raise the server's peak memory
-/// during the storm by about 30 MB (165–181 MB → 189–214 MB).
+/// cache is decoded again at its next sync (with 512 kept, 922 were decoded again during
+/// one push storm of 200 phones); keeping all 1,329 of the demo commune raised the server's
+/// peak memory in that storm by about 20–30 MB (165–181 MB → 186–214 MB).
 const CACHED_DOCS: usize = 2048;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;

@@ -81,14 +81,14 @@ pub fn may_write(
     // Writing a field may delete: setting a field in conflict to the value one side
     // already has is encoded as deleting the other values, and clearing a field is one too.
     // What a deletion leaves is judged by the schema and record validation.
-    let field_put = matches!(kind, Put | Delete);
+    let field_write = matches!(kind, Put | Delete);
     if role == CommuneLeader {
         // The leader writes only decisions: a new review step and the status it sets
         // (the gate checks that the step is a decision the review allows).
         let ok = match segs.as_slice() {
-            ["profile", "status"] => field_put,
+            ["profile", "status"] => field_write,
             ["review_steps", id] => kind == MakeMap && !before.has_record("review_steps", id),
-            ["review_steps", id, _] => field_put && !before.has_record("review_steps", id),
+            ["review_steps", id, _] => field_write && !before.has_record("review_steps", id),
             _ => false,
         };
         return if ok { Ok(()) } else { no() };
@@ -116,7 +116,7 @@ pub fn may_write(
             let shape_ok = match *field {
                 "priority" => matches!(kind, MakeMap | Delete),
                 "causes" => matches!(kind, MakeList | Delete),
-                _ => field_put,
+                _ => field_write,
             };
             if shape_ok && matches!(role, CommuneOfficer | VillageHead) {
                 Ok(())
@@ -149,7 +149,7 @@ pub fn may_write(
             };
             if ok { Ok(()) } else { no() }
         }
-        [collection, id, field] if field_put => {
+        [collection, id, field] if field_write => {
             let existed = before.has_record(collection, id);
             let ok = match *collection {
                 "members" => matches!(role, CommuneOfficer | VillageHead),

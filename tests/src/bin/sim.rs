@@ -42,8 +42,8 @@ impl Phone {
             "x-forwarded-for",
             address.parse().expect("an address is a header value"),
         );
-        // Idle connections are dropped before the server's header-read timeout (10 s)
-        // closes them, so a phone that waited never sends into a closing connection.
+        // Idle connections are dropped before the server's header-read timeout (10 s) may
+        // close them, so a phone that waited does not send into a closing connection.
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .pool_idle_timeout(Duration::from_secs(5))
