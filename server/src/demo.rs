@@ -10,6 +10,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use shared::area::{Area, AreaKind};
 use shared::assessment::{Assessment, ReviewKind};
 use shared::assignment::Assignment;
+use shared::doc::Collection;
 use shared::household::{
     Cause, Household, HouseholdStatus, Member, MemberInput, PriorityFlags, Residence, Sex,
 };
@@ -1106,7 +1107,7 @@ fn lived_doc(
             device_id: format!("{}-phone", v.cadre_id),
             at_ms: at(v.data.date),
         };
-        doc.put_record("visits", &v.id, &visit_json(v), &by)?;
+        doc.put_record(Collection::Visits, &v.id, &visit_json(v), &by)?;
     }
     for s in &r.support {
         doc.automerge()
@@ -1116,7 +1117,7 @@ fn lived_doc(
             device_id: "commune-laptop".into(),
             at_ms: at(s.data.planned_date),
         };
-        doc.put_record("support", &s.id, &support_json(s), &by)?;
+        doc.put_record(Collection::Support, &s.id, &support_json(s), &by)?;
     }
     Ok(doc)
 }

@@ -29,16 +29,81 @@ use serde_json::{Map, Value};
 
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// The record collections of a household document, each a map keyed by record id.
-pub const COLLECTIONS: [&str; 7] = [
-    "members",
-    "assessments",
-    "plan",
-    "review_steps",
-    "visits",
-    "support",
-    "profile",
-];
+/// A map at the root of a household document: the profile (the household's own fields)
+/// or a collection of records keyed by record id. Its name is the document's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    // In the order of their names, so a `Touched` map iterates as the document's keys do.
+    Assessments,
+    Members,
+    Plan,
+    Profile,
+    /// The commune officer's decisions on conflicts, made with the first one.
+    Resolutions,
+    ReviewSteps,
+    Support,
+    Visits,
+}
+
+impl Collection {
+    /// The maps every household document is made with (all but `Resolutions`), in the
+    /// order they are made: the order is part of every new document's first change.
+    pub const MADE: [Collection; 7] = [
+        Collection::Members,
+        Collection::Assessments,
+        Collection::Plan,
+        Collection::ReviewSteps,
+        Collection::Visits,
+        Collection::Support,
+        Collection::Profile,
+    ];
+
+    /// The collections of the household's records (what a phone writes, beside the profile).
+    pub const RECORDS: [Collection; 6] = [
+        Collection::Members,
+        Collection::Assessments,
+        Collection::Plan,
+        Collection::ReviewSteps,
+        Collection::Visits,
+        Collection::Support,
+    ];
+
+    /// The key in the document.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Collection::Profile => "profile",
+            Collection::Members => "members",
+            Collection::Assessments => "assessments",
+            Collection::Plan => "plan",
+            Collection::ReviewSteps => "review_steps",
+            Collection::Visits => "visits",
+            Collection::Support => "support",
+            Collection::Resolutions => "resolutions",
+        }
+    }
+
+    /// The collection with this key, if it is one.
+    pub fn parse(key: &str) -> Option<Collection> {
+        (Collection::MADE.into_iter())
+            .chain([Collection::Resolutions])
+            .find(|c| c.as_str() == key)
+    }
+
+    /// Whether this is one of the household's record collections (`RECORDS`).
+    pub fn is_records(self) -> bool {
+        Collection::RECORDS.contains(&self)
+    }
+}
+
+impl std::fmt::Display for Collection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which records of which collections a change touched (the profile as an empty set).
+pub type Touched = std::collections::BTreeMap<Collection, std::collections::BTreeSet<String>>;
 
 /// Who makes a change, written into the change so conflicts can name them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,8 +176,9 @@ impl HouseholdDoc {
             .expect("root put");
         doc.put(ROOT, "household_id", household_id)
             .expect("root put");
-        for c in COLLECTIONS {
-            doc.put_object(ROOT, c, ObjType::Map).expect("root map");
+        for c in Collection::MADE {
+            doc.put_object(ROOT, c.as_str(), ObjType::Map)
+                .expect("root map");
         }
         let mut me = Self { doc };
         me.commit(author);
@@ -147,9 +213,9 @@ impl HouseholdDoc {
             return Err(DocError::TooNew(version));
         }
         if version < SCHEMA_VERSION {
-            for c in COLLECTIONS {
-                if self.doc.get(ROOT, c)?.is_none() {
-                    self.doc.put_object(ROOT, c, ObjType::Map)?;
+            for c in Collection::MADE {
+                if self.doc.get(ROOT, c.as_str())?.is_none() {
+                    self.doc.put_object(ROOT, c.as_str(), ObjType::Map)?;
                 }
             }
             self.doc.put(ROOT, "schema_version", SCHEMA_VERSION)?;
@@ -228,8 +294,8 @@ impl HouseholdDoc {
         );
     }
 
-    fn collection(&self, name: &str) -> Result<ObjId, DocError> {
-        match self.doc.get(ROOT, name)? {
+    fn collection(&self, name: Collection) -> Result<ObjId, DocError> {
+        match self.doc.get(ROOT, name.as_str())? {
             Some((AmValue::Object(ObjType::Map), id)) => Ok(id),
             _ => Err(DocError::Load(format!("missing map {name}"))),
         }
@@ -246,7 +312,7 @@ impl HouseholdDoc {
     /// Adds or updates one record of a collection (members, visits, …), field by field.
     pub fn put_record(
         &mut self,
-        collection: &str,
+        collection: Collection,
         id: &str,
         value: &Value,
         author: &Author,
@@ -262,7 +328,7 @@ impl HouseholdDoc {
     pub fn put_all<'a>(
         &mut self,
         profile: &Value,
-        records: impl IntoIterator<Item = (&'a str, &'a str, Value)>,
+        records: impl IntoIterator<Item = (Collection, &'a str, Value)>,
         author: &Author,
     ) -> Result<(), DocError> {
         self.write_profile(profile)?;
@@ -274,11 +340,16 @@ impl HouseholdDoc {
     }
 
     fn write_profile(&mut self, value: &Value) -> Result<(), DocError> {
-        let obj = self.collection("profile")?;
+        let obj = self.collection(Collection::Profile)?;
         update_map(&mut self.doc, &obj, value)
     }
 
-    fn write_record(&mut self, collection: &str, id: &str, value: &Value) -> Result<(), DocError> {
+    fn write_record(
+        &mut self,
+        collection: Collection,
+        id: &str,
+        value: &Value,
+    ) -> Result<(), DocError> {
         let coll = self.collection(collection)?;
         let obj = match self.doc.get(&coll, id)? {
             Some((AmValue::Object(ObjType::Map), o)) => o,
@@ -304,15 +375,16 @@ impl HouseholdDoc {
             ));
         }
         let (before, after) = (self.to_json(), fork.to_json());
-        if before.get("profile") != after.get("profile")
-            && let Some(profile) = after.get("profile")
+        let profile = Collection::Profile.as_str();
+        if before.get(profile) != after.get(profile)
+            && let Some(profile) = after.get(profile)
         {
             self.write_profile(profile)?;
         }
-        for c in COLLECTIONS.iter().filter(|c| **c != "profile") {
+        for c in Collection::RECORDS {
             let empty = Map::new();
-            let was = before.get(*c).and_then(Value::as_object).unwrap_or(&empty);
-            let now = after.get(*c).and_then(Value::as_object).unwrap_or(&empty);
+            let was = (before.get(c.as_str()).and_then(Value::as_object)).unwrap_or(&empty);
+            let now = (after.get(c.as_str()).and_then(Value::as_object)).unwrap_or(&empty);
             for (id, record) in now {
                 if was.get(id) != Some(record) {
                     self.write_record(c, id, record)?;
@@ -330,7 +402,7 @@ impl HouseholdDoc {
     /// Removes a record (e.g. a member who moved away).
     pub fn delete_record(
         &mut self,
-        collection: &str,
+        collection: Collection,
         id: &str,
         author: &Author,
     ) -> Result<(), DocError> {
@@ -404,9 +476,10 @@ impl HouseholdDoc {
             "resolved_at": author.at_ms,
             "overridden": overridden,
         });
-        let coll = match self.doc.get(ROOT, "resolutions")? {
+        let resolutions = Collection::Resolutions.as_str();
+        let coll = match self.doc.get(ROOT, resolutions)? {
             Some((AmValue::Object(ObjType::Map), id)) => id,
-            _ => self.doc.put_object(ROOT, "resolutions", ObjType::Map)?,
+            _ => self.doc.put_object(ROOT, resolutions, ObjType::Map)?,
         };
         write_value(&mut self.doc, &coll, conflict_id, &record)?;
         self.commit(author);
@@ -417,7 +490,7 @@ impl HouseholdDoc {
     /// its badges from list rows without decoding every document.
     pub fn overridden_devices(&self) -> Vec<String> {
         let mut devices: Vec<String> = self
-            .records("resolutions")
+            .records(Collection::Resolutions)
             .values()
             .filter_map(|r| r.get("overridden")?.as_object())
             .flat_map(|o| o.keys().cloned())
@@ -436,7 +509,7 @@ impl HouseholdDoc {
                 .unwrap_or(Value::Null)
         };
         let mut found: Vec<Overridden> = self
-            .records("resolutions")
+            .records(Collection::Resolutions)
             .into_iter()
             .filter_map(|(id, r)| {
                 let mine = r.get("overridden")?.get(device_id)?;
@@ -480,10 +553,7 @@ impl HouseholdDoc {
     /// The document as JSON with the profile and, of the other collections, only the
     /// records in `records` (all members when any member is there: the read model keeps
     /// a household's members together; all reviews and steps when a step is there).
-    pub fn json_of_records(
-        &self,
-        records: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
-    ) -> Value {
+    pub fn json_of_records(&self, records: &Touched) -> Value {
         let mut out = Map::new();
         for item in self.doc.map_range(ROOT, ..) {
             let key = item.key.to_string();
@@ -496,15 +566,21 @@ impl HouseholdDoc {
             };
             let obj = item.id();
             // A review step is judged against the household's reviews and other steps.
-            let whole = key == "profile"
-                || (key == "members" && records.contains_key("members"))
-                || (matches!(key.as_str(), "assessments" | "review_steps")
-                    && records.contains_key("review_steps"));
+            let collection = Collection::parse(&key);
+            let whole = match collection {
+                Some(Collection::Profile) => true,
+                Some(Collection::Members) => records.contains_key(&Collection::Members),
+                Some(Collection::Assessments | Collection::ReviewSteps) => {
+                    records.contains_key(&Collection::ReviewSteps)
+                }
+                _ => false,
+            };
             let value = if whole {
                 read_map(&self.doc, &obj)
             } else {
                 let mut m = Map::new();
-                for id in records.get(&key).into_iter().flatten() {
+                let ids = collection.and_then(|c| records.get(&c));
+                for id in ids.into_iter().flatten() {
                     if let Ok(Some((v, rid))) = self.doc.get(&obj, id.as_str()) {
                         m.insert(id.clone(), json_of(&self.doc, &v, &rid));
                     }
@@ -522,8 +598,8 @@ impl HouseholdDoc {
     }
 
     /// The records of a collection, keyed by id.
-    pub fn records(&self, collection: &str) -> Map<String, Value> {
-        match self.to_json().get(collection) {
+    pub fn records(&self, collection: Collection) -> Map<String, Value> {
+        match self.to_json().get(collection.as_str()) {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         }
@@ -536,17 +612,15 @@ impl HouseholdDoc {
 
     /// The conflicts inside the profile (when listed) and the listed records only: the
     /// only places a new change can open one.
-    pub fn conflicts_in(
-        &mut self,
-        records: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
-    ) -> Result<Vec<FieldConflict>, DocError> {
+    pub fn conflicts_in(&mut self, records: &Touched) -> Result<Vec<FieldConflict>, DocError> {
         let mut starts = Vec::new();
-        for (collection, ids) in records {
+        for (&collection, ids) in records {
             let Ok(coll) = self.collection(collection) else {
                 continue;
             };
-            if collection == "profile" {
-                starts.push((coll, vec![collection.clone()]));
+            let name = collection.as_str().to_string();
+            if collection == Collection::Profile {
+                starts.push((coll, vec![name]));
                 continue;
             }
             let mut records = Vec::new();
@@ -555,12 +629,12 @@ impl HouseholdDoc {
             }
             if records.iter().any(|(_, all)| all.len() > 1) {
                 // A record made twice concurrently is a conflict of the collection itself.
-                starts.push((coll, vec![collection.clone()]));
+                starts.push((coll, vec![name]));
                 continue;
             }
             for (id, all) in records {
                 if let Some((AmValue::Object(ObjType::Map), obj)) = all.into_iter().next() {
-                    starts.push((obj, vec![collection.clone(), id.clone()]));
+                    starts.push((obj, vec![name.clone(), id.clone()]));
                 }
             }
         }

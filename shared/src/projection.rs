@@ -3,7 +3,7 @@
 //! for the demo), `project` reads a document back into records for lists and reports.
 
 use crate::assessment::Assessment;
-use crate::doc::{Author, DocError, HouseholdDoc};
+use crate::doc::{Author, Collection, DocError, HouseholdDoc};
 use crate::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
 use crate::plan::{PlanItem, PlanItemInput, PlanStatus};
 use crate::review::ReviewStep;
@@ -79,28 +79,33 @@ pub fn to_doc(actor: &[u8], r: &Records, author: &Author) -> Result<HouseholdDoc
 
 /// Writes a whole household (profile and every record) into `doc` as one change.
 pub fn put_records(doc: &mut HouseholdDoc, r: &Records, author: &Author) -> Result<(), DocError> {
-    let records = (r.members.iter()).map(|m| ("members", m.id.as_str(), member_json(&m.data)));
+    let records =
+        (r.members.iter()).map(|m| (Collection::Members, m.id.as_str(), member_json(&m.data)));
     let records = records
         .chain(
             r.assessments
                 .iter()
-                .map(|a| ("assessments", a.id.as_str(), assessment_json(a))),
+                .map(|a| (Collection::Assessments, a.id.as_str(), assessment_json(a))),
         )
         .chain(
             r.visits
                 .iter()
-                .map(|v| ("visits", v.id.as_str(), visit_json(v))),
+                .map(|v| (Collection::Visits, v.id.as_str(), visit_json(v))),
         )
         .chain(
             r.support
                 .iter()
-                .map(|s| ("support", s.id.as_str(), support_json(s))),
+                .map(|s| (Collection::Support, s.id.as_str(), support_json(s))),
         )
-        .chain(r.plan.iter().map(|p| ("plan", p.id.as_str(), plan_json(p))))
+        .chain(
+            r.plan
+                .iter()
+                .map(|p| (Collection::Plan, p.id.as_str(), plan_json(p))),
+        )
         .chain(
             r.review_steps
                 .iter()
-                .map(|s| ("review_steps", s.id.as_str(), step_json(s))),
+                .map(|s| (Collection::ReviewSteps, s.id.as_str(), step_json(s))),
         );
     doc.put_all(&profile_json(&r.household), records, author)
 }
@@ -121,7 +126,7 @@ fn without(v: &Value, keys: &[&str]) -> Value {
 
 /// Reads a document back into records. `updated_at` is the time of the projection.
 pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Records, String> {
-    let p = &doc["profile"];
+    let p = &doc[Collection::Profile.as_str()];
     let input: HouseholdInput = field(&without(p, &["status", "created_at"]), "profile")?;
     let status: HouseholdStatus = field(&p["status"], "profile.status")?;
     let household = Household {
@@ -137,9 +142,9 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         created_at: p["created_at"].as_str().unwrap_or(updated_at).to_string(),
         updated_at: updated_at.to_string(),
     };
-    let entries = |name: &str| doc[name].as_object().cloned().unwrap_or_default();
+    let entries = |c: Collection| doc[c.as_str()].as_object().cloned().unwrap_or_default();
     let mut members = Vec::new();
-    for (id, m) in entries("members") {
+    for (id, m) in entries(Collection::Members) {
         members.push(Member {
             id,
             household_id: household_id.into(),
@@ -147,7 +152,7 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         });
     }
     let mut assessments = Vec::new();
-    for (id, a) in entries("assessments") {
+    for (id, a) in entries(Collection::Assessments) {
         let text = a["json"].as_str().ok_or("assessment without json")?;
         let a = serde_json::from_str::<Assessment>(text).map_err(|e| format!("assessment: {e}"))?;
         // A review is kept under its own id in its own household, or it is not this one's.
@@ -157,7 +162,7 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         assessments.push(a);
     }
     let mut visits = Vec::new();
-    for (id, v) in entries("visits") {
+    for (id, v) in entries(Collection::Visits) {
         let cadre_id = v["cadre_id"].as_str().unwrap_or_default().to_string();
         visits.push(Visit {
             id,
@@ -167,7 +172,7 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         });
     }
     let mut support = Vec::new();
-    for (id, s) in entries("support") {
+    for (id, s) in entries(Collection::Support) {
         support.push(SupportAction {
             id,
             household_id: household_id.into(),
@@ -180,7 +185,7 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
         });
     }
     let mut plan = Vec::new();
-    for (id, p) in entries("plan") {
+    for (id, p) in entries(Collection::Plan) {
         plan.push(PlanItem {
             id,
             household_id: household_id.into(),
@@ -190,7 +195,7 @@ pub fn project(household_id: &str, doc: &Value, updated_at: &str) -> Result<Reco
     }
     plan.sort_by(|a, b| a.data.due.cmp(&b.data.due).then(a.id.cmp(&b.id)));
     let mut review_steps = Vec::new();
-    for (id, st) in entries("review_steps") {
+    for (id, st) in entries(Collection::ReviewSteps) {
         let text = st["json"].as_str().ok_or("review step without json")?;
         let st =
             serde_json::from_str::<ReviewStep>(text).map_err(|e| format!("review step: {e}"))?;

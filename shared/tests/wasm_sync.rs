@@ -9,6 +9,7 @@
 use serde_json::json;
 use shared::core::memory::{MemoryStore, block_on};
 use shared::core::{Hub, Scope, Writer};
+use shared::doc::Collection;
 use shared::doc::{Author, HouseholdDoc};
 use shared::sync::{Device, SyncRequest, SyncResponse};
 use shared::user::Role;
@@ -115,7 +116,7 @@ fn two_offline_devices_converge_in_the_browser() {
     ] {
         let doc = dev.doc_mut("h3").unwrap();
         doc.put_record(
-            "visits",
+            Collection::Visits,
             &format!("visit-{device}"),
             &json!({"date": "2026-11-20", "discussed": "Chăm sóc bò", "progress": "", "needs": "", "next_visit": null, "cadre_id": user}),
             &by(user, device),

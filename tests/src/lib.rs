@@ -337,7 +337,7 @@ pub mod write {
                 .create(&db, &officer(), id, serde_json::json!({}), |doc, a| {
                     let members = records.members.iter().map(|m| {
                         (
-                            "members",
+                            shared::doc::Collection::Members,
                             m.id.as_str(),
                             shared::projection::member_json(&m.data),
                         )

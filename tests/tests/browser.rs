@@ -8,6 +8,7 @@
 
 use fantoccini::Locator;
 use shared::doc::Author;
+use shared::doc::Collection;
 use shared::household::Cause;
 use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::projection::plan_json;
@@ -143,7 +144,7 @@ async fn officer_plans_h1(url: &str) {
                 device_id: "officer-desk".into(),
                 at_ms: 1_790_000_000_000,
             };
-            doc.put_record("plan", &item.id, &plan_json(&item), &author)
+            doc.put_record(Collection::Plan, &item.id, &plan_json(&item), &author)
                 .unwrap();
             planned = true;
         } else if planned && req.pushes.is_empty() && !resp.more {

@@ -9,6 +9,7 @@ use shared::area::{AreaInput, AreaKind};
 use shared::assessment::{Assessment, ReviewKind};
 use shared::assignment::Assignment;
 use shared::core::EditError;
+use shared::doc::Collection;
 use shared::household::{HouseholdInput, HouseholdStatus, PriorityFlags, Residence};
 use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, classify};
 use shared::support::{Project, SupportAction, SupportInput, SupportKind, SupportStatus};
@@ -251,7 +252,7 @@ async fn members_are_added_changed_and_removed(b: Backend) {
             let record = shared::projection::member_json(&m);
             let audit = serde_json::json!({"action": "create", "entity": "member", "entity_id": id, "changes": {}});
             tests::write::edit(&s, "h2", audit, move |d, a| {
-                d.put_record("members", id, &record, a)
+                d.put_record(Collection::Members, id, &record, a)
             })
             .await
             .unwrap();
@@ -276,9 +277,11 @@ async fn members_are_added_changed_and_removed(b: Backend) {
     put("m-2", m).await;
     assert!(!s.get_member("m-2").await.unwrap().data.health_insurance);
     let audit = serde_json::json!({"action": "delete", "entity": "member", "entity_id": "m-1", "changes": {}});
-    tests::write::edit(&s, "h2", audit, |d, a| d.delete_record("members", "m-1", a))
-        .await
-        .unwrap();
+    tests::write::edit(&s, "h2", audit, |d, a| {
+        d.delete_record(Collection::Members, "m-1", a)
+    })
+    .await
+    .unwrap();
     assert_eq!(s.list_members("h2").await.unwrap().len(), 3);
     assert!(matches!(
         s.get_member("m-1").await,
@@ -331,7 +334,7 @@ async fn reviews_are_kept_and_the_status_waits_for_a_decision(b: Backend) {
             let audit = serde_json::json!({"action": "create", "entity": "assessment", "entity_id": a.id,
                 "changes": {"created": a.id}});
             tests::write::edit(&s, "h2", audit, move |d, au| {
-                d.put_record("assessments", &a.id, &record, au)?;
+                d.put_record(Collection::Assessments, &a.id, &record, au)?;
                 match status {
                     Some(st) => d.set_field(&["profile", "status"], &serde_json::json!(st), au),
                     None => Ok(()),
@@ -445,7 +448,7 @@ async fn assignments_visits_and_support(b: Backend) {
     let record = shared::projection::visit_json(&v);
     let audit = serde_json::json!({"action": "create", "entity": "visit", "entity_id": "visit-1", "changes": {}});
     tests::write::edit(&s, "h1", audit, |d, a| {
-        d.put_record("visits", "visit-1", &record, a)
+        d.put_record(Collection::Visits, "visit-1", &record, a)
     })
     .await
     .unwrap();
@@ -475,7 +478,7 @@ async fn assignments_visits_and_support(b: Backend) {
         let record = shared::projection::support_json(&sa);
         let audit = serde_json::json!({"action": "update", "entity": "support_action", "entity_id": "s1", "changes": {}});
         tests::write::edit(&s, "h1", audit, |d, a| {
-            d.put_record("support", "s1", &record, a)
+            d.put_record(Collection::Support, "s1", &record, a)
         })
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 //! finish syncing.
 
 use shared::doc::Author;
+use shared::doc::Collection;
 use shared::sync::{Device, SyncResponse};
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
@@ -137,7 +138,7 @@ fn log_visit(p: &mut Phone, n: usize) {
         .doc_mut(&doc)
         .unwrap()
         .put_record(
-            "visits",
+            Collection::Visits,
             &id,
             &serde_json::json!({"date": today.to_string(), "discussed": "Kiểm tra sau sự cố", "progress": "", "needs": "", "next_visit": null, "cadre_id": p.user_id}),
             &author,
@@ -231,7 +232,7 @@ async fn no_acknowledged_change_is_lost_when_the_server_is_killed(b: Backend) {
                 })
                 .expect("the document opens");
             assert!(
-                opened.records("visits").contains_key(visit),
+                opened.records(Collection::Visits).contains_key(visit),
                 "acknowledged visit {visit} lost from {doc}"
             );
             let visits = store.list_visits(doc).await.unwrap();

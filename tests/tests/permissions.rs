@@ -6,6 +6,7 @@
 use serde_json::Value;
 use server::store::{Actor, DynStore};
 use shared::assignment::Assignment;
+use shared::doc::Collection;
 use shared::support::{Project, SupportAction, SupportInput, SupportKind, SupportStatus};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -262,7 +263,7 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
         let id = format!("m-new-{n}");
         let record = shared::projection::member_json(&fixture::member_input("Thành viên"));
         tests::write::edit(store, household, serde_json::json!({}), |d, a| {
-            d.put_record("members", &id, &record, a)
+            d.put_record(Collection::Members, &id, &record, a)
         })
         .await
         .unwrap();
@@ -290,7 +291,7 @@ async fn fill(store: &DynStore, template: &str, inside: bool) -> String {
         };
         let record = shared::projection::support_json(&s);
         tests::write::edit(store, household, serde_json::json!({}), |d, a| {
-            d.put_record("support", &id, &record, a)
+            d.put_record(Collection::Support, &id, &record, a)
         })
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 use shared::doc::Author;
+use shared::doc::Collection;
 use shared::sync::{Device, SyncResponse};
 use tests::{Backend, TestDb, TestServer, fixture, on_both_backends};
 
@@ -91,7 +92,7 @@ async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
     );
     assert_eq!(phone.doc("h1").unwrap().to_json()["profile"]["code"], "H-1");
 
-    phone.doc_mut("h1").unwrap().put_record("visits", "visit-1", &json!({"date": "2026-11-20", "discussed": "Hướng dẫn làm chuồng bò", "progress": "", "needs": "", "next_visit": "2026-12-20", "cadre_id": "u-cadre1"}), &by("u-cadre1")).unwrap();
+    phone.doc_mut("h1").unwrap().put_record(Collection::Visits, "visit-1", &json!({"date": "2026-11-20", "discussed": "Hướng dẫn làm chuồng bò", "progress": "", "needs": "", "next_visit": "2026-12-20", "cadre_id": "u-cadre1"}), &by("u-cadre1")).unwrap();
     let resp = exchange(&srv, &token, &mut phone).await;
     assert_eq!(resp.acks.len(), 1);
     assert_eq!(phone.pending(), 0);
@@ -372,13 +373,13 @@ async fn two_server_processes_lose_no_change(b: Backend) {
         pa.doc_mut("h1")
             .unwrap()
             .put_record(
-                "members",
+                Collection::Members,
                 &format!("ma{i}"),
                 &serde_json::to_value(fixture::member_input(&format!("Thành viên A{i}"))).unwrap(),
                 &by("u-vh1"),
             )
             .unwrap();
-        pb.doc_mut("h1").unwrap().put_record("visits", &format!("vb{i}"), &json!({"date": "2026-11-01", "discussed": format!("Lần {i}"), "progress": "", "needs": "", "next_visit": null, "cadre_id": "u-officer1"}), &by("u-officer1")).unwrap();
+        pb.doc_mut("h1").unwrap().put_record(Collection::Visits, &format!("vb{i}"), &json!({"date": "2026-11-01", "discussed": format!("Lần {i}"), "progress": "", "needs": "", "next_visit": null, "cadre_id": "u-officer1"}), &by("u-officer1")).unwrap();
         let (ra, rb) = tokio::join!(
             a.http
                 .post(a.url("/api/sync"))

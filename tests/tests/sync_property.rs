@@ -8,6 +8,7 @@ use automerge::ChangeHash;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use shared::doc::Author;
+use shared::doc::Collection;
 use shared::sync::{Device, SyncRequest, SyncResponse};
 use std::collections::BTreeSet;
 use tests::{Backend, TestDb, TestServer, fixture};
@@ -142,7 +143,7 @@ async fn run_case(backend: Backend, steps: Vec<Step>) -> Result<(), TestCaseErro
                 devs[dev]
                     .doc_mut("h1")
                     .unwrap()
-                    .put_record("visits", &id, &v, &author(dev))
+                    .put_record(Collection::Visits, &id, &v, &author(dev))
                     .unwrap();
                 visits.push(id);
             }
@@ -153,7 +154,7 @@ async fn run_case(backend: Backend, steps: Vec<Step>) -> Result<(), TestCaseErro
                 devs[dev]
                     .doc_mut(docs[doc])
                     .unwrap()
-                    .put_record("members", &id, &m, &author(dev))
+                    .put_record(Collection::Members, &id, &m, &author(dev))
                     .unwrap();
                 members.push((docs[doc], id));
             }

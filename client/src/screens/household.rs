@@ -9,6 +9,7 @@ use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use shared::Text;
+use shared::doc::Collection;
 use shared::plan::PlanStatus;
 use shared::review::{Flag, ListReason, Progress, ReviewStep, StatusChange, StepData, Trajectory};
 use shared::summary::Summary;
@@ -51,7 +52,7 @@ fn record(household_id: String, review_id: Option<String>, data: StepData) {
         let saved = engine
             .edit(&household_id, |doc, author| {
                 doc.put_record(
-                    "review_steps",
+                    Collection::ReviewSteps,
                     &step.id,
                     &shared::projection::step_json(&step),
                     author,

@@ -9,6 +9,7 @@ use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::doc::Collection;
 use shared::projection::step_json;
 use shared::review::{Progress, ReviewStep, StepData, meeting_valid};
 
@@ -90,7 +91,7 @@ pub fn Meeting(id: String) -> impl IntoView {
             let household_id = step.household_id.clone();
             let result = engine
                 .edit(&household_id, |doc, author| {
-                    doc.put_record("review_steps", &step.id, &step_json(&step), author)
+                    doc.put_record(Collection::ReviewSteps, &step.id, &step_json(&step), author)
                 })
                 .await;
             saving.set(false);

@@ -7,6 +7,7 @@ use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::doc::Collection;
 use shared::household::{MemberInput, Sex};
 use shared::projection::member_json;
 
@@ -62,7 +63,7 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
             spawn_local(async move {
                 let result = engine
                     .edit(&household_id, |doc, author| {
-                        doc.delete_record("members", &id, author)
+                        doc.delete_record(Collection::Members, &id, author)
                     })
                     .await;
                 saving.set(false);
@@ -115,7 +116,7 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
         spawn_local(async move {
             let result = engine
                 .edit(&household_id, |doc, author| {
-                    doc.put_record("members", &id, &member_json(&input), author)
+                    doc.put_record(Collection::Members, &id, &member_json(&input), author)
                 })
                 .await;
             saving.set(false);

@@ -10,6 +10,7 @@ use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::Validate;
+use shared::doc::Collection;
 use shared::plan::{PlanItem, PlanStatus};
 use shared::projection::plan_json;
 
@@ -64,7 +65,7 @@ pub fn PlanProgress(household_id: String, item_id: String) -> impl IntoView {
             let household_id = next.household_id.clone();
             let result = engine
                 .edit(&household_id, |doc, author| {
-                    doc.put_record("plan", &next.id, &plan_json(&next), author)
+                    doc.put_record(Collection::Plan, &next.id, &plan_json(&next), author)
                 })
                 .await;
             saving.set(false);

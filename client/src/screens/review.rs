@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::FieldError;
 use shared::assessment::{Assessment, ReviewKind};
+use shared::doc::Collection;
 use shared::projection::assessment_json;
 use shared::review;
 use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, classify};
@@ -168,7 +169,7 @@ pub fn Review(id: String) -> impl IntoView {
             };
             let result = engine
                 .edit(&household_id, |doc, author| {
-                    doc.put_record("assessments", &a.id, &assessment_json(&a), author)
+                    doc.put_record(Collection::Assessments, &a.id, &assessment_json(&a), author)
                 })
                 .await;
             saving.set(false);

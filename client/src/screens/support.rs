@@ -9,6 +9,7 @@ use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::Validate;
+use shared::doc::Collection;
 use shared::household::Cause;
 use shared::projection::support_json;
 use shared::support::{Project, SupportAction, SupportInput, SupportKind, SupportStatus};
@@ -113,7 +114,12 @@ pub fn ProposeSupport(id: String) -> impl IntoView {
             };
             let result = engine
                 .edit(&household_id, |doc, author| {
-                    doc.put_record("support", &action.id, &support_json(&action), author)
+                    doc.put_record(
+                        Collection::Support,
+                        &action.id,
+                        &support_json(&action),
+                        author,
+                    )
                 })
                 .await;
             saving.set(false);

@@ -7,6 +7,7 @@ use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::doc::Collection;
 use shared::projection::visit_json;
 use shared::visit::{Visit, VisitInput};
 
@@ -92,7 +93,7 @@ pub fn LogVisit(id: String) -> impl IntoView {
             };
             let result = engine
                 .edit(&household_id, |doc, author| {
-                    doc.put_record("visits", &visit.id, &visit_json(&visit), author)
+                    doc.put_record(Collection::Visits, &visit.id, &visit_json(&visit), author)
                 })
                 .await;
             saving.set(false);

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use shared::area::AreaKind;
 use shared::assessment::{Assessment, AssessmentInput};
 use shared::assignment::Assignment;
+use shared::doc::Collection;
 use shared::household::{Household, HouseholdInput, HouseholdStatus, Member, MemberInput};
 use shared::permissions::Action;
 use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
@@ -181,7 +182,7 @@ async fn put_plan_item(
     let value = shared::projection::plan_json(&item);
     let audit = serde_json::json!({ "action": "update", "entity": "plan_item", "entity_id": id, "changes": { "plan_item": value } });
     crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
-        doc.put_record("plan", &item_id, &value, author)
+        doc.put_record(Collection::Plan, &item_id, &value, author)
     })
     .await?;
     Ok(Json(plan_of(&state, &id).await?))
@@ -311,7 +312,7 @@ async fn add_member(
     let record = shared::projection::member_json(&m.data);
     let audit = serde_json::json!({ "action": "create", "entity": "member", "entity_id": m.id, "changes": { "created": m } });
     crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
-        doc.put_record("members", &m.id, &record, author)
+        doc.put_record(Collection::Members, &m.id, &record, author)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(m)))
@@ -349,7 +350,7 @@ async fn update_member(
     let record = shared::projection::member_json(&after.data);
     let audit = serde_json::json!({ "action": "update", "entity": "member", "entity_id": id, "changes": { "before": before.data, "after": after.data } });
     crate::write::edit_household(&state, &me, &before.household_id, audit, |doc, author| {
-        doc.put_record("members", &id, &record, author)
+        doc.put_record(Collection::Members, &id, &record, author)
     })
     .await?;
     Ok(Json(after))
@@ -365,7 +366,7 @@ async fn delete_member(
     let before = member_in_scope(&state, &me, &id).await?;
     let audit = serde_json::json!({ "action": "delete", "entity": "member", "entity_id": id, "changes": { "deleted": before } });
     crate::write::edit_household(&state, &me, &before.household_id, audit, |doc, author| {
-        doc.delete_record("members", &id, author)
+        doc.delete_record(Collection::Members, &id, author)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -411,7 +412,7 @@ async fn add_assessment(
     let record = shared::projection::assessment_json(&a);
     let audit = serde_json::json!({ "action": "create", "entity": "assessment", "entity_id": a.id, "changes": { "created": a } });
     crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
-        doc.put_record("assessments", &a.id, &record, author)
+        doc.put_record(Collection::Assessments, &a.id, &record, author)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(a)))
@@ -448,7 +449,7 @@ async fn add_visit(
     let record = shared::projection::visit_json(&v);
     let audit = serde_json::json!({ "action": "create", "entity": "visit", "entity_id": v.id, "changes": { "created": v } });
     crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
-        doc.put_record("visits", &v.id, &record, author)
+        doc.put_record(Collection::Visits, &v.id, &record, author)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(v)))
@@ -492,7 +493,7 @@ async fn add_support(
     let record = shared::projection::support_json(&s);
     let audit = serde_json::json!({ "action": "create", "entity": "support_action", "entity_id": s.id, "changes": { "created": s } });
     crate::write::edit_household(&state, &me, &id, audit, |doc, author| {
-        doc.put_record("support", &s.id, &record, author)
+        doc.put_record(Collection::Support, &s.id, &record, author)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(s)))

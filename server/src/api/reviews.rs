@@ -18,6 +18,7 @@ use shared::campaign::{
     Campaign, CampaignRow, CampaignVillage, MAX_BULK, StepInput, StepOutcome, StepRequest,
     TrackedRow, WhatIf, WhatIfRow,
 };
+use shared::doc::Collection;
 use shared::household::Household;
 use shared::permissions::{Action, Reach};
 use shared::review::{
@@ -273,7 +274,7 @@ async fn record_steps(
         let written = crate::write::edit_household(&state, &me, id, audit, |doc, author| {
             let heads = doc.heads();
             let status = doc
-                .field_at(&["profile", "status"], &heads)
+                .field_at(&[Collection::Profile.as_str(), "status"], &heads)
                 .and_then(|v| serde_json::from_value(v).ok())
                 .unwrap_or(shared::household::HouseholdStatus::NotPoor);
             let step = ReviewStep {
@@ -285,13 +286,17 @@ async fn record_steps(
                 data: req.step.clone().into_data(status, classification),
             };
             doc.put_record(
-                "review_steps",
+                Collection::ReviewSteps,
                 &step.id,
                 &shared::projection::step_json(&step),
                 author,
             )?;
             if let StepData::Decision { to, .. } = step.data {
-                doc.set_field(&["profile", "status"], &serde_json::json!(to), author)?;
+                doc.set_field(
+                    &[Collection::Profile.as_str(), "status"],
+                    &serde_json::json!(to),
+                    author,
+                )?;
             }
             Ok(())
         })

@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use shared::Text;
 use shared::Validate;
+use shared::doc::Collection;
 use shared::permissions::{Action, Reach};
 use shared::support::{
     Beneficiary, Project, ProjectTotal, SupportAction, SupportOverview, SupportStatus,
@@ -142,7 +143,7 @@ async fn change_status(
     let record = shared::projection::support_json(&after);
     let audit = serde_json::json!({ "action": "update", "entity": "support_action", "entity_id": id, "changes": { "status": [s.status, after.status], "delivered_date": [s.delivered_date, after.delivered_date] } });
     crate::write::edit_household(&state, &me, &s.household_id, audit, |doc, author| {
-        doc.put_record("support", &id, &record, author)
+        doc.put_record(Collection::Support, &id, &record, author)
     })
     .await?;
     Ok(Json(after))

@@ -1,12 +1,13 @@
-//! Storage: one `Store` trait that the API uses, with a SQLite and a PostgreSQL
-//! implementation sharing their SQL (`sql.rs`). Every write records its audit event in
+//! Storage: the `Store` the API uses, one trait per concern (register, sessions, audit,
+//! read model, refused changes; the household documents apart in `docs`), with one SQL
+//! implementation for SQLite and PostgreSQL (`sql`). Every write records its audit event in
 //! the same transaction, so nothing is acknowledged that is not durable and audited.
 
 pub mod docs;
 mod sql;
 
 pub use docs::Docs;
-pub use sql::{PostgresStore, SqliteStore};
+pub use sql::{Backend, PostgresStore, SqlStore, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -222,7 +223,7 @@ pub struct DocWrite {
     pub conflicts: Vec<shared::doc::FieldConflict>,
     pub audit: serde_json::Value,
     /// The records the write touched, by collection; `None` rewrites every record.
-    pub touched: Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+    pub touched: Option<shared::doc::Touched>,
     /// Automerge actor ids the new changes were made by, bound to the writing device.
     pub actors: Vec<String>,
 }
@@ -254,13 +255,9 @@ pub struct ImportedDoc {
     pub heads: Vec<String>,
 }
 
+/// Areas, users, assignments and targets: the commune officer's register.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// `sqlite` or `postgres`, for logs and test names.
-    fn backend(&self) -> &'static str;
-    /// The household documents, written only by the write core.
-    fn docs(&self) -> &dyn Docs;
-
+pub trait Register: Send + Sync {
     // Areas
     async fn list_areas(&self) -> StoreResult<Vec<Area>>;
     async fn get_area(&self, id: &str) -> StoreResult<Area>;
@@ -271,7 +268,7 @@ pub trait Store: Send + Sync + 'static {
     async fn create_area(&self, actor: &Actor, input: &AreaInput) -> StoreResult<Area>;
     async fn update_area(&self, actor: &Actor, id: &str, input: &AreaInput) -> StoreResult<Area>;
 
-    // Users and sessions
+    // Users
     async fn count_users(&self) -> StoreResult<i64>;
     async fn credentials(&self, username: &str) -> StoreResult<Credentials>;
     async fn get_user(&self, id: &str) -> StoreResult<User>;
@@ -288,6 +285,32 @@ pub trait Store: Send + Sync + 'static {
         user: &User,
         password_hash: Option<&str>,
     ) -> StoreResult<User>;
+    // Accompaniment
+    async fn list_assignments(&self, filter: &AssignmentFilter) -> StoreResult<Vec<Assignment>>;
+    async fn get_assignment(&self, id: &str) -> StoreResult<Assignment>;
+    async fn create_assignment(&self, actor: &Actor, a: &Assignment) -> StoreResult<Assignment>;
+    async fn end_assignment(
+        &self,
+        actor: &Actor,
+        id: &str,
+        to_date: NaiveDate,
+    ) -> StoreResult<Assignment>;
+    /// Ends running assignments (id, last day) and creates new ones in one transaction:
+    /// a bulk assignment or reassignment lands whole or not at all.
+    async fn change_assignments(
+        &self,
+        actor: &Actor,
+        ends: &[(String, NaiveDate)],
+        creates: &[Assignment],
+    ) -> StoreResult<()>;
+    // Targets and figures
+    async fn list_targets(&self, area_ids: &[String]) -> StoreResult<Vec<Target>>;
+    async fn put_target(&self, actor: &Actor, t: &Target) -> StoreResult<Target>;
+}
+
+/// Signed-in devices' sessions and failed sign-ins.
+#[async_trait]
+pub trait Sessions: Send + Sync {
     /// Opens a session on a device with its first refresh token.
     async fn create_session(
         &self,
@@ -347,6 +370,11 @@ pub trait Store: Send + Sync + 'static {
     async fn sign_in_cleared(&self, username: &str) -> StoreResult<()>;
     /// Usernames locked at `now`.
     async fn locked_accounts(&self, now: i64) -> StoreResult<Vec<LockedAccount>>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait Audit: Send + Sync {
     /// An audit event of its own (refused refreshes).
     async fn record_event(
         &self,
@@ -357,6 +385,13 @@ pub trait Store: Send + Sync + 'static {
         details: serde_json::Value,
     ) -> StoreResult<()>;
 
+    async fn list_audit(&self, entity_id: Option<&str>, limit: i64)
+    -> StoreResult<Vec<AuditEvent>>;
+}
+
+/// The rows projected from household documents and the queries of lists and reports.
+#[async_trait]
+pub trait ReadModel: Send + Sync {
     // Households and members
     async fn list_households(&self, filter: &HouseholdFilter) -> StoreResult<Vec<Household>>;
     async fn get_household(&self, id: &str) -> StoreResult<Household>;
@@ -366,24 +401,6 @@ pub trait Store: Send + Sync + 'static {
     // Reviews
     async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>>;
 
-    // Accompaniment
-    async fn list_assignments(&self, filter: &AssignmentFilter) -> StoreResult<Vec<Assignment>>;
-    async fn get_assignment(&self, id: &str) -> StoreResult<Assignment>;
-    async fn create_assignment(&self, actor: &Actor, a: &Assignment) -> StoreResult<Assignment>;
-    async fn end_assignment(
-        &self,
-        actor: &Actor,
-        id: &str,
-        to_date: NaiveDate,
-    ) -> StoreResult<Assignment>;
-    /// Ends running assignments (id, last day) and creates new ones in one transaction:
-    /// a bulk assignment or reassignment lands whole or not at all.
-    async fn change_assignments(
-        &self,
-        actor: &Actor,
-        ends: &[(String, NaiveDate)],
-        creates: &[Assignment],
-    ) -> StoreResult<()>;
     async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>>;
     /// Each household's latest visit: its date and the next visit it planned.
     async fn last_visits(
@@ -435,18 +452,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<(String, String)>>;
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;
 
-    // Targets and figures
-    async fn list_targets(&self, area_ids: &[String]) -> StoreResult<Vec<Target>>;
-    async fn put_target(&self, actor: &Actor, t: &Target) -> StoreResult<Target>;
     async fn status_counts(&self, village_ids: &[String]) -> StoreResult<Vec<StatusCount>>;
+}
 
-    // Audit
-    async fn list_audit(&self, entity_id: Option<&str>, limit: i64)
-    -> StoreResult<Vec<AuditEvent>>;
-
-    /// Writes a whole commune in one transaction.
-    async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
-
+/// Changes the write core refused (quarantine) and fields left in conflict.
+#[async_trait]
+pub trait Refused: Send + Sync {
     // Refused changes and conflicts of household documents
     /// Keeps refused changes for the commune officer; `false` when the device already has
     /// `QUARANTINE_PER_DEVICE` entries waiting and nothing more is kept.
@@ -470,6 +481,23 @@ pub trait Store: Send + Sync + 'static {
         open_only: bool,
     ) -> StoreResult<Vec<ConflictRecord>>;
     async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord>;
+}
+
+/// Everything the server keeps, by concern; `use crate::store::prelude::*` brings the
+/// concerns' methods into scope.
+#[async_trait]
+pub trait Store: Register + Sessions + Audit + ReadModel + Refused + 'static {
+    /// `sqlite` or `postgres`, for logs and test names.
+    fn backend(&self) -> &'static str;
+    /// The household documents, written only by the write core.
+    fn docs(&self) -> &dyn Docs;
+    /// Writes a whole commune in one transaction.
+    async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
+}
+
+/// The store's traits, for calling its methods.
+pub mod prelude {
+    pub use super::{Audit, ReadModel, Refused, Register, Sessions, Store};
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -6,7 +6,7 @@
 use super::policy::{self, Before, OpKind};
 use super::{Limits, Refusal, limits, schema};
 use crate::assessment::{Assessment, ReviewKind};
-use crate::doc::{Author, HouseholdDoc};
+use crate::doc::{Author, Collection, HouseholdDoc, Touched};
 use crate::household::HouseholdStatus;
 use crate::projection::{Records, project};
 use crate::review::{self, Progress, ReviewStep, StepData, decided_status};
@@ -75,8 +75,8 @@ pub struct Admitted {
     pub actors: BTreeSet<String>,
     /// The whole household as the read model keeps it.
     pub records: Records,
-    /// Records each new change wrote, by collection (`profile` under its own name).
-    pub touched: BTreeMap<String, BTreeSet<String>>,
+    /// Records each new change wrote, by collection (the profile with no ids).
+    pub touched: Touched,
     /// The heads of the pushed changes: what the device is acknowledged.
     pub pushed_heads: Vec<ChangeHash>,
 }
@@ -120,12 +120,12 @@ impl Before for BeforeDoc<'_> {
     fn exists(&self) -> bool {
         self.heads.is_some()
     }
-    fn has_record(&self, collection: &str, id: &str) -> bool {
+    fn has_record(&self, collection: Collection, id: &str) -> bool {
         let Some(heads) = self.heads else {
             return false;
         };
         let am = self.doc.read();
-        match am.get_at(ROOT, collection, heads) {
+        match am.get_at(ROOT, collection.as_str(), heads) {
             Ok(Some((_, coll))) => am.get_all_at(&coll, id, heads).is_ok_and(|v| !v.is_empty()),
             _ => false,
         }
@@ -355,16 +355,20 @@ fn malformed(e: impl std::fmt::Display) -> Refusal {
     )
 }
 
-/// The records the operations write, by collection (`profile` under its own name).
-fn touched_by(ops: &[(Vec<String>, OpKind)]) -> BTreeMap<String, BTreeSet<String>> {
-    let mut touched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+/// The records the operations write, by collection (the profile with no ids). A key that
+/// is no collection is left out: the schema refuses it.
+fn touched_by(ops: &[(Vec<String>, OpKind)]) -> Touched {
+    let mut touched = Touched::new();
     for (path, _) in ops {
-        match path.as_slice() {
-            [p, ..] if p == "profile" => {
-                touched.entry("profile".into()).or_default();
+        let Some((head, rest)) = path.split_first() else {
+            continue;
+        };
+        match (Collection::parse(head), rest) {
+            (Some(Collection::Profile), _) => {
+                touched.entry(Collection::Profile).or_default();
             }
-            [c, id, ..] => {
-                touched.entry(c.clone()).or_default().insert(id.clone());
+            (Some(c), [id, ..]) => {
+                touched.entry(c).or_default().insert(id.clone());
             }
             _ => {}
         }
@@ -384,20 +388,21 @@ fn check_records(
     writer: &Writer,
     r: &Records,
     before: &Facts,
-    touched: &BTreeMap<String, BTreeSet<String>>,
+    touched: &Touched,
     rules: &RuleBook,
 ) -> Result<(), Refusal> {
-    let is = |c: &str, id: &str| touched.get(c).is_some_and(|s| s.contains(id));
+    use Collection::*;
+    let is = |c: Collection, id: &str| touched.get(&c).is_some_and(|s| s.contains(id));
     let h = &r.household;
-    if touched.contains_key("profile") {
+    if touched.contains_key(&Profile) {
         h.input().validate().map_err(|e| invalid(&e, "profile"))?;
     }
-    for m in r.members.iter().filter(|m| is("members", &m.id)) {
+    for m in r.members.iter().filter(|m| is(Members, &m.id)) {
         m.data
             .validate_on(writer.today())
             .map_err(|e| invalid(&e, "member"))?;
     }
-    for v in r.visits.iter().filter(|v| is("visits", &v.id)) {
+    for v in r.visits.iter().filter(|v| is(Visits, &v.id)) {
         v.data
             .validate_on(writer.today())
             .map_err(|e| invalid(&e, "visit"))?;
@@ -410,7 +415,7 @@ fn check_records(
         }
     }
     let before_support = |id: &str| before.delivered.get(id);
-    for s in r.support.iter().filter(|s| is("support", &s.id)) {
+    for s in r.support.iter().filter(|s| is(Support, &s.id)) {
         s.data.validate().map_err(|e| invalid(&e, "support"))?;
         if writer.role == Role::Cadre
             && (s.status != crate::support::SupportStatus::Planned || s.delivered_date.is_some())
@@ -427,14 +432,14 @@ fn check_records(
             date_ahead(writer, d, "support.delivered_date")?;
         }
     }
-    for p in r.plan.iter().filter(|p| is("plan", &p.id)) {
+    for p in r.plan.iter().filter(|p| is(Plan, &p.id)) {
         p.data.validate().map_err(|e| invalid(&e, "plan"))?;
     }
-    for a in r.assessments.iter().filter(|a| is("assessments", &a.id)) {
+    for a in r.assessments.iter().filter(|a| is(Assessments, &a.id)) {
         check_review(writer, &h.id, a, rules)?;
     }
     let mut decided = None;
-    for st in r.review_steps.iter().filter(|s| is("review_steps", &s.id)) {
+    for st in r.review_steps.iter().filter(|s| is(ReviewSteps, &s.id)) {
         if let Some(to) = check_step(writer, r, st, before)? {
             if decided.is_some() {
                 return Err(Refusal::new(
@@ -570,7 +575,7 @@ struct Facts {
 }
 
 impl Facts {
-    fn of(before: &BeforeDoc<'_>, touched: &BTreeMap<String, BTreeSet<String>>) -> Facts {
+    fn of(before: &BeforeDoc<'_>, touched: &Touched) -> Facts {
         let Some(heads) = before.heads else {
             return Facts {
                 existed: false,
@@ -580,15 +585,16 @@ impl Facts {
         };
         let doc = before.doc;
         let status = doc
-            .field_at(&["profile", "status"], heads)
+            .field_at(&[Collection::Profile.as_str(), "status"], heads)
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or(HouseholdStatus::NotPoor);
         let delivered = touched
-            .get("support")
+            .get(&Collection::Support)
             .into_iter()
             .flatten()
             .filter_map(|id| {
-                let d = doc.field_at(&["support", id, "delivered_date"], heads)?;
+                let at = [Collection::Support.as_str(), id, "delivered_date"];
+                let d = doc.field_at(&at, heads)?;
                 Some((id.clone(), serde_json::from_value(d).ok().flatten()))
             })
             .collect();
@@ -704,7 +710,7 @@ mod tests {
             )
             .unwrap();
             doc.put_record(
-                "members",
+                Collection::Members,
                 "m1",
                 &serde_json::json!({"full_name": "Lò Thị Mai", "birth_year": birth_year, "sex": "female", "relation": "chủ hộ"}),
                 &cadre,

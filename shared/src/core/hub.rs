@@ -5,7 +5,7 @@
 
 use super::gate::{Admission, Writer, admit};
 use super::{Limits, Refusal};
-use crate::doc::{Author, DocError, FieldConflict, HouseholdDoc};
+use crate::doc::{Author, DocError, FieldConflict, HouseholdDoc, Touched};
 use crate::projection::Records;
 use crate::rules::RuleBook;
 use crate::summary::Summary;
@@ -39,8 +39,8 @@ pub struct Commit {
     pub compacted: Option<Vec<u8>>,
     pub heads: Vec<String>,
     pub records: Records,
-    /// Records the changes wrote, by collection (`profile` under its own name).
-    pub touched: BTreeMap<String, BTreeSet<String>>,
+    /// Records the changes wrote, by collection (the profile with no ids).
+    pub touched: Touched,
     /// The open conflicts inside the touched records (the others are unchanged).
     pub conflicts: Vec<FieldConflict>,
     /// Automerge actors of a device's changes, bound to that device (empty for edits the

@@ -3,6 +3,7 @@
 //! stays in the document and shows up as a conflict candidate.
 
 use super::Refusal;
+use crate::doc::Collection;
 use crate::user::Role;
 
 /// What one operation does at its path.
@@ -26,7 +27,7 @@ pub trait Before {
     /// Whether the document existed before (a push may register a new household).
     fn exists(&self) -> bool;
     /// Whether a record with this id was in the collection before.
-    fn has_record(&self, collection: &str, id: &str) -> bool;
+    fn has_record(&self, collection: Collection, id: &str) -> bool;
 }
 
 fn refuse(role: Role, path: &[String]) -> Refusal {
@@ -67,17 +68,22 @@ pub fn may_write(
     kind: OpKind,
     before: &dyn Before,
 ) -> Result<(), Refusal> {
+    use Collection::*;
     use OpKind::*;
     use Role::*;
     let no = || Err(refuse(role, path));
-    if path.first().is_some_and(|p| p == "resolutions") {
+    let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+    let (collection, rest) = match segs.split_first() {
+        Some((head, rest)) => (Collection::parse(head), rest),
+        None => return no(),
+    };
+    if collection == Some(Resolutions) {
         return if decision && role == CommuneOfficer && kind != Other && kind != MakeOther {
             Ok(())
         } else {
             no()
         };
     }
-    let segs: Vec<&str> = path.iter().map(String::as_str).collect();
     // Writing a field may delete: setting a field in conflict to the value one side
     // already has is encoded as deleting the other values, and clearing a field is one too.
     // What a deletion leaves is judged by the schema and record validation.
@@ -85,10 +91,10 @@ pub fn may_write(
     if role == CommuneLeader {
         // The leader writes only decisions: a new review step and the status it sets
         // (the gate checks that the step is a decision the review allows).
-        let ok = match segs.as_slice() {
-            ["profile", "status"] => field_write,
-            ["review_steps", id] => kind == MakeMap && !before.has_record("review_steps", id),
-            ["review_steps", id, _] => field_write && !before.has_record("review_steps", id),
+        let ok = match (collection, rest) {
+            (Some(Profile), ["status"]) => field_write,
+            (Some(ReviewSteps), [id]) => kind == MakeMap && !before.has_record(ReviewSteps, id),
+            (Some(ReviewSteps), [id, _]) => field_write && !before.has_record(ReviewSteps, id),
             _ => false,
         };
         return if ok { Ok(()) } else { no() };
@@ -97,14 +103,12 @@ pub fn may_write(
     if !writer {
         return no();
     }
-    match segs.as_slice() {
+    match (collection, rest) {
         // The skeleton of a new household, written once by the device that registers it.
-        [key] => {
-            let skeleton = match *key {
-                "schema_version" | "household_id" => kind == Put,
-                "profile" => kind == MakeMap,
-                c if super::schema::is_records(c) => kind == MakeMap,
-                _ => false,
+        (_, []) => {
+            let skeleton = match collection {
+                None => matches!(segs[0], "schema_version" | "household_id") && kind == Put,
+                Some(c) => (c == Profile || c.is_records()) && kind == MakeMap,
             };
             if !before.exists() && skeleton && matches!(role, CommuneOfficer | VillageHead) {
                 Ok(())
@@ -112,7 +116,7 @@ pub fn may_write(
                 no()
             }
         }
-        ["profile", field] => {
+        (Some(Profile), [field]) => {
             let shape_ok = match *field {
                 "priority" => matches!(kind, MakeMap | Delete),
                 "causes" => matches!(kind, MakeList | Delete),
@@ -124,46 +128,42 @@ pub fn may_write(
                 no()
             }
         }
-        ["profile", "priority", _] | ["profile", "causes", _]
+        (Some(Profile), ["priority" | "causes", _])
             if matches!(kind, Put | Delete) && matches!(role, CommuneOfficer | VillageHead) =>
         {
             Ok(())
         }
-        [collection, id] => {
+        (Some(collection), [id]) => {
             let existed = before.has_record(collection, id);
-            let ok = match (kind, *collection) {
-                (MakeMap, "members") => matches!(role, CommuneOfficer | VillageHead),
-                (MakeMap, "assessments") => {
+            let ok = match (kind, collection) {
+                (MakeMap, Members) => matches!(role, CommuneOfficer | VillageHead),
+                (MakeMap, Assessments | ReviewSteps) => {
                     !existed && matches!(role, CommuneOfficer | VillageHead)
                 }
-                (MakeMap, "visits" | "support") => {
-                    !existed && matches!(role, CommuneOfficer | Cadre)
-                }
-                (MakeMap, "plan") => role == CommuneOfficer,
-                (MakeMap, "review_steps") => {
-                    !existed && matches!(role, CommuneOfficer | VillageHead)
-                }
-                (Delete, "members") => matches!(role, CommuneOfficer | VillageHead),
-                (Delete, "plan") => role == CommuneOfficer,
+                (MakeMap, Visits | Support) => !existed && matches!(role, CommuneOfficer | Cadre),
+                (MakeMap, Plan) => role == CommuneOfficer,
+                (Delete, Members) => matches!(role, CommuneOfficer | VillageHead),
+                (Delete, Plan) => role == CommuneOfficer,
                 _ => false,
             };
             if ok { Ok(()) } else { no() }
         }
-        [collection, id, field] if field_write => {
+        (Some(collection), [id, field]) if field_write => {
             let existed = before.has_record(collection, id);
-            let ok = match *collection {
-                "members" => matches!(role, CommuneOfficer | VillageHead),
-                "assessments" => !existed && matches!(role, CommuneOfficer | VillageHead),
-                "visits" => !existed && matches!(role, CommuneOfficer | Cadre),
-                "support" => role == CommuneOfficer || (!existed && role == Cadre),
-                "plan" => {
+            let ok = match collection {
+                Members => matches!(role, CommuneOfficer | VillageHead),
+                Assessments | ReviewSteps => {
+                    !existed && matches!(role, CommuneOfficer | VillageHead)
+                }
+                Visits => !existed && matches!(role, CommuneOfficer | Cadre),
+                Support => role == CommuneOfficer || (!existed && role == Cadre),
+                Plan => {
                     role == CommuneOfficer
                         || (existed
                             && role == Cadre
                             && matches!(*field, "progress_note" | "status"))
                 }
-                "review_steps" => !existed && matches!(role, CommuneOfficer | VillageHead),
-                _ => false,
+                Profile | Resolutions => false,
             };
             if ok { Ok(()) } else { no() }
         }
@@ -177,14 +177,14 @@ mod tests {
 
     struct Doc {
         exists: bool,
-        records: Vec<(&'static str, &'static str)>,
+        records: Vec<(Collection, &'static str)>,
     }
 
     impl Before for Doc {
         fn exists(&self) -> bool {
             self.exists
         }
-        fn has_record(&self, collection: &str, id: &str) -> bool {
+        fn has_record(&self, collection: Collection, id: &str) -> bool {
             self.records.contains(&(collection, id))
         }
     }
@@ -197,7 +197,11 @@ mod tests {
     fn each_role_writes_only_its_own_records() {
         let doc = Doc {
             exists: true,
-            records: vec![("visits", "v1"), ("support", "s1"), ("plan", "p1")],
+            records: vec![
+                (Collection::Visits, "v1"),
+                (Collection::Support, "s1"),
+                (Collection::Plan, "p1"),
+            ],
         };
         let ok = |role, p: &str, kind| may_write(role, false, &path(p), kind, &doc).is_ok();
         use OpKind::*;

@@ -6,19 +6,14 @@
 //! object where the schema expects none, so no input can make it recurse deeper.
 
 use super::{Limits, Refusal};
-use crate::doc::{COLLECTIONS, SCHEMA_VERSION};
+pub use crate::doc::Touched;
+use crate::doc::{Collection, SCHEMA_VERSION};
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
-/// Whether `name` is a record collection: a map from record id to a record map (every
-/// collection of the document but the profile).
-pub fn is_records(name: &str) -> bool {
-    name != "profile" && COLLECTIONS.contains(&name)
-}
-
 /// The fields a record of each collection may hold.
-pub fn fields_of(collection: &str) -> &'static [&'static str] {
+pub fn fields_of(collection: Collection) -> &'static [&'static str] {
     match collection {
-        "profile" => &[
+        Collection::Profile => &[
             "code",
             "village_id",
             "address",
@@ -29,7 +24,7 @@ pub fn fields_of(collection: &str) -> &'static [&'static str] {
             "priority",
             "causes",
         ],
-        "members" => &[
+        Collection::Members => &[
             "full_name",
             "birth_year",
             "sex",
@@ -41,8 +36,8 @@ pub fn fields_of(collection: &str) -> &'static [&'static str] {
             "schooling",
             "work",
         ],
-        "assessments" => &["json"],
-        "plan" => &[
+        Collection::Assessments => &["json"],
+        Collection::Plan => &[
             "cause",
             "solution",
             "owner",
@@ -50,8 +45,8 @@ pub fn fields_of(collection: &str) -> &'static [&'static str] {
             "progress_note",
             "status",
         ],
-        "review_steps" => &["kind", "date", "json"],
-        "visits" => &[
+        Collection::ReviewSteps => &["kind", "date", "json"],
+        Collection::Visits => &[
             "date",
             "discussed",
             "progress",
@@ -59,7 +54,7 @@ pub fn fields_of(collection: &str) -> &'static [&'static str] {
             "next_visit",
             "cadre_id",
         ],
-        "support" => &[
+        Collection::Support => &[
             "kind",
             "project",
             "provider",
@@ -73,8 +68,7 @@ pub fn fields_of(collection: &str) -> &'static [&'static str] {
             "status",
             "delivered_date",
         ],
-        "resolutions" => &["path", "value", "resolved_by", "resolved_at", "overridden"],
-        _ => &[],
+        Collection::Resolutions => &["path", "value", "resolved_by", "resolved_at", "overridden"],
     }
 }
 
@@ -179,12 +173,17 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn collection(&self, obj: &ObjId, name: &str, only: Option<&Touched>) -> Result<(), Refusal> {
+    fn collection(
+        &self,
+        obj: &ObjId,
+        name: Collection,
+        only: Option<&Touched>,
+    ) -> Result<(), Refusal> {
         // With `only`, the touched records are looked up by id, not found among all.
         let ids: Vec<String> = match only {
-            None => self.keys(obj, self.limits.records_per_collection, name)?,
+            None => self.keys(obj, self.limits.records_per_collection, name.as_str())?,
             Some(t) => {
-                let Some(ids) = t.get(name) else {
+                let Some(ids) = t.get(&name) else {
                     return Ok(());
                 };
                 let n = self.doc.length(obj);
@@ -203,7 +202,9 @@ impl Walk<'_> {
             }
             for (v, child) in self.values(obj, &id)? {
                 match v {
-                    Value::Object(ObjType::Map) => self.record(&child, fields_of(name), name)?,
+                    Value::Object(ObjType::Map) => {
+                        self.record(&child, fields_of(name), name.as_str())?
+                    }
                     _ => return Err(bad(format_args!("{name}.{id}: not a record"))),
                 }
             }
@@ -211,9 +212,6 @@ impl Walk<'_> {
         Ok(())
     }
 }
-
-/// Records by collection (`profile` under its own name).
-pub type Touched = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
 
 /// Whether the document, every concurrent value included, has the household shape, with
 /// `household_id` equal to `id` and the current schema version. With `only`, the records
@@ -241,22 +239,25 @@ pub fn check(
                     ScalarValue::Str(s) if s.as_str() == id => {}
                     _ => return Err(bad("household_id")),
                 },
-                ("profile", Value::Object(ObjType::Map)) => {
-                    if only.is_none_or(|t| t.contains_key("profile")) {
-                        w.record(&obj, fields_of("profile"), "profile")?
+                (name, Value::Object(ObjType::Map)) => match Collection::parse(name) {
+                    Some(Collection::Profile) => {
+                        if only.is_none_or(|t| t.contains_key(&Collection::Profile)) {
+                            let profile = Collection::Profile;
+                            w.record(&obj, fields_of(profile), profile.as_str())?
+                        }
                     }
-                }
-                ("resolutions", Value::Object(ObjType::Map)) => {
-                    w.collection(&obj, "resolutions", only)?
-                }
-                (name, Value::Object(ObjType::Map)) if is_records(name) => {
-                    w.collection(&obj, name, only)?
-                }
+                    Some(collection) => w.collection(&obj, collection, only)?,
+                    None => return Err(bad(format_args!("unknown key {name}"))),
+                },
                 (other, _) => return Err(bad(format_args!("unknown key {other}"))),
             }
         }
     }
-    for required in ["schema_version", "household_id", "profile"] {
+    for required in [
+        "schema_version",
+        "household_id",
+        Collection::Profile.as_str(),
+    ] {
         if doc.get(ROOT, required).ok().flatten().is_none() {
             return Err(bad(format_args!("missing {required}")));
         }

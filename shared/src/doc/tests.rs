@@ -37,7 +37,7 @@ fn merge(a: &mut HouseholdDoc, b: &mut HouseholdDoc) {
 fn a_document_keeps_the_profile_and_records_it_is_given() {
     let (mut a, _) = replicas();
     a.put_record(
-        "visits",
+        Collection::Visits,
         "visit-1",
         &json!({"date": "2026-11-02", "discussed": "Chăm sóc bò"}),
         &author("u-a", "phone-a", 3_000),
@@ -152,7 +152,7 @@ fn concurrent_writes_to_one_field_keep_every_value_with_its_author() {
 fn concurrent_visits_and_member_fields_never_conflict() {
     let (mut a, mut b) = replicas();
     a.put_record(
-        "members",
+        Collection::Members,
         "m1",
         &json!({"full_name": "Lý Thị Hoa", "birth_year": 1990, "health_insurance": false}),
         &author("u-a", "phone-a", 1),
@@ -160,28 +160,28 @@ fn concurrent_visits_and_member_fields_never_conflict() {
     .unwrap();
     merge(&mut a, &mut b);
     a.put_record(
-        "visits",
+        Collection::Visits,
         "v-a",
         &json!({"date": "2026-11-01", "discussed": "A"}),
         &author("u-a", "phone-a", 2),
     )
     .unwrap();
     b.put_record(
-        "visits",
+        Collection::Visits,
         "v-b",
         &json!({"date": "2026-11-01", "discussed": "B"}),
         &author("u-b", "phone-b", 2),
     )
     .unwrap();
     a.put_record(
-        "members",
+        Collection::Members,
         "m1",
         &json!({"health_insurance": true}),
         &author("u-a", "phone-a", 3),
     )
     .unwrap();
     b.put_record(
-        "members",
+        Collection::Members,
         "m1",
         &json!({"birth_year": 1991}),
         &author("u-b", "phone-b", 3),
@@ -211,7 +211,7 @@ fn an_old_document_is_upgraded_and_a_newer_one_refused() {
     assert_eq!(j["schema_version"], SCHEMA_VERSION);
     assert!(j["plan"].is_object() && j["review_steps"].is_object());
     up.put_record(
-        "review_steps",
+        Collection::ReviewSteps,
         "s1",
         &json!({"step": "village_meeting", "date": "2026-10-20"}),
         &author("u", "d", 2),
@@ -228,4 +228,25 @@ fn an_old_document_is_upgraded_and_a_newer_one_refused() {
         HouseholdDoc::load(&[8; 16], b"not automerge", &author("u", "d", 1)),
         Err(DocError::Load(_))
     ));
+}
+
+/// Every collection is read back from its key, and collections sort as their keys do
+/// (a `Touched` map walks a document's maps in the document's own order).
+#[test]
+fn collections_are_named_by_their_keys_and_sort_like_them() {
+    let all: Vec<Collection> = (Collection::MADE.into_iter())
+        .chain([Collection::Resolutions])
+        .collect();
+    for c in &all {
+        assert_eq!(Collection::parse(c.as_str()), Some(*c));
+        assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+    }
+    assert_eq!(Collection::parse("extra"), None);
+    let mut by_key = all.clone();
+    by_key.sort_by_key(|c| c.as_str());
+    let mut by_value = all;
+    by_value.sort();
+    assert_eq!(by_key, by_value);
+    assert!(Collection::RECORDS.iter().all(|c| c.is_records()));
+    assert!(!Collection::Profile.is_records() && !Collection::Resolutions.is_records());
 }

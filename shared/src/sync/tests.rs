@@ -1,7 +1,7 @@
 use super::*;
 use crate::core::memory::{MemoryStore, block_on};
 use crate::core::{Hub, Scope, Writer};
-use crate::doc::{Author, HouseholdDoc};
+use crate::doc::{Author, Collection, HouseholdDoc};
 use crate::user::Role;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -141,7 +141,7 @@ fn a_visit_is_pushed_acknowledged_and_reaches_another_device() {
     a.doc_mut("h0002")
         .unwrap()
         .put_record(
-            "visits",
+            Collection::Visits,
             "visit-1",
             &visit(0, "Tiêm phòng cho bò"),
             &author(0, 10),
@@ -253,7 +253,12 @@ fn households_enter_and_leave_a_phone_with_its_scope() {
     // An assignment ends while the cadre has an unsent visit: it is taken in, then leaves.
     dev.doc_mut("h0000")
         .unwrap()
-        .put_record("visits", "last", &visit(0, "Lần cuối"), &author(0, 9))
+        .put_record(
+            Collection::Visits,
+            "last",
+            &visit(0, "Lần cuối"),
+            &author(0, 9),
+        )
         .unwrap();
     let mut fewer = all.clone();
     fewer.remove("h0000");
@@ -350,7 +355,7 @@ proptest! {
                 Step::Visit { dev, doc } => {
                     let id = format!("h{doc:04}");
                     let vid = format!("visit-{t}");
-                    devs[dev].doc_mut(&id).unwrap().put_record("visits", &vid, &visit(dev, "Thăm hộ"), &author(dev, t)).unwrap();
+                    devs[dev].doc_mut(&id).unwrap().put_record(Collection::Visits, &vid, &visit(dev, "Thăm hộ"), &author(dev, t)).unwrap();
                     visits.push((id, vid));
                 }
                 Step::Sync { dev, lose_request, lose_response, duplicate, hold } => {
@@ -454,7 +459,12 @@ fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
     settle(&net, &scope, &mut dev, &w0);
     dev.doc_mut("h0001")
         .unwrap()
-        .put_record("visits", "v1", &visit(0, "Vốn vay"), &author(0, 10))
+        .put_record(
+            Collection::Visits,
+            "v1",
+            &visit(0, "Vốn vay"),
+            &author(0, 10),
+        )
         .unwrap();
     // A new actor for the reloaded store's own future changes.
     let mut dev = reload(&mut dev, &[3; 16]);
@@ -469,7 +479,11 @@ fn a_device_reloaded_with_unsent_changes_sends_them_and_nothing_more() {
     let resp = net.handle(&scope, &w0, &req);
     dev.receive(&resp).unwrap();
     assert_eq!(dev.pending(), 0);
-    assert!(net.doc("h0001").records("visits").contains_key("v1"));
+    assert!(
+        net.doc("h0001")
+            .records(Collection::Visits)
+            .contains_key("v1")
+    );
     let mut dev = reload(&mut dev, &[4; 16]);
     assert!(
         dev.request().pushes.is_empty(),

@@ -5,6 +5,7 @@
 
 use shared::api::TokenPair;
 use shared::doc::Author;
+use shared::doc::Collection;
 use shared::sync::{Device, SyncRequest, SyncResponse};
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -182,10 +183,12 @@ impl Phone {
             self.user_id,
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
         );
-        self.device
-            .doc_mut(&id)
-            .expect("held")
-            .put_record("visits", &vid, &visit, &author)?;
+        self.device.doc_mut(&id).expect("held").put_record(
+            Collection::Visits,
+            &vid,
+            &visit,
+            &author,
+        )?;
         Ok(())
     }
 }
@@ -324,7 +327,7 @@ pub async fn bench(
     for id in ids {
         if let Some(doc) = officer.device.doc(&id) {
             found += doc
-                .records("visits")
+                .records(Collection::Visits)
                 .keys()
                 .filter(|k| k.starts_with("sim-"))
                 .count();

@@ -102,17 +102,18 @@ fn numbered(sql: &str) -> String {
 
 /// Whether a conflict at `path` (its JSON form) lies inside the records a write touched;
 /// without `touched`, every conflict does.
-fn inside(
-    touched: Option<&std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
-    path: &str,
-) -> bool {
+fn inside(touched: Option<&shared::doc::Touched>, path: &str) -> bool {
+    use shared::doc::Collection;
     let Some(t) = touched else { return true };
     let path: Vec<String> = serde_json::from_str(path).unwrap_or_default();
-    match path.as_slice() {
-        [p, ..] if p == "profile" => t.contains_key("profile"),
-        [c, id, ..] => t.get(c).is_some_and(|ids| ids.contains(id)),
-        [c] => t.contains_key(c),
-        [] => false,
+    let Some((head, rest)) = path.split_first() else {
+        return false;
+    };
+    match (Collection::parse(head), rest) {
+        (Some(Collection::Profile), _) => t.contains_key(&Collection::Profile),
+        (Some(c), [id, ..]) => t.get(&c).is_some_and(|ids| ids.contains(id)),
+        (Some(c), []) => t.contains_key(&c),
+        (None, _) => false,
     }
 }
 

@@ -15,7 +15,7 @@ pub struct PgDocs {
     pool: sqlx::PgPool,
 }
 
-type Touched = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+use shared::doc::{Collection, Touched};
 
 impl PgDocs {
     pub fn new(pool: sqlx::PgPool) -> Self {
@@ -39,29 +39,38 @@ impl PgDocs {
         touched: Option<&Touched>,
     ) -> StoreResult<()> {
         let h = &r.household;
-        let wants =
-            |c: &str, id: &str| touched.is_none_or(|t| t.get(c).is_some_and(|s| s.contains(id)));
+        let wants = |c: Collection, id: &str| {
+            touched.is_none_or(|t| t.get(&c).is_some_and(|s| s.contains(id)))
+        };
         for (table, collection, ids) in [
             (
                 "members",
-                "members",
+                Collection::Members,
                 r.members.iter().map(|m| &m.id).collect::<Vec<_>>(),
             ),
             (
                 "assessments",
-                "assessments",
+                Collection::Assessments,
                 r.assessments.iter().map(|a| &a.id).collect(),
             ),
-            ("visits", "visits", r.visits.iter().map(|v| &v.id).collect()),
+            (
+                "visits",
+                Collection::Visits,
+                r.visits.iter().map(|v| &v.id).collect(),
+            ),
             (
                 "support_actions",
-                "support",
+                Collection::Support,
                 r.support.iter().map(|s| &s.id).collect(),
             ),
-            ("plan_items", "plan", r.plan.iter().map(|p| &p.id).collect()),
+            (
+                "plan_items",
+                Collection::Plan,
+                r.plan.iter().map(|p| &p.id).collect(),
+            ),
             (
                 "review_steps",
-                "review_steps",
+                Collection::ReviewSteps,
                 r.review_steps.iter().map(|s| &s.id).collect(),
             ),
         ] {
@@ -102,7 +111,7 @@ impl PgDocs {
             .bind(search_text(h))
             .execute(&mut *conn)
             .await?;
-        if touched.is_none_or(|t| t.contains_key("members")) {
+        if touched.is_none_or(|t| t.contains_key(&Collection::Members)) {
             sqlx::query("DELETE FROM members WHERE household_id = $1")
                 .bind(h.id.clone())
                 .execute(&mut *conn)
@@ -111,7 +120,7 @@ impl PgDocs {
                 PostgresStore::insert_member(conn, m).await?;
             }
         }
-        if touched.is_none_or(|t| t.contains_key("plan")) {
+        if touched.is_none_or(|t| t.contains_key(&Collection::Plan)) {
             sqlx::query("DELETE FROM plan_items WHERE household_id = $1")
                 .bind(h.id.clone())
                 .execute(&mut *conn)
@@ -120,7 +129,11 @@ impl PgDocs {
                 PostgresStore::insert_plan_item(conn, p).await?;
             }
         }
-        for a in r.assessments.iter().filter(|a| wants("assessments", &a.id)) {
+        for a in r
+            .assessments
+            .iter()
+            .filter(|a| wants(Collection::Assessments, &a.id))
+        {
             sqlx::query(INSERT_ASSESSMENT)
                 .bind(a.id.clone())
                 .bind(a.household_id.clone())
@@ -134,11 +147,11 @@ impl PgDocs {
         for st in r
             .review_steps
             .iter()
-            .filter(|s| wants("review_steps", &s.id))
+            .filter(|s| wants(Collection::ReviewSteps, &s.id))
         {
             PostgresStore::insert_review_step(conn, st).await?;
         }
-        for v in r.visits.iter().filter(|v| wants("visits", &v.id)) {
+        for v in r.visits.iter().filter(|v| wants(Collection::Visits, &v.id)) {
             sqlx::query(INSERT_VISIT)
                 .bind(v.id.clone())
                 .bind(v.household_id.clone())
@@ -148,7 +161,11 @@ impl PgDocs {
                 .execute(&mut *conn)
                 .await?;
         }
-        for s in r.support.iter().filter(|s| wants("support", &s.id)) {
+        for s in r
+            .support
+            .iter()
+            .filter(|s| wants(Collection::Support, &s.id))
+        {
             sqlx::query(UPSERT_SUPPORT)
                 .bind(s.id.clone())
                 .bind(s.household_id.clone())
@@ -228,7 +245,10 @@ impl PgDocs {
         Self::bind_actors(conn, actor, &w.actors).await?;
         Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts, w.touched.as_ref()).await?;
         let (action, entity, entity_id, changes) = audit_of(w);
-        PostgresStore::audit(conn, actor, &action, &entity, &entity_id, changes).await?;
+        crate::store::sql::insert_audit::<sqlx::Postgres>(
+            conn, actor, &action, &entity, &entity_id, changes,
+        )
+        .await?;
         Ok(seq)
     }
 

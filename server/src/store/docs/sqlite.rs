@@ -14,12 +14,11 @@ use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, StoreError, StoreResult, StoredDoc};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-type Touched = BTreeMap<String, BTreeSet<String>>;
+use shared::doc::{Collection, Touched};
 
 /// Reader connections (sync's queries are short; two keep one long pull from holding up
 /// every other device).
@@ -414,29 +413,38 @@ fn write_records(
     touched: Option<&Touched>,
 ) -> StoreResult<()> {
     let h = &r.household;
-    let wants =
-        |col: &str, id: &str| touched.is_none_or(|t| t.get(col).is_some_and(|s| s.contains(id)));
+    let wants = |col: Collection, id: &str| {
+        touched.is_none_or(|t| t.get(&col).is_some_and(|s| s.contains(id)))
+    };
     for (table, collection, ids) in [
         (
             "members",
-            "members",
+            Collection::Members,
             r.members.iter().map(|m| &m.id).collect::<Vec<_>>(),
         ),
         (
             "assessments",
-            "assessments",
+            Collection::Assessments,
             r.assessments.iter().map(|a| &a.id).collect(),
         ),
-        ("visits", "visits", r.visits.iter().map(|v| &v.id).collect()),
+        (
+            "visits",
+            Collection::Visits,
+            r.visits.iter().map(|v| &v.id).collect(),
+        ),
         (
             "support_actions",
-            "support",
+            Collection::Support,
             r.support.iter().map(|s| &s.id).collect(),
         ),
-        ("plan_items", "plan", r.plan.iter().map(|p| &p.id).collect()),
+        (
+            "plan_items",
+            Collection::Plan,
+            r.plan.iter().map(|p| &p.id).collect(),
+        ),
         (
             "review_steps",
-            "review_steps",
+            Collection::ReviewSteps,
             r.review_steps.iter().map(|s| &s.id).collect(),
         ),
     ] {
@@ -467,7 +475,7 @@ fn write_records(
             h.updated_at,
             search_text(h)
         ])?;
-    if touched.is_none_or(|t| t.contains_key("members")) {
+    if touched.is_none_or(|t| t.contains_key(&Collection::Members)) {
         c.prepare_cached("DELETE FROM members WHERE household_id = ?1")?
             .execute(params![h.id])?;
         let mut st = c.prepare_cached(
@@ -482,7 +490,7 @@ fn write_records(
             ])?;
         }
     }
-    if touched.is_none_or(|t| t.contains_key("plan")) {
+    if touched.is_none_or(|t| t.contains_key(&Collection::Plan)) {
         c.prepare_cached("DELETE FROM plan_items WHERE household_id = ?1")?
             .execute(params![h.id])?;
         let mut st = c.prepare_cached(
@@ -499,7 +507,11 @@ fn write_records(
         }
     }
     let mut st = c.prepare_cached(&numbered(INSERT_ASSESSMENT))?;
-    for a in r.assessments.iter().filter(|a| wants("assessments", &a.id)) {
+    for a in r
+        .assessments
+        .iter()
+        .filter(|a| wants(Collection::Assessments, &a.id))
+    {
         st.execute(params![
             a.id,
             a.household_id,
@@ -516,7 +528,7 @@ fn write_records(
     for s in r
         .review_steps
         .iter()
-        .filter(|s| wants("review_steps", &s.id))
+        .filter(|s| wants(Collection::ReviewSteps, &s.id))
     {
         st.execute(params![
             s.id,
@@ -528,7 +540,7 @@ fn write_records(
         ])?;
     }
     let mut st = c.prepare_cached(&numbered(INSERT_VISIT))?;
-    for v in r.visits.iter().filter(|v| wants("visits", &v.id)) {
+    for v in r.visits.iter().filter(|v| wants(Collection::Visits, &v.id)) {
         st.execute(params![
             v.id,
             v.household_id,
@@ -538,7 +550,11 @@ fn write_records(
         ])?;
     }
     let mut st = c.prepare_cached(&numbered(UPSERT_SUPPORT))?;
-    for s in r.support.iter().filter(|s| wants("support", &s.id)) {
+    for s in r
+        .support
+        .iter()
+        .filter(|s| wants(Collection::Support, &s.id))
+    {
         st.execute(params![
             s.id,
             s.household_id,

@@ -1,0 +1,270 @@
+//! The SQL behind `Store`, written once for SQLite and PostgreSQL: `SqlStore<DB>` is
+//! generic over the sqlx database, each concern of the register in its own module. Both
+//! databases accept `$n` placeholders and the same schema (`migrations/*/`), so only
+//! connecting and beginning a write differ (`Backend`). The household documents are a
+//! concern apart (`super::docs`), written only by the write core.
+
+mod audit;
+mod import;
+mod read_model;
+mod refused;
+mod register;
+mod sessions;
+
+pub(super) use audit::insert_audit;
+
+use super::*;
+use serde::de::DeserializeOwned;
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
+
+/// What differs between the two databases.
+pub trait Backend: sqlx::Database {
+    /// `sqlite` or `postgres`, for logs and test names.
+    const BACKEND: &'static str;
+    /// How a write transaction begins.
+    const BEGIN: &'static str;
+    /// The household documents' persistence on this database.
+    type Docs: Docs;
+    /// Rows an `UPDATE` or `DELETE` changed (sqlx has no trait for it).
+    fn rows_affected(r: &Self::QueryResult) -> u64;
+}
+
+impl Backend for sqlx::Sqlite {
+    const BACKEND: &'static str = "sqlite";
+    // SQLite takes the write lock at BEGIN IMMEDIATE, so a transaction that reads then
+    // writes waits for another writer instead of failing when it upgrades its lock.
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    type Docs = super::docs::SqliteDocs;
+    fn rows_affected(r: &Self::QueryResult) -> u64 {
+        r.rows_affected()
+    }
+}
+
+impl Backend for sqlx::Postgres {
+    const BACKEND: &'static str = "postgres";
+    const BEGIN: &'static str = "BEGIN";
+    type Docs = super::docs::PgDocs;
+    fn rows_affected(r: &Self::QueryResult) -> u64 {
+        r.rows_affected()
+    }
+}
+
+/// A Rust value bound into and read from a column of `DB`. The register's impls state
+/// what they need of a database as bounds like `String: Column<DB>` (a trait's own
+/// where-clause is not implied where it is used, so each impl repeats them; SQLite and
+/// PostgreSQL meet them all).
+pub trait Column<DB: sqlx::Database>:
+    for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>
+{
+}
+
+impl<DB: sqlx::Database, T> Column<DB> for T where
+    T: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>
+{
+}
+
+/// `Store` on one database.
+pub struct SqlStore<DB: Backend> {
+    pool: sqlx::Pool<DB>,
+    /// SQLite has one writer at a time: writers of this process queue here, in order,
+    /// instead of polling the database lock in SQLite's busy handler (which sleeps and
+    /// leaves the lock idle). `None` on PostgreSQL.
+    write_turn: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The household documents (see `super::docs`).
+    docs: DB::Docs,
+}
+
+pub type SqliteStore = SqlStore<sqlx::Sqlite>;
+pub type PostgresStore = SqlStore<sqlx::Postgres>;
+
+/// A write transaction, holding this process's write turn where the database has one.
+struct WriteTx<DB: sqlx::Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+impl<DB: sqlx::Database> WriteTx<DB> {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    pub fn pool(&self) -> &sqlx::Pool<DB> {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<WriteTx<DB>> {
+        let turn = match &self.write_turn {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(WriteTx {
+            tx: self.pool.begin_with(DB::BEGIN).await?,
+            _turn: turn,
+        })
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> Store for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    String: Column<DB>,
+    Option<String>: Column<DB>,
+    i64: Column<DB>,
+    Option<i64>: Column<DB>,
+    bool: Column<DB>,
+    Vec<u8>: Column<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'s> &'s str: ColumnIndex<DB::Row>,
+{
+    fn backend(&self) -> &'static str {
+        DB::BACKEND
+    }
+
+    fn docs(&self) -> &dyn Docs {
+        &self.docs
+    }
+
+    async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()> {
+        self.import_commune(actor, data).await
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) a SQLite file in WAL mode and migrates it.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+        use std::str::FromStr;
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL is durable across application crashes; FULL also across
+            // power loss, which is what an acknowledged field record deserves.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let file = opts.get_filename().to_path_buf();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(sqlx::Error::from)?;
+        let turn = Arc::new(tokio::sync::Mutex::new(()));
+        Ok(Self {
+            pool,
+            docs: super::docs::SqliteDocs::open(&file, turn.clone())?,
+            write_turn: Some(turn),
+        })
+    }
+}
+
+impl PostgresStore {
+    /// Connects to PostgreSQL and migrates it.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(sqlx::Error::from)?;
+        Ok(Self {
+            docs: super::docs::PgDocs::new(pool.clone()),
+            pool,
+            write_turn: None,
+        })
+    }
+}
+
+/// An enum's serde name, e.g. `Residence::Rural` → `rural`.
+pub(super) fn name_of<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => unreachable!("unit enum serialises to a string, got {other:?}"),
+    }
+}
+
+fn from_name<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
+    Ok(serde_json::from_value(serde_json::Value::String(
+        s.to_string(),
+    ))?)
+}
+
+pub(super) fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("records serialise to JSON")
+}
+
+fn date(s: &str) -> StoreResult<NaiveDate> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("date {s}")))
+}
+
+pub(super) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// What household search matches: code, head and address, folded (see `shared::search`).
+pub(super) fn search_text(h: &Household) -> String {
+    shared::search::fold(&format!("{} {} {}", h.code, h.head_name, h.address))
+}
+
+/// The fields that differ between two versions of a record: `{field: [before, after]}`.
+fn diff<T: Serialize>(before: &T, after: &T) -> serde_json::Value {
+    let (b, a) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    match (b, a) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(a)) => {
+            let mut out = serde_json::Map::new();
+            for (k, av) in &a {
+                let bv = b.get(k).cloned().unwrap_or(serde_json::Value::Null);
+                if &bv != av {
+                    out.insert(k.clone(), serde_json::json!([bv, av]));
+                }
+            }
+            serde_json::Value::Object(out)
+        }
+        (b, a) => serde_json::json!([b, a]),
+    }
+}
+
+fn created<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::json!({ "created": v })
+}
+
+/// Appends `IN ($n, …)` over `ids` to a query.
+fn push_in<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, ids: &[String])
+where
+    String: Column<DB>,
+{
+    qb.push(" IN (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(id.clone());
+    }
+    qb.push(")");
+}

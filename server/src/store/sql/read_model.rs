@@ -1,0 +1,586 @@
+//! The read model: the relational rows projected from household documents (households,
+//! members, reviews, visits, support, plans, review steps) and the queries of lists and
+//! reports over them. Rows are written only as a document's projection, in the same
+//! transaction as the document (`super::super::docs`, and the commune import).
+
+use super::*;
+use shared::household::{PriorityFlags, Residence};
+use shared::support::{SupportInput, SupportStatus};
+use shared::visit::VisitInput;
+use sqlx::Row;
+
+const HOUSEHOLD_COLS: &str = "id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at";
+const SUPPORT_COLS: &str = "id, household_id, status, delivered_date, data";
+
+#[derive(sqlx::FromRow)]
+struct HouseholdRow {
+    id: String,
+    code: String,
+    village_id: String,
+    address: String,
+    head_name: String,
+    residence: String,
+    status: String,
+    priority: String,
+    causes: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl HouseholdRow {
+    fn into_household(self) -> StoreResult<Household> {
+        Ok(Household {
+            residence: from_name::<Residence>(&self.residence)?,
+            status: HouseholdStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {}", self.status)))?,
+            priority: serde_json::from_str::<PriorityFlags>(&self.priority)?,
+            causes: serde_json::from_str(&self.causes)?,
+            id: self.id,
+            code: self.code,
+            village_id: self.village_id,
+            address: self.address,
+            head_name: self.head_name,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: String,
+    household_id: String,
+    data: String,
+}
+
+impl MemberRow {
+    fn into_member(self) -> StoreResult<Member> {
+        Ok(Member {
+            data: serde_json::from_str::<MemberInput>(&self.data)?,
+            id: self.id,
+            household_id: self.household_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    id: String,
+    household_id: String,
+    cadre_id: String,
+    data: String,
+}
+
+impl VisitRow {
+    fn into_visit(self) -> StoreResult<Visit> {
+        Ok(Visit {
+            data: serde_json::from_str::<VisitInput>(&self.data)?,
+            id: self.id,
+            household_id: self.household_id,
+            cadre_id: self.cadre_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SupportRow {
+    id: String,
+    household_id: String,
+    status: String,
+    delivered_date: Option<String>,
+    data: String,
+}
+
+impl SupportRow {
+    fn into_support(self) -> StoreResult<SupportAction> {
+        Ok(SupportAction {
+            status: from_name::<SupportStatus>(&self.status)?,
+            delivered_date: self.delivered_date.as_deref().map(date).transpose()?,
+            data: serde_json::from_str::<SupportInput>(&self.data)?,
+            id: self.id,
+            household_id: self.household_id,
+        })
+    }
+}
+
+/// Records stored as their JSON in a `data` column.
+fn from_data<T: DeserializeOwned>(rows: Vec<String>) -> StoreResult<Vec<T>> {
+    rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+}
+
+/// Rows of a household's projection, written inside the caller's transaction.
+impl<DB: Backend> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    String: Column<DB>,
+    Option<String>: Column<DB>,
+    i64: Column<DB>,
+    Option<i64>: Column<DB>,
+    bool: Column<DB>,
+    Vec<u8>: Column<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'s> &'s str: ColumnIndex<DB::Row>,
+{
+    pub(super) async fn insert_household(
+        conn: &mut DB::Connection,
+        h: &Household,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(h.id.clone())
+        .bind(h.code.clone())
+        .bind(h.village_id.clone())
+        .bind(h.address.clone())
+        .bind(h.head_name.clone())
+        .bind(name_of(&h.residence))
+        .bind(h.status.as_str())
+        .bind(json(&h.priority))
+        .bind(json(&h.causes))
+        .bind(h.created_at.clone())
+        .bind(h.updated_at.clone())
+        .bind(search_text(h))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(in crate::store) async fn insert_member(
+        conn: &mut DB::Connection,
+        m: &Member,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO members (id, household_id, position, data) \
+             VALUES ($1, $2, (SELECT COUNT(*) FROM members WHERE household_id = $2), $3)",
+        )
+        .bind(m.id.clone())
+        .bind(m.household_id.clone())
+        .bind(json(&m.data))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_assessment(
+        conn: &mut DB::Connection,
+        a: &Assessment,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(a.id.clone())
+        .bind(a.household_id.clone())
+        .bind(a.date.to_string())
+        .bind(a.explanation.rule_set_id.clone())
+        .bind(a.classification.as_str())
+        .bind(json(a))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_visit(conn: &mut DB::Connection, v: &Visit) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(v.id.clone())
+        .bind(v.household_id.clone())
+        .bind(v.cadre_id.clone())
+        .bind(v.data.date.to_string())
+        .bind(json(&v.data))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(in crate::store) async fn insert_plan_item(
+        conn: &mut DB::Connection,
+        p: &shared::plan::PlanItem,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO plan_items (id, household_id, status, due, data) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(p.id.clone())
+        .bind(p.household_id.clone())
+        .bind(name_of(&p.status))
+        .bind(p.data.due.to_string())
+        .bind(json(&p.data))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(in crate::store) async fn insert_review_step(
+        conn: &mut DB::Connection,
+        st: &shared::review::ReviewStep,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO review_steps (id, household_id, review_id, kind, date, data) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(st.id.clone())
+        .bind(st.household_id.clone())
+        .bind(st.review_id.clone())
+        .bind(st.data.kind())
+        .bind(st.date.to_string())
+        .bind(json(st))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_support(
+        conn: &mut DB::Connection,
+        s: &SupportAction,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(s.id.clone())
+        .bind(s.household_id.clone())
+        .bind(s.status.as_str())
+        .bind(s.delivered_date.map(|d| d.to_string()))
+        .bind(s.data.planned_date.to_string())
+        .bind(json(&s.data))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Limits a query over `households h` to villages; false when that is none at all.
+fn push_villages<DB: sqlx::Database>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    village_ids: Option<&[String]>,
+) -> bool
+where
+    String: Column<DB>,
+{
+    let Some(ids) = village_ids else {
+        return true;
+    };
+    if ids.is_empty() {
+        return false;
+    }
+    qb.push(" AND h.village_id");
+    push_in(qb, ids);
+    true
+}
+
+#[async_trait]
+impl<DB: Backend> ReadModel for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    String: Column<DB>,
+    Option<String>: Column<DB>,
+    i64: Column<DB>,
+    Option<i64>: Column<DB>,
+    bool: Column<DB>,
+    Vec<u8>: Column<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'s> &'s str: ColumnIndex<DB::Row>,
+{
+    async fn list_households(&self, f: &HouseholdFilter) -> StoreResult<Vec<Household>> {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+            "SELECT {HOUSEHOLD_COLS} FROM households WHERE 1 = 1"
+        ));
+        for (col, ids) in [("village_id", &f.village_ids), ("id", &f.household_ids)] {
+            if let Some(ids) = ids {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                qb.push(format!(" AND {col}"));
+                push_in(&mut qb, ids);
+            }
+        }
+        if let Some(s) = f.status {
+            qb.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let like = format!(
+                "%{}%",
+                shared::search::fold(q).replace(['%', '_', '\\'], "")
+            );
+            qb.push(" AND search_text LIKE ").push_bind(like);
+        }
+        qb.push(" ORDER BY code LIMIT ").push_bind(f.limit);
+        qb.push(" OFFSET ").push_bind(f.offset);
+        qb.build_query_as::<HouseholdRow>()
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(HouseholdRow::into_household)
+            .collect()
+    }
+
+    async fn get_household(&self, id: &str) -> StoreResult<Household> {
+        let sql = format!("SELECT {HOUSEHOLD_COLS} FROM households WHERE id = $1");
+        sqlx::query_as::<_, HouseholdRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?
+            .into_household()
+    }
+
+    async fn list_members(&self, household_id: &str) -> StoreResult<Vec<Member>> {
+        sqlx::query_as::<_, MemberRow>(
+            "SELECT id, household_id, data FROM members WHERE household_id = $1 ORDER BY position, id",
+        )
+        .bind(household_id.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(MemberRow::into_member)
+        .collect()
+    }
+
+    async fn get_member(&self, id: &str) -> StoreResult<Member> {
+        sqlx::query_as::<_, MemberRow>("SELECT id, household_id, data FROM members WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?
+            .into_member()
+    }
+
+    async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>> {
+        from_data(
+            sqlx::query_scalar(
+                "SELECT data FROM assessments WHERE household_id = $1 ORDER BY date, id",
+            )
+            .bind(household_id.to_string())
+            .fetch_all(&self.pool)
+            .await?,
+        )
+    }
+
+    async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>> {
+        sqlx::query_as::<_, VisitRow>(
+            "SELECT id, household_id, cadre_id, data FROM visits WHERE household_id = $1 ORDER BY date, id",
+        )
+        .bind(household_id.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(VisitRow::into_visit)
+        .collect()
+    }
+
+    async fn last_visits(
+        &self,
+        household_ids: &[String],
+    ) -> StoreResult<Vec<(String, NaiveDate, Option<NaiveDate>)>> {
+        if household_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT v.household_id, v.date, v.data FROM visits v WHERE v.date = \
+             (SELECT MAX(w.date) FROM visits w WHERE w.household_id = v.household_id) \
+             AND v.household_id",
+        );
+        push_in(&mut qb, household_ids);
+        qb.push(" ORDER BY v.household_id");
+        let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let mut out: Vec<(String, NaiveDate, Option<NaiveDate>)> = Vec::with_capacity(rows.len());
+        for (household, day, data) in rows {
+            let v: VisitInput = serde_json::from_str(&data)?;
+            let day = date(&day)?;
+            // Two visits on the same last day: the one planning the sooner next visit.
+            match out.last_mut() {
+                Some(last) if last.0 == household => {
+                    last.2 = match (last.2, v.next_visit) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                _ => out.push((household, day, v.next_visit)),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>> {
+        let sql = format!(
+            "SELECT {SUPPORT_COLS} FROM support_actions WHERE household_id = $1 ORDER BY planned_date, id"
+        );
+        sqlx::query_as::<_, SupportRow>(sqlx::AssertSqlSafe(sql))
+            .bind(household_id.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(SupportRow::into_support)
+            .collect()
+    }
+
+    async fn with_plan(
+        &self,
+        household_ids: &[String],
+    ) -> StoreResult<std::collections::BTreeSet<String>> {
+        if household_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT DISTINCT household_id FROM plan_items WHERE status <> 'dropped' AND household_id",
+        );
+        push_in(&mut qb, household_ids);
+        Ok(qb
+            .build_query_scalar::<String>()
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>> {
+        if household_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+            "SELECT {SUPPORT_COLS} FROM support_actions WHERE household_id"
+        ));
+        push_in(&mut qb, household_ids);
+        qb.push(" ORDER BY planned_date, id");
+        qb.build_query_as::<SupportRow>()
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(SupportRow::into_support)
+            .collect()
+    }
+
+    async fn list_review_steps(
+        &self,
+        household_id: &str,
+    ) -> StoreResult<Vec<shared::review::ReviewStep>> {
+        from_data(
+            sqlx::query_scalar(
+                "SELECT data FROM review_steps WHERE household_id = $1 ORDER BY date, id",
+            )
+            .bind(household_id.to_string())
+            .fetch_all(&self.pool)
+            .await?,
+        )
+    }
+
+    async fn review_steps_in(
+        &self,
+        village_ids: Option<&[String]>,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<shared::review::ReviewStep>> {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT s.data FROM review_steps s JOIN households h ON h.id = s.household_id WHERE 1 = 1",
+        );
+        if let Some(k) = kind {
+            qb.push(" AND s.kind = ").push_bind(k.to_string());
+        }
+        if !push_villages(&mut qb, village_ids) {
+            return Ok(Vec::new());
+        }
+        qb.push(" ORDER BY s.date, s.id");
+        from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)
+    }
+
+    async fn assessments_in(
+        &self,
+        village_ids: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Assessment>> {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT a.data FROM assessments a JOIN households h ON h.id = a.household_id WHERE a.date >= ",
+        );
+        qb.push_bind(from.to_string())
+            .push(" AND a.date <= ")
+            .push_bind(to.to_string());
+        if !push_villages(&mut qb, village_ids) {
+            return Ok(Vec::new());
+        }
+        qb.push(" ORDER BY a.date, a.id");
+        from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)
+    }
+
+    async fn delivered_in(
+        &self,
+        village_ids: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<SupportAction>> {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT s.id, s.household_id, s.status, s.delivered_date, s.data \
+             FROM support_actions s JOIN households h ON h.id = s.household_id \
+             WHERE s.status = 'delivered' AND s.delivered_date >= ",
+        );
+        qb.push_bind(from.to_string())
+            .push(" AND s.delivered_date <= ")
+            .push_bind(to.to_string());
+        if !push_villages(&mut qb, village_ids) {
+            return Ok(Vec::new());
+        }
+        qb.push(" ORDER BY s.delivered_date, s.id");
+        qb.build_query_as::<SupportRow>()
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(SupportRow::into_support)
+            .collect()
+    }
+
+    async fn visits_in(
+        &self,
+        village_ids: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT v.cadre_id, v.household_id FROM visits v JOIN households h ON h.id = v.household_id WHERE v.date >= ",
+        );
+        qb.push_bind(from.to_string())
+            .push(" AND v.date <= ")
+            .push_bind(to.to_string());
+        if !push_villages(&mut qb, village_ids) {
+            return Ok(Vec::new());
+        }
+        Ok(qb
+            .build_query_as::<(String, String)>()
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn get_support(&self, id: &str) -> StoreResult<SupportAction> {
+        let sql = format!("SELECT {SUPPORT_COLS} FROM support_actions WHERE id = $1");
+        sqlx::query_as::<_, SupportRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?
+            .into_support()
+    }
+
+    async fn status_counts(&self, village_ids: &[String]) -> StoreResult<Vec<StatusCount>> {
+        if village_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT village_id, status, COUNT(*) AS n FROM households WHERE village_id",
+        );
+        push_in(&mut qb, village_ids);
+        qb.push(" GROUP BY village_id, status ORDER BY village_id, status");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(StatusCount {
+                    village_id: r.try_get("village_id")?,
+                    status: HouseholdStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+                    households: r.try_get("n")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,408 @@
+//! Sessions of signed-in devices, their refresh tokens, and failed sign-ins.
+
+use super::register::UserRow;
+use super::*;
+use sqlx::Row;
+
+const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, revoked_at";
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    device_id: String,
+    created_at: i64,
+    last_seen_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            id: r.id,
+            user_id: r.user_id,
+            device_id: r.device_id,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> Sessions for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    String: Column<DB>,
+    Option<String>: Column<DB>,
+    i64: Column<DB>,
+    Option<i64>: Column<DB>,
+    bool: Column<DB>,
+    Vec<u8>: Column<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'s> &'s str: ColumnIndex<DB::Row>,
+{
+    async fn create_session(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<Session> {
+        let session = Session {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: user_id.to_string(),
+            device_id: device_id.to_string(),
+            created_at: now,
+            last_seen_at: now,
+            revoked_at: None,
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, device_id, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(session.id.clone())
+        .bind(session.user_id.clone())
+        .bind(session.device_id.clone())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash.to_string())
+        .bind(session.id.clone())
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let actor = Actor {
+            user_id: Some(user_id.to_string()),
+            device_id: Some(device_id.to_string()),
+        };
+        insert_audit(
+            &mut tx,
+            &actor,
+            "login",
+            "session",
+            &session.id,
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        device_id: &str,
+        new_hash: &str,
+        new_expires_at: i64,
+        now: i64,
+    ) -> StoreResult<Result<Session, RefreshRefusal>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT t.session_id, t.expires_at, t.used_at, t.replaced_by, s.device_id, s.revoked_at \
+             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
+        )
+        .bind(old_hash.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(RefreshRefusal::Unknown));
+        };
+        let session_id: String = row.try_get("session_id")?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        let used_at: Option<i64> = row.try_get("used_at")?;
+        let replaced_by: Option<String> = row.try_get("replaced_by")?;
+        let bound_device: String = row.try_get("device_id")?;
+        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+        if revoked_at.is_some() {
+            return Ok(Err(RefreshRefusal::Revoked));
+        }
+        if bound_device != device_id {
+            return Ok(Err(RefreshRefusal::OtherDevice));
+        }
+        if expires_at <= now {
+            return Ok(Err(RefreshRefusal::Expired));
+        }
+        // Only one of two concurrent refreshes with the same token wins: the token, or on
+        // the one retry of a lost answer the token its first use issued, is spent by one
+        // update. Any other use of a spent token is a replay (OAuth 2.0 Security BCP,
+        // refresh token reuse): the whole session is revoked.
+        let retry = used_at.is_some();
+        let spend = match (used_at, replaced_by) {
+            (None, _) => Some(old_hash.to_string()),
+            (Some(used), Some(issued)) if now - used <= REFRESH_RETRY_GRACE_MS => Some(issued),
+            (Some(_), _) => None,
+        };
+        let spent = match &spend {
+            Some(token) => DB::rows_affected(
+                &sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+                )
+                .bind(token.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?,
+            ),
+            None => 0,
+        };
+        if spent != 1 && !retry && spend.is_some() {
+            // Seen unused, spent meanwhile by a concurrent request of the same phone: that
+            // request wins; this one is refused, nothing revoked.
+            return Ok(Err(RefreshRefusal::AlreadyUsed));
+        }
+        if spent != 1 {
+            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(session_id.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            insert_audit(
+                &mut tx,
+                &Actor::system(),
+                "refresh_reused",
+                "session",
+                &session_id,
+                serde_json::json!({ "device_id": device_id, "session_revoked": true }),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Err(RefreshRefusal::AlreadyUsed));
+        }
+        if !retry {
+            // The retry of a lost answer works once: its old token keeps pointing at the
+            // token now spent, so presenting it again is a replay.
+            sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1")
+                .bind(old_hash.to_string())
+                .bind(new_hash.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new_hash.to_string())
+        .bind(session_id.clone())
+        .bind(new_expires_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+            .bind(session_id.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1");
+        let session = sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql))
+            .bind(session_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(session.into()))
+    }
+
+    async fn get_session(&self, id: &str) -> StoreResult<Session> {
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1");
+        Ok(sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?
+            .into())
+    }
+
+    async fn session_user(&self, session_id: &str) -> StoreResult<(Session, User)> {
+        let row = sqlx::query(
+            "SELECT s.id, s.user_id, s.device_id, s.created_at, s.last_seen_at, s.revoked_at, \
+             u.username, u.full_name, u.role, u.area_id, u.active, u.password_hash \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        )
+        .bind(session_id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        let session = SessionRow {
+            id: row.try_get(0)?,
+            user_id: row.try_get(1)?,
+            device_id: row.try_get(2)?,
+            created_at: row.try_get(3)?,
+            last_seen_at: row.try_get(4)?,
+            revoked_at: row.try_get(5)?,
+        };
+        let user = UserRow {
+            id: session.user_id.clone(),
+            username: row.try_get(6)?,
+            full_name: row.try_get(7)?,
+            role: row.try_get(8)?,
+            area_id: row.try_get(9)?,
+            active: row.try_get(10)?,
+            password_hash: row.try_get(11)?,
+        }
+        .into_user()?;
+        Ok((session.into(), user))
+    }
+
+    async fn list_sessions(&self, user_id: &str) -> StoreResult<Vec<Session>> {
+        let sql =
+            format!("SELECT {SESSION_COLS} FROM sessions WHERE user_id = $1 ORDER BY created_at");
+        Ok(sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Session::from)
+            .collect())
+    }
+
+    async fn revoke_device(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        device_id: &str,
+        now: i64,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = DB::rows_affected(
+            &sqlx::query(
+                "UPDATE sessions SET revoked_at = $3 \
+                 WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(user_id.to_string())
+            .bind(device_id.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?,
+        );
+        insert_audit(
+            &mut tx,
+            actor,
+            "revoke",
+            "device",
+            &format!("{user_id}/{device_id}"),
+            serde_json::json!({ "sessions_revoked": n }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn revoke_sessions(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        keep: Option<&str>,
+        now: i64,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = DB::rows_affected(
+            &sqlx::query(
+                "UPDATE sessions SET revoked_at = $2 \
+                 WHERE user_id = $1 AND revoked_at IS NULL AND id <> $3",
+            )
+            .bind(user_id.to_string())
+            .bind(now)
+            .bind(keep.unwrap_or("").to_string())
+            .execute(&mut *tx)
+            .await?,
+        );
+        insert_audit(
+            &mut tx,
+            actor,
+            "revoke",
+            "sessions",
+            user_id,
+            serde_json::json!({ "sessions_revoked": n }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn sign_in_lock(&self, username: &str, now: i64) -> StoreResult<Option<i64>> {
+        let until: Option<i64> =
+            sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE username = $1")
+                .bind(username.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(until.filter(|u| *u > now))
+    }
+
+    async fn sign_in_failed(
+        &self,
+        username: &str,
+        address: &str,
+        policy: &SignInPolicy,
+        now: i64,
+    ) -> StoreResult<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO sign_in_failures (username, failures, last_failed_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (username) DO UPDATE \
+             SET failures = sign_in_failures.failures + 1, last_failed_at = $2 \
+             RETURNING failures",
+        )
+        .bind(username.to_string())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let until = policy.locked_until(failures, now);
+        if let Some(u) = until {
+            sqlx::query("UPDATE sign_in_failures SET locked_until = $2 WHERE username = $1")
+                .bind(username.to_string())
+                .bind(u)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Failures of a day ago are forgotten, so the table stays small.
+        sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1 AND locked_until < $2")
+            .bind(now - 24 * 3600 * 1000)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(
+            &mut tx,
+            &Actor::system(),
+            "sign_in_failed",
+            "user",
+            username,
+            serde_json::json!({ "address": address, "failures": failures, "locked_until": until }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(until)
+    }
+
+    async fn sign_in_cleared(&self, username: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE username = $1")
+            .bind(username.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn locked_accounts(&self, now: i64) -> StoreResult<Vec<LockedAccount>> {
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT username, failures, last_failed_at, locked_until FROM sign_in_failures \
+             WHERE locked_until > $1 ORDER BY username",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(username, failures, last_failed_at, locked_until)| LockedAccount {
+                    username,
+                    failures,
+                    last_failed_at,
+                    locked_until,
+                },
+            )
+            .collect())
+    }
+}
