@@ -85,6 +85,8 @@ const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (id, code, village_id, ad
      ON CONFLICT (id) DO UPDATE SET code = excluded.code, village_id = excluded.village_id, address = excluded.address, \
      head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
      causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text";
+/// A write that left the profile as it was: only the household's last change time moves.
+const TOUCH_HOUSEHOLD: &str = "UPDATE households SET updated_at = $2 WHERE id = $1";
 const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
 const INSERT_VISIT: &str = "INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) \
@@ -98,6 +100,48 @@ const UPSERT_SUPPORT: &str = "INSERT INTO support_actions (id, household_id, sta
 /// A `$n` statement with SQLite's `?n` placeholders, which bind by number exactly.
 fn numbered(sql: &str) -> String {
     sql.replace('$', "?")
+}
+
+/// Automerge actors this process knows are bound to a device. A binding is never changed
+/// or removed, so one a committed write made or found holds for good: a later write by the
+/// same actor from the same device skips the statements that bind and check it (two per
+/// actor, on every push otherwise).
+pub(super) struct BoundActors(std::sync::Mutex<lru::LruCache<String, (String, String)>>);
+
+impl std::fmt::Debug for BoundActors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoundActors").finish_non_exhaustive()
+    }
+}
+
+impl BoundActors {
+    /// Phones make a new actor per app start; this many are kept (about 100 bytes each).
+    const KEPT: usize = 65_536;
+
+    pub fn new() -> Self {
+        BoundActors(std::sync::Mutex::new(lru::LruCache::new(
+            std::num::NonZeroUsize::new(Self::KEPT).expect("non-zero"),
+        )))
+    }
+
+    /// Whether `actor` is known bound to this user and device.
+    pub fn is_bound_to(&self, actor: &str, user: &str, device: &str) -> bool {
+        let mut kept = self.0.lock().expect("not poisoned");
+        kept.get(actor)
+            .is_some_and(|(u, d)| u == user && d == device)
+    }
+
+    /// Keeps the bindings of the writes that committed (call after the commit).
+    pub fn committed(&self, writes: &[(Actor, DocWrite)], results: &[StoreResult<i64>]) {
+        let mut kept = self.0.lock().expect("not poisoned");
+        for ((actor, w), result) in writes.iter().zip(results) {
+            if let (Ok(_), Some(user), Some(device)) = (result, &actor.user_id, &actor.device_id) {
+                for a in &w.actors {
+                    kept.put(a.clone(), (user.clone(), device.clone()));
+                }
+            }
+        }
+    }
 }
 
 /// Whether a conflict at `path` (its JSON form) lies inside the records a write touched;

@@ -2,8 +2,8 @@
 //! `sqlite.rs`, in PostgreSQL's dialect and sent over the network).
 
 use super::{
-    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, UPSERT_HOUSEHOLD, UPSERT_SUPPORT,
-    audit_of, inside,
+    BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, TOUCH_HOUSEHOLD,
+    UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, PostgresStore, StoreError, StoreResult, StoredDoc};
@@ -13,13 +13,17 @@ use sqlx::{PgConnection, QueryBuilder};
 #[derive(Debug, Clone)]
 pub struct PgDocs {
     pool: sqlx::PgPool,
+    bound: std::sync::Arc<BoundActors>,
 }
 
 use shared::doc::{Collection, Touched};
 
 impl PgDocs {
     pub fn new(pool: sqlx::PgPool) -> Self {
-        PgDocs { pool }
+        PgDocs {
+            pool,
+            bound: std::sync::Arc::new(BoundActors::new()),
+        }
     }
 
     async fn next_seq(conn: &mut PgConnection) -> StoreResult<i64> {
@@ -96,21 +100,30 @@ impl PgDocs {
                 return Err(StoreError::Ownership(taken));
             }
         }
-        sqlx::query(UPSERT_HOUSEHOLD)
-            .bind(h.id.clone())
-            .bind(h.code.clone())
-            .bind(h.village_id.clone())
-            .bind(h.address.clone())
-            .bind(h.head_name.clone())
-            .bind(name_of(&h.residence))
-            .bind(h.status.as_str())
-            .bind(json(&h.priority))
-            .bind(json(&h.causes))
-            .bind(h.created_at.clone())
-            .bind(h.updated_at.clone())
-            .bind(search_text(h))
-            .execute(&mut *conn)
-            .await?;
+        if touched.is_some_and(|t| !t.contains_key(&Collection::Profile)) {
+            // The profile is as it was: only the time of the household's last change moves.
+            sqlx::query(TOUCH_HOUSEHOLD)
+                .bind(h.id.clone())
+                .bind(h.updated_at.clone())
+                .execute(&mut *conn)
+                .await?;
+        } else {
+            sqlx::query(UPSERT_HOUSEHOLD)
+                .bind(h.id.clone())
+                .bind(h.code.clone())
+                .bind(h.village_id.clone())
+                .bind(h.address.clone())
+                .bind(h.head_name.clone())
+                .bind(name_of(&h.residence))
+                .bind(h.status.as_str())
+                .bind(json(&h.priority))
+                .bind(json(&h.causes))
+                .bind(h.created_at.clone())
+                .bind(h.updated_at.clone())
+                .bind(search_text(h))
+                .execute(&mut *conn)
+                .await?;
+        }
         if touched.is_none_or(|t| t.contains_key(&Collection::Members)) {
             sqlx::query("DELETE FROM members WHERE household_id = $1")
                 .bind(h.id.clone())
@@ -181,7 +194,12 @@ impl PgDocs {
 
     /// One document write: its change log, read model, conflicts, actor binding and
     /// audit event, on a connection inside a transaction.
-    async fn write_doc(conn: &mut PgConnection, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
+    async fn write_doc(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        w: &DocWrite,
+    ) -> StoreResult<i64> {
         let seq = Self::next_seq(conn).await?;
         let heads = json(&w.heads);
         match w.expected_seq {
@@ -242,7 +260,7 @@ impl PgDocs {
         if w.expected_seq.is_some() {
             Self::write_records(conn, &w.records, w.touched.as_ref()).await?;
         }
-        Self::bind_actors(conn, actor, &w.actors).await?;
+        self.bind_actors(conn, actor, &w.actors).await?;
         Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts, w.touched.as_ref()).await?;
         let (action, entity, entity_id, changes) = audit_of(w);
         crate::store::sql::insert_audit::<sqlx::Postgres>(
@@ -254,6 +272,7 @@ impl PgDocs {
 
     /// Binds each automerge actor id to the device that first wrote with it.
     async fn bind_actors(
+        &self,
         conn: &mut PgConnection,
         actor: &Actor,
         actors: &[String],
@@ -261,7 +280,7 @@ impl PgDocs {
         let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else {
             return Ok(());
         };
-        for a in actors {
+        for a in (actors.iter()).filter(|a| !self.bound.is_bound_to(a, user, device)) {
             sqlx::query("INSERT INTO device_actors (actor_id, user_id, device_id, first_at) VALUES ($1, $2, $3, $4) ON CONFLICT (actor_id) DO NOTHING")
                 .bind(a.clone())
                 .bind(user.clone())
@@ -372,7 +391,7 @@ impl Docs for PgDocs {
         for (actor, w) in &writes {
             // Each write in its own savepoint: one that fails leaves the others.
             let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-            match Self::write_doc(&mut sp, actor, w).await {
+            match self.write_doc(&mut sp, actor, w).await {
                 Ok(seq) => {
                     sp.commit().await?;
                     results.push(Ok(seq));
@@ -384,6 +403,7 @@ impl Docs for PgDocs {
             }
         }
         tx.commit().await?;
+        self.bound.committed(&writes, &results);
         published(&results);
         Ok(results)
     }

@@ -7,8 +7,8 @@
 //! (`SqliteStore`), so they queue in order instead of polling SQLite's lock.
 
 use super::{
-    Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, UPSERT_HOUSEHOLD, UPSERT_SUPPORT,
-    audit_of, inside, numbered,
+    BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, TOUCH_HOUSEHOLD,
+    UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, numbered,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, StoreError, StoreResult, StoredDoc};
@@ -28,6 +28,7 @@ pub struct SqliteDocs {
     writer: flume::Sender<Job>,
     readers: flume::Sender<Job>,
     turn: Arc<tokio::sync::Mutex<()>>,
+    bound: Arc<BoundActors>,
 }
 
 impl std::fmt::Debug for SqliteDocs {
@@ -105,6 +106,7 @@ impl SqliteDocs {
             writer: spawn(path, 1, "docs-writer")?,
             readers: spawn(path, READERS, "docs-reader")?,
             turn,
+            bound: Arc::new(BoundActors::new()),
         })
     }
 
@@ -198,6 +200,7 @@ impl Docs for SqliteDocs {
         published: Published,
     ) -> StoreResult<Vec<StoreResult<i64>>> {
         let _turn = self.turn.clone().lock_owned().await;
+        let bound = self.bound.clone();
         Self::run(&self.writer, move |c| {
             // Almost every group commits whole: written without savepoints, whose page
             // journal costs more than the writes. When one write fails, the group is
@@ -206,11 +209,12 @@ impl Docs for SqliteDocs {
             c.execute_batch("BEGIN IMMEDIATE")?;
             let whole: StoreResult<Vec<StoreResult<i64>>> = writes
                 .iter()
-                .map(|(actor, w)| write_doc(c, actor, w).map(Ok))
+                .map(|(actor, w)| write_doc(c, actor, w, &bound).map(Ok))
                 .collect();
             if let Ok(results) = whole {
                 match c.execute_batch("COMMIT") {
                     Ok(()) => {
+                        bound.committed(&writes, &results);
                         published(&results);
                         return Ok(results);
                     }
@@ -224,7 +228,7 @@ impl Docs for SqliteDocs {
             let mut results = Vec::with_capacity(writes.len());
             for (actor, w) in &writes {
                 c.prepare_cached("SAVEPOINT write")?.execute([])?;
-                match write_doc(c, actor, w) {
+                match write_doc(c, actor, w, &bound) {
                     Ok(seq) => {
                         c.prepare_cached("RELEASE write")?.execute([])?;
                         results.push(Ok(seq));
@@ -240,6 +244,7 @@ impl Docs for SqliteDocs {
                 let _ = c.execute_batch("ROLLBACK");
                 return Err(e.into());
             }
+            bound.committed(&writes, &results);
             published(&results);
             Ok(results)
         })
@@ -344,7 +349,7 @@ fn current_seq(c: &Connection) -> StoreResult<i64> {
 
 /// One document write: its change log, read model, conflicts, actor binding and audit
 /// event, inside the caller's transaction.
-fn write_doc(c: &Connection, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
+fn write_doc(c: &Connection, actor: &Actor, w: &DocWrite, bound: &BoundActors) -> StoreResult<i64> {
     let seq: i64 = c
         .prepare_cached("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")?
         .query_row([], |r| r.get(0))?;
@@ -384,7 +389,7 @@ fn write_doc(c: &Connection, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {
     if w.expected_seq.is_some() {
         write_records(c, &w.records, w.touched.as_ref())?;
     }
-    bind_actors(c, actor, &w.actors)?;
+    bind_actors(c, actor, &w.actors, bound)?;
     sync_conflicts(c, actor, &w.doc_id, &w.conflicts, w.touched.as_ref())?;
     let (action, entity, entity_id, changes) = audit_of(w);
     c.prepare_cached(
@@ -460,21 +465,28 @@ fn write_records(
             }
         }
     }
-    c.prepare_cached(&numbered(UPSERT_HOUSEHOLD))?
-        .execute(params![
-            h.id,
-            h.code,
-            h.village_id,
-            h.address,
-            h.head_name,
-            name_of(&h.residence),
-            h.status.as_str(),
-            json(&h.priority),
-            json(&h.causes),
-            h.created_at,
-            h.updated_at,
-            search_text(h)
-        ])?;
+    if touched.is_some_and(|t| !t.contains_key(&Collection::Profile)) {
+        // The profile is as it was: only the time of the household's last change moves
+        // (rewriting the row would rewrite every index on it).
+        c.prepare_cached(&numbered(TOUCH_HOUSEHOLD))?
+            .execute(params![h.id, h.updated_at])?;
+    } else {
+        c.prepare_cached(&numbered(UPSERT_HOUSEHOLD))?
+            .execute(params![
+                h.id,
+                h.code,
+                h.village_id,
+                h.address,
+                h.head_name,
+                name_of(&h.residence),
+                h.status.as_str(),
+                json(&h.priority),
+                json(&h.causes),
+                h.created_at,
+                h.updated_at,
+                search_text(h)
+            ])?;
+    }
     if touched.is_none_or(|t| t.contains_key(&Collection::Members)) {
         c.prepare_cached("DELETE FROM members WHERE household_id = ?1")?
             .execute(params![h.id])?;
@@ -568,11 +580,19 @@ fn write_records(
 }
 
 /// Binds each automerge actor id to the device that first wrote with it.
-fn bind_actors(c: &Connection, actor: &Actor, actors: &[String]) -> StoreResult<()> {
+fn bind_actors(
+    c: &Connection,
+    actor: &Actor,
+    actors: &[String],
+    bound: &BoundActors,
+) -> StoreResult<()> {
     let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else {
         return Ok(());
     };
-    for a in actors {
+    for a in actors
+        .iter()
+        .filter(|a| !bound.is_bound_to(a, user, device))
+    {
         c.prepare_cached(
             "INSERT INTO device_actors (actor_id, user_id, device_id, first_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (actor_id) DO NOTHING",
