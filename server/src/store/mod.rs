@@ -458,7 +458,6 @@ pub trait ReadModel: Send + Sync {
 /// Changes the write core refused (quarantine) and fields left in conflict.
 #[async_trait]
 pub trait Refused: Send + Sync {
-    // Refused changes and conflicts of household documents
     /// Keeps refused changes for the commune officer; `false` when the device already has
     /// `QUARANTINE_PER_DEVICE` entries waiting and nothing more is kept.
     async fn quarantine(
@@ -483,8 +482,7 @@ pub trait Refused: Send + Sync {
     async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord>;
 }
 
-/// Everything the server keeps, by concern; `use crate::store::prelude::*` brings the
-/// concerns' methods into scope.
+/// Everything the server keeps, by concern (a `dyn Store` answers every concern's methods).
 #[async_trait]
 pub trait Store: Register + Sessions + Audit + ReadModel + Refused + 'static {
     /// `sqlite` or `postgres`, for logs and test names.
@@ -493,11 +491,6 @@ pub trait Store: Register + Sessions + Audit + ReadModel + Refused + 'static {
     fn docs(&self) -> &dyn Docs;
     /// Writes a whole commune in one transaction.
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
-}
-
-/// The store's traits, for calling its methods.
-pub mod prelude {
-    pub use super::{Audit, ReadModel, Refused, Register, Sessions, Store};
 }
 
 pub type DynStore = Arc<dyn Store>;

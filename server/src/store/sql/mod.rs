@@ -72,6 +72,8 @@ pub struct SqlStore<DB: Backend> {
     write_turn: Option<Arc<tokio::sync::Mutex<()>>>,
     /// The household documents (see `super::docs`).
     docs: DB::Docs,
+    /// Sessions looked up in the last seconds (see `sessions::SESSION_KEPT`).
+    sessions: sessions::KeptSessions,
 }
 
 pub type SqliteStore = SqlStore<sqlx::Sqlite>;
@@ -176,6 +178,7 @@ impl SqliteStore {
             pool,
             docs: super::docs::SqliteDocs::open(&file, turn.clone())?,
             write_turn: Some(turn),
+            sessions: sessions::KeptSessions::new(),
         })
     }
 }
@@ -195,6 +198,7 @@ impl PostgresStore {
             docs: super::docs::PgDocs::new(pool.clone()),
             pool,
             write_turn: None,
+            sessions: sessions::KeptSessions::new(),
         })
     }
 }

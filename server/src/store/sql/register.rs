@@ -385,6 +385,7 @@ where
         }
         insert_audit(&mut tx, actor, "update", "user", &user.id, changes).await?;
         tx.commit().await?;
+        self.sessions.forget();
         Ok(user.clone())
     }
 
