@@ -133,10 +133,15 @@ impl BoundActors {
 
     /// Keeps the bindings of the writes that committed (call after the commit).
     pub fn committed(&self, writes: &[(Actor, DocWrite)], results: &[StoreResult<i64>]) {
+        let done = writes.iter().zip(results).filter(|(_, r)| r.is_ok());
+        self.keep(done.map(|((actor, w), _)| (actor, w.actors.as_slice())));
+    }
+
+    fn keep<'a>(&self, bindings: impl IntoIterator<Item = (&'a Actor, &'a [String])>) {
         let mut kept = self.0.lock().expect("not poisoned");
-        for ((actor, w), result) in writes.iter().zip(results) {
-            if let (Ok(_), Some(user), Some(device)) = (result, &actor.user_id, &actor.device_id) {
-                for a in &w.actors {
+        for (actor, actors) in bindings {
+            if let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) {
+                for a in actors {
                     kept.put(a.clone(), (user.clone(), device.clone()));
                 }
             }
@@ -182,4 +187,35 @@ fn audit_of(w: &DocWrite) -> (String, String, String, serde_json::Value) {
         field("entity_id", &w.doc_id),
         changes,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(user: &str, device: &str) -> Actor {
+        Actor {
+            user_id: Some(user.into()),
+            device_id: Some(device.into()),
+        }
+    }
+
+    /// An actor is known only as a committed write bound it: for its own user and device;
+    /// another device using it is still checked in the database.
+    #[test]
+    fn an_actor_is_known_only_for_the_device_that_bound_it() {
+        let bound = BoundActors::new();
+        assert!(
+            !bound.is_bound_to("aa", "u1", "phone-a"),
+            "nothing committed"
+        );
+        let (a, actors) = (device("u1", "phone-a"), vec!["aa".to_string()]);
+        bound.keep([(&a, actors.as_slice())]);
+        assert!(bound.is_bound_to("aa", "u1", "phone-a"));
+        assert!(!bound.is_bound_to("aa", "u1", "phone-b"), "another device");
+        assert!(!bound.is_bound_to("aa", "u2", "phone-a"), "another user");
+        // The server's own edits name no device and bind nothing.
+        bound.keep([(&Actor::system(), ["bb".to_string()].as_slice())]);
+        assert!(!bound.is_bound_to("bb", "", ""));
+    }
 }

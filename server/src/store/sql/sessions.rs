@@ -470,3 +470,49 @@ where
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::user::Role;
+
+    fn session(id: &str) -> (Session, User) {
+        let user = User {
+            id: "u1".into(),
+            username: "canbo01".into(),
+            full_name: "Lò Văn Sình".into(),
+            role: Role::Cadre,
+            area_id: "v1".into(),
+            active: true,
+        };
+        let session = Session {
+            id: id.into(),
+            user_id: "u1".into(),
+            device_id: "phone".into(),
+            created_at: 0,
+            last_seen_at: 0,
+            revoked_at: None,
+        };
+        (session, user)
+    }
+
+    /// A session read before a revocation is never kept after it: the lookup that raced
+    /// the revocation answers once from what it read, the next lookup asks the database.
+    #[test]
+    fn a_lookup_that_raced_a_revocation_is_not_kept() {
+        let kept = KeptSessions::new();
+        let (s, u) = session("s1");
+        let generation = kept.get("s1").expect_err("nothing kept yet");
+        kept.keep(generation, &s, &u);
+        assert!(kept.get("s1").is_ok(), "kept after a lookup");
+        kept.forget();
+        let generation = kept.get("s1").expect_err("forgotten at a revocation");
+        // Another lookup began before the next revocation and ends after it.
+        kept.forget();
+        kept.keep(generation, &s, &u);
+        assert!(
+            kept.get("s1").is_err(),
+            "a read from before the revocation is not kept"
+        );
+    }
+}
