@@ -2,7 +2,7 @@
 //! household list drawn from the list rows kept on the phone. The working copy (the sync
 //! engine) and every other screen load behind it (`later`).
 
-use crate::engine::{self, Engine, Status};
+use crate::engine::{self, Status};
 use crate::later;
 use crate::local::{LocalStore, Meta, StoredDoc};
 use crate::route::{Route, use_route};
@@ -15,7 +15,6 @@ use send_wrapper::SendWrapper;
 use shared::Text;
 use shared::api::TokenPair;
 use shared::user::User;
-use std::rc::Rc;
 
 /// Where the commune console is served (its own bundle, `client/console`).
 const CONSOLE: &str = "/console/";
@@ -85,11 +84,6 @@ pub struct Field {
 
 pub fn use_field() -> Field {
     expect_context::<Field>()
-}
-
-/// The working copy, for the screens that open once it is (`later::screen`).
-pub fn use_engine() -> Rc<Engine> {
-    engine::current().expect("these screens are drawn only once the working copy is open")
 }
 
 /// Opens this user's local store and shows its list rows; the first screen needs nothing

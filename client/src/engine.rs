@@ -115,6 +115,11 @@ pub fn current() -> Option<Rc<Engine>> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
+/// The working copy, for the screens that open once it is (`later::screen`).
+pub fn use_engine() -> Rc<Engine> {
+    current().expect("these screens are drawn only once the working copy is open")
+}
+
 /// Replaces the open working copy (`None`: none is open). The one replaced stops syncing
 /// and closes its store at once, so that deleting a store (signing out) is not blocked
 /// by a connection a previous working copy left open.
@@ -415,7 +420,7 @@ impl Engine {
         let created = chrono::DateTime::from_timestamp_millis(author.at_ms)
             .unwrap_or_default()
             .to_rfc3339();
-        let profile = crate::screens::profile::new_profile(input, status, &created);
+        let profile = new_profile(input, status, &created);
         let mut doc = HouseholdDoc::new(&self.actor, id, &author);
         doc.put_all(&profile, std::iter::empty(), &author)
             .map_err(doc_error)?;
@@ -724,4 +729,26 @@ fn signed_out_text() -> Text {
         "Bạn chưa đăng nhập. Hãy đăng nhập để đồng bộ; dữ liệu chưa gửi vẫn được giữ.",
         "You are not signed in. Sign in to sync; unsent data is kept.",
     )
+}
+
+/// The profile a new household starts with.
+fn new_profile(
+    input: &shared::household::HouseholdInput,
+    status: shared::household::HouseholdStatus,
+    created_at: &str,
+) -> serde_json::Value {
+    let h = shared::household::Household {
+        id: String::new(),
+        code: input.code.clone(),
+        village_id: input.village_id.clone(),
+        address: input.address.clone(),
+        head_name: input.head_name.clone(),
+        residence: input.residence,
+        status,
+        priority: input.priority,
+        causes: input.causes.clone(),
+        created_at: created_at.to_string(),
+        updated_at: created_at.to_string(),
+    };
+    shared::projection::profile_json(&h)
 }

@@ -4,7 +4,7 @@
 //! this phone's that a commune officer's decision replaced.
 
 use super::{date, say, today};
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;

@@ -4,7 +4,7 @@
 //! it reaches the commune at the next sync; posting the result is one more tap.
 
 use super::{date, say, today};
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;

@@ -2,7 +2,7 @@
 //! so an edit of one field never conflicts with another person's edit of another. Removing
 //! (someone moved away or died) asks for a second tap.
 
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;

@@ -4,7 +4,7 @@
 //! concurrent edit of another field never conflicts with it.
 
 use super::{date, say, today};
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;

@@ -2,14 +2,13 @@
 //! changed are written, so two people editing different fields never conflict.
 
 use super::say;
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::Validate;
 use shared::household::{Cause, HouseholdInput, HouseholdStatus, PriorityFlags, Residence};
-use shared::projection::profile_json;
 
 #[component]
 pub fn EditHousehold(id: Option<String>) -> impl IntoView {
@@ -184,26 +183,4 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
             </button>
         </form>
     }
-}
-
-/// The profile a new household starts with.
-pub fn new_profile(
-    input: &HouseholdInput,
-    status: HouseholdStatus,
-    created_at: &str,
-) -> serde_json::Value {
-    let h = shared::household::Household {
-        id: String::new(),
-        code: input.code.clone(),
-        village_id: input.village_id.clone(),
-        address: input.address.clone(),
-        head_name: input.head_name.clone(),
-        residence: input.residence,
-        status,
-        priority: input.priority,
-        causes: input.causes.clone(),
-        created_at: created_at.to_string(),
-        updated_at: created_at.to_string(),
-    };
-    profile_json(&h)
 }

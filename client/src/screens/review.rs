@@ -3,7 +3,7 @@
 //! from the same rule set the server uses.
 
 use super::{say, today};
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::{Route, go};
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;

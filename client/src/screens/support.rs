@@ -3,7 +3,7 @@
 //! "planned"; the commune officer delivers or cancels it. Saved on the phone first.
 
 use super::{say, today};
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;

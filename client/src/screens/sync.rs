@@ -4,8 +4,9 @@
 //! now", storage use, refusals and signing out.
 
 use super::say;
-use crate::app::{use_engine, use_field};
+use crate::app::use_field;
 use crate::engine::Status;
+use crate::engine::use_engine;
 use crate::local;
 use crate::route::Route;
 use crate::session;

@@ -2,7 +2,7 @@
 //! common topics are one tap, so a typical visit takes seconds. Saved on the phone first.
 
 use super::today;
-use crate::app::use_engine;
+use crate::engine::use_engine;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;
