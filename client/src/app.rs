@@ -3,6 +3,7 @@
 //! engine) and every other screen load behind it (`later`).
 
 use crate::engine::{self, Status};
+use crate::field::{Field, use_field};
 use crate::later;
 use crate::local::{LocalStore, Meta, StoredDoc};
 use crate::route::{Route, use_route};
@@ -71,20 +72,6 @@ pub fn App() -> impl IntoView {
 /// Whether the menu (language, sync, sign-out) is open; the header's button toggles it.
 #[derive(Clone, Copy)]
 pub struct MenuOpen(pub RwSignal<bool>);
-
-/// Who is signed in and what the screens show about the phone's copy. Ready before the
-/// working copy is: the household list is drawn from the stored list rows alone.
-#[derive(Clone)]
-pub struct Field {
-    pub user: User,
-    pub status: Status,
-    /// The working copy: `None` while it opens, then open or why it could not.
-    pub opened: RwSignal<Option<Result<(), Text>>>,
-}
-
-pub fn use_field() -> Field {
-    expect_context::<Field>()
-}
 
 /// Opens this user's local store and shows its list rows; the first screen needs nothing
 /// more, so it does not wait for the working copy (`later::open_engine`).

@@ -12,6 +12,7 @@
 mod api;
 mod app;
 mod engine;
+mod field;
 mod later;
 mod local;
 mod route;

@@ -2,7 +2,7 @@
 //! search, filters and sort. Overdue visits come first and stand out.
 
 use super::{date, say, today};
-use crate::app::use_field;
+use crate::field::use_field;
 use crate::route::Route;
 use crate::text::{tr, use_lang};
 use leptos::prelude::*;

@@ -4,9 +4,9 @@
 //! now", storage use, refusals and signing out.
 
 use super::say;
-use crate::app::use_field;
 use crate::engine::Status;
 use crate::engine::use_engine;
+use crate::field::use_field;
 use crate::local;
 use crate::route::Route;
 use crate::session;
