@@ -31,8 +31,7 @@ pub const SCHEMA_VERSION: i64 = 1;
 
 /// A map at the root of a household document: the profile (the household's own fields)
 /// or a collection of records keyed by record id. Its name is the document's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Collection {
     // In the order of their names, so a `Touched` map iterates as the document's keys do.
     Assessments,

@@ -7,7 +7,7 @@ pub mod docs;
 mod sql;
 
 pub use docs::Docs;
-pub use sql::{Backend, PostgresStore, SqlStore, SqliteStore};
+pub use sql::{PostgresStore, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;

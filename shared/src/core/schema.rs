@@ -6,8 +6,7 @@
 //! object where the schema expects none, so no input can make it recurse deeper.
 
 use super::{Limits, Refusal};
-pub use crate::doc::Touched;
-use crate::doc::{Collection, SCHEMA_VERSION};
+use crate::doc::{Collection, SCHEMA_VERSION, Touched};
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 /// The fields a record of each collection may hold.
@@ -242,8 +241,7 @@ pub fn check(
                 (name, Value::Object(ObjType::Map)) => match Collection::parse(name) {
                     Some(Collection::Profile) => {
                         if only.is_none_or(|t| t.contains_key(&Collection::Profile)) {
-                            let profile = Collection::Profile;
-                            w.record(&obj, fields_of(profile), profile.as_str())?
+                            w.record(&obj, fields_of(Collection::Profile), name)?
                         }
                     }
                     Some(collection) => w.collection(&obj, collection, only)?,

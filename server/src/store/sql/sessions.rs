@@ -10,7 +10,7 @@ const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, re
 /// looks its session up (one query, a tenth of the server's work in a push storm).
 /// Revoking a session or changing a user in this process forgets every kept session at
 /// once; a change made by another process sharing the database is seen within this time.
-pub(super) const SESSION_KEPT: std::time::Duration = std::time::Duration::from_secs(5);
+const SESSION_KEPT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Sessions with their users, as recently read.
 pub(super) struct KeptSessions {
