@@ -395,6 +395,10 @@ async fn two_server_processes_lose_no_change(b: Backend) {
         pa.receive(&ra.unwrap().json().await.unwrap()).unwrap();
         pb.receive(&rb.unwrap().json().await.unwrap()).unwrap();
     }
+    // A process answers which documents changed from its own index and reads the
+    // database again at least once a second (`server::write::seqs::FRESH`): the other
+    // process's last writes reach its devices after that.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     settle(&a, &ta, &mut pa).await;
     settle(&bsrv, &tb, &mut pb).await;
     settle(&a, &ta, &mut pa).await;

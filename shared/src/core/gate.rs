@@ -114,13 +114,21 @@ struct BeforeDoc<'a> {
     doc: &'a HouseholdDoc,
     /// `None` for a household new to the server.
     heads: Option<&'a [ChangeHash]>,
+    /// Answers already read: every operation of a record asks about the same record, and
+    /// each read at old heads walks the document's history again.
+    seen: std::cell::RefCell<BTreeMap<(Collection, String), bool>>,
 }
 
-impl Before for BeforeDoc<'_> {
-    fn exists(&self) -> bool {
-        self.heads.is_some()
+impl<'a> BeforeDoc<'a> {
+    fn new(doc: &'a HouseholdDoc, heads: Option<&'a [ChangeHash]>) -> Self {
+        BeforeDoc {
+            doc,
+            heads,
+            seen: Default::default(),
+        }
     }
-    fn has_record(&self, collection: Collection, id: &str) -> bool {
+
+    fn read_record(&self, collection: Collection, id: &str) -> bool {
         let Some(heads) = self.heads else {
             return false;
         };
@@ -129,6 +137,21 @@ impl Before for BeforeDoc<'_> {
             Ok(Some((_, coll))) => am.get_all_at(&coll, id, heads).is_ok_and(|v| !v.is_empty()),
             _ => false,
         }
+    }
+}
+
+impl Before for BeforeDoc<'_> {
+    fn exists(&self) -> bool {
+        self.heads.is_some()
+    }
+    fn has_record(&self, collection: Collection, id: &str) -> bool {
+        let key = (collection, id.to_string());
+        if let Some(known) = self.seen.borrow().get(&key) {
+            return *known;
+        }
+        let found = self.read_record(collection, id);
+        self.seen.borrow_mut().insert(key, found);
+        found
     }
 }
 
@@ -225,10 +248,7 @@ fn gate(
     // The stored document passed this check when it was written, so only what the new
     // changes touch is walked again (a new household is walked whole).
     schema::check(doc.read(), id, lim, existed.then_some(&touched))?;
-    let before_doc = BeforeDoc {
-        doc: &doc,
-        heads: existed.then_some(&before_heads),
-    };
+    let before_doc = BeforeDoc::new(&doc, existed.then_some(&before_heads));
     for (path, kind) in &ops {
         policy::may_write(writer.role, writer.decision, path, *kind, &before_doc)?;
     }

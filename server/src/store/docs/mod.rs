@@ -62,6 +62,9 @@ pub trait Docs: Send + Sync + 'static {
     async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>>;
     /// Documents among `ids` written after `cursor`, oldest first, at most `limit`.
     async fn docs_since(&self, cursor: i64, ids: &[String], limit: i64) -> StoreResult<Changed>;
+    /// Every document written after `after`, oldest first, with the sequence number the
+    /// database had reached before they were read.
+    async fn written_after(&self, after: i64) -> StoreResult<Changed>;
     /// Of `doc_ids`, the heads each had at sequence `seq`; a document that did not exist
     /// then is not in the answer.
     async fn heads_at(

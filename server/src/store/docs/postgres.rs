@@ -437,6 +437,18 @@ impl Docs for PgDocs {
         Ok(Changed { seq, docs })
     }
 
+    async fn written_after(&self, after: i64) -> StoreResult<Changed> {
+        // Read first: every write numbered up to it is committed, so visible below.
+        let seq = self.current_seq().await?;
+        let docs = sqlx::query_as::<_, (String, i64)>(
+            "SELECT doc_id, seq FROM docs WHERE seq > $1 ORDER BY seq",
+        )
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Changed { seq, docs })
+    }
+
     async fn heads_at(
         &self,
         doc_ids: &[String],

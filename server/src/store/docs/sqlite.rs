@@ -285,6 +285,19 @@ impl Docs for SqliteDocs {
         .await
     }
 
+    async fn written_after(&self, after: i64) -> StoreResult<Changed> {
+        self.read(move |c| {
+            // Read first: every write numbered up to it is committed, so visible below.
+            let seq = current_seq(c)?;
+            let docs = c
+                .prepare_cached("SELECT doc_id, seq FROM docs WHERE seq > ?1 ORDER BY seq")?
+                .query_map(params![after], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Changed { seq, docs })
+        })
+        .await
+    }
+
     async fn heads_at(
         &self,
         doc_ids: &[String],

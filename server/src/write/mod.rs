@@ -2,11 +2,15 @@
 //! `Storage` trait over the SQLite or PostgreSQL `Store`. It keeps recently used
 //! documents decoded (reused only while their sequence number in the database is
 //! unchanged, so several processes may share one database), commits the writes of
-//! concurrent requests together in one transaction (group commit), and runs the gate's
+//! concurrent requests together in one transaction (group commit), answers which documents
+//! changed since a device's cursor from an index of its own (`seqs`), and runs the gate's
 //! CPU work on a bounded pool of blocking threads. Every change to a household document —
 //! sync pushes, conflict decisions — goes through the core with this storage.
 
+mod seqs;
+
 use crate::store::{Actor, DocWrite, DynStore, StoreError, StoreResult};
+use seqs::Seqs;
 use shared::core::hub::{Changed, Commit, CommitError, Delta, RecentWrites, Storage, Stored};
 use shared::core::{Refusal, Writer};
 use shared::doc::HouseholdDoc;
@@ -40,6 +44,7 @@ struct Cached {
 
 type Pending = (Actor, DocWrite, Written, oneshot::Sender<StoreResult<i64>>);
 type DocCache = Arc<Mutex<lru::LruCache<String, Arc<Cached>>>>;
+type SeqIndex = Arc<Mutex<Seqs>>;
 
 /// A document as a write left it, kept once the write is committed.
 struct Written {
@@ -107,6 +112,8 @@ pub struct DbStorage {
     landing: Arc<Landing>,
     /// The write turn of each household being written (see `Storage::turn`).
     turns: Turns,
+    /// Which document was last written when, to answer pulls without the database.
+    seqs: SeqIndex,
 }
 
 type TurnMap = Arc<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
@@ -211,6 +218,7 @@ impl DbStorage {
             with_doc: Arc::default(),
             landing: Arc::default(),
             turns: Turns::default(),
+            seqs: Arc::default(),
         }
     }
 
@@ -239,6 +247,7 @@ impl DbStorage {
             tokio::spawn(commit_loop(
                 self.store.clone(),
                 self.docs.clone(),
+                self.seqs.clone(),
                 self.landing.clone(),
                 rx,
             ));
@@ -334,6 +343,7 @@ impl DbStorage {
 async fn commit_loop(
     store: DynStore,
     cache: DocCache,
+    seqs: SeqIndex,
     landing: Arc<Landing>,
     mut rx: mpsc::Receiver<Pending>,
 ) {
@@ -355,12 +365,18 @@ async fn commit_loop(
         }
         let ids: Vec<String> = kept.iter().map(|w| w.id.clone()).collect();
         landing.start(&ids);
-        let cache = cache.clone();
+        let (cache, seqs) = (cache.clone(), seqs.clone());
         let published = Box::new(move |results: &[StoreResult<i64>]| {
-            for (r, w) in results.iter().zip(kept) {
-                if let Ok(seq) = r {
-                    w.publish(&cache, *seq as u64);
-                }
+            let done: Vec<(Written, u64)> = results
+                .iter()
+                .zip(kept)
+                .filter_map(|(r, w)| Some((w, *r.as_ref().ok()? as u64)))
+                .collect();
+            seqs.lock()
+                .expect("not poisoned")
+                .committed(done.iter().map(|(w, seq)| (w.id.as_str(), *seq)));
+            for (w, seq) in done {
+                w.publish(&cache, seq);
             }
         });
         let committed = store.docs().commit_docs_then(writes, published).await;
@@ -511,19 +527,27 @@ impl Storage for DbStorage {
         ids: &[String],
         limit: usize,
     ) -> Result<Changed, StoreError> {
-        let changed = self
+        let now = std::time::Instant::now();
+        let after = {
+            let seqs = self.seqs.lock().expect("not poisoned");
+            if !seqs.stale(now) {
+                return Ok(seqs.since(cursor, ids, limit));
+            }
+            seqs.upto()
+        };
+        let read = self
             .store
             .docs()
-            .docs_since(cursor as i64, ids, limit as i64)
-            .await?;
-        Ok((
-            changed.seq.max(0) as u64,
-            changed
-                .docs
-                .into_iter()
-                .map(|(id, seq)| (id, seq.max(0) as u64))
-                .collect(),
-        ))
+            .written_after(after as i64)
+            .await
+            .map_err(logged)?;
+        let mut seqs = self.seqs.lock().expect("not poisoned");
+        seqs.read(
+            read.seq.max(0) as u64,
+            read.docs.into_iter().map(|(id, s)| (id, s.max(0) as u64)),
+            now,
+        );
+        Ok(seqs.since(cursor, ids, limit))
     }
 
     async fn changes_after(
