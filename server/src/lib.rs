@@ -115,7 +115,7 @@ pub fn app_with(state: AppState, static_dir: Option<PathBuf>, edge: edge::Edge) 
         // Phones on 2G/3G: answers are compressed when the client accepts it, and requests
         // may come gzip- or brotli-compressed (the body limit applies after decompression).
         // Brotli's default quality (11) is for static files: on every sync answer it cost
-        // more CPU than the sync itself; quality 5 keeps most of the gain. Answers under
+        // more CPU than the sync itself; quality 3 keeps most of the gain. Answers under
         // 1 KB (acknowledgements) are sent as they are: compressing them costs more than
         // the bytes it saves.
         .layer(
