@@ -247,7 +247,14 @@ fn gate(
     let touched = touched_by(&ops);
     // The stored document passed this check when it was written, so only what the new
     // changes touch is walked again (a new household is walked whole).
-    schema::check(doc.read(), id, lim, existed.then_some(&touched))?;
+    let root_written = ops.iter().any(|(path, _)| path.len() <= 1);
+    schema::check(
+        doc.read(),
+        id,
+        lim,
+        existed.then_some(&touched),
+        root_written,
+    )?;
     let before_doc = BeforeDoc::new(&doc, existed.then_some(&before_heads));
     for (path, kind) in &ops {
         policy::may_write(writer.role, writer.decision, path, *kind, &before_doc)?;
@@ -709,6 +716,76 @@ mod tests {
         let rules = RuleBook::built_in();
         let r = admit(&writer, "h1", Some(doc), bytes, &rules, &Limits::DEFAULT);
         assert!(r.is_err(), "{r:?}");
+    }
+
+    /// A push that writes only inside records (nothing at the document's root) has only
+    /// those records' shape checked: an unknown field or a record that is no map is still
+    /// refused there, and a valid visit is taken.
+    #[test]
+    fn a_write_inside_records_is_checked_on_those_records() {
+        use automerge::transaction::{CommitOptions, Transactable};
+        use automerge::{ActorId, AutoCommit};
+        let now_ms = 1_790_000_000_000;
+        let server = Writer::server(now_ms).author();
+        let mut doc = HouseholdDoc::new(&[0xAA; 16], "h1", &server);
+        doc.update_profile(
+            &serde_json::json!({"code": "DV-1", "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"}),
+            &server,
+        )
+        .unwrap();
+        let cadre = Writer {
+            user_id: "u-cadre".into(),
+            device_id: "phone".into(),
+            role: Role::Cadre,
+            now_ms,
+            decision: false,
+        };
+        let visit = |extra: Option<(&str, &str)>| {
+            let mut am = AutoCommit::load(&doc.clone().save())
+                .unwrap()
+                .with_actor(ActorId::from(&[0xCC; 16][..]));
+            let old = am.get_heads();
+            let (_, visits) = am.get(ROOT, "visits").unwrap().unwrap();
+            let v = am.put_object(&visits, "v2", ObjType::Map).unwrap();
+            for (k, value) in [
+                ("date", "2026-09-20"),
+                ("discussed", "Chăn nuôi"),
+                ("progress", ""),
+                ("needs", ""),
+                ("cadre_id", "u-cadre"),
+            ]
+            .into_iter()
+            .chain(extra)
+            {
+                am.put(&v, k, value).unwrap();
+            }
+            am.commit_with(
+                CommitOptions::default()
+                    .with_message(serde_json::to_string(&cadre.author()).unwrap())
+                    .with_time(now_ms / 1000),
+            );
+            am.save_after(&old)
+        };
+        let rules = RuleBook::built_in();
+        let lim = Limits::DEFAULT;
+        let judged = |bytes: &[u8]| admit(&cadre, "h1", Some(doc.clone()), bytes, &rules, &lim);
+        assert!(matches!(judged(&visit(None)), Ok(Admission::Admitted(_))));
+        let unknown = judged(&visit(Some(("evil", "x")))).unwrap_err();
+        assert_eq!(unknown.code, "schema", "{unknown:?}");
+        // A visit that is a string, not a record.
+        let mut am = AutoCommit::load(&doc.clone().save())
+            .unwrap()
+            .with_actor(ActorId::from(&[0xCC; 16][..]));
+        let old = am.get_heads();
+        let (_, visits) = am.get(ROOT, "visits").unwrap().unwrap();
+        am.put(&visits, "v3", "not a record").unwrap();
+        am.commit_with(
+            CommitOptions::default()
+                .with_message(serde_json::to_string(&cadre.author()).unwrap())
+                .with_time(now_ms / 1000),
+        );
+        let scalar = judged(&am.save_after(&old)).unwrap_err();
+        assert_eq!(scalar.code, "schema", "{scalar:?}");
     }
 
     /// A household's history brought in whole keeps its authors and dates, and is judged

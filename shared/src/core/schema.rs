@@ -214,14 +214,31 @@ impl Walk<'_> {
 
 /// Whether the document, every concurrent value included, has the household shape, with
 /// `household_id` equal to `id` and the current schema version. With `only`, the records
-/// checked are those it names (the rest was checked when it was written).
+/// checked are those it names (the rest was checked when it was written); when besides
+/// no operation wrote at the root (`root_written` false), the root's keys are as they
+/// were checked then, and only the collections holding those records are looked up.
 pub fn check(
     doc: &AutoCommit,
     id: &str,
     limits: &Limits,
     only: Option<&Touched>,
+    root_written: bool,
 ) -> Result<(), Refusal> {
     let w = Walk { doc, limits };
+    if let (Some(touched), false) = (only, root_written) {
+        for &collection in touched.keys() {
+            for (v, obj) in w.values(&ROOT, collection.as_str())? {
+                match (collection, v) {
+                    (Collection::Profile, Value::Object(ObjType::Map)) => {
+                        w.record(&obj, fields_of(Collection::Profile), collection.as_str())?
+                    }
+                    (_, Value::Object(ObjType::Map)) => w.collection(&obj, collection, only)?,
+                    _ => return Err(bad(format_args!("{collection}: not a map"))),
+                }
+            }
+        }
+        return Ok(());
+    }
     for key in w.keys(&ROOT, 16, "root")? {
         let values = w.values(&ROOT, &key)?;
         if values.len() != 1 && (key == "schema_version" || key == "household_id") {
