@@ -26,6 +26,9 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 const CACHED_DOCS: usize = 2048;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;
+/// How long the first write of a group waits for others to commit with it: each commit
+/// costs a disk sync and writes the pages it shares with the others once.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 /// Writes of a document kept with it, to answer the devices that hold it from them.
 const RECENT: usize = 16;
 
@@ -349,10 +352,14 @@ async fn commit_loop(
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
+        let until = tokio::time::Instant::now() + GATHER;
         while batch.len() < GROUP {
             match rx.try_recv() {
                 Ok(p) => batch.push(p),
-                Err(_) => break,
+                Err(_) => match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(Some(p)) => batch.push(p),
+                    _ => break,
+                },
             }
         }
         let mut writes = Vec::with_capacity(batch.len());
