@@ -79,6 +79,9 @@ pub struct Admitted {
     pub touched: Touched,
     /// The heads of the pushed changes: what the device is acknowledged.
     pub pushed_heads: Vec<ChangeHash>,
+    /// The push is one change writing only records new to the document: nothing in them
+    /// was written concurrently, so they hold no conflict to look for.
+    pub conflict_free: bool,
 }
 
 /// What the gate makes of a push.
@@ -271,6 +274,14 @@ fn gate(
     })?;
     let before_facts = Facts::of(&before_doc, &touched);
     check_records(writer, &records, &before_facts, &touched, rules)?;
+    // One change cannot write a key twice concurrently unless it names the key twice.
+    let mut written = BTreeSet::new();
+    let conflict_free = new.len() == 1
+        && ops.iter().all(|(path, _)| written.insert(path))
+        && !touched.contains_key(&Collection::Profile)
+        && touched
+            .iter()
+            .all(|(c, ids)| ids.iter().all(|id| !before_doc.has_record(*c, id)));
     Ok(Admission::Admitted(Box::new(Admitted {
         pushed_heads,
         // The changes as the device encoded them (plain chunks, checked by the limits):
@@ -283,6 +294,7 @@ fn gate(
         actors,
         records,
         touched,
+        conflict_free,
     })))
 }
 
@@ -769,7 +781,15 @@ mod tests {
         let rules = RuleBook::built_in();
         let lim = Limits::DEFAULT;
         let judged = |bytes: &[u8]| admit(&cadre, "h1", Some(doc.clone()), bytes, &rules, &lim);
-        assert!(matches!(judged(&visit(None)), Ok(Admission::Admitted(_))));
+        match judged(&visit(None)) {
+            Ok(Admission::Admitted(a)) => assert!(a.conflict_free, "one change, a new record"),
+            other => panic!("{other:?}"),
+        }
+        // A key written twice in one change is looked at for conflicts.
+        match judged(&visit(Some(("discussed", "Trồng ngô")))) {
+            Ok(Admission::Admitted(a)) => assert!(!a.conflict_free),
+            other => panic!("{other:?}"),
+        }
         let unknown = judged(&visit(Some(("evil", "x")))).unwrap_err();
         assert_eq!(unknown.code, "schema", "{unknown:?}");
         // A visit that is a string, not a record.
