@@ -702,6 +702,17 @@ fn check_review(
 mod tests {
     use super::*;
 
+    /// Household h1 of village v1, poor, with its profile only.
+    fn poor_household(author: &Author) -> HouseholdDoc {
+        let mut doc = HouseholdDoc::new(&[0xAA; 16], "h1", author);
+        doc.update_profile(
+            &serde_json::json!({"code": "DV-1", "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"}),
+            author,
+        )
+        .unwrap();
+        doc
+    }
+
     /// Found by fuzzing: two changes whose second comes from a new actor numbered as its
     /// second change make automerge panic while applying them. Refused, not a crash.
     #[test]
@@ -712,12 +723,7 @@ mod tests {
             device_id: "server".into(),
             at_ms: 1_790_000_000_000,
         };
-        let mut doc = HouseholdDoc::new(&[0xAA; 16], "h1", &author);
-        doc.update_profile(
-            &serde_json::json!({"code": "DV-1", "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"}),
-            &author,
-        )
-        .unwrap();
+        let doc = poor_household(&author);
         let writer = Writer {
             user_id: "u-officer".into(),
             device_id: "phone".into(),
@@ -738,13 +744,7 @@ mod tests {
         use automerge::transaction::{CommitOptions, Transactable};
         use automerge::{ActorId, AutoCommit};
         let now_ms = 1_790_000_000_000;
-        let server = Writer::server(now_ms).author();
-        let mut doc = HouseholdDoc::new(&[0xAA; 16], "h1", &server);
-        doc.update_profile(
-            &serde_json::json!({"code": "DV-1", "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"}),
-            &server,
-        )
-        .unwrap();
+        let doc = poor_household(&Writer::server(now_ms).author());
         let cadre = Writer {
             user_id: "u-cadre".into(),
             device_id: "phone".into(),
