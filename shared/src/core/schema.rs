@@ -114,7 +114,7 @@ impl Walk<'_> {
         Ok(self.doc.keys(obj).collect())
     }
 
-    fn scalar(&self, v: &Value<'_>, at: &str) -> Result<(), Refusal> {
+    fn scalar(&self, v: &Value<'_>, at: &dyn std::fmt::Display) -> Result<(), Refusal> {
         match v {
             Value::Scalar(s) => match s.as_ref() {
                 ScalarValue::Str(t) if t.chars().count() > self.limits.text_chars => {
@@ -129,47 +129,65 @@ impl Walk<'_> {
         }
     }
 
-    /// A map of scalar fields drawn from `allowed`.
+    /// A map of scalar fields drawn from `allowed`, read in one pass; every value of a
+    /// field in conflict is looked up and checked too.
     fn record(&self, obj: &ObjId, allowed: &[&str], at: &str) -> Result<(), Refusal> {
-        for key in self.keys(obj, self.limits.fields_per_record, at)? {
-            if !allowed.contains(&key.as_str()) {
+        let n = self.doc.length(obj);
+        let max = self.limits.fields_per_record;
+        if n > max {
+            return Err(bad(format_args!("{at}: {n} > {max}")));
+        }
+        for item in self.doc.map_range(obj, ..) {
+            let key = item.key.as_ref();
+            if !allowed.contains(&key) {
                 return Err(bad(format_args!("{at}: unknown field {key}")));
             }
-            for (v, child) in self.values(obj, &key)? {
-                match (at, key.as_str(), &v) {
-                    ("profile", "priority", Value::Object(ObjType::Map)) => {
-                        self.record(&child, &PRIORITY_FLAGS, "profile.priority")?
-                    }
-                    ("profile", "causes", Value::Object(ObjType::List)) => {
-                        let n = self.doc.length(&child);
-                        if n > self.limits.list_items {
-                            return Err(bad("profile.causes: too many"));
-                        }
-                        for i in 0..n {
-                            for (item, _) in self.doc.get_all(&child, i).map_err(bad)? {
-                                self.scalar(&item, "profile.causes")?;
-                            }
-                        }
-                    }
-                    ("resolutions", "overridden", Value::Object(ObjType::Map)) => {
-                        for device in self.keys(&child, 64, "overridden")? {
-                            for (o, inner) in self.values(&child, &device)? {
-                                match o {
-                                    Value::Object(ObjType::Map) => self.record(
-                                        &inner,
-                                        &["user_id", "value"],
-                                        "resolutions.overridden",
-                                    )?,
-                                    _ => return Err(bad("resolutions.overridden")),
-                                }
-                            }
-                        }
-                    }
-                    _ => self.scalar(&v, &format!("{at}.{key}"))?,
+            if item.conflict {
+                for (v, child) in self.values(obj, key)? {
+                    self.field(&v, &child, key, at)?;
                 }
+            } else {
+                self.field(&item.value.clone().into_value(), &item.id(), key, at)?;
             }
         }
         Ok(())
+    }
+
+    /// One value of field `key` of a record at `at`.
+    fn field(&self, v: &Value<'_>, child: &ObjId, key: &str, at: &str) -> Result<(), Refusal> {
+        match (at, key, v) {
+            ("profile", "priority", Value::Object(ObjType::Map)) => {
+                self.record(child, &PRIORITY_FLAGS, "profile.priority")
+            }
+            ("profile", "causes", Value::Object(ObjType::List)) => {
+                let n = self.doc.length(child);
+                if n > self.limits.list_items {
+                    return Err(bad("profile.causes: too many"));
+                }
+                for i in 0..n {
+                    for (item, _) in self.doc.get_all(child, i).map_err(bad)? {
+                        self.scalar(&item, &"profile.causes")?;
+                    }
+                }
+                Ok(())
+            }
+            ("resolutions", "overridden", Value::Object(ObjType::Map)) => {
+                for device in self.keys(child, 64, "overridden")? {
+                    for (o, inner) in self.values(child, &device)? {
+                        match o {
+                            Value::Object(ObjType::Map) => self.record(
+                                &inner,
+                                &["user_id", "value"],
+                                "resolutions.overridden",
+                            )?,
+                            _ => return Err(bad("resolutions.overridden")),
+                        }
+                    }
+                }
+                Ok(())
+            }
+            _ => self.scalar(v, &format_args!("{at}.{key}")),
+        }
     }
 
     fn collection(
@@ -278,4 +296,74 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::{Author, HouseholdDoc};
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, ReadDoc};
+
+    /// Two devices wrote the same profile field at once: "Xóm 2" and `other` (written by
+    /// the device whose value wins when `other_wins`).
+    fn in_conflict(other: ScalarValue, other_wins: bool) -> AutoCommit {
+        let author = Author {
+            user_id: "server".into(),
+            device_id: "server".into(),
+            at_ms: 1_790_000_000_000,
+        };
+        let mut doc = HouseholdDoc::new(&[0xAA; 16], "h1", &author);
+        doc.update_profile(
+            &serde_json::json!({"code": "DV-1", "village_id": "v1", "head_name": "Hoàng Văn Páo", "address": "Xóm 1", "residence": "rural", "status": "poor", "created_at": "2025-01-01T00:00:00.000Z"}),
+            &author,
+        )
+        .unwrap();
+        let mut a = AutoCommit::load(&doc.save())
+            .unwrap()
+            .with_actor(ActorId::from(&[1; 16][..]));
+        let mut b = a.fork().with_actor(ActorId::from(&[2; 16][..]));
+        let (low, high) = match other_wins {
+            true => (ScalarValue::from("Xóm 2"), other),
+            false => (other, ScalarValue::from("Xóm 2")),
+        };
+        // Automerge lets the higher actor win a conflict.
+        for (am, value) in [(&mut a, low), (&mut b, high)] {
+            let (_, profile) = am.get(ROOT, "profile").unwrap().unwrap();
+            am.put(&profile, "address", value).unwrap();
+            am.commit();
+        }
+        a.merge(&mut b).unwrap();
+        a
+    }
+
+    /// Every value of a field in conflict is checked, the one that loses included, in the
+    /// whole document and in the profile alone.
+    #[test]
+    fn every_value_of_a_field_in_conflict_is_checked() {
+        let lim = Limits::DEFAULT;
+        let touched: Touched = [(Collection::Profile, Default::default())].into();
+        let fine = in_conflict(ScalarValue::from("Xóm 3"), true);
+        assert_eq!(fine.get_all(ROOT, "profile").unwrap().len(), 1);
+        assert!(check(&fine, "h1", &lim, None, true).is_ok());
+        assert!(check(&fine, "h1", &lim, Some(&touched), false).is_ok());
+        for wins in [true, false] {
+            let bytes = in_conflict(ScalarValue::Bytes(vec![0; 8]), wins);
+            let (_, profile) = bytes.get(ROOT, "profile").unwrap().unwrap();
+            let values = bytes.get_all(&profile, "address").unwrap();
+            assert_eq!(values.len(), 2);
+            let won = matches!(bytes.get(&profile, "address").unwrap(), Some((Value::Scalar(s), _)) if s.is_bytes());
+            assert_eq!(won, wins);
+            assert_eq!(
+                check(&bytes, "h1", &lim, None, true).unwrap_err().code,
+                "schema"
+            );
+            assert_eq!(
+                check(&bytes, "h1", &lim, Some(&touched), false)
+                    .unwrap_err()
+                    .code,
+                "schema"
+            );
+        }
+    }
 }
