@@ -33,11 +33,14 @@ const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 const RECENT: usize = 16;
 
 /// A decoded document as of a sequence number. Readers use it in place (under its own
-/// lock); a push works on a copy and puts its result back as a new entry.
+/// lock); a push takes it out (the household's write turn makes it the only one) and its
+/// result becomes a new entry, so the document is neither copied for the push nor freed
+/// on the committing thread. A push that writes nothing gives it back.
 struct Cached {
     seq: u64,
     chunks: usize,
-    doc: Mutex<HouseholdDoc>,
+    /// `None` while a push of this process holds it (or after one that failed).
+    doc: Mutex<Option<HouseholdDoc>>,
     /// Its heads (as stored).
     heads: Vec<String>,
     /// The changes of this process's last writes to it (a write by another process makes
@@ -88,7 +91,7 @@ impl Written {
         let entry = Arc::new(Cached {
             seq,
             chunks,
-            doc: Mutex::new(self.doc),
+            doc: Mutex::new(Some(self.doc)),
             heads: self.heads,
             recent,
         });
@@ -302,6 +305,11 @@ impl DbStorage {
 
     /// Decodes the stored document and keeps it.
     async fn decode(&self, id: &str) -> Result<Option<Arc<Cached>>, StoreError> {
+        Ok(self.open(id).await?.map(|entry| self.keep(id, entry)))
+    }
+
+    /// Decodes the stored document.
+    async fn open(&self, id: &str) -> Result<Option<Cached>, StoreError> {
         let Some(stored) = self.store.docs().load_doc(id).await.map_err(logged)? else {
             return Ok(None);
         };
@@ -314,16 +322,13 @@ impl DbStorage {
             .open(&author)
             .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
         let seq = stored.seq as u64;
-        Ok(Some(self.keep(
-            id,
-            Cached {
-                seq,
-                chunks: stored.chunks.len(),
-                doc: Mutex::new(doc),
-                heads: stored.heads,
-                recent: RecentWrites::after(seq),
-            },
-        )))
+        Ok(Some(Cached {
+            seq,
+            chunks: stored.chunks.len(),
+            doc: Mutex::new(Some(doc)),
+            heads: stored.heads,
+            recent: RecentWrites::after(seq),
+        }))
     }
 
     fn keep(&self, id: &str, entry: Cached) -> Arc<Cached> {
@@ -464,12 +469,36 @@ impl Storage for DbStorage {
                 None => return Ok(None),
             },
         };
-        let doc = entry.doc.lock().expect("not poisoned").clone();
+        let held = entry.doc.lock().expect("not poisoned").take();
+        let (entry, doc) = match held {
+            Some(doc) => (entry, doc),
+            // A push of this household failed after taking it: decoded again.
+            None => match self.decode(id).await? {
+                Some(fresh) => {
+                    let doc = fresh.doc.lock().expect("not poisoned").take();
+                    match doc {
+                        Some(doc) => (fresh, doc),
+                        None => return Err(StoreError::Corrupt(format!("document {id}: taken"))),
+                    }
+                }
+                None => return Ok(None),
+            },
+        };
         Ok(Some(Stored {
             doc,
             seq: entry.seq,
             chunks: entry.chunks,
         }))
+    }
+
+    fn give_back(&self, id: &str, seq: u64, doc: HouseholdDoc) {
+        let entry = self.docs.lock().expect("not poisoned").peek(id).cloned();
+        if let Some(entry) = entry.filter(|e| e.seq == seq) {
+            let mut slot = entry.doc.lock().expect("not poisoned");
+            if slot.is_none() {
+                *slot = Some(doc);
+            }
+        }
     }
 
     async fn read<T: Send>(
@@ -492,8 +521,18 @@ impl Storage for DbStorage {
                 None => return Ok(None),
             },
         };
-        let mut doc = entry.doc.lock().expect("not poisoned");
-        Ok(Some(f(&mut doc)))
+        {
+            let mut kept = entry.doc.lock().expect("not poisoned");
+            if let Some(doc) = kept.as_mut() {
+                return Ok(Some(f(doc)));
+            }
+        }
+        // A push of this household holds it: read a copy of the stored document.
+        let Some(own) = self.open(id).await? else {
+            return Ok(None);
+        };
+        let mut doc = own.doc.into_inner().expect("not poisoned");
+        Ok(doc.as_mut().map(f))
     }
 
     async fn commit(&self, writer: &Writer, c: Commit) -> Result<(), CommitError<StoreError>> {

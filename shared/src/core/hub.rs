@@ -137,6 +137,9 @@ pub trait Storage: Sync {
         ids: &[String],
         limit: usize,
     ) -> impl Future<Output = Result<Changed, Self::Error>> + Send;
+    /// Takes back, unchanged, a document `load` gave out for a write that did not happen
+    /// (`seq` as loaded), for a storage that hands out the copy it keeps.
+    fn give_back(&self, _id: &str, _seq: u64, _doc: HouseholdDoc) {}
     /// Runs `f` on the stored document without copying it; `seq`, when given, is the
     /// sequence number the document is known to have reached (from `changed_since`), so
     /// a copy kept from before it is not used.
@@ -282,6 +285,9 @@ impl Hub {
                 Err(_) => return Pushed::Later,
             };
             if stored.is_some() && !scope.push.contains(id) {
+                if let Some(s) = stored {
+                    store.give_back(id, s.seq, s.doc);
+                }
                 return Pushed::Refused(Refusal::new(
                     "scope",
                     "Hộ này không thuộc phạm vi của bạn; thay đổi được giữ lại để cán bộ xã xem xét.",
@@ -307,9 +313,14 @@ impl Hub {
                 .await;
             let mut a = match admission {
                 Ok(Admission::Repeat(heads, doc)) => {
-                    return match doc {
-                        Some(mut d) => Pushed::Taken(ack(&mut d, heads)),
-                        None => Pushed::Taken(heads),
+                    return match (doc, seq) {
+                        (Some(mut d), Some(seq)) => {
+                            let acked = ack(&mut d, heads);
+                            store.give_back(id, seq, *d);
+                            Pushed::Taken(acked)
+                        }
+                        (Some(mut d), None) => Pushed::Taken(ack(&mut d, heads)),
+                        (None, _) => Pushed::Taken(heads),
                     };
                 }
                 Ok(Admission::MissingDeps) => return Pushed::Resend,
@@ -379,17 +390,18 @@ impl Hub {
                 .ok_or(EditError::NotFound)?;
             let mut doc = stored.doc.clone();
             let old = doc.heads();
-            edit(&mut doc, &writer.author()).map_err(|e| EditError::Refused(malformed(e)))?;
+            let edited = edit(&mut doc, &writer.author());
             let bytes = doc.save_after(&old);
-            if bytes.is_empty() {
-                return Ok(());
+            if edited.is_err() || bytes.is_empty() {
+                store.give_back(id, stored.seq, stored.doc);
+                return edited.map_err(|e| EditError::Refused(malformed(e)));
             }
             let (w, doc_id, rules, limits, before) = (
                 writer.clone(),
                 id.to_string(),
                 self.rules.clone(),
                 self.limits,
-                stored.doc.clone(),
+                stored.doc,
             );
             let admission = store
                 .compute(bytes.len(), move || {
