@@ -442,6 +442,37 @@ async fn sync_bodies_travel_compressed(b: Backend) {
     db.cleanup().await;
 }
 
+/// A push takes the decoded household out of the server's cache instead of copying it:
+/// while it holds it, a pull still reads the stored document; given back unchanged, the
+/// next push finds it; dropped (a refused push), the next push decodes it again.
+async fn a_household_held_by_a_push_is_still_read_and_comes_back(b: Backend) {
+    use shared::core::hub::Storage;
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let cadre = srv.login("cadre1", "cadre1-phone").await;
+    let mut phone = Device::new(&[1; 16]);
+    settle(&srv, &cadre, &mut phone).await;
+    let storage = server::write::DbStorage::new(db.store().await);
+    let held = storage
+        .load("h1")
+        .await
+        .unwrap()
+        .expect("h1 has a document");
+    let mut doc = held.doc;
+    let heads = doc.heads();
+    assert!(!heads.is_empty());
+    let read = storage.read("h1", None, |d| d.heads()).await.unwrap();
+    assert_eq!(read, Some(heads.clone()), "read while a push holds it");
+    storage.give_back("h1", held.seq, doc);
+    let mut again = storage.load("h1").await.unwrap().unwrap();
+    assert_eq!((again.seq, again.doc.heads()), (held.seq, heads.clone()));
+    drop(again);
+    let mut decoded = storage.load("h1").await.unwrap().unwrap();
+    assert_eq!((decoded.seq, decoded.doc.heads()), (held.seq, heads));
+    db.cleanup().await;
+}
+
 fn brotli_decompress(input: &[u8], out: &mut Vec<u8>) {
     let mut r = brotli::Decompressor::new(input, 4096);
     std::io::Read::read_to_end(&mut r, out).unwrap();
@@ -455,4 +486,5 @@ on_both_backends!(
     concurrent_edits_become_one_conflict_that_the_officer_resolves,
     rest_writes_reach_phones_and_scope_changes_move_households,
     two_server_processes_lose_no_change,
+    a_household_held_by_a_push_is_still_read_and_comes_back,
 );
