@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = block_on(hub.sync(&store, &w, scope, &req));
         }
         Err(_) => {
-            let _ = admit(&w, "h1", Some(household().clone()), data, rules(), &Limits::DEFAULT);
+            let _ = admit(&w, "h1", &mut Some(household().clone()), data, rules(), &Limits::DEFAULT);
         }
     }
 });

@@ -87,9 +87,8 @@ pub struct Admitted {
 /// What the gate makes of a push.
 #[derive(Debug)]
 pub enum Admission {
-    /// Nothing new: every change is already in the document (given back); acknowledge
-    /// these heads.
-    Repeat(Vec<ChangeHash>, Option<Box<HouseholdDoc>>),
+    /// Nothing new: every change is already in the document; acknowledge these heads.
+    Repeat(Vec<ChangeHash>),
     /// Built on changes the server does not hold: the device must resend from further back.
     MissingDeps,
     Admitted(Box<Admitted>),
@@ -159,11 +158,14 @@ impl Before for BeforeDoc<'_> {
 }
 
 /// Runs the gate on `bytes` pushed by `writer` for household `id`, whose stored document
-/// is `before` (`None` for a household registered on a phone).
+/// is `before` (`None` for a household registered on a phone). `before` is taken only when
+/// the changes are applied to it: a push refused before that (undecodable, misattributed),
+/// one that repeats what the document holds or one built on changes it lacks leaves it
+/// in place, unchanged, for the caller to keep.
 pub fn admit(
     writer: &Writer,
     id: &str,
-    before: Option<HouseholdDoc>,
+    before: &mut Option<HouseholdDoc>,
     bytes: &[u8],
     rules: &RuleBook,
     lim: &Limits,
@@ -194,7 +196,15 @@ pub fn admit_history(
     lim: &Limits,
 ) -> Result<Admitted, Refusal> {
     let writer = Writer::server(now_ms);
-    match gate(&writer, id, None, bytes, rules, lim, Authors::AsRecorded)? {
+    match gate(
+        &writer,
+        id,
+        &mut None,
+        bytes,
+        rules,
+        lim,
+        Authors::AsRecorded,
+    )? {
         Admission::Admitted(a) => Ok(*a),
         _ => Err(malformed("no history")),
     }
@@ -203,7 +213,7 @@ pub fn admit_history(
 fn gate(
     writer: &Writer,
     id: &str,
-    before: Option<HouseholdDoc>,
+    before: &mut Option<HouseholdDoc>,
     bytes: &[u8],
     rules: &RuleBook,
     lim: &Limits,
@@ -214,7 +224,7 @@ fn gate(
     let known = |h: &ChangeHash| before.as_ref().is_some_and(|d| d.has_change(h));
     let new: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if new.is_empty() {
-        return Ok(Admission::Repeat(pushed_heads, before.map(Box::new)));
+        return Ok(Admission::Repeat(pushed_heads));
     }
     let pushed: BTreeSet<ChangeHash> = new.iter().map(Change::hash).collect();
     if new
@@ -233,7 +243,9 @@ fn gate(
     }
 
     let existed = before.is_some();
-    let mut doc = before.unwrap_or_else(|| HouseholdDoc::empty(&[0; 16]));
+    let mut doc = before
+        .take()
+        .unwrap_or_else(|| HouseholdDoc::empty(&[0; 16]));
     let before_heads = doc.heads();
     // Automerge 0.12 panics on some malformed change sets instead of returning an error
     // (a new actor's first change numbered 2, found by fuzzing): the panic is caught here
@@ -732,7 +744,14 @@ mod tests {
             decision: false,
         };
         let rules = RuleBook::built_in();
-        let r = admit(&writer, "h1", Some(doc), bytes, &rules, &Limits::DEFAULT);
+        let r = admit(
+            &writer,
+            "h1",
+            &mut Some(doc),
+            bytes,
+            &rules,
+            &Limits::DEFAULT,
+        );
         assert!(r.is_err(), "{r:?}");
     }
 
@@ -780,7 +799,8 @@ mod tests {
         };
         let rules = RuleBook::built_in();
         let lim = Limits::DEFAULT;
-        let judged = |bytes: &[u8]| admit(&cadre, "h1", Some(doc.clone()), bytes, &rules, &lim);
+        let judged =
+            |bytes: &[u8]| admit(&cadre, "h1", &mut Some(doc.clone()), bytes, &rules, &lim);
         match judged(&visit(None)) {
             Ok(Admission::Admitted(a)) => assert!(a.conflict_free, "one change, a new record"),
             other => panic!("{other:?}"),
@@ -790,6 +810,33 @@ mod tests {
             Ok(Admission::Admitted(a)) => assert!(!a.conflict_free),
             other => panic!("{other:?}"),
         }
+        // The stored document is taken only when the changes are applied to it: a push
+        // refused before (undecodable, signed by someone else) or repeated leaves it.
+        let good = visit(None);
+        let mut before = Some(doc.clone());
+        assert!(admit(&cadre, "h1", &mut before, b"garbage", &rules, &lim).is_err());
+        let officer = Writer {
+            user_id: "u-officer".into(),
+            ..cadre.clone()
+        };
+        assert_eq!(
+            admit(&officer, "h1", &mut before, &good, &rules, &lim)
+                .unwrap_err()
+                .code,
+            "author"
+        );
+        assert!(before.is_some(), "left in place");
+        let mut held = before.take().unwrap();
+        held.apply(&good).unwrap();
+        let mut before = Some(held);
+        assert!(matches!(
+            admit(&cadre, "h1", &mut before, &good, &rules, &lim),
+            Ok(Admission::Repeat(_))
+        ));
+        assert!(before.is_some(), "a repeat leaves it");
+        let mut fresh = Some(doc.clone());
+        assert!(admit(&cadre, "h1", &mut fresh, &good, &rules, &lim).is_ok());
+        assert!(fresh.is_none(), "taken once the changes are applied");
         let unknown = judged(&visit(Some(("evil", "x")))).unwrap_err();
         assert_eq!(unknown.code, "schema", "{unknown:?}");
         // A visit that is a string, not a record.
@@ -848,7 +895,14 @@ mod tests {
             now_ms,
             decision: false,
         };
-        let pushed = admit(&officer, "h2", None, &history("h2", 1980), &rules, &lim);
+        let pushed = admit(
+            &officer,
+            "h2",
+            &mut None,
+            &history("h2", 1980),
+            &rules,
+            &lim,
+        );
         assert_eq!(pushed.unwrap_err().code, "author");
         let born_later = admit_history("h2", &history("h2", 2099), now_ms, &rules, &lim);
         assert_eq!(born_later.unwrap_err().code, "invalid_record");

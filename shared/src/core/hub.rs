@@ -305,24 +305,23 @@ impl Hub {
                 stored.as_ref().map(|s| s.seq),
                 stored.as_ref().map_or(0, |s| s.chunks),
             );
-            let before = stored.map(|s| s.doc);
-            let admission = store
+            let mut before = stored.map(|s| s.doc);
+            let (admission, mut unchanged) = store
                 .compute(b.len(), move || {
-                    admit(&w, &doc_id, before, &b, &rules, &limits)
+                    let admission = admit(&w, &doc_id, &mut before, &b, &rules, &limits);
+                    (admission, before)
                 })
                 .await;
+            // What the gate did not apply changes to goes back to storage unchanged.
+            let acked = match (&admission, unchanged.as_mut()) {
+                (Ok(Admission::Repeat(heads)), Some(d)) => Some(ack(d, heads.clone())),
+                _ => None,
+            };
+            if let (Some(doc), Some(seq)) = (unchanged, seq) {
+                store.give_back(id, seq, doc);
+            }
             let mut a = match admission {
-                Ok(Admission::Repeat(heads, doc)) => {
-                    return match (doc, seq) {
-                        (Some(mut d), Some(seq)) => {
-                            let acked = ack(&mut d, heads);
-                            store.give_back(id, seq, *d);
-                            Pushed::Taken(acked)
-                        }
-                        (Some(mut d), None) => Pushed::Taken(ack(&mut d, heads)),
-                        (None, _) => Pushed::Taken(heads),
-                    };
-                }
+                Ok(Admission::Repeat(heads)) => return Pushed::Taken(acked.unwrap_or(heads)),
                 Ok(Admission::MissingDeps) => return Pushed::Resend,
                 Ok(Admission::Admitted(a)) => *a,
                 Err(r) => return Pushed::Refused(r),
@@ -396,18 +395,22 @@ impl Hub {
                 store.give_back(id, stored.seq, stored.doc);
                 return edited.map_err(|e| EditError::Refused(malformed(e)));
             }
-            let (w, doc_id, rules, limits, before) = (
+            let (w, doc_id, rules, limits, mut before) = (
                 writer.clone(),
                 id.to_string(),
                 self.rules.clone(),
                 self.limits,
-                stored.doc,
+                Some(stored.doc),
             );
-            let admission = store
+            let (admission, unchanged) = store
                 .compute(bytes.len(), move || {
-                    admit(&w, &doc_id, Some(before), &bytes, &rules, &limits)
+                    let admission = admit(&w, &doc_id, &mut before, &bytes, &rules, &limits);
+                    (admission, before)
                 })
                 .await;
+            if let Some(doc) = unchanged {
+                store.give_back(id, stored.seq, doc);
+            }
             let mut a = match admission {
                 Ok(Admission::Admitted(a)) => *a,
                 Ok(_) => return Ok(()),
@@ -463,7 +466,7 @@ impl Hub {
         );
         let admission = store
             .compute(bytes.len(), move || {
-                admit(&w, &doc_id, None, &bytes, &rules, &limits)
+                admit(&w, &doc_id, &mut None, &bytes, &rules, &limits)
             })
             .await;
         let mut a = match admission {
