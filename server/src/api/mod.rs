@@ -10,6 +10,7 @@ mod conflicts;
 mod dashboard;
 mod households;
 mod import;
+mod packed;
 mod reports;
 mod reviews;
 mod rules;

@@ -10,13 +10,14 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppJson;
-use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use shared::Text;
 use shared::core::{EditError, SyncError, Writer};
 use shared::permissions::{Action, Reach};
 use shared::projection::{Records, put_records};
-use shared::sync::{PROTOCOL, SyncRequest, SyncResponse};
+use shared::sync::{PROTOCOL, SyncRequest};
 use std::collections::BTreeSet;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -95,8 +96,9 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
 async fn sync(
     State(state): State<AppState>,
     me: CurrentUser,
+    headers: HeaderMap,
     AppJson(req): AppJson<SyncRequest>,
-) -> AppResult<Json<SyncResponse>> {
+) -> AppResult<Response> {
     if req.protocol != PROTOCOL {
         return Err(AppError::BadRequest {
             code: "protocol_version",
@@ -116,7 +118,7 @@ async fn sync(
             if areas && !resp.acks.is_empty() {
                 state.scopes.changed();
             }
-            Ok(Json(resp))
+            Ok(super::packed::json(&resp, super::packed::accepts_zstd(&headers)).await)
         }
         Err(SyncError::Refused(r)) => Err(AppError::BadRequest {
             code: "sync_limit",

@@ -1,5 +1,5 @@
 //! The device simulator (`cargo xtask bench sync` runs it): plays phones against running
-//! servers with the real sync core, over HTTP with brotli-compressed answers, and reports
+//! servers with the real sync core, over HTTP with compressed answers (zstd or brotli, as the server chooses), and reports
 //! what travels on the wire, how long acknowledgements take and how much CPU the servers
 //! spent per acknowledged change (from `/proc/<pid>/stat`).
 
@@ -99,25 +99,33 @@ impl Phone {
             .post(format!("{}/api/sync", self.base))
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
-            .header("accept-encoding", "br")
+            // What a phone's Chrome accepts.
+            .header("accept-encoding", "gzip, deflate, br, zstd")
             .body(body.clone())
             .send()
             .await?;
         let status = r.status();
-        let brotli = r
+        let encoding = r
             .headers()
             .get("content-encoding")
-            .is_some_and(|v| v == "br");
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         let raw = r.bytes().await?;
         let took = started.elapsed();
         if !status.is_success() {
             return Err(format!("sync answered {status}").into());
         }
         let mut plain = Vec::new();
-        if brotli {
-            brotli::Decompressor::new(&raw[..], 4096).read_to_end(&mut plain)?;
-        } else {
-            plain = raw.to_vec();
+        match encoding.as_str() {
+            "br" => {
+                brotli::Decompressor::new(&raw[..], 4096).read_to_end(&mut plain)?;
+            }
+            "zstd" => {
+                zstd::stream::read::Decoder::new(&raw[..])?.read_to_end(&mut plain)?;
+            }
+            "" => plain = raw.to_vec(),
+            other => return Err(format!("answer encoded as {other}").into()),
         }
         let resp: SyncResponse = serde_json::from_slice(&plain)?;
         if let Err(e) = self.device.receive(&resp) {
