@@ -68,14 +68,21 @@ pub async fn json<T: serde::Serialize>(value: &T, zstd: bool) -> Response {
     if !zstd || body.len() < MIN_BYTES {
         return ([json], body).into_response();
     }
-    let packed = if body.len() <= INLINE_BYTES {
-        compress(&body)
+    // The large body moves to the blocking thread and comes back beside its compressed
+    // form, so it is never copied; a task that could not run loses the answer (500).
+    let (body, packed) = if body.len() <= INLINE_BYTES {
+        let packed = compress(&body);
+        (body, packed)
     } else {
-        let body = body.clone();
-        tokio::task::spawn_blocking(move || compress(&body))
-            .await
-            .ok()
-            .flatten()
+        match tokio::task::spawn_blocking(move || {
+            let packed = compress(&body);
+            (body, packed)
+        })
+        .await
+        {
+            Ok(pair) => pair,
+            Err(e) => return crate::error::AppError::Internal(e.to_string()).into_response(),
+        }
     };
     match packed {
         Some(p) => (
