@@ -490,6 +490,76 @@ async fn a_household_held_by_a_push_is_still_read_and_comes_back(b: Backend) {
     db.cleanup().await;
 }
 
+/// A phone's push is answered with what other phones wrote to the same household since its
+/// last sync, and without the phone's own change, which it holds: on a slow line a phone
+/// should not download its own visit again.
+async fn a_push_brings_back_the_other_phones_writes_but_not_its_own(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let (ta, tb) = (
+        srv.login("cadre1", "cadre1-phone").await,
+        srv.login("cadre1", "cadre1-tablet").await,
+    );
+    let (mut a, mut tablet) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
+    settle(&srv, &ta, &mut a).await;
+    settle(&srv, &tb, &mut tablet).await;
+    let visit = |discussed: &str| json!({"date": "2026-11-20", "discussed": discussed, "progress": "", "needs": "", "next_visit": null, "cadre_id": "u-cadre1"});
+    let on_tablet = Author {
+        device_id: "cadre1-tablet".into(),
+        ..by("u-cadre1")
+    };
+    // The tablet writes, then the phone writes and syncs; twice, so the second round
+    // starts from a household both have written.
+    for round in 0..2 {
+        let (vb, va) = (format!("tablet-{round}"), format!("phone-{round}"));
+        tablet
+            .doc_mut("h1")
+            .unwrap()
+            .put_record(
+                Collection::Visits,
+                &vb,
+                &visit("Trên máy tính bảng"),
+                &on_tablet,
+            )
+            .unwrap();
+        assert_eq!(exchange(&srv, &tb, &mut tablet).await.acks.len(), 1);
+        a.doc_mut("h1")
+            .unwrap()
+            .put_record(
+                Collection::Visits,
+                &va,
+                &visit("Trên điện thoại"),
+                &by("u-cadre1"),
+            )
+            .unwrap();
+        let own: Vec<automerge::ChangeHash> = a.doc_mut("h1").unwrap().heads();
+        let resp = exchange(&srv, &ta, &mut a).await;
+        assert_eq!(resp.acks.len(), 1, "round {round}");
+        let update = resp
+            .docs
+            .iter()
+            .find(|u| u.doc_id == "h1")
+            .expect("the tablet's visit comes back");
+        assert!(!update.snapshot, "only what the phone lacks, round {round}");
+        let changes =
+            shared::core::limits::decode_changes(&update.bytes, &shared::core::Limits::DEFAULT)
+                .unwrap();
+        assert_eq!(changes.len(), 1, "the tablet's change alone, round {round}");
+        assert!(
+            !own.contains(&changes[0].hash()),
+            "not the phone's own change"
+        );
+        let records = a.doc("h1").unwrap().records(Collection::Visits);
+        assert!(
+            records.contains_key(&vb) && records.contains_key(&va),
+            "round {round}"
+        );
+        assert_eq!(a.pending(), 0);
+    }
+    db.cleanup().await;
+}
+
 fn brotli_decompress(input: &[u8], out: &mut Vec<u8>) {
     let mut r = brotli::Decompressor::new(input, 4096);
     std::io::Read::read_to_end(&mut r, out).unwrap();
@@ -504,4 +574,5 @@ on_both_backends!(
     rest_writes_reach_phones_and_scope_changes_move_households,
     two_server_processes_lose_no_change,
     a_household_held_by_a_push_is_still_read_and_comes_back,
+    a_push_brings_back_the_other_phones_writes_but_not_its_own,
 );

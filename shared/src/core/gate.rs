@@ -506,7 +506,7 @@ fn check_records(
     // by the server's own decisions: a conflict resolved, data it builds). A new household
     // comes with the status of the commune's list only from the commune office; from a
     // phone it is not reviewed yet (`not_poor` from app versions before that state).
-    let old_status = before.status;
+    let old_status = before.status.unwrap_or(h.status);
     let allowed = if !before.existed {
         matches!(
             h.status,
@@ -602,7 +602,7 @@ fn check_step(
             if let Some(why) = Progress::of(review_id, others).blocks_decision() {
                 return Err(Refusal::new("derived", why.vi, why.en));
             }
-            if *from != before.status
+            if *from != before.status.unwrap_or(r.household.status)
                 || *to != decided_status(*from, review.classification, *approved)
             {
                 return Err(Refusal::new(
@@ -620,7 +620,10 @@ fn check_step(
 /// What the rules need of the document before the push, read without projecting it.
 struct Facts {
     existed: bool,
-    status: HouseholdStatus,
+    /// `None` when the push touches neither the profile nor the review steps: then the
+    /// status is the document's current one, unchanged by it (not read at the old heads,
+    /// which costs a walk of the document's history).
+    status: Option<HouseholdStatus>,
     /// Delivery dates of the touched support records that existed.
     delivered: BTreeMap<String, Option<NaiveDate>>,
 }
@@ -630,15 +633,18 @@ impl Facts {
         let Some(heads) = before.heads else {
             return Facts {
                 existed: false,
-                status: HouseholdStatus::NotPoor,
+                status: Some(HouseholdStatus::NotPoor),
                 delivered: BTreeMap::new(),
             };
         };
         let doc = before.doc;
-        let status = doc
-            .field_at(&[Collection::Profile.as_str(), "status"], heads)
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or(HouseholdStatus::NotPoor);
+        let status = (touched.contains_key(&Collection::Profile)
+            || touched.contains_key(&Collection::ReviewSteps))
+        .then(|| {
+            doc.field_at(&[Collection::Profile.as_str(), "status"], heads)
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or(HouseholdStatus::NotPoor)
+        });
         let delivered = touched
             .get(&Collection::Support)
             .into_iter()
