@@ -1,7 +1,8 @@
 //! The device simulator (`cargo xtask bench sync` runs it): plays phones against running
-//! servers with the real sync core, over HTTP with compressed answers (zstd or brotli, as the server chooses), and reports
-//! what travels on the wire, how long acknowledgements take and how much CPU the servers
-//! spent per acknowledged change (from `/proc/<pid>/stat`).
+//! servers with the real sync core, over HTTP with compressed answers (zstd or brotli, as
+//! the server chooses), and reports what travels on the wire, how long acknowledgements
+//! take and how much CPU the servers spent per acknowledged change (from
+//! `/proc/<pid>/stat`).
 
 use shared::api::TokenPair;
 use shared::doc::Author;
