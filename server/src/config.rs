@@ -59,6 +59,16 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Recovery: create an administrator, or make an existing user an active administrator
+    /// with a new password (read from standard input, one line), ending its sessions.
+    Admin {
+        /// The administrator's username.
+        #[arg(long)]
+        username: String,
+        /// The full name of a new administrator.
+        #[arg(long)]
+        full_name: Option<String>,
+    },
     /// Restore a backup into a new database (SQLite: no file yet; PostgreSQL: empty).
     Restore {
         /// The backup file.

@@ -187,6 +187,13 @@ impl From<StoreError> for AppError {
                     ),
                 }
             }
+            StoreError::LastAdministrator => AppError::Conflict {
+                code: "last_administrator",
+                message: Text::new(
+                    "Đây là quản trị viên cuối cùng còn hoạt động: không thể khoá hay đổi vai trò. Hãy tạo một quản trị viên khác trước.",
+                    "This is the last active administrator: it cannot be disabled or given another role. Create another administrator first.",
+                ),
+            },
             StoreError::Stale => AppError::Conflict {
                 code: "changed_meanwhile",
                 message: Text::new(

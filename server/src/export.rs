@@ -327,6 +327,18 @@ pub fn xlsx(r: &Report) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
+/// A cell a spreadsheet program will not run as a formula (OWASP, CSV injection): text that
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which the
+/// program shows as text. A number (`-3`, `2.50`) is left as it is.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// The report's tables as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read
 /// the Vietnamese letters), each table after a line naming it.
 pub fn csv(r: &Report) -> Vec<u8> {
@@ -335,7 +347,7 @@ pub fn csv(r: &Report) -> Vec<u8> {
         .from_writer(vec![0xEF, 0xBB, 0xBF]);
     let mut line = |cells: Vec<String>| {
         // Writing to memory cannot fail.
-        let _ = w.write_record(&cells);
+        let _ = w.write_record(cells.iter().map(|c| csv_safe(c).into_owned()));
     };
     line(vec![format!("{} — {}", r.title.vi, r.area_name)]);
     line(vec![SUMMARY.to_string()]);
@@ -414,4 +426,19 @@ pub fn csv(r: &Report) -> Vec<u8> {
         ]);
     }
     w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_safe;
+
+    #[test]
+    fn a_formula_is_written_as_text_and_a_number_as_it_is() {
+        for f in ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-2+cmd|' /C calc'!A0", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_safe(f), format!("'{f}"));
+        }
+        for ok in ["-3", "2.50", "Lò Văn Páo", "", "a=b"] {
+            assert_eq!(csv_safe(ok), ok);
+        }
+    }
 }

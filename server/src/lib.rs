@@ -10,7 +10,9 @@ pub mod edge;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod heavy;
 pub mod rebuild;
+pub mod recovery;
 pub mod scope;
 pub mod store;
 pub mod write;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub scopes: Arc<scope::Scopes>,
     /// Sign-in and refresh throttles.
     pub sign_in: Arc<auth::throttle::SignIn>,
+    /// Each user's heavy requests running at once.
+    pub heavy: Arc<heavy::HeavyGate>,
 }
 
 impl AppState {
@@ -67,6 +71,7 @@ impl AppState {
             db: write::DbStorage::new(store.clone()),
             scopes: Arc::default(),
             sign_in: Arc::default(),
+            heavy: Arc::default(),
         }
     }
 }

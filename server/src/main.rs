@@ -85,6 +85,38 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Some(Command::Admin {
+            username,
+            full_name,
+        }) => {
+            eprintln!("Mật khẩu mới (một dòng) / new password (one line):");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            let done = server::recovery::administrator(
+                store.as_ref(),
+                &username,
+                full_name.as_deref(),
+                password,
+            )
+            .await
+            .map_err(|e| {
+                let body = e.body();
+                let fields: Vec<String> = body.fields.iter().map(|f| f.message.vi.clone()).collect();
+                format!("{} {} / {}", body.message.vi, fields.join(" "), body.message.en)
+            })?;
+            println!(
+                "{}",
+                match done {
+                    server::recovery::Recovered::Created =>
+                        format!("Đã tạo quản trị viên / administrator created: {username}"),
+                    server::recovery::Recovered::Reset => format!(
+                        "Đã đặt lại mật khẩu và quyền quản trị / password and administrator role reset: {username}"
+                    ),
+                }
+            );
+            Ok(())
+        }
         Some(Command::Backup { .. } | Command::Restore { .. }) => Ok(()),
         Some(Command::Serve(args)) => serve(&config, store, args).await,
         None => serve(&config, store, ServeArgs::default()).await,

@@ -1,13 +1,17 @@
 //! Reading a household list the commune already keeps in a spreadsheet: the header row is
 //! matched by name (Vietnamese or English, accents optional), every row is checked like a
 //! household typed into a form, and every problem is reported with its row and column so
-//! the officer can fix the file. Pure: the server parses XLSX or CSV into cells first.
+//! the officer can fix the file. Pure: the file is read into cells first (`files`, with the
+//! `files` feature).
 
 use crate::household::{HouseholdInput, HouseholdStatus, PriorityFlags, Residence};
 use crate::search::fold;
 use crate::{Text, Validate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+#[cfg(feature = "files")]
+pub mod files;
 
 /// Rows per import: a commune's register fits many times over.
 pub const MAX_ROWS: usize = 5000;

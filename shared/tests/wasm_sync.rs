@@ -169,7 +169,7 @@ fn two_offline_devices_converge_in_the_browser() {
     let decision = officer("u-officer", "laptop", true);
     block_on(
         net.hub
-            .edit(&net.store, &decision, "h3", json!({}), |doc, author| {
+            .edit(&net.store, &decision, None, "h3", json!({}), |doc, author| {
                 doc.resolve_conflict("c-1", &conflicts[0], &json!("Hoàng Thị Mai"), author)
             }),
     )

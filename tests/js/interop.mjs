@@ -97,6 +97,16 @@ const after = Automerge.change(
       next_visit: s("2026-12-05"),
       cadre_id: s(userId),
     };
+    // And one with the package's default strings, which are collaborative text objects:
+    // the protocol reads a text object as its text.
+    d.visits[`${visitId}-text`] = {
+      date: "2026-11-22",
+      discussed: "Ghi bằng chuỗi mặc định của gói JavaScript",
+      progress: "",
+      needs: "Cần phân bón",
+      next_visit: "2026-12-06",
+      cadre_id: userId,
+    };
   },
 );
 docs.set(householdId, after);

@@ -298,7 +298,7 @@ pub mod write {
         let db = server::write::DbStorage::new(store.clone());
         let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": {} });
         hub()
-            .create(&db, &officer(), id, audit, |doc, a| {
+            .create(&db, &officer(), None, id, audit, |doc, a| {
                 doc.put_all(&profile, std::iter::empty(), a)
             })
             .await
@@ -334,7 +334,7 @@ pub mod write {
             };
             let profile = shared::projection::profile_json(&records.household);
             hub()
-                .create(&db, &officer(), id, serde_json::json!({}), |doc, a| {
+                .create(&db, &officer(), None, id, serde_json::json!({}), |doc, a| {
                     let members = records.members.iter().map(|m| {
                         (
                             shared::doc::Collection::Members,
@@ -346,6 +346,6 @@ pub mod write {
                 })
                 .await?;
         }
-        hub().edit(&db, &officer(), id, audit, edit).await
+        hub().edit(&db, &officer(), None, id, audit, edit).await
     }
 }

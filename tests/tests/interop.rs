@@ -82,6 +82,17 @@ async fn a_javascript_automerge_client_syncs_a_visit(b: Backend) {
     );
     assert_eq!(visit["next_visit"], "2026-12-05");
     assert_eq!(visit["cadre_id"], "u-cadre1");
+    // The visit written with the package's default (collaborative text) strings is read
+    // as its text, as docs/sync-protocol.md says.
+    let text = detail["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "visit-from-js-text")
+        .unwrap_or_else(|| panic!("text visit missing: {detail}"));
+    assert_eq!(text["needs"], "Cần phân bón");
+    assert_eq!(text["cadre_id"], "u-cadre1");
+    assert_eq!(text["date"], "2026-11-22");
 
     // A Rust phone of the same cadre receives it with the JavaScript client's authorship.
     let token = srv.login("cadre1", "rust-phone").await;

@@ -257,6 +257,7 @@ async fn list_accompaniment(
     me: CurrentUser,
     AppQuery(q): AppQuery<AccompanimentQuery>,
 ) -> AppResult<Json<AccompanimentPage>> {
+    let _turn = state.heavy.enter(&me)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad_query());
@@ -351,6 +352,7 @@ async fn cadre_loads(
     me: CurrentUser,
     AppQuery(q): AppQuery<CadreQuery>,
 ) -> AppResult<Json<Vec<CadreLoad>>> {
+    let _turn = state.heavy.enter(&me)?;
     if me.reach(Action::ReadAssignments)? == Reach::Assigned {
         return Err(AppError::Forbidden);
     }

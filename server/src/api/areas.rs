@@ -21,17 +21,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The ids of `root` and every area below it.
+/// Each area is taken once, so even a tree that were a cycle would end.
 pub fn subtree(areas: &[Area], root: &str) -> Vec<String> {
     let mut out = vec![root.to_string()];
+    let mut seen: std::collections::HashSet<String> = out.iter().cloned().collect();
     let mut i = 0;
     while i < out.len() {
         let parent = out[i].clone();
-        out.extend(
-            areas
-                .iter()
-                .filter(|a| a.parent_id.as_deref() == Some(&parent))
-                .map(|a| a.id.clone()),
-        );
+        for a in areas
+            .iter()
+            .filter(|a| a.parent_id.as_deref() == Some(&parent))
+        {
+            if seen.insert(a.id.clone()) {
+                out.push(a.id.clone());
+            }
+        }
         i += 1;
     }
     out
@@ -71,7 +75,17 @@ async fn get_area(
 
 async fn check_parent(state: &AppState, input: &AreaInput) -> AppResult<()> {
     let Some(parent_id) = &input.parent_id else {
-        return Ok(());
+        if input.kind == AreaKind::Province {
+            return Ok(());
+        }
+        return Err(AppError::field(
+            "parent_id",
+            "parent_required",
+            shared::Text::new(
+                "Xã phải thuộc một tỉnh, thôn phải thuộc một xã.",
+                "A commune must belong to a province, a village to a commune.",
+            ),
+        ));
     };
     let parent = state.store.get_area(parent_id).await.map_err(|_| {
         AppError::field(
@@ -133,7 +147,43 @@ async fn update_area(
         ));
     }
     check_parent(&state, &input).await?;
+    check_tree(&state, &id, &input).await?;
     Ok(Json(
         state.store.update_area(&me.actor(), &id, &input).await?,
     ))
+}
+
+/// An edit keeps the tree a tree of three levels: an area with areas below it keeps its
+/// kind (its children would no longer fit under it), and no area goes under itself or
+/// under an area below it. With every parent exactly one level up, no cycle can form.
+async fn check_tree(state: &AppState, id: &str, input: &AreaInput) -> AppResult<()> {
+    let areas = state.store.list_areas().await?;
+    let current = areas
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or(AppError::NotFound("area"))?;
+    let has_children = areas.iter().any(|a| a.parent_id.as_deref() == Some(id));
+    if current.kind != input.kind && has_children {
+        return Err(AppError::field(
+            "kind",
+            "has_children",
+            shared::Text::new(
+                "Không thể đổi cấp của địa bàn đang có địa bàn trực thuộc.",
+                "An area with areas below it cannot change its kind.",
+            ),
+        ));
+    }
+    if let Some(parent) = &input.parent_id
+        && subtree(&areas, id).contains(parent)
+    {
+        return Err(AppError::field(
+            "parent_id",
+            "cycle",
+            shared::Text::new(
+                "Địa bàn không thể thuộc chính nó hay một địa bàn trực thuộc nó.",
+                "An area cannot belong to itself or to an area below it.",
+            ),
+        ));
+    }
+    Ok(())
 }

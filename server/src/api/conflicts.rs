@@ -249,11 +249,15 @@ async fn resolve(
         values: conflict.candidates.clone(),
     };
     let audit = serde_json::json!({ "resolved_conflict": id, "path": conflict.path, "value": r.value, "candidates": conflict.candidates });
+    // The decided value is judged like any write: a household moved by it must stay in
+    // the officer's villages.
+    let villages = crate::api::sync::villages_of(&state, &me).await?;
     let edited = state
         .hub
         .edit(
             &state.db,
             &writer,
+            villages.as_ref(),
             &conflict.household_id,
             audit,
             |doc, author| doc.resolve_conflict(&id, &field, &r.value, author),

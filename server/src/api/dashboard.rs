@@ -90,6 +90,7 @@ async fn dashboard(
     me: CurrentUser,
     AppQuery(q): AppQuery<DashboardQuery>,
 ) -> AppResult<Json<Dashboard>> {
+    let _turn = state.heavy.enter(&me)?;
     // Figures of an area: for the commune's staff and village heads, not a cadre's list.
     if me.reach(Action::ReadAssignments)? == Reach::Assigned {
         return Err(AppError::Forbidden);

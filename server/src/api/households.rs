@@ -255,11 +255,13 @@ pub(crate) async fn register(
     profile["status"] = serde_json::json!(status);
     profile["created_at"] = serde_json::json!(now_text());
     let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": { "created": profile } });
+    let villages = crate::api::sync::villages_of(state, me).await?;
     state
         .hub
         .create(
             &state.db,
             &crate::api::sync::writer(me),
+            villages.as_ref(),
             &id,
             audit,
             |doc, author| doc.put_all(&profile, std::iter::empty(), author),

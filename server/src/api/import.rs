@@ -1,5 +1,6 @@
 //! Importing a household list from the spreadsheet a commune already keeps (XLSX or CSV):
-//! the file is bounded before it is read (size, inflation, rows, columns, cell length),
+//! the file is bounded before it is read (size, inflation, rows, columns, cell length,
+//! and a time budget that ends with the request: `shared::import::files`),
 //! every row is checked (`shared::import`) and reported with its row and column, and the
 //! households are registered through the same write core as one typed into a form — all of
 //! them, or none when a row is wrong, unless the officer asks for the valid rows only.
@@ -15,10 +16,11 @@ use axum::extract::State;
 use serde::Deserialize;
 use shared::Text;
 use shared::area::AreaKind;
-use shared::import::{ImportReport, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, VillageRef, check};
+use shared::import::files::{self, Budget, ReadError};
+use shared::import::{ImportReport, VillageRef, check};
 use shared::permissions::Action;
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,11 +28,6 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(import_households))
 }
-
-/// Largest inflated part of an XLSX archive: a 5,000-row sheet is a few MB.
-const MAX_INFLATED: u64 = 16 * 1024 * 1024;
-/// Parts of an XLSX archive (a workbook has a handful).
-const MAX_PARTS: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -62,130 +59,32 @@ pub struct ImportQuery {
     pub mode: ImportMode,
 }
 
-fn unreadable(vi: &str, en: &str) -> AppError {
-    AppError::field("file", "unreadable_file", Text::new(vi, en))
-}
+/// Time to read a file: a real 5,000-row list takes well under a second.
+const READ_BUDGET: Duration = Duration::from_secs(10);
 
-fn cell(s: String) -> String {
-    // Longer cells are refused by the row check; keep one character more to say so.
-    s.chars().take(MAX_CELL_CHARS + 1).collect()
-}
-
-fn read_csv(bytes: &[u8]) -> AppResult<Vec<Vec<String>>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        unreadable(
-            "Tệp CSV phải lưu bằng mã UTF-8.",
-            "The CSV file must be saved as UTF-8.",
-        )
-    })?;
-    let delimiter = if text
-        .lines()
-        .next()
-        .is_some_and(|l| l.matches(';').count() > l.matches(',').count())
-    {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record
-            .map_err(|_| unreadable("Tệp CSV bị lỗi định dạng.", "The CSV file is malformed."))?;
-        if rows.len() > MAX_ROWS + 1 {
-            break;
+/// The file's cells, read on a blocking thread under a budget that ends with this
+/// request: dropped (answered, cancelled by the client, timed out), the reading stops.
+async fn read_file(format: FileFormat, bytes: Bytes) -> AppResult<Vec<Vec<String>>> {
+    let (budget, _ends_with_request) = Budget::new(READ_BUDGET);
+    let read = tokio::task::spawn_blocking(move || match format {
+        FileFormat::Csv => files::read_csv(&bytes, &budget),
+        FileFormat::Xlsx => files::read_xlsx(&bytes, &budget),
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    match read {
+        Ok(table) => Ok(table),
+        Err(ReadError::Unreadable(reason)) => {
+            Err(AppError::field("file", "unreadable_file", reason))
         }
-        rows.push(
-            record
-                .iter()
-                .take(MAX_COLUMNS)
-                .map(|c| cell(c.to_string()))
-                .collect(),
-        );
+        Err(ReadError::Spent) => Err(AppError::Unavailable {
+            code: "file_too_slow",
+            message: Text::new(
+                "Đọc tệp mất quá nhiều thời gian; hãy chia thành nhiều tệp nhỏ hơn.",
+                "Reading the file took too long; split it into several smaller files.",
+            ),
+        }),
     }
-    Ok(rows)
-}
-
-/// Inflates every part of the archive with a cap, so calamine only ever reads an archive
-/// whose real size is known to be bounded.
-fn check_archive(bytes: &[u8]) -> AppResult<()> {
-    let bad = || {
-        unreadable(
-            "Tệp không phải là tệp Excel (.xlsx) hợp lệ.",
-            "The file is not a valid Excel (.xlsx) file.",
-        )
-    };
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| bad())?;
-    if archive.len() > MAX_PARTS {
-        return Err(bad());
-    }
-    let mut total = 0u64;
-    for i in 0..archive.len() {
-        let part = archive.by_index(i).map_err(|_| bad())?;
-        let read = std::io::copy(&mut part.take(MAX_INFLATED + 1), &mut std::io::sink())
-            .map_err(|_| bad())?;
-        total += read;
-        if read > MAX_INFLATED || total > 2 * MAX_INFLATED {
-            return Err(unreadable(
-                "Tệp Excel quá lớn khi giải nén; hãy chia thành nhiều tệp.",
-                "The Excel file is too large once unpacked; split it into several files.",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The first sheet's cells, read one at a time into a grid of at most `MAX_ROWS + 2` rows
-/// and `MAX_COLUMNS` columns: calamine's own `Range` would allocate the bounding box of
-/// every cell, which a two-cell sheet (A1 and XFD1048576) turns into billions.
-fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<Vec<String>>> {
-    use calamine::{Data, Reader, Xlsx};
-    check_archive(bytes)?;
-    let bad = || {
-        unreadable(
-            "Tệp không phải là tệp Excel (.xlsx) hợp lệ.",
-            "The file is not a valid Excel (.xlsx) file.",
-        )
-    };
-    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| bad())?;
-    let first = book.sheet_names().first().cloned().ok_or_else(|| {
-        unreadable(
-            "Tệp Excel không có trang tính nào.",
-            "The Excel file has no sheet.",
-        )
-    })?;
-    let mut cells = book.worksheet_cells_reader(&first).map_err(|_| bad())?;
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    while let Some(c) = cells.next_cell().map_err(|_| bad())? {
-        let (r, col) = c.get_position();
-        let (r, col) = (r as usize, col as usize);
-        if r > MAX_ROWS + 1 || col >= MAX_COLUMNS {
-            // Beyond the rows an import takes (the row check says so) or the columns read.
-            if r > MAX_ROWS + 1 && rows.len() < MAX_ROWS + 2 {
-                rows.resize(MAX_ROWS + 2, Vec::new());
-            }
-            continue;
-        }
-        let text = match Data::from(c.get_value().clone()) {
-            Data::Empty => continue,
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
-            other => other.to_string(),
-        };
-        if rows.len() <= r {
-            rows.resize(r + 1, Vec::new());
-        }
-        let row = &mut rows[r];
-        if row.len() <= col {
-            row.resize(col + 1, String::new());
-        }
-        row[col] = cell(text);
-    }
-    Ok(rows)
 }
 
 /// Check or import a household list. The body is the file itself.
@@ -200,17 +99,9 @@ async fn import_households(
 ) -> AppResult<Json<ImportReport>> {
     me.reach(Action::ManageAssignments)?;
     me.reach(Action::WriteHouseholds)?;
+    let _turn = state.heavy.enter(&me)?;
     let store = state.store.as_ref();
-    let table = {
-        let bytes = body.clone();
-        let format = q.format;
-        tokio::task::spawn_blocking(move || match format {
-            FileFormat::Csv => read_csv(&bytes),
-            FileFormat::Xlsx => read_xlsx(&bytes),
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??
-    };
+    let table = read_file(q.format, body).await?;
     let village_ids = store.villages_under(&me.user.area_id).await?;
     let villages: Vec<VillageRef> = store
         .list_areas()

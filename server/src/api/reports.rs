@@ -167,6 +167,7 @@ async fn report(
     me: CurrentUser,
     AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<Response> {
+    let _turn = state.heavy.enter(&me)?;
     if !(2020..=2100).contains(&q.year) {
         return Err(AppError::field(
             "year",

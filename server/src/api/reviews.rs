@@ -98,6 +98,7 @@ async fn campaign(
     me: CurrentUser,
     AppQuery(q): AppQuery<CampaignQuery>,
 ) -> AppResult<Json<Campaign>> {
+    let _turn = state.heavy.enter(&me)?;
     let year = q.year.unwrap_or_else(|| crate::today().year());
     check_year(year)?;
     let (_, villages) = villages_of(&state, &me, q.area_id.as_deref()).await?;
@@ -354,6 +355,7 @@ async fn tracking(
     me: CurrentUser,
     AppQuery(q): AppQuery<TrackingQuery>,
 ) -> AppResult<Json<Vec<TrackedRow>>> {
+    let _turn = state.heavy.enter(&me)?;
     let flag = match q.flag.as_deref() {
         None => None,
         Some(f) => Some(Flag::parse(f).ok_or_else(|| {
@@ -419,6 +421,7 @@ async fn what_if(
     me: CurrentUser,
     AppQuery(q): AppQuery<WhatIfQuery>,
 ) -> AppResult<Json<WhatIf>> {
+    let _turn = state.heavy.enter(&me)?;
     let rs = state.rules.get(&q.rule_set_id).ok_or_else(|| {
         AppError::field(
             "rule_set_id",

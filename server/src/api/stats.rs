@@ -43,6 +43,7 @@ async fn stats(
     me: CurrentUser,
     AppQuery(q): AppQuery<StatsQuery>,
 ) -> AppResult<Json<Stats>> {
+    let _turn = state.heavy.enter(&me)?;
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     me.check_area(state.store.as_ref(), Action::ReadAggregates, &area_id)
         .await?;
@@ -130,6 +131,7 @@ async fn communes(
     me: CurrentUser,
     AppQuery(q): AppQuery<CommunesQuery>,
 ) -> AppResult<Json<CommunePage>> {
+    let _turn = state.heavy.enter(&me)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_COMMUNES_PAGE).contains(&limit) {
         return Err(AppError::BadRequest {

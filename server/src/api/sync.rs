@@ -40,6 +40,18 @@ pub fn writer(me: &CurrentUser) -> Writer {
     }
 }
 
+/// The villages where `me` may place a household (`None`: anywhere), as the write core
+/// judges every write's result: the same villages a device's sync is judged by.
+pub(crate) async fn villages_of(
+    state: &AppState,
+    me: &CurrentUser,
+) -> AppResult<Option<BTreeSet<String>>> {
+    let (villages, _) = me
+        .household_scope(state.store.as_ref(), Action::ReadHouseholds)
+        .await?;
+    Ok(villages.map(|v| v.into_iter().collect()))
+}
+
 /// Builds the documents of households that have rows but no document yet (brought in
 /// as rows by an import, or registered before documents existed), through the write
 /// core like every other write. Households known to have one are not asked again.
@@ -73,6 +85,7 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
             .create(
                 &state.db,
                 &Writer::server(chrono::Utc::now().timestamp_millis()),
+                None,
                 id,
                 serde_json::json!({ "created_from": "read model" }),
                 |doc, author| put_records(doc, &records, author),

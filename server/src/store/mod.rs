@@ -55,6 +55,9 @@ pub enum StoreError {
     /// A referenced record does not exist.
     #[error("unknown reference: {0}")]
     BadReference(String),
+    /// The write would leave no active administrator, and nobody could manage users again.
+    #[error("the last active administrator")]
+    LastAdministrator,
     /// A stored value could not be read back (a bug or a hand-edited database).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),

@@ -680,9 +680,10 @@ pub async fn edit_household(
 ) -> crate::error::AppResult<()> {
     crate::api::sync::ensure_docs(state, &[id.to_string()].into_iter().collect()).await?;
     let writer = crate::api::sync::writer(me);
+    let villages = crate::api::sync::villages_of(state, me).await?;
     state
         .hub
-        .edit(&state.db, &writer, id, audit, edit)
+        .edit(&state.db, &writer, villages.as_ref(), id, audit, edit)
         .await
         .map_err(edit_error)?;
     // The household may have moved to another village: scopes are computed again.

@@ -382,6 +382,7 @@ fn op_paths(new: &[Change], doc: &HouseholdDoc) -> Result<Vec<(Vec<String>, OpKi
             let kind = match &op.action {
                 LegacyOp::Make(ObjType::Map) => OpKind::MakeMap,
                 LegacyOp::Make(ObjType::List) => OpKind::MakeList,
+                LegacyOp::Make(ObjType::Text) => OpKind::MakeText,
                 LegacyOp::Make(_) => OpKind::MakeOther,
                 LegacyOp::Put(_) => OpKind::Put,
                 LegacyOp::Delete => OpKind::Delete,

@@ -239,6 +239,21 @@ pub struct Hub {
     pub page: usize,
 }
 
+/// The one rule on where a household may stand, whichever door the write came through
+/// (sync, REST edit, conflict decision, quarantine acceptance, registration, import): the
+/// household's village after the write must be one of the writer's (`None`: anywhere).
+fn placed_outside(villages: Option<&BTreeSet<String>>, records: &Records) -> Option<Refusal> {
+    villages
+        .is_some_and(|v| !v.contains(&records.household.village_id))
+        .then(|| {
+            Refusal::new(
+                "scope",
+                "Hộ này nằm ngoài địa bàn của bạn.",
+                "This household is outside your area.",
+            )
+        })
+}
+
 fn hexes(h: &[ChangeHash]) -> Vec<String> {
     h.iter().map(ChangeHash::to_string).collect()
 }
@@ -326,16 +341,8 @@ impl Hub {
                 Ok(Admission::Admitted(a)) => *a,
                 Err(r) => return Pushed::Refused(r),
             };
-            if scope
-                .villages
-                .as_ref()
-                .is_some_and(|v| !v.contains(&a.records.household.village_id))
-            {
-                return Pushed::Refused(Refusal::new(
-                    "scope",
-                    "Hộ này nằm ngoài địa bàn của bạn.",
-                    "This household is outside your area.",
-                ));
+            if let Some(r) = placed_outside(scope.villages.as_ref(), &a.records) {
+                return Pushed::Refused(r);
             }
             let conflicts = match a.conflict_free {
                 true => vec![],
@@ -376,6 +383,7 @@ impl Hub {
         &self,
         store: &S,
         writer: &Writer,
+        villages: Option<&BTreeSet<String>>,
         id: &str,
         audit: serde_json::Value,
         edit: impl Fn(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
@@ -416,6 +424,9 @@ impl Hub {
                 Ok(_) => return Ok(()),
                 Err(r) => return Err(EditError::Refused(r)),
             };
+            if let Some(r) = placed_outside(villages, &a.records) {
+                return Err(EditError::Refused(r));
+            }
             let commit = Commit {
                 doc_id: id.to_string(),
                 doc: a.doc.clone(),
@@ -448,6 +459,7 @@ impl Hub {
         &self,
         store: &S,
         writer: &Writer,
+        villages: Option<&BTreeSet<String>>,
         id: &str,
         audit: serde_json::Value,
         build: impl FnOnce(&mut HouseholdDoc, &Author) -> Result<(), DocError>,
@@ -474,6 +486,9 @@ impl Hub {
             Ok(_) => return Err(EditError::Refused(malformed("empty"))),
             Err(r) => return Err(EditError::Refused(r)),
         };
+        if let Some(r) = placed_outside(villages, &a.records) {
+            return Err(EditError::Refused(r));
+        }
         let heads = hexes(&a.doc.heads());
         let conflicts = a
             .doc

@@ -11,7 +11,10 @@ use crate::user::Role;
 pub enum OpKind {
     MakeMap,
     MakeList,
-    /// Any other object (text, table): never written by this app.
+    /// A collaborative text object: read as its text wherever a string is expected, so
+    /// making one at a field is a write of that field (other clients' default strings).
+    MakeText,
+    /// Any other object (table): never written by this app.
     MakeOther,
     Put,
     Delete,
@@ -58,6 +61,18 @@ fn refuse(role: Role, path: &[String]) -> Refusal {
     )
 }
 
+/// Whether `path` names a scalar field of a record or of the profile (not a list of the
+/// profile, whose items are written by position), where a text object may stand.
+fn text_field(path: &[&str]) -> bool {
+    match path {
+        [head, field] if Collection::parse(head) == Some(Collection::Profile) => {
+            !matches!(*field, "priority" | "causes")
+        }
+        [head, _, _] => Collection::parse(head).is_some_and(|c| c.is_records()),
+        _ => false,
+    }
+}
+
 /// Whether `role` may do `kind` at `path` of the document `before` held. `decision` is
 /// set for a change the server builds for a commune decision (a conflict resolved), the
 /// only writer of `resolutions`.
@@ -72,7 +87,17 @@ pub fn may_write(
     use OpKind::*;
     use Role::*;
     let no = || Err(refuse(role, path));
-    let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+    let mut segs: Vec<&str> = path.iter().map(String::as_str).collect();
+    // A text object at a field is that field's value: making it, and editing the
+    // characters inside it, are writes of the field (the schema bounds its length).
+    let kind = match (kind, segs.last()) {
+        (MakeText, _) => Put,
+        (Put | Delete, Some(&"#")) if text_field(&segs[..segs.len() - 1]) => {
+            segs.pop();
+            Put
+        }
+        (kind, _) => kind,
+    };
     let (collection, rest) = match segs.split_first() {
         Some((head, rest)) => (Collection::parse(head), rest),
         None => return no(),
@@ -236,8 +261,16 @@ mod tests {
         assert!(!ok(CommuneOfficer, "extra", MakeMap));
         assert!(
             !ok(CommuneOfficer, "profile/address", MakeOther),
-            "no text objects"
+            "no tables"
         );
+        // A text object (another client's default string) is a write of its field.
+        assert!(ok(Cadre, "visits/v2/needs", MakeText));
+        assert!(ok(Cadre, "visits/v2/needs/#", Put));
+        assert!(!ok(Cadre, "visits/v1/needs/#", Put), "visits are append-only");
+        assert!(ok(VillageHead, "profile/head_name/#", Delete));
+        assert!(!ok(Cadre, "profile/head_name", MakeText));
+        assert!(!ok(Cadre, "profile/head_name/#", Put));
+        assert!(!ok(VillageHead, "profile/priority/#", Put));
         // Review steps are written once, by the village and the commune.
         assert!(ok(VillageHead, "review_steps/st1", MakeMap));
         assert!(ok(VillageHead, "review_steps/st1/json", Put));

@@ -114,8 +114,14 @@ impl Walk<'_> {
         Ok(self.doc.keys(obj).collect())
     }
 
-    fn scalar(&self, v: &Value<'_>, at: &dyn std::fmt::Display) -> Result<(), Refusal> {
+    /// A field's value: a scalar, or a collaborative text object (read as its text, so
+    /// bounded like any string).
+    fn scalar(&self, v: &Value<'_>, obj: &ObjId, at: &dyn std::fmt::Display) -> Result<(), Refusal> {
         match v {
+            Value::Object(ObjType::Text) if self.doc.length(obj) > self.limits.text_chars => {
+                Err(bad(format_args!("{at}: text too long")))
+            }
+            Value::Object(ObjType::Text) => Ok(()),
             Value::Scalar(s) => match s.as_ref() {
                 ScalarValue::Str(t) if t.chars().count() > self.limits.text_chars => {
                     Err(bad(format_args!("{at}: text too long")))
@@ -165,8 +171,8 @@ impl Walk<'_> {
                     return Err(bad("profile.causes: too many"));
                 }
                 for i in 0..n {
-                    for (item, _) in self.doc.get_all(child, i).map_err(bad)? {
-                        self.scalar(&item, &"profile.causes")?;
+                    for (item, obj) in self.doc.get_all(child, i).map_err(bad)? {
+                        self.scalar(&item, &obj, &"profile.causes")?;
                     }
                 }
                 Ok(())
@@ -186,7 +192,7 @@ impl Walk<'_> {
                 }
                 Ok(())
             }
-            _ => self.scalar(v, &format_args!("{at}.{key}")),
+            _ => self.scalar(v, child, &format_args!("{at}.{key}")),
         }
     }
 

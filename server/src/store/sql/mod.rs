@@ -165,14 +165,23 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
         let file = opts.get_filename().to_path_buf();
+        // Migrations run on a connection of their own, without the statement budget: a
+        // migration of a large register may rightly take longer than any request.
+        {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
+            sqlx::migrate!("../migrations/sqlite")
+                .run(&mut conn)
+                .await
+                .map_err(sqlx::Error::from)?;
+            conn.close().await?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .after_connect(|conn, _| Box::pin(sqlite_budget(conn)))
+            .before_acquire(|conn, _| Box::pin(async move { sqlite_budget(conn).await.map(|()| true) }))
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("../migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(sqlx::Error::from)?;
         let turn = Arc::new(tokio::sync::Mutex::new(()));
         Ok(Self {
             pool,
@@ -183,17 +192,44 @@ impl SqliteStore {
     }
 }
 
+/// How long one use of a pooled connection may run its statements (SQLite) or one
+/// statement may run (PostgreSQL) before the database stops it: longer than any honest
+/// request needs, shorter than the handler's own time limit, so a query no request waits
+/// for any more cannot go on holding its connection.
+pub const STATEMENT_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Gives a pooled SQLite connection a fresh budget for the use it is taken for: SQLite
+/// calls the progress handler every few thousand instructions of a running statement,
+/// and interrupts the statement once it answers `false`.
+async fn sqlite_budget(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    let deadline = std::time::Instant::now() + STATEMENT_BUDGET;
+    conn.lock_handle()
+        .await?
+        .set_progress_handler(10_000, move || std::time::Instant::now() < deadline);
+    Ok(())
+}
+
 impl PostgresStore {
     /// Connects to PostgreSQL and migrates it.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
+        // Migrations on a connection of their own, without the statement timeout.
+        {
+            use sqlx::Connection;
+            let mut conn = opts.connect().await?;
+            sqlx::migrate!("../migrations/postgres")
+                .run(&mut conn)
+                .await
+                .map_err(sqlx::Error::from)?;
+            conn.close().await?;
+        }
+        let timeout = format!("{}ms", STATEMENT_BUDGET.as_millis());
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(16)
-            .connect(url)
+            .connect_with(opts.options([("statement_timeout", timeout.as_str())]))
             .await?;
-        sqlx::migrate!("../migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(sqlx::Error::from)?;
         Ok(Self {
             docs: super::docs::PgDocs::new(pool.clone()),
             pool,

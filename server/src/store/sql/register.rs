@@ -17,6 +17,10 @@ struct AreaRow {
     name: String,
 }
 
+/// Levels of the area tree (province, commune, village): the recursive area queries stop
+/// here whatever the rows say, so no edit can make them loop.
+const MAX_AREA_DEPTH: i64 = 3;
+
 impl AreaRow {
     fn into_area(self) -> StoreResult<Area> {
         Ok(Area {
@@ -233,10 +237,12 @@ where
         let ids: Vec<String> = sqlx::query_scalar(
             "WITH RECURSIVE up(id, parent_id, depth) AS ( \
                SELECT id, parent_id, 0 FROM areas WHERE id = $1 \
-               UNION ALL SELECT a.id, a.parent_id, up.depth + 1 FROM areas a JOIN up ON a.id = up.parent_id) \
+               UNION ALL SELECT a.id, a.parent_id, up.depth + 1 FROM areas a JOIN up ON a.id = up.parent_id \
+               WHERE up.depth < $2) \
              SELECT id FROM up ORDER BY depth",
         )
         .bind(id.to_string())
+        .bind(MAX_AREA_DEPTH)
         .fetch_all(&self.pool)
         .await?;
         if ids.is_empty() {
@@ -247,12 +253,14 @@ where
 
     async fn villages_under(&self, id: &str) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "WITH RECURSIVE down(id, kind) AS ( \
-               SELECT id, kind FROM areas WHERE id = $1 \
-               UNION ALL SELECT a.id, a.kind FROM areas a JOIN down d ON a.parent_id = d.id) \
-             SELECT id FROM down WHERE kind = 'village' ORDER BY id",
+            "WITH RECURSIVE down(id, kind, depth) AS ( \
+               SELECT id, kind, 0 FROM areas WHERE id = $1 \
+               UNION ALL SELECT a.id, a.kind, d.depth + 1 FROM areas a JOIN down d ON a.parent_id = d.id \
+               WHERE d.depth < $2) \
+             SELECT DISTINCT id FROM down WHERE kind = 'village' ORDER BY id",
         )
         .bind(id.to_string())
+        .bind(MAX_AREA_DEPTH)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -364,6 +372,13 @@ where
     ) -> StoreResult<User> {
         let before = self.get_user(&user.id).await?;
         let mut tx = self.begin_write().await?;
+        if DB::BACKEND == "postgres" && before.role == shared::user::Role::Admin {
+            // Two administrators disabling each other at once: the second waits here for
+            // the first and then counts what it left (SQLite's writes take turns anyway).
+            sqlx::query("SELECT id FROM users WHERE role = 'admin' AND active FOR UPDATE")
+                .fetch_all(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "UPDATE users SET full_name = $2, role = $3, area_id = $4, active = $5 WHERE id = $1",
         )
@@ -382,6 +397,18 @@ where
                 .execute(&mut *tx)
                 .await?;
             changes["password"] = serde_json::json!("changed");
+        }
+        let is_admin = |u: &User| u.role == shared::user::Role::Admin && u.active;
+        let admins: i64 = if is_admin(&before) && !is_admin(user) {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active")
+                .fetch_one(&mut *tx)
+                .await?
+        } else {
+            1
+        };
+        if admins == 0 {
+            // Dropping the transaction rolls the update back.
+            return Err(StoreError::LastAdministrator);
         }
         insert_audit(&mut tx, actor, "update", "user", &user.id, changes).await?;
         tx.commit().await?;
