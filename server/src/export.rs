@@ -434,7 +434,14 @@ mod tests {
 
     #[test]
     fn a_formula_is_written_as_text_and_a_number_as_it_is() {
-        for f in ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-2+cmd|' /C calc'!A0", "@SUM(A1)", "\tx", "\rx"] {
+        for f in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1+2",
+            "-2+cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             assert_eq!(csv_safe(f), format!("'{f}"));
         }
         for ok in ["-3", "2.50", "Lò Văn Páo", "", "a=b"] {

@@ -102,8 +102,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| {
                 let body = e.body();
-                let fields: Vec<String> = body.fields.iter().map(|f| f.message.vi.clone()).collect();
-                format!("{} {} / {}", body.message.vi, fields.join(" "), body.message.en)
+                let fields: Vec<String> =
+                    body.fields.iter().map(|f| f.message.vi.clone()).collect();
+                format!(
+                    "{} {} / {}",
+                    body.message.vi,
+                    fields.join(" "),
+                    body.message.en
+                )
             })?;
             println!(
                 "{}",

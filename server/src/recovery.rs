@@ -65,7 +65,10 @@ pub async fn administrator(
                 .into_iter()
                 .find(|a| a.parent_id.is_none())
                 .ok_or_else(|| {
-                    AppError::Internal("the database has no area yet; create the demo or import a commune first".into())
+                    AppError::Internal(
+                        "the database has no area yet; create the demo or import a commune first"
+                            .into(),
+                    )
                 })?;
             let user = User {
                 id: uuid::Uuid::now_v7().to_string(),

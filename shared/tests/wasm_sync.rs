@@ -167,12 +167,14 @@ fn two_offline_devices_converge_in_the_browser() {
 
     // The decision reaches both; only phone-b is told its value was replaced.
     let decision = officer("u-officer", "laptop", true);
-    block_on(
-        net.hub
-            .edit(&net.store, &decision, None, "h3", json!({}), |doc, author| {
-                doc.resolve_conflict("c-1", &conflicts[0], &json!("Hoàng Thị Mai"), author)
-            }),
-    )
+    block_on(net.hub.edit(
+        &net.store,
+        &decision,
+        None,
+        "h3",
+        json!({}),
+        |doc, author| doc.resolve_conflict("c-1", &conflicts[0], &json!("Hoàng Thị Mai"), author),
+    ))
     .unwrap();
     settle(&net, &wa, &mut a);
     settle(&net, &wb, &mut b);

@@ -334,16 +334,23 @@ pub mod write {
             };
             let profile = shared::projection::profile_json(&records.household);
             hub()
-                .create(&db, &officer(), None, id, serde_json::json!({}), |doc, a| {
-                    let members = records.members.iter().map(|m| {
-                        (
-                            shared::doc::Collection::Members,
-                            m.id.as_str(),
-                            shared::projection::member_json(&m.data),
-                        )
-                    });
-                    doc.put_all(&profile, members, a)
-                })
+                .create(
+                    &db,
+                    &officer(),
+                    None,
+                    id,
+                    serde_json::json!({}),
+                    |doc, a| {
+                        let members = records.members.iter().map(|m| {
+                            (
+                                shared::doc::Collection::Members,
+                                m.id.as_str(),
+                                shared::projection::member_json(&m.data),
+                            )
+                        });
+                        doc.put_all(&profile, members, a)
+                    },
+                )
                 .await?;
         }
         hub().edit(&db, &officer(), None, id, audit, edit).await

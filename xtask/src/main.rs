@@ -851,12 +851,17 @@ fn rest_fuzz(examples: u32) -> Result {
     Ok(())
 }
 
-/// Seconds of the bounded fuzz run in `cargo xtask test`.
-const FUZZ_SECONDS: u64 = 60;
+/// Seconds of the bounded fuzz run in `cargo xtask test`, per target.
+const FUZZ_SECONDS: u64 = 45;
 
-/// The fuzz target of the write core (`fuzz/`), run for `seconds` from the committed seeds:
-/// untrusted sync bytes through decoding and the admission gate must never panic, abort
-/// or use more than 1 GiB. Installs the nightly toolchain and cargo-fuzz when missing.
+/// The fuzz targets (`fuzz/`) and their committed seeds (`fuzz/seeds/<target>`): the write
+/// core's (untrusted sync bytes through decoding and the admission gate) and the import's
+/// (an import file through reading and the row check, each input within its budget).
+const FUZZ_TARGETS: [&str; 2] = ["sync_request", "import_file"];
+
+/// Each fuzz target run for `seconds` from its committed seeds: it must never panic,
+/// abort, run an input longer than 10 s or use more than 1 GiB. Installs the nightly
+/// toolchain and cargo-fuzz when missing.
 fn fuzz(seconds: u64) -> Result {
     let nightly = Command::new("rustup")
         .args(["run", "nightly", "rustc", "--version"])
@@ -876,28 +881,31 @@ fn fuzz(seconds: u64) -> Result {
         c.args(["install", "cargo-fuzz", "--locked"]);
         status(c)?;
     }
-    // New inputs the fuzzer finds go to a scratch corpus, not into the committed seeds.
-    let corpus = std::env::temp_dir().join(format!("donghanh-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&corpus)?;
-    let started = Instant::now();
-    let mut c = Command::new("cargo");
-    c.current_dir(root())
-        .args(["+nightly", "fuzz", "run", "sync_request"])
-        .arg(&corpus)
-        .arg(root().join("fuzz").join("seeds"))
-        .args([
-            "--",
-            &format!("-max_total_time={seconds}"),
-            "-rss_limit_mb=1024",
-            "-timeout=10",
-        ]);
-    let result = status(c);
-    let _ = std::fs::remove_dir_all(&corpus);
-    result?;
-    eprintln!(
-        "fuzzing: sync_request ran {seconds} s with no crash ({:.0?} with its build)",
-        started.elapsed()
-    );
+    for target in FUZZ_TARGETS {
+        // New inputs the fuzzer finds go to a scratch corpus, not into the committed seeds.
+        let corpus =
+            std::env::temp_dir().join(format!("donghanh-fuzz-{target}-{}", std::process::id()));
+        std::fs::create_dir_all(&corpus)?;
+        let started = Instant::now();
+        let mut c = Command::new("cargo");
+        c.current_dir(root())
+            .args(["+nightly", "fuzz", "run", target])
+            .arg(&corpus)
+            .arg(root().join("fuzz").join("seeds").join(target))
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=1024",
+                "-timeout=10",
+            ]);
+        let result = status(c);
+        let _ = std::fs::remove_dir_all(&corpus);
+        result?;
+        eprintln!(
+            "fuzzing: {target} ran {seconds} s with no crash ({:.0?} with its build)",
+            started.elapsed()
+        );
+    }
     Ok(())
 }
 

@@ -736,7 +736,8 @@ mod tests {
     /// second change make automerge panic while applying them. Refused, not a crash.
     #[test]
     fn changes_that_make_automerge_panic_are_refused() {
-        let bytes = include_bytes!("../../../fuzz/seeds/automerge-panics-on-actor-seq.bin");
+        let bytes =
+            include_bytes!("../../../fuzz/seeds/sync_request/automerge-panics-on-actor-seq.bin");
         let author = Author {
             user_id: "server".into(),
             device_id: "server".into(),

@@ -266,7 +266,10 @@ mod tests {
         // A text object (another client's default string) is a write of its field.
         assert!(ok(Cadre, "visits/v2/needs", MakeText));
         assert!(ok(Cadre, "visits/v2/needs/#", Put));
-        assert!(!ok(Cadre, "visits/v1/needs/#", Put), "visits are append-only");
+        assert!(
+            !ok(Cadre, "visits/v1/needs/#", Put),
+            "visits are append-only"
+        );
         assert!(ok(VillageHead, "profile/head_name/#", Delete));
         assert!(!ok(Cadre, "profile/head_name", MakeText));
         assert!(!ok(Cadre, "profile/head_name/#", Put));

@@ -116,7 +116,12 @@ impl Walk<'_> {
 
     /// A field's value: a scalar, or a collaborative text object (read as its text, so
     /// bounded like any string).
-    fn scalar(&self, v: &Value<'_>, obj: &ObjId, at: &dyn std::fmt::Display) -> Result<(), Refusal> {
+    fn scalar(
+        &self,
+        v: &Value<'_>,
+        obj: &ObjId,
+        at: &dyn std::fmt::Display,
+    ) -> Result<(), Refusal> {
         match v {
             Value::Object(ObjType::Text) if self.doc.length(obj) > self.limits.text_chars => {
                 Err(bad(format_args!("{at}: text too long")))

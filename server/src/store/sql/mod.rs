@@ -152,6 +152,12 @@ where
 impl SqliteStore {
     /// Opens (creating if needed) a SQLite file in WAL mode and migrates it.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with_budget(url, STATEMENT_BUDGET).await
+    }
+
+    /// As `connect`, with `budget` for each use of a pooled connection (tests use a short
+    /// one to see a runaway statement stopped).
+    pub async fn connect_with_budget(url: &str, budget: std::time::Duration) -> StoreResult<Self> {
         use sqlx::sqlite::{
             SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
         };
@@ -178,8 +184,10 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .after_connect(|conn, _| Box::pin(sqlite_budget(conn)))
-            .before_acquire(|conn, _| Box::pin(async move { sqlite_budget(conn).await.map(|()| true) }))
+            .after_connect(move |conn, _| Box::pin(sqlite_budget(conn, budget)))
+            .before_acquire(move |conn, _| {
+                Box::pin(async move { sqlite_budget(conn, budget).await.map(|()| true) })
+            })
             .connect_with(opts)
             .await?;
         let turn = Arc::new(tokio::sync::Mutex::new(()));
@@ -201,8 +209,11 @@ pub const STATEMENT_BUDGET: std::time::Duration = std::time::Duration::from_secs
 /// Gives a pooled SQLite connection a fresh budget for the use it is taken for: SQLite
 /// calls the progress handler every few thousand instructions of a running statement,
 /// and interrupts the statement once it answers `false`.
-async fn sqlite_budget(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
-    let deadline = std::time::Instant::now() + STATEMENT_BUDGET;
+async fn sqlite_budget(
+    conn: &mut sqlx::SqliteConnection,
+    budget: std::time::Duration,
+) -> Result<(), sqlx::Error> {
+    let deadline = std::time::Instant::now() + budget;
     conn.lock_handle()
         .await?
         .set_progress_handler(10_000, move || std::time::Instant::now() < deadline);
@@ -212,6 +223,11 @@ async fn sqlite_budget(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Er
 impl PostgresStore {
     /// Connects to PostgreSQL and migrates it.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with_budget(url, STATEMENT_BUDGET).await
+    }
+
+    /// As `connect`, with `budget` as every pooled connection's statement timeout.
+    pub async fn connect_with_budget(url: &str, budget: std::time::Duration) -> StoreResult<Self> {
         use sqlx::ConnectOptions;
         use std::str::FromStr;
         let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
@@ -225,7 +241,7 @@ impl PostgresStore {
                 .map_err(sqlx::Error::from)?;
             conn.close().await?;
         }
-        let timeout = format!("{}ms", STATEMENT_BUDGET.as_millis());
+        let timeout = format!("{}ms", budget.as_millis());
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(16)
             .connect_with(opts.options([("statement_timeout", timeout.as_str())]))
