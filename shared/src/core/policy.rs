@@ -273,7 +273,6 @@ mod tests {
         assert!(ok(VillageHead, "profile/head_name/#", Delete));
         assert!(!ok(Cadre, "profile/head_name", MakeText));
         assert!(!ok(Cadre, "profile/head_name/#", Put));
-        assert!(!ok(VillageHead, "profile/priority/#", Put));
         // Review steps are written once, by the village and the commune.
         assert!(ok(VillageHead, "review_steps/st1", MakeMap));
         assert!(ok(VillageHead, "review_steps/st1/json", Put));

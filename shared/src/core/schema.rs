@@ -377,4 +377,30 @@ mod tests {
             );
         }
     }
+
+    /// A collaborative text object stands for its text, bounded like any string.
+    #[test]
+    fn a_text_object_is_read_as_text_and_bounded() {
+        let lim = Limits::DEFAULT;
+        let with_text = |chars: usize| {
+            let mut doc = in_conflict(ScalarValue::from("Xóm 3"), true);
+            let (_, profile) = doc.get(ROOT, "profile").unwrap().unwrap();
+            let text = doc.put_object(&profile, "head_name", ObjType::Text).unwrap();
+            doc.splice_text(&text, 0, 0, &"ă".repeat(chars)).unwrap();
+            doc.commit();
+            doc
+        };
+        assert!(check(&with_text(20), "h1", &lim, None, true).is_ok());
+        assert_eq!(
+            check(&with_text(lim.text_chars + 1), "h1", &lim, None, true)
+                .unwrap_err()
+                .code,
+            "schema"
+        );
+        // A list or a map where a field's text belongs is still refused.
+        let mut doc = in_conflict(ScalarValue::from("Xóm 3"), true);
+        let (_, profile) = doc.get(ROOT, "profile").unwrap().unwrap();
+        doc.put_object(&profile, "head_name", ObjType::List).unwrap();
+        assert_eq!(check(&doc, "h1", &lim, None, true).unwrap_err().code, "schema");
+    }
 }
