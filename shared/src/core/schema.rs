@@ -385,7 +385,9 @@ mod tests {
         let with_text = |chars: usize| {
             let mut doc = in_conflict(ScalarValue::from("Xóm 3"), true);
             let (_, profile) = doc.get(ROOT, "profile").unwrap().unwrap();
-            let text = doc.put_object(&profile, "head_name", ObjType::Text).unwrap();
+            let text = doc
+                .put_object(&profile, "head_name", ObjType::Text)
+                .unwrap();
             doc.splice_text(&text, 0, 0, &"ă".repeat(chars)).unwrap();
             doc.commit();
             doc
@@ -400,7 +402,11 @@ mod tests {
         // A list or a map where a field's text belongs is still refused.
         let mut doc = in_conflict(ScalarValue::from("Xóm 3"), true);
         let (_, profile) = doc.get(ROOT, "profile").unwrap().unwrap();
-        doc.put_object(&profile, "head_name", ObjType::List).unwrap();
-        assert_eq!(check(&doc, "h1", &lim, None, true).unwrap_err().code, "schema");
+        doc.put_object(&profile, "head_name", ObjType::List)
+            .unwrap();
+        assert_eq!(
+            check(&doc, "h1", &lim, None, true).unwrap_err().code,
+            "schema"
+        );
     }
 }

@@ -162,7 +162,7 @@ pub fn read_csv(bytes: &[u8], budget: &Budget) -> Result<Vec<Vec<String>>, ReadE
         if r > MAX_ROWS + 1 {
             break;
         }
-        if r % CHECK_EVERY == 0 {
+        if r.is_multiple_of(CHECK_EVERY) {
             budget.check()?;
         }
         for (col, c) in record.iter().take(MAX_COLUMNS).enumerate() {
@@ -232,7 +232,7 @@ pub fn read_xlsx(bytes: &[u8], budget: &Budget) -> Result<Vec<Vec<String>>, Read
     let mut seen = 0usize;
     while let Some(c) = cells.next_cell().map_err(|_| not_xlsx())? {
         seen += 1;
-        if seen % CHECK_EVERY == 0 {
+        if seen.is_multiple_of(CHECK_EVERY) {
             budget.check()?;
         }
         let (r, col) = c.get_position();
