@@ -205,7 +205,7 @@ pub struct Resolution {
 }
 
 #[utoipa::path(post, path = "/conflicts/{id}/resolve", tag = "conflicts", security(("bearer" = [])), params(("id" = String, Path)), request_body = Resolution,
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = ConflictRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = ConflictRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody, description = "The value is refused: not a field's value, or (a village) outside the officer's area")))]
 async fn resolve(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -96,7 +96,13 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
                 answers
                     .entry("401".into())
                     .or_insert_with(|| error("Not signed in, or the session ended"));
+                answers.entry("429".into()).or_insert_with(|| {
+                    error("Too many of this user's heavy requests at once; retry after `Retry-After` seconds")
+                });
             }
+            answers.entry("503".into()).or_insert_with(|| {
+                error("The server is too busy, or the work took too long; nothing was done")
+            });
         }
     }
     if let Some(components) = openapi.components.as_mut() {
