@@ -59,6 +59,16 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Print every commune's movement table for a period (each area and category: start,
+    /// inflows, outflows, end, and the check start + inflows − outflows − end = 0).
+    Movements {
+        /// The report's year.
+        #[arg(long)]
+        year: i32,
+        /// `annual` or `half-year`.
+        #[arg(long, default_value = "annual")]
+        period: String,
+    },
     /// Recovery: create an administrator, or make an existing user an active administrator
     /// with a new password (read from standard input, one line), ending its sessions.
     Admin {

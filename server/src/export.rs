@@ -2,12 +2,79 @@
 //! and number formats (one sheet per part, the households behind the figures last), and a
 //! CSV of the same tables for other tools.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet, XlsxError};
 use shared::household::HouseholdStatus;
+use shared::report::flows;
 use shared::report::{AreaRow, Movement, Report};
 
 /// The summary sheet's name, which the tests read back.
 pub const SUMMARY: &str = "Tổng hợp";
+/// The movement table's sheet.
+pub const MOVEMENT: &str = "Biến động";
+
+/// A cell of the movement table.
+pub enum MovementCell {
+    Text(String),
+    Count(usize),
+    /// start + inflows − outflows − end (0 when the row adds up).
+    Check(i64),
+}
+
+/// The movement table's header: area, category, start, each inflow, all inflows, each
+/// outflow, all outflows, end, check.
+pub fn movement_header() -> Vec<String> {
+    let (ins, outs) = flows::columns();
+    let mut h = vec!["Địa bàn".to_string(), "Diện hộ".into(), "Đầu kỳ".into()];
+    h.extend(ins.iter().map(|k| format!("Tăng: {}", k.label(true).vi)));
+    h.push("Tổng tăng".into());
+    h.extend(outs.iter().map(|k| format!("Giảm: {}", k.label(false).vi)));
+    h.push("Tổng giảm".into());
+    h.push("Cuối kỳ".into());
+    h.push("Kiểm tra (= 0)".into());
+    h
+}
+
+/// The spreadsheet columns (A, B, …) of start, all inflows, all outflows and end.
+fn movement_columns() -> (String, String, String, String) {
+    let (ins, outs) = flows::columns();
+    let letter = |i: usize| ((b'A' + i as u8) as char).to_string();
+    let total_in = 3 + ins.len();
+    let total_out = total_in + 1 + outs.len();
+    (
+        letter(2),
+        letter(total_in),
+        letter(total_out),
+        letter(total_out + 1),
+    )
+}
+
+/// One line per area (the total last) and category.
+pub fn movement_rows(r: &Report) -> Vec<Vec<MovementCell>> {
+    let (ins, outs) = flows::columns();
+    let mut out = vec![];
+    for (x, name) in r
+        .rows
+        .iter()
+        .map(|x| (x, x.name.clone()))
+        .chain([(&r.total, "Tổng cộng".to_string())])
+    {
+        for cf in &x.flows {
+            let mut cells = vec![
+                MovementCell::Text(name.clone()),
+                MovementCell::Text(cf.category.label().vi),
+                MovementCell::Count(cf.start),
+            ];
+            cells.extend(ins.iter().map(|k| MovementCell::Count(cf.inflow_of(*k))));
+            cells.push(MovementCell::Count(cf.inflow()));
+            cells.extend(outs.iter().map(|k| MovementCell::Count(cf.outflow_of(*k))));
+            cells.push(MovementCell::Count(cf.outflow()));
+            cells.push(MovementCell::Count(cf.end));
+            cells.push(MovementCell::Check(cf.check()));
+            out.push(cells);
+        }
+    }
+    out
+}
 
 /// Columns of the summary sheet: label and how to read the figure from a row.
 pub fn summary_columns() -> Vec<(&'static str, Figure)> {
@@ -191,6 +258,39 @@ pub fn xlsx(r: &Report) -> Result<Vec<u8>, XlsxError> {
     titled(
         &mut wb,
         &st,
+        MOVEMENT,
+        r,
+        "Biến động theo diện hộ: đầu kỳ + tăng − giảm = cuối kỳ (cột Kiểm tra bằng 0)",
+    )?;
+    {
+        let ws = wb.worksheet_from_name(MOVEMENT)?;
+        let head = movement_header();
+        let labels: Vec<&str> = head.iter().map(String::as_str).collect();
+        header(ws, &st, 3, &labels)?;
+        ws.set_column_width(0, 24)?;
+        ws.set_column_width(1, 22)?;
+        let (start, total_in, total_out, end) = movement_columns();
+        for (row, cells) in (4u32..).zip(movement_rows(r)) {
+            let n = row + 1;
+            for (c, cell) in (0u16..).zip(&cells) {
+                match cell {
+                    MovementCell::Text(t) => ws.write(row, c, t)?,
+                    MovementCell::Count(v) => ws.write_with_format(row, c, *v as f64, &st.count)?,
+                    // start + inflows − outflows − end, computed by the spreadsheet itself.
+                    MovementCell::Check(v) => ws.write_formula(
+                        row,
+                        c,
+                        Formula::new(format!("={start}{n}+{total_in}{n}-{total_out}{n}-{end}{n}"))
+                            .set_result(v.to_string()),
+                    )?,
+                };
+            }
+        }
+    }
+
+    titled(
+        &mut wb,
+        &st,
         "Nguyên nhân",
         r,
         "Nguyên nhân nghèo của hộ nghèo cuối kỳ",
@@ -327,6 +427,50 @@ pub fn xlsx(r: &Report) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
+/// Every commune's movement table for `period` of `year` as text, one line per area and
+/// category (`donghanh movements`); a line that does not add up says CHECK FAILED.
+pub async fn movement_text(
+    store: &dyn crate::Store,
+    year: i32,
+    period: shared::report::Period,
+) -> Result<String, crate::error::AppError> {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let communes = store
+        .list_areas()
+        .await?
+        .into_iter()
+        .filter(|a| a.kind == shared::area::AreaKind::Commune);
+    for commune in communes {
+        let (name, facts) = crate::api::reports::facts(store, &commune.id, year, period).await?;
+        let r = shared::report::build((&commune.id, &name), year, period, &facts);
+        let _ = writeln!(out, "{} — {}", r.title.en, name);
+        let _ = writeln!(out, "{}", movement_header().join(" | "));
+        for cells in movement_rows(&r) {
+            let mut failed = false;
+            let line: Vec<String> = cells
+                .into_iter()
+                .map(|c| match c {
+                    MovementCell::Text(t) => t,
+                    MovementCell::Count(n) => n.to_string(),
+                    MovementCell::Check(v) => {
+                        failed = v != 0;
+                        v.to_string()
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "{}{}",
+                line.join(" | "),
+                if failed { "  CHECK FAILED" } else { "" }
+            );
+        }
+        let _ = writeln!(out);
+    }
+    Ok(out)
+}
+
 /// A cell a spreadsheet program will not run as a formula (OWASP, CSV injection): text that
 /// begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which the
 /// program shows as text. A number (`-3`, `2.50`) is left as it is.
@@ -370,6 +514,21 @@ pub fn csv(r: &Report) -> Vec<u8> {
             });
         }
         line(cells);
+    }
+    line(vec![]);
+    line(vec![MOVEMENT.to_string()]);
+    line(movement_header());
+    for cells in movement_rows(r) {
+        line(
+            cells
+                .into_iter()
+                .map(|c| match c {
+                    MovementCell::Text(t) => t,
+                    MovementCell::Count(n) => n.to_string(),
+                    MovementCell::Check(v) => v.to_string(),
+                })
+                .collect(),
+        );
     }
     line(vec![]);
     line(vec!["Nguyên nhân".into(), "Số hộ".into()]);

@@ -85,6 +85,21 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Some(Command::Movements { year, period }) => {
+            let period = match period.as_str() {
+                "annual" => shared::report::Period::Annual,
+                "half-year" | "half_year" => shared::report::Period::HalfYear,
+                other => return Err(format!("unknown period {other}: annual or half-year").into()),
+            };
+            let table = server::export::movement_text(store.as_ref(), year, period)
+                .await
+                .map_err(|e| e.to_string())?;
+            print!("{table}");
+            if table.contains("CHECK FAILED") {
+                return Err("a figure does not add up".into());
+            }
+            Ok(())
+        }
         Some(Command::Admin {
             username,
             full_name,

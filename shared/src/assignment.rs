@@ -17,9 +17,10 @@ pub struct Assignment {
 }
 
 impl Assignment {
-    /// Whether the assignment runs on `day`.
+    /// Whether the assignment runs on `day`. It ends on its end date: from that day the
+    /// household has no cadre through it ("Kết thúc" today ends it today).
     pub fn active_on(&self, day: NaiveDate) -> bool {
-        self.from_date <= day && self.to_date.is_none_or(|t| day <= t)
+        self.from_date <= day && self.to_date.is_none_or(|t| day < t)
     }
 }
 
@@ -40,6 +41,10 @@ impl Validate for AssignmentInput {
         let mut e = ValidationErrors::default();
         e.required_text("household_id", &self.household_id, 64);
         e.required_text("cadre_id", &self.cadre_id, 64);
+        e.in_calendar("from_date", self.from_date);
+        if let Some(to) = self.to_date {
+            e.in_calendar("to_date", to);
+        }
         e.date_order("to_date", self.from_date, self.to_date);
         check_cadence(&mut e, self.cadence_days);
         e.into_result()
@@ -258,6 +263,22 @@ mod tests {
                 cadence_days: cadence,
             }],
         }
+    }
+
+    #[test]
+    fn an_assignment_ends_on_its_end_date() {
+        let a = Assignment {
+            id: "a".into(),
+            household_id: "h".into(),
+            cadre_id: "c".into(),
+            from_date: day("2026-01-01"),
+            to_date: Some(day("2026-12-06")),
+            cadence_days: 30,
+        };
+        assert!(!a.active_on(day("2025-12-31")));
+        assert!(a.active_on(day("2026-01-01")));
+        assert!(a.active_on(day("2026-12-05")));
+        assert!(!a.active_on(day("2026-12-06")), "ended today is ended");
     }
 
     #[test]

@@ -45,6 +45,7 @@ impl Validate for PlanItemInput {
         e.required_text("solution", &self.solution, 500);
         e.required_text("owner", &self.owner, 200);
         e.max_len("progress_note", &self.progress_note, 2000);
+        e.in_calendar("due", self.due);
         e.into_result()
     }
 }

@@ -13,6 +13,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod flows;
+use flows::{CategoryFlows, Ledger, Path};
+
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -72,6 +75,32 @@ impl HouseholdFact {
             Some(c) => c.to,
             None => self.changes.first().map_or(self.status, |c| c.from),
         }
+    }
+
+    /// Its path through `from..=to` for the movement table (`None` when it was registered
+    /// after the period): where it stood the day before, or the status it was registered
+    /// with, then every status change dated inside the period.
+    pub fn path(&self, from: NaiveDate, to: NaiveDate) -> Option<Path> {
+        if self.registered > to {
+            return None;
+        }
+        let before = from.pred_opt().expect("valid");
+        let (start, registered_as, since) = if self.registered <= before {
+            (Some(self.status_on(before)), None, from)
+        } else {
+            let day_before = self.registered.pred_opt().expect("valid");
+            (None, Some(self.status_on(day_before)), self.registered)
+        };
+        Some(Path {
+            start,
+            registered_as,
+            changes: self
+                .changes
+                .iter()
+                .filter(|c| since <= c.date && c.date <= to)
+                .map(|c| (c.date, c.to))
+                .collect(),
+        })
     }
 }
 
@@ -193,6 +222,9 @@ pub struct AreaRow {
     pub fell_back: usize,
     pub newly_near_poor: usize,
     pub left_near_poor: usize,
+    /// The movement table: each category's start, inflows, outflows and end, which add up
+    /// by construction (`flows`).
+    pub flows: Vec<CategoryFlows>,
 }
 
 fn pct(n: usize, of: usize) -> f64 {
@@ -332,6 +364,7 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
         })
         .collect();
     let listed = |s| matches!(s, HouseholdStatus::Poor | HouseholdStatus::NearPoor);
+    let mut ledgers: BTreeMap<&str, Ledger> = BTreeMap::new();
     let mut lines = Vec::new();
     let mut causes: BTreeMap<Cause, usize> = BTreeMap::new();
     let mut area_of: BTreeMap<&str, &str> = BTreeMap::new();
@@ -343,6 +376,9 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
             continue;
         }
         area_of.insert(&h.id, &h.area_id);
+        if let Some(path) = h.path(from, to) {
+            ledgers.entry(h.area_id.as_str()).or_default().add(&path);
+        }
         let start = (h.registered <= before).then(|| h.status_on(before));
         let end = h.status_on(to);
         if let Some(s) = start {
@@ -392,6 +428,7 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
         name: area.1.to_string(),
         ..Default::default()
     };
+    let mut whole = Ledger::default();
     let rows: Vec<AreaRow> = facts
         .areas
         .iter()
@@ -401,10 +438,14 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
                 r.target_poor_pct = Some(t.1);
                 r.target_near_poor_pct = Some(t.2);
             }
+            let ledger = ledgers.remove(r.area_id.as_str()).unwrap_or_default();
+            r.flows = ledger.table();
+            whole.merge(&ledger);
             total.add(&r);
             r
         })
         .collect();
+    total.flows = whole.table();
     if let Some(t) = target(area.0) {
         total.target_poor_pct = Some(t.1);
         total.target_near_poor_pct = Some(t.2);

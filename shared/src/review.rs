@@ -141,6 +141,7 @@ impl ReviewStep {
     /// The checks of the step on its own (the rules across steps are in `progress`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::default();
+        e.in_calendar("date", self.date);
         if self.data.needs_review() && self.review_id.is_none() {
             e.push(
                 "review_id",
@@ -167,6 +168,7 @@ impl ReviewStep {
                 }
             }
             StepData::Posted { until } => {
+                e.in_calendar("until", *until);
                 if *until < self.date {
                     e.push(
                         "until",
@@ -280,6 +282,41 @@ impl Progress {
             .filter(|c| !answered.contains(&c.step_id))
             .collect();
         p
+    }
+
+    /// Why `step` cannot come, by its date, after the steps this progress was read from:
+    /// the law's order is review, village meeting, posting, (complaints and answers), and
+    /// the commune's decision only once the posting period has run to its last day.
+    pub fn out_of_order(&self, step: &ReviewStep) -> Option<Text> {
+        let fmt = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+        match (&step.data, self.meeting) {
+            (StepData::Posted { .. }, None) => Some(Text::new(
+                "Chưa họp dân thôn: niêm yết kết quả sau cuộc họp.",
+                "The village meeting has not been held: the result is posted after it.",
+            )),
+            (StepData::Posted { .. } | StepData::Decision { .. }, Some(m))
+                if step.date < m.date =>
+            {
+                Some(Text::new(
+                    format!("Ngày này trước cuộc họp dân thôn ({}).", fmt(m.date)),
+                    format!("This date is before the village meeting ({}).", fmt(m.date)),
+                ))
+            }
+            (StepData::Decision { .. }, _) => match self.posted_until {
+                Some(until) if step.date < until => Some(Text::new(
+                    format!(
+                        "Kết quả còn niêm yết đến {}: xã quyết định sau khi hết thời gian niêm yết.",
+                        fmt(until)
+                    ),
+                    format!(
+                        "The result is posted until {}: the commune decides once the posting has ended.",
+                        fmt(until)
+                    ),
+                )),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Why the commune cannot decide yet, if it cannot.

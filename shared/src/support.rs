@@ -224,6 +224,9 @@ impl Validate for SupportStatusChange {
             ),
             _ => {}
         }
+        if let Some(d) = self.delivered_date {
+            e.in_calendar("delivered_date", d);
+        }
         e.into_result()
     }
 }

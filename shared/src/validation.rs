@@ -100,10 +100,28 @@ impl ValidationErrors {
         }
     }
 
-    /// A date that has happened: not after `today` by more than [`DATE_AHEAD_DAYS`] (phones'
-    /// clocks and time zones differ by hours, not days).
+    /// A date any record may carry: 1900 to 2100. Year 1, or 9999, is a slip of the
+    /// keyboard or a hostile value, never a date of this programme.
+    pub fn in_calendar(&mut self, field: &str, date: chrono::NaiveDate) {
+        if !(EARLIEST..=LATEST).contains(&date) {
+            self.push(
+                field,
+                "out_of_range",
+                Text::new(
+                    "Ngày phải từ năm 1900 đến năm 2100.",
+                    "The date must be between the years 1900 and 2100.",
+                ),
+            );
+        }
+    }
+
+    /// A date that has happened (the date of a fact: a visit, a meeting, a decision, a
+    /// delivery): in the calendar and not after `today` by more than [`DATE_AHEAD_DAYS`]
+    /// (phones' clocks and time zones differ by hours, not days).
     pub fn not_ahead(&mut self, field: &str, date: chrono::NaiveDate, today: chrono::NaiveDate) {
-        if date > today + chrono::Duration::days(DATE_AHEAD_DAYS) {
+        if date < EARLIEST {
+            self.in_calendar(field, date);
+        } else if date > today + chrono::Duration::days(DATE_AHEAD_DAYS) {
             self.push(
                 field,
                 "future_date",
@@ -136,6 +154,11 @@ impl ValidationErrors {
         }
     }
 }
+
+/// The earliest date a record may carry.
+pub const EARLIEST: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid");
+/// The latest date a record may carry (a plan's due date, an assignment's end).
+pub const LATEST: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(2100, 12, 31).expect("valid");
 
 /// A record that can check itself before it is stored or sent.
 pub trait Validate {

@@ -34,6 +34,10 @@ impl Validate for VisitInput {
         e.required_text("discussed", &self.discussed, 2000);
         e.max_len("progress", &self.progress, 2000);
         e.max_len("needs", &self.needs, 2000);
+        e.in_calendar("date", self.date);
+        if let Some(next) = self.next_visit {
+            e.in_calendar("next_visit", next);
+        }
         if let Some(next) = self.next_visit
             && next <= self.date
         {

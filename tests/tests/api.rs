@@ -422,20 +422,48 @@ async fn a_cadre_sees_only_assigned_households(b: Backend) {
     assert_eq!(ids, ["h1"]);
     let (s, body) = call(&srv, Some(&t), "GET", "/api/households/h2", None).await;
     assert_error(s, &body, 403, "out_of_scope");
-    // When the assignment ends, the household leaves the cadre's list.
+    // When the assignment ends ("Kết thúc": today), it has ended today: the household
+    // leaves the cadre's list and counts as without a cadre everywhere.
     let officer = srv.login("officer1", "laptop").await;
-    let yesterday = (chrono::Utc::now() - chrono::Duration::days(2)).date_naive();
+    let (_, before) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        "/api/accompaniment?unassigned=true",
+        None,
+    )
+    .await;
+    assert!(!before.to_string().contains("\"h1\""), "{before}");
+    let today = server::today();
     let (s, _) = call(
         &srv,
         Some(&officer),
         "POST",
         "/api/assignments/a1/end",
-        Some(json!({"to_date": yesterday})),
+        Some(json!({"to_date": today})),
     )
     .await;
     assert_eq!(s, 200);
     let (_, list) = call(&srv, Some(&t), "GET", "/api/households", None).await;
     assert_eq!(list.as_array().unwrap().len(), 0);
+    let (_, after) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        "/api/accompaniment?unassigned=true",
+        None,
+    )
+    .await;
+    assert!(after.to_string().contains("\"h1\""), "{after}");
+    let (_, running) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        "/api/assignments?active=true",
+        None,
+    )
+    .await;
+    assert!(!running.to_string().contains("\"a1\""), "{running}");
     let (s, body) = call(&srv, Some(&officer), "POST", "/api/assignments", Some(json!({"household_id": "h2", "cadre_id": "u-vh1", "from_date": "2026-01-01", "cadence_days": 30}))).await;
     assert_error(s, &body, 422, "validation_failed");
     assert_eq!(body["fields"][0]["code"], "not_a_cadre");

@@ -351,7 +351,7 @@ fn a_village_meeting_recorded_offline_reaches_the_commune_and_the_leader_decides
         let posted: serde_json::Value = http
             .post(format!("{url}api/reviews/steps"))
             .bearer_auth(&officer)
-            .json(&serde_json::json!({"household_ids": ["h1"], "date": day, "step": {"kind": "posted", "until": day + chrono::Duration::days(7)}}))
+            .json(&serde_json::json!({"household_ids": ["h1"], "date": day, "step": {"kind": "posted", "until": day}}))
             .send()
             .await
             .unwrap()

@@ -223,6 +223,11 @@ async fn a_status_changes_only_through_a_valid_decision(b: Backend) {
     db.cleanup().await;
 }
 
+fn posted_until(posted: &str) -> String {
+    let day: chrono::NaiveDate = posted.parse().unwrap();
+    (day + chrono::Duration::days(7)).to_string()
+}
+
 async fn an_escape_keeps_its_window_and_a_fall_back_raises_the_flag(b: Backend) {
     let Some((db, srv)) = setup(b).await else {
         return;
@@ -251,7 +256,8 @@ async fn an_escape_keeps_its_window_and_a_fall_back_raises_the_flag(b: Backend) 
                         srv,
                         vh,
                         posted,
-                        json!({"kind": "posted", "until": "2026-12-31"})
+                        // Posted for a week; the decision comes after it.
+                        json!({"kind": "posted", "until": posted_until(posted)})
                     )
                     .await,
                     None
@@ -418,7 +424,75 @@ async fn hostile_steps_are_refused_with_reasons(b: Backend) {
     db.cleanup().await;
 }
 
+/// The review's steps in the law's order, and no date of year 1: a posting before its
+/// meeting, a decision before the posting has ended or before the meeting are refused
+/// with the reason; a step or an assignment dated 0001-01-01 is refused.
+async fn the_steps_come_in_the_laws_order(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let leader = srv.login("leader1", "office").await;
+    let officer = srv.login("officer1", "office").await;
+    review(&srv, &vh, "annual", "2026-10-07", false).await;
+    let meeting = json!({"kind": "meeting", "attendees": 30, "agreed": 25});
+    let posted = json!({"kind": "posted", "until": "2026-10-23"});
+    let decide = json!({"kind": "decision", "number": "9/QĐ-UBND", "approved": true});
+    // Posting before any meeting, then a meeting, then a posting dated before it.
+    let why = step(&srv, &vh, "2026-10-15", posted.clone()).await;
+    assert!(why.unwrap_or_default().contains("meeting"));
+    assert_eq!(step(&srv, &vh, "2026-10-14", meeting).await, None);
+    let why = step(&srv, &vh, "2026-10-13", posted.clone()).await;
+    assert!(
+        why.unwrap_or_default()
+            .contains("before the village meeting")
+    );
+    assert_eq!(step(&srv, &vh, "2026-10-16", posted).await, None);
+    // A decision dated before the meeting, or while the result is still posted.
+    let why = step(&srv, &leader, "2026-10-08", decide.clone()).await;
+    assert!(
+        why.unwrap_or_default()
+            .contains("before the village meeting")
+    );
+    let why = step(&srv, &leader, "2026-10-20", decide.clone()).await;
+    assert!(why.unwrap_or_default().contains("posted until 23/10/2026"));
+    assert_eq!(status(&srv, &officer).await, "poor");
+    assert_eq!(step(&srv, &leader, "2026-10-24", decide).await, None);
+    assert_eq!(status(&srv, &officer).await, "newly_escaped");
+
+    // Year 1: a step, an assignment's start and its end.
+    let (code, body) = send(
+        &srv,
+        &vh,
+        "POST",
+        "/api/reviews/steps",
+        json!({"household_ids": ["h1"], "date": "0001-01-01", "step": {"kind": "listed", "reason": "applied"}}),
+    )
+    .await;
+    assert_eq!(code, 422, "{body}");
+    let (code, body) = send(
+        &srv,
+        &officer,
+        "POST",
+        "/api/assignments",
+        json!({"household_id": "h2", "cadre_id": "u-cadre1", "from_date": "0001-01-01", "cadence_days": 30}),
+    )
+    .await;
+    assert_eq!(code, 422, "{body}");
+    let (code, body) = send(
+        &srv,
+        &officer,
+        "POST",
+        "/api/assignments/a1/end",
+        json!({"to_date": "9999-12-31"}),
+    )
+    .await;
+    assert_eq!(code, 422, "{body}");
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    the_steps_come_in_the_laws_order,
     a_status_changes_only_through_a_valid_decision,
     an_escape_keeps_its_window_and_a_fall_back_raises_the_flag,
     hostile_steps_are_refused_with_reasons,

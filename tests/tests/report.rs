@@ -228,6 +228,50 @@ async fn the_annual_xlsx_holds_the_databases_figures(b: Backend) {
     assert!((num(&total[8]) - ((sums[6] * 10_000.0 / sums[5]).round() / 10_000.0)).abs() < 1e-9);
     assert!(sums[12] > 0.0, "households escaped in 2025");
 
+    // The movement table: every village and the total, in every category, add up
+    // (start + inflows − outflows = end, and the sheet's own check is 0); its poor and
+    // near-poor ends are the summary's, and each category's total is the sum of villages.
+    let moves = sheet(&mut book, server::export::MOVEMENT);
+    assert_eq!(moves.len(), (villages.len() + 1) * 5);
+    let width = server::export::movement_header().len();
+    let (n_in, n_out) = {
+        let (i, o) = shared::report::flows::columns();
+        (i.len(), o.len())
+    };
+    let mut by_category: BTreeMap<String, [f64; 2]> = BTreeMap::new();
+    for row in &moves {
+        assert_eq!(row.len(), width);
+        let start = num(&row[2]);
+        let ins: f64 = row[3..3 + n_in].iter().map(num).sum();
+        assert_eq!(num(&row[3 + n_in]), ins);
+        let outs: f64 = row[4 + n_in..4 + n_in + n_out].iter().map(num).sum();
+        assert_eq!(num(&row[4 + n_in + n_out]), outs);
+        let end = num(&row[5 + n_in + n_out]);
+        assert_eq!(start + ins - outs, end, "{row:?}");
+        assert_eq!(num(&row[6 + n_in + n_out]), 0.0, "the check column");
+        let e = by_category
+            .entry(format!(
+                "{}{}",
+                row[0] == Data::String("Tổng cộng".into()),
+                row[1]
+            ))
+            .or_default();
+        e[0] += start;
+        e[1] += end;
+    }
+    for category in ["Hộ nghèo", "Hộ cận nghèo", "Tổng số hộ"] {
+        let villages_sum = by_category[&format!("false{category}")];
+        let total = by_category[&format!("true{category}")];
+        assert_eq!(
+            villages_sum, total,
+            "{category}: the total is the sum of the villages"
+        );
+    }
+    assert_eq!(
+        by_category["trueHộ nghèo"][1], sums[6],
+        "poor at the end, as the summary"
+    );
+
     // Causes, support by project, visits by cadre.
     for row in sheet(&mut book, "Nguyên nhân") {
         let want = causes.get(&row[0].to_string()).copied().unwrap_or(0);
@@ -270,6 +314,21 @@ async fn the_annual_xlsx_holds_the_databases_figures(b: Backend) {
     let json: Value = serde_json::from_slice(&get("json").await).unwrap();
     assert_eq!(json["total"]["escaped"].as_f64().unwrap(), sums[12]);
     assert_eq!(json["total"]["poor_end"].as_f64().unwrap(), sums[6]);
+    for category in json["total"]["flows"].as_array().unwrap() {
+        let add = |k: &str| {
+            category[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["count"].as_i64().unwrap())
+                .sum::<i64>()
+        };
+        assert_eq!(
+            category["start"].as_i64().unwrap() + add("inflows") - add("outflows"),
+            category["end"].as_i64().unwrap(),
+            "{category}"
+        );
+    }
     let csv = String::from_utf8(get("csv").await).unwrap();
     assert!(
         csv.starts_with('\u{feff}'),

@@ -121,7 +121,7 @@ async fn create_assignment(
         .await?;
     if overlapping
         .iter()
-        .any(|a| a.to_date.is_none_or(|t| t >= input.from_date))
+        .any(|a| a.to_date.is_none_or(|t| t > input.from_date))
     {
         return Err(AppError::Conflict {
             code: "already_assigned",
@@ -166,6 +166,7 @@ async fn end_assignment(
     )
     .await?;
     let mut e = shared::ValidationErrors::default();
+    e.in_calendar("to_date", input.to_date);
     e.date_order("to_date", a.from_date, Some(input.to_date));
     e.into_result()?;
     let ended = state

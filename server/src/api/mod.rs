@@ -11,7 +11,7 @@ mod dashboard;
 mod households;
 mod import;
 mod packed;
-mod reports;
+pub(crate) mod reports;
 mod reviews;
 mod rules;
 mod stats;

@@ -51,12 +51,11 @@ pub struct ReportQuery {
 /// Reads what the report of `area_id` needs: the register, the decisions, the year's
 /// targets, the support delivered and the visits of the period.
 pub async fn facts(
-    state: &AppState,
+    store: &dyn crate::Store,
     area_id: &str,
     year: i32,
     period: Period,
 ) -> AppResult<(String, Facts)> {
-    let store = state.store.as_ref();
     let (from, to) = period.span(year);
     let areas = store.list_areas().await?;
     let area = areas
@@ -181,7 +180,7 @@ async fn report(
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     me.check_area(state.store.as_ref(), Action::ReadAggregates, &area_id)
         .await?;
-    let (area_name, facts) = facts(&state, &area_id, q.year, q.period).await?;
+    let (area_name, facts) = facts(state.store.as_ref(), &area_id, q.year, q.period).await?;
     let mut r = shared::report::build((&area_id, &area_name), q.year, q.period, &facts);
     let personal = matches!(
         me.reach(Action::ReadHouseholds),

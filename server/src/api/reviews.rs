@@ -231,6 +231,9 @@ async fn record_steps(
             ),
         ));
     }
+    let mut e = shared::ValidationErrors::default();
+    e.in_calendar("date", req.date);
+    e.into_result()?;
     if req.date > crate::today() {
         return Err(AppError::field(
             "date",

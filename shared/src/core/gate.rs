@@ -584,6 +584,12 @@ fn check_step(
         );
         return Err(invalid(&e, "review_step"));
     }
+    let others = || r.review_steps.iter().filter(|o| o.id != st.id);
+    if let Some(why) = Progress::of(review_id, others()).out_of_order(st) {
+        let mut e = ValidationErrors::default();
+        e.push("date", "step_order", why);
+        return Err(invalid(&e, "review_step"));
+    }
     match &st.data {
         StepData::Answer { complaint, .. } => {
             let asked = r.review_steps.iter().any(|c| {
@@ -599,8 +605,7 @@ fn check_step(
         StepData::Decision {
             approved, from, to, ..
         } => {
-            let others = r.review_steps.iter().filter(|o| o.id != st.id);
-            if let Some(why) = Progress::of(review_id, others).blocks_decision() {
+            if let Some(why) = Progress::of(review_id, others()).blocks_decision() {
                 return Err(Refusal::new("derived", why.vi, why.en));
             }
             if *from != before.status.unwrap_or(r.household.status)

@@ -117,3 +117,151 @@ fn a_household_that_fell_back_counts_as_fallen_back_not_newly_poor() {
     assert_eq!(h.status_on(d("2024-12-31")), NewlyEscaped);
     assert_eq!(h.status_on(d("2025-12-31")), Poor);
 }
+
+/// A household with a random history: registered on any day from 2021, then any number
+/// of official status changes between any statuses on any days (several on one day too).
+fn history(i: usize) -> impl Strategy<Value = HouseholdFact> {
+    (
+        status(),
+        prop::collection::vec((0i64..2200, status()), 0..8),
+        0usize..3,
+        0i64..2200,
+    )
+        .prop_map(move |(first, mut moves, area, reg)| {
+            let registered = d("2021-01-01") + chrono::Duration::days(reg);
+            moves.sort_by_key(|m| m.0);
+            let mut at = first;
+            let mut changes = vec![];
+            for (day, s) in moves {
+                changes.push(StatusChange {
+                    date: registered + chrono::Duration::days(day / 2),
+                    from: at,
+                    to: s,
+                });
+                at = s;
+            }
+            HouseholdFact {
+                id: format!("h{i}"),
+                code: format!("C-{i:04}"),
+                head_name: "x".into(),
+                area_id: format!("v{area}"),
+                registered,
+                status: at,
+                causes: vec![],
+                changes,
+            }
+        })
+}
+
+fn histories() -> impl Strategy<Value = Facts> {
+    (0usize..60)
+        .prop_flat_map(|n| (0..n).map(history).collect::<Vec<_>>())
+        .prop_map(|households| Facts {
+            areas: (0..3)
+                .map(|i| (format!("v{i}"), format!("Thôn {i}")))
+                .collect(),
+            households,
+            ..Default::default()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    /// Every category of every row and of the total adds up (start + inflows − outflows =
+    /// end), its start and end equal a recount of the households at the day before the
+    /// period and at its last day, the total's flows are the sums of the rows', and the
+    /// summary's start and end figures are the movement table's.
+    #[test]
+    fn every_report_reconciles_and_equals_a_recount(f in histories(), year in 2021i32..2028, half in any::<bool>()) {
+        use flows::Category;
+        let period = if half { Period::HalfYear } else { Period::Annual };
+        let r = build(("c", "Xã"), year, period, &f);
+        let (from, to) = period.span(year);
+        let before = from.pred_opt().unwrap();
+        let recount = |area: Option<&str>, c: Category, day: NaiveDate| {
+            f.households
+                .iter()
+                .filter(|h| area.is_none_or(|a| h.area_id == a) && h.registered <= day)
+                .filter(|h| c == Category::All || Category::of(h.status_on(day)) == c)
+                .count()
+        };
+        for row in r.rows.iter().chain([&r.total]) {
+            let area = (row.area_id != "c").then_some(row.area_id.as_str());
+            prop_assert_eq!(row.flows.len(), Category::ALL.len());
+            for cf in &row.flows {
+                prop_assert_eq!(cf.check(), 0, "{:?} of {}", cf, row.area_id);
+                prop_assert_eq!(cf.start, recount(area, cf.category, before));
+                prop_assert_eq!(cf.end, recount(area, cf.category, to));
+            }
+            let of = |c: Category| row.flows.iter().find(|x| x.category == c).unwrap();
+            prop_assert_eq!(of(Category::Poor).start, row.poor_start);
+            prop_assert_eq!(of(Category::NearPoor).end, row.near_poor_end);
+            prop_assert_eq!(of(Category::All).start, row.households_start);
+            prop_assert_eq!(of(Category::All).end, row.households_end);
+        }
+        for c in Category::ALL {
+            let total = r.total.flows.iter().find(|x| x.category == c).unwrap();
+            let sum = |get: fn(&flows::CategoryFlows) -> usize| {
+                r.rows.iter().map(|row| get(row.flows.iter().find(|x| x.category == c).unwrap())).sum::<usize>()
+            };
+            prop_assert_eq!(total.inflow(), sum(flows::CategoryFlows::inflow));
+            prop_assert_eq!(total.outflow(), sum(flows::CategoryFlows::outflow));
+        }
+    }
+}
+
+/// The 2025 finding: a household that escaped poverty into near-poverty leaves the poor
+/// and enters the near-poor, so both categories add up.
+#[test]
+fn an_escape_into_near_poverty_is_an_inflow_of_the_near_poor() {
+    use HouseholdStatus::*;
+    let h = |id: &str, changes: Vec<StatusChange>, status| HouseholdFact {
+        id: id.into(),
+        code: id.into(),
+        head_name: "x".into(),
+        area_id: "v0".into(),
+        registered: d("2022-01-01"),
+        status,
+        causes: vec![],
+        changes,
+    };
+    let f = Facts {
+        areas: vec![("v0".into(), "Thôn".into())],
+        households: vec![
+            h(
+                "a",
+                vec![StatusChange {
+                    date: d("2025-12-12"),
+                    from: Poor,
+                    to: NearPoor,
+                }],
+                NearPoor,
+            ),
+            h("b", vec![], NearPoor),
+        ],
+        ..Default::default()
+    };
+    let r = build(("c", "Xã"), 2025, Period::Annual, &f);
+    let of = |c| {
+        r.total
+            .flows
+            .iter()
+            .find(|x| x.category == c)
+            .unwrap()
+            .clone()
+    };
+    let near = of(flows::Category::NearPoor);
+    assert_eq!(
+        (near.start, near.inflow(), near.outflow(), near.end),
+        (1, 1, 0, 2)
+    );
+    assert_eq!(
+        near.inflows[0].kind,
+        flows::FlowKind::Status(flows::Category::Poor)
+    );
+    let poor = of(flows::Category::Poor);
+    assert_eq!(
+        (poor.start, poor.inflow(), poor.outflow(), poor.end),
+        (1, 0, 1, 0)
+    );
+}

@@ -437,7 +437,8 @@ where
         if let Some(day) = f.active_on {
             let day = day.to_string();
             qb.push(" AND a.from_date <= ").push_bind(day.clone());
-            qb.push(" AND (a.to_date IS NULL OR a.to_date >= ")
+            // An assignment ends on its end date (`Assignment::active_on`).
+            qb.push(" AND (a.to_date IS NULL OR a.to_date > ")
                 .push_bind(day)
                 .push(")");
         }
