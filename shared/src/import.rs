@@ -53,6 +53,12 @@ pub struct ImportReport {
     pub codes: Vec<String>,
     /// Why nothing was registered (all or nothing, and a row is wrong).
     pub refused: Option<Text>,
+    /// What becomes of the file's status column ("Phân loại"), said before the officer
+    /// confirms: the commune's opening balance (before its first decision, on the date the
+    /// officer gives), or only a proposal for the next review (after it, the households
+    /// come in not reviewed). `None` when the file lists no status.
+    #[serde(default)]
+    pub statuses: Option<Text>,
 }
 
 /// A village the file may name, by code or by name.

@@ -304,6 +304,20 @@ async fn import_with_a_bad_row(backend: Backend) {
         "nothing imported"
     );
 
+    // The file's statuses are the commune's first list: its opening balance, dated by the
+    // officer before importing (the report said so).
+    let said = find(&desk, "[data-testid=import-statuses]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("số dư đầu kỳ"), "{said}");
+    desk.execute(
+        "const i = document.querySelector('[data-testid=import-opening-date]'); i.value = '2025-01-01'; i.dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
     // The officer chooses to import the valid rows: two households, registered through
     // the write core like any other.
     click(&desk, "[data-testid=import-valid]").await;

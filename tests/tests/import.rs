@@ -166,7 +166,19 @@ async fn hostile_files_are_refused_in_words(b: Backend) {
             .contains("chưa nhập")
     );
     assert_eq!(count(&srv, &token).await, before);
-    let (_, body) = post(&srv, &token, "format=csv&mode=valid_only", file.into()).await;
+    // The fixture's commune has no decision yet: the status column is its opening
+    // balance, which needs its date.
+    let (status, body) = post(&srv, &token, "format=csv&mode=valid_only", file.into()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["fields"][0]["field"], "opening_date");
+    assert_eq!(count(&srv, &token).await, before);
+    let (_, body) = post(
+        &srv,
+        &token,
+        "format=csv&mode=valid_only&opening_date=2025-01-01",
+        file.into(),
+    )
+    .await;
     assert_eq!(body["imported"], 2, "{body}");
     assert_eq!(count(&srv, &token).await, before + 2);
     let poor: Value = reqwest::Client::new()
@@ -179,6 +191,92 @@ async fn hostile_files_are_refused_in_words(b: Backend) {
         .await
         .unwrap();
     assert_eq!(poor[0]["status"], "poor");
+    assert_eq!(
+        poor[0]["created_at"].as_str().unwrap().get(..10),
+        Some("2025-01-01")
+    );
+
+    // Once the commune has decided a review, an imported status is only a proposal: the
+    // household comes in not reviewed, and the report says so before anything is done.
+    let vh = srv.login("vh1", "vh-phone").await;
+    let leader = srv.login("leader1", "office").await;
+    let call = |token: String, path: &'static str, body: Value| {
+        let url = srv.url(path);
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            let v: Value = r.json().await.unwrap();
+            assert!(s == 200 || s == 201, "{s} {v}");
+            assert!(v[0]["refused"].is_null(), "{v}");
+        }
+    };
+    call(vh.clone(), "/api/households/h1/assessments", serde_json::json!({"kind": "annual", "date": "2026-10-07", "evidence": {"residence": "rural",
+        "income": {"kind": "income", "per_person_month": 4_000_000}, "deprivation": {"kind": "indicators", "deprived": []}}})).await;
+    let step = |date: &str, step: Value| serde_json::json!({"household_ids": ["h1"], "date": date, "step": step});
+    call(
+        vh.clone(),
+        "/api/reviews/steps",
+        step(
+            "2026-10-14",
+            serde_json::json!({"kind": "meeting", "attendees": 30, "agreed": 25}),
+        ),
+    )
+    .await;
+    call(
+        vh.clone(),
+        "/api/reviews/steps",
+        step(
+            "2026-10-16",
+            serde_json::json!({"kind": "posted", "until": "2026-10-23"}),
+        ),
+    )
+    .await;
+    call(
+        leader,
+        "/api/reviews/steps",
+        step(
+            "2026-10-24",
+            serde_json::json!({"kind": "decision", "number": "3/QĐ-UBND", "approved": true}),
+        ),
+    )
+    .await;
+    let later = "Mã hộ;Họ tên chủ hộ;Thôn;Phân loại\nNK-7;Lò Văn Bảy;Bản Một;hộ nghèo\n";
+    let (_, checked) = post(&srv, &token, "format=csv&mode=check", later.into()).await;
+    assert!(
+        checked["statuses"]["en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("only a proposal"),
+        "{checked}"
+    );
+    let (status, body) = post(
+        &srv,
+        &token,
+        "format=csv&mode=all&opening_date=2025-01-01",
+        later.into(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["imported"].as_u64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    let seven: Value = reqwest::Client::new()
+        .get(srv.url("/api/households?q=NK-7"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seven[0]["status"], "not_reviewed", "{seven}");
     db.cleanup().await;
 }
 

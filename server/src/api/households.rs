@@ -234,7 +234,7 @@ async fn create_household(
 ) -> AppResult<(StatusCode, Json<Household>)> {
     me.reach(Action::WriteHouseholds)?;
     // Not yet reviewed: the first review sets the real status.
-    let id = register(&state, &me, &input, HouseholdStatus::NotReviewed).await?;
+    let id = register(&state, &me, &input, HouseholdStatus::NotReviewed, None).await?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_household(&id).await?),
@@ -247,13 +247,18 @@ pub(crate) async fn register(
     me: &CurrentUser,
     input: &HouseholdInput,
     status: HouseholdStatus,
+    registered_on: Option<chrono::NaiveDate>,
 ) -> AppResult<String> {
     input.validate()?;
     check_village(state, me, &input.village_id).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let mut profile = serde_json::to_value(trimmed(input)).expect("serialises");
     profile["status"] = serde_json::json!(status);
-    profile["created_at"] = serde_json::json!(now_text());
+    // An opening balance counts from its date: the household stood in the register then.
+    profile["created_at"] = serde_json::json!(match registered_on {
+        Some(day) => format!("{day}T00:00:00.000Z"),
+        None => now_text(),
+    });
     let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": { "created": profile } });
     let villages = crate::api::sync::villages_of(state, me).await?;
     state

@@ -16,6 +16,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use shared::Text;
 use shared::area::AreaKind;
+use shared::household::HouseholdStatus;
 use shared::import::files::{self, Budget, ReadError};
 use shared::import::{ImportReport, VillageRef, check};
 use shared::permissions::Action;
@@ -57,6 +58,9 @@ pub struct ImportQuery {
     #[serde(default)]
     #[param(inline)]
     pub mode: ImportMode,
+    /// The date of the commune's opening balance, when its first list brings official
+    /// statuses (before the commune has any decision).
+    pub opening_date: Option<chrono::NaiveDate>,
 }
 
 /// Time to read a file: a real 5,000-row list takes well under a second.
@@ -116,7 +120,7 @@ async fn import_households(
         .collect();
     let taken: BTreeSet<String> = store
         .list_households(&HouseholdFilter {
-            village_ids: Some(village_ids),
+            village_ids: Some(village_ids.clone()),
             limit: i64::MAX / 2,
             ..Default::default()
         })
@@ -124,7 +128,66 @@ async fn import_households(
         .into_iter()
         .map(|h| h.code)
         .collect();
-    let (valid, errors) = check(&table, &villages, &taken);
+    let (mut valid, errors) = check(&table, &villages, &taken);
+    // An imported status is official only as the commune's opening balance, before its
+    // first decision; afterwards only a decision changes a status.
+    let listed = valid
+        .iter()
+        .any(|r| r.status != HouseholdStatus::NotReviewed);
+    let decided = listed
+        && !store
+            .review_steps_in(Some(&village_ids), Some("decision"))
+            .await?
+            .is_empty();
+    let statuses = match (listed, decided, q.opening_date) {
+        (false, _, _) => None,
+        (true, true, _) => {
+            for r in &mut valid {
+                r.status = HouseholdStatus::NotReviewed;
+            }
+            Some(Text::new(
+                "Xã đã có quyết định công nhận, nên cột Phân loại chỉ là đề xuất cho lần rà soát tới: các hộ được nhập ở trạng thái chưa rà soát. Chỉ quyết định của Chủ tịch UBND xã thay đổi diện hộ.",
+                "The commune already has decisions, so the status column is only a proposal for the next review: the households come in not reviewed yet. Only the commune leader's decision changes a status.",
+            ))
+        }
+        (true, false, Some(day)) => {
+            let mut e = shared::ValidationErrors::default();
+            e.not_ahead("opening_date", day, crate::today());
+            e.into_result()?;
+            Some(Text::new(
+                format!(
+                    "Danh sách đầu tiên của xã: cột Phân loại là số dư đầu kỳ chính thức, tính từ ngày {}.",
+                    day.format("%d/%m/%Y")
+                ),
+                format!(
+                    "The commune's first list: the status column is its official opening balance, as of {}.",
+                    day.format("%d/%m/%Y")
+                ),
+            ))
+        }
+        (true, false, None) => {
+            // Asked only when rows would be registered now.
+            let registers = match q.mode {
+                ImportMode::Check => false,
+                ImportMode::All => errors.is_empty(),
+                ImportMode::ValidOnly => !valid.is_empty(),
+            };
+            if registers {
+                return Err(AppError::field(
+                    "opening_date",
+                    "required",
+                    Text::new(
+                        "Danh sách đầu tiên có cột Phân loại là số dư đầu kỳ: hãy chọn ngày của số dư đó.",
+                        "The first list's status column is the opening balance: choose its date.",
+                    ),
+                ));
+            }
+            Some(Text::new(
+                "Danh sách đầu tiên của xã: cột Phân loại sẽ là số dư đầu kỳ chính thức; hãy chọn ngày của số dư trước khi nhập.",
+                "The commune's first list: the status column will be its official opening balance; choose its date before importing.",
+            ))
+        }
+    };
     let mut report = ImportReport {
         rows: table.len().saturating_sub(1),
         valid: valid.len(),
@@ -132,7 +195,9 @@ async fn import_households(
         imported: 0,
         codes: vec![],
         refused: None,
+        statuses,
     };
+    let opening = q.opening_date.filter(|_| listed && !decided);
     let go = match q.mode {
         ImportMode::Check => false,
         ImportMode::All => report.errors.is_empty(),
@@ -156,7 +221,9 @@ async fn import_households(
     }
     if go {
         for r in valid {
-            match super::households::register(&state, &me, &r.input, r.status).await {
+            let registered_on = opening.filter(|_| r.status != HouseholdStatus::NotReviewed);
+            match super::households::register(&state, &me, &r.input, r.status, registered_on).await
+            {
                 Ok(_) => {
                     report.imported += 1;
                     report.codes.push(r.input.code.clone());

@@ -1,6 +1,8 @@
 //! Importing the household list the commune keeps in Excel (or CSV): check the file first
 //! and see every wrong row with its column and reason; then import all of it (nothing is
-//! imported while a row is wrong) or, by choice, only the valid rows.
+//! imported while a row is wrong) or, by choice, only the valid rows. A first list's
+//! status column is the commune's opening balance, on the date the officer gives; after
+//! the commune's first decision it is only a proposal (the report says which, first).
 
 use super::Problem;
 use leptos::prelude::*;
@@ -25,6 +27,7 @@ pub fn Import() -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let report = RwSignal::new(None::<Result<(String, ImportReport), ClientError>>);
     let busy = RwSignal::new(false);
+    let opening = RwSignal::new(String::new());
     let run = move |mode: &'static str| {
         let Some(el) = input.get() else { return };
         let el: web_sys::HtmlInputElement = el.unchecked_into();
@@ -45,8 +48,14 @@ pub fn Import() -> impl IntoView {
                     } else {
                         "xlsx"
                     };
+                    let day = opening.get_untracked();
+                    let day = if day.is_empty() {
+                        String::new()
+                    } else {
+                        format!("&opening_date={day}")
+                    };
                     ui::api::upload::<ImportReport>(
-                        &format!("/import/households?format={format}&mode={mode}"),
+                        &format!("/import/households?format={format}&mode={mode}{day}"),
                         &bytes,
                     )
                     .await
@@ -64,6 +73,10 @@ pub fn Import() -> impl IntoView {
                 "An Excel (.xlsx) or CSV file whose first row names the columns: Mã hộ (code), Họ tên chủ hộ (head), Thôn (village name or code), Địa chỉ (address), Khu vực (nông thôn/thành thị), Phân loại (status), Dân tộc thiểu số (x), Chủ hộ là nữ (x).")}</p>
             <div class="actions">
                 <input type="file" accept=".xlsx,.csv" node_ref=input data-testid="import-file" />
+                <label>
+                    {move || tr(lang.get(), "Ngày số dư đầu kỳ (danh sách đầu tiên có cột Phân loại)", "Opening balance date (a first list with a status column)")}
+                    <input type="date" data-testid="import-opening-date" bind:value=opening />
+                </label>
                 <button class="secondary" data-testid="import-check" disabled=move || busy.get() on:click=move |_| run("check")>
                     {move || tr(lang.get(), "Kiểm tra tệp", "Check the file")}
                 </button>
@@ -91,6 +104,7 @@ pub fn Import() -> impl IntoView {
                         }
                     </p>
                     {r.refused.clone().map(|t| view! { <p class="error" role="alert" data-testid="import-refused">{move || t.get(lang.get()).to_string()}</p> })}
+                    {r.statuses.clone().map(|t| view! { <p class="note" data-testid="import-statuses">{move || t.get(lang.get()).to_string()}</p> })}
                     {(mode == "check" && r.errors.is_empty()).then(|| view! {
                         <p class="ok">{move || tr(lang.get(), "Tệp không có lỗi; có thể nhập.", "The file has no errors; it can be imported.")}</p>
                     })}
