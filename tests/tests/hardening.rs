@@ -134,6 +134,7 @@ async fn an_import_bomb_is_answered_at_once_and_leaves_nothing_running(b: Backen
     let officer = srv.login("officer1", "laptop").await;
     // 15 MiB of one string behind 5,002 × 26 cells.
     let bomb = shared_string_bomb(15, 5_002, 26);
+    let bomb_len = bomb.len();
     assert!(
         bomb.len() < 1024 * 1024,
         "the file is small: {}",
@@ -163,6 +164,10 @@ async fn an_import_bomb_is_answered_at_once_and_leaves_nothing_running(b: Backen
     let before = process_cpu();
     tokio::time::sleep(Duration::from_secs(10)).await;
     let spent = process_cpu() - before;
+    eprintln!(
+        "{b:?}: the shared-string file ({} B) answered {status} in {took:?}; CPU in the 10 s after it and a cancelled one: {spent:?}",
+        bomb_len
+    );
     assert!(
         spent < Duration::from_millis(500),
         "the server went on working after the requests ended: {spent:?} of CPU in 10 s"
@@ -258,6 +263,7 @@ async fn the_area_tree_cannot_become_a_cycle_and_slow_requests_hold_nothing(b: B
     let took = started.elapsed();
     assert_eq!(s, 200, "{me}");
     assert!(took < Duration::from_secs(1), "/api/auth/me took {took:?}");
+    eprintln!("{b:?}: /api/auth/me answered in {took:?} beside 20 slow requests of the same user");
     let mut turned_away = 0;
     for t in slow {
         let (status, retry) = t.await.unwrap().unwrap();
