@@ -333,10 +333,12 @@ pub mod write {
                 review_steps: vec![],
             };
             let profile = shared::projection::profile_json(&records.household);
+            // As the server builds a document from its read model (`ensure_docs`): its
+            // own write, with the status as the register holds it.
             hub()
                 .create(
                     &db,
-                    &officer(),
+                    &Writer::server(chrono::Utc::now().timestamp_millis()),
                     None,
                     id,
                     serde_json::json!({}),

@@ -419,8 +419,12 @@ async fn assignments_visits_and_support(b: Backend) {
     s.end_assignment(&actor(), "a2", day("2026-03-31"))
         .await
         .unwrap();
-    assert_eq!(active("2026-03-31").await, 2, "the end date is inclusive");
-    assert_eq!(active("2026-04-01").await, 1);
+    assert_eq!(active("2026-03-30").await, 2);
+    assert_eq!(
+        active("2026-03-31").await,
+        1,
+        "an assignment ends on its end date"
+    );
     let in_c2 = s
         .list_assignments(&AssignmentFilter {
             village_ids: Some(vec!["v3".into()]),

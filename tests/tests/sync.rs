@@ -203,6 +203,34 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
         get(&srv, &officer, "/api/households/new-in-v3").await["code"],
         "not_found"
     );
+
+    // The commune officer's own phone cannot register a household straight onto a list:
+    // an official status comes only from a decision (or the commune's dated opening list).
+    let mut office_phone = Device::new(&[9; 16]);
+    settle(&srv, &officer, &mut office_phone).await;
+    let mut listed = profile("v1", "H-LISTED");
+    listed["status"] = json!("poor");
+    let by_officer = Author {
+        user_id: "u-officer1".into(),
+        device_id: "laptop".into(),
+        at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    let mut doc = shared::doc::HouseholdDoc::new(&[9; 16], "listed-by-phone", &by_officer);
+    doc.put_all(&listed, std::iter::empty(), &by_officer)
+        .unwrap();
+    office_phone.create("listed-by-phone", doc);
+    let resp = exchange(&srv, &officer, &mut office_phone).await;
+    assert!(
+        resp.acks.iter().all(|a| a.doc_id != "listed-by-phone"),
+        "{resp:?}"
+    );
+    assert!(
+        resp.refused
+            .iter()
+            .any(|r| r.doc_id == "listed-by-phone" && r.code == "derived"),
+        "{:?}",
+        resp.refused
+    );
     db.cleanup().await;
 }
 

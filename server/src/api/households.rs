@@ -261,11 +261,17 @@ pub(crate) async fn register(
     });
     let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": { "created": profile } });
     let villages = crate::api::sync::villages_of(state, me).await?;
+    // Only a commune's opening balance (its first list, dated) brings an official status
+    // without a decision: the server writes it as its own.
+    let writer = shared::core::Writer {
+        decision: status != HouseholdStatus::NotReviewed && registered_on.is_some(),
+        ..crate::api::sync::writer(me)
+    };
     state
         .hub
         .create(
             &state.db,
-            &crate::api::sync::writer(me),
+            &writer,
             villages.as_ref(),
             &id,
             audit,

@@ -504,15 +504,15 @@ fn check_records(
         }
     }
     // The official status changes only by the commune leader's decision on a review (or
-    // by the server's own decisions: a conflict resolved, data it builds). A new household
-    // comes with the status of the commune's list only from the commune office; from a
-    // phone it is not reviewed yet (`not_poor` from app versions before that state).
+    // by the server's own decisions: a conflict resolved, data it builds, a commune's
+    // opening balance). A new household from any device or form is not reviewed yet
+    // (`not_poor` from app versions before that state), whoever registers it.
     let old_status = before.status.unwrap_or(h.status);
     let allowed = if !before.existed {
         matches!(
             h.status,
             HouseholdStatus::NotReviewed | HouseholdStatus::NotPoor
-        ) || writer.role == Role::CommuneOfficer
+        ) || writer.decision
     } else {
         h.status == old_status || writer.decision || decided == Some(h.status)
     };
