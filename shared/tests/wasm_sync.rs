@@ -126,9 +126,12 @@ fn two_offline_devices_converge_in_the_browser() {
             .unwrap();
     }
     // A new household made on the phone in the browser.
+    // A household registered on a phone is not reviewed yet: only a decision lists it.
     let mut fresh = HouseholdDoc::new(&[1; 16], "h-new", &by("u-a", "phone-a"));
+    let mut registered = profile("DV-01-9999");
+    registered["status"] = json!("not_reviewed");
     fresh
-        .update_profile(&profile("DV-01-9999"), &by("u-a", "phone-a"))
+        .update_profile(&registered, &by("u-a", "phone-a"))
         .unwrap();
     a.create("h-new", fresh);
     assert_eq!(a.pending(), 2);
