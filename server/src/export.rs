@@ -20,6 +20,17 @@ pub enum MovementCell {
     Check(i64),
 }
 
+impl MovementCell {
+    /// The cell as text (CSV, `donghanh movements`).
+    pub fn text(self) -> String {
+        match self {
+            MovementCell::Text(t) => t,
+            MovementCell::Count(n) => n.to_string(),
+            MovementCell::Check(v) => v.to_string(),
+        }
+    }
+}
+
 /// The movement table's header: area, category, start, each inflow, all inflows, each
 /// outflow, all outflows, end, check.
 pub fn movement_header() -> Vec<String> {
@@ -447,18 +458,10 @@ pub async fn movement_text(
         let _ = writeln!(out, "{} — {}", r.title.en, name);
         let _ = writeln!(out, "{}", movement_header().join(" | "));
         for cells in movement_rows(&r) {
-            let mut failed = false;
-            let line: Vec<String> = cells
-                .into_iter()
-                .map(|c| match c {
-                    MovementCell::Text(t) => t,
-                    MovementCell::Count(n) => n.to_string(),
-                    MovementCell::Check(v) => {
-                        failed = v != 0;
-                        v.to_string()
-                    }
-                })
-                .collect();
+            let failed = cells
+                .iter()
+                .any(|c| matches!(c, MovementCell::Check(v) if *v != 0));
+            let line: Vec<String> = cells.into_iter().map(MovementCell::text).collect();
             let _ = writeln!(
                 out,
                 "{}{}",
@@ -519,16 +522,7 @@ pub fn csv(r: &Report) -> Vec<u8> {
     line(vec![MOVEMENT.to_string()]);
     line(movement_header());
     for cells in movement_rows(r) {
-        line(
-            cells
-                .into_iter()
-                .map(|c| match c {
-                    MovementCell::Text(t) => t,
-                    MovementCell::Count(n) => n.to_string(),
-                    MovementCell::Check(v) => v.to_string(),
-                })
-                .collect(),
-        );
+        line(cells.into_iter().map(MovementCell::text).collect());
     }
     line(vec![]);
     line(vec!["Nguyên nhân".into(), "Số hộ".into()]);

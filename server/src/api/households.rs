@@ -234,7 +234,16 @@ async fn create_household(
 ) -> AppResult<(StatusCode, Json<Household>)> {
     me.reach(Action::WriteHouseholds)?;
     // Not yet reviewed: the first review sets the real status.
-    let id = register(&state, &me, &input, HouseholdStatus::NotReviewed, None).await?;
+    let villages = crate::api::sync::villages_of(&state, &me).await?;
+    let id = register(
+        &state,
+        &me,
+        &input,
+        HouseholdStatus::NotReviewed,
+        None,
+        villages.as_ref(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_household(&id).await?),
@@ -248,6 +257,7 @@ pub(crate) async fn register(
     input: &HouseholdInput,
     status: HouseholdStatus,
     registered_on: Option<chrono::NaiveDate>,
+    villages: Option<&std::collections::BTreeSet<String>>,
 ) -> AppResult<String> {
     input.validate()?;
     check_village(state, me, &input.village_id).await?;
@@ -260,7 +270,6 @@ pub(crate) async fn register(
         None => now_text(),
     });
     let audit = serde_json::json!({ "action": "create", "entity": "household", "entity_id": id, "changes": { "created": profile } });
-    let villages = crate::api::sync::villages_of(state, me).await?;
     // Only a commune's opening balance (its first list, dated) brings an official status
     // without a decision: the server writes it as its own.
     let writer = shared::core::Writer {
@@ -269,14 +278,9 @@ pub(crate) async fn register(
     };
     state
         .hub
-        .create(
-            &state.db,
-            &writer,
-            villages.as_ref(),
-            &id,
-            audit,
-            |doc, author| doc.put_all(&profile, std::iter::empty(), author),
-        )
+        .create(&state.db, &writer, villages, &id, audit, |doc, author| {
+            doc.put_all(&profile, std::iter::empty(), author)
+        })
         .await
         .map_err(crate::write::edit_error)?;
     state.db.know_docs([id.clone()]);

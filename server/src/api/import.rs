@@ -220,9 +220,19 @@ async fn import_households(
         ));
     }
     if go {
+        // Where the officer may place a household, looked up once for every row.
+        let placeable = crate::api::sync::villages_of(&state, &me).await?;
         for r in valid {
             let registered_on = opening.filter(|_| r.status != HouseholdStatus::NotReviewed);
-            match super::households::register(&state, &me, &r.input, r.status, registered_on).await
+            match super::households::register(
+                &state,
+                &me,
+                &r.input,
+                r.status,
+                registered_on,
+                placeable.as_ref(),
+            )
+            .await
             {
                 Ok(_) => {
                     report.imported += 1;

@@ -44,8 +44,16 @@ fn household(i: usize) -> impl Strategy<Value = HouseholdFact> {
 }
 
 fn facts() -> impl Strategy<Value = Facts> {
-    (0usize..40)
-        .prop_flat_map(|n| (0..n).map(household).collect::<Vec<_>>())
+    commune(40, household)
+}
+
+/// Up to `max` households made by `one`, in three villages.
+fn commune<S: Strategy<Value = HouseholdFact>>(
+    max: usize,
+    one: fn(usize) -> S,
+) -> impl Strategy<Value = Facts> {
+    (0usize..max)
+        .prop_flat_map(move |n| (0..n).map(one).collect::<Vec<_>>())
         .prop_map(|households| Facts {
             areas: (0..3)
                 .map(|i| (format!("v{i}"), format!("Thôn {i}")))
@@ -154,15 +162,7 @@ fn history(i: usize) -> impl Strategy<Value = HouseholdFact> {
 }
 
 fn histories() -> impl Strategy<Value = Facts> {
-    (0usize..60)
-        .prop_flat_map(|n| (0..n).map(history).collect::<Vec<_>>())
-        .prop_map(|households| Facts {
-            areas: (0..3)
-                .map(|i| (format!("v{i}"), format!("Thôn {i}")))
-                .collect(),
-            households,
-            ..Default::default()
-        })
+    commune(60, history)
 }
 
 proptest! {
