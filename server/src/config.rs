@@ -50,6 +50,9 @@ pub enum Command {
     /// Rebuild the read model (households, members, reviews, visits, support) from the
     /// household documents.
     RebuildReadModel,
+    /// List the households whose codes are one code once compared without letter case,
+    /// surrounding spaces or Unicode form (exits 1 when there are any).
+    CheckCodes,
     /// Print how many bytes the household documents take in the database.
     StorageStats,
     /// Copy the database to a file while the server keeps serving (SQLite), or dump it

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod codes;
 pub mod config;
 pub mod demo;
 pub mod edge;

@@ -77,6 +77,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Some(Command::CheckCodes) => {
+            let groups = server::codes::collisions(store.as_ref()).await?;
+            print!("{}", server::codes::text(&groups));
+            if !groups.is_empty() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Some(Command::StorageStats) => {
             let (docs, bytes) = store.docs().doc_storage().await?;
             println!(

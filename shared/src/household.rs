@@ -225,6 +225,17 @@ impl Household {
     }
 }
 
+/// The form of a household code that decides whether two codes are the same household's:
+/// trimmed, in Unicode NFC, lower-cased. `DV-01-0001`, `dv-01-0001 ` and the same code
+/// typed with decomposed accents (NFD) are one code; every door (phone, REST, import,
+/// sync) and the register's unique index compare this, never the bytes typed.
+pub fn code_key(code: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let lower: String = code.trim().nfc().flat_map(char::to_lowercase).collect();
+    // Lower-casing can leave a sequence that composes further.
+    lower.nfc().collect()
+}
+
 /// What a village head sends to register or edit a household profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -340,6 +351,31 @@ impl MemberInput {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn codes_differing_by_case_space_or_unicode_form_are_one_code() {
+        use super::code_key;
+        assert_eq!(code_key("DV-01-0001"), code_key(" dv-01-0001 "));
+        // "Đ" + "Ồ" composed (NFC) and decomposed (NFD: O + circumflex + grave).
+        assert_eq!(code_key("ĐỒNG-1"), code_key("đo\u{302}\u{300}ng-1"));
+        assert_ne!(code_key("DV-01-0001"), code_key("DV-01-0002"));
+        assert_ne!(code_key("DV-01-0001"), code_key("DV-010001"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_code_has_one_key_whatever_its_case_or_unicode_form(
+            s in "[a-zA-Z0-9ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ -]{0,20}"
+        ) {
+            use super::code_key;
+            use unicode_normalization::UnicodeNormalization;
+            let k = code_key(&s);
+            proptest::prop_assert_eq!(code_key(&k), k.clone());
+            proptest::prop_assert_eq!(code_key(&s.nfd().collect::<String>()), k.clone());
+            proptest::prop_assert_eq!(code_key(&s.to_uppercase()), k.clone());
+            proptest::prop_assert_eq!(code_key(&format!("  {s}\t")), k);
+        }
+    }
+
     use super::*;
 
     fn member() -> MemberInput {

@@ -147,7 +147,8 @@ fn status_of(cell: &str) -> Option<HouseholdStatus> {
 }
 
 /// Checks a whole table (the first row is the header): the valid rows, and every problem
-/// of every row. `taken` are codes already registered in the commune.
+/// of every row. `taken` are the keys (`household::code_key`) of the codes already
+/// registered in the commune; codes are compared by their keys.
 pub fn check(
     table: &[Vec<String>],
     villages: &[VillageRef],
@@ -326,15 +327,16 @@ pub fn check(
             }
         }
         let code = input.code.clone();
-        if !code.is_empty() {
-            if let Some(first) = seen.get(&code) {
+        let key = crate::household::code_key(&code);
+        if !key.is_empty() {
+            if let Some(first) = seen.get(&key) {
                 row_errors.push(err(
                     row,
                     &header_of("code", "Mã hộ"),
                     format!("Mã hộ {code} trùng với dòng {first}."),
                     format!("Household code {code} repeats row {first}."),
                 ));
-            } else if taken.contains(&code) {
+            } else if taken.contains(&key) {
                 row_errors.push(err(
                     row,
                     &header_of("code", "Mã hộ"),
@@ -342,7 +344,7 @@ pub fn check(
                     format!("Household code {code} is already in the commune's register."),
                 ));
             }
-            seen.entry(code).or_insert(row);
+            seen.entry(key).or_insert(row);
         }
         if row_errors.is_empty() {
             valid.push(ImportRow {
@@ -416,9 +418,27 @@ mod tests {
         assert!(ok.is_empty());
         assert_eq!(errors.len(), 3, "{errors:?}");
         let t = table(&[&["ma ho", "chu ho", "thon"], &["NR-900", "A", "01"]]);
-        let (ok, errors) = check(&t, &villages(), &BTreeSet::from(["NR-900".to_string()]));
+        let taken = BTreeSet::from([crate::household::code_key("nr-900")]);
+        let (ok, errors) = check(&t, &villages(), &taken);
         assert!(ok.is_empty());
         assert_eq!(errors[0].row, 2);
+    }
+
+    #[test]
+    fn a_code_repeated_in_another_case_or_unicode_form_is_refused() {
+        let t = table(&[
+            &["ma ho", "chu ho", "thon"],
+            &["ĐV-01", "A", "01"],
+            &[" đv-01", "B", "01"],
+            &["\u{110}V-01", "C", "01"],
+            &["Đo\u{302}-2", "D", "01"],
+            &["đô-2", "E", "01"],
+        ]);
+        let (ok, errors) = check(&t, &villages(), &BTreeSet::new());
+        let rows: Vec<usize> = ok.iter().map(|r| r.row).collect();
+        assert_eq!(rows, vec![2, 5], "{errors:?}");
+        let refused: BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
+        assert_eq!(refused, BTreeSet::from([3, 4, 6]));
     }
 
     proptest! {

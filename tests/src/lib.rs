@@ -133,6 +133,23 @@ impl TestDb {
             .expect("connect and migrate")
     }
 
+    /// Runs `sql` on the database directly, beside the server: data as an older version
+    /// of the server, or a hand edit, would have left it.
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+
     pub async fn cleanup(self) {
         use sqlx::Connection;
         if let Some(name) = &self.pg_name

@@ -603,27 +603,54 @@ async fn requests_are_bounded(b: Backend) {
 }
 
 /// A household registered on a phone with a code another household has is refused with
-/// the reason, not left unsent forever.
+/// the reason, not left unsent forever; the same code in another letter case, with spaces
+/// around it or with its accents typed decomposed is the same code.
 async fn a_duplicate_household_code_is_refused_with_its_reason(b: Backend) {
     let Some((db, srv)) = setup(b).await else {
         return;
     };
     let vh = srv.login("vh1", "vh-phone").await;
+    for (n, code) in ["H-1", "h-1", " H-1 "].into_iter().enumerate() {
+        let id = format!("h-new-{n}");
+        assert_eq!(
+            push(&srv, &vh, &id, &registration(&id, code, n as u8)).await,
+            "duplicate_code",
+            "{code:?}"
+        );
+    }
+    // A code with an accent, first composed, then decomposed (NFD) and upper-cased.
+    assert_eq!(
+        push(&srv, &vh, "h-acc", &registration("h-acc", "Đồi-7", 7)).await,
+        "taken"
+    );
+    assert_eq!(
+        push(
+            &srv,
+            &vh,
+            "h-acc2",
+            &registration("h-acc2", "ĐO\u{302}\u{300}I-7", 8)
+        )
+        .await,
+        "duplicate_code"
+    );
+    db.cleanup().await;
+}
+
+/// A new household's document as a village head's phone registers it.
+fn registration(id: &str, code: &str, actor: u8) -> Vec<u8> {
     let author = shared::doc::Author {
         user_id: "u-vh1".into(),
         device_id: "vh-phone".into(),
         at_ms: chrono::Utc::now().timestamp_millis(),
     };
-    let mut doc = shared::doc::HouseholdDoc::new(&[5; 16], "h-new", &author);
+    let mut doc = shared::doc::HouseholdDoc::new(&[actor + 20; 16], id, &author);
     doc.put_all(
-        &json!({"code": "H-1", "village_id": "v1", "address": "Xóm 3", "head_name": "Lý Văn Tâm", "residence": "rural", "priority": {"ethnic_minority": true, "meritorious": false, "woman_headed": false, "member_with_disability": false, "elderly_only": false}, "causes": [], "status": "not_poor", "created_at": "2026-11-01T00:00:00.000Z"}),
+        &json!({"code": code, "village_id": "v1", "address": "Xóm 3", "head_name": "Lý Văn Tâm", "residence": "rural", "priority": {"ethnic_minority": true, "meritorious": false, "woman_headed": false, "member_with_disability": false, "elderly_only": false}, "causes": [], "status": "not_reviewed", "created_at": "2026-11-01T00:00:00.000Z"}),
         std::iter::empty(),
         &author,
     )
     .unwrap();
-    let bytes = doc.save_after(&[]);
-    assert_eq!(push(&srv, &vh, "h-new", &bytes).await, "duplicate_code");
-    db.cleanup().await;
+    doc.save_after(&[])
 }
 
 /// Impossible values are refused: a member born in the future, a negative income, a B1

@@ -70,7 +70,9 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
         let own = id.clone();
         let taken = use_engine().status.rows.with_untracked(|rows| {
             rows.iter().any(|r| {
-                Some(&r.id) != own.as_ref() && r.code.trim().eq_ignore_ascii_case(&input.code)
+                Some(&r.id) != own.as_ref()
+                    && shared::household::code_key(&r.code)
+                        == shared::household::code_key(&input.code)
             })
         });
         if taken && !input.code.is_empty() {

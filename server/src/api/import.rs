@@ -126,7 +126,7 @@ async fn import_households(
         })
         .await?
         .into_iter()
-        .map(|h| h.code)
+        .map(|h| shared::household::code_key(&h.code))
         .collect();
     let (mut valid, errors) = check(&table, &villages, &taken);
     // An imported status is official only as the commune's opening balance, before its

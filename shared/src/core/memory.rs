@@ -37,7 +37,7 @@ struct State {
     quarantine: Vec<Quarantined>,
     /// Actor id → device that first wrote with it.
     actors: BTreeMap<String, String>,
-    /// Household codes in use, for the uniqueness a database index gives.
+    /// Household code keys in use, for the uniqueness a database index gives.
     codes: BTreeMap<String, String>,
 }
 
@@ -103,7 +103,7 @@ impl Storage for MemoryStore {
             if s.docs.get(&c.doc_id).map(|e| e.seq) != c.expected_seq {
                 return Err(CommitError::Stale);
             }
-            let code = c.records.household.code.clone();
+            let code = crate::household::code_key(&c.records.household.code);
             if s.codes.get(&code).is_some_and(|owner| *owner != c.doc_id) {
                 return Err(CommitError::Refused(Refusal::new(
                     "duplicate_code",

@@ -83,9 +83,9 @@ pub trait Docs: Send + Sync + 'static {
 // The read model's statements both databases run alike, in PostgreSQL's `$n` form
 // (SQLite runs them through `numbered`).
 
-const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-     ON CONFLICT (id) DO UPDATE SET code = excluded.code, village_id = excluded.village_id, address = excluded.address, \
+const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (id) DO UPDATE SET code = excluded.code, code_key = excluded.code_key, village_id = excluded.village_id, address = excluded.address, \
      head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
      causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text";
 /// A write that left the profile as it was: only the household's last change time moves.

@@ -121,6 +121,7 @@ impl PgDocs {
                 .bind(h.created_at.clone())
                 .bind(h.updated_at.clone())
                 .bind(search_text(h))
+                .bind(shared::household::code_key(&h.code))
                 .execute(&mut *conn)
                 .await?;
         }

@@ -502,7 +502,8 @@ fn write_records(
                 json(&h.causes),
                 h.created_at,
                 h.updated_at,
-                search_text(h)
+                search_text(h),
+                shared::household::code_key(&h.code)
             ])?;
     }
     if touched.is_none_or(|t| t.contains_key(&Collection::Members)) {

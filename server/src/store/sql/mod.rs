@@ -5,6 +5,7 @@
 //! concern apart (`super::docs`), written only by the write core.
 
 mod audit;
+mod codes;
 mod import;
 mod read_model;
 mod refused;
@@ -180,6 +181,7 @@ impl SqliteStore {
                 .run(&mut conn)
                 .await
                 .map_err(sqlx::Error::from)?;
+            SqliteStore::fill_code_keys(&mut conn).await?;
             conn.close().await?;
         }
         let pool = SqlitePoolOptions::new()
@@ -239,6 +241,7 @@ impl PostgresStore {
                 .run(&mut conn)
                 .await
                 .map_err(sqlx::Error::from)?;
+            PostgresStore::fill_code_keys(&mut conn).await?;
             conn.close().await?;
         }
         let timeout = format!("{}ms", budget.as_millis());

@@ -128,8 +128,8 @@ where
         h: &Household,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(h.id.clone())
         .bind(h.code.clone())
@@ -143,6 +143,7 @@ where
         .bind(h.created_at.clone())
         .bind(h.updated_at.clone())
         .bind(search_text(h))
+        .bind(shared::household::code_key(&h.code))
         .execute(&mut *conn)
         .await?;
         Ok(())
