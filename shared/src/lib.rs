@@ -15,6 +15,7 @@ pub mod doc;
 pub mod household;
 pub mod i18n;
 pub mod import;
+pub mod ledger;
 pub mod permissions;
 pub mod plan;
 pub mod projection;

@@ -15,7 +15,6 @@ use shared::Text;
 use shared::area::AreaKind;
 use shared::permissions::{Action, Reach};
 use shared::report::{DeliveredFact, Facts, HouseholdFact, Period, Report};
-use shared::review::StatusChange;
 use std::collections::BTreeMap;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -86,11 +85,11 @@ pub async fn facts(
     };
     let mut rows: Vec<(String, String)> = row_ids.iter().map(|id| (id.clone(), name(id))).collect();
     rows.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut changes = StatusChange::by_household(
-        &store
-            .review_steps_in(Some(&villages), Some("decision"))
-            .await?,
-    );
+    // The ledger is what the report counts: each household's entry and its decisions.
+    let mut ledger: BTreeMap<String, Vec<shared::ledger::Movement>> = BTreeMap::new();
+    for m in store.movements_in(Some(&villages)).await? {
+        ledger.entry(m.household_id.clone()).or_default().push(m);
+    }
     let households = store
         .list_households(&HouseholdFilter {
             village_ids: Some(villages.clone()),
@@ -99,19 +98,25 @@ pub async fn facts(
         })
         .await?
         .into_iter()
-        .map(|h| HouseholdFact {
-            registered: h
-                .created_at
-                .get(..10)
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(chrono::NaiveDate::MIN),
-            area_id: row_of(&h.village_id),
-            changes: changes.remove(&h.id).unwrap_or_default(),
-            id: h.id,
-            code: h.code,
-            head_name: h.head_name,
-            status: h.status,
-            causes: h.causes,
+        .map(|h| {
+            let own = ledger.remove(&h.id).unwrap_or_default();
+            HouseholdFact {
+                // Its entry into the register; a household without one (none should be)
+                // counts from its registration time.
+                registered: own
+                    .iter()
+                    .find(|m| m.from.is_none())
+                    .map(|m| m.date)
+                    .or_else(|| h.created_at.get(..10).and_then(|d| d.parse().ok()))
+                    .unwrap_or(chrono::NaiveDate::MIN),
+                area_id: row_of(&h.village_id),
+                changes: shared::ledger::status_changes(&own),
+                id: h.id,
+                code: h.code,
+                head_name: h.head_name,
+                status: h.status,
+                causes: h.causes,
+            }
         })
         .collect();
     let mut target_areas = row_ids.clone();

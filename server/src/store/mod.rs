@@ -425,6 +425,15 @@ pub trait ReadModel: Send + Sync {
         &self,
         household_id: &str,
     ) -> StoreResult<Vec<shared::review::ReviewStep>>;
+    /// The ledger's movements (`shared::ledger`) of households in these villages (all when
+    /// `None`), oldest first.
+    async fn movements_in(
+        &self,
+        village_ids: Option<&[String]>,
+    ) -> StoreResult<Vec<shared::ledger::Movement>>;
+    /// A household's movements, oldest first.
+    async fn list_movements(&self, household_id: &str)
+    -> StoreResult<Vec<shared::ledger::Movement>>;
     /// Review steps of households in these villages (all when `None`), of one kind or all,
     /// oldest first.
     async fn review_steps_in(

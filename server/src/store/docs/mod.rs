@@ -100,6 +100,31 @@ const UPSERT_SUPPORT: &str = "INSERT INTO support_actions (id, household_id, sta
      ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data \
      WHERE support_actions.household_id = excluded.household_id";
 
+/// A movement of the ledger (`shared::ledger`), recorded once: its id is fixed by what it
+/// comes from, and a later write of the same household never rewrites it.
+pub(in crate::store) const INSERT_MOVEMENT: &str = "INSERT INTO movements (id, household_id, from_status, to_status, date, basis, recorded_by, recorded_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+
+/// The ledger's movements a write of `r` may make: only a write of the profile or of the
+/// review steps (or of the whole household) can change its status or its entry.
+fn movements_of(
+    r: &shared::projection::Records,
+    touched: Option<&shared::doc::Touched>,
+) -> Vec<shared::ledger::Movement> {
+    use shared::doc::Collection;
+    if touched.is_some_and(|t| {
+        !t.contains_key(&Collection::Profile) && !t.contains_key(&Collection::ReviewSteps)
+    }) {
+        return vec![];
+    }
+    shared::ledger::movements(&r.household, &r.review_steps)
+}
+
+/// Who a commit's movements are recorded by where their records do not say.
+fn recorder(actor: &crate::store::Actor) -> &str {
+    actor.user_id.as_deref().unwrap_or("")
+}
+
 /// A `$n` statement with SQLite's `?n` placeholders, which bind by number exactly.
 fn numbered(sql: &str) -> String {
     sql.replace('$', "?")

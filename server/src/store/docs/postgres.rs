@@ -3,7 +3,7 @@
 
 use super::{
     BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, TOUCH_HOUSEHOLD,
-    UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside,
+    UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, movements_of, recorder,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, PostgresStore, StoreError, StoreResult, StoredDoc};
@@ -41,6 +41,7 @@ impl PgDocs {
         conn: &mut PgConnection,
         r: &shared::projection::Records,
         touched: Option<&Touched>,
+        recorded_by: &str,
     ) -> StoreResult<()> {
         let h = &r.household;
         let wants = |c: Collection, id: &str| {
@@ -190,6 +191,7 @@ impl PgDocs {
                 .execute(&mut *conn)
                 .await?;
         }
+        PostgresStore::insert_movements(conn, movements_of(r, touched), recorded_by).await?;
         Ok(())
     }
 
@@ -221,7 +223,7 @@ impl PgDocs {
             }
             None => {
                 // The household row must exist before its document refers to it.
-                Self::write_records(conn, &w.records, None).await?;
+                Self::write_records(conn, &w.records, None, recorder(actor)).await?;
                 sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, $3)")
                     .bind(w.doc_id.clone())
                     .bind(heads.clone())
@@ -259,7 +261,7 @@ impl PgDocs {
             .execute(&mut *conn)
             .await?;
         if w.expected_seq.is_some() {
-            Self::write_records(conn, &w.records, w.touched.as_ref()).await?;
+            Self::write_records(conn, &w.records, w.touched.as_ref(), recorder(actor)).await?;
         }
         self.bind_actors(conn, actor, &w.actors).await?;
         Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts, w.touched.as_ref()).await?;
@@ -502,7 +504,7 @@ impl Docs for PgDocs {
 
     async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        Self::write_records(&mut tx, r, None).await?;
+        Self::write_records(&mut tx, r, None, "").await?;
         tx.commit().await?;
         Ok(())
     }

@@ -8,7 +8,7 @@
 
 use super::{
     BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, TOUCH_HOUSEHOLD,
-    UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, numbered,
+    INSERT_MOVEMENT, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, movements_of, recorder, numbered,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, StoreError, StoreResult, StoredDoc};
@@ -354,7 +354,7 @@ impl Docs for SqliteDocs {
 
     async fn put_records(&self, r: &shared::projection::Records) -> StoreResult<()> {
         let r = r.clone();
-        self.write(move |c| write_records(c, &r, None)).await
+        self.write(move |c| write_records(c, &r, None, "")).await
     }
 }
 
@@ -385,7 +385,7 @@ fn write_doc(c: &Connection, actor: &Actor, w: &DocWrite, bound: &BoundActors) -
         }
         None => {
             // The household row must exist before its document refers to it.
-            write_records(c, &w.records, None)?;
+            write_records(c, &w.records, None, recorder(actor))?;
             c.prepare_cached("INSERT INTO docs (doc_id, heads, seq) VALUES (?1, ?2, ?3)")?
                 .execute(params![w.doc_id, heads, seq])?;
         }
@@ -405,7 +405,7 @@ fn write_doc(c: &Connection, actor: &Actor, w: &DocWrite, bound: &BoundActors) -
     c.prepare_cached("INSERT INTO doc_history (doc_id, seq, heads) VALUES (?1, ?2, ?3)")?
         .execute(params![w.doc_id, seq, heads])?;
     if w.expected_seq.is_some() {
-        write_records(c, &w.records, w.touched.as_ref())?;
+        write_records(c, &w.records, w.touched.as_ref(), recorder(actor))?;
     }
     bind_actors(c, actor, &w.actors, bound)?;
     sync_conflicts(c, actor, &w.doc_id, &w.conflicts, w.touched.as_ref())?;
@@ -434,6 +434,7 @@ fn write_records(
     c: &Connection,
     r: &shared::projection::Records,
     touched: Option<&Touched>,
+    recorded_by: &str,
 ) -> StoreResult<()> {
     let h = &r.household;
     let wants = |col: Collection, id: &str| {
@@ -595,8 +596,22 @@ fn write_records(
             json(&s.data)
         ])?;
     }
+    let mut st = c.prepare_cached(&numbered(INSERT_MOVEMENT))?;
+    for m in movements_of(r, touched) {
+        st.execute(params![
+            m.id,
+            m.household_id,
+            m.from.map(|f| f.as_str()),
+            m.to.as_str(),
+            m.date.to_string(),
+            json(&m.basis),
+            if m.by.is_empty() { recorded_by } else { &m.by },
+            now_ms()
+        ])?;
+    }
     Ok(())
 }
+
 
 /// Binds each automerge actor id to the device that first wrote with it.
 fn bind_actors(

@@ -3,6 +3,7 @@
 //! (`shared::core::gate::admit_history`), each with its own sequence number.
 
 use super::*;
+use std::collections::BTreeMap;
 
 impl<DB: Backend> SqlStore<DB>
 where
@@ -49,6 +50,15 @@ where
         }
         for st in &d.review_steps {
             Self::insert_review_step(&mut tx, st).await?;
+        }
+        let mut steps: BTreeMap<&str, Vec<shared::review::ReviewStep>> = BTreeMap::new();
+        for st in &d.review_steps {
+            steps.entry(&st.household_id).or_default().push(st.clone());
+        }
+        let by = actor.user_id.as_deref().unwrap_or("");
+        for h in &d.households {
+            let own = steps.remove(h.id.as_str()).unwrap_or_default();
+            Self::insert_movements(&mut tx, shared::ledger::movements(h, &own), by).await?;
         }
         for t in &d.targets {
             Self::upsert_target(&mut tx, t).await?;

@@ -7,6 +7,7 @@
 mod audit;
 mod codes;
 mod import;
+mod ledger;
 mod read_model;
 mod refused;
 mod register;
@@ -182,6 +183,7 @@ impl SqliteStore {
                 .await
                 .map_err(sqlx::Error::from)?;
             SqliteStore::fill_code_keys(&mut conn).await?;
+            SqliteStore::fill_ledger(&mut conn).await?;
             conn.close().await?;
         }
         let pool = SqlitePoolOptions::new()
@@ -242,6 +244,7 @@ impl PostgresStore {
                 .await
                 .map_err(sqlx::Error::from)?;
             PostgresStore::fill_code_keys(&mut conn).await?;
+            PostgresStore::fill_ledger(&mut conn).await?;
             conn.close().await?;
         }
         let timeout = format!("{}ms", budget.as_millis());

@@ -9,11 +9,11 @@ use shared::support::{SupportInput, SupportStatus};
 use shared::visit::VisitInput;
 use sqlx::Row;
 
-const HOUSEHOLD_COLS: &str = "id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at";
+pub(super) const HOUSEHOLD_COLS: &str = "id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at";
 const SUPPORT_COLS: &str = "id, household_id, status, delivered_date, data";
 
 #[derive(sqlx::FromRow)]
-struct HouseholdRow {
+pub(super) struct HouseholdRow {
     id: String,
     code: String,
     village_id: String,
@@ -28,7 +28,7 @@ struct HouseholdRow {
 }
 
 impl HouseholdRow {
-    fn into_household(self) -> StoreResult<Household> {
+    pub(super) fn into_household(self) -> StoreResult<Household> {
         Ok(Household {
             residence: from_name::<Residence>(&self.residence)?,
             status: HouseholdStatus::parse(&self.status)
@@ -467,6 +467,43 @@ where
             .fetch_all(&self.pool)
             .await?,
         )
+    }
+
+    async fn movements_in(
+        &self,
+        village_ids: Option<&[String]>,
+    ) -> StoreResult<Vec<shared::ledger::Movement>> {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+            "SELECT {} FROM movements m JOIN households h ON h.id = m.household_id WHERE 1 = 1",
+            super::ledger::MOVEMENT_COLS
+        ));
+        if !push_villages(&mut qb, village_ids) {
+            return Ok(Vec::new());
+        }
+        qb.push(" ORDER BY m.date, m.id");
+        qb.build_query_as::<super::ledger::MovementRow>()
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(super::ledger::MovementRow::into_movement)
+            .collect()
+    }
+
+    async fn list_movements(
+        &self,
+        household_id: &str,
+    ) -> StoreResult<Vec<shared::ledger::Movement>> {
+        let sql = format!(
+            "SELECT {} FROM movements m WHERE m.household_id = $1 ORDER BY m.date, m.id",
+            super::ledger::MOVEMENT_COLS
+        );
+        sqlx::query_as::<_, super::ledger::MovementRow>(sqlx::AssertSqlSafe(sql))
+            .bind(household_id.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(super::ledger::MovementRow::into_movement)
+            .collect()
     }
 
     async fn review_steps_in(

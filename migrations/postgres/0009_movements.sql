@@ -1,0 +1,17 @@
+-- The register's ledger (`shared::ledger`): every entry of a household into the register
+-- and every change of its official status, with the day it takes effect, its basis (a
+-- registration, the commune's opening balance, or a decision's number) and who recorded
+-- it. The write core records a household's movements in the commit that makes them; the
+-- reports count nothing else. Households stored before get theirs from their records
+-- when the server starts (`store::sql::ledger`).
+CREATE TABLE movements (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households(id),
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    date TEXT NOT NULL,
+    basis TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL
+);
+CREATE INDEX movements_household ON movements(household_id, date);

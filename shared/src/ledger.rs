@@ -1,0 +1,211 @@
+//! The register's ledger: every change of a household's official status, and its entry
+//! into the register, is one movement — from, to, the day it takes effect, its basis and
+//! who recorded it. The write core records a household's movements in the same commit as
+//! the document change that makes them (the read model's `movements` table), and the
+//! reports count nothing else, so every figure drills to the movements behind it.
+//!
+//! A movement is a function of the household's records (its profile and its review
+//! steps), so rebuilding the read model from the documents gives the same ledger; once
+//! recorded, a movement is never rewritten (its id is fixed by what it comes from).
+
+use crate::household::{Household, HouseholdStatus};
+use crate::review::{ReviewStep, StepData};
+use crate::Text;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Why a household's place in the register changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Basis {
+    /// Registered by a village head or an officer: it enters "not reviewed yet".
+    Registration,
+    /// The commune's first list, brought with official statuses, dated by the officer.
+    OpeningBalance,
+    /// A commune decision on the household's review.
+    Decision { number: String, step_id: String },
+}
+
+/// One movement of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Movement {
+    /// Fixed by what the movement comes from: `{household}/registered` or
+    /// `{household}/decision/{step}`.
+    pub id: String,
+    pub household_id: String,
+    /// Where the household was not in the register before (its registration).
+    pub from: Option<HouseholdStatus>,
+    pub to: HouseholdStatus,
+    /// The day it takes effect.
+    pub date: NaiveDate,
+    pub basis: Basis,
+    /// The user who recorded it (empty where the records do not say: a registration
+    /// rebuilt from a document; the write core records the writer).
+    pub by: String,
+}
+
+impl Movement {
+    /// The basis in words, for the household's history and the reports' drill-down.
+    pub fn basis_text(&self) -> Text {
+        match &self.basis {
+            Basis::Registration => Text::new("Đăng ký hộ mới", "Registered"),
+            Basis::OpeningBalance => Text::new(
+                format!("Số dư đầu kỳ của danh sách xã, tính từ {}", self.date),
+                format!("The commune list's opening balance, as of {}", self.date),
+            ),
+            Basis::Decision { number, .. } => Text::new(
+                format!("Quyết định số {number} ngày {}", self.date),
+                format!("Decision no. {number} of {}", self.date),
+            ),
+        }
+    }
+}
+
+/// The movements a household's records make, oldest first: its entry into the register
+/// (dated by its registration, with the status it came in with: "not reviewed yet", or an
+/// official one when it came as an opening balance), then each approved decision that
+/// changed its status.
+pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
+    let decisions: Vec<&ReviewStep> = {
+        let mut v: Vec<&ReviewStep> = steps
+            .iter()
+            .filter(|s| s.household_id == household.id)
+            .filter(|s| matches!(&s.data, StepData::Decision { from, to, .. } if from != to))
+            .collect();
+        v.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+        v
+    };
+    // It came in with the status before its first decision, or its status now.
+    let entered = match decisions.first().map(|s| &s.data) {
+        Some(StepData::Decision { from, .. }) => *from,
+        _ => household.status,
+    };
+    let registered = household
+        .created_at
+        .get(..10)
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(NaiveDate::MIN);
+    let mut out = vec![Movement {
+        id: format!("{}/registered", household.id),
+        household_id: household.id.clone(),
+        from: None,
+        to: entered,
+        date: registered,
+        basis: if entered == HouseholdStatus::NotReviewed {
+            Basis::Registration
+        } else {
+            Basis::OpeningBalance
+        },
+        by: String::new(),
+    }];
+    out.extend(decisions.into_iter().filter_map(|s| match &s.data {
+        StepData::Decision {
+            number, from, to, ..
+        } => Some(Movement {
+            id: format!("{}/decision/{}", household.id, s.id),
+            household_id: household.id.clone(),
+            from: Some(*from),
+            to: *to,
+            date: s.date,
+            basis: Basis::Decision {
+                number: number.clone(),
+                step_id: s.id.clone(),
+            },
+            by: s.by.clone(),
+        }),
+        _ => None,
+    }));
+    out
+}
+
+/// A household's status changes (its decisions), oldest first, as the reports count them.
+pub fn status_changes(ledger: &[Movement]) -> Vec<crate::review::StatusChange> {
+    let mut v: Vec<_> = ledger
+        .iter()
+        .filter_map(|m| {
+            Some(crate::review::StatusChange {
+                date: m.date,
+                from: m.from?,
+                to: m.to,
+            })
+        })
+        .collect();
+    v.sort_by_key(|c| c.date);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::household::{PriorityFlags, Residence};
+
+    fn household(status: HouseholdStatus) -> Household {
+        Household {
+            id: "h".into(),
+            code: "H".into(),
+            village_id: "v".into(),
+            address: String::new(),
+            head_name: "A".into(),
+            residence: Residence::Rural,
+            status,
+            priority: PriorityFlags::default(),
+            causes: vec![],
+            created_at: "2024-03-01T00:00:00.000Z".into(),
+            updated_at: "2024-03-01T00:00:00.000Z".into(),
+        }
+    }
+
+    fn decision(id: &str, date: &str, from: HouseholdStatus, to: HouseholdStatus) -> ReviewStep {
+        ReviewStep {
+            id: id.into(),
+            household_id: "h".into(),
+            review_id: Some("r".into()),
+            date: date.parse().unwrap(),
+            by: "u-officer".into(),
+            data: StepData::Decision {
+                number: format!("QĐ-{id}"),
+                approved: true,
+                from,
+                to,
+            },
+        }
+    }
+
+    #[test]
+    fn a_household_enters_then_moves_by_its_decisions_only() {
+        use HouseholdStatus::*;
+        let steps = vec![
+            decision("d2", "2025-12-20", Poor, NearPoor),
+            decision("d1", "2024-12-20", NotReviewed, Poor),
+            // Not approved: the status stays, nothing moves.
+            decision("d0", "2024-12-01", NotReviewed, NotReviewed),
+        ];
+        let m = movements(&household(NearPoor), &steps);
+        let path: Vec<(Option<HouseholdStatus>, HouseholdStatus, &str)> = m
+            .iter()
+            .map(|m| (m.from, m.to, m.id.as_str()))
+            .collect();
+        assert_eq!(
+            path,
+            vec![
+                (None, NotReviewed, "h/registered"),
+                (Some(NotReviewed), Poor, "h/decision/d1"),
+                (Some(Poor), NearPoor, "h/decision/d2"),
+            ]
+        );
+        assert_eq!(m[0].basis, Basis::Registration);
+        assert_eq!(m[2].by, "u-officer");
+        assert_eq!(status_changes(&m).len(), 2);
+    }
+
+    #[test]
+    fn an_opening_balance_enters_with_its_official_status() {
+        let m = movements(&household(HouseholdStatus::Poor), &[]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].basis, Basis::OpeningBalance);
+        assert_eq!(m[0].to, HouseholdStatus::Poor);
+        assert_eq!(m[0].date.to_string(), "2024-03-01");
+    }
+}
