@@ -721,6 +721,7 @@ fn author_of(user: &User, device_id: &str) -> Author {
         user_id: user.id.clone(),
         device_id: device_id.to_string(),
         at_ms: now_ms() as i64,
+        door: None,
     }
 }
 

@@ -23,7 +23,7 @@ fn writer() -> Writer {
         device_id: "phone".into(),
         role: Role::CommuneOfficer,
         now_ms: NOW_MS,
-        decision: false,
+        decision: false, door: shared::doc::Door::Console, 
     }
 }
 
@@ -34,7 +34,7 @@ fn household() -> &'static HouseholdDoc {
         let author = Author {
             user_id: "server".into(),
             device_id: "server".into(),
-            at_ms: NOW_MS,
+            at_ms: NOW_MS, door: None, 
         };
         let mut d = HouseholdDoc::new(&[0xAA; 16], "h1", &author);
         d.update_profile(

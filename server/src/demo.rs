@@ -1040,6 +1040,7 @@ fn documents(d: &Import, today: NaiveDate) -> Result<Vec<(ImportedDoc, Records)>
         user_id: "demo".into(),
         device_id: "server".into(),
         at_ms: 1_700_000_000_000,
+        door: None,
     };
     let book = RuleBook::built_in();
     // The end of the demo's day: nothing it dates lies ahead of it.
@@ -1106,6 +1107,7 @@ fn lived_doc(
             user_id: v.cadre_id.clone(),
             device_id: format!("{}-phone", v.cadre_id),
             at_ms: at(v.data.date),
+            door: None,
         };
         doc.put_record(Collection::Visits, &v.id, &visit_json(v), &by)?;
     }
@@ -1116,6 +1118,7 @@ fn lived_doc(
             user_id: "demo-officer".into(),
             device_id: "commune-laptop".into(),
             at_ms: at(s.data.planned_date),
+            door: None,
         };
         doc.put_record(Collection::Support, &s.id, &support_json(s), &by)?;
     }

@@ -20,6 +20,7 @@ pub async fn read_model(store: &dyn Store) -> Result<usize, StoreError> {
         user_id: "rebuild".into(),
         device_id: "server".into(),
         at_ms: 0,
+        door: None,
     };
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut n = 0;

@@ -114,6 +114,33 @@ pub struct Author {
     /// Milliseconds since the epoch, from the caller's clock.
     #[serde(skip)]
     pub at_ms: i64,
+    /// The door a change the server makes came through (a device's own changes carry
+    /// none: what a device writes is bound to it by its actor, not by its word).
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
+    pub door: Option<Door>,
+}
+
+/// Through which door a change reached the household: a phone's sync, the console's
+/// forms, a list import, or a commune decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Door {
+    Phone,
+    Console,
+    Import,
+    Decision,
+}
+
+impl Door {
+    pub fn text(self) -> crate::Text {
+        match self {
+            Door::Phone => crate::Text::new("điện thoại (đồng bộ)", "phone (sync)"),
+            Door::Console => crate::Text::new("trang quản lý", "console"),
+            Door::Import => crate::Text::new("nhập danh sách", "list import"),
+            Door::Decision => crate::Text::new("quyết định của xã", "commune decision"),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -8,9 +8,9 @@
 //! steps), so rebuilding the read model from the documents gives the same ledger; once
 //! recorded, a movement is never rewritten (its id is fixed by what it comes from).
 
+use crate::Text;
 use crate::household::{Household, HouseholdStatus};
 use crate::review::{ReviewStep, StepData};
-use crate::Text;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -183,10 +183,8 @@ mod tests {
             decision("d0", "2024-12-01", NotReviewed, NotReviewed),
         ];
         let m = movements(&household(NearPoor), &steps);
-        let path: Vec<(Option<HouseholdStatus>, HouseholdStatus, &str)> = m
-            .iter()
-            .map(|m| (m.from, m.to, m.id.as_str()))
-            .collect();
+        let path: Vec<(Option<HouseholdStatus>, HouseholdStatus, &str)> =
+            m.iter().map(|m| (m.from, m.to, m.id.as_str())).collect();
         assert_eq!(
             path,
             vec![

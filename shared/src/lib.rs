@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod core;
 pub mod dashboard;
 pub mod doc;
+pub mod history;
 pub mod household;
 pub mod i18n;
 pub mod import;

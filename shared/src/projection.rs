@@ -336,6 +336,7 @@ mod tests {
             user_id: "u".into(),
             device_id: "d".into(),
             at_ms: 1,
+            door: None,
         };
         let doc = to_doc(&[1; 16], &r, &author).unwrap();
         let back = project("h1", &doc.to_json(), "x").unwrap();

@@ -192,6 +192,7 @@ fn no_author() -> Author {
         user_id: String::new(),
         device_id: String::new(),
         at_ms: 0,
+        door: None,
     }
 }
 

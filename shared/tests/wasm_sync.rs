@@ -24,6 +24,7 @@ fn by(u: &str, d: &str) -> Author {
         user_id: u.into(),
         device_id: d.into(),
         at_ms: now_ms(),
+        door: None,
     }
 }
 
@@ -39,6 +40,7 @@ fn officer(u: &str, d: &str, decision: bool) -> Writer {
         role: Role::CommuneOfficer,
         now_ms: now_ms(),
         decision,
+        door: shared::doc::Door::Console,
     }
 }
 

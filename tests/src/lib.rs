@@ -299,6 +299,7 @@ pub mod write {
             role: shared::user::Role::CommuneOfficer,
             now_ms: chrono::Utc::now().timestamp_millis(),
             decision: false,
+            door: shared::doc::Door::Console,
         }
     }
 

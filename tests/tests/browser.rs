@@ -143,6 +143,7 @@ async fn officer_plans_h1(url: &str) {
                 user_id: "u-officer1".into(),
                 device_id: "officer-desk".into(),
                 at_ms: 1_790_000_000_000,
+                door: None,
             };
             doc.put_record(Collection::Plan, &item.id, &plan_json(&item), &author)
                 .unwrap();
@@ -249,6 +250,7 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
             user_id: "test".into(),
             device_id: "test".into(),
             at_ms: 0,
+            door: None,
         };
         let plan = &stored.open(&author).unwrap().to_json()["plan"]["plan-capital"];
         assert_eq!(plan["progress_note"], "Đã nộp hồ sơ vay 30 triệu", "{plan}");

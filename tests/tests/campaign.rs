@@ -206,6 +206,86 @@ async fn a_status_changes_only_through_a_valid_decision(b: Backend) {
     .await;
     assert_eq!(c["rule_set_id"], "vn-2027-2030");
     assert!(!c["provisional"].as_array().unwrap().is_empty());
+    // The ledger holds the decision with its basis and who recorded it; the history says
+    // in words what the decision changed, by whom and through which door.
+    let (s, h) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/households/h1/history",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 200, "{h}");
+    let moves = h["movements"].as_array().unwrap();
+    let decided: Vec<&Value> = moves
+        .iter()
+        .filter(|m| m["basis"]["kind"] == "decision")
+        .collect();
+    assert_eq!(decided.len(), 1, "{moves:?}");
+    assert_eq!(
+        (
+            decided[0]["from"].as_str(),
+            decided[0]["to"].as_str(),
+            decided[0]["date"].as_str()
+        ),
+        (Some("poor"), Some("newly_escaped"), Some("2026-10-20"))
+    );
+    assert_eq!(decided[0]["basis"]["number"], "12/QĐ-UBND");
+    assert_eq!(decided[0]["by"], "u-leader1");
+    assert!(
+        decided[0]["basis_text"]["vi"]
+            .as_str()
+            .unwrap()
+            .contains("12/QĐ-UBND")
+    );
+    assert_eq!(
+        moves[0]["from"],
+        Value::Null,
+        "the household's entry comes first"
+    );
+    let entries = h["history"]["entries"].as_array().unwrap();
+    let decision = entries
+        .iter()
+        .find(|e| e["door"] == "decision")
+        .expect("the decision's change");
+    assert_eq!(decision["user_id"], "u-leader1");
+    assert!(
+        decision["device_name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Máy 1 của"),
+        "{decision}"
+    );
+    let items: Vec<&str> = decision["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["vi"].as_str().unwrap())
+        .collect();
+    assert!(
+        items
+            .iter()
+            .any(|t| t.starts_with("Phân loại: ") && t.contains(" → ")),
+        "{items:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["door"] == "console" && e["user_id"] == "u-vh1"),
+        "the village head's review through the REST door"
+    );
+    // A cadre of another village may not read it.
+    let other = srv.login("vh3", "vh3-phone").await;
+    let (s, _) = send(
+        &srv,
+        &other,
+        "GET",
+        "/api/households/h1/history",
+        Value::Null,
+    )
+    .await;
+    assert!(s == 403 || s == 404, "{s}");
     let v1 = c["villages"]
         .as_array()
         .unwrap()

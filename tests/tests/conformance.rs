@@ -748,6 +748,7 @@ async fn the_read_model_is_rebuilt_from_documents(b: Backend) {
         user_id: "u".into(),
         device_id: "d".into(),
         at_ms: 1,
+        door: None,
     };
     let records = shared::projection::Records {
         household: s.get_household("h1").await.unwrap(),
@@ -803,6 +804,7 @@ async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
         user_id: "u".into(),
         device_id: "d".into(),
         at_ms: 1,
+        door: None,
     };
     let write_of = |id: &str,
                     expected_seq: Option<i64>,

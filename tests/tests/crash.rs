@@ -133,6 +133,7 @@ fn log_visit(p: &mut Phone, n: usize) {
         user_id: p.user_id.clone(),
         device_id: p.device_id.clone(),
         at_ms: chrono::Utc::now().timestamp_millis(),
+        door: None,
     };
     p.device
         .doc_mut(&doc)
@@ -229,6 +230,7 @@ async fn no_acknowledged_change_is_lost_when_the_server_is_killed(b: Backend) {
                     user_id: "check".into(),
                     device_id: "check".into(),
                     at_ms: 0,
+                    door: None,
                 })
                 .expect("the document opens");
             assert!(

@@ -285,6 +285,7 @@ fn by(user: &str, device: &str) -> Author {
         user_id: user.into(),
         device_id: device.into(),
         at_ms: chrono::Utc::now().timestamp_millis(),
+        door: None,
     }
 }
 

@@ -633,7 +633,71 @@ async fn a_duplicate_household_code_is_refused_with_its_reason(b: Backend) {
         .await,
         "duplicate_code"
     );
+    // The phone's registration is in the ledger, recorded by the village head, and in the
+    // household's history as the phone's change, the device named, not its id.
+    let h = history(&srv, "h-acc").await;
+    let moves = h["movements"].as_array().unwrap().clone();
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!(
+        (
+            moves[0]["basis"]["kind"].as_str(),
+            moves[0]["to"].as_str(),
+            moves[0]["by"].as_str()
+        ),
+        (Some("registration"), Some("not_reviewed"), Some("u-vh1"))
+    );
+    let entry = &h["history"]["entries"][0];
+    assert_eq!(
+        (entry["door"].as_str(), entry["user_id"].as_str()),
+        (Some("phone"), Some("u-vh1"))
+    );
+    assert_eq!(
+        entry["device_name"],
+        "Máy 1 của Người dùng vh1 / device 1 of Người dùng vh1"
+    );
+    assert!(
+        entry["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["vi"] == "Mã hộ: — → Đồi-7"),
+        "{entry}"
+    );
+    // Households stored before the ledger get the same movements from their records.
+    db.execute("DELETE FROM movements").await;
+    let again = TestServer::start(db.store().await, None).await;
+    let rebuilt = history(&again, "h-acc").await;
+    let strip = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["id"].clone(),
+                    m["from"].clone(),
+                    m["to"].clone(),
+                    m["date"].clone(),
+                    m["basis"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&rebuilt["movements"]), strip(&Value::Array(moves)));
     db.cleanup().await;
+}
+
+/// A household's history and ledger as the commune officer reads them.
+async fn history(srv: &TestServer, id: &str) -> Value {
+    let officer = srv.login("officer1", "laptop-1").await;
+    let r = srv
+        .http
+        .get(srv.url(&format!("/api/households/{id}/history")))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
 }
 
 /// A new household's document as a village head's phone registers it.
@@ -642,6 +706,7 @@ fn registration(id: &str, code: &str, actor: u8) -> Vec<u8> {
         user_id: "u-vh1".into(),
         device_id: "vh-phone".into(),
         at_ms: chrono::Utc::now().timestamp_millis(),
+        door: None,
     };
     let mut doc = shared::doc::HouseholdDoc::new(&[actor + 20; 16], id, &author);
     doc.put_all(

@@ -383,6 +383,7 @@ async fn open_conflict(store: &DynStore, household: &str) -> String {
         user_id: "u".into(),
         device_id: "d".into(),
         at_ms: 1,
+        door: None,
     };
     let (mut doc, expected, old) = match store.docs().load_doc(household).await.unwrap() {
         Some(s) => (s.open(&author).unwrap(), Some(s.seq), s.change_heads()),

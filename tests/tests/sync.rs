@@ -48,6 +48,7 @@ fn by(u: &str) -> Author {
         // The device the test signs the user in on: the gate binds changes to it.
         device_id: format!("{}-phone", u.strip_prefix("u-").unwrap_or(u)),
         at_ms: chrono::Utc::now().timestamp_millis(),
+        door: None,
     }
 }
 
@@ -214,6 +215,7 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
         user_id: "u-officer1".into(),
         device_id: "laptop".into(),
         at_ms: chrono::Utc::now().timestamp_millis(),
+        door: None,
     };
     let mut doc = shared::doc::HouseholdDoc::new(&[9; 16], "listed-by-phone", &by_officer);
     doc.put_all(&listed, std::iter::empty(), &by_officer)

@@ -115,6 +115,7 @@ async fn run_case(backend: Backend, steps: Vec<Step>) -> Result<(), TestCaseErro
             user_id: format!("u-{}", USERS[dev]),
             device_id: format!("{}-phone", USERS[dev]),
             at_ms: chrono::Utc::now().timestamp_millis() + t as i64,
+            door: None,
         };
         match s {
             Step::Edit {

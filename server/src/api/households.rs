@@ -242,6 +242,7 @@ async fn create_household(
         HouseholdStatus::NotReviewed,
         None,
         villages.as_ref(),
+        shared::doc::Door::Console,
     )
     .await?;
     Ok((
@@ -258,6 +259,7 @@ pub(crate) async fn register(
     status: HouseholdStatus,
     registered_on: Option<chrono::NaiveDate>,
     villages: Option<&std::collections::BTreeSet<String>>,
+    door: shared::doc::Door,
 ) -> AppResult<String> {
     input.validate()?;
     check_village(state, me, &input.village_id).await?;
@@ -274,6 +276,7 @@ pub(crate) async fn register(
     // without a decision: the server writes it as its own.
     let writer = shared::core::Writer {
         decision: status != HouseholdStatus::NotReviewed && registered_on.is_some(),
+        door,
         ..crate::api::sync::writer(me)
     };
     state

@@ -231,6 +231,7 @@ async fn import_households(
                 r.status,
                 registered_on,
                 placeable.as_ref(),
+                shared::doc::Door::Import,
             )
             .await
             {

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod conflicts;
 mod dashboard;
+mod history;
 mod households;
 mod import;
 mod packed;
@@ -158,6 +159,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(areas::router())
         .merge(users::router())
         .merge(households::router())
+        .merge(history::router())
         .merge(import::router())
         .merge(assignments::router())
         .merge(accompaniment::router())

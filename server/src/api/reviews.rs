@@ -276,6 +276,17 @@ async fn record_steps(
         let classification = open.map(|a| a.classification);
         let audit = serde_json::json!({ "action": "create", "entity": "review_step", "entity_id": step_id, "changes": { "step": req.step, "review_id": review_id, "date": req.date } });
         let written = crate::write::edit_household(&state, &me, id, audit, |doc, author| {
+            // A decision's change says so, for the household's history.
+            let decided;
+            let author = if matches!(req.step, StepInput::Decision { .. }) {
+                decided = shared::doc::Author {
+                    door: Some(shared::doc::Door::Decision),
+                    ..author.clone()
+                };
+                &decided
+            } else {
+                author
+            };
             let heads = doc.heads();
             let status = doc
                 .field_at(&[Collection::Profile.as_str(), "status"], &heads)

@@ -37,6 +37,7 @@ pub fn writer(me: &CurrentUser) -> Writer {
         role: me.user.role,
         now_ms: chrono::Utc::now().timestamp_millis(),
         decision: false,
+        door: shared::doc::Door::Console,
     }
 }
 

@@ -431,9 +431,17 @@ pub trait ReadModel: Send + Sync {
         &self,
         village_ids: Option<&[String]>,
     ) -> StoreResult<Vec<shared::ledger::Movement>>;
+    /// The user and device each of these automerge actors is bound to (a device's changes
+    /// are bound at their first write; the server's own changes are bound to none).
+    async fn actor_devices(
+        &self,
+        actors: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, (String, String)>>;
     /// A household's movements, oldest first.
-    async fn list_movements(&self, household_id: &str)
-    -> StoreResult<Vec<shared::ledger::Movement>>;
+    async fn list_movements(
+        &self,
+        household_id: &str,
+    ) -> StoreResult<Vec<shared::ledger::Movement>>;
     /// Review steps of households in these villages (all when `None`), of one kind or all,
     /// oldest first.
     async fn review_steps_in(

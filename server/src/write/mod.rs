@@ -317,6 +317,7 @@ impl DbStorage {
             user_id: "server".into(),
             device_id: "server".into(),
             at_ms: chrono::Utc::now().timestamp_millis(),
+            door: None,
         };
         let doc = stored
             .open(&author)

@@ -28,6 +28,9 @@ pub struct Writer {
     pub now_ms: i64,
     /// A change the server builds for a commune decision (never a device's push).
     pub decision: bool,
+    /// The door the server's own changes for this writer come through (named in each
+    /// change, for the household's history).
+    pub door: crate::doc::Door,
 }
 
 impl Writer {
@@ -36,6 +39,7 @@ impl Writer {
             user_id: self.user_id.clone(),
             device_id: self.device_id.clone(),
             at_ms: self.now_ms,
+            door: Some(self.door),
         }
     }
 
@@ -49,6 +53,7 @@ impl Writer {
             role: Role::CommuneOfficer,
             now_ms,
             decision: true,
+            door: crate::doc::Door::Decision,
         }
     }
 
@@ -747,6 +752,7 @@ mod tests {
             user_id: "server".into(),
             device_id: "server".into(),
             at_ms: 1_790_000_000_000,
+            door: None,
         };
         let doc = poor_household(&author);
         let writer = Writer {
@@ -755,6 +761,7 @@ mod tests {
             role: Role::CommuneOfficer,
             now_ms: 1_790_000_000_000,
             decision: false,
+            door: crate::doc::Door::Console,
         };
         let rules = RuleBook::built_in();
         let r = admit(
@@ -783,6 +790,7 @@ mod tests {
             role: Role::Cadre,
             now_ms,
             decision: false,
+            door: crate::doc::Door::Console,
         };
         let visit = |extra: Option<(&str, &str)>| {
             let mut am = AutoCommit::load(&doc.clone().save())
@@ -879,6 +887,7 @@ mod tests {
                 user_id: "u-cadre".into(),
                 device_id: "phone-of-cadre".into(),
                 at_ms: now_ms - 300 * 24 * 3600 * 1000,
+                door: None,
             };
             let mut doc = HouseholdDoc::new(&[0xAB; 16], household_id, &cadre);
             doc.update_profile(
@@ -907,6 +916,7 @@ mod tests {
             role: Role::CommuneOfficer,
             now_ms,
             decision: false,
+            door: crate::doc::Door::Console,
         };
         let pushed = admit(
             &officer,

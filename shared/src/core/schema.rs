@@ -323,6 +323,7 @@ mod tests {
             user_id: "server".into(),
             device_id: "server".into(),
             at_ms: 1_790_000_000_000,
+            door: None,
         };
         let mut doc = HouseholdDoc::new(&[0xAA; 16], "h1", &author);
         doc.update_profile(

@@ -6,6 +6,7 @@ fn author(u: &str, d: &str, at: i64) -> Author {
         user_id: u.into(),
         device_id: d.into(),
         at_ms: at,
+        door: None,
     }
 }
 

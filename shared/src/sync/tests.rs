@@ -17,6 +17,7 @@ fn author(i: usize, t: i64) -> Author {
         user_id: format!("u{i}"),
         device_id: format!("u{i}-phone"),
         at_ms: now_ms() + t,
+        door: None,
     }
 }
 
@@ -28,6 +29,7 @@ fn writer(i: usize, role: Role) -> Writer {
         role,
         now_ms: now_ms() + 10_000,
         decision: false,
+        door: crate::doc::Door::Console,
     }
 }
 
@@ -66,6 +68,7 @@ fn hub_with(n: usize) -> (Net, BTreeSet<String>) {
         user_id: "server".into(),
         device_id: "server".into(),
         at_ms: now_ms(),
+        door: None,
     };
     for i in 0..n {
         let id = format!("h{i:04}");

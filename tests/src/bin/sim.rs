@@ -197,6 +197,7 @@ impl Phone {
             user_id: self.user_id.clone(),
             device_id: self.device_id.clone(),
             at_ms: chrono::Utc::now().timestamp_millis(),
+            door: None,
         };
         let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
         let visit = serde_json::json!({

@@ -7,8 +7,9 @@
 //! (`SqliteStore`), so they queue in order instead of polling SQLite's lock.
 
 use super::{
-    BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, TOUCH_HOUSEHOLD,
-    INSERT_MOVEMENT, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, movements_of, recorder, numbered,
+    BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_MOVEMENT, INSERT_VISIT, Published,
+    TOUCH_HOUSEHOLD, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, movements_of, numbered,
+    recorder,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, StoreError, StoreResult, StoredDoc};
@@ -611,7 +612,6 @@ fn write_records(
     }
     Ok(())
 }
-
 
 /// Binds each automerge actor id to the device that first wrote with it.
 fn bind_actors(

@@ -4,8 +4,8 @@
 
 use super::read_model::{HOUSEHOLD_COLS, HouseholdRow};
 use super::*;
-use std::collections::BTreeMap;
 use shared::ledger::Movement;
+use std::collections::BTreeMap;
 
 /// The columns `MovementRow` reads, over `movements m`.
 pub(super) const MOVEMENT_COLS: &str =
@@ -63,16 +63,20 @@ where
         let at = now_ms();
         for m in movements {
             sqlx::query(crate::store::docs::INSERT_MOVEMENT)
-            .bind(m.id)
-            .bind(m.household_id)
-            .bind(m.from.map(|f| f.as_str().to_string()))
-            .bind(m.to.as_str().to_string())
-            .bind(m.date.to_string())
-            .bind(json(&m.basis))
-            .bind(if m.by.is_empty() { recorded_by.to_string() } else { m.by })
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
+                .bind(m.id)
+                .bind(m.household_id)
+                .bind(m.from.map(|f| f.as_str().to_string()))
+                .bind(m.to.as_str().to_string())
+                .bind(m.date.to_string())
+                .bind(json(&m.basis))
+                .bind(if m.by.is_empty() {
+                    recorded_by.to_string()
+                } else {
+                    m.by
+                })
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
         }
         Ok(())
     }

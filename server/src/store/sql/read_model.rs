@@ -489,6 +489,23 @@ where
             .collect()
     }
 
+    async fn actor_devices(
+        &self,
+        actors: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, (String, String)>> {
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in actors.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT actor_id, user_id, device_id FROM device_actors WHERE actor_id",
+            );
+            push_in(&mut qb, chunk);
+            let rows: Vec<(String, String, String)> =
+                qb.build_query_as().fetch_all(&self.pool).await?;
+            out.extend(rows.into_iter().map(|(a, u, d)| (a, (u, d))));
+        }
+        Ok(out)
+    }
+
     async fn list_movements(
         &self,
         household_id: &str,
