@@ -108,8 +108,8 @@ pub struct MovementCount {
 
 impl MovementSince {
     /// How many households each movement holds (see [`movers`]); none without decisions.
-    pub fn of(steps: &[crate::review::ReviewStep], today: chrono::NaiveDate) -> Option<Self> {
-        let (since, moved) = movers(steps, today)?;
+    pub fn of(ledger: &[crate::ledger::Movement], today: chrono::NaiveDate) -> Option<Self> {
+        let (since, moved) = movers(ledger, today)?;
         let counts = crate::report::Movement::ALL
             .into_iter()
             .map(|m| MovementCount {
@@ -121,22 +121,22 @@ impl MovementSince {
     }
 }
 
-/// The households moved by the decisions among `steps` (every kind of step welcome) since
-/// the last campaign with a decision (1 September of its year), up to `today`, by kind of
-/// movement: the one definition behind the dashboard's figure and the list it opens.
+/// The households moved by the ledger's decisions since the last campaign with a decision
+/// (1 September of its year), up to `today`, by kind of movement — counted by the
+/// reports' own `report::Movement::of`: the one definition behind the dashboard's figure,
+/// the list it opens and the report's columns, over the period the dashboard names.
 pub fn movers(
-    steps: &[crate::review::ReviewStep],
+    ledger: &[crate::ledger::Movement],
     today: chrono::NaiveDate,
 ) -> Option<(
     chrono::NaiveDate,
     std::collections::BTreeMap<crate::report::Movement, std::collections::BTreeSet<String>>,
 )> {
-    use crate::review::{StatusChange, StepData};
     use chrono::Datelike;
-    let last = steps
+    let last = ledger
         .iter()
-        .filter(|s| matches!(s.data, StepData::Decision { .. }))
-        .map(|s| s.date)
+        .filter(|m| matches!(m.basis, crate::ledger::Basis::Decision { .. }))
+        .map(|m| m.date)
         .max()?;
     let year = if last.month() >= 9 {
         last.year()
@@ -144,11 +144,20 @@ pub fn movers(
         last.year() - 1
     };
     let since = chrono::NaiveDate::from_ymd_opt(year, 9, 1)?;
+    let mut by_household: std::collections::BTreeMap<&str, Vec<crate::ledger::Movement>> =
+        Default::default();
+    for m in ledger {
+        by_household
+            .entry(m.household_id.as_str())
+            .or_default()
+            .push(m.clone());
+    }
     let mut moved: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> =
         Default::default();
-    for (household, changes) in StatusChange::by_household(steps) {
+    for (household, own) in by_household {
+        let changes = crate::ledger::status_changes(&own);
         for m in crate::report::Movement::of(&changes, since, today) {
-            moved.entry(m).or_default().insert(household.clone());
+            moved.entry(m).or_default().insert(household.to_string());
         }
     }
     Some((since, moved))

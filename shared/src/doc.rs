@@ -121,7 +121,8 @@ pub struct Author {
 }
 
 /// Through which door a change reached the household: a phone's sync, the console's
-/// forms, a list import, or a commune decision.
+/// forms, a list import, a commune decision, or the register the server already held
+/// (a document built from it, or a commune brought whole).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -130,6 +131,7 @@ pub enum Door {
     Console,
     Import,
     Decision,
+    Register,
 }
 
 impl Door {
@@ -139,6 +141,7 @@ impl Door {
             Door::Console => crate::Text::new("trang quản lý", "console"),
             Door::Import => crate::Text::new("nhập danh sách", "list import"),
             Door::Decision => crate::Text::new("quyết định của xã", "commune decision"),
+            Door::Register => crate::Text::new("dữ liệu sổ có sẵn", "existing register data"),
         }
     }
 }

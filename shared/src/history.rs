@@ -46,6 +46,41 @@ pub struct History {
     pub older: usize,
 }
 
+/// A movement of the ledger with its basis in words and who recorded it by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MovementLine {
+    #[serde(flatten)]
+    pub movement: crate::ledger::Movement,
+    pub basis_text: Text,
+    pub by_name: String,
+}
+
+/// What `GET /api/households/{id}/history` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HouseholdHistory {
+    pub history: History,
+    /// The household's movements in the register's ledger, oldest first.
+    pub movements: Vec<MovementLine>,
+}
+
+/// A review step's kind in words.
+pub fn step_text(data: &crate::review::StepData) -> Text {
+    use crate::review::StepData;
+    match data {
+        StepData::Listed { .. } => Text::new("Đưa vào danh sách rà soát", "Listed for review"),
+        StepData::Meeting { .. } => Text::new("Họp thôn", "Village meeting"),
+        StepData::Posted { .. } => Text::new("Niêm yết công khai", "Posted publicly"),
+        StepData::Complaint { .. } => Text::new("Khiếu nại", "Complaint"),
+        StepData::Answer { .. } => Text::new("Trả lời khiếu nại", "Complaint answered"),
+        StepData::Decision { number, .. } => Text::new(
+            format!("Quyết định số {number}"),
+            format!("Decision no. {number}"),
+        ),
+    }
+}
+
 /// Reads the history of `doc`: replays its changes in order and compares the household
 /// before and after each. A change that changed nothing visible (a merge's bookkeeping)
 /// is left out.
@@ -172,7 +207,9 @@ fn diff_fields(prefix: &str, before: &Value, after: &Value, out: &mut Vec<Text>)
         } else {
             format!("{prefix}.{k}")
         };
-        if old.is_object() && new.is_object() {
+        // A group of fields (the priority flags) compared field by field, also when it
+        // appears or goes.
+        if (old.is_object() || old.is_null()) && (new.is_object() || new.is_null()) {
             diff_fields(&path, old, new, out);
             continue;
         }
@@ -206,6 +243,9 @@ fn shown(v: &Value, vi: bool) -> String {
         Value::Bool(true) => if vi { "có" } else { "yes" }.into(),
         Value::Bool(false) => if vi { "không" } else { "no" }.into(),
         Value::String(s) if s.is_empty() => "—".into(),
+        Value::Array(a) if a.is_empty() => "—".into(),
+        Value::String(s) if s == "rural" => if vi { "nông thôn" } else { "rural" }.into(),
+        Value::String(s) if s == "urban" => if vi { "thành thị" } else { "urban" }.into(),
         Value::String(s) => match crate::household::HouseholdStatus::parse(s) {
             Some(st) => {
                 let t = st.label();

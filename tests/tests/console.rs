@@ -358,7 +358,11 @@ async fn import_with_a_bad_row(backend: Backend) {
     );
     click(&desk, "[data-testid=save-plan]").await;
     find(&desk, "[data-testid=plan-row]").await;
-    wait_js(&desk, "return [...document.querySelectorAll('[data-testid=history-row]')].some(r => r.innerText.includes('plan_item'))").await;
+    // The history says it in words: the plan item added, by the officer, through the
+    // console; the ledger shows the household's entry into the register.
+    wait_js(&desk, "return [...document.querySelectorAll('[data-testid=history-row]')].some(r => r.innerText.includes('Thêm kế hoạch') && r.innerText.includes('trang quản lý'))").await;
+    wait_js(&desk, "return [...document.querySelectorAll('[data-testid=history-row]')].some(r => r.innerText.includes('Nguyên nhân nghèo:'))").await;
+    wait_js(&desk, "return document.querySelectorAll('[data-testid=ledger-row]').length >= 1 && document.querySelectorAll('[data-testid=member-row]').length >= 1").await;
     screenshot(&desk, "console-6-household").await;
     let detail: serde_json::Value = reqwest::Client::new()
         .get(srv.url("/api/households/h1"))
@@ -473,6 +477,15 @@ async fn every_console_screen_fits_a_phone_and_a_laptop() {
                 );
                 let size = if phone { "360" } else { "1280" };
                 screenshot(&c, &format!("console-{name}-{size}")).await;
+                if *name == "household" {
+                    c.execute(
+                        "document.querySelector('[data-testid=ledger-table]').scrollIntoView()",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                    screenshot(&c, &format!("console-household-history-{size}")).await;
+                }
             }
             c.close().await.unwrap();
             let _ = std::fs::remove_dir_all(profile);
@@ -531,7 +544,24 @@ async fn the_campaign_and_the_annual_report_of_the_demo_commune() {
         "return [...document.querySelectorAll('[data-testid=report-window] tr')].length > 0",
     )
     .await;
+    // The report's movement table adds up for every category.
+    let checks = c
+        .execute("return [...document.querySelectorAll('[data-testid=flow-check]')].map(e => e.innerText)", vec![])
+        .await
+        .unwrap();
+    let checks: Vec<String> = serde_json::from_value(checks).unwrap();
+    assert!(
+        !checks.is_empty() && checks.iter().all(|c| c == "0"),
+        "{checks:?}"
+    );
     screenshot(&c, "console-report-2025-1280").await;
+    c.execute(
+        "document.querySelector('[data-testid=report-flows]').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&c, "console-report-movements-1280").await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 

@@ -322,11 +322,8 @@ async fn moved_households(
     if villages.is_empty() {
         return Ok(BTreeSet::new());
     }
-    let decisions = state
-        .store
-        .review_steps_in(Some(&villages), Some("decision"))
-        .await?;
-    Ok(shared::dashboard::movers(&decisions, crate::today())
+    let ledger = state.store.movements_in(Some(&villages)).await?;
+    Ok(shared::dashboard::movers(&ledger, crate::today())
         .and_then(|(_, mut by)| by.remove(&m))
         .unwrap_or_default())
 }

@@ -163,15 +163,13 @@ async fn dashboard(
     }
     // The workload of the area's cadres, counted over the same rows.
     let cadres = loads(&state, &area_id, &all).await?;
-    let decisions = store
-        .review_steps_in(Some(&villages), Some("decision"))
-        .await?;
+    let ledger = store.movements_in(Some(&villages)).await?;
     Ok(Json(Dashboard {
         year,
         total,
         villages: per_village,
         cadres,
         target_warnings,
-        movement: shared::dashboard::MovementSince::of(&decisions, crate::today()),
+        movement: shared::dashboard::MovementSince::of(&ledger, crate::today()),
     }))
 }

@@ -8,11 +8,8 @@ use crate::error::{AppError, AppResult};
 use crate::extract::AppPath;
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use shared::Text;
 use shared::doc::Door;
-use shared::history::History;
-use shared::ledger::Movement;
+use shared::history::{History, HouseholdHistory, MovementLine};
 use shared::permissions::Action;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,22 +17,6 @@ use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(household_history))
-}
-
-/// A movement of the ledger with its basis in words and who recorded it by name.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct MovementLine {
-    #[serde(flatten)]
-    pub movement: Movement,
-    pub basis_text: Text,
-    pub by_name: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct HouseholdHistory {
-    pub history: History,
-    /// Oldest first.
-    pub movements: Vec<MovementLine>,
 }
 
 #[utoipa::path(get, path = "/households/{id}/history", tag = "households", security(("bearer" = [])), params(("id" = String, Path)),

@@ -99,6 +99,8 @@ pub struct HouseholdDetail {
     pub household: Household,
     pub members: Vec<Member>,
     pub assessments: Vec<Assessment>,
+    /// The steps of its reviews (listing, meeting, posting, complaints, decisions).
+    pub review_steps: Vec<shared::review::ReviewStep>,
     pub assignments: Vec<Assignment>,
     pub visits: Vec<Visit>,
     pub support: Vec<SupportAction>,
@@ -118,6 +120,7 @@ async fn get_household(
     Ok(Json(HouseholdDetail {
         members: st.list_members(&id).await?,
         assessments: st.list_assessments(&id).await?,
+        review_steps: st.list_review_steps(&id).await?,
         assignments: st
             .list_assignments(&AssignmentFilter {
                 household_id: Some(id.clone()),

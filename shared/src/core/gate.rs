@@ -53,7 +53,7 @@ impl Writer {
             role: Role::CommuneOfficer,
             now_ms,
             decision: true,
-            door: crate::doc::Door::Decision,
+            door: crate::doc::Door::Register,
         }
     }
 

@@ -72,7 +72,7 @@ pub fn DashboardScreen() -> impl IntoView {
                         </div>
                         {d.movement.map(|m| view! {
                             <section class="card" data-testid="movement">
-                                <h3>{move || tr(lang.get(), "Biến động từ đợt rà soát gần nhất (từ ", "Movement since the last review (from ")} {super::date(m.since)} ")"</h3>
+                                <h3>{move || tr(lang.get(), "Biến động từ đợt rà soát gần nhất, theo sổ biến động (từ ", "Movement since the last review, from the register's ledger (from ")} {super::date(m.since)} {move || tr(lang.get(), " đến hôm nay; báo cáo năm tính từ 01/01)", " to today; the annual report counts from 1 January)")}</h3>
                                 <div class="figures">
                                     {m.counts.into_iter().map(|c| view! {
                                         <div class="figure" data-testid=format!("movement-{}", c.movement.as_str())>

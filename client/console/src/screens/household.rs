@@ -1,12 +1,15 @@
-//! One household as the commune officer works on it: who accompanies it, its plan (each
-//! cause with its matched solution, owner and due date), the support it was promised and
-//! whether it was delivered, and the history of every change (who, which device, when,
-//! what). Plan and support changes go through the server's write core like a phone's.
+//! One household as the commune officer works on it, whole: its profile and members, its
+//! reviews with their steps, the cadre accompanying it (or none yet), its visits, its plan
+//! (each cause with its matched solution, owner and due date), the support it was promised
+//! and whether it was delivered; then its movements in the register's ledger and the
+//! history of every change in words (who, on which device, when, through which door, the
+//! field's old value → new value). Plan and support changes go through the server's write
+//! core like a phone's.
 
 use super::{Outcome, Problem, date, load, say, send, today, user_name, users, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::AuditEvent;
+use shared::history::{HouseholdHistory, step_text};
 use shared::household::{Cause, Household};
 use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::support::{SupportAction, SupportStatus, SupportStatusChange};
@@ -17,6 +20,10 @@ use ui::text::{Lang, tr, use_lang};
 #[derive(Debug, Clone, serde::Deserialize)]
 struct Detail {
     household: Household,
+    members: Vec<shared::household::Member>,
+    assessments: Vec<shared::assessment::Assessment>,
+    review_steps: Vec<shared::review::ReviewStep>,
+    visits: Vec<shared::visit::Visit>,
     assignments: Vec<shared::assignment::Assignment>,
     support: Vec<SupportAction>,
     plan: Vec<PlanItem>,
@@ -49,9 +56,9 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
         format!("/households/{hid}")
     });
     let hid = id.clone();
-    let history = load::<Vec<AuditEvent>>(move || {
+    let history = load::<HouseholdHistory>(move || {
         reload.track();
-        format!("/audit?entity_id={hid}&limit=100")
+        format!("/households/{hid}/history")
     });
     let users = users();
     let editing = RwSignal::new(None::<(String, PlanItemInput, PlanStatus)>);
@@ -116,10 +123,62 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                         <section class="card">
                             <h3 data-testid="household-head">{format!("{} · {}", h.code, h.head_name)}</h3>
                             <p>{say(h.status.label())} " · " {h.address.clone()}</p>
-                            <p>
+                            <p data-testid="household-cadre">
                                 {move || tr(lang.get(), "Cán bộ kèm cặp:", "Accompanied by:")} " "
-                                {running.iter().map(|a| format!("{} ({} {})", user_name(&users, Some(&a.cadre_id)), a.cadence_days, tr(lang.get(), "ngày/lần", "days"))).collect::<Vec<_>>().join(", ")}
+                                {if running.is_empty() {
+                                    view! { <strong>{move || tr(lang.get(), "Chưa có cán bộ", "No cadre yet")}</strong> }.into_any()
+                                } else {
+                                    let names = running.iter().map(|a| format!("{} ({} {})", user_name(&users, Some(&a.cadre_id)), a.cadence_days, tr(lang.get_untracked(), "ngày/lần", "days"))).collect::<Vec<_>>().join(", ");
+                                    view! { <span>{names}</span> }.into_any()
+                                }}
                             </p>
+                        </section>
+                        <section class="card">
+                            <h3>{move || tr(lang.get(), "Thành viên", "Members")}</h3>
+                            <table data-testid="members-table">
+                                <thead><tr>
+                                    <th>{move || tr(lang.get(), "Họ tên", "Name")}</th>
+                                    <th>{move || tr(lang.get(), "Năm sinh", "Born")}</th>
+                                    <th>{move || tr(lang.get(), "Quan hệ", "Relation")}</th>
+                                    <th>{move || tr(lang.get(), "Dân tộc", "Ethnicity")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {d.members.iter().map(|m| view! {
+                                        <tr data-testid="member-row">
+                                            <td>{m.data.full_name.clone()}</td>
+                                            <td class="num">{m.data.birth_year}</td>
+                                            <td>{m.data.relation.clone()}</td>
+                                            <td>{m.data.ethnicity.clone()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                        <section class="card">
+                            <h3>{move || tr(lang.get(), "Rà soát và các bước bình xét", "Reviews and their steps")}</h3>
+                            <ul data-testid="reviews-list">
+                                {d.assessments.iter().map(|a| {
+                                    let steps: Vec<_> = d.review_steps.iter().filter(|s| s.review_id.as_deref() == Some(a.id.as_str())).cloned().collect();
+                                    view! {
+                                        <li data-testid="review-row">
+                                            {date(a.date)} " · " {say(a.classification.label())}
+                                            <ul>
+                                                {steps.into_iter().map(|s| view! {
+                                                    <li data-testid="review-step">{date(s.date)} " · " {say(step_text(&s.data))}</li>
+                                                }).collect_view()}
+                                            </ul>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                        <section class="card">
+                            <h3>{move || tr(lang.get(), "Các lần thăm hộ", "Visits")}</h3>
+                            <ul data-testid="visits-list">
+                                {d.visits.iter().rev().take(20).map(|v| view! {
+                                    <li>{date(v.data.date)} " · " {user_name(&users, Some(&v.cadre_id))} " · " {v.data.discussed.clone()}</li>
+                                }).collect_view()}
+                            </ul>
                         </section>
                         <section class="card">
                             <h3>{move || tr(lang.get(), "Kế hoạch của hộ", "The household's plan")}</h3>
@@ -237,45 +296,49 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                 }
             })}
         </Suspense>
-        <section class="card">
-            <h3>{move || tr(lang.get(), "Lịch sử thay đổi", "History of changes")}</h3>
-            <Suspense fallback=|| ()>
-                {move || history.get().map(|r| match r {
-                    Err(e) => view! { <Problem error=e /> }.into_any(),
-                    Ok(events) => view! {
-                        <table data-testid="history-table">
-                            <thead><tr>
-                                <th>{move || tr(lang.get(), "Lúc", "When")}</th>
-                                <th>{move || tr(lang.get(), "Người", "Who")}</th>
-                                <th>{move || tr(lang.get(), "Thiết bị", "Device")}</th>
-                                <th>{move || tr(lang.get(), "Việc", "What")}</th>
-                            </tr></thead>
-                            <tbody>
-                                {events.into_iter().map(|e| {
-                                    let who = e.user_id.clone();
-                                    let what = {
-                                        let mut t = e.changes.to_string();
-                                        if t.len() > 160 {
-                                            let cut = (0..=160).rev().find(|i| t.is_char_boundary(*i)).unwrap_or(0);
-                                            t.truncate(cut);
-                                            t.push('…');
-                                        }
-                                        t
-                                    };
-                                    view! {
-                                        <tr data-testid="history-row">
-                                            <td>{when(e.at)}</td>
-                                            <td>{move || user_name(&users, who.as_deref())}</td>
-                                            <td><small>{e.device_id.clone().unwrap_or_default()}</small></td>
-                                            <td>{format!("{} {} ", e.action, e.entity)}<small>{what}</small></td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                })}
-            </Suspense>
-        </section>
+        <Suspense fallback=|| ()>
+            {move || history.get().map(|r| match r {
+                Err(e) => view! { <Problem error=e /> }.into_any(),
+                Ok(h) => view! {
+                    <section class="card">
+                        <h3>{move || tr(lang.get(), "Biến động trong sổ hộ nghèo", "Movements in the register")}</h3>
+                        <ol class="history" data-testid="ledger-table">
+                            {h.movements.into_iter().map(|m| {
+                                let from = m.movement.from;
+                                let to = m.movement.to;
+                                view! {
+                                    <li data-testid="ledger-row">
+                                        <strong>{date(m.movement.date)} " · "
+                                            {move || format!("{} → {}",
+                                                from.map_or_else(|| tr(lang.get(), "Chưa có trong sổ", "Not in the register").to_string(), |f| f.label().get(lang.get()).to_string()),
+                                                to.label().get(lang.get()))}
+                                        </strong>
+                                        <br /><small>{say(m.basis_text.clone())} " · " {move || tr(lang.get(), "người ghi: ", "recorded by: ")} {m.by_name.clone()}</small>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                    </section>
+                    <section class="card">
+                        <h3>{move || tr(lang.get(), "Lịch sử thay đổi", "History of changes")}</h3>
+                        <ol class="history" data-testid="history-table">
+                            {h.history.entries.into_iter().map(|e| {
+                                let door = e.door.text();
+                                view! {
+                                    <li data-testid="history-row">
+                                        <strong>{when(e.at_ms)} " · " {e.user_name.clone()}</strong>
+                                        <br /><small>{e.device_name.clone()} " · " {move || tr(lang.get(), "qua ", "via ")} {say(door)}</small>
+                                        <ul>{e.items.into_iter().map(|t| view! { <li>{say(t)}</li> }).collect_view()}</ul>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                        {(h.history.older > 0).then(|| view! {
+                            <p><small>{move || format!("{} {}", h.history.older, tr(lang.get(), "thay đổi cũ hơn không hiển thị.", "older changes not shown."))}</small></p>
+                        })}
+                    </section>
+                }.into_any(),
+            })}
+        </Suspense>
     }
 }

@@ -5,6 +5,7 @@ use super::{Problem, load, percent, say, today};
 use chrono::Datelike;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::report::flows::{CategoryFlows, columns};
 use shared::report::{AreaRow, Period, Report};
 use ui::api::ClientError;
 use ui::text::{tr, use_lang, vnd};
@@ -51,6 +52,50 @@ fn row_view(r: &AreaRow, total: bool) -> impl IntoView + use<> {
             <td class="num">{r.newly_near_poor}</td>
             <td class="num">{r.left_near_poor}</td>
         </tr>
+    }
+}
+
+/// The movement table of one area: each category's start, every inflow and outflow by
+/// kind, the end, and the check start + inflows − outflows − end (0 when it adds up).
+fn flows_view(flows: &[CategoryFlows]) -> impl IntoView + use<> {
+    let lang = use_lang();
+    let (ins, outs) = columns();
+    let head_in = ins.clone();
+    let head_out = outs.clone();
+    view! {
+        <div class="scroll">
+        <table data-testid="report-flows">
+            <thead>
+                <tr>
+                    <th rowspan="2">{move || tr(lang.get(), "Nhóm hộ", "Category")}</th>
+                    <th rowspan="2" class="num">{move || tr(lang.get(), "Đầu kỳ", "Start")}</th>
+                    <th colspan=head_in.len().to_string()>{move || tr(lang.get(), "Tăng trong kỳ", "Inflows")}</th>
+                    <th colspan=head_out.len().to_string()>{move || tr(lang.get(), "Giảm trong kỳ", "Outflows")}</th>
+                    <th rowspan="2" class="num">{move || tr(lang.get(), "Cuối kỳ", "End")}</th>
+                    <th rowspan="2" class="num">{move || tr(lang.get(), "Kiểm tra", "Check")}</th>
+                </tr>
+                <tr>
+                    {head_in.into_iter().map(|k| view! { <th class="num">{say(k.label(true))}</th> }).collect_view()}
+                    {head_out.into_iter().map(|k| view! { <th class="num">{say(k.label(false))}</th> }).collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {flows.iter().map(|c| {
+                    let check = c.check();
+                    view! {
+                        <tr data-testid="flow-row">
+                            <td>{say(c.category.label())}</td>
+                            <td class="num">{c.start}</td>
+                            {ins.iter().map(|k| view! { <td class="num">{c.inflow_of(*k)}</td> }).collect_view()}
+                            {outs.iter().map(|k| view! { <td class="num">{c.outflow_of(*k)}</td> }).collect_view()}
+                            <td class="num">{c.end}</td>
+                            <td class="num" data-testid="flow-check">{check}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
     }
 }
 
@@ -129,6 +174,10 @@ pub fn Reports() -> impl IntoView {
                             </tbody>
                         </table>
                         </div>
+                    </section>
+                    <section class="card">
+                        <h3>{move || tr(lang.get(), "Biến động trong kỳ (đầu kỳ + tăng − giảm = cuối kỳ)", "Movement in the period (start + inflows − outflows = end)")} " — " {r.total.name.clone()}</h3>
+                        {flows_view(&r.total.flows)}
                     </section>
                     <div class="report-parts">
                         <section class="card">
