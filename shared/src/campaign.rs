@@ -19,12 +19,32 @@ pub const MAX_BULK: usize = 500;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StepInput {
-    Listed { reason: ListReason },
-    Meeting { attendees: u32, agreed: u32 },
-    Posted { until: NaiveDate },
-    Complaint { text: String },
-    Answer { complaint: String, text: String },
-    Decision { number: String, approved: bool },
+    Listed {
+        reason: ListReason,
+    },
+    Meeting {
+        attendees: u32,
+        agreed: u32,
+    },
+    Posted {
+        until: NaiveDate,
+    },
+    Complaint {
+        text: String,
+    },
+    Answer {
+        complaint: String,
+        text: String,
+    },
+    Decision {
+        number: String,
+        approved: bool,
+    },
+    /// The household leaves the register (recorded by the commune office or its leader).
+    Left {
+        reason: crate::review::LeftReason,
+        number: String,
+    },
 }
 
 impl StepInput {
@@ -46,6 +66,11 @@ impl StepInput {
                 approved,
                 from,
                 to: classification.map_or(from, |c| decided_status(from, c, approved)),
+            },
+            StepInput::Left { reason, number } => StepData::Left {
+                reason,
+                number,
+                from,
             },
         }
     }

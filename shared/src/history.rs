@@ -78,6 +78,10 @@ pub fn step_text(data: &crate::review::StepData) -> Text {
             format!("Quyết định số {number}"),
             format!("Decision no. {number}"),
         ),
+        StepData::Left { reason, number, .. } => Text::new(
+            format!("Ra khỏi sổ: {} (số {number})", reason.label().vi),
+            format!("Left the register: {} (no. {number})", reason.label().en),
+        ),
     }
 }
 

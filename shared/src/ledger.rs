@@ -25,6 +25,12 @@ pub enum Basis {
     OpeningBalance,
     /// A commune decision on the household's review.
     Decision { number: String, step_id: String },
+    /// The household left the register, confirmed by the commune under `number`.
+    Departure {
+        reason: crate::review::LeftReason,
+        number: String,
+        step_id: String,
+    },
 }
 
 /// One movement of the ledger.
@@ -35,9 +41,10 @@ pub struct Movement {
     /// `{household}/decision/{step}`.
     pub id: String,
     pub household_id: String,
-    /// Where the household was not in the register before (its registration).
+    /// `None` where the household was not in the register before (its registration).
     pub from: Option<HouseholdStatus>,
-    pub to: HouseholdStatus,
+    /// `None` where it is not in the register after (its departure).
+    pub to: Option<HouseholdStatus>,
     /// The day it takes effect.
     pub date: NaiveDate,
     pub basis: Basis,
@@ -59,14 +66,26 @@ impl Movement {
                 format!("Quyết định số {number} ngày {}", self.date),
                 format!("Decision no. {number} of {}", self.date),
             ),
+            Basis::Departure { reason, number, .. } => Text::new(
+                format!(
+                    "{}, xác nhận số {number} ngày {}",
+                    reason.label().vi,
+                    self.date
+                ),
+                format!(
+                    "{}, confirmed no. {number} of {}",
+                    reason.label().en,
+                    self.date
+                ),
+            ),
         }
     }
 }
 
 /// The movements a household's records make, oldest first: its entry into the register
 /// (dated by its registration, with the status it came in with: "not reviewed yet", or an
-/// official one when it came as an opening balance), then each approved decision that
-/// changed its status.
+/// official one when it came as an opening balance), each approved decision that changed
+/// its status, and its departure from the register, if it left.
 pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
     let decisions: Vec<&ReviewStep> = {
         let mut v: Vec<&ReviewStep> = steps
@@ -91,7 +110,7 @@ pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
         id: format!("{}/registered", household.id),
         household_id: household.id.clone(),
         from: None,
-        to: entered,
+        to: Some(entered),
         date: registered,
         basis: if entered == HouseholdStatus::NotReviewed {
             Basis::Registration
@@ -107,7 +126,7 @@ pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
             id: format!("{}/decision/{}", household.id, s.id),
             household_id: household.id.clone(),
             from: Some(*from),
-            to: *to,
+            to: Some(*to),
             date: s.date,
             basis: Basis::Decision {
                 number: number.clone(),
@@ -117,7 +136,39 @@ pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
         }),
         _ => None,
     }));
+    let left = steps
+        .iter()
+        .filter(|s| s.household_id == household.id)
+        .filter_map(|s| match &s.data {
+            StepData::Left {
+                reason,
+                number,
+                from,
+            } => Some((s, *reason, number, *from)),
+            _ => None,
+        })
+        .min_by(|a, b| (a.0.date, &a.0.id).cmp(&(b.0.date, &b.0.id)));
+    if let Some((s, reason, number, from)) = left {
+        out.push(Movement {
+            id: format!("{}/left/{}", household.id, s.id),
+            household_id: household.id.clone(),
+            from: Some(from),
+            to: None,
+            date: s.date,
+            basis: Basis::Departure {
+                reason,
+                number: number.clone(),
+                step_id: s.id.clone(),
+            },
+            by: s.by.clone(),
+        });
+    }
     out
+}
+
+/// The day a household left the register, if it did.
+pub fn left_on(ledger: &[Movement]) -> Option<NaiveDate> {
+    ledger.iter().find(|m| m.to.is_none()).map(|m| m.date)
 }
 
 /// A household's status changes (its decisions), oldest first, as the reports count them.
@@ -128,7 +179,7 @@ pub fn status_changes(ledger: &[Movement]) -> Vec<crate::review::StatusChange> {
             Some(crate::review::StatusChange {
                 date: m.date,
                 from: m.from?,
-                to: m.to,
+                to: m.to?,
             })
         })
         .collect();
@@ -183,14 +234,14 @@ mod tests {
             decision("d0", "2024-12-01", NotReviewed, NotReviewed),
         ];
         let m = movements(&household(NearPoor), &steps);
-        let path: Vec<(Option<HouseholdStatus>, HouseholdStatus, &str)> =
+        let path: Vec<(Option<HouseholdStatus>, Option<HouseholdStatus>, &str)> =
             m.iter().map(|m| (m.from, m.to, m.id.as_str())).collect();
         assert_eq!(
             path,
             vec![
-                (None, NotReviewed, "h/registered"),
-                (Some(NotReviewed), Poor, "h/decision/d1"),
-                (Some(Poor), NearPoor, "h/decision/d2"),
+                (None, Some(NotReviewed), "h/registered"),
+                (Some(NotReviewed), Some(Poor), "h/decision/d1"),
+                (Some(Poor), Some(NearPoor), "h/decision/d2"),
             ]
         );
         assert_eq!(m[0].basis, Basis::Registration);
@@ -203,7 +254,7 @@ mod tests {
         let m = movements(&household(HouseholdStatus::Poor), &[]);
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].basis, Basis::OpeningBalance);
-        assert_eq!(m[0].to, HouseholdStatus::Poor);
+        assert_eq!(m[0].to, Some(HouseholdStatus::Poor));
         assert_eq!(m[0].date.to_string(), "2024-03-01");
     }
 }

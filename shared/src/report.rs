@@ -66,9 +66,39 @@ pub struct HouseholdFact {
     pub causes: Vec<Cause>,
     /// Its decisions, oldest first.
     pub changes: Vec<StatusChange>,
+    /// The day it left the register, if it did: counted until the day before.
+    pub left: Option<NaiveDate>,
 }
 
 impl HouseholdFact {
+    /// A household as the reports count it, from its movements in the register's ledger
+    /// (`ledger::movements`): its entry, its decisions and its departure. `area_id` is the
+    /// row it counts in.
+    pub fn of(
+        h: crate::household::Household,
+        ledger: &[crate::ledger::Movement],
+        area_id: String,
+    ) -> HouseholdFact {
+        HouseholdFact {
+            // Its entry into the register; one without (none should be) counts from its
+            // registration time.
+            registered: ledger
+                .iter()
+                .find(|m| m.from.is_none())
+                .map(|m| m.date)
+                .or_else(|| h.created_at.get(..10).and_then(|d| d.parse().ok()))
+                .unwrap_or(NaiveDate::MIN),
+            area_id,
+            changes: crate::ledger::status_changes(ledger),
+            left: crate::ledger::left_on(ledger),
+            id: h.id,
+            code: h.code,
+            head_name: h.head_name,
+            status: h.status,
+            causes: h.causes,
+        }
+    }
+
     /// The official status at the end of `day`.
     pub fn status_on(&self, day: NaiveDate) -> HouseholdStatus {
         match self.changes.iter().rev().find(|c| c.date <= day) {
@@ -81,26 +111,34 @@ impl HouseholdFact {
     /// after the period): where it stood the day before, or the status it was registered
     /// with, then every status change dated inside the period.
     pub fn path(&self, from: NaiveDate, to: NaiveDate) -> Option<Path> {
-        if self.registered > to {
+        let before = from.pred_opt().expect("valid");
+        if self.registered > to || !self.in_register_on(before) && self.registered <= before {
             return None;
         }
-        let before = from.pred_opt().expect("valid");
         let (start, registered_as, since) = if self.registered <= before {
             (Some(self.status_on(before)), None, from)
         } else {
             let day_before = self.registered.pred_opt().expect("valid");
             (None, Some(self.status_on(day_before)), self.registered)
         };
+        let left = self.left.filter(|d| *d <= to);
         Some(Path {
             start,
             registered_as,
             changes: self
                 .changes
                 .iter()
-                .filter(|c| since <= c.date && c.date <= to)
+                .filter(|c| since <= c.date && c.date <= to && left.is_none_or(|l| c.date <= l))
                 .map(|c| (c.date, c.to))
                 .collect(),
+            left: left.is_some(),
         })
+    }
+
+    /// Whether it stood in the register at the end of `day`: registered by then and not
+    /// left yet.
+    pub fn in_register_on(&self, day: NaiveDate) -> bool {
+        self.registered <= day && self.left.is_none_or(|l| l > day)
     }
 }
 
@@ -311,7 +349,11 @@ pub struct HouseholdLine {
     pub area_id: String,
     /// None when registered after the start.
     pub start: Option<HouseholdStatus>,
+    /// Its status at the end, or the one it left the register with.
     pub end: HouseholdStatus,
+    /// The day it left the register, when that was inside the period.
+    #[serde(default)]
+    pub left: Option<NaiveDate>,
     pub movements: Vec<Movement>,
     pub escaped_on: Option<NaiveDate>,
     pub window_until: Option<NaiveDate>,
@@ -372,23 +414,27 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
         let Some(row) = rows.get_mut(h.area_id.as_str()) else {
             continue;
         };
-        if h.registered > to {
+        // Registered after the period, or gone from the register before it.
+        if h.registered > to || h.left.is_some_and(|l| l <= before) {
             continue;
         }
         area_of.insert(&h.id, &h.area_id);
         if let Some(path) = h.path(from, to) {
             ledgers.entry(h.area_id.as_str()).or_default().add(&path);
         }
-        let start = (h.registered <= before).then(|| h.status_on(before));
+        let start = h.in_register_on(before).then(|| h.status_on(before));
         let end = h.status_on(to);
+        let stays = h.in_register_on(to);
         if let Some(s) = start {
             row.households_start += 1;
             row.poor_start += usize::from(s == HouseholdStatus::Poor);
             row.near_poor_start += usize::from(s == HouseholdStatus::NearPoor);
         }
-        row.households_end += 1;
-        row.poor_end += usize::from(end == HouseholdStatus::Poor);
-        row.near_poor_end += usize::from(end == HouseholdStatus::NearPoor);
+        if stays {
+            row.households_end += 1;
+            row.poor_end += usize::from(end == HouseholdStatus::Poor);
+            row.near_poor_end += usize::from(end == HouseholdStatus::NearPoor);
+        }
         let movements = Movement::of(&h.changes, from, to);
         for m in &movements {
             match m {
@@ -399,7 +445,7 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
                 Movement::LeftNearPoor => row.left_near_poor += 1,
             }
         }
-        if end == HouseholdStatus::Poor {
+        if stays && end == HouseholdStatus::Poor {
             for c in &h.causes {
                 *causes.entry(*c).or_default() += 1;
             }
@@ -407,7 +453,8 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
         let upto: Vec<StatusChange> = h.changes.iter().filter(|c| c.date <= to).cloned().collect();
         let t = Trajectory::of(&upto);
         let in_window = t.in_window(to);
-        if start.is_some_and(listed) || listed(end) || !movements.is_empty() || in_window {
+        if start.is_some_and(listed) || listed(end) || !movements.is_empty() || in_window || !stays
+        {
             lines.push(HouseholdLine {
                 household_id: h.id.clone(),
                 code: h.code.clone(),
@@ -415,6 +462,7 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
                 area_id: h.area_id.clone(),
                 start,
                 end,
+                left: h.left.filter(|l| *l <= to),
                 movements,
                 escaped_on: t.escaped_on,
                 window_until: t.window_until,

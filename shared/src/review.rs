@@ -96,6 +96,52 @@ pub enum StepData {
         from: HouseholdStatus,
         to: HouseholdStatus,
     },
+    /// The household leaves the commune's register (moved away, merged into another,
+    /// split into new households, dissolved), confirmed by the commune under `number`;
+    /// `from` is its official status when it left.
+    Left {
+        reason: LeftReason,
+        number: String,
+        from: HouseholdStatus,
+    },
+}
+
+/// Why a household left the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeftReason {
+    MovedAway,
+    Merged,
+    Split,
+    Dissolved,
+}
+
+impl LeftReason {
+    pub const ALL: [LeftReason; 4] = [
+        LeftReason::MovedAway,
+        LeftReason::Merged,
+        LeftReason::Split,
+        LeftReason::Dissolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeftReason::MovedAway => "moved_away",
+            LeftReason::Merged => "merged",
+            LeftReason::Split => "split",
+            LeftReason::Dissolved => "dissolved",
+        }
+    }
+
+    pub fn label(self) -> Text {
+        match self {
+            LeftReason::MovedAway => Text::new("Chuyển đi nơi khác", "Moved away"),
+            LeftReason::Merged => Text::new("Nhập vào hộ khác", "Merged into another household"),
+            LeftReason::Split => Text::new("Tách thành hộ mới", "Split into new households"),
+            LeftReason::Dissolved => Text::new("Hộ không còn (giải thể)", "Dissolved"),
+        }
+    }
 }
 
 impl StepData {
@@ -107,12 +153,13 @@ impl StepData {
             StepData::Complaint { .. } => "complaint",
             StepData::Answer { .. } => "answer",
             StepData::Decision { .. } => "decision",
+            StepData::Left { .. } => "left",
         }
     }
 
     /// Whether the step needs the review it belongs to (all but listing do).
     pub fn needs_review(&self) -> bool {
-        !matches!(self, StepData::Listed { .. })
+        !matches!(self, StepData::Listed { .. } | StepData::Left { .. })
     }
 }
 
@@ -185,7 +232,9 @@ impl ReviewStep {
                 e.required_text("complaint", complaint, 64);
                 e.required_text("text", text, 1000);
             }
-            StepData::Decision { number, .. } => e.required_text("number", number, 50),
+            StepData::Decision { number, .. } | StepData::Left { number, .. } => {
+                e.required_text("number", number, 50)
+            }
         }
         e.into_result()
     }
@@ -263,6 +312,7 @@ impl Progress {
                 StepData::Answer { complaint, .. } => {
                     answered.insert(complaint.clone());
                 }
+                StepData::Left { .. } => {}
                 StepData::Decision {
                     number, approved, ..
                 } => {

@@ -571,7 +571,166 @@ async fn the_steps_come_in_the_laws_order(b: Backend) {
     db.cleanup().await;
 }
 
+/// A household leaves the register only by the commune's record (moved away, merged,
+/// split, dissolved), once, not before it was registered; from that day it is out of the
+/// lists and counts, the report counts it as an outflow and still adds up, and its ledger
+/// says why and who recorded it.
+async fn a_household_leaves_the_register_only_by_the_communes_record(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let officer = srv.login("officer1", "office").await;
+    let leave = |date: &str| json!({"household_ids": ["h2"], "date": date, "step": {"kind": "left", "reason": "moved_away", "number": "5/XN-UBND"}});
+    let (s, _) = send(&srv, &vh, "POST", "/api/reviews/steps", leave("2026-03-10")).await;
+    assert_eq!(
+        s, 403,
+        "a village head does not take a household off the register"
+    );
+    let (s, body) = send(
+        &srv,
+        &officer,
+        "POST",
+        "/api/reviews/steps",
+        leave("2024-06-01"),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(
+        body[0]["refused"]["en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("before it was registered"),
+        "{body}"
+    );
+    let (s, body) = send(
+        &srv,
+        &officer,
+        "POST",
+        "/api/reviews/steps",
+        leave("2026-03-10"),
+    )
+    .await;
+    assert_eq!(
+        (s, body[0]["refused"].clone()),
+        (200, Value::Null),
+        "{body}"
+    );
+    let (_, body) = send(
+        &srv,
+        &officer,
+        "POST",
+        "/api/reviews/steps",
+        leave("2026-03-11"),
+    )
+    .await;
+    assert!(
+        body[0]["refused"]["en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("has left"),
+        "{body}"
+    );
+    // Out of the lists and the counts from then on.
+    let (_, list) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/households?limit=100",
+        Value::Null,
+    )
+    .await;
+    let codes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"H-1") && !codes.contains(&"H-2"),
+        "{codes:?}"
+    );
+    // The 2026 report: one near-poor household out of the register, and every category
+    // still adds up; 2025's still counts it at its end.
+    let (s, r) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reports?year=2026&period=annual",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let flows = r["total"]["flows"].as_array().unwrap();
+    for c in flows {
+        let sum = |k: &str| {
+            c[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["count"].as_i64().unwrap())
+                .sum::<i64>()
+        };
+        assert_eq!(
+            c["start"].as_i64().unwrap() + sum("inflows") - sum("outflows"),
+            c["end"].as_i64().unwrap(),
+            "{c}"
+        );
+    }
+    let near = flows.iter().find(|c| c["category"] == "near_poor").unwrap();
+    assert_eq!(
+        near["outflows"],
+        json!([{"kind": "left", "count": 1}]),
+        "{near}"
+    );
+    assert_eq!(
+        near["end"].as_i64().unwrap() + 1,
+        near["start"].as_i64().unwrap()
+    );
+    let (_, r2025) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reports?year=2025&period=annual",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(r2025["total"]["near_poor_end"], near["start"]);
+    // Its ledger says why, when, and who recorded it.
+    let (_, h) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/households/h2/history",
+        Value::Null,
+    )
+    .await;
+    let last = h["movements"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["from"].as_str(),
+            last["to"].as_str(),
+            last["date"].as_str(),
+            last["by"].as_str()
+        ),
+        (
+            Some("near_poor"),
+            None,
+            Some("2026-03-10"),
+            Some("u-officer1")
+        )
+    );
+    assert_eq!(last["basis"]["kind"], "departure");
+    assert!(
+        last["basis_text"]["vi"]
+            .as_str()
+            .unwrap()
+            .contains("Chuyển đi nơi khác")
+    );
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    a_household_leaves_the_register_only_by_the_communes_record,
     the_steps_come_in_the_laws_order,
     a_status_changes_only_through_a_valid_decision,
     an_escape_keeps_its_window_and_a_fall_back_raises_the_flag,

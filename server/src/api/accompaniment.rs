@@ -100,6 +100,7 @@ pub(crate) async fn rows(
         .list_households(&HouseholdFilter {
             village_ids: villages.clone(),
             household_ids: ids,
+            in_register_only: true,
             limit: i64::MAX / 2,
             ..Default::default()
         })

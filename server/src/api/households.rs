@@ -87,6 +87,7 @@ async fn list_households(
         household_ids: ids,
         status: q.status,
         search: q.q,
+        in_register_only: true,
         limit,
         offset,
     };

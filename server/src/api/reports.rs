@@ -100,23 +100,8 @@ pub async fn facts(
         .into_iter()
         .map(|h| {
             let own = ledger.remove(&h.id).unwrap_or_default();
-            HouseholdFact {
-                // Its entry into the register; a household without one (none should be)
-                // counts from its registration time.
-                registered: own
-                    .iter()
-                    .find(|m| m.from.is_none())
-                    .map(|m| m.date)
-                    .or_else(|| h.created_at.get(..10).and_then(|d| d.parse().ok()))
-                    .unwrap_or(chrono::NaiveDate::MIN),
-                area_id: row_of(&h.village_id),
-                changes: shared::ledger::status_changes(&own),
-                id: h.id,
-                code: h.code,
-                head_name: h.head_name,
-                status: h.status,
-                causes: h.causes,
-            }
+            let area = row_of(&h.village_id);
+            HouseholdFact::of(h, &own, area)
         })
         .collect();
     let mut target_areas = row_ids.clone();

@@ -59,6 +59,7 @@ async fn households_in(state: &AppState, villages: &[String]) -> AppResult<Vec<H
         .store
         .list_households(&HouseholdFilter {
             village_ids: Some(villages.to_vec()),
+            in_register_only: true,
             limit: i64::MAX / 2,
             ..Default::default()
         })
@@ -212,7 +213,10 @@ async fn record_steps(
     AppJson(req): AppJson<StepRequest>,
 ) -> AppResult<Json<Vec<StepOutcome>>> {
     let deciding = matches!(req.step, StepInput::Decision { .. });
-    let action = if deciding {
+    // A household leaving the register is the commune's to record, like a decision (the
+    // write core's gate then admits the commune office and its leader only).
+    let leaving = matches!(req.step, StepInput::Left { .. });
+    let action = if deciding || leaving {
         Action::DecideAssessments
     } else {
         Action::RecordAssessments
@@ -262,7 +266,7 @@ async fn record_steps(
             .iter()
             .rev()
             .find(|a| Progress::of(&a.id, &steps).decision.is_none());
-        let needs_review = !matches!(req.step, StepInput::Listed { .. });
+        let needs_review = !matches!(req.step, StepInput::Listed { .. } | StepInput::Left { .. });
         if needs_review && open.is_none() {
             outcome.refused = Some(Text::new(
                 "Hộ chưa có lần rà soát nào đang chờ (cần chấm điểm trước).",

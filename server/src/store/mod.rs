@@ -164,6 +164,9 @@ pub struct HouseholdFilter {
     pub status: Option<HouseholdStatus>,
     /// Matches the head's name, the code or the address.
     pub search: Option<String>,
+    /// Leaves out the households that left the register (the lists and counts of the
+    /// households in it); the reports and the register's own checks read them all.
+    pub in_register_only: bool,
     pub limit: i64,
     pub offset: i64,
 }

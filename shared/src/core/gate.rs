@@ -553,18 +553,59 @@ fn check_step(
         ));
     }
     let deciding = matches!(st.data, StepData::Decision { .. });
+    let leaving = matches!(st.data, StepData::Left { .. });
     let role_ok = writer.decision
         || if deciding {
             writer.role == Role::CommuneLeader
+        } else if leaving {
+            matches!(writer.role, Role::CommuneOfficer | Role::CommuneLeader)
         } else {
             matches!(writer.role, Role::VillageHead | Role::CommuneOfficer)
         };
     if !role_ok {
         return Err(Refusal::new(
             "role",
-            "Chỉ Chủ tịch UBND xã ra quyết định công nhận; thôn và cán bộ xã ghi các bước rà soát.",
-            "Only the commune leader decides; the village and the commune office record the other steps.",
+            "Chỉ Chủ tịch UBND xã ra quyết định công nhận; chỉ UBND xã ghi hộ ra khỏi sổ; thôn và cán bộ xã ghi các bước rà soát.",
+            "Only the commune leader decides; only the commune records a household leaving the register; the village and the commune office record the other steps.",
         ));
+    }
+    let left_before = r
+        .review_steps
+        .iter()
+        .any(|o| o.id != st.id && matches!(o.data, StepData::Left { .. }));
+    if left_before && (deciding || leaving) {
+        return Err(Refusal::new(
+            "left",
+            "Hộ đã ra khỏi sổ; không ghi quyết định hay ra sổ lần nữa.",
+            "The household has left the register; no decision or second leaving is recorded.",
+        ));
+    }
+    if let StepData::Left { from, .. } = &st.data {
+        let registered = r
+            .household
+            .created_at
+            .get(..10)
+            .and_then(|d| d.parse().ok());
+        if registered.is_some_and(|day: chrono::NaiveDate| st.date < day) {
+            let mut e = ValidationErrors::default();
+            e.push(
+                "date",
+                "before_registration",
+                Text::new(
+                    "Hộ không thể ra khỏi sổ trước ngày đăng ký.",
+                    "A household cannot leave the register before it was registered.",
+                ),
+            );
+            return Err(invalid(&e, "review_step"));
+        }
+        if *from != before.status.unwrap_or(r.household.status) {
+            return Err(Refusal::new(
+                "derived",
+                "Diện hộ khi ra khỏi sổ không khớp với diện hiện tại của hộ.",
+                "The status the household left with is not its current status.",
+            ));
+        }
+        return Ok(None);
     }
     let Some(review_id) = &st.review_id else {
         return Ok(None);

@@ -83,6 +83,8 @@ impl Category {
 pub enum FlowKind {
     /// Registered in the period (into its first category, and into all households).
     Registered,
+    /// Left the register in the period (out of its last category, and of all households).
+    Left,
     /// An inflow from this category, or an outflow to it, by a change of official status.
     Status(Category),
 }
@@ -92,6 +94,7 @@ impl FlowKind {
     pub fn label(self, inflow: bool) -> Text {
         match (self, inflow) {
             (FlowKind::Registered, _) => Text::new("Đăng ký mới", "Newly registered"),
+            (FlowKind::Left, _) => Text::new("Ra khỏi sổ", "Left the register"),
             (FlowKind::Status(c), true) => {
                 let l = c.label();
                 Text::new(
@@ -138,7 +141,7 @@ pub fn columns() -> (Vec<FlowKind>, Vec<FlowKind>) {
         std::iter::once(FlowKind::Registered)
             .chain(status.clone())
             .collect(),
-        status.collect(),
+        status.chain(std::iter::once(FlowKind::Left)).collect(),
     )
 }
 
@@ -188,10 +191,13 @@ pub struct Path {
     pub start: Option<HouseholdStatus>,
     pub registered_as: Option<HouseholdStatus>,
     pub changes: Vec<(NaiveDate, HouseholdStatus)>,
+    /// It left the register inside the period (after its changes).
+    pub left: bool,
 }
 
 impl Ledger {
-    /// Adds one household's path; returns its category at the end.
+    /// Adds one household's path; returns its category at the end (the one it left from,
+    /// when it left).
     pub fn add(&mut self, path: &Path) -> Category {
         let mut inflow = |c: Category, k: FlowKind| *self.inflows.entry((c, k)).or_default() += 1;
         let mut at = match (path.start, path.registered_as) {
@@ -222,8 +228,16 @@ impl Ledger {
                 at = next;
             }
         }
-        *self.end.entry(at).or_default() += 1;
-        *self.end.entry(Category::All).or_default() += 1;
+        if path.left {
+            *self.outflows.entry((at, FlowKind::Left)).or_default() += 1;
+            *self
+                .outflows
+                .entry((Category::All, FlowKind::Left))
+                .or_default() += 1;
+        } else {
+            *self.end.entry(at).or_default() += 1;
+            *self.end.entry(Category::All).or_default() += 1;
+        }
         at
     }
 

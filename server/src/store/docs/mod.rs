@@ -105,6 +105,9 @@ const UPSERT_SUPPORT: &str = "INSERT INTO support_actions (id, household_id, sta
 pub(in crate::store) const INSERT_MOVEMENT: &str = "INSERT INTO movements (id, household_id, from_status, to_status, date, basis, recorded_by, recorded_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
 
+/// A household that left the register: its day of leaving on its row.
+pub(in crate::store) const SET_LEFT_ON: &str = "UPDATE households SET left_on = $1 WHERE id = $2";
+
 /// The ledger's movements a write of `r` may make: only a write of the profile or of the
 /// review steps (or of the whole household) can change its status or its entry.
 fn movements_of(

@@ -599,11 +599,15 @@ fn write_records(
     }
     let mut st = c.prepare_cached(&numbered(INSERT_MOVEMENT))?;
     for m in movements_of(r, touched) {
+        if m.to.is_none() {
+            c.prepare_cached(&numbered(super::SET_LEFT_ON))?
+                .execute(params![m.date.to_string(), m.household_id])?;
+        }
         st.execute(params![
             m.id,
             m.household_id,
             m.from.map(|f| f.as_str()),
-            m.to.as_str(),
+            m.to.map(|t| t.as_str()),
             m.date.to_string(),
             json(&m.basis),
             if m.by.is_empty() { recorded_by } else { &m.by },

@@ -16,7 +16,7 @@ pub(super) struct MovementRow {
     id: String,
     household_id: String,
     from_status: Option<String>,
-    to_status: String,
+    to_status: Option<String>,
     date: String,
     basis: String,
     recorded_by: String,
@@ -29,7 +29,7 @@ impl MovementRow {
         };
         Ok(Movement {
             from: self.from_status.as_deref().map(status).transpose()?,
-            to: status(&self.to_status)?,
+            to: self.to_status.as_deref().map(status).transpose()?,
             date: date(&self.date)?,
             basis: serde_json::from_str(&self.basis)?,
             id: self.id,
@@ -62,11 +62,20 @@ where
     ) -> StoreResult<()> {
         let at = now_ms();
         for m in movements {
+            if m.to.is_none() {
+                // Out of the register from that day: the lists and counts of the
+                // households in it leave it out.
+                sqlx::query(crate::store::docs::SET_LEFT_ON)
+                    .bind(m.date.to_string())
+                    .bind(m.household_id.clone())
+                    .execute(&mut *conn)
+                    .await?;
+            }
             sqlx::query(crate::store::docs::INSERT_MOVEMENT)
                 .bind(m.id)
                 .bind(m.household_id)
                 .bind(m.from.map(|f| f.as_str().to_string()))
-                .bind(m.to.as_str().to_string())
+                .bind(m.to.map(|t| t.as_str().to_string()))
                 .bind(m.date.to_string())
                 .bind(json(&m.basis))
                 .bind(if m.by.is_empty() {

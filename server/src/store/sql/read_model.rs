@@ -304,6 +304,9 @@ where
         if let Some(s) = f.status {
             qb.push(" AND status = ").push_bind(s.as_str());
         }
+        if f.in_register_only {
+            qb.push(" AND left_on IS NULL");
+        }
         if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let like = format!(
                 "%{}%",
@@ -624,7 +627,7 @@ where
             "SELECT village_id, status, COUNT(*) AS n FROM households WHERE village_id",
         );
         push_in(&mut qb, village_ids);
-        qb.push(" GROUP BY village_id, status ORDER BY village_id, status");
+        qb.push(" AND left_on IS NULL GROUP BY village_id, status ORDER BY village_id, status");
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
