@@ -395,6 +395,19 @@ async fn import_with_a_bad_row(backend: Backend) {
         "{codes:?}"
     );
 
+    // H-2 moves away: the officer records it on the household's page with the commune's
+    // confirmation number; the ledger shows it and the form is gone.
+    desk.goto(&format!("{url}console/#/h/h2")).await.unwrap();
+    click(&desk, "[data-testid=leave-open]").await;
+    find(&desk, "[data-testid=leave-number]")
+        .await
+        .send_keys("7/XN-UBND")
+        .await
+        .unwrap();
+    click(&desk, "[data-testid=leave-save]").await;
+    wait_js(&desk, "return [...document.querySelectorAll('[data-testid=ledger-row]')].some(r => r.innerText.includes('Chuyển đi nơi khác') && r.innerText.includes('7/XN-UBND'))").await;
+    wait_js(&desk, "return !document.querySelector('[data-testid=leave-open]')").await;
+
     desk.close().await.unwrap();
     drop(driver);
     let _ = std::fs::remove_dir_all(profile);

@@ -64,7 +64,12 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "o/s f o/s f f f",
     ),
     ("GET", "/households/{household}", "", "o/s o/s o/s o/s f f"),
-    ("GET", "/households/{household}/history", "", "o/s o/s o/s o/s f f"),
+    (
+        "GET",
+        "/households/{household}/history",
+        "",
+        "o/s o/s o/s o/s f f",
+    ),
     (
         "PUT",
         "/households/{household}",

@@ -119,6 +119,7 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                     let planned: Vec<Cause> = d.plan.iter().map(|p| p.data.cause).collect();
                     let open_causes: Vec<Cause> = h.causes.iter().copied().filter(|c| !planned.contains(c)).collect();
                     let running: Vec<_> = d.assignments.iter().filter(|a| a.active_on(today())).cloned().collect();
+                    let left = d.review_steps.iter().any(|s| matches!(s.data, shared::review::StepData::Left { .. }));
                     view! {
                         <section class="card">
                             <h3 data-testid="household-head">{format!("{} · {}", h.code, h.head_name)}</h3>
@@ -133,6 +134,7 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                                 }}
                             </p>
                         </section>
+                        {(!left).then(|| view! { <LeaveForm id=hid.get_value() reload=reload outcome=outcome /> })}
                         <section class="card">
                             <h3>{move || tr(lang.get(), "Thành viên", "Members")}</h3>
                             <table data-testid="members-table">
@@ -311,7 +313,7 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                                         <strong>{date(m.movement.date)} " · "
                                             {move || format!("{} → {}",
                                                 from.map_or_else(|| tr(lang.get(), "Chưa có trong sổ", "Not in the register").to_string(), |f| f.label().get(lang.get()).to_string()),
-                                                to.label().get(lang.get()))}
+                                                to.map_or_else(|| tr(lang.get(), "Ra khỏi sổ", "Out of the register").to_string(), |t| t.label().get(lang.get()).to_string()))}
                                         </strong>
                                         <br /><small>{say(m.basis_text.clone())} " · " {move || tr(lang.get(), "người ghi: ", "recorded by: ")} {m.by_name.clone()}</small>
                                     </li>
@@ -340,5 +342,83 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// The commune's record of a household leaving the register: why, the day, and the
+/// number of the commune's confirmation. The server's write core admits it from the
+/// commune office and its leader only, once.
+#[component]
+fn LeaveForm(
+    id: String,
+    reload: RwSignal<u32>,
+    outcome: RwSignal<Option<Result<String, ClientError>>>,
+) -> impl IntoView {
+    use shared::review::LeftReason;
+    let lang = use_lang();
+    let open = RwSignal::new(false);
+    let reason = RwSignal::new(LeftReason::MovedAway);
+    let day = RwSignal::new(today().to_string());
+    let number = RwSignal::new(String::new());
+    let id = StoredValue::new(id);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({
+            "household_ids": [id.get_value()],
+            "date": day.get(),
+            "step": {"kind": "left", "reason": reason.get(), "number": number.get()},
+        });
+        spawn_local(async move {
+            let r =
+                send::<Vec<shared::campaign::StepOutcome>>(Method::Post, "/reviews/steps", &body)
+                    .await;
+            let lang = lang.get_untracked();
+            outcome.set(Some(r.and_then(|o| {
+                match o.first().and_then(|o| o.refused.clone()) {
+                    Some(why) => Err(ClientError::Refused(shared::api::ErrorBody {
+                        code: "refused".into(),
+                        message: why,
+                        fields: vec![],
+                    })),
+                    None => Ok(tr(
+                        lang,
+                        "Đã ghi hộ ra khỏi sổ.",
+                        "The household is out of the register.",
+                    )
+                    .to_string()),
+                }
+            })));
+            open.set(false);
+            reload.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <section class="card">
+            {move || if open.get() {
+                view! {
+                    <form class="grid" data-testid="leave-form" on:submit=submit>
+                        <h3>{move || tr(lang.get(), "Ghi hộ ra khỏi sổ", "Record the household leaving the register")}</h3>
+                        <label>{move || tr(lang.get(), "Lý do", "Reason")}
+                            <select data-testid="leave-reason" on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                if let Some(r) = LeftReason::ALL.into_iter().find(|r| r.as_str() == v) { reason.set(r) }
+                            }>
+                                {LeftReason::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{say(r.label())}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <label>{move || tr(lang.get(), "Ngày ra khỏi sổ", "Day it leaves")}<input type="date" data-testid="leave-date" bind:value=day /></label>
+                        <label>{move || tr(lang.get(), "Số văn bản xác nhận của xã", "The commune's confirmation number")}<input data-testid="leave-number" bind:value=number /></label>
+                        <button type="submit" class="primary" data-testid="leave-save">{move || tr(lang.get(), "Ghi ra khỏi sổ", "Record it")}</button>
+                        <button type="button" class="secondary" on:click=move |_| open.set(false)>{move || tr(lang.get(), "Huỷ", "Cancel")}</button>
+                    </form>
+                }.into_any()
+            } else {
+                view! {
+                    <button class="secondary" data-testid="leave-open" on:click=move |_| open.set(true)>
+                        {move || tr(lang.get(), "Hộ ra khỏi sổ (chuyển đi, nhập, tách, không còn)…", "Household leaves the register (moved, merged, split, dissolved)…")}
+                    </button>
+                }.into_any()
+            }}
+        </section>
     }
 }
