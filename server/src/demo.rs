@@ -788,6 +788,27 @@ pub fn build(today: NaiveDate) -> Result<(Import, Vec<(String, Role)>), DemoErro
                 );
                 d.assessments.push(a);
             }
+            // A few households left the register during 2026, each recorded by the commune.
+            let leaving = match (design == Designed::NotPoor && vi >= 5, k) {
+                (true, 40) => Some((day(2026, 3, 20), shared::review::LeftReason::MovedAway)),
+                (true, 41) => Some((day(2026, 7, 2), shared::review::LeftReason::Merged)),
+                (true, 42) => Some((day(2026, 9, 15), shared::review::LeftReason::Dissolved)),
+                _ => None,
+            };
+            if let Some((date, reason)) = leaving.filter(|(d, _)| *d <= today) {
+                d.review_steps.push(shared::review::ReviewStep {
+                    id: g.id(),
+                    household_id: hid.clone(),
+                    review_id: None,
+                    date,
+                    by: hands.leader.to_string(),
+                    data: StepData::Left {
+                        reason,
+                        number: format!("{}/XN-UBND", 30 + vi),
+                        from: status,
+                    },
+                });
+            }
             household.status = status;
             if status == HouseholdStatus::Poor || status == HouseholdStatus::NearPoor {
                 supported.push(household.clone());

@@ -406,7 +406,11 @@ async fn import_with_a_bad_row(backend: Backend) {
         .unwrap();
     click(&desk, "[data-testid=leave-save]").await;
     wait_js(&desk, "return [...document.querySelectorAll('[data-testid=ledger-row]')].some(r => r.innerText.includes('Chuyển đi nơi khác') && r.innerText.includes('7/XN-UBND'))").await;
-    wait_js(&desk, "return !document.querySelector('[data-testid=leave-open]')").await;
+    wait_js(
+        &desk,
+        "return !document.querySelector('[data-testid=leave-open]')",
+    )
+    .await;
 
     desk.close().await.unwrap();
     drop(driver);

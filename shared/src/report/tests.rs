@@ -149,8 +149,8 @@ impl Truth {
         Some(
             self.decisions
                 .iter()
-                .filter(|(d, _)| *d <= day)
-                .last()
+                .rev()
+                .find(|(d, _)| *d <= day)
                 .map_or(self.opening, |(_, s)| *s),
         )
     }
