@@ -185,6 +185,37 @@ pub fn meeting_valid(attendees: u32, agreed: u32) -> bool {
 }
 
 impl ReviewStep {
+    /// The step's dates in the law's order — the one check the phone's forms and the
+    /// write core's gate share: not ahead of `today` (beyond the clocks' tolerance), not
+    /// before its review (dated `review_date`), and after the steps it must follow among
+    /// `others` (the household's other steps; see `Progress::out_of_order`).
+    pub fn dates_in_order<'a>(
+        &self,
+        today: NaiveDate,
+        review_date: Option<NaiveDate>,
+        others: impl IntoIterator<Item = &'a ReviewStep>,
+    ) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        e.not_ahead("date", self.date, today);
+        if review_date.is_some_and(|r| self.date < r) {
+            e.push(
+                "date",
+                "before_review",
+                Text::new(
+                    "Bước này không thể trước ngày rà soát.",
+                    "This step cannot come before the review.",
+                ),
+            );
+        }
+        if let Some(review_id) = &self.review_id {
+            let others = others.into_iter().filter(|o| o.id != self.id);
+            if let Some(why) = Progress::of(review_id, others).out_of_order(self) {
+                e.push("date", "step_order", why);
+            }
+        }
+        e.into_result()
+    }
+
     /// The checks of the step on its own (the rules across steps are in `progress`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::default();

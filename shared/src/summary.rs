@@ -30,6 +30,10 @@ pub struct Summary {
     /// overridden_devices`), so a phone decodes only the documents that hold its badges.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overridden_devices: Vec<String>,
+    /// The household left the register (the commune recorded it): out of the phone's
+    /// list, as it is out of the console's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub left: bool,
 }
 
 impl Summary {
@@ -50,6 +54,10 @@ impl Summary {
             last_visit,
             planned_visit,
             overridden_devices: vec![],
+            left: r
+                .review_steps
+                .iter()
+                .any(|s| matches!(s.data, crate::review::StepData::Left { .. })),
         }
     }
 
@@ -115,6 +123,7 @@ pub fn select<'a>(
     let needle = fold(f.text.trim());
     let mut out: Vec<(&Summary, Option<NaiveDate>)> = all
         .iter()
+        .filter(|s| !s.left)
         .filter(|s| f.status.is_none_or(|st| s.status == st))
         .map(|s| (s, s.due(acc.get(&s.id))))
         .filter(|(_, due)| !f.overdue_only || due.is_some_and(|d| d < today))
@@ -172,6 +181,7 @@ mod tests {
             last_visit: last.map(day),
             planned_visit: None,
             overridden_devices: vec![],
+            left: false,
         }
     }
 
@@ -186,6 +196,21 @@ mod tests {
                 cadence_days: 30,
             }],
         }
+    }
+
+    #[test]
+    fn a_household_that_left_the_register_is_out_of_the_list() {
+        let mut gone = summary("Gone", HouseholdStatus::Poor, None);
+        gone.left = true;
+        let all = vec![summary("Here", HouseholdStatus::Poor, None), gone];
+        let shown = select(
+            &all,
+            &Filter::default(),
+            day("2026-12-01"),
+            &Accompaniments::new(),
+        );
+        let names: Vec<&str> = shown.iter().map(|s| s.head_name.as_str()).collect();
+        assert_eq!(names, ["Here"]);
     }
 
     #[test]

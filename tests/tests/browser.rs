@@ -309,6 +309,27 @@ fn a_village_meeting_recorded_offline_reaches_the_commune_and_the_leader_decides
     srv.stop();
     rt.block_on(async {
         click(&c, "record-meeting").await;
+        // A meeting dated before the review is refused on the phone, with the reason.
+        let set_day = |day: String| {
+            c.execute(
+                "const d = document.querySelector('[data-testid=meeting-day]'); d.value = arguments[0]; d.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![serde_json::Value::String(day)],
+            )
+        };
+        set_day("2020-01-02".into()).await.unwrap();
+        fill(&c, "attendees", "42").await;
+        fill(&c, "agreed", "35").await;
+        click(&c, "save-meeting").await;
+        let mut refused = false;
+        for _ in 0..50 {
+            if text(&c, "meeting-form").await.contains("trước ngày rà soát") {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(refused, "the phone checks the law's order");
+        set_day(chrono::Utc::now().date_naive().to_string()).await.unwrap();
         fill(&c, "attendees", "42").await;
         fill(&c, "agreed", "19").await;
         assert!(text(&c, "meeting-verdict").await.contains("Chưa đạt"));

@@ -19,6 +19,12 @@ pub fn Meeting(id: String) -> impl IntoView {
     let engine = use_engine();
     let back = Route::Household(id.clone()).href();
     // The open review: the latest without a decision.
+    let steps = StoredValue::new(
+        engine
+            .household(&id)
+            .map(|r| r.review_steps.clone())
+            .unwrap_or_default(),
+    );
     let open = engine.household(&id).and_then(|r| {
         let steps = r.review_steps.clone();
         let mut reviews = r.assessments.clone();
@@ -50,6 +56,7 @@ pub fn Meeting(id: String) -> impl IntoView {
     };
     let household_id = id.clone();
     let review_id = review.id.clone();
+    let review_date = review.date;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if saving.get() {
@@ -81,8 +88,14 @@ pub fn Meeting(id: String) -> impl IntoView {
                 agreed: a,
             },
         };
-        if let Err(e) = step.validate() {
-            errors.set(e.0);
+        // The same checks as the server's: the step on its own, then its dates in the
+        // law's order against the review and the household's other steps on this phone.
+        let mut problems = step.validate().err().unwrap_or_default();
+        if let Err(e) = step.dates_in_order(today(), Some(review_date), &steps.get_value()) {
+            problems.0.extend(e.0);
+        }
+        if !problems.is_empty() {
+            errors.set(problems.0);
             return;
         }
         errors.set(vec![]);
@@ -108,6 +121,7 @@ pub fn Meeting(id: String) -> impl IntoView {
             </p>
             <label for="meeting-day">{move || tr(lang.get(), "Ngày họp", "Meeting day")}</label>
             <input id="meeting-day" type="date" data-testid="meeting-day" bind:value=day />
+            {super::form::error_for(errors, "date")}
             <label for="attendees">{move || tr(lang.get(), "Số người dự họp", "People present")}</label>
             <input id="attendees" inputmode="numeric" data-testid="attendees" bind:value=attendees />
             {super::form::error_for(errors, "attendees")}

@@ -569,11 +569,15 @@ fn check_step(
             "Only the commune leader decides; only the commune records a household leaving the register; the village and the commune office record the other steps.",
         ));
     }
-    let left_before = r
-        .review_steps
-        .iter()
-        .any(|o| o.id != st.id && matches!(o.data, StepData::Left { .. }));
-    if left_before && (deciding || leaving) {
+    // Once it left, no decision dated after that day, and no second leaving.
+    let left = |by: Option<chrono::NaiveDate>| {
+        r.review_steps.iter().any(|o| {
+            o.id != st.id
+                && matches!(o.data, StepData::Left { .. })
+                && by.is_none_or(|day| o.date <= day)
+        })
+    };
+    if (deciding && left(Some(st.date))) || (leaving && left(None)) {
         return Err(Refusal::new(
             "left",
             "Hộ đã ra khỏi sổ; không ghi quyết định hay ra sổ lần nữa.",
@@ -618,24 +622,9 @@ fn check_step(
         // from the read model): the steps are as they were decided.
         return Ok(None);
     }
-    if st.date < review.date {
-        let mut e = ValidationErrors::default();
-        e.push(
-            "date",
-            "before_review",
-            Text::new(
-                "Bước này không thể trước ngày rà soát.",
-                "This step cannot come before the review.",
-            ),
-        );
-        return Err(invalid(&e, "review_step"));
-    }
+    st.dates_in_order(writer.today(), Some(review.date), &r.review_steps)
+        .map_err(|e| invalid(&e, "review_step"))?;
     let others = || r.review_steps.iter().filter(|o| o.id != st.id);
-    if let Some(why) = Progress::of(review_id, others()).out_of_order(st) {
-        let mut e = ValidationErrors::default();
-        e.push("date", "step_order", why);
-        return Err(invalid(&e, "review_step"));
-    }
     match &st.data {
         StepData::Answer { complaint, .. } => {
             let asked = r.review_steps.iter().any(|c| {
