@@ -316,6 +316,10 @@ fn a_village_meeting_recorded_offline_reaches_the_commune_and_the_leader_decides
                 vec![serde_json::Value::String(day)],
             )
         };
+        c.wait()
+            .for_element(Locator::Css("[data-testid=meeting-day]"))
+            .await
+            .unwrap();
         set_day("2020-01-02".into()).await.unwrap();
         fill(&c, "attendees", "42").await;
         fill(&c, "agreed", "35").await;

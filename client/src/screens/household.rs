@@ -149,6 +149,8 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
             .accompaniments
             .with(|a| a.get(&r.household.id).cloned());
         let overdue = summary.overdue(today(), accompaniment.as_ref());
+        // Out of the register: shown as such, with nothing more to record for it.
+        let left = summary.left;
         let h = r.household.clone();
         let latest = r.assessments.iter().max_by_key(|a| a.date).cloned();
         let progress = latest
@@ -187,6 +189,9 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                     <h2 data-testid="head-name">{h.head_name.clone()}</h2>
                     <p class="meta">{h.code.clone()} " · " <span data-testid="address">{h.address.clone()}</span></p>
                     <p class="status" data-testid="status">{say(h.status.label())}</p>
+                    {left.then(|| view! {
+                        <p class="flag" data-testid="left">{move || tr(lang.get(), "Hộ đã ra khỏi sổ (xã đã xác nhận).", "The household has left the register (confirmed by the commune).")}</p>
+                    })}
                     {flags.into_iter().map(|f| view! { <p class="flag" data-testid="flag">{say(f.label())}</p> }).collect_view()}
                     {window_until.map(|d| view! {
                         <p class="meta" data-testid="window">{move || tr(lang.get(), "Hưởng chính sách hộ mới thoát nghèo đến ", "Keeps the newly escaped policies until ")} {date(d)}</p>
@@ -203,7 +208,7 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                         </p>
                     })}
                     <div class="actions">
-                        {(role == Role::Cadre).then(|| view! {
+                        {(role == Role::Cadre && !left).then(|| view! {
                             <a class="button primary" data-testid="log-visit" href=Route::LogVisit(id.clone()).href()>
                                 {move || tr(lang.get(), "Ghi thăm hộ", "Log a visit")}
                             </a>
@@ -211,7 +216,7 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                                 {move || tr(lang.get(), "Đề xuất hỗ trợ", "Propose support")}
                             </a>
                         })}
-                        {(role == Role::VillageHead).then(|| view! {
+                        {(role == Role::VillageHead && !left).then(|| view! {
                             <a class="button primary" data-testid="review" href=Route::Review(id.clone()).href()>
                                 {move || tr(lang.get(), "Rà soát hộ", "Review")}
                             </a>
@@ -245,7 +250,7 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                             let reasons = a.explanation.reasons.clone();
                             let meeting = progress.meeting;
                             let posted = progress.posted_until;
-                            let head = role == Role::VillageHead;
+                            let head = role == Role::VillageHead && !left;
                             let post_id = id.clone();
                             let review_id = a.id.clone();
                             view! {
