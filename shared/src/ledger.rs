@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// Why a household's place in the register changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = LedgerBasis))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Basis {
     /// Registered by a village head or an officer: it enters "not reviewed yet".
@@ -36,6 +37,8 @@ pub enum Basis {
 /// One movement of the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Named apart from the reports' kinds of movement (`report::Movement`) in the API document.
+#[cfg_attr(feature = "openapi", schema(as = LedgerMovement))]
 pub struct Movement {
     /// Fixed by what the movement comes from: `{household}/registered` or
     /// `{household}/decision/{step}`.
