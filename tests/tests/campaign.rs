@@ -726,6 +726,23 @@ async fn a_household_leaves_the_register_only_by_the_communes_record(b: Backend)
             .unwrap()
             .contains("Chuyển đi nơi khác")
     );
+    // A ledger lost (or a read model from before it) is filled again from the records at
+    // start, the departure with it.
+    db.execute("DELETE FROM movements").await;
+    let again = TestServer::start(db.store().await, None).await;
+    let officer = again.login("officer1", "office").await;
+    let (_, h) = send(
+        &again,
+        &officer,
+        "GET",
+        "/api/households/h2/history",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        h["movements"].as_array().unwrap().last().unwrap()["id"],
+        last["id"]
+    );
     db.cleanup().await;
 }
 

@@ -597,8 +597,13 @@ fn write_records(
             json(&s.data)
         ])?;
     }
+    // A visit's write makes no movement: nothing is prepared for it.
+    let movements = movements_of(r, touched);
+    if movements.is_empty() {
+        return Ok(());
+    }
     let mut st = c.prepare_cached(&numbered(INSERT_MOVEMENT))?;
-    for m in movements_of(r, touched) {
+    for m in movements {
         if m.to.is_none() {
             c.prepare_cached(&numbered(super::SET_LEFT_ON))?
                 .execute(params![m.date.to_string(), m.household_id])?;

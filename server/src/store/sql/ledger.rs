@@ -104,11 +104,14 @@ where
         if households.is_empty() {
             return Ok(0);
         }
+        // The steps that make movements (decisions and departures) of those households only.
         let mut steps: BTreeMap<String, Vec<shared::review::ReviewStep>> = BTreeMap::new();
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT data FROM review_steps WHERE kind = 'decision'")
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT s.data FROM review_steps s WHERE s.kind IN ('decision', 'left') \
+             AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.household_id = s.household_id)",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
         for d in rows {
             let s: shared::review::ReviewStep = serde_json::from_str(&d)?;
             steps.entry(s.household_id.clone()).or_default().push(s);
