@@ -40,6 +40,8 @@ pub struct Status {
     pub error: RwSignal<Option<Text>>,
     /// The session can no longer be renewed: the person must sign in again.
     pub signed_out: RwSignal<Option<Text>>,
+    /// The commune reported this phone lost: the person's data is to be erased now.
+    pub erase: RwSignal<bool>,
     pub overridden: RwSignal<Vec<(String, Overridden)>>,
     pub refused: RwSignal<Vec<Refused>>,
     /// Bumped whenever a document changes, so open screens read it again.
@@ -65,6 +67,7 @@ impl Status {
             last_ok_ms: RwSignal::new(None),
             error: RwSignal::new(None),
             signed_out: RwSignal::new(None),
+            erase: RwSignal::new(false),
             overridden: RwSignal::new(vec![]),
             refused: RwSignal::new(vec![]),
             revision: RwSignal::new(0),
@@ -227,10 +230,6 @@ fn doc_error(e: DocError) -> Text {
         format!("Dữ liệu hộ không hợp lệ: {e}"),
         format!("The household data is not valid: {e}"),
     )
-}
-
-pub fn accompaniment_key(user_id: &str) -> String {
-    format!("donghanh.accompaniment.{user_id}")
 }
 
 /// The household's records, as the list and the detail screens read them.
@@ -495,7 +494,7 @@ impl Engine {
         self.transient.set(false);
         // A bound on round trips guards against a server that always says "more".
         for _ in 0..50 {
-            let request = self.device.borrow_mut().request();
+            let request = self.request();
             let response = self.send(&request).await?;
             let applying = now_ms();
             let before: BTreeSet<String> = self.device.borrow().doc_ids().cloned().collect();
@@ -520,12 +519,21 @@ impl Engine {
                 .map_err(|e| e.message())?;
             self.apply_ms.set(self.apply_ms.get() + now_ms() - applying);
             self.status.received.update(|n| *n += response.docs.len());
-            let next = self.device.borrow_mut().request();
+            let next = self.request();
             if !response.more && next.pushes.is_empty() && next.want.is_empty() {
                 return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// The next sync request, with the count of households holding unsent changes (the
+    /// console shows it beside this device).
+    fn request(&self) -> shared::sync::SyncRequest {
+        let mut device = self.device.borrow_mut();
+        let mut request = device.request();
+        request.unsent = Some(u32::try_from(device.pending()).unwrap_or(u32::MAX));
+        request
     }
 
     /// Takes in an answer a slice of households at a time, letting the screen work between
@@ -585,7 +593,11 @@ impl Engine {
                 .filter(|r| !r.accompaniment.cadres.is_empty())
                 .map(|r| (r.household_id, r.accompaniment))
                 .collect();
-            session::save_json(&accompaniment_key(&self.user.id), &map);
+            let store = self.store.borrow().clone();
+            if let Some(store) = store {
+                // Not kept: the next sync asks again.
+                let _ = store.save_accompaniments(&map).await;
+            }
             self.status.accompaniments.set(map);
         }
     }
@@ -619,10 +631,20 @@ impl Engine {
             }
             Err(ClientError::Refused(body)) | Err(ClientError::Unauthorized(body)) => {
                 // Unsent changes stay in this user's store until they sign in again.
-                self.status.signed_out.set(Some(body.message.clone()));
+                self.ended(&body);
                 Err(body.message)
             }
             Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    /// The server ended this phone's session: the person signs in again, or, for a phone
+    /// reported lost, the data is erased (`app::Screens`).
+    fn ended(&self, body: &shared::api::ErrorBody) {
+        if body.code == shared::api::DEVICE_ERASE_CODE {
+            self.status.erase.set(true);
+        } else {
+            self.status.signed_out.set(Some(body.message.clone()));
         }
     }
 
@@ -637,7 +659,7 @@ impl Engine {
                 "Cannot reach the server. Everything stays saved on this phone and is sent when there is signal.",
             ),
             ClientError::Unauthorized(body) => {
-                self.status.signed_out.set(Some(body.message.clone()));
+                self.ended(&body);
                 body.message
             }
             other => other.message(),

@@ -85,6 +85,14 @@ pub fn close_engine(frame: u64) -> Result<(), Unloaded> {
     Ok(())
 }
 
+/// Closes whatever working copy is open (the phone was reported lost: its store is
+/// about to be deleted).
+#[wasm_split(close_current, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn close_current() -> Result<(), Unloaded> {
+    engine::set_current(None);
+    Ok(())
+}
+
 /// Every screen but the household list, drawn once the working copy is open.
 #[wasm_split(screen, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn screen(route: Route, signed_in: RwSignal<Option<TokenPair>>) -> Result<AnyView, Unloaded> {

@@ -2,7 +2,8 @@
 //! phones. It signs in online once, then works from a copy of its households kept in the
 //! phone's IndexedDB and merges with the server by CRDT sync whenever there is signal.
 //!
-//! - `local`: the IndexedDB store; `engine`: the working copy and its sync;
+//! - `local`: the IndexedDB store, sealed by `vault` (WebCrypto) under the key `lock`
+//!   opens with the person's password; `engine`: the working copy and its sync;
 //! - `app`: the frame and the first screen; `later`: the split points behind which the
 //!   working copy and the other screens load after it;
 //! - `screens`: one module per screen; `route`: which one is open;
@@ -15,8 +16,10 @@ mod engine;
 mod field;
 mod later;
 mod local;
+mod lock;
 mod route;
 mod screens;
+mod vault;
 
 use ui::{session, text};
 

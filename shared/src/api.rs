@@ -100,8 +100,96 @@ pub struct Session {
     pub user_id: String,
     pub device_id: String,
     pub created_at: i64,
+    /// The last sign-in, token renewal or sync of this session (kept to the minute).
     pub last_seen_at: i64,
     pub revoked_at: Option<i64>,
+    /// What the revocation asked of the phone; `None` with `revoked_at`: the person
+    /// signed out, or the session ended by a password change.
+    #[serde(default)]
+    pub revoke_kind: Option<RevokeKind>,
+    /// When the phone confirmed it erased everything of the person (`RevokeKind::Erase`).
+    #[serde(default)]
+    pub erased_at: Option<i64>,
+    /// Households with changes the phone had not sent when it was last seen (at its
+    /// erase confirmation: the unsent work that was erased).
+    #[serde(default)]
+    pub unsent: i64,
+}
+
+impl Session {
+    /// What the console says of this device.
+    pub fn state(&self) -> DeviceState {
+        match (self.revoked_at, self.revoke_kind, self.erased_at) {
+            (None, _, _) => DeviceState::Active,
+            (Some(_), Some(RevokeKind::Erase), Some(_)) => DeviceState::Erased,
+            (Some(_), Some(RevokeKind::Erase), None) => DeviceState::ErasePending,
+            (Some(_), _, _) => DeviceState::SignedOut,
+        }
+    }
+}
+
+/// The refusal code that tells a phone reported lost to erase the person's data.
+pub const DEVICE_ERASE_CODE: &str = "device_erase";
+
+/// What revoking a device asks of the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RevokeKind {
+    /// The phone hides every household at once and keeps its unsent work, encrypted,
+    /// until the same person signs in again.
+    SignOut,
+    /// Lost or stolen: at its next contact the phone deletes everything of the person
+    /// (unsent work included) and confirms.
+    Erase,
+}
+
+impl RevokeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevokeKind::SignOut => "sign_out",
+            RevokeKind::Erase => "erase",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sign_out" => Some(RevokeKind::SignOut),
+            "erase" => Some(RevokeKind::Erase),
+            _ => None,
+        }
+    }
+}
+
+/// A device's state as the console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    Active,
+    SignedOut,
+    ErasePending,
+    Erased,
+}
+
+/// The body of a revocation (`POST /api/users/{id}/devices/{device}/revoke`); without
+/// one, the device is signed out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokeRequest {
+    #[serde(default)]
+    pub kind: Option<RevokeKind>,
+}
+
+/// A phone's confirmation that it erased everything of the person
+/// (`POST /api/auth/erased`), proved by the refresh token of the revoked session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErasedRequest {
+    pub refresh_token: String,
+    pub device_id: String,
+    /// Households with unsent changes that were erased.
+    #[serde(default)]
+    pub unsent: u32,
 }
 
 /// Households per status in one village.

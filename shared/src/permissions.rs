@@ -85,7 +85,8 @@ pub fn reach(role: Role, action: Action) -> Option<Reach> {
         }
         (Admin, _) => None,
 
-        (CommuneOfficer, ManageAreas | ManageUsers | RevokeDevices) => None,
+        // An officer signs out or erases the phones of the commune's people.
+        (CommuneOfficer, ManageAreas | ManageUsers) => None,
         (CommuneOfficer, _) => Some(AreaTree),
 
         (CommuneLeader, DecideAssessments) => Some(AreaTree),

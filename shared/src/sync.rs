@@ -101,6 +101,10 @@ pub struct SyncRequest {
     /// then, since a document that moved during the pull was never sent whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<u64>,
+    /// Households with changes the device has not had confirmed, as it counts them; the
+    /// console shows it beside the device (what a revoked phone still held).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsent: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -412,6 +416,7 @@ impl Device {
             held: Held::of(self.docs.keys()),
             want: self.want.iter().cloned().collect(),
             resume: self.resume,
+            unsent: None,
         }
     }
 

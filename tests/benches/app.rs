@@ -5,8 +5,9 @@
 //! - in headless Chromium at a phone's viewport with the CPU slowed 4×, against the real
 //!   server on a SQLite demo commune topped up to 1,500 households: a fresh pull of every
 //!   household applied to IndexedDB (the app's own timing of merging and storing, and the
-//!   whole sync with the network), opening the app to the full list, and rendering the list
-//!   of 1,500 households;
+//!   whole sync with the network), opening the app to its lock screen and unlocking it to
+//!   the full list (PBKDF2 with 600,000 iterations, then the sealed store read and opened),
+//!   and rendering the list of 1,500 households;
 //! - the main field tasks (log a visit, record a review, register a household with one
 //!   member) in taps and time, as a cadre and a village head of the demo commune.
 
@@ -146,6 +147,44 @@ async fn wait_rows(c: &fantoccini::Client, n: usize) {
     panic!("the list never showed {n} households");
 }
 
+/// When the lock screen showed (polled every 50 ms), ms since the page began.
+async fn wait_lock(c: &fantoccini::Client) -> f64 {
+    c.wait()
+        .for_element(Locator::Css("[data-testid=lock-form]"))
+        .await
+        .expect("the lock screen");
+    c.execute("return performance.now()", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
+/// Types the password at the lock screen and taps "unlock": the ms from the tap to the
+/// list's first rows drawn (the key derived, the store read and opened, the list drawn).
+async fn unlock_timed(c: &fantoccini::Client) -> f64 {
+    c.execute_async(
+        &format!(
+            "const done = arguments[0];
+             const input = document.querySelector('[data-testid=lock-password]');
+             input.value = {password:?};
+             input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             const t0 = performance.now();
+             document.querySelector('[data-testid=lock-submit]').click();
+             const check = () => document.querySelectorAll('[data-testid=household-row]').length === {FIRST_PAGE}
+               ? requestAnimationFrame(() => done(performance.now() - t0))
+               : setTimeout(check, 10);
+             check();",
+            password = server::demo::PASSWORD
+        ),
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_f64()
+    .unwrap()
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let Some(dist) = dist() else {
@@ -212,6 +251,12 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     c.goto(&srv.url("/")).await.unwrap();
+    // The first lock of the officer's data on this phone (the server checks the password).
+    wait_lock(&c).await;
+    let first_lock = unlock_timed(&c).await;
+    println!(
+        "  first lock (password checked by the server, data key made and wrapped, empty store): {first_lock:.0} ms"
+    );
     wait_rows(&c, FIRST_PAGE).await;
     let mut sync = serde_json::Value::Null;
     for _ in 0..600 {
@@ -272,16 +317,26 @@ async fn main() {
         renders[2], renders[0], renders[4]
     );
 
-    // Opening the app: reload with everything on the phone, until the full list shows.
-    c.refresh().await.unwrap();
-    wait_rows(&c, FIRST_PAGE).await;
-    let open = c
-        .execute("return performance.now()", vec![])
-        .await
-        .unwrap()
-        .as_f64()
-        .unwrap();
-    println!("  open the app to the list from IndexedDB: {open:.0} ms (polled every 50 ms)");
+    // Opening the app: reload with everything on the phone, to the lock screen, then
+    // unlocking to the full list (the person's typing left out), three times.
+    let mut opens = vec![];
+    for _ in 0..3 {
+        c.refresh().await.unwrap();
+        let lock = wait_lock(&c).await;
+        let unlock = unlock_timed(&c).await;
+        opens.push((lock, unlock));
+    }
+    opens.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
+    let (lock, unlock) = opens[1];
+    println!(
+        "  open the app to its lock screen: {lock:.0} ms (polled every 50 ms); unlock to the list of {HOUSEHOLDS}: {unlock:.0} ms   (goal: ≤ 1.5 s)"
+    );
+    println!(
+        "  time to the list without the typing: {:.0} ms, median of 3 (others {:.0}, {:.0})   (goal: ≤ 2 s)",
+        lock + unlock,
+        opens[0].0 + opens[0].1,
+        opens[2].0 + opens[2].1
+    );
 
     // The same on a cold cache: the service worker and every cached file gone (the
     // households stay in IndexedDB), so the app's files come over the network again.
@@ -301,15 +356,10 @@ async fn main() {
     )
     .await;
     c.refresh().await.unwrap();
-    wait_rows(&c, FIRST_PAGE).await;
-    let cold = c
-        .execute("return performance.now()", vec![])
-        .await
-        .unwrap()
-        .as_f64()
-        .unwrap();
+    let cold = wait_lock(&c).await;
+    let unlock = unlock_timed(&c).await;
     println!(
-        "  open the app to the list on a cold cache (no service worker, no cached files): {cold:.0} ms (polled every 50 ms)"
+        "  open the app on a cold cache (no service worker, no cached files): lock screen at {cold:.0} ms (polled every 50 ms), unlock to the list {unlock:.0} ms"
     );
     // What came over the network before the list's rows were read, and when the rest (the split
     // chunks: the working copy and the other screens) was in.

@@ -203,3 +203,104 @@ async fn base(c: &fantoccini::Client) -> String {
     let u = c.current_url().await.unwrap();
     format!("{}/", u.origin().ascii_serialization())
 }
+
+/// Every record of every IndexedDB database of the page, Cache Storage and localStorage,
+/// as one text (bytes read as UTF-8): what someone with the browser's profile could read.
+pub async fn everything_stored(c: &fantoccini::Client) -> String {
+    let v = c
+        .execute_async(
+            r#"const done = arguments[0];
+            const text = (v) => {
+              if (v instanceof Uint8Array || v instanceof ArrayBuffer)
+                return new TextDecoder('utf-8', { fatal: false }).decode(v);
+              if (Array.isArray(v)) return v.map(text).join(' ');
+              if (v && typeof v === 'object') return Object.keys(v).map(k => k + ' ' + text(v[k])).join(' ');
+              return String(v);
+            };
+            (async () => {
+              let out = [];
+              for (const info of await indexedDB.databases()) {
+                const db = await new Promise((ok, no) => {
+                  const r = indexedDB.open(info.name);
+                  r.onsuccess = () => ok(r.result);
+                  r.onerror = () => no(r.error);
+                });
+                for (const name of db.objectStoreNames) {
+                  const all = await new Promise((ok) => {
+                    const r = db.transaction(name).objectStore(name).getAll();
+                    r.onsuccess = () => ok(r.result);
+                  });
+                  out.push(info.name + '/' + name + ': ' + all.map(text).join('\n'));
+                }
+                db.close();
+              }
+              for (const key of await caches.keys()) {
+                const cache = await caches.open(key);
+                for (const req of await cache.keys()) {
+                  const body = await (await cache.match(req)).arrayBuffer();
+                  out.push('cache ' + req.url + ': ' + text(new Uint8Array(body)));
+                }
+              }
+              for (let i = 0; i < localStorage.length; i++) {
+                const k = localStorage.key(i);
+                out.push('localStorage ' + k + ': ' + localStorage.getItem(k));
+              }
+              done(out.join('\n'));
+            })().catch(e => done('ERROR ' + e));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let s = v.as_str().unwrap().to_string();
+    assert!(!s.starts_with("ERROR"), "{s}");
+    s
+}
+
+/// Names of the page's IndexedDB databases.
+pub async fn databases(c: &fantoccini::Client) -> Vec<String> {
+    let v = c
+        .execute_async(
+            "const done = arguments[0];
+             indexedDB.databases().then(dbs => done(dbs.map(d => d.name)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Types `password` at the lock screen and waits for the field screens.
+pub async fn unlock(c: &fantoccini::Client, password: &str) {
+    fill(c, "lock-password", password).await;
+    click(c, "lock-submit").await;
+    text(c, "sync-line").await;
+}
+
+/// Types a wrong password at the lock screen; what the screen says then (its error and
+/// warning, or the notice above the sign-in form once the phone erased its data).
+pub async fn wrong_password(c: &fantoccini::Client, password: &str) -> String {
+    fill(c, "lock-password", password).await;
+    click(c, "lock-submit").await;
+    // A try ends by emptying the field (or leaving the lock screen).
+    wait_js(
+        c,
+        "const f = document.querySelector('[data-testid=lock-password]'); \
+         const b = document.querySelector('[data-testid=lock-submit]'); \
+         return !f || (f.value === '' && !b.disabled)",
+    )
+    .await;
+    let said = c
+        .execute(
+            "return ['lock-error', 'lock-warning', 'farewell'] \
+               .map(t => document.querySelector(`[data-testid=${t}]`)) \
+               .filter(e => e).map(e => e.innerText).join(' | ')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    said.as_str().unwrap_or_default().to_string()
+}

@@ -583,7 +583,226 @@ async fn a_household_code_is_one_code_whatever_its_case_or_unicode_form(b: Backe
     db.cleanup().await;
 }
 
+/// Revoking says what it means: "sign out" refuses the phone with `session_revoked` and
+/// lets the person sign in again; "erase" refuses it with `device_erase` until the phone
+/// confirms, which only the revoked session's refresh token of that device can do, once.
+/// A phone's sync reports its unsent count, which the device list shows.
+async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let login =
+        |u: &str, d: &str| json!({"username": u, "password": fixture::PASSWORD, "device_id": d});
+    let (_, admin) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("admin", "desk")),
+    )
+    .await;
+    let admin = admin["access_token"].as_str().unwrap().to_string();
+    let (_, phone) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("vh1", "phone-a")),
+    )
+    .await;
+    let access = phone["access_token"].as_str().unwrap().to_string();
+    let refresh = phone["refresh_token"].as_str().unwrap().to_string();
+
+    // A sync reports 3 households unsent; the device list shows it.
+    let sync = serde_json::to_value(shared::sync::SyncRequest {
+        protocol: shared::sync::PROTOCOL,
+        cursor: 0,
+        pushes: vec![],
+        held: shared::sync::Held::of(std::iter::empty::<&String>()),
+        want: vec![],
+        resume: None,
+        unsent: Some(3),
+    })
+    .unwrap();
+    let (s, body) = call(&srv, Some(&access), "POST", "/api/sync", Some(sync.clone())).await;
+    assert_eq!(s, 200, "{body}");
+    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
+    assert_eq!(devices[0]["unsent"], 3, "{devices}");
+    assert!(devices[0]["revoked_at"].is_null());
+
+    // An unknown kind is refused in words; nothing is revoked.
+    let revoke = "/api/users/u-vh1/devices/phone-a/revoke";
+    let (s, body) = call(
+        &srv,
+        Some(&admin),
+        "POST",
+        revoke,
+        Some(json!({"kind": "wipe"})),
+    )
+    .await;
+    assert!(s == 400 || s == 422, "{s} {body}");
+    assert!(!body["message"]["vi"].as_str().unwrap().is_empty());
+    let (s, _) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
+    assert_eq!(s, 200, "a refused revocation revokes nothing");
+
+    // Erase: every request and every renewal says so.
+    let (s, _) = call(
+        &srv,
+        Some(&admin),
+        "POST",
+        revoke,
+        Some(json!({"kind": "erase"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "device_erase");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/refresh",
+        Some(json!({"refresh_token": refresh, "device_id": "phone-a"})),
+    )
+    .await;
+    assert_error(s, &body, 401, "device_erase");
+    // Signing out later does not soften it.
+    let (s, _) = call(
+        &srv,
+        Some(&admin),
+        "POST",
+        revoke,
+        Some(json!({"kind": "sign_out"})),
+    )
+    .await;
+    assert_eq!(s, 404, "no active session is left to sign out");
+
+    // Only the revoked session's token, from its own device, confirms; once.
+    let erased = |token: &str, device: &str| json!({"refresh_token": token, "device_id": device, "unsent": 2});
+    for (token, device) in [("a-guess", "phone-a"), (refresh.as_str(), "another-phone")] {
+        let (s, body) = call(
+            &srv,
+            None,
+            "POST",
+            "/api/auth/erased",
+            Some(erased(token, device)),
+        )
+        .await;
+        assert_error(s, &body, 401, "invalid_token");
+    }
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/erased",
+        Some(json!({"refresh_token": "", "device_id": "phone-a", "unsent": 2_000_000})),
+    )
+    .await;
+    assert_eq!(s, 422, "{body}");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/erased",
+        Some(erased(&refresh, "phone-a")),
+    )
+    .await;
+    assert_eq!(s, 204, "{body}");
+    let (s, body) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/erased",
+        Some(erased(&refresh, "phone-a")),
+    )
+    .await;
+    assert_error(s, &body, 401, "invalid_token");
+    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
+    let d = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device_id"] == "phone-a")
+        .unwrap();
+    assert_eq!(d["revoke_kind"], "erase");
+    assert!(d["erased_at"].is_i64(), "{d}");
+    assert_eq!(d["unsent"], 2, "the unsent work the erase took: {d}");
+    // Erased: the phone is refused as any revoked one, and the person may sign in anew.
+    let (s, body) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "session_revoked");
+
+    // "Sign out": refused, and the same person signs in again on that phone.
+    let (_, phone) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("vh1", "phone-b")),
+    )
+    .await;
+    let access = phone["access_token"].as_str().unwrap().to_string();
+    let (s, _) = call(
+        &srv,
+        Some(&admin),
+        "POST",
+        "/api/users/u-vh1/devices/phone-b/revoke",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "no body: signed out");
+    let (s, body) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "session_revoked");
+    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
+    let d = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device_id"] == "phone-b")
+        .unwrap();
+    assert_eq!(d["revoke_kind"], "sign_out", "{d}");
+    let (s, _) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("vh1", "phone-b")),
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    // The commune officer may do it for the commune's people, not for another commune's.
+    let (_, officer) = call(
+        &srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(login("officer1", "desk")),
+    )
+    .await;
+    let officer = officer["access_token"].as_str().unwrap().to_string();
+    let (s, _) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        "/api/users/u-vh1/devices/phone-b/revoke",
+        Some(json!({"kind": "erase"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        "/api/users/u-vh3/devices/phone-c/revoke",
+        Some(json!({"kind": "erase"})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    a_revoked_phone_is_told_to_sign_out_or_to_erase_itself,
     a_household_code_is_one_code_whatever_its_case_or_unicode_form,
     sign_in_refresh_rotate_revoke_and_sign_out,
     bad_input_gets_a_clear_error_and_no_5xx,

@@ -17,7 +17,10 @@ use std::path::PathBuf;
 use tests::chromium::{
     Driver, chromium, chromium_desktop, dist, new_profile, screenshot, submit_sign_in, wait_js,
 };
-use tests::phone::{click, fill, pending, sign_in, synced_with, text};
+use tests::phone::{
+    click, databases, everything_stored, fill, pending, sign_in, synced_with, text, unlock,
+    wrong_password,
+};
 use tests::{Backend, TestDb, TestServer, fixture};
 
 /// A SQLite file holding the test fixture.
@@ -213,6 +216,7 @@ fn a_visit_logged_offline_survives_a_reload_and_reaches_the_server() {
 
         // Reload with no network: the service worker opens the app, the store has the visit.
         c.refresh().await.unwrap();
+        unlock(&c, fixture::PASSWORD).await;
         let visits = text(&c, "visits").await;
         assert!(
             visits.contains("Bàn kế hoạch nuôi bò sinh sản"),
@@ -693,10 +697,25 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
         click(&c, "save-household").await;
         let ended = text(&c, "session-ended").await;
         assert!(
-            ended.contains("thu hồi"),
-            "the app says the device was revoked: {ended}"
+            ended.contains("thu hồi") && ended.contains("chưa gửi vẫn được giữ"),
+            "the app says the device was revoked and the unsent edit is kept: {ended}"
         );
-        assert_eq!(pending(&c).await, "1", "the unsent edit is kept");
+        // One message, and nothing of the households.
+        let page = c
+            .execute("return document.querySelector('main').innerText", vec![])
+            .await
+            .unwrap();
+        let page = page.as_str().unwrap();
+        assert_eq!(page.matches("thu hồi").count(), 1, "{page}");
+        for gone in ["household-row", "menu-button", "sync-line", "new-household"] {
+            assert!(
+                c.find(Locator::Css(&format!("[data-testid={gone}]")))
+                    .await
+                    .is_err(),
+                "{gone} is hidden on a revoked phone: {page}"
+            );
+        }
+        screenshot(&c, "33-revoked-phone").await;
 
         // The same person signs in again: the edit is still there and is sent.
         click(&c, "sign-in-again").await;
@@ -799,6 +818,7 @@ fn the_app_opens_with_the_server_stopped() {
     srv.stop();
     rt.block_on(async {
         c.goto(&url).await.unwrap();
+        unlock(&c, fixture::PASSWORD).await;
         c.wait()
             .for_element(Locator::Css("[data-testid=households]"))
             .await
@@ -908,6 +928,7 @@ async fn a_village_head_signs_in_and_out_in_chromium() {
 
     // A reload keeps the person signed in.
     c.refresh().await.unwrap();
+    unlock(&c, fixture::PASSWORD).await;
     synced_with(&c, 2).await;
 
     // The sync screen says who is signed in.
@@ -940,4 +961,390 @@ async fn a_village_head_signs_in_and_out_in_chromium() {
     drop(driver);
     let _ = std::fs::remove_dir_all(profile);
     db.cleanup().await;
+}
+
+/// What the phone must never hold in readable form, once a village head has synced,
+/// reviewed (income), added a member (name and citizen ID) and logged work.
+const SECRETS: [&str; 6] = [
+    "Chủ hộ H-1",
+    "Chủ hộ H-2",
+    "Lò Thị Bí Mật",
+    "001085012345",
+    "1200000",
+    "Người dùng cadre1",
+];
+
+fn nothing_readable(stored: &str) {
+    for secret in SECRETS {
+        assert!(
+            !stored.contains(secret),
+            "{secret:?} is readable in the phone's storage:\n{}",
+            &stored[..stored.len().min(4000)]
+        );
+    }
+}
+
+/// Issue 33's must-show: after a full sync and unsent work, nothing of a household is
+/// readable in IndexedDB, Cache Storage or localStorage; the lock opens offline with the
+/// password and refuses a wrong one; ten wrong passwords erase the phone's data.
+#[test]
+fn a_lost_phone_gives_nothing_away() {
+    let Some(dist) = dist() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = fixture_db(&rt);
+    let mut srv = Server::start(&db, &dist, None);
+    let url = srv.url();
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = rt.block_on(async {
+        let c = chromium(&driver, &profile).await;
+        c.goto(&url).await.unwrap();
+        sign_in(&c, "vh1").await;
+        synced_with(&c, 2).await;
+        // A member with a citizen ID, sent.
+        c.goto(&format!("{url}#/h/h1")).await.unwrap();
+        click(&c, "add-member").await;
+        fill(&c, "full_name", "Lò Thị Bí Mật").await;
+        fill(&c, "birth_year", "1985").await;
+        fill(&c, "relation", "Vợ").await;
+        fill(&c, "citizen_id", "001085012345").await;
+        click(&c, "save-member").await;
+        assert!(text(&c, "members").await.contains("Lò Thị Bí Mật"));
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+            .await
+            .expect("the member is sent");
+        c
+    });
+    // Offline: a review with an income, left unsent.
+    srv.stop();
+    rt.block_on(async {
+        tests::phone::record_a_review(&c, "H-2").await;
+        assert_eq!(pending(&c).await, "1");
+        let stored = everything_stored(&c).await;
+        assert!(
+            stored.contains("donghanh-u-vh1/docs") && stored.contains("id h1"),
+            "the scan read the household records: {}",
+            &stored[..stored.len().min(2000)]
+        );
+        nothing_readable(&stored);
+        assert!(
+            !stored.contains("localStorage donghanh.session"),
+            "the session's tokens are sealed too"
+        );
+
+        // Reopened offline, the app asks for the password before anything else.
+        c.goto(&url).await.unwrap();
+        text(&c, "lock-form").await;
+        let shown = text(&c, "lock-form").await;
+        assert!(!shown.contains("H-1"), "{shown}");
+        assert!(
+            c.find(Locator::Css("[data-testid=household-row]"))
+                .await
+                .is_err(),
+            "no household before unlocking"
+        );
+        screenshot(&c, "33-lock-screen").await;
+        let said = wrong_password(&c, "khong-phai-mat-khau").await;
+        assert!(said.contains("Mật khẩu không đúng"), "{said}");
+        unlock(&c, fixture::PASSWORD).await;
+        wait_js(
+            &c,
+            "return document.querySelectorAll('[data-testid=household-row]').length === 2",
+        )
+        .await;
+        assert_eq!(pending(&c).await, "1", "the unsent review is still there");
+
+        // A PIN, set with the password, opens the app within its window; a wrong one is
+        // counted.
+        c.goto(&format!("{url}#/sync")).await.unwrap();
+        fill(&c, "pin-password", fixture::PASSWORD).await;
+        fill(&c, "pin-new", "246810").await;
+        click(&c, "pin-set").await;
+        assert!(text(&c, "pin-said").await.contains("Đã đặt mã PIN"));
+        click(&c, "lock-now").await;
+        fill(&c, "lock-pin", "111111").await;
+        click(&c, "lock-submit").await;
+        let said = text(&c, "lock-error").await;
+        assert!(said.contains("còn 4 lần"), "{said}");
+        fill(&c, "lock-pin", "246810").await;
+        click(&c, "lock-submit").await;
+        text(&c, "sync-line").await;
+        c.goto(&format!("{url}#/")).await.unwrap();
+        wait_js(
+            &c,
+            "return document.querySelectorAll('[data-testid=household-row]').length === 2",
+        )
+        .await;
+    });
+    // Back in coverage: the review is sent by itself after the unlock.
+    srv.restart(&db);
+    rt.block_on(async {
+        back_online(&c).await;
+        c.wait()
+            .for_element(Locator::Css("[data-testid=pending][data-pending='0']"))
+            .await
+            .expect("the review is sent once unlocked and online");
+        let store = db.store().await;
+        assert_eq!(store.list_assessments("h2").await.unwrap().len(), 1);
+
+        // Ten wrong passwords in a row erase everything of the person (the PIN set
+        // above is offered first; the password is one tap away).
+        c.goto(&url).await.unwrap();
+        click(&c, "use-password").await;
+        for n in 1..=10 {
+            let said = wrong_password(&c, &format!("sai-{n}")).await;
+            match n {
+                1..=4 => assert!(!said.contains("Sai thêm"), "no warning yet at {n}: {said}"),
+                5 => {
+                    assert!(said.contains("Sai thêm 5 lần nữa"), "{said}");
+                    screenshot(&c, "33-wrong-password-warning").await;
+                }
+                6..=9 => assert!(
+                    said.contains(&format!("Sai thêm {} lần nữa", 10 - n)),
+                    "{said}"
+                ),
+                _ => assert!(said.contains("đã bị xóa"), "{said}"),
+            }
+        }
+        text(&c, "login-form").await;
+        assert!(
+            !databases(&c).await.iter().any(|d| d == "donghanh-u-vh1"),
+            "the person's store is gone"
+        );
+        let left = everything_stored(&c).await;
+        assert!(!left.contains("localStorage donghanh.session"), "{left}");
+        c.close().await.unwrap();
+    });
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    drop(db);
+}
+
+/// A phone updated from the version before encryption: its plain store (captured from
+/// that version, `tests/fixtures/legacy-store.json`, with a household registered offline
+/// and never sent) is sealed at the first unlock, and the unsent household is sent.
+#[test]
+fn an_unencrypted_store_is_sealed_at_the_first_unlock_and_keeps_unsent_work() {
+    let Some(dist) = dist() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = fixture_db(&rt);
+    let srv = Server::start(&db, &dist, None);
+    let url = srv.url();
+    let driver = Driver::start();
+    let profile = new_profile();
+    let legacy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/legacy-store.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    rt.block_on(async {
+        let c = chromium(&driver, &profile).await;
+        c.goto(&url).await.unwrap();
+        text(&c, "login-form").await;
+        // The old version's state: its store, its device id and session, and the list of
+        // accompaniments it kept in localStorage.
+        let http = reqwest::Client::new();
+        let device = legacy["device"].as_str().unwrap();
+        let pair: serde_json::Value = http
+            .post(format!("{url}api/auth/login"))
+            .json(&serde_json::json!({"username": "vh1", "password": fixture::PASSWORD, "device_id": device}))
+            .send().await.unwrap().json().await.unwrap();
+        let restored = c
+            .execute_async(
+                r#"const [dump, pair, done] = arguments;
+                const dec = (v) => {
+                  if (v && typeof v === 'object' && '$bytes' in v)
+                    return Uint8Array.from(atob(v['$bytes']), ch => ch.charCodeAt(0));
+                  if (Array.isArray(v)) return v.map(dec);
+                  if (v && typeof v === 'object') { const o = {}; for (const k of Object.keys(v)) o[k] = dec(v[k]); return o; }
+                  return v;
+                };
+                const r = indexedDB.open('donghanh-u-vh1', 1);
+                r.onupgradeneeded = () => { r.result.createObjectStore('docs'); r.result.createObjectStore('meta'); };
+                r.onsuccess = () => {
+                  const db = r.result;
+                  const tx = db.transaction(['docs', 'meta'], 'readwrite');
+                  for (const [k, v] of dump.docs) tx.objectStore('docs').put(dec(v), k);
+                  for (const [k, v] of dump.meta) tx.objectStore('meta').put(dec(v), k);
+                  tx.oncomplete = () => {
+                    db.close();
+                    localStorage.setItem('donghanh.device', dump.device);
+                    localStorage.setItem('donghanh.accompaniment.u-vh1', dump.accompaniment);
+                    localStorage.setItem('donghanh.session', JSON.stringify(pair));
+                    done(true);
+                  };
+                };"#,
+                vec![legacy.clone(), pair],
+            )
+            .await
+            .unwrap();
+        assert_eq!(restored, true);
+        let before = everything_stored(&c).await;
+        assert!(
+            before.contains("Lò Văn Cũ") && before.contains("Người dùng cadre1"),
+            "the old store is readable, as it was: the scan would see it"
+        );
+
+        // The updated app asks for the password once, checked by the server.
+        c.goto(&url).await.unwrap();
+        text(&c, "first-lock").await;
+        unlock(&c, fixture::PASSWORD).await;
+        wait_js(
+            &c,
+            "return document.querySelectorAll('[data-testid=household-row]').length === 3 && document.querySelector('[data-testid=pending]').dataset.pending === '0'",
+        )
+        .await;
+        let store = db.store().await;
+        let all = store
+            .list_households(&server::store::HouseholdFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            all.iter()
+                .any(|h| h.code == "H-OLD" && h.head_name == "Lò Văn Cũ"),
+            "the unsent household of the old version reached the server"
+        );
+        let after = everything_stored(&c).await;
+        assert!(!after.contains("Lò Văn Cũ"), "sealed: {after}");
+        assert!(
+            !after.contains("localStorage donghanh.session")
+                && !after.contains("localStorage donghanh.accompaniment"),
+            "the old version's session and accompaniments left local storage"
+        );
+        nothing_readable(&after);
+
+        // From now on the lock opens with the password, offline too.
+        c.goto(&url).await.unwrap();
+        unlock(&c, fixture::PASSWORD).await;
+        wait_js(
+            &c,
+            "return document.querySelectorAll('[data-testid=household-row]').length === 3",
+        )
+        .await;
+        c.close().await.unwrap();
+    });
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    drop(db);
+}
+
+#[test]
+fn a_phone_reported_lost_erases_itself() {
+    lost_phone(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_a_phone_reported_lost_erases_itself() {
+    lost_phone(Backend::Postgres);
+}
+
+/// "Lost or stolen: erase": at its next contact the phone deletes everything of the
+/// person, unsent work included, and the server records when it confirmed and how much
+/// unsent work went with it.
+fn lost_phone(backend: Backend) {
+    let Some(dist) = dist() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = fixture_on(&rt, backend) else {
+        return;
+    };
+    let srv = Server::start(&db, &dist, None);
+    let url = srv.url();
+    let driver = Driver::start();
+    let profile = new_profile();
+    rt.block_on(async {
+        let c = chromium(&driver, &profile).await;
+        c.goto(&url).await.unwrap();
+        sign_in(&c, "vh1").await;
+        synced_with(&c, 2).await;
+        let device = c
+            .execute("return localStorage.getItem('donghanh.device')", vec![])
+            .await
+            .unwrap();
+        let device = device.as_str().unwrap().to_string();
+        let http = reqwest::Client::new();
+        let admin = api_login(&http, &url, "admin", "admin-desk").await;
+        let devices = |http: reqwest::Client, admin: String| {
+            let url = url.clone();
+            async move {
+                let v: serde_json::Value = http
+                    .get(format!("{url}api/users/u-vh1/devices"))
+                    .bearer_auth(&admin)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                v
+            }
+        };
+        let r = http
+            .post(format!("{url}api/users/u-vh1/devices/{device}/revoke"))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"kind": "erase"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        let listed = devices(http.clone(), admin.clone()).await;
+        let mine = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["device_id"] == device.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(mine["revoke_kind"], "erase");
+        assert!(mine["erased_at"].is_null(), "erase pending: {mine}");
+
+        // The village head edits a household: the save is kept, the sync that follows
+        // learns of the erase, and the phone erases everything of the person.
+        c.goto(&format!("{url}#/h/h1/edit")).await.unwrap();
+        fill(&c, "address-input", "Xóm đã mất máy").await;
+        click(&c, "save-household").await;
+        let said = text(&c, "farewell").await;
+        assert!(said.contains("báo mất"), "{said}");
+        text(&c, "login-form").await;
+        assert!(
+            !databases(&c).await.iter().any(|d| d == "donghanh-u-vh1"),
+            "the person's store is gone"
+        );
+        let left = everything_stored(&c).await;
+        assert!(!left.contains("localStorage donghanh.session"), "{left}");
+        assert!(!left.contains("Chủ hộ H-1"), "{left}");
+
+        // The server heard it: erased at, and the one unsent household that went.
+        let mut erased = serde_json::Value::Null;
+        for _ in 0..50 {
+            let listed = devices(http.clone(), admin.clone()).await;
+            erased = listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["device_id"] == device.as_str())
+                .unwrap()
+                .clone();
+            if !erased["erased_at"].is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(erased["erased_at"].is_i64(), "{erased}");
+        assert_eq!(erased["unsent"], 1, "{erased}");
+        assert_ne!(
+            db.store().await.get_household("h1").await.unwrap().address,
+            "Xóm đã mất máy",
+            "nothing of the lost phone was taken after the erase was asked"
+        );
+        c.close().await.unwrap();
+    });
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    drop(db);
 }

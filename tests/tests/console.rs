@@ -1,8 +1,8 @@
 //! The commune console in headless Chromium (a 1280 × 800 laptop) against the real server,
 //! with a cadre's phone (360 × 800) beside it, on SQLite and on PostgreSQL: the officer
 //! assigns a cadre to a household without one and it reaches the cadre's phone at its next
-//! sync, with who accompanies it and the cadence; the administrator revokes the phone and
-//! its next sync is refused; the officer imports an Excel household list with one bad row,
+//! sync, with who accompanies it and the cadence; the administrator reports the phone lost
+//! (asked once more) and it erases itself at its next sync, the console showing when; the officer imports an Excel household list with one bad row,
 //! sees that row's error with nothing imported, then imports the valid rows; and plans a
 //! household's way out from its cause, which lands in the household's document and history. With `DONGHANH_SCREENSHOTS=1` the console's screens are saved
 //! into `docs/screenshots/`.
@@ -138,6 +138,7 @@ async fn assign_and_revoke(backend: Backend) {
     // At its next sync (here: the app opened again) the phone lists H-2, with who
     // accompanies it and how often.
     phone.goto(&url).await.unwrap();
+    tests::phone::unlock(&phone, fixture::PASSWORD).await;
     phone_lists(&phone, 2).await;
     phone.goto(&format!("{url}#/h/h2")).await.unwrap();
     let by = find(&phone, "[data-testid=accompanied-by]")
@@ -167,19 +168,52 @@ async fn assign_and_revoke(backend: Backend) {
         "[data-testid=user-row][data-username=cadre1] [data-testid=open-user]",
     )
     .await;
-    click(
-        &desk,
-        &format!("[data-testid=device-row][data-device='{device}'] [data-testid=revoke]"),
-    )
-    .await;
-    find(
-        &desk,
-        &format!("[data-testid=device-row][data-device='{device}'] [data-testid=revoked]"),
-    )
-    .await;
-    screenshot(&desk, "console-3-users").await;
+    // "Lost or stolen": the console says what it will do and asks once more.
+    let row = format!("[data-testid=device-row][data-device='{device}']");
+    click(&desk, &format!("{row} [data-testid=revoke-erase]")).await;
+    let asked = find(&desk, &format!("{row} [data-testid=revoke-confirm-text]"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(asked.contains("kể cả phần chưa gửi"), "{asked}");
+    click(&desk, &format!("{row} [data-testid=revoke-confirm]")).await;
+    find(&desk, &format!("{row}[data-state=ErasePending]")).await;
+    // At its next contact the phone erases everything of the person and says so.
     sync_now(&phone).await;
-    find(&phone, "[data-testid=session-ended]").await;
+    let said = find(&phone, "[data-testid=farewell]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("báo mất"), "{said}");
+    // The console shows when the phone confirmed.
+    let mut erased = String::new();
+    for _ in 0..30 {
+        // Closed and opened again, the user's devices are read anew.
+        for _ in 0..2 {
+            click(
+                &desk,
+                "[data-testid=user-row][data-username=cadre1] [data-testid=open-user]",
+            )
+            .await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if let Ok(e) = desk
+            .find(fantoccini::Locator::Css(&format!(
+                "{row}[data-state=Erased] [data-testid=device-state]"
+            )))
+            .await
+        {
+            erased = e.text().await.unwrap();
+            break;
+        }
+    }
+    assert!(
+        erased.contains("Đã xóa lúc"),
+        "the console shows the erase: {erased}"
+    );
+    screenshot(&desk, "console-3-users").await;
 
     phone.close().await.unwrap();
     desk.close().await.unwrap();

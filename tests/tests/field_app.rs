@@ -471,6 +471,9 @@ async fn an_officer_sent_to_the_console_comes_back_to_the_field_app() {
         .await
         .expect("the console opens");
     c.goto(&srv.url("/")).await.unwrap();
+    // The field app locks the officer's data with the password the server checks once.
+    text(&c, "first-lock").await;
+    tests::phone::unlock(&c, fixture::PASSWORD).await;
     synced_with(&c, 2).await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
@@ -532,6 +535,7 @@ async fn the_list_shows_before_the_rest_of_the_app_loads() {
     // the first-screen files alone; the split chunks (the working copy, the other
     // screens) are fetched only after that.
     c.refresh().await.unwrap();
+    tests::phone::unlock(&c, fixture::PASSWORD).await;
     wait_js(
         &c,
         "return document.querySelectorAll('[data-testid=household-row]').length === 2",
@@ -573,6 +577,7 @@ async fn the_list_shows_before_the_rest_of_the_app_loads() {
     // Every screen behind the split opens, offline too, from the service worker's cache.
     network(&driver, &c, false).await;
     c.refresh().await.unwrap();
+    tests::phone::unlock(&c, fixture::PASSWORD).await;
     click(&c, "household-row").await;
     c.wait()
         .for_element(Locator::Css("[data-testid=household-detail]"))
@@ -629,6 +634,7 @@ async fn a_chunk_that_cannot_load_is_said_and_a_reload_recovers() {
         .click()
         .await
         .unwrap();
+    tests::phone::unlock(&c, fixture::PASSWORD).await;
     synced_with(&c, 2).await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);

@@ -47,12 +47,13 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         r#"{"full_name":"Tên Mới"}"#,
         "f f f f f o/o",
     ),
-    ("GET", "/users/{user}/devices", "", "f f f f f o/o"),
+    // The commune officer signs out or erases the phones of the commune's people.
+    ("GET", "/users/{user}/devices", "", "f f o/s f f o/o"),
     (
         "POST",
         "/users/{user}/devices/{device}/revoke",
         "",
-        "f f f f f o/o",
+        "f f o/s f f o/o",
     ),
     ("GET", "/users/locked", "", "f f f f f o"),
     ("POST", "/users/locked/{code}/unlock", "", "f f f f f o"),
@@ -570,6 +571,8 @@ async fn every_role_against_every_endpoint(b: Backend) {
         "POST /auth/login",
         "POST /auth/refresh",
         "POST /auth/logout",
+        // Proved by the refresh token of a session revoked for erasing (tests/api.rs).
+        "POST /auth/erased",
     ];
     let missing: Vec<_> = documented
         .iter()

@@ -4,6 +4,7 @@
 pub mod form;
 pub mod household;
 pub mod households;
+pub mod lock;
 pub mod meeting;
 pub mod member;
 pub mod plan;

@@ -285,7 +285,80 @@ pub fn SyncScreen(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
                     {r.iter().map(|r| view! { <p>{say(r.reason.clone())}</p> }).collect_view()}
                 </div>
             }))}
+            <PinSetting />
             <SignOut signed_in=signed_in />
         </section>
+    }
+}
+
+/// The optional PIN: six digits that open the app within 12 hours of the last password
+/// unlock (`lock::PIN_WINDOW_MS`); setting one asks for the password again.
+#[component]
+fn PinSetting() -> impl IntoView {
+    let lang = use_lang();
+    let user_id = use_field().user.id.clone();
+    let locks = expect_context::<crate::screens::lock::LockState>();
+    let password = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
+    let said = RwSignal::new(None::<(bool, shared::Text)>);
+    let has_pin = RwSignal::new(false);
+    {
+        let user_id = user_id.clone();
+        spawn_local(async move {
+            if let Ok(Some(rec)) = crate::lock::record(&user_id).await {
+                has_pin.set(rec.pin.is_some());
+            }
+        });
+    }
+    let set = {
+        let user_id = user_id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let (user_id, pw, p) = (user_id.clone(), password.get(), pin.get());
+            spawn_local(async move {
+                match crate::lock::set_pin(&user_id, &pw, &p).await {
+                    Ok(()) => {
+                        has_pin.set(true);
+                        said.set(Some((true, shared::Text::new(
+                            "Đã đặt mã PIN: trong 12 giờ sau lần mở bằng mật khẩu, mã PIN mở được ứng dụng.",
+                            "PIN set: for 12 hours after a password unlock, the PIN opens the app.",
+                        ))));
+                    }
+                    Err(e) => said.set(Some((false, e))),
+                }
+                password.set(String::new());
+                pin.set(String::new());
+            });
+        }
+    };
+    let remove = move |_| {
+        let user_id = user_id.clone();
+        spawn_local(async move {
+            if crate::lock::remove_pin(&user_id).await.is_ok() {
+                has_pin.set(false);
+            }
+        });
+    };
+    view! {
+        <form class="pin" data-testid="pin-setting" on:submit=set>
+            <h3>{move || tr(lang.get(), "Khóa ứng dụng", "App lock")}</h3>
+            <p class="muted">{move || tr(lang.get(),
+                "Ứng dụng tự khóa sau 15 phút không dùng. Mã PIN 6 số tiện hơn nhưng dễ đoán hơn mật khẩu.",
+                "The app locks itself after 15 minutes unused. A 6-digit PIN is quicker but easier to guess than the password.")}</p>
+            <label for="pin-password">{move || tr(lang.get(), "Mật khẩu", "Password")}</label>
+            <input id="pin-password" data-testid="pin-password" type="password" autocomplete="current-password" required bind:value=password />
+            <label for="pin-new">{move || tr(lang.get(), "Mã PIN mới (6 số)", "New PIN (6 digits)")}</label>
+            <input id="pin-new" data-testid="pin-new" type="password" inputmode="numeric" maxlength="6" autocomplete="off" required bind:value=pin />
+            {move || said.get().map(|(ok, t)| view! {
+                <p class=if ok { "ok" } else { "error" } role="alert" data-testid="pin-said">{say(t)}</p>
+            })}
+            <button type="submit" class="secondary" data-testid="pin-set">{move || tr(lang.get(), "Đặt mã PIN", "Set the PIN")}</button>
+            {move || has_pin.get().then(|| view! {
+                <button type="button" class="secondary" data-testid="pin-remove" on:click=remove.clone()>{move || tr(lang.get(), "Bỏ mã PIN", "Remove the PIN")}</button>
+            })}
+            <button type="button" class="secondary" data-testid="lock-now" on:click=move |_| locks.key.set(None)>
+                {move || tr(lang.get(), "Khóa ngay", "Lock now")}
+            </button>
+        </form>
     }
 }

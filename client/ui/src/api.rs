@@ -85,6 +85,13 @@ pub async fn refresh(req: &RefreshRequest) -> Result<TokenPair, ClientError> {
     send(Request::post("/api/auth/refresh"), Some(req)).await
 }
 
+/// A phone reported lost confirms it erased the person's data (`POST /api/auth/erased`).
+pub async fn erased(req: &shared::api::ErasedRequest) -> Result<(), ClientError> {
+    send::<serde_json::Value>(Request::post("/api/auth/erased"), Some(req))
+        .await
+        .map(|_| ())
+}
+
 pub async fn logout(token: &str) -> Result<(), ClientError> {
     send::<serde_json::Value>(
         Request::post("/api/auth/logout").header("Authorization", &format!("Bearer {token}")),

@@ -15,6 +15,10 @@ pub fn Login(
     /// on to the console).
     #[prop(optional)]
     after: Option<fn(&TokenPair)>,
+    /// Takes the new session with the password the server accepted, instead of showing
+    /// it at once (the field app opens the phone's encrypted data with it).
+    #[prop(optional)]
+    with_password: Option<Callback<(TokenPair, String)>>,
 ) -> impl IntoView {
     let lang = use_lang();
     let username = RwSignal::new(String::new());
@@ -36,11 +40,17 @@ pub fn Login(
         spawn_local(async move {
             match api::login(&req).await {
                 Ok(pair) => {
-                    session::save(&pair);
+                    // The field app keeps the session itself, sealed.
+                    if with_password.is_none() || pair.user.role.uses_console() {
+                        session::save(&pair);
+                    }
                     if let Some(after) = after {
                         after(&pair);
                     }
-                    signed_in.set(Some(pair));
+                    match with_password {
+                        Some(then) => then.run((pair, req.password)),
+                        None => signed_in.set(Some(pair)),
+                    }
                 }
                 Err(e) => error.set(Some(e)),
             }

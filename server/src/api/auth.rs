@@ -1,6 +1,7 @@
 //! Sign-in, token refresh and sign-out.
 
 use crate::AppState;
+use crate::auth::current::{ERASE_CODE, ERASE_EN, ERASE_VI};
 use crate::auth::throttle::{self, ClientAddress};
 use crate::auth::{CurrentUser, password, tokens};
 use crate::error::{AppError, AppResult};
@@ -8,7 +9,7 @@ use crate::extract::AppJson;
 use crate::store::{Actor, RefreshRefusal, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
-use shared::api::{LoginRequest, Me, RefreshRequest, TokenPair};
+use shared::api::{ErasedRequest, LoginRequest, Me, RefreshRequest, TokenPair};
 use shared::permissions::{Action, reach};
 use shared::user::User;
 use shared::{Text, ValidationErrors};
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(erased))
         .routes(routes!(me))
 }
 
@@ -174,6 +176,7 @@ async fn refresh(
                 "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại; dữ liệu chưa gửi vẫn được giữ trên máy.",
                 "Your session has expired. Sign in again; unsent data stays on this phone.",
             ),
+            RefreshRefusal::Erase => (ERASE_CODE, ERASE_VI, ERASE_EN),
             RefreshRefusal::Revoked => (
                 "session_revoked",
                 "Thiết bị này đã bị thu hồi quyền truy cập. Liên hệ quản trị viên.",
@@ -215,9 +218,48 @@ async fn logout(State(state): State<AppState>, me: CurrentUser) -> AppResult<Sta
             &actor,
             &me.user.id,
             &me.device_id,
+            None,
             chrono::Utc::now().timestamp_millis(),
         )
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A phone reported lost confirms it erased everything of the person. It proves itself
+/// with the refresh token of the revoked session and its device id; nothing else is
+/// accepted, and a confirmation for a session not revoked for erasing is refused.
+#[utoipa::path(post, path = "/auth/erased", tag = "auth", request_body = ErasedRequest,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody, description = "Not JSON"), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody, description = "Too many attempts; see Retry-After")))]
+async fn erased(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    AppJson(req): AppJson<ErasedRequest>,
+) -> AppResult<StatusCode> {
+    // A guessing client is throttled like sign-in attempts.
+    state.sign_in.attempt(address)?;
+    let mut e = ValidationErrors::default();
+    e.required_text("refresh_token", &req.refresh_token, 200);
+    e.required_text("device_id", &req.device_id, 100);
+    e.range_i64("unsent", i64::from(req.unsent), 0, 1_000_000);
+    e.into_result()?;
+    let recorded = state
+        .store
+        .confirm_erased(
+            &tokens::refresh_digest(&req.refresh_token),
+            &req.device_id,
+            req.unsent,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await?;
+    if !recorded {
+        return Err(AppError::Unauthenticated {
+            code: "invalid_token",
+            message: Text::new(
+                "Không có yêu cầu xóa nào cho thiết bị này.",
+                "No erase was asked of this device.",
+            ),
+        });
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -103,6 +103,21 @@ pub(crate) async fn ensure_docs(state: &AppState, ids: &BTreeSet<String>) -> App
     Ok(())
 }
 
+/// How often a syncing phone's last sighting is written down: the console shows it to
+/// the minute, and a sync storm does not write a row per request.
+const SIGHTING_EVERY_MS: i64 = 60_000;
+
+/// Keeps the device's last sync time current, and the unsent count its phone reports
+/// whenever it changes (what a revoked or lost phone still held).
+async fn note_sighting(state: &AppState, me: &CurrentUser, unsent: Option<u32>) -> AppResult<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let changed = unsent.is_some_and(|n| i64::from(n) != me.unsent);
+    if changed || now - me.last_seen_at >= SIGHTING_EVERY_MS {
+        state.store.device_seen(&me.session_id, unsent, now).await?;
+    }
+    Ok(())
+}
+
 /// Sync every household in the device's scope in one exchange.
 #[utoipa::path(post, path = "/sync", tag = "sync", security(("bearer" = [])),
     request_body(content = Object, description = "SyncRequest, see docs/sync-protocol.md"),
@@ -122,6 +137,7 @@ async fn sync(
             ),
         });
     }
+    note_sighting(&state, &me, req.unsent).await?;
     let scope = state.scopes.of(state.store.as_ref(), &me).await?;
     ensure_docs(&state, &scope.read).await?;
     let areas = me.reach(Action::ReadHouseholds)? != Reach::Assigned;

@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
+use shared::api::{RevokeKind, RevokeRequest};
 use shared::permissions::{Action, Reach};
 use shared::user::{NewUser, User, UserUpdate};
 use shared::{Text, Validate};
@@ -183,22 +184,36 @@ async fn list_devices(
     Ok(Json(state.store.list_sessions(&id).await?))
 }
 
-/// Cut off a lost phone: its sessions and refresh tokens stop working at once.
-#[utoipa::path(post, path = "/users/{id}/devices/{device_id}/revoke", tag = "users", security(("bearer" = [])),
+/// Cut off a phone: its sessions and refresh tokens stop working at once. `sign_out`
+/// (the default) hides the phone's data until the same person signs in again; `erase`
+/// (lost or stolen) makes the phone delete everything of the person at its next contact.
+#[utoipa::path(post, path = "/users/{id}/devices/{device_id}/revoke", tag = "users", security(("bearer" = [])), request_body(content = Option<RevokeRequest>),
     params(("id" = String, Path), ("device_id" = String, Path)),
-    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Revoked), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 401, body = crate::error::ErrorBody, description = "Not signed in, or the session ended"), (status = 200, body = Revoked), (status = 400, body = crate::error::ErrorBody, description = "Not JSON, or an unknown kind"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn revoke_device(
     State(state): State<AppState>,
     me: CurrentUser,
     AppPath((id, device_id)): AppPath<(String, String)>,
+    body: axum::body::Bytes,
 ) -> AppResult<Json<Revoked>> {
     user_in_scope(&state, &me, Action::RevokeDevices, &id).await?;
+    // No body: sign the device out (what revoking did before there was a choice).
+    let kind = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Json::<RevokeRequest>::from_bytes(&body)
+            .map_err(AppError::from)?
+            .0
+            .kind
+    }
+    .unwrap_or(RevokeKind::SignOut);
     let n = state
         .store
         .revoke_device(
             &me.actor(),
             &id,
             &device_id,
+            Some(kind),
             chrono::Utc::now().timestamp_millis(),
         )
         .await?;

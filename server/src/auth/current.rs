@@ -17,7 +17,18 @@ pub struct CurrentUser {
     pub user: User,
     pub session_id: String,
     pub device_id: String,
+    /// The session's last sighting and the unsent count its phone reported then, as read
+    /// for this request (within the session cache's few seconds).
+    pub last_seen_at: i64,
+    pub unsent: i64,
 }
+
+/// The refusal that tells a phone reported lost to erase the person's data, at its next
+/// request or token renewal.
+pub const ERASE_CODE: &str = shared::api::DEVICE_ERASE_CODE;
+pub const ERASE_VI: &str = "Thiết bị này đã được báo mất. Dữ liệu của bạn trên máy này được xóa.";
+pub const ERASE_EN: &str =
+    "This device was reported lost. Your data on this device is being erased.";
 
 fn unauthenticated(code: &'static str, vi: &str, en: &str) -> AppError {
     AppError::Unauthenticated {
@@ -76,6 +87,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         if user.id != claims.sub {
             return Err(no_session());
         }
+        if session.state() == shared::api::DeviceState::ErasePending {
+            return Err(unauthenticated(ERASE_CODE, ERASE_VI, ERASE_EN));
+        }
         if session.revoked_at.is_some() {
             return Err(unauthenticated(
                 "session_revoked",
@@ -94,6 +108,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             user,
             session_id: session.id,
             device_id: session.device_id,
+            last_seen_at: session.last_seen_at,
+            unsent: session.unsent,
         })
     }
 }

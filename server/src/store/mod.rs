@@ -153,6 +153,8 @@ pub enum RefreshRefusal {
     AlreadyUsed,
     Expired,
     Revoked,
+    /// Revoked as lost or stolen, and the phone has not yet confirmed it erased its data.
+    Erase,
     OtherDevice,
 }
 
@@ -342,14 +344,32 @@ pub trait Sessions: Send + Sync {
     /// A session with its user, in one query (every signed-in request asks).
     async fn session_user(&self, session_id: &str) -> StoreResult<(Session, User)>;
     async fn list_sessions(&self, user_id: &str) -> StoreResult<Vec<Session>>;
-    /// Revokes every session of the user on the device; returns how many.
+    /// Revokes every session of the user on the device; returns how many. `kind` is what
+    /// the phone is asked to do (`None`: the person signed out themselves). Erasing also
+    /// applies to sessions already signed out and not yet erased.
     async fn revoke_device(
         &self,
         actor: &Actor,
         user_id: &str,
         device_id: &str,
+        kind: Option<shared::api::RevokeKind>,
         now: i64,
     ) -> StoreResult<u64>;
+
+    /// Records a phone's confirmation that it erased the data of the session whose
+    /// refresh token hashes to `token_hash` (any token the session was issued); only a
+    /// session revoked for erasing, of that device. Returns whether one was recorded.
+    async fn confirm_erased(
+        &self,
+        token_hash: &str,
+        device_id: &str,
+        unsent: u32,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Notes a session's sync: when, and the unsent count its phone reported.
+    async fn device_seen(&self, session_id: &str, unsent: Option<u32>, now: i64)
+    -> StoreResult<()>;
 
     /// Revokes every session of the user except `keep` (a password or role change).
     async fn revoke_sessions(

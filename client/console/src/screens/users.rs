@@ -1,11 +1,11 @@
 //! The administrator's users and devices: create a user with a role and an area, reset a
-//! password, disable or enable, list a user's devices and revoke a lost phone (its next
-//! sync is refused and it must sign in again).
+//! password, disable or enable, list a user's devices with their state and unsent work,
+//! and sign a phone out or, lost or stolen, have it erase itself at its next contact.
 
 use super::{Outcome, Problem, load, send, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::Session;
+use shared::api::{DeviceState, RevokeKind, RevokeRequest, Session};
 use shared::area::Area;
 use shared::user::{NewUser, Role, User, UserUpdate};
 use ui::api::{ClientError, Method};
@@ -164,21 +164,31 @@ fn UserDetail(
             done.run(r.map(|_| tr(lang.get_untracked(), ok.0, ok.1).to_string()));
         });
     };
-    let revoke = move |device: String| {
+    // A revocation is asked once more before it is sent: it cuts a person off.
+    let confirming = RwSignal::new(None::<(String, RevokeKind)>);
+    let revoke = move |device: String, kind: RevokeKind| {
         let id = user.get_value();
+        confirming.set(None);
         spawn_local(async move {
             let r = send::<serde_json::Value>(
                 Method::Post,
                 &format!("/users/{id}/devices/{device}/revoke"),
-                &serde_json::json!({}),
+                &RevokeRequest { kind: Some(kind) },
             )
             .await;
             done.run(r.map(|_| {
-                tr(
-                    lang.get_untracked(),
-                    "Đã thu hồi thiết bị: lần đồng bộ tới của nó bị từ chối.",
-                    "Device revoked: its next sync is refused.",
-                )
+                match kind {
+                    RevokeKind::SignOut => tr(
+                        lang.get_untracked(),
+                        "Đã đăng xuất thiết bị: máy ẩn dữ liệu, giữ phần chưa gửi cho tới khi người dùng đăng nhập lại.",
+                        "Device signed out: the phone hides its data and keeps unsent work until the person signs in again.",
+                    ),
+                    RevokeKind::Erase => tr(
+                        lang.get_untracked(),
+                        "Đã yêu cầu xóa: máy sẽ xóa toàn bộ dữ liệu ở lần kết nối tới.",
+                        "Erase requested: the phone deletes all its data at its next contact.",
+                    ),
+                }
                 .to_string()
             }));
             refresh.update(|n| *n += 1);
@@ -213,23 +223,67 @@ fn UserDetail(
                             <thead><tr>
                                 <th>{move || tr(lang.get(), "Thiết bị", "Device")}</th>
                                 <th>{move || tr(lang.get(), "Đăng nhập lúc", "Signed in")}</th>
-                                <th>{move || tr(lang.get(), "Dùng gần nhất", "Last seen")}</th>
+                                <th>{move || tr(lang.get(), "Đồng bộ gần nhất", "Last sync")}</th>
+                                <th>{move || tr(lang.get(), "Trạng thái", "State")}</th>
+                                <th>{move || tr(lang.get(), "Hộ chưa gửi", "Households unsent")}</th>
                                 <th></th>
                             </tr></thead>
                             <tbody>
                                 {ds.into_iter().map(|d| {
                                     let device = d.device_id.clone();
+                                    let state = d.state();
+                                    let unsent = d.unsent;
+                                    let state_text = move || match state {
+                                        DeviceState::Active => tr(lang.get(), "Đang dùng", "Active").to_string(),
+                                        DeviceState::SignedOut => tr(lang.get(), "Đã đăng xuất", "Signed out").to_string(),
+                                        DeviceState::ErasePending => tr(lang.get(), "Chờ xóa (máy chưa kết nối lại)", "Erase pending (not yet in contact)").to_string(),
+                                        DeviceState::Erased => format!("{} {}", tr(lang.get(), "Đã xóa lúc", "Erased at"), when(d.erased_at.unwrap_or_default())),
+                                    };
+                                    let ask = move |kind: RevokeKind| {
+                                        let device = device.clone();
+                                        move |_| confirming.set(Some((device.clone(), kind)))
+                                    };
+                                    let this = d.device_id.clone();
+                                    let asked = move || confirming.get().filter(|(dv, _)| *dv == this).map(|(_, k)| k);
+                                    let sent_device = d.device_id.clone();
                                     view! {
-                                        <tr data-testid="device-row" data-device=d.device_id.clone()>
+                                        <tr data-testid="device-row" data-device=d.device_id.clone() data-state=format!("{state:?}")>
                                             <td>{d.device_id.clone()}</td>
                                             <td>{when(d.created_at)}</td>
                                             <td>{when(d.last_seen_at)}</td>
-                                            <td>{match d.revoked_at {
-                                                Some(t) => view! { <span data-testid="revoked">{move || tr(lang.get(), "Đã thu hồi", "Revoked")} " " {when(t)}</span> }.into_any(),
+                                            <td data-testid="device-state">{state_text}</td>
+                                            <td data-testid="device-unsent">{unsent}</td>
+                                            <td>{move || match asked() {
+                                                Some(kind) => {
+                                                    let device = sent_device.clone();
+                                                    view! {
+                                                        <p class="warning" data-testid="revoke-confirm-text">{move || match kind {
+                                                            RevokeKind::SignOut => tr(lang.get(),
+                                                                "Đăng xuất máy này? Máy ẩn ngay mọi dữ liệu hộ; phần chưa gửi được giữ (mã hóa) và gửi khi chính người này đăng nhập lại.",
+                                                                "Sign this device out? The phone hides all household data at once; unsent work is kept (encrypted) and sent when the same person signs in again."),
+                                                            RevokeKind::Erase => tr(lang.get(),
+                                                                "Máy bị mất hoặc bị lấy cắp? Ở lần kết nối tới, máy xóa toàn bộ dữ liệu của người này, kể cả phần chưa gửi. Không thể hoàn tác.",
+                                                                "Lost or stolen? At its next contact the phone deletes everything of this person, unsent work included. This cannot be undone."),
+                                                        }}</p>
+                                                        <button class="danger" data-testid="revoke-confirm" on:click=move |_| revoke(device.clone(), kind)>
+                                                            {move || tr(lang.get(), "Xác nhận", "Confirm")}
+                                                        </button>
+                                                        <button class="secondary" on:click=move |_| confirming.set(None)>
+                                                            {move || tr(lang.get(), "Huỷ", "Cancel")}
+                                                        </button>
+                                                    }.into_any()
+                                                }
                                                 None => view! {
-                                                    <button class="danger" data-testid="revoke" on:click=move |_| revoke(device.clone())>
-                                                        {move || tr(lang.get(), "Thu hồi (mất máy)", "Revoke (lost phone)")}
-                                                    </button>
+                                                    {(state == DeviceState::Active).then(|| view! {
+                                                        <button class="secondary" data-testid="revoke-sign-out" on:click=ask(RevokeKind::SignOut)>
+                                                            {move || tr(lang.get(), "Đăng xuất máy này", "Sign this device out")}
+                                                        </button>
+                                                    })}
+                                                    {matches!(state, DeviceState::Active | DeviceState::SignedOut).then(|| view! {
+                                                        <button class="danger" data-testid="revoke-erase" on:click=ask(RevokeKind::Erase)>
+                                                            {move || tr(lang.get(), "Mất máy: xóa dữ liệu", "Lost or stolen: erase")}
+                                                        </button>
+                                                    })}
                                                 }.into_any(),
                                             }}</td>
                                         </tr>

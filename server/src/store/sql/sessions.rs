@@ -2,9 +2,11 @@
 
 use super::register::UserRow;
 use super::*;
+use shared::api::RevokeKind;
 use sqlx::Row;
 
-const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, revoked_at";
+const SESSION_COLS: &str =
+    "id, user_id, device_id, created_at, last_seen_at, revoked_at, revoke_kind, erased_at, unsent";
 
 /// How long this process answers a session's lookup from memory. Every signed-in request
 /// looks its session up (one query, a tenth of the server's work in a push storm).
@@ -53,6 +55,18 @@ impl KeptSessions {
         }
     }
 
+    /// Updates a kept session's sighting, so the next requests within `SESSION_KEPT` see
+    /// it written and do not write it again.
+    fn seen(&self, id: &str, now: i64, unsent: Option<u32>) {
+        let mut k = self.kept.lock().expect("not poisoned");
+        if let Some((_, session, _)) = k.sessions.peek_mut(id) {
+            session.last_seen_at = now;
+            if let Some(n) = unsent {
+                session.unsent = i64::from(n);
+            }
+        }
+    }
+
     /// Forgets every kept session (a session revoked, a user changed).
     pub fn forget(&self) {
         let mut k = self.kept.lock().expect("not poisoned");
@@ -69,6 +83,9 @@ struct SessionRow {
     created_at: i64,
     last_seen_at: i64,
     revoked_at: Option<i64>,
+    revoke_kind: Option<String>,
+    erased_at: Option<i64>,
+    unsent: i64,
 }
 
 impl From<SessionRow> for Session {
@@ -80,6 +97,9 @@ impl From<SessionRow> for Session {
             created_at: r.created_at,
             last_seen_at: r.last_seen_at,
             revoked_at: r.revoked_at,
+            revoke_kind: r.revoke_kind.as_deref().and_then(RevokeKind::parse),
+            erased_at: r.erased_at,
+            unsent: r.unsent,
         }
     }
 }
@@ -114,6 +134,9 @@ where
             created_at: now,
             last_seen_at: now,
             revoked_at: None,
+            revoke_kind: None,
+            erased_at: None,
+            unsent: 0,
         };
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -161,7 +184,8 @@ where
     ) -> StoreResult<Result<Session, RefreshRefusal>> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "SELECT t.session_id, t.expires_at, t.used_at, t.replaced_by, s.device_id, s.revoked_at \
+            "SELECT t.session_id, t.expires_at, t.used_at, t.replaced_by, s.device_id, s.revoked_at, \
+             s.revoke_kind, s.erased_at \
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
         )
         .bind(old_hash.to_string())
@@ -176,11 +200,18 @@ where
         let replaced_by: Option<String> = row.try_get("replaced_by")?;
         let bound_device: String = row.try_get("device_id")?;
         let revoked_at: Option<i64> = row.try_get("revoked_at")?;
-        if revoked_at.is_some() {
-            return Ok(Err(RefreshRefusal::Revoked));
-        }
         if bound_device != device_id {
             return Ok(Err(RefreshRefusal::OtherDevice));
+        }
+        if revoked_at.is_some() {
+            let kind: Option<String> = row.try_get("revoke_kind")?;
+            let erased_at: Option<i64> = row.try_get("erased_at")?;
+            let erase = kind.as_deref() == Some(RevokeKind::Erase.as_str()) && erased_at.is_none();
+            return Ok(Err(if erase {
+                RefreshRefusal::Erase
+            } else {
+                RefreshRefusal::Revoked
+            }));
         }
         if expires_at <= now {
             return Ok(Err(RefreshRefusal::Expired));
@@ -278,6 +309,7 @@ where
         };
         let row = sqlx::query(
             "SELECT s.id, s.user_id, s.device_id, s.created_at, s.last_seen_at, s.revoked_at, \
+             s.revoke_kind, s.erased_at, s.unsent, \
              u.username, u.full_name, u.role, u.area_id, u.active, u.password_hash \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         )
@@ -291,15 +323,18 @@ where
             created_at: row.try_get(3)?,
             last_seen_at: row.try_get(4)?,
             revoked_at: row.try_get(5)?,
+            revoke_kind: row.try_get(6)?,
+            erased_at: row.try_get(7)?,
+            unsent: row.try_get(8)?,
         };
         let user = UserRow {
             id: session.user_id.clone(),
-            username: row.try_get(6)?,
-            full_name: row.try_get(7)?,
-            role: row.try_get(8)?,
-            area_id: row.try_get(9)?,
-            active: row.try_get(10)?,
-            password_hash: row.try_get(11)?,
+            username: row.try_get(9)?,
+            full_name: row.try_get(10)?,
+            role: row.try_get(11)?,
+            area_id: row.try_get(12)?,
+            active: row.try_get(13)?,
+            password_hash: row.try_get(14)?,
         }
         .into_user()?;
         let session = Session::from(session);
@@ -324,19 +359,28 @@ where
         actor: &Actor,
         user_id: &str,
         device_id: &str,
+        kind: Option<RevokeKind>,
         now: i64,
     ) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
+        // Erasing reaches sessions already signed out too (the phone still holds their
+        // data); signing out never softens an erase asked before.
+        let sql = if kind == Some(RevokeKind::Erase) {
+            "UPDATE sessions SET revoked_at = COALESCE(revoked_at, $3), revoke_kind = $4 \
+             WHERE user_id = $1 AND device_id = $2 AND erased_at IS NULL \
+             AND (revoke_kind IS NULL OR revoke_kind <> $4)"
+        } else {
+            "UPDATE sessions SET revoked_at = $3, revoke_kind = $4 \
+             WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL"
+        };
         let n = DB::rows_affected(
-            &sqlx::query(
-                "UPDATE sessions SET revoked_at = $3 \
-                 WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(user_id.to_string())
-            .bind(device_id.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?,
+            &sqlx::query(sql)
+                .bind(user_id.to_string())
+                .bind(device_id.to_string())
+                .bind(now)
+                .bind(kind.map(|k| k.as_str().to_string()))
+                .execute(&mut *tx)
+                .await?,
         );
         insert_audit(
             &mut tx,
@@ -344,12 +388,78 @@ where
             "revoke",
             "device",
             &format!("{user_id}/{device_id}"),
-            serde_json::json!({ "sessions_revoked": n }),
+            serde_json::json!({ "sessions_revoked": n, "kind": kind }),
         )
         .await?;
         tx.commit().await?;
         self.sessions.forget();
         Ok(n)
+    }
+
+    async fn confirm_erased(
+        &self,
+        token_hash: &str,
+        device_id: &str,
+        unsent: u32,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let session: Option<String> = sqlx::query_scalar(
+            "SELECT s.id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+             WHERE t.token_hash = $1 AND s.device_id = $2 AND s.revoke_kind = $3 \
+             AND s.erased_at IS NULL",
+        )
+        .bind(token_hash.to_string())
+        .bind(device_id.to_string())
+        .bind(RevokeKind::Erase.as_str().to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(session) = session else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE sessions SET erased_at = $2, unsent = $3, last_seen_at = $2 WHERE id = $1",
+        )
+        .bind(session.clone())
+        .bind(now)
+        .bind(i64::from(unsent))
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(
+            &mut tx,
+            &Actor {
+                user_id: None,
+                device_id: Some(device_id.to_string()),
+            },
+            "erased",
+            "session",
+            &session,
+            serde_json::json!({ "unsent_erased": unsent }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.sessions.forget();
+        Ok(true)
+    }
+
+    async fn device_seen(
+        &self,
+        session_id: &str,
+        unsent: Option<u32>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2, unsent = COALESCE($3, unsent) WHERE id = $1",
+        )
+        .bind(session_id.to_string())
+        .bind(now)
+        .bind(unsent.map(i64::from))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.sessions.seen(session_id, now, unsent);
+        Ok(())
     }
 
     async fn revoke_sessions(
@@ -492,6 +602,9 @@ mod tests {
             created_at: 0,
             last_seen_at: 0,
             revoked_at: None,
+            revoke_kind: None,
+            erased_at: None,
+            unsent: 0,
         };
         (session, user)
     }
