@@ -109,6 +109,23 @@ fn decode_doc(id: String, plain: &[u8]) -> Result<StoredDoc, LocalError> {
     })
 }
 
+/// Households' sealed bytes as IndexedDB records with their keys.
+fn sealed_docs(
+    docs: &[StoredDoc],
+    sealed: Vec<Vec<u8>>,
+) -> Result<Vec<(JsValue, Option<JsValue>)>, LocalError> {
+    docs.iter()
+        .zip(sealed)
+        .map(|(d, sealed)| {
+            let record = Sealed {
+                id: Some(d.id.clone()),
+                sealed,
+            };
+            Ok((to_js(&record)?, Some(JsValue::from_str(&d.id))))
+        })
+        .collect()
+}
+
 /// Everything a person's store holds, unsealed.
 pub struct Loaded {
     pub meta: Option<Meta>,
@@ -294,18 +311,9 @@ impl LocalStore {
             .db
             .transaction(&[DOCS, META], TransactionMode::ReadWrite)?;
         let store = tx.store(DOCS)?;
-        let values = docs
-            .iter()
-            .zip(sealed)
-            .map(|(d, sealed)| {
-                let record = Sealed {
-                    id: Some(d.id.clone()),
-                    sealed,
-                };
-                Ok((to_js(&record)?, Some(JsValue::from_str(&d.id))))
-            })
-            .collect::<Result<Vec<_>, LocalError>>()?;
-        store.put_all(values.into_iter()).await?;
+        store
+            .put_all(sealed_docs(docs, sealed)?.into_iter())
+            .await?;
         for id in removed {
             store.delete(JsValue::from_str(id)).await?;
         }
@@ -414,18 +422,9 @@ impl LocalStore {
             .transaction(&[DOCS, META], TransactionMode::ReadWrite)?;
         let store = tx.store(DOCS)?;
         store.clear().await?;
-        let values = docs
-            .iter()
-            .zip(sealed)
-            .map(|(d, sealed)| {
-                let record = Sealed {
-                    id: Some(d.id.clone()),
-                    sealed,
-                };
-                Ok((to_js(&record)?, Some(JsValue::from_str(&d.id))))
-            })
-            .collect::<Result<Vec<_>, LocalError>>()?;
-        store.put_all(values.into_iter()).await?;
+        store
+            .put_all(sealed_docs(docs, sealed)?.into_iter())
+            .await?;
         let meta_store = tx.store(META)?;
         match meta {
             Some(m) => {

@@ -583,6 +583,35 @@ async fn a_household_code_is_one_code_whatever_its_case_or_unicode_form(b: Backe
     db.cleanup().await;
 }
 
+/// Signs in over the API on `device`: the access and the refresh token.
+async fn tokens(srv: &TestServer, username: &str, device: &str) -> (String, String) {
+    let (s, pair) = call(
+        srv,
+        None,
+        "POST",
+        "/api/auth/login",
+        Some(json!({"username": username, "password": fixture::PASSWORD, "device_id": device})),
+    )
+    .await;
+    assert_eq!(s, 200, "{pair}");
+    (
+        pair["access_token"].as_str().unwrap().to_string(),
+        pair["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// vh1's session on `device`, as the device list shows it.
+async fn vh1_device(srv: &TestServer, admin: &str, device: &str) -> Value {
+    let (_, devices) = call(srv, Some(admin), "GET", "/api/users/u-vh1/devices", None).await;
+    devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device_id"] == device)
+        .cloned()
+        .unwrap_or_else(|| panic!("no session on {device}: {devices}"))
+}
+
 /// Revoking says what it means: "sign out" refuses the phone with `session_revoked` and
 /// lets the person sign in again; "erase" refuses it with `device_erase` until the phone
 /// confirms, which only the revoked session's refresh token of that device can do, once.
@@ -591,27 +620,8 @@ async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
     let Some((db, srv)) = setup(b).await else {
         return;
     };
-    let login =
-        |u: &str, d: &str| json!({"username": u, "password": fixture::PASSWORD, "device_id": d});
-    let (_, admin) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/login",
-        Some(login("admin", "desk")),
-    )
-    .await;
-    let admin = admin["access_token"].as_str().unwrap().to_string();
-    let (_, phone) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/login",
-        Some(login("vh1", "phone-a")),
-    )
-    .await;
-    let access = phone["access_token"].as_str().unwrap().to_string();
-    let refresh = phone["refresh_token"].as_str().unwrap().to_string();
+    let (admin, _) = tokens(&srv, "admin", "desk").await;
+    let (access, refresh) = tokens(&srv, "vh1", "phone-a").await;
 
     // A sync reports 3 households unsent; the device list shows it.
     let sync = serde_json::to_value(shared::sync::SyncRequest {
@@ -624,23 +634,17 @@ async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
         unsent: Some(3),
     })
     .unwrap();
-    let (s, body) = call(&srv, Some(&access), "POST", "/api/sync", Some(sync.clone())).await;
+    let (s, body) = call(&srv, Some(&access), "POST", "/api/sync", Some(sync)).await;
     assert_eq!(s, 200, "{body}");
-    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
-    assert_eq!(devices[0]["unsent"], 3, "{devices}");
-    assert!(devices[0]["revoked_at"].is_null());
+    let d = vh1_device(&srv, &admin, "phone-a").await;
+    assert_eq!(d["unsent"], 3, "{d}");
+    assert!(d["revoked_at"].is_null());
 
     // An unknown kind is refused in words; nothing is revoked.
-    let revoke = "/api/users/u-vh1/devices/phone-a/revoke";
-    let (s, body) = call(
-        &srv,
-        Some(&admin),
-        "POST",
-        revoke,
-        Some(json!({"kind": "wipe"})),
-    )
-    .await;
-    assert!(s == 400 || s == 422, "{s} {body}");
+    let revoke = |device: &str| format!("/api/users/u-vh1/devices/{device}/revoke");
+    let kind = |k: &str| Some(json!({ "kind": k }));
+    let (s, body) = call(&srv, Some(&admin), "POST", &revoke("phone-a"), kind("wipe")).await;
+    assert_eq!(s, 400, "{body}");
     assert!(!body["message"]["vi"].as_str().unwrap().is_empty());
     let (s, _) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
     assert_eq!(s, 200, "a refused revocation revokes nothing");
@@ -650,42 +654,38 @@ async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
         &srv,
         Some(&admin),
         "POST",
-        revoke,
-        Some(json!({"kind": "erase"})),
+        &revoke("phone-a"),
+        kind("erase"),
     )
     .await;
     assert_eq!(s, 200);
     let (s, body) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
     assert_error(s, &body, 401, "device_erase");
-    let (s, body) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/refresh",
-        Some(json!({"refresh_token": refresh, "device_id": "phone-a"})),
-    )
-    .await;
+    let renew = json!({"refresh_token": refresh, "device_id": "phone-a"});
+    let (s, body) = call(&srv, None, "POST", "/api/auth/refresh", Some(renew)).await;
     assert_error(s, &body, 401, "device_erase");
     // Signing out later does not soften it.
     let (s, _) = call(
         &srv,
         Some(&admin),
         "POST",
-        revoke,
-        Some(json!({"kind": "sign_out"})),
+        &revoke("phone-a"),
+        kind("sign_out"),
     )
     .await;
     assert_eq!(s, 404, "no active session is left to sign out");
 
     // Only the revoked session's token, from its own device, confirms; once.
-    let erased = |token: &str, device: &str| json!({"refresh_token": token, "device_id": device, "unsent": 2});
+    let erased = |token: &str, device: &str, unsent: u32| {
+        Some(json!({"refresh_token": token, "device_id": device, "unsent": unsent}))
+    };
     for (token, device) in [("a-guess", "phone-a"), (refresh.as_str(), "another-phone")] {
         let (s, body) = call(
             &srv,
             None,
             "POST",
             "/api/auth/erased",
-            Some(erased(token, device)),
+            erased(token, device, 2),
         )
         .await;
         assert_error(s, &body, 401, "invalid_token");
@@ -695,7 +695,7 @@ async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
         None,
         "POST",
         "/api/auth/erased",
-        Some(json!({"refresh_token": "", "device_id": "phone-a", "unsent": 2_000_000})),
+        erased("", "phone-a", 2_000_000),
     )
     .await;
     assert_eq!(s, 422, "{body}");
@@ -704,7 +704,7 @@ async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
         None,
         "POST",
         "/api/auth/erased",
-        Some(erased(&refresh, "phone-a")),
+        erased(&refresh, "phone-a", 2),
     )
     .await;
     assert_eq!(s, 204, "{body}");
@@ -713,90 +713,43 @@ async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
         None,
         "POST",
         "/api/auth/erased",
-        Some(erased(&refresh, "phone-a")),
+        erased(&refresh, "phone-a", 2),
     )
     .await;
     assert_error(s, &body, 401, "invalid_token");
-    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
-    let d = devices
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["device_id"] == "phone-a")
-        .unwrap();
+    let d = vh1_device(&srv, &admin, "phone-a").await;
     assert_eq!(d["revoke_kind"], "erase");
     assert!(d["erased_at"].is_i64(), "{d}");
     assert_eq!(d["unsent"], 2, "the unsent work the erase took: {d}");
-    // Erased: the phone is refused as any revoked one, and the person may sign in anew.
+    // Erased: the phone is refused as any revoked one.
     let (s, body) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
     assert_error(s, &body, 401, "session_revoked");
 
-    // "Sign out": refused, and the same person signs in again on that phone.
-    let (_, phone) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/login",
-        Some(login("vh1", "phone-b")),
-    )
-    .await;
-    let access = phone["access_token"].as_str().unwrap().to_string();
-    let (s, _) = call(
-        &srv,
-        Some(&admin),
-        "POST",
-        "/api/users/u-vh1/devices/phone-b/revoke",
-        None,
-    )
-    .await;
-    assert_eq!(s, 200, "no body: signed out");
-    let (s, body) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
-    assert_error(s, &body, 401, "session_revoked");
-    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
-    let d = devices
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["device_id"] == "phone-b")
-        .unwrap();
-    assert_eq!(d["revoke_kind"], "sign_out", "{d}");
-    let (s, _) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/login",
-        Some(login("vh1", "phone-b")),
-    )
-    .await;
+    // "Sign out" (no body): refused, and the same person signs in again on that phone.
+    let (access, _) = tokens(&srv, "vh1", "phone-b").await;
+    let (s, _) = call(&srv, Some(&admin), "POST", &revoke("phone-b"), None).await;
     assert_eq!(s, 200);
+    let (s, body) = call(&srv, Some(&access), "GET", "/api/auth/me", None).await;
+    assert_error(s, &body, 401, "session_revoked");
+    assert_eq!(
+        vh1_device(&srv, &admin, "phone-b").await["revoke_kind"],
+        "sign_out"
+    );
+    tokens(&srv, "vh1", "phone-b").await;
 
-    // The commune officer may do it for the commune's people, not for another commune's.
-    let (_, officer) = call(
-        &srv,
-        None,
-        "POST",
-        "/api/auth/login",
-        Some(login("officer1", "desk")),
-    )
-    .await;
-    let officer = officer["access_token"].as_str().unwrap().to_string();
+    // The commune officer may do it for the commune's people, not another commune's.
+    let (officer, _) = tokens(&srv, "officer1", "desk").await;
     let (s, _) = call(
         &srv,
         Some(&officer),
         "POST",
-        "/api/users/u-vh1/devices/phone-b/revoke",
-        Some(json!({"kind": "erase"})),
+        &revoke("phone-b"),
+        kind("erase"),
     )
     .await;
     assert_eq!(s, 200);
-    let (s, _) = call(
-        &srv,
-        Some(&officer),
-        "POST",
-        "/api/users/u-vh3/devices/phone-c/revoke",
-        Some(json!({"kind": "erase"})),
-    )
-    .await;
+    let other = "/api/users/u-vh3/devices/phone-c/revoke";
+    let (s, _) = call(&srv, Some(&officer), "POST", other, kind("erase")).await;
     assert_eq!(s, 403);
     db.cleanup().await;
 }

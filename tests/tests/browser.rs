@@ -751,20 +751,9 @@ fn a_village_head_reviews_registers_and_keeps_work_through_a_revoked_session() {
             .for_element(Locator::Css("[data-testid=login-form]"))
             .await
             .unwrap();
-        let left = c
-            .execute_async(
-                "const done = arguments[0];
-                 indexedDB.databases().then(dbs => done(dbs.map(d => d.name)));",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let left = databases(&c).await;
         assert!(
-            !left
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|n| n == "donghanh-u-vh1"),
+            !left.iter().any(|n| n == "donghanh-u-vh1"),
             "signing out wiped the phone's copy: {left:?}"
         );
         c.close().await.unwrap();

@@ -111,6 +111,8 @@ const SIGHTING_EVERY_MS: i64 = 60_000;
 /// whenever it changes (what a revoked or lost phone still held).
 async fn note_sighting(state: &AppState, me: &CurrentUser, unsent: Option<u32>) -> AppResult<()> {
     let now = chrono::Utc::now().timestamp_millis();
+    // A phone's own count, shown as it says; no phone holds more than a province.
+    let unsent = unsent.map(|n| n.min(1_000_000));
     let changed = unsent.is_some_and(|n| i64::from(n) != me.unsent);
     if changed || now - me.last_seen_at >= SIGHTING_EVERY_MS {
         state.store.device_seen(&me.session_id, unsent, now).await?;
