@@ -324,32 +324,28 @@ impl LocalStore {
         Ok(())
     }
 
-    /// Who accompanies the households, as the server last said.
-    pub async fn save_accompaniments(&self, map: &Accompaniments) -> Result<(), LocalError> {
-        let sealed = self.key()?.seal(&serde_json::to_vec(map)?).await?;
+    /// `value` sealed into the meta store under `key`, in a transaction of its own.
+    async fn put_sealed(&self, key: &str, value: &impl Serialize) -> Result<(), LocalError> {
+        let sealed = self.key()?.seal(&serde_json::to_vec(value)?).await?;
         let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
         tx.store(META)?
             .put(
                 &to_js(&Sealed { id: None, sealed })?,
-                Some(&JsValue::from_str(ACCOMPANIMENTS_KEY)),
+                Some(&JsValue::from_str(key)),
             )
             .await?;
         tx.done().await?;
         Ok(())
     }
 
+    /// Who accompanies the households, as the server last said.
+    pub async fn save_accompaniments(&self, map: &Accompaniments) -> Result<(), LocalError> {
+        self.put_sealed(ACCOMPANIMENTS_KEY, map).await
+    }
+
     /// The person's session (its tokens open the server), sealed.
     pub async fn save_session(&self, pair: &shared::api::TokenPair) -> Result<(), LocalError> {
-        let sealed = self.key()?.seal(&serde_json::to_vec(pair)?).await?;
-        let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
-        tx.store(META)?
-            .put(
-                &to_js(&Sealed { id: None, sealed })?,
-                Some(&JsValue::from_str(SESSION_KEY)),
-            )
-            .await?;
-        tx.done().await?;
-        Ok(())
+        self.put_sealed(SESSION_KEY, pair).await
     }
 
     pub async fn session(&self) -> Result<Option<shared::api::TokenPair>, LocalError> {

@@ -91,7 +91,7 @@ pub async fn record(user_id: &str) -> Result<Option<LockRecord>, Text> {
 /// The first lock of the person's data on this phone, from the password the server has
 /// just accepted: a new data key, and a store from before encryption sealed with it,
 /// unsent work included.
-async fn create(user_id: &str, password: &str) -> Result<DataKey, Text> {
+pub async fn first_lock(user_id: &str, password: &str) -> Result<DataKey, Text> {
     let (key, raw) = DataKey::create().await.map_err(vault_error)?;
     let lock = LockRecord {
         password: Wrapped::new(&raw, password, PASSWORD_ITERATIONS)
@@ -139,7 +139,7 @@ pub enum SignedIn {
 /// or makes the first lock.
 pub async fn signed_in(user_id: &str, password: &str) -> Result<SignedIn, Text> {
     match record(user_id).await? {
-        None => Ok(SignedIn::Open(create(user_id, password).await?)),
+        None => Ok(SignedIn::Open(first_lock(user_id, password).await?)),
         Some(rec) => match rec.password.open(password).await {
             Ok((key, _)) => {
                 save_after_password(user_id, rec).await?;
@@ -149,11 +149,6 @@ pub async fn signed_in(user_id: &str, password: &str) -> Result<SignedIn, Text> 
             Err(e) => Err(vault_error(e)),
         },
     }
-}
-
-/// A store from before encryption: locks it with the password the server just accepted.
-pub async fn first_lock(user_id: &str, password: &str) -> Result<DataKey, Text> {
-    create(user_id, password).await
 }
 
 async fn save(user_id: &str, rec: &LockRecord) -> Result<(), Text> {

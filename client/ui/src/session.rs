@@ -53,11 +53,6 @@ pub fn release() {
     });
 }
 
-/// Whether the session is held in memory.
-pub fn is_held() -> bool {
-    HELD.with(|h| h.borrow().is_some())
-}
-
 pub fn load() -> Option<TokenPair> {
     if let Some(held) = HELD.with(|h| h.borrow().as_ref().map(|h| h.pair.clone())) {
         return held;
