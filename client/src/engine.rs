@@ -299,6 +299,25 @@ impl Engine {
         records_of(id, self.device.borrow_mut().doc(id)?)
     }
 
+    /// The fields of a household where a value this phone wrote meets another device's
+    /// value written at the same time: the commune decides them, and until it does the
+    /// household says so (whichever value the document shows meanwhile).
+    pub fn waiting_decisions(&self, id: &str) -> Vec<shared::doc::FieldConflict> {
+        let mut device = self.device.borrow_mut();
+        let Some(doc) = device.doc_mut(id) else {
+            return vec![];
+        };
+        doc.conflicts()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| {
+                c.values
+                    .iter()
+                    .any(|v| v.device_id.as_deref() == Some(self.device_id.as_str()))
+            })
+            .collect()
+    }
+
     /// Shows the values of this phone that a commune decision replaced. Only decoded
     /// documents tell the details, so the documents whose list row names this device are
     /// decoded (a handful); the rest stay encoded until read.
@@ -460,6 +479,8 @@ impl Engine {
                 // The time of this sync is kept with the state.
                 let _ = self.persist(&[], &[]).await;
                 self.fetch_accompaniments().await;
+                // A name the person gave this phone offline reaches the server now.
+                let _ = ui::device::send().await;
             }
             Err(e) => {
                 self.status.error.set(Some(e));

@@ -26,6 +26,35 @@ pub struct LoginRequest {
     pub password: String,
     /// A stable id the phone generates once; refresh tokens are bound to it.
     pub device_id: String,
+    /// What the device calls itself: its browser and phone model ("Chrome · Android ·
+    /// SM-A125F"); the server derives one from the browser's own header when absent.
+    #[serde(default)]
+    pub device_name: Option<String>,
+}
+
+/// The most characters of a device's name.
+pub const DEVICE_NAME_MAX: usize = 60;
+
+/// A device's name as kept: trimmed, without control characters, at most
+/// `DEVICE_NAME_MAX` characters; `None` when nothing is left.
+pub fn device_name(raw: &str) -> Option<String> {
+    let clean: String = raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cut: String = clean.chars().take(DEVICE_NAME_MAX).collect();
+    (!cut.is_empty()).then_some(cut)
+}
+
+/// `PUT /api/auth/device`: the person renames the device they are signed in on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRename {
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +99,25 @@ pub struct ConflictRecord {
     pub opened_at: i64,
     pub resolved_at: Option<i64>,
     pub resolved_by: Option<String>,
+    /// The value an officer decided (none while open, or when a later edit closed it).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub resolution: Option<serde_json::Value>,
+    /// Who wrote the competing values, by name, and who decided (filled by the server).
+    #[serde(default)]
+    pub writers: Vec<NamedDevice>,
+    #[serde(default)]
+    pub resolved_by_name: Option<String>,
+}
+
+/// A person and one of their devices, by the names people know them by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NamedDevice {
+    pub user_id: String,
+    pub device_id: String,
+    pub user_name: String,
+    pub device_name: String,
 }
 
 /// Changes a device pushed that the rules refused, kept for the commune officer.
@@ -114,6 +162,9 @@ pub struct Session {
     /// erase confirmation: the unsent work that was erased).
     #[serde(default)]
     pub unsent: i64,
+    /// The device's name: its browser and model at sign-in, or what the person called it.
+    #[serde(default)]
+    pub device_name: String,
 }
 
 impl Session {

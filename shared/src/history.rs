@@ -168,7 +168,7 @@ fn diff_household(before: &Value, after: &Value, out: &mut Vec<Text>) {
                 )),
                 Some(old) if old != rec => {
                     let mut inner = Vec::new();
-                    diff_fields("", old, rec, &mut inner);
+                    diff_fields(key, old, rec, &mut inner);
                     for t in inner {
                         out.push(Text::new(
                             format!("{} {}: {}", cap(vi), summary(rec), t.vi),
@@ -219,14 +219,25 @@ fn diff_fields(prefix: &str, before: &Value, after: &Value, out: &mut Vec<Text>)
         }
         let (vi, en) = label(&path);
         out.push(Text::new(
-            format!("{vi}: {} → {}", shown(old, true), shown(new, true)),
-            format!("{en}: {} → {}", shown(old, false), shown(new, false)),
+            format!("{vi}: {} → {}", shown(k, old, true), shown(k, new, true)),
+            format!("{en}: {} → {}", shown(k, old, false), shown(k, new, false)),
         ));
     }
 }
 
 /// A record in a few words: its name, kind or date.
 fn summary(rec: &Value) -> String {
+    if let Some(kind) = rec
+        .get("kind")
+        .and_then(|k| serde_json::from_value::<crate::support::SupportKind>(k.clone()).ok())
+    {
+        // A support action: what it is and, for money, how much.
+        let amount = rec.get("amount_vnd").and_then(Value::as_i64);
+        return match amount {
+            Some(a) => format!("{} {}", kind.label().vi, crate::i18n::vnd(a)),
+            None => kind.label().vi,
+        };
+    }
     for k in ["full_name", "kind", "date", "planned_date", "due"] {
         match rec.get(k) {
             Some(Value::String(s)) if !s.is_empty() => return cut(s),
@@ -241,7 +252,25 @@ fn summary(rec: &Value) -> String {
     String::new()
 }
 
-fn shown(v: &Value, vi: bool) -> String {
+/// A field's value in words: amounts in đồng, dates as Vietnamese write them, statuses by
+/// their names.
+fn shown(key: &str, v: &Value, vi: bool) -> String {
+    let pick = |t: Text| if vi { t.vi } else { t.en };
+    if let (Some(n), "amount_vnd") = (v.as_i64(), key) {
+        return crate::i18n::vnd(n);
+    }
+    if let Some(d) = v
+        .as_str()
+        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    {
+        return d.format("%d/%m/%Y").to_string();
+    }
+    if let (Some(st), "status") = (
+        v.as_str().and_then(crate::support::SupportStatus::parse),
+        key,
+    ) {
+        return pick(st.label());
+    }
     match v {
         Value::Null => "—".into(),
         Value::Bool(true) => if vi { "có" } else { "yes" }.into(),
@@ -276,10 +305,20 @@ fn cap(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A field's label by its path in the document (`["profile", "address"]` → "Địa chỉ"), for
+/// the conflict queue and the phone.
+pub fn field_label(path: &[String]) -> Text {
+    let (vi, en) = label(&path.join("."));
+    Text::new(vi, en)
+}
+
 /// A field's label in Vietnamese and English (the key itself where none is known).
 fn label(path: &str) -> (String, String) {
     let last = path.rsplit('.').next().unwrap_or(path);
+    let of_record =
+        path.contains('.') && !path.starts_with("priority") && !path.starts_with("profile");
     let known = match last {
+        "status" if of_record => Some(("Trạng thái", "Status")),
         "code" => Some(("Mã hộ", "Household code")),
         "village_id" => Some(("Thôn", "Village")),
         "address" => Some(("Địa chỉ", "Address")),
@@ -314,7 +353,7 @@ fn label(path: &str) -> (String, String) {
         "next_visit" => Some(("Lần thăm tới", "Next visit")),
         "amount_vnd" => Some(("Số tiền (đồng)", "Amount (VND)")),
         "planned_date" => Some(("Ngày dự kiến", "Planned date")),
-        "delivered_date" => Some(("Ngày nhận", "Delivered")),
+        "delivered_date" => Some(("Ngày trao", "Delivered on")),
         "due" => Some(("Hạn", "Due")),
         "number" => Some(("Số quyết định", "Decision number")),
         _ => None,
@@ -337,6 +376,37 @@ mod tests {
             at_ms: 1_790_000_000_000,
             door,
         }
+    }
+
+    #[test]
+    fn a_support_delivery_says_what_was_delivered_when_and_how_much() {
+        let officer = author("officer", Some(Door::Console));
+        let mut doc = HouseholdDoc::new(&[1; 16], "h", &officer);
+        let planned = json!({"id": "s1", "household_id": "h", "status": "planned", "delivered_date": null, "kind": "loan", "project": "other_policy", "provider": "NHCSXH", "amount_vnd": 50000000, "planned_date": "2026-11-01"});
+        doc.put_record(crate::doc::Collection::Support, "s1", &planned, &officer)
+            .unwrap();
+        let mut delivered = planned.clone();
+        delivered["status"] = json!("delivered");
+        delivered["delivered_date"] = json!("2026-11-20");
+        delivered["amount_vnd"] = json!(45000000);
+        doc.put_record(crate::doc::Collection::Support, "s1", &delivered, &officer)
+            .unwrap();
+        let h = history(&mut doc);
+        let said: Vec<&str> = h.entries[0].items.iter().map(|t| t.vi.as_str()).collect();
+        assert!(
+            said.contains(&"Hỗ trợ Vay vốn ưu đãi 45.000.000 đ: Trạng thái: Dự kiến → Đã trao"),
+            "{said:?}"
+        );
+        assert!(
+            said.contains(&"Hỗ trợ Vay vốn ưu đãi 45.000.000 đ: Ngày trao: — → 20/11/2026"),
+            "{said:?}"
+        );
+        assert!(
+            said.contains(
+                &"Hỗ trợ Vay vốn ưu đãi 45.000.000 đ: Số tiền (đồng): 50.000.000 đ → 45.000.000 đ"
+            ),
+            "{said:?}"
+        );
     }
 
     #[test]

@@ -414,3 +414,59 @@ mod tests {
         }
     }
 }
+
+/// The code a new household would take next: the most common prefix among `codes` (the
+/// commune's letters and the village's number, "DV-01-") with the number after its largest,
+/// as wide as it ("DV-01-0124"). `None` when no code ends in a number.
+pub fn next_code<'a>(codes: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut by_prefix: std::collections::BTreeMap<String, (usize, u64, usize)> =
+        std::collections::BTreeMap::new();
+    for code in codes {
+        let digits = code.len() - code.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 || digits > 18 {
+            continue;
+        }
+        let (prefix, number) = code.split_at(code.len() - digits);
+        let Ok(n) = number.parse::<u64>() else {
+            continue;
+        };
+        let e = by_prefix
+            .entry(prefix.to_string())
+            .or_insert((0, 0, digits));
+        e.0 += 1;
+        if n >= e.1 {
+            e.1 = n;
+            e.2 = e.2.max(digits);
+        }
+    }
+    let (prefix, (_, max, width)) = by_prefix
+        .into_iter()
+        .max_by_key(|(_, (count, _, _))| *count)?;
+    Some(format!("{prefix}{:0width$}", max + 1))
+}
+
+#[cfg(test)]
+mod next_code_tests {
+    use super::next_code;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_next_code_follows_the_village_numbering() {
+        assert_eq!(
+            next_code(["DV-01-0123", "DV-01-0009", "DV-02-0500"]).as_deref(),
+            Some("DV-01-0124")
+        );
+        assert_eq!(next_code(["H-9"]).as_deref(), Some("H-10"));
+        assert_eq!(next_code(["không số"]), None);
+        assert_eq!(next_code([]), None);
+    }
+
+    proptest! {
+        #[test]
+        fn the_suggested_code_is_never_taken(numbers in proptest::collection::vec(0u32..5000, 1..40)) {
+            let codes: Vec<String> = numbers.iter().map(|n| format!("DV-01-{n:04}")).collect();
+            let next = next_code(codes.iter().map(String::as_str)).unwrap();
+            prop_assert!(!codes.contains(&next));
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod assignment;
 pub mod campaign;
 pub mod core;
 pub mod dashboard;
+pub mod device;
 pub mod doc;
 pub mod history;
 pub mod household;

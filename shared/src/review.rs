@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub const WINDOW_MONTHS: u32 = 36;
 /// Days the commune has to answer a household's own request for a review.
 pub const AD_HOC_DAYS: i64 = 15;
+/// Days the commune has to answer a complaint about a posted result: the first answer to a
+/// complaint within 30 days of receiving it (Law on Complaints 2011, Art. 28).
+pub const COMPLAINT_DAYS: i64 = 30;
 /// The most people a village meeting can record.
 pub const MAX_ATTENDEES: u32 = 5_000;
 
@@ -304,6 +307,8 @@ impl Meeting {
 pub struct OpenComplaint {
     pub step_id: String,
     pub text: String,
+    /// The last day of its answer (`COMPLAINT_DAYS` after it was received).
+    pub answer_by: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,6 +344,7 @@ impl Progress {
                 StepData::Complaint { text } => asked.push(OpenComplaint {
                     step_id: s.id.clone(),
                     text: text.clone(),
+                    answer_by: s.date + chrono::Duration::days(COMPLAINT_DAYS),
                 }),
                 StepData::Answer { complaint, .. } => {
                     answered.insert(complaint.clone());

@@ -138,6 +138,20 @@ impl SupportStatus {
             SupportStatus::Cancelled => "cancelled",
         }
     }
+
+    pub fn label(self) -> Text {
+        match self {
+            SupportStatus::Planned => Text::new("Dự kiến", "Planned"),
+            SupportStatus::Delivered => Text::new("Đã trao", "Delivered"),
+            SupportStatus::Cancelled => Text::new("Đã hủy", "Cancelled"),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SupportStatus> {
+        [Self::Planned, Self::Delivered, Self::Cancelled]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,7 +208,9 @@ impl Validate for SupportInput {
     }
 }
 
-/// A status change of a support action: it is delivered or cancelled, never edited away.
+/// A status change of a support action: it is delivered (on a date, of an amount) or
+/// cancelled, never edited away. A delivery or cancellation recorded by mistake goes back
+/// to planned by a change of its own, which the household's history keeps beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -203,6 +219,10 @@ pub struct SupportStatusChange {
     /// Required when delivered.
     #[serde(default)]
     pub delivered_date: Option<NaiveDate>,
+    /// The amount actually delivered, in VND, when it differs from the planned amount (or,
+    /// going back to planned, the amount that was planned).
+    #[serde(default)]
+    pub amount_vnd: Option<i64>,
 }
 
 impl Validate for SupportStatusChange {
@@ -214,12 +234,12 @@ impl Validate for SupportStatusChange {
                 "required",
                 Text::new("Cần ngày bàn giao.", "The delivery date is required."),
             ),
-            (SupportStatus::Planned, _) => e.push(
-                "status",
-                "invalid_transition",
+            (SupportStatus::Planned | SupportStatus::Cancelled, Some(_)) => e.push(
+                "delivered_date",
+                "not_delivered",
                 Text::new(
-                    "Chỉ có thể chuyển sang đã bàn giao hoặc hủy.",
-                    "A support action can only become delivered or cancelled.",
+                    "Chỉ ghi ngày bàn giao khi đã trao.",
+                    "A delivery date goes only with a delivery.",
                 ),
             ),
             _ => {}
@@ -227,8 +247,36 @@ impl Validate for SupportStatusChange {
         if let Some(d) = self.delivered_date {
             e.in_calendar("delivered_date", d);
         }
+        if let Some(a) = self.amount_vnd {
+            e.range_i64("amount_vnd", a, 0, 10_000_000_000);
+            if self.status == SupportStatus::Cancelled {
+                e.push(
+                    "amount_vnd",
+                    "not_delivered",
+                    Text::new(
+                        "Hỗ trợ đã hủy không có số tiền trao.",
+                        "A cancelled support action has no amount delivered.",
+                    ),
+                );
+            }
+        }
         e.into_result()
     }
+}
+
+/// Whether a support action may go from `from` to `to`: planned becomes delivered or
+/// cancelled; a delivered or cancelled one goes back to planned only to correct a mistake.
+pub fn lawful_change(from: SupportStatus, to: SupportStatus) -> bool {
+    matches!(
+        (from, to),
+        (
+            SupportStatus::Planned,
+            SupportStatus::Delivered | SupportStatus::Cancelled
+        ) | (
+            SupportStatus::Delivered | SupportStatus::Cancelled,
+            SupportStatus::Planned
+        )
+    )
 }
 
 /// Support delivered under one programme project in an area: what the 6-month and annual

@@ -6,9 +6,16 @@
 //!   `GET /api/stats/communes` as the province viewer, median wall time of 20 requests and
 //!   the process's CPU time per request (server and client share this process);
 //! - in headless Chromium at 1280 × 800: from opening the console signed in to the figures
-//!   drawn, the commune dashboard and the province overview, median of 5.
+//!   drawn, the commune dashboard and the province overview, median of 5;
+//! - the console's tasks as people do them, each with its count of actions (a click, a
+//!   typed text) and the time from the first action to the result drawn: find a household
+//!   by a name typed without accents, decide every ready household of one village, resolve
+//!   a conflict two phones made.
 
 use fantoccini::Locator;
+use serde_json::json;
+use shared::doc::Author;
+use shared::sync::Device;
 use std::time::Instant;
 use tests::chromium::{Driver, chromium_desktop, dist, submit_sign_in};
 use tests::{TestDb, TestServer};
@@ -144,6 +151,148 @@ async fn main() {
         c.close().await.unwrap();
         let _ = std::fs::remove_dir_all(profile);
     }
+    tasks(&driver, &srv, &base).await;
     drop(driver);
     db.cleanup().await;
+}
+
+/// One click on `css`.
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn typed(c: &fantoccini::Client, css: &str, text: &str) {
+    let e = c.wait().for_element(Locator::Css(css)).await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn drawn(c: &fantoccini::Client, css: &str) {
+    c.wait().for_element(Locator::Css(css)).await.unwrap();
+}
+
+/// A field of one household written differently on two phones of the village head: the
+/// conflict the officer resolves.
+async fn conflict(srv: &TestServer) {
+    let mut phones = vec![];
+    for (n, device) in ["bench-a", "bench-b"].into_iter().enumerate() {
+        let token = srv
+            .login_with("truongban01", server::demo::PASSWORD, device)
+            .await;
+        let mut dev = Device::new(&[n as u8 + 1; 16]);
+        srv.settle(&token, &mut dev, 500).await;
+        phones.push((device, token, dev));
+    }
+    let me: serde_json::Value = srv
+        .http
+        .get(srv.url("/api/auth/me"))
+        .bearer_auth(&phones[0].1)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user = me["user"]["id"].as_str().unwrap().to_string();
+    let id = phones[0].2.doc_ids().next().unwrap().clone();
+    for (device, _, dev) in &mut phones {
+        let author = Author {
+            user_id: user.clone(),
+            device_id: device.to_string(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            door: None,
+        };
+        dev.doc_mut(&id)
+            .unwrap()
+            .set_field(
+                &["profile", "address"],
+                &json!(format!("Xóm ghi trên {device}")),
+                &author,
+            )
+            .unwrap();
+    }
+    for (_, token, dev) in &mut phones {
+        srv.settle(token, dev, 500).await;
+    }
+}
+
+/// The console's tasks, timed from the first action to the result drawn.
+async fn tasks(driver: &Driver, srv: &TestServer, base: &str) {
+    println!("tasks in headless Chromium, 1280 × 800 (actions: clicks and typed texts):");
+    let profile = std::env::temp_dir().join(format!("donghanh-bench-{}", uuid::Uuid::now_v7()));
+    let c = chromium_desktop(driver, &profile).await;
+    c.goto(&format!("{base}console/")).await.unwrap();
+    submit_sign_in(&c, "congchuc", server::demo::PASSWORD).await;
+    drawn(&c, "[data-testid=village-table] tbody tr").await;
+    // A household head of the demo commune, typed without accents.
+    let name: String = srv
+        .http
+        .get(srv.url("/api/accompaniment?limit=1&sort=code"))
+        .bearer_auth(
+            srv.login_with("congchuc", server::demo::PASSWORD, "bench-names")
+                .await,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["rows"][0]["head_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Instant::now();
+    click(&c, "[data-testid=search]").await;
+    typed(&c, "[data-testid=search]", &shared::search::fold(&name)).await;
+    click(&c, "[data-testid=search-hit]").await;
+    drawn(&c, "[data-testid=household-head]").await;
+    println!(
+        "  find a household by an accentless name      3 actions  {:>6.0} ms   (goal: ≤ 3 actions)",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+
+    conflict(srv).await;
+    c.goto(&format!("{base}console/#/conflicts")).await.unwrap();
+    drawn(&c, "[data-testid=candidate] [data-testid=pick]").await;
+    let t = Instant::now();
+    click(&c, "[data-testid=candidate] [data-testid=pick]").await;
+    click(&c, "[data-testid=confirm-yes]").await;
+    drawn(&c, "[data-testid=undo-offer]").await;
+    println!(
+        "  resolve a conflict                          2 actions  {:>6.0} ms   (goal: ≤ 3 actions)",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    let c = chromium_desktop(driver, &profile).await;
+    c.goto(&format!("{base}console/")).await.unwrap();
+    submit_sign_in(&c, "chutich", server::demo::PASSWORD).await;
+    drawn(&c, "[data-testid=screen-title]").await;
+    c.goto(&format!("{base}console/#/reviews")).await.unwrap();
+    drawn(&c, "[data-testid=select-ready]").await;
+    let t = Instant::now();
+    click(&c, "[data-testid=select-ready]").await;
+    typed(&c, "[data-testid=decision-number]", "500/QĐ-UBND").await;
+    click(&c, "[data-testid=decide-selected]").await;
+    click(&c, "[data-testid=confirm-yes]").await;
+    drawn(&c, "[data-testid=outcome].ok").await;
+    let said = c
+        .find(Locator::Css("[data-testid=outcome]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    println!(
+        "  decide every ready household of a village  4 actions  {:>6.0} ms   ({said}; goal: ≤ 4 actions)",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
 }

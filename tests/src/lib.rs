@@ -252,6 +252,49 @@ impl TestServer {
         let v: serde_json::Value = r.json().await.expect("login body");
         v["access_token"].as_str().expect("token").to_string()
     }
+
+    /// One sync exchange of `dev` as the signed-in user of `token`.
+    pub async fn exchange(
+        &self,
+        token: &str,
+        dev: &mut shared::sync::Device,
+    ) -> shared::sync::SyncResponse {
+        let req = dev.request();
+        let r = self
+            .http
+            .post(self.url("/api/sync"))
+            .bearer_auth(token)
+            .json(&req)
+            .send()
+            .await
+            .expect("sync request");
+        assert_eq!(r.status(), 200, "sync answered {}", r.status());
+        let resp: shared::sync::SyncResponse = r.json().await.expect("sync body");
+        dev.receive(&resp).expect("sync answer applies");
+        resp
+    }
+
+    /// Syncs `dev` until nothing moves, within `rounds` exchanges; returns how many it took.
+    pub async fn settle(
+        &self,
+        token: &str,
+        dev: &mut shared::sync::Device,
+        rounds: usize,
+    ) -> usize {
+        for n in 1..=rounds {
+            let before = dev.request();
+            let resp = self.exchange(token, dev).await;
+            if before.pushes.is_empty()
+                && before.want.is_empty()
+                && resp.docs.is_empty()
+                && !resp.more
+                && resp.scope.is_none()
+            {
+                return n;
+            }
+        }
+        panic!("sync did not settle in {rounds} exchanges");
+    }
 }
 
 impl Drop for TestServer {

@@ -754,7 +754,266 @@ async fn a_revoked_phone_is_told_to_sign_out_or_to_erase_itself(b: Backend) {
     db.cleanup().await;
 }
 
+/// The console's search box: a member's name typed without accents or a whole ID number
+/// finds the household; part of a number, another commune's household or a household the
+/// cadre does not accompany is never found.
+async fn one_search_finds_a_household_by_any_name_or_a_whole_id_number(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "laptop").await;
+    let member = json!({"full_name": "Đặng Thị Hường", "birth_year": 1990, "sex": "female", "relation": "Con", "citizen_id": "001085012345"});
+    let (s, _) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        "/api/households/h2/members",
+        Some(member),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let find = |token: String, q: &'static str| {
+        let srv = &srv;
+        async move {
+            let path = format!("/api/search?q={}", q.replace(' ', "%20"));
+            call(srv, Some(&token), "GET", &path, None).await
+        }
+    };
+    let (s, hits) = find(officer.clone(), "dang thi huong").await;
+    assert_eq!(s, 200, "{hits}");
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    assert_eq!(hits[0]["household_id"], "h2");
+    assert_eq!(hits[0]["matched"]["vi"], "Thành viên: Đặng Thị Hường");
+    let (_, hits) = find(officer.clone(), "001 085 012 345").await;
+    assert_eq!(hits[0]["household_id"], "h2", "{hits}");
+    assert_eq!(hits[0]["matched"]["vi"], "Số định danh của Đặng Thị Hường");
+    let (_, hits) = find(officer.clone(), "0010850").await;
+    assert_eq!(hits, json!([]), "part of an ID number finds nothing");
+    // Codes first; the other commune's H-3 is not there.
+    let (_, hits) = find(officer.clone(), "h-").await;
+    let codes: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["H-1", "H-2"]);
+    let cadre = srv.login("cadre1", "phone").await;
+    let (_, hits) = find(cadre, "chu ho").await;
+    let ids: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["household_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["h1"],
+        "a cadre finds only the households they accompany"
+    );
+    let (s, body) = find(officer.clone(), "%20").await;
+    assert_error(s, &body, 400, "invalid_query");
+    let long = "a".repeat(101);
+    let (s, body) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        &format!("/api/search?q={long}"),
+        None,
+    )
+    .await;
+    assert_error(s, &body, 400, "invalid_query");
+    let (s, body) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        "/api/search?q=lo&limit=51",
+        None,
+    )
+    .await;
+    assert_error(s, &body, 400, "invalid_query");
+    let province = srv.login("province", "laptop").await;
+    let (s, _) = find(province, "lo").await;
+    assert_eq!(s, 403);
+    db.cleanup().await;
+}
+
+/// A support delivery keeps its date and amount; one recorded by mistake goes back to
+/// planned by a change of its own; a transition the law has not is refused with a reason.
+async fn a_support_delivery_keeps_its_date_and_amount_and_a_mistake_goes_back(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let officer = srv.login("officer1", "laptop").await;
+    let plan = json!({"kind": "loan", "project": "other_policy", "provider": "NHCSXH", "amount_vnd": 50000000, "planned_date": "2026-11-01"});
+    let (s, planned) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        "/api/households/h1/support",
+        Some(plan),
+    )
+    .await;
+    assert_eq!(s, 201, "{planned}");
+    let path = format!("/api/support/{}/status", planned["id"].as_str().unwrap());
+    let (s, body) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        &path,
+        Some(json!({"status": "cancelled", "amount_vnd": 5})),
+    )
+    .await;
+    assert_error(s, &body, 422, "validation_failed");
+    let (s, body) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        &path,
+        Some(json!({"status": "planned"})),
+    )
+    .await;
+    assert_error(s, &body, 409, "duplicate");
+    let (s, done) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        &path,
+        Some(
+            json!({"status": "delivered", "delivered_date": "2026-11-20", "amount_vnd": 45000000}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(
+        (done["delivered_date"].as_str(), done["amount_vnd"].as_i64()),
+        (Some("2026-11-20"), Some(45000000))
+    );
+    let (s, body) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        &path,
+        Some(json!({"status": "cancelled"})),
+    )
+    .await;
+    assert_error(s, &body, 409, "invalid_transition");
+    let (s, back) = call(
+        &srv,
+        Some(&officer),
+        "POST",
+        &path,
+        Some(json!({"status": "planned", "amount_vnd": 50000000})),
+    )
+    .await;
+    assert_eq!(s, 200, "{back}");
+    assert_eq!(
+        (
+            back["status"].as_str(),
+            back["delivered_date"].as_str(),
+            back["amount_vnd"].as_i64()
+        ),
+        (Some("planned"), None, Some(50000000))
+    );
+    // The household's history says both, in words.
+    let (_, history) = call(
+        &srv,
+        Some(&officer),
+        "GET",
+        "/api/households/h1/history",
+        None,
+    )
+    .await;
+    let said = history["history"]["entries"].to_string();
+    assert!(said.contains("Trạng thái: Dự kiến → Đã trao"), "{said}");
+    assert!(said.contains("Ngày trao: — → 20/11/2026"), "{said}");
+    assert!(said.contains("Trạng thái: Đã trao → Dự kiến"), "{said}");
+    db.cleanup().await;
+}
+
+/// A device is named at sign-in by what it says of itself (or its browser's header), and
+/// its person renames it; the administrator reads the names, never a bare id.
+async fn a_device_is_named_at_sign_in_and_renamed_by_its_person(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let named = json!({"username": "vh1", "password": fixture::PASSWORD, "device_id": "phone-n", "device_name": "Chrome · Android · SM-A145F"});
+    let (s, pair) = call(&srv, None, "POST", "/api/auth/login", Some(named)).await;
+    assert_eq!(s, 200);
+    let token = pair["access_token"].as_str().unwrap().to_string();
+    let r = srv
+        .http
+        .post(srv.url("/api/auth/login"))
+        .header("user-agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+        .json(&json!({"username": "vh1", "password": fixture::PASSWORD, "device_id": "desk-n"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let admin = srv.login("admin", "admin-desk").await;
+    let names = |devices: &Value| -> Vec<(String, String)> {
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["device_id"].as_str().unwrap().to_string(),
+                    d["device_name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
+    let seen = names(&devices);
+    assert!(
+        seen.contains(&("phone-n".into(), "Chrome · Android · SM-A145F".into())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("desk-n".into(), "Chrome · Windows".into())),
+        "{seen:?}"
+    );
+    // Renamed by its person; a hostile name is cleaned and bounded, an empty one refused.
+    let (s, _) = call(
+        &srv,
+        Some(&token),
+        "PUT",
+        "/api/auth/device",
+        Some(json!({"name": "  Điện thoại\u{0007} của Pản  "})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (s, body) = call(
+        &srv,
+        Some(&token),
+        "PUT",
+        "/api/auth/device",
+        Some(json!({"name": " \n "})),
+    )
+    .await;
+    assert_error(s, &body, 422, "validation_failed");
+    let (s, body) = call(
+        &srv,
+        Some(&token),
+        "PUT",
+        "/api/auth/device",
+        Some(json!({"name": "x".repeat(1000)})),
+    )
+    .await;
+    assert_error(s, &body, 422, "validation_failed");
+    let (_, devices) = call(&srv, Some(&admin), "GET", "/api/users/u-vh1/devices", None).await;
+    assert!(
+        names(&devices).contains(&("phone-n".into(), "Điện thoại của Pản".into())),
+        "{devices}"
+    );
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    a_support_delivery_keeps_its_date_and_amount_and_a_mistake_goes_back,
+    a_device_is_named_at_sign_in_and_renamed_by_its_person,
+    one_search_finds_a_household_by_any_name_or_a_whole_id_number,
     a_revoked_phone_is_told_to_sign_out_or_to_erase_itself,
     a_household_code_is_one_code_whatever_its_case_or_unicode_form,
     sign_in_refresh_rotate_revoke_and_sign_out,

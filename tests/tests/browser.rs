@@ -402,6 +402,11 @@ fn a_village_meeting_recorded_offline_reaches_the_commune_and_the_leader_decides
         fill(&desk, "decision-number", "31/QĐ-UBND").await;
         screenshot(&desk, "console-9-campaign").await;
         click(&desk, "decide-selected").await;
+        // The decision is said back in words and asked once.
+        let asked = text(&desk, "confirm").await;
+        assert!(asked.contains("Công nhận kết quả của 1 hộ theo quyết định số 31/QĐ-UBND"), "{asked}");
+        assert!(asked.contains("sửa bằng một quyết định mới"), "{asked}");
+        click(&desk, "confirm-yes").await;
         assert!(text(&desk, "outcome").await.contains("1 hộ đã ghi"));
         assert!(text(&desk, "row-state").await.contains("31/QĐ-UBND"));
         desk.close().await.unwrap();
@@ -487,6 +492,27 @@ fn two_phones_and_the_console(backend: Backend) {
                 .await
                 .unwrap();
         }
+        // The phone that synced second learns at once that its value meets another one;
+        // the first learns it at its next sync. Each says which value is its own.
+        click(&phones[0], "sync-line").await;
+        click(&phones[0], "sync-now").await;
+        for (c, (mine, other)) in phones.iter().zip([
+            ("Xóm Nà Rì, nhà số 4", "Thôn Bản Chang"),
+            ("Thôn Bản Chang", "Xóm Nà Rì, nhà số 4"),
+        ]) {
+            c.goto(&format!("{}#/h/h1", srv.url())).await.unwrap();
+            // The note redraws as syncs land: read it by polling, not by a held element.
+            wait_js(
+                c,
+                &format!(
+                    "const t = id => (document.querySelector(`[data-testid=${{id}}]`) || {{}}).innerText;
+                     return t('waiting-yours') === {mine:?} && t('waiting-other') === {other:?}
+                         && (t('waiting-decision') || '').includes('Đang chờ xã quyết định');"
+                ),
+            )
+            .await;
+        }
+        screenshot(&phones[0], "6b-waiting-for-the-commune").await;
         // The officer's queue holds one conflict naming both phones' values.
         let http = reqwest::Client::new();
         let token = api_login(&http, &url, "officer1", "officer-desk").await;
@@ -531,10 +557,39 @@ fn two_phones_and_the_console(backend: Backend) {
         )
         .await;
         screenshot(&desk, "console-4-conflicts").await;
+        // Plain words: the field's label, who wrote each value on which device, and that
+        // both came from one person.
+        assert_eq!(text(&desk, "conflict-field").await, "Địa chỉ");
+        let by = text(&desk, "candidate-by").await;
+        assert!(by.starts_with("Người dùng vh1 · "), "{by}");
+        assert!(
+            !by.contains(&devices.iter().next().unwrap()[..8]),
+            "no device id: {by}"
+        );
+        assert!(text(&desk, "same-person").await.contains("Người dùng vh1"));
         fill(&desk, "other-value", "Thôn Bản Chang, nhà số 4").await;
         click(&desk, "write-other").await;
-        assert!(text(&desk, "outcome").await.contains("Đã quyết định"));
+        let asked = text(&desk, "confirm").await;
+        assert!(
+            asked.contains("Giá trị bị thay: Xóm Nà Rì, nhà số 4"),
+            "{asked}"
+        );
+        click(&desk, "confirm-yes").await;
+        assert!(text(&desk, "undo-offer").await.contains("Đã quyết định"));
         text(&desk, "no-conflicts").await;
+        // Afterwards the decided value and the ones it replaced stay visible.
+        click(&desk, "show-decided").await;
+        assert!(
+            text(&desk, "decided")
+                .await
+                .contains("Thôn Bản Chang, nhà số 4")
+        );
+        wait_js(
+            &desk,
+            "return document.querySelectorAll('[data-testid=overridden]').length === 2",
+        )
+        .await;
+        screenshot(&desk, "console-conflict-decided-1280").await;
         desk.close().await.unwrap();
         let _ = std::fs::remove_dir_all(desk_profile);
 

@@ -49,8 +49,12 @@ async fn sync_now(c: &fantoccini::Client) {
 }
 
 async fn console_sign_in(c: &fantoccini::Client, url: &str, username: &str) {
+    console_sign_in_with(c, url, username, fixture::PASSWORD).await;
+}
+
+async fn console_sign_in_with(c: &fantoccini::Client, url: &str, username: &str, password: &str) {
     c.goto(&format!("{url}console/")).await.unwrap();
-    submit_sign_in(c, username, fixture::PASSWORD).await;
+    submit_sign_in(c, username, password).await;
     find(c, "[data-testid=nav]").await;
 }
 
@@ -151,6 +155,19 @@ async fn assign_and_revoke(backend: Backend) {
         "{by}"
     );
 
+    // The cadre names the phone on its sync screen; the administrator finds it by that name.
+    click(&phone, "[data-testid=sync-line]").await;
+    let named = find(&phone, "[data-testid=device-name]").await;
+    named.clear().await.unwrap();
+    named.send_keys("Điện thoại của Sình").await.unwrap();
+    click(&phone, "[data-testid=save-device-name]").await;
+    let saved = find(&phone, "[data-testid=device-name-saved]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(saved.contains("Đã đổi tên máy"), "{saved}");
+
     // The administrator revokes the phone; its next sync is refused.
     let device: String = phone
         .execute("return localStorage.getItem('donghanh.device')", vec![])
@@ -170,6 +187,13 @@ async fn assign_and_revoke(backend: Backend) {
     .await;
     // "Lost or stolen": the console says what it will do and asks once more.
     let row = format!("[data-testid=device-row][data-device='{device}']");
+    let shown = find(&desk, &format!("{row} [data-testid=device-name]"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.starts_with("Điện thoại của Sình"), "{shown}");
+    screenshot(&desk, "console-devices-1280").await;
     click(&desk, &format!("{row} [data-testid=revoke-erase]")).await;
     let asked = find(&desk, &format!("{row} [data-testid=revoke-confirm-text]"))
         .await
@@ -651,5 +675,250 @@ async fn the_campaign_and_the_annual_report_of_the_demo_commune() {
     .await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
+    db.cleanup().await;
+}
+
+/// Types into an input and, when asked, presses Enter.
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    let e = find(c, css).await;
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+/// The console's second pass on the demo commune, as its people work: the officer finds a
+/// household by a member's name typed without accents (3 actions) and records a support
+/// delivery with its date and amount, sees it in the household's history and undoes it as
+/// a new change; the leader selects every ready household of one village and decides them
+/// after the console says what the decision will do (4 actions); at 360 px the search still
+/// works. Screenshots at both sizes.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_second_pass_on_the_demo_commune() {
+    let Some(dist) = dist() else { return };
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    server::demo::create(store.as_ref(), server::demo::today_for_demo())
+        .await
+        .unwrap();
+    // A household whose second member is searched for by name, accents left out, and one
+    // with a planned support action.
+    let households = store
+        .list_households(&server::store::HouseholdFilter {
+            in_register_only: true,
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<String> = households.iter().map(|h| h.id.clone()).collect();
+    let members = store.list_members_of(&ids).await.unwrap();
+    let fold = shared::search::fold;
+    // A member whose name, typed without accents, finds no head, address or code and no
+    // other member: the search must find the household by the member alone.
+    let member = members
+        .iter()
+        .find(|m| {
+            let typed = fold(&m.data.full_name);
+            households.iter().all(|h| {
+                !fold(&h.head_name).contains(&typed)
+                    && !fold(&h.address).contains(&typed)
+                    && !fold(&h.code).contains(&typed)
+            }) && members
+                .iter()
+                .filter(|o| fold(&o.data.full_name).contains(&typed))
+                .count()
+                == 1
+        })
+        .expect("a member found by their name alone");
+    let code = households
+        .iter()
+        .find(|h| h.id == member.household_id)
+        .unwrap()
+        .code
+        .clone();
+    let typed = fold(&member.data.full_name);
+    let planned = store
+        .list_support_of(&ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| {
+            s.status == shared::support::SupportStatus::Planned && s.data.amount_vnd.is_some()
+        })
+        .expect("a planned support action with an amount");
+
+    let srv = TestServer::start(store, Some(dist)).await;
+    let url = srv.url("/");
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium_desktop(&driver, &profile).await;
+    console_sign_in_with(&c, &url, "congchuc", server::demo::PASSWORD).await;
+
+    // Search: click the box, type the name without accents, click the household.
+    click(&c, "[data-testid=search]").await;
+    type_into(&c, "[data-testid=search]", &typed).await;
+    find(&c, "[data-testid=search-hits], [data-testid=search-none]").await;
+    let hit = format!("//a[@data-testid='search-hit'][contains(., '{code}')]");
+    let found = match c.wait().for_element(Locator::XPath(&hit)).await {
+        Ok(e) => e,
+        Err(e) => {
+            let page = c
+                .execute("return document.body.innerText", vec![])
+                .await
+                .unwrap();
+            panic!("{code} for {typed:?}: {e}; {page}");
+        }
+    };
+    let said = found.text().await.unwrap();
+    assert!(
+        said.contains(&format!("Thành viên: {}", member.data.full_name)),
+        "{said}"
+    );
+    screenshot(&c, "console-search-1280").await;
+    found.click().await.unwrap();
+    let head = find(&c, "[data-testid=household-head]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(head.starts_with(&code), "{head}");
+
+    // A support delivery: its date and amount, said back, then offered to undo.
+    c.goto(&format!("{url}console/#/h/{}", planned.household_id))
+        .await
+        .unwrap();
+    let row = "//tr[@data-testid='support-row'][.//button[@data-testid='delivered']]";
+    c.wait().for_element(Locator::XPath(row)).await.unwrap();
+    click(&c, "[data-testid=delivered]").await;
+    type_into(&c, "[data-testid=deliver-amount]", "4.500.000").await;
+    let summary = find(&c, "[data-testid=deliver-summary]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("4.500.000 đ"), "{summary}");
+    click(&c, "[data-testid=confirm-deliver]").await;
+    let offer = find(&c, "[data-testid=undo-offer]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(offer.contains("Đã ghi nhận đã trao"), "{offer}");
+    wait_js(&c, "return document.querySelector('[data-testid=history-table]').innerText.includes('Trạng thái: Dự kiến → Đã trao')").await;
+    wait_js(&c, "return document.querySelector('[data-testid=history-table]').innerText.includes('→ 4.500.000 đ')").await;
+    screenshot(&c, "console-confirm-undo-1280").await;
+    click(&c, "[data-testid=undo]").await;
+    wait_js(&c, "return (document.querySelector('[data-testid=outcome]') || {innerText: ''}).innerText.includes('Đã hoàn tác')").await;
+    wait_js(&c, "return document.querySelector('[data-testid=history-table]').innerText.includes('Trạng thái: Đã trao → Dự kiến')").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    // The leader decides one village's ready households: select them, number, decide, confirm.
+    let profile = new_profile();
+    let c = chromium_desktop(&driver, &profile).await;
+    console_sign_in_with(&c, &url, "chutich", server::demo::PASSWORD).await;
+    c.goto(&format!("{url}console/#/reviews")).await.unwrap();
+    let select = find(&c, "[data-testid=select-ready]").await;
+    let label = select.text().await.unwrap();
+    let n: usize = label
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .expect("how many are ready");
+    select.click().await.unwrap();
+    let shown = find(&c, "[data-testid=rows-shown]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.starts_with(&format!("Đang hiện {n} hộ")), "{shown}");
+    assert!(shown.contains("Sẵn sàng để xã quyết định"), "{shown}");
+    let rows = c
+        .execute(
+            "return document.querySelectorAll('[data-testid=campaign-row]').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.as_u64(), Some(n as u64));
+    let picked = find(&c, "[data-testid=selected-count]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(picked.starts_with(&n.to_string()), "{picked}");
+    // What blocks the rest of the campaign, per village, in a few words.
+    wait_js(&c, "return [...document.querySelectorAll('[data-testid=village-blockers]')].some(e => e.innerText.includes('họp thôn dưới 50%'))").await;
+    type_into(&c, "[data-testid=decision-number]", "412/QĐ-UBND").await;
+    click(&c, "[data-testid=decide-selected]").await;
+    let asked = find(&c, "[data-testid=confirm]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        asked.contains(&format!(
+            "Công nhận kết quả của {n} hộ theo quyết định số 412/QĐ-UBND"
+        )),
+        "{asked}"
+    );
+    screenshot(&c, "console-campaign-village-1280").await;
+    click(&c, "[data-testid=confirm-yes]").await;
+    wait_js(&c, &format!("return (document.querySelector('[data-testid=outcome]') || {{innerText: ''}}).innerText.startsWith('{n} hộ đã ghi')")).await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    // At 360 px the search box is there and its hits fit the screen.
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    console_sign_in_with(&c, &url, "congchuc", server::demo::PASSWORD).await;
+    type_into(&c, "[data-testid=search]", &typed).await;
+    find(&c, "[data-testid=search-hit]").await;
+    let wide = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(wide <= 1.0, "the search at 360 px: {wide} px too wide");
+    screenshot(&c, "console-search-360").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    // The campaign by village and a confirmation at 360 px (asked, then not done), and the
+    // administrator's devices, named.
+    let profile = new_profile();
+    let c = chromium(&driver, &profile).await;
+    console_sign_in_with(&c, &url, "chutich", server::demo::PASSWORD).await;
+    c.goto(&format!("{url}console/#/reviews")).await.unwrap();
+    click(&c, "[data-testid=select-ready]").await;
+    type_into(&c, "[data-testid=decision-number]", "413/QĐ-UBND").await;
+    click(&c, "[data-testid=decide-selected]").await;
+    find(&c, "[data-testid=confirm]").await;
+    screenshot(&c, "console-campaign-village-360").await;
+    click(&c, "[data-testid=confirm-no]").await;
+    click(&c, "[data-testid=sign-out]").await;
+    find(&c, "[data-testid=login-form]").await;
+    console_sign_in_with(&c, &url, "quantri", server::demo::PASSWORD).await;
+    click(
+        &c,
+        "[data-testid=user-row][data-username=chutich] [data-testid=open-user]",
+    )
+    .await;
+    let device = find(&c, "[data-testid=device-name]").await;
+    let named = device.text().await.unwrap();
+    assert!(named.starts_with("Chrome · Linux"), "{named}");
+    let arg = serde_json::to_value(&device).unwrap();
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center', inline: 'start'})",
+        vec![arg],
+    )
+    .await
+    .unwrap();
+    screenshot(&c, "console-devices-360").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    drop(driver);
     db.cleanup().await;
 }

@@ -19,6 +19,12 @@ use tests::{Backend, TestDb, TestServer, on_both_backends};
 const MATRIX: &[(&str, &str, &str, &str)] = &[
     // method, path, body, expectations VH CA CO CL PV AD
     ("GET", "/auth/me", "", "o o o o o o"),
+    (
+        "PUT",
+        "/auth/device",
+        r#"{"name":"Điện thoại mới"}"#,
+        "o o o o o o",
+    ),
     ("GET", "/areas", "", "o o o o o o"),
     ("GET", "/areas/{area}", "", "o/s o/s o/s o/s o/o o/o"),
     (
@@ -58,6 +64,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/users/locked", "", "f f f f f o"),
     ("POST", "/users/locked/{code}/unlock", "", "f f f f f o"),
     ("GET", "/households", "", "o o o o f f"),
+    ("GET", "/search?q=lo", "", "o o o o f f"),
     (
         "POST",
         "/households",

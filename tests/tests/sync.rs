@@ -9,39 +9,6 @@ use shared::doc::Collection;
 use shared::sync::{Device, SyncResponse};
 use tests::{Backend, TestDb, TestServer, fixture, on_both_backends};
 
-async fn exchange(srv: &TestServer, token: &str, dev: &mut Device) -> SyncResponse {
-    let req = dev.request();
-    let r = srv
-        .http
-        .post(srv.url("/api/sync"))
-        .bearer_auth(token)
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "sync answered {}", r.status());
-    let resp: SyncResponse = r.json().await.unwrap();
-    dev.receive(&resp).unwrap();
-    resp
-}
-
-/// Syncs until nothing moves; returns the number of requests.
-async fn settle(srv: &TestServer, token: &str, dev: &mut Device) -> usize {
-    for n in 1..=10 {
-        let before = dev.request();
-        let resp = exchange(srv, token, dev).await;
-        if before.pushes.is_empty()
-            && before.want.is_empty()
-            && resp.docs.is_empty()
-            && !resp.more
-            && resp.scope.is_none()
-        {
-            return n;
-        }
-    }
-    panic!("sync did not settle");
-}
-
 fn by(u: &str) -> Author {
     Author {
         user_id: u.into(),
@@ -77,7 +44,7 @@ async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
     };
     let token = srv.login("cadre1", "cadre1-phone").await;
     let mut phone = Device::new(&[1; 16]);
-    let first = exchange(&srv, &token, &mut phone).await;
+    let first = srv.exchange(&token, &mut phone).await;
     // The snapshot carries the household's list row, so the phone lists it undecoded.
     let row = first.docs[0]
         .summary
@@ -85,7 +52,7 @@ async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
         .expect("a snapshot's list row");
     assert_eq!((row.id.as_str(), row.code.as_str()), ("h1", "H-1"));
     assert_eq!(phone.packed_ids(), ["h1"], "kept encoded until read");
-    settle(&srv, &token, &mut phone).await;
+    srv.settle(&token, &mut phone, 10).await;
     assert_eq!(
         phone.doc_ids().cloned().collect::<Vec<_>>(),
         ["h1"],
@@ -94,7 +61,7 @@ async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
     assert_eq!(phone.doc("h1").unwrap().to_json()["profile"]["code"], "H-1");
 
     phone.doc_mut("h1").unwrap().put_record(Collection::Visits, "visit-1", &json!({"date": "2026-11-20", "discussed": "Hướng dẫn làm chuồng bò", "progress": "", "needs": "", "next_visit": "2026-12-20", "cadre_id": "u-cadre1"}), &by("u-cadre1")).unwrap();
-    let resp = exchange(&srv, &token, &mut phone).await;
+    let resp = srv.exchange(&token, &mut phone).await;
     assert_eq!(resp.acks.len(), 1);
     assert_eq!(phone.pending(), 0);
     // Committed into the read model with the visit, and audited with the device.
@@ -113,7 +80,7 @@ async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
     // Reconnecting with nothing new is one small exchange.
     let req = phone.request();
     assert!(serde_json::to_vec(&req).unwrap().len() < 200);
-    assert_eq!(settle(&srv, &token, &mut phone).await, 1);
+    assert_eq!(srv.settle(&token, &mut phone, 10).await, 1);
     db.cleanup().await;
 }
 
@@ -123,13 +90,13 @@ async fn a_forbidden_change_is_refused_and_quarantined(b: Backend) {
     };
     let token = srv.login("cadre1", "cadre1-phone").await;
     let mut phone = Device::new(&[1; 16]);
-    settle(&srv, &token, &mut phone).await;
+    srv.settle(&token, &mut phone, 10).await;
     phone
         .doc_mut("h1")
         .unwrap()
         .set_field(&["profile", "status"], &json!("not_poor"), &by("u-cadre1"))
         .unwrap();
-    let resp = exchange(&srv, &token, &mut phone).await;
+    let resp = srv.exchange(&token, &mut phone).await;
     assert_eq!(resp.refused.len(), 1);
     assert!(resp.refused[0].reason.vi.contains("Cán bộ kèm cặp"));
     assert_eq!(
@@ -163,7 +130,7 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
     };
     let token = srv.login("vh1", "vh1-phone").await;
     let mut phone = Device::new(&[1; 16]);
-    settle(&srv, &token, &mut phone).await;
+    srv.settle(&token, &mut phone, 10).await;
     let profile = |village: &str, code: &str| {
         json!({"code": code, "village_id": village, "address": "Thôn Khuổi Hẩu", "head_name": "Triệu Văn Minh",
                "residence": "rural", "priority": {}, "causes": [], "status": "not_poor", "created_at": "2026-11-22T08:00:00Z"})
@@ -174,7 +141,7 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
             .unwrap();
         phone.create(id, doc);
     }
-    let resp = exchange(&srv, &token, &mut phone).await;
+    let resp = srv.exchange(&token, &mut phone).await;
     assert_eq!(
         resp.acks
             .iter()
@@ -191,7 +158,7 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
         "{:?}",
         resp.refused[0].reason
     );
-    settle(&srv, &token, &mut phone).await;
+    srv.settle(&token, &mut phone, 10).await;
     assert!(
         phone.doc("new-in-v1").is_some(),
         "the registered household stays on the phone"
@@ -208,7 +175,7 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
     // The commune officer's own phone cannot register a household straight onto a list:
     // an official status comes only from a decision (or the commune's dated opening list).
     let mut office_phone = Device::new(&[9; 16]);
-    settle(&srv, &officer, &mut office_phone).await;
+    srv.settle(&officer, &mut office_phone, 10).await;
     let mut listed = profile("v1", "H-LISTED");
     listed["status"] = json!("poor");
     let by_officer = Author {
@@ -221,7 +188,7 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
     doc.put_all(&listed, std::iter::empty(), &by_officer)
         .unwrap();
     office_phone.create("listed-by-phone", doc);
-    let resp = exchange(&srv, &officer, &mut office_phone).await;
+    let resp = srv.exchange(&officer, &mut office_phone).await;
     assert!(
         resp.acks.iter().all(|a| a.doc_id != "listed-by-phone"),
         "{resp:?}"
@@ -245,8 +212,8 @@ async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backe
         srv.login("officer1", "officer1-phone").await,
     );
     let (mut p1, mut p2) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
-    settle(&srv, &vh, &mut p1).await;
-    settle(&srv, &officer, &mut p2).await;
+    srv.settle(&vh, &mut p1, 10).await;
+    srv.settle(&officer, &mut p2, 10).await;
     p1.doc_mut("h2")
         .unwrap()
         .set_field(
@@ -263,9 +230,9 @@ async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backe
             &by("u-officer1"),
         )
         .unwrap();
-    settle(&srv, &vh, &mut p1).await;
-    settle(&srv, &officer, &mut p2).await;
-    settle(&srv, &vh, &mut p1).await;
+    srv.settle(&vh, &mut p1, 10).await;
+    srv.settle(&officer, &mut p2, 10).await;
+    srv.settle(&vh, &mut p1, 10).await;
     assert_eq!(
         p1.doc("h2").unwrap().to_json(),
         p2.doc("h2").unwrap().to_json(),
@@ -329,8 +296,8 @@ async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backe
             .unwrap()
             .is_empty()
     );
-    settle(&srv, &vh, &mut p1).await;
-    settle(&srv, &officer, &mut p2).await;
+    srv.settle(&vh, &mut p1, 10).await;
+    srv.settle(&officer, &mut p2, 10).await;
     for p in [&mut p1, &mut p2] {
         let d = p.doc_mut("h2").unwrap();
         assert!(d.conflicts().unwrap().is_empty());
@@ -345,15 +312,44 @@ async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backe
     assert_eq!(told[0].1.yours, "Lò Thị Pản");
     assert_eq!(told[0].1.decided, "Lò Văn Pản");
     assert_eq!(told[0].1.resolved_by, "u-officer1");
-    let again = srv
-        .http
-        .post(srv.url(&format!("/api/conflicts/{id}/resolve")))
-        .bearer_auth(&officer)
-        .json(&json!({"value": "x"}))
-        .send()
+    // The queue keeps the decided value, who decided, and who wrote each value, by name.
+    let decided = get(&srv, &officer, "/api/conflicts?household_id=h2&all=true").await;
+    assert_eq!(decided[0]["resolution"], "Lò Văn Pản");
+    assert_eq!(decided[0]["resolved_by_name"], "Người dùng officer1");
+    let writers: Vec<&str> = decided[0]["writers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["user_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(writers.len(), 2, "{writers:?}");
+    assert!(writers.contains(&"Người dùng vh1"), "{writers:?}");
+    // For a few minutes the officer may change the decision (the console's undo), as a new
+    // decision; afterwards it stands.
+    let resolve = |value: &'static str| {
+        srv.http
+            .post(srv.url(&format!("/api/conflicts/{id}/resolve")))
+            .bearer_auth(&officer)
+            .json(&json!({ "value": value }))
+            .send()
+    };
+    let again = resolve("Lò Thị Pản").await.unwrap();
+    assert_eq!(again.status(), 200);
+    let changed: Value = again.json().await.unwrap();
+    assert_eq!(changed["resolution"], "Lò Thị Pản");
+    srv.settle(&vh, &mut p1, 10).await;
+    assert_eq!(
+        p1.doc_mut("h2").unwrap().to_json()["profile"]["head_name"],
+        "Lò Thị Pản"
+    );
+    let long_ago = chrono::Utc::now().timestamp_millis() - 11 * 60 * 1000;
+    db.store()
+        .await
+        .record_decision(id, &json!("Lò Thị Pản"), "u-officer1", long_ago)
         .await
         .unwrap();
-    assert_eq!(again.status(), 409);
+    let late = resolve("x").await.unwrap();
+    assert_eq!(late.status(), 409);
     db.cleanup().await;
 }
 
@@ -364,11 +360,11 @@ async fn rest_writes_reach_phones_and_scope_changes_move_households(b: Backend) 
     let cadre = srv.login("cadre1", "cadre1-phone").await;
     let officer = srv.login("officer1", "laptop").await;
     let mut phone = Device::new(&[1; 16]);
-    settle(&srv, &cadre, &mut phone).await;
+    srv.settle(&cadre, &mut phone, 10).await;
     // The officer edits the profile through the API; the phone receives it.
     let r = srv.http.put(srv.url("/api/households/h1")).bearer_auth(&officer).json(&json!({"code": "H-1", "village_id": "v1", "address": "Xóm Mới", "head_name": "Chủ hộ H-1", "residence": "rural"})).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    settle(&srv, &cadre, &mut phone).await;
+    srv.settle(&cadre, &mut phone, 10).await;
     assert_eq!(
         phone.doc("h1").unwrap().to_json()["profile"]["address"],
         "Xóm Mới"
@@ -376,7 +372,7 @@ async fn rest_writes_reach_phones_and_scope_changes_move_households(b: Backend) 
     // A new assignment brings h2 to the phone on the next sync.
     let r = srv.http.post(srv.url("/api/assignments")).bearer_auth(&officer).json(&json!({"household_id": "h2", "cadre_id": "u-cadre1", "from_date": "2026-01-01", "cadence_days": 30})).send().await.unwrap();
     assert_eq!(r.status(), 201);
-    let trips = settle(&srv, &cadre, &mut phone).await;
+    let trips = srv.settle(&cadre, &mut phone, 10).await;
     assert!(trips <= 3, "{trips} requests");
     assert!(phone.doc("h2").is_some());
     db.cleanup().await;
@@ -397,8 +393,8 @@ async fn two_server_processes_lose_no_change(b: Backend) {
         bsrv.login("officer1", "officer1-phone").await,
     );
     let (mut pa, mut pb) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
-    settle(&a, &ta, &mut pa).await;
-    settle(&bsrv, &tb, &mut pb).await;
+    a.settle(&ta, &mut pa, 10).await;
+    bsrv.settle(&tb, &mut pb, 10).await;
     for i in 0..5 {
         pa.doc_mut("h1")
             .unwrap()
@@ -429,9 +425,9 @@ async fn two_server_processes_lose_no_change(b: Backend) {
     // database again at least once a second (`server::write::seqs::FRESH`): the other
     // process's last writes reach its devices after that.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    settle(&a, &ta, &mut pa).await;
-    settle(&bsrv, &tb, &mut pb).await;
-    settle(&a, &ta, &mut pa).await;
+    a.settle(&ta, &mut pa, 10).await;
+    bsrv.settle(&tb, &mut pb, 10).await;
+    a.settle(&ta, &mut pa, 10).await;
     let j = pa.doc("h1").unwrap().to_json();
     assert_eq!(j, pb.doc("h1").unwrap().to_json());
     assert_eq!(j["members"].as_object().unwrap().len(), 6, "1 + 5 members");
@@ -499,7 +495,7 @@ async fn a_household_held_by_a_push_is_still_read_and_comes_back(b: Backend) {
     };
     let cadre = srv.login("cadre1", "cadre1-phone").await;
     let mut phone = Device::new(&[1; 16]);
-    settle(&srv, &cadre, &mut phone).await;
+    srv.settle(&cadre, &mut phone, 10).await;
     let storage = server::write::DbStorage::new(db.store().await);
     let held = storage
         .load("h1")
@@ -532,8 +528,8 @@ async fn a_push_brings_back_the_other_phones_writes_but_not_its_own(b: Backend) 
         srv.login("cadre1", "cadre1-tablet").await,
     );
     let (mut a, mut tablet) = (Device::new(&[1; 16]), Device::new(&[2; 16]));
-    settle(&srv, &ta, &mut a).await;
-    settle(&srv, &tb, &mut tablet).await;
+    srv.settle(&ta, &mut a, 10).await;
+    srv.settle(&tb, &mut tablet, 10).await;
     let visit = |discussed: &str| json!({"date": "2026-11-20", "discussed": discussed, "progress": "", "needs": "", "next_visit": null, "cadre_id": "u-cadre1"});
     let on_tablet = Author {
         device_id: "cadre1-tablet".into(),
@@ -553,7 +549,7 @@ async fn a_push_brings_back_the_other_phones_writes_but_not_its_own(b: Backend) 
                 &on_tablet,
             )
             .unwrap();
-        assert_eq!(exchange(&srv, &tb, &mut tablet).await.acks.len(), 1);
+        assert_eq!(srv.exchange(&tb, &mut tablet).await.acks.len(), 1);
         a.doc_mut("h1")
             .unwrap()
             .put_record(
@@ -564,7 +560,7 @@ async fn a_push_brings_back_the_other_phones_writes_but_not_its_own(b: Backend) 
             )
             .unwrap();
         let own: Vec<automerge::ChangeHash> = a.doc_mut("h1").unwrap().heads();
-        let resp = exchange(&srv, &ta, &mut a).await;
+        let resp = srv.exchange(&ta, &mut a).await;
         assert_eq!(resp.acks.len(), 1, "round {round}");
         let update = resp
             .docs

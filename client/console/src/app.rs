@@ -41,6 +41,27 @@ pub fn App() -> impl IntoView {
     }
 }
 
+fn current_tab_into_view() {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let (Ok(Some(nav)), Ok(Some(tab))) = (
+        doc.query_selector("[data-testid=nav]"),
+        doc.query_selector("[data-testid=nav] a.current"),
+    ) else {
+        return;
+    };
+    if let (Some(nav), Some(tab)) = (
+        nav.dyn_ref::<web_sys::HtmlElement>(),
+        tab.dyn_ref::<web_sys::HtmlElement>(),
+    ) {
+        // Both offsets from the same page origin: the tab's place inside the navigation.
+        let inside = tab.offset_left() - nav.offset_left();
+        nav.set_scroll_left(inside - (nav.client_width() - tab.offset_width()) / 2);
+    }
+}
+
 /// The screens a role works with, in the order of the navigation.
 fn screens_of(role: Role) -> Vec<Route> {
     match role {
@@ -93,6 +114,12 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
     let allowed = screens_of(role);
     let first = allowed[0].clone();
     let nav = allowed.clone();
+    // On a phone the navigation scrolls sideways: the current screen's tab is brought into
+    // view whenever the screen changes.
+    Effect::new(move |_| {
+        route.track();
+        request_animation_frame(current_tab_into_view);
+    });
     let sign_out = move |_| {
         spawn_local(async move {
             if let Some(p) = session::load() {
@@ -126,6 +153,8 @@ fn Console(pair: TokenPair, signed_in: RwSignal<Option<TokenPair>>) -> impl Into
                     })
                     .collect_view()}
             </nav>
+            {matches!(role, Role::CommuneOfficer | Role::CommuneLeader)
+                .then(|| view! { <crate::search::SearchBox /> })}
             <span class="who" data-testid="who">
                 {name}
                 " · "

@@ -4,11 +4,13 @@
 //! pass the server's write core like every phone's.
 //!
 //! - `app`: the frame (navigation, language, sign-in); `route`: which screen is open;
+//! - `search`: the household search in the header;
 //! - `screens`: one module per screen.
 
 mod app;
 mod route;
 mod screens;
+mod search;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -10,25 +10,14 @@ use crate::text::{tr, use_lang};
 use leptos::prelude::*;
 use shared::Text;
 use shared::doc::Collection;
+use shared::history::field_label;
 use shared::plan::PlanStatus;
 use shared::review::{Flag, ListReason, Progress, ReviewStep, StatusChange, StepData, Trajectory};
 use shared::summary::Summary;
 use shared::support::SupportStatus;
 use shared::user::Role;
 
-/// A field path such as `["profile", "address"]` in words.
-fn field_name(path: &[String]) -> Text {
-    match path.last().map(String::as_str) {
-        Some("head_name") => Text::new("Tên chủ hộ", "Head of household"),
-        Some("address") => Text::new("Địa chỉ", "Address"),
-        Some("code") => Text::new("Mã hộ", "Household code"),
-        Some("residence") => Text::new("Khu vực", "Area type"),
-        Some("status") => Text::new("Loại hộ", "Household status"),
-        Some(other) => Text::new(other, other),
-        None => Text::new("", ""),
-    }
-}
-
+/// A field's value as the person wrote it.
 fn show(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
@@ -125,6 +114,11 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
         status.revision.track();
         use_engine().household(&record_id)
     });
+    let waiting_id = id.clone();
+    let waiting = Memo::new(move |_| {
+        status.revision.track();
+        use_engine().waiting_decisions(&waiting_id)
+    });
     let overridden_id = id.clone();
     let overridden = move || {
         status.overridden.with(|o| {
@@ -188,7 +182,7 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                 <section class="card">
                     <h2 data-testid="head-name">{h.head_name.clone()}</h2>
                     <p class="meta">{h.code.clone()} " · " <span data-testid="address">{h.address.clone()}</span></p>
-                    <p class="status" data-testid="status">{say(h.status.label())}</p>
+                    <p class="status">{move || tr(lang.get(), "Phân loại chính thức: ", "Official status: ")} <span data-testid="status">{say(h.status.label())}</span></p>
                     {left.then(|| view! {
                         <p class="flag" data-testid="left">{move || tr(lang.get(), "Hộ đã ra khỏi sổ (xã đã xác nhận).", "The household has left the register (confirmed by the commune).")}</p>
                     })}
@@ -226,11 +220,36 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                         })}
                     </div>
                 </section>
+                {move || {
+                    let me = use_engine().device_id.clone();
+                    let open = waiting.get();
+                    (!open.is_empty()).then(|| view! {
+                        <section class="card waiting" data-testid="waiting-decision">
+                            <h3>{move || tr(lang.get(), "Đang chờ xã quyết định", "Waiting for the commune's decision")}</h3>
+                            {open.into_iter().map(|c| {
+                                let field = field_label(&c.path);
+                                let yours: Vec<String> = c.values.iter().filter(|v| v.device_id.as_deref() == Some(me.as_str())).map(|v| show(&v.value)).collect();
+                                let others: Vec<String> = c.values.iter().filter(|v| v.device_id.as_deref() != Some(me.as_str())).map(|v| show(&v.value)).collect();
+                                let (yours, others) = (yours.join(" / "), others.join(" / "));
+                                view! {
+                                    <p data-testid="waiting-field">
+                                        <strong>{say(field)}</strong> ": "
+                                        {move || tr(lang.get(), "giá trị của bạn", "your value")} " «" <span data-testid="waiting-yours">{yours.clone()}</span> "» / "
+                                        {move || tr(lang.get(), "giá trị khác", "the other value")} " «" <span data-testid="waiting-other">{others.clone()}</span> "»"
+                                    </p>
+                                }
+                            }).collect_view()}
+                            <p class="meta">{move || tr(lang.get(),
+                                "Hai máy đã sửa cùng một thông tin khi chưa đồng bộ. Cán bộ xã sẽ chọn giá trị đúng; máy nhận quyết định ở lần đồng bộ sau.",
+                                "Two devices changed the same detail before syncing. A commune officer will choose the right value; this phone gets the decision at a later sync.")}</p>
+                        </section>
+                    })
+                }}
                 {(!overridden.is_empty()).then(|| view! {
                     <section class="card overridden" data-testid="overridden">
                         <h3>{move || tr(lang.get(), "Giá trị của bạn đã được xã quyết định lại", "The commune decided on a value you entered")}</h3>
                         {overridden.into_iter().map(|o| {
-                            let field = field_name(&o.path);
+                            let field = field_label(&o.path);
                             let (yours, decided) = (show(&o.yours), show(&o.decided));
                             view! {
                                 <p>
@@ -284,7 +303,7 @@ pub fn HouseholdDetail(id: String) -> impl IntoView {
                                             let (hid, rid) = (post_id.clone(), review_id.clone());
                                             view! {
                                                 <button type="button" class="secondary" data-testid="record-posted" on:click=move |_| post(hid.clone(), rid.clone())>
-                                                    {move || tr(lang.get(), "Đã niêm yết hôm nay (7 ngày)", "Posted today (7 days)")}
+                                                    {move || tr(lang.get(), "Ghi niêm yết từ hôm nay (7 ngày)", "Record posting from today (7 days)")}
                                                 </button>
                                             }
                                         })}

@@ -249,6 +249,7 @@ async fn first_lock(user: &User, password: &str, state: LockState) -> Result<Dat
         username: user.username.clone(),
         password: password.to_string(),
         device_id: session::device_id(),
+        device_name: ui::device::name().await,
     };
     match ui::api::login(&req).await {
         Ok(pair) => {

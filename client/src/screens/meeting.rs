@@ -130,7 +130,10 @@ pub fn Meeting(id: String) -> impl IntoView {
             {super::form::error_for(errors, "agreed")}
             {super::form::error_for(errors, "")}
             <p aria-live="polite" data-testid="meeting-verdict">
-                {move || numbers().map(|(n, a)| if meeting_valid(n, a) {
+                {move || numbers().map(|(n, a)| if a > n {
+                    // An impossible count is said as such, not judged against the 50%.
+                    tr(lang.get(), "Số người đồng ý không thể nhiều hơn số người dự họp.", "More cannot agree than were present.")
+                } else if meeting_valid(n, a) {
                     tr(lang.get(), "Đạt: từ 50% số người dự họp đồng ý.", "Valid: at least half of those present agreed.")
                 } else {
                     tr(lang.get(), "Chưa đạt: dưới 50% đồng ý, kết quả chưa được công nhận.", "Not valid: fewer than half agreed; the result cannot be decided.")

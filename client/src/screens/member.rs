@@ -11,6 +11,22 @@ use shared::doc::Collection;
 use shared::household::{MemberInput, Sex};
 use shared::projection::member_json;
 
+/// The relations to the head a household register uses most.
+const RELATIONS: [&str; 12] = [
+    "Chủ hộ",
+    "Vợ",
+    "Chồng",
+    "Con",
+    "Con dâu",
+    "Con rể",
+    "Cháu",
+    "Bố",
+    "Mẹ",
+    "Anh",
+    "Chị",
+    "Em",
+];
+
 #[component]
 pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoView {
     let lang = use_lang();
@@ -144,7 +160,13 @@ pub fn MemberForm(household_id: String, member_id: Option<String>) -> impl IntoV
                 <input type="checkbox" data-testid="female" bind:checked=female />
                 {move || tr(lang.get(), "Nữ", "Female")}
             </label>
-            {text_field("relation", ("Quan hệ với chủ hộ (Chủ hộ, Vợ, Con…)", "Relation to the head (head, wife, child…)"), relation)}
+            <label for="relation">{move || tr(lang.get(), "Quan hệ với chủ hộ", "Relation to the head")}</label>
+            // The usual relations offered as choices; another one can still be typed.
+            <input id="relation" data-testid="relation" list="relations" autocomplete="off" bind:value=relation />
+            <datalist id="relations">
+                {RELATIONS.into_iter().map(|r| view! { <option value=r></option> }).collect_view()}
+            </datalist>
+            {error_for("relation")}
             {text_field("ethnicity", ("Dân tộc", "Ethnicity"), ethnicity)}
             {text_field("citizen_id", ("Số định danh (12 số, nếu có)", "Citizen ID (12 digits, if any)"), citizen_id)}
             <label class="check">

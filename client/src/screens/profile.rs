@@ -143,6 +143,21 @@ pub fn EditHousehold(id: Option<String>) -> impl IntoView {
             <p class="meta" id="code-hint">{move || tr(lang.get(),
                 "Mã theo sổ theo dõi của xã: ký hiệu xã, số thôn, số thứ tự hộ. Mỗi hộ một mã.",
                 "The code from the commune's register: commune letters, village number, household number. One code per household.")}</p>
+            {start.is_none().then(|| {
+                // The next number of the village's register, from the households on this phone.
+                let next = use_engine().status.rows.with_untracked(|rows| {
+                    shared::household::next_code(rows.iter().map(|r| r.code.as_str()))
+                });
+                next.map(|n| {
+                    let shown = n.clone();
+                    view! {
+                        <button type="button" class="secondary" data-testid="suggest-code"
+                            on:click=move |_| code.set(n.clone())>
+                            {move || format!("{} {shown}", tr(lang.get(), "Dùng mã tiếp theo:", "Use the next code:"))}
+                        </button>
+                    }
+                })
+            })}
             {error_for("code")}
             <label for="address">{move || tr(lang.get(), "Địa chỉ", "Address")}</label>
             <input id="address" data-testid="address-input" bind:value=address />

@@ -98,8 +98,8 @@ pub fn SyncLine(status: Status) -> impl IntoView {
                     (NetState::Offline, Lang::En) => "⚠ No network".to_string(),
                     (NetState::Sending, Lang::Vi) => "Đang gửi…".to_string(),
                     (NetState::Sending, Lang::En) => "Sending…".to_string(),
-                    (NetState::Failed, Lang::Vi) => "⚠ Chưa gửi được".to_string(),
-                    (NetState::Failed, Lang::En) => "⚠ Not sent yet".to_string(),
+                    (NetState::Failed, Lang::Vi) => "⚠ Không liên lạc được máy chủ".to_string(),
+                    (NetState::Failed, Lang::En) => "⚠ Cannot reach the server".to_string(),
                     (_, Lang::Vi) => "Có mạng".to_string(),
                     (_, Lang::En) => "Online".to_string(),
                 }}
@@ -113,11 +113,24 @@ pub fn SyncLine(status: Status) -> impl IntoView {
                 }}
             </span>
             <span data-testid="last-sync">
-                {move || status.last_ok_ms.get().map(|ms| format!("{} {}", tr(lang.get(), "Đồng bộ", "Synced"), ago(lang.get(), ms)))}
+                {move || status.last_ok_ms.get().map(|ms| {
+                    // Beside a failure, the last sync that worked is said as such.
+                    let said = if matches!(state(), NetState::Failed | NetState::Offline) {
+                        tr(lang.get(), "Đồng bộ lần cuối", "Last synced")
+                    } else {
+                        tr(lang.get(), "Đồng bộ", "Synced")
+                    };
+                    format!("{said} {}", ago(lang.get(), ms))
+                })}
             </span>
             {move || {
                 let n = status.overridden.with(Vec::len);
-                (n > 0).then(|| view! { <span class="badge" data-testid="overridden-count">{n}</span> })
+                (n > 0).then(|| view! {
+                    <span class="decided-note">
+                        <span class="badge" data-testid="overridden-count">{n}</span>
+                        " " {move || tr(lang.get(), "giá trị xã đã quyết định lại", "values the commune decided")}
+                    </span>
+                })
             }}
         </a>
         {move || {
@@ -285,9 +298,72 @@ pub fn SyncScreen(signed_in: RwSignal<Option<TokenPair>>) -> impl IntoView {
                     {r.iter().map(|r| view! { <p>{say(r.reason.clone())}</p> }).collect_view()}
                 </div>
             }))}
+            <DeviceName />
             <PinSetting />
             <SignOut signed_in=signed_in />
         </section>
+    }
+}
+
+/// This phone's name, as the commune's administrator sees it in the device list: the
+/// browser and model it reported at sign-in until the person gives it their own.
+#[component]
+fn DeviceName() -> impl IntoView {
+    let lang = use_lang();
+    let name = RwSignal::new(ui::device::chosen().unwrap_or_default());
+    let said = RwSignal::new(None::<Result<&'static str, String>>);
+    Effect::new(move |_| {
+        if name.get_untracked().is_empty() {
+            spawn_local(async move {
+                // What the person typed meanwhile wins over the browser's name.
+                if let Some(n) = ui::device::name()
+                    .await
+                    .filter(|_| name.get_untracked().is_empty())
+                {
+                    name.set(n);
+                }
+            });
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(clean) = shared::api::device_name(&name.get()) else {
+            said.set(Some(Err(tr(
+                lang.get(),
+                "Hãy đặt tên cho máy.",
+                "Give the phone a name.",
+            )
+            .to_string())));
+            return;
+        };
+        ui::device::choose(&clean);
+        name.set(clean);
+        spawn_local(async move {
+            let r = ui::device::send().await;
+            let l = lang.get_untracked();
+            said.set(Some(match r {
+                Ok(_) => Ok(tr(l, "Đã đổi tên máy.", "The phone is renamed.")),
+                // Kept on the phone; it goes with the next sync that reaches the server.
+                Err(ui::api::ClientError::Network(_)) => Ok(tr(
+                    l,
+                    "Đã lưu trên máy; xã sẽ thấy tên mới sau lần đồng bộ tới.",
+                    "Saved on the phone; the commune sees the new name after the next sync.",
+                )),
+                Err(e) => Err(e.message().get(l).to_string()),
+            }));
+        });
+    };
+    view! {
+        <form class="setting" data-testid="device-name-form" on:submit=save>
+            <label>{move || tr(lang.get(), "Tên máy này", "This phone's name")}
+                <input data-testid="device-name" maxlength=shared::api::DEVICE_NAME_MAX bind:value=name />
+            </label>
+            <button type="submit" class="secondary" data-testid="save-device-name">{move || tr(lang.get(), "Lưu tên máy", "Save the name")}</button>
+            {move || said.get().map(|r| match r {
+                Ok(m) => view! { <p class="ok" role="status" data-testid="device-name-saved">{m}</p> }.into_any(),
+                Err(m) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
+            })}
+        </form>
     }
 }
 

@@ -32,12 +32,14 @@ pub fn Login(
         }
         busy.set(true);
         error.set(None);
-        let req = LoginRequest {
+        let mut req = LoginRequest {
             username: username.get().trim().to_string(),
             password: password.get(),
             device_id: session::device_id(),
+            device_name: None,
         };
         spawn_local(async move {
+            req.device_name = crate::device::name().await;
             match api::login(&req).await {
                 Ok(pair) => {
                     // The field app keeps the session itself, sealed.

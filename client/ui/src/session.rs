@@ -13,7 +13,7 @@ const WHO_KEY: &str = "donghanh.user";
 const DEVICE_KEY: &str = "donghanh.device";
 const LANG_KEY: &str = "donghanh.lang";
 
-fn storage() -> Option<web_sys::Storage> {
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 

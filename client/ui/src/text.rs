@@ -36,18 +36,7 @@ pub fn date(d: chrono::NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-/// An amount as Vietnamese write it: 1.500.000 đ.
-pub fn vnd(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{}{out} đ", if n < 0 { "-" } else { "" })
-}
+pub use shared::i18n::{decimal, percent, vnd};
 
 /// An amount as people type it ("1.500.000", "1 500 000 đ", "-200.000"): `None` when
 /// empty, `Some(Err(()))` when it is not a whole number of đồng.

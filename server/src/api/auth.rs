@@ -9,7 +9,7 @@ use crate::extract::AppJson;
 use crate::store::{Actor, RefreshRefusal, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
-use shared::api::{ErasedRequest, LoginRequest, Me, RefreshRequest, TokenPair};
+use shared::api::{DeviceRename, ErasedRequest, LoginRequest, Me, RefreshRequest, TokenPair};
 use shared::permissions::{Action, reach};
 use shared::user::User;
 use shared::{Text, ValidationErrors};
@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(erased))
         .routes(routes!(me))
+        .routes(routes!(rename_device))
 }
 
 fn check_device(device_id: &str) -> Result<(), ValidationErrors> {
@@ -55,6 +56,7 @@ async fn issue(
 async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    headers: axum::http::HeaderMap,
     AppJson(req): AppJson<LoginRequest>,
 ) -> AppResult<axum::Json<TokenPair>> {
     state.sign_in.attempt(address)?;
@@ -126,6 +128,20 @@ async fn login(
             now_ms,
         )
         .await?;
+    // The name the device gives itself, else what its browser's header says.
+    let name = req
+        .device_name
+        .as_deref()
+        .and_then(shared::api::device_name)
+        .or_else(|| {
+            headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .and_then(shared::device::name_from_user_agent)
+        });
+    if let Some(name) = name {
+        state.store.name_device(&session.id, &name).await?;
+    }
     Ok(axum::Json(
         issue(&state, creds.user, &session.id, &req.device_id, refresh).await,
     ))
@@ -260,6 +276,28 @@ async fn erased(
             ),
         });
     }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The person renames the device they are signed in on ("Điện thoại của Pản").
+#[utoipa::path(put, path = "/auth/device", tag = "auth", security(("bearer" = [])), request_body = DeviceRename,
+    responses((status = 204, description = "Renamed"), (status = 400, body = crate::error::ErrorBody, description = "Not JSON"), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn rename_device(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppJson(req): AppJson<DeviceRename>,
+) -> AppResult<StatusCode> {
+    let mut e = ValidationErrors::default();
+    e.max_len("name", &req.name, 4 * shared::api::DEVICE_NAME_MAX);
+    e.into_result()?;
+    let Some(name) = shared::api::device_name(&req.name) else {
+        return Err(AppError::field(
+            "name",
+            "required",
+            Text::new("Hãy đặt tên cho máy.", "Give the device a name."),
+        ));
+    };
+    state.store.name_device(&me.session_id, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,6 +13,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::Text;
+use shared::api::NamedDevice;
 use shared::core::EditError;
 use shared::permissions::Action;
 use utoipa::{IntoParams, ToSchema};
@@ -183,7 +184,7 @@ async fn list_conflicts(
         }
     };
     let now = chrono::Utc::now().timestamp_millis();
-    let found = store
+    let found: Vec<ConflictRecord> = store
         .list_conflicts(Some(&ids), !q.all)
         .await?
         .into_iter()
@@ -193,8 +194,45 @@ async fn list_conflicts(
                 .is_none_or(|d| now - c.opened_at >= d * 86_400_000)
         })
         .collect();
-    Ok(Json(found))
+    Ok(Json(named(&state, found).await?))
 }
+
+/// The conflicts with the names of who wrote each value on which device, and who decided.
+async fn named(state: &AppState, mut found: Vec<ConflictRecord>) -> AppResult<Vec<ConflictRecord>> {
+    let mut people: Vec<String> = found
+        .iter()
+        .flat_map(|c| {
+            c.candidates
+                .iter()
+                .filter_map(|v| v.user_id.clone())
+                .chain(c.resolved_by.clone())
+        })
+        .collect();
+    people.sort();
+    people.dedup();
+    let names = crate::api::history::Names::of(state, &people).await?;
+    for c in &mut found {
+        let mut writers: Vec<NamedDevice> = Vec::new();
+        for v in &c.candidates {
+            if let (Some(u), Some(d)) = (&v.user_id, &v.device_id)
+                && !writers.iter().any(|w| &w.user_id == u && &w.device_id == d)
+            {
+                writers.push(NamedDevice {
+                    user_id: u.clone(),
+                    device_id: d.clone(),
+                    user_name: names.user(u),
+                    device_name: names.device_only(u, d),
+                });
+            }
+        }
+        c.writers = writers;
+        c.resolved_by_name = c.resolved_by.as_deref().map(|u| names.user(u));
+    }
+    Ok(found)
+}
+
+/// How long the officer who decided a conflict may change the decision (the console's undo).
+const REDECIDE_MS: i64 = 10 * 60 * 1000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -220,7 +258,15 @@ async fn resolve(
         .map_err(not_found("conflict"))?;
     me.household(store, Action::ResolveConflicts, &conflict.household_id)
         .await?;
-    if conflict.resolved_at.is_some() {
+    let now = chrono::Utc::now().timestamp_millis();
+    // A decision can be changed (undone) by the officer who made it for a short while, as a
+    // new decision; afterwards, or a conflict a later edit closed, stays as it is.
+    let own_recent = conflict.resolution.is_some()
+        && conflict.resolved_by.as_deref() == Some(me.user.id.as_str())
+        && conflict
+            .resolved_at
+            .is_some_and(|at| now - at <= REDECIDE_MS);
+    if conflict.resolved_at.is_some() && !own_recent {
         return Err(AppError::Conflict {
             code: "already_resolved",
             message: Text::new(
@@ -264,7 +310,14 @@ async fn resolve(
         )
         .await;
     match edited {
-        Ok(()) => Ok(Json(store.get_conflict(&id).await?)),
+        Ok(()) => {
+            store
+                .record_decision(&id, &r.value, &me.user.id, now)
+                .await?;
+            let decided = store.get_conflict(&id).await?;
+            let mut one = named(&state, vec![decided]).await?;
+            Ok(Json(one.remove(0)))
+        }
         Err(EditError::Refused(refusal)) => {
             let mut e = shared::ValidationErrors::default();
             e.push("value", &refusal.code, refusal.reason);

@@ -81,19 +81,20 @@ async fn household_history(
     Ok(Json(HouseholdHistory { history, movements }))
 }
 
-/// People's full names, and each user's devices numbered in the order they first signed
-/// in ("Máy 2 của Lò Văn Pản"): a device is shown by a name a person can follow, never by
-/// its id.
-struct Names {
+/// People's full names, and each user's devices by the name they gave themselves ("Chrome ·
+/// Android · SM-A145F của Lò Văn Pản"), or numbered in the order they first signed in
+/// ("Máy 2 của Lò Văn Pản") when they have none: a device is shown by a name a person can
+/// follow, never by its id.
+pub(crate) struct Names {
     users: BTreeMap<String, String>,
-    devices: BTreeMap<(String, String), usize>,
+    devices: BTreeMap<(String, String), (usize, String)>,
 }
 
 impl Names {
-    async fn of(state: &AppState, user_ids: &[String]) -> AppResult<Names> {
+    pub(crate) async fn of(state: &AppState, user_ids: &[String]) -> AppResult<Names> {
         let st = state.store.as_ref();
         let mut users = BTreeMap::new();
-        let mut devices = BTreeMap::new();
+        let mut devices: BTreeMap<(String, String), (usize, String)> = BTreeMap::new();
         for u in user_ids.iter().filter(|u| !u.is_empty()).take(200) {
             let Ok(user) = st.get_user(u).await else {
                 continue;
@@ -103,18 +104,35 @@ impl Names {
             sessions.sort_by_key(|s| s.created_at);
             let mut n = 0;
             for s in sessions {
-                if let std::collections::btree_map::Entry::Vacant(v) =
-                    devices.entry((u.clone(), s.device_id))
-                {
+                let entry = devices.entry((u.clone(), s.device_id)).or_insert_with(|| {
                     n += 1;
-                    v.insert(n);
+                    (n, String::new())
+                });
+                // The latest name the device gave itself.
+                if !s.device_name.is_empty() {
+                    entry.1 = s.device_name;
                 }
+            }
+        }
+        // Two devices of one person with the same name are told apart by their number.
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for ((user, _), (_, name)) in devices.iter() {
+            if !name.is_empty() {
+                *seen.entry((user.clone(), name.clone())).or_default() += 1;
+            }
+        }
+        for ((user, _), (n, name)) in devices.iter_mut() {
+            if seen
+                .get(&(user.clone(), name.clone()))
+                .is_some_and(|k| *k > 1)
+            {
+                *name = format!("{name} (máy {n})");
             }
         }
         Ok(Names { users, devices })
     }
 
-    fn user(&self, id: &str) -> String {
+    pub(crate) fn user(&self, id: &str) -> String {
         match (id, self.users.get(id)) {
             (_, Some(name)) => name.clone(),
             ("server" | "rebuild" | "", _) => "Hệ thống / system".into(),
@@ -122,9 +140,25 @@ impl Names {
         }
     }
 
-    fn device(&self, user: &str, device: &str) -> String {
+    /// The device's own name, or "Máy 2" when it has none.
+    pub(crate) fn device_only(&self, user: &str, device: &str) -> String {
         match self.devices.get(&(user.to_string(), device.to_string())) {
-            Some(n) => format!(
+            Some((_, name)) if !name.is_empty() => name.clone(),
+            Some((n, _)) => format!("Máy {n}"),
+            None => "Máy không rõ".into(),
+        }
+    }
+
+    pub(crate) fn device(&self, user: &str, device: &str) -> String {
+        match self.devices.get(&(user.to_string(), device.to_string())) {
+            Some((_, name)) if !name.is_empty() => {
+                format!(
+                    "{name} của {} / {name} of {}",
+                    self.user(user),
+                    self.user(user)
+                )
+            }
+            Some((n, _)) => format!(
                 "Máy {n} của {} / device {n} of {}",
                 self.user(user),
                 self.user(user)

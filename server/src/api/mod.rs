@@ -15,6 +15,7 @@ mod packed;
 pub(crate) mod reports;
 mod reviews;
 mod rules;
+mod search;
 mod stats;
 mod support;
 pub mod sync;
@@ -160,6 +161,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(households::router())
         .merge(history::router())
+        .merge(search::router())
         .merge(import::router())
         .merge(assignments::router())
         .merge(accompaniment::router())

@@ -1,5 +1,6 @@
-//! Support actions change status (planned → delivered or cancelled); they are never edited
-//! away, so the record of what a household received stays whole.
+//! Support actions change status (planned → delivered on a date, of an amount, or
+//! cancelled; back to planned to correct a mistake); they are never edited away, so the
+//! record of what a household received stays whole.
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -15,7 +16,7 @@ use shared::doc::Collection;
 use shared::permissions::{Action, Reach};
 use shared::support::{
     Beneficiary, Project, ProjectTotal, SupportAction, SupportOverview, SupportStatus,
-    SupportStatusChange,
+    SupportStatusChange, lawful_change,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use utoipa_axum::router::OpenApiRouter;
@@ -125,23 +126,39 @@ async fn change_status(
     me.household(state.store.as_ref(), Action::ManageSupport, &s.household_id)
         .await?;
     input.validate()?;
-    // Only a planned action changes; a delivered or cancelled one stays as it is.
-    if s.status != SupportStatus::Planned {
+    // Planned becomes delivered or cancelled; going back to planned corrects a mistake.
+    if !lawful_change(s.status, input.status) {
+        let same = s.status == input.status;
         return Err(AppError::Conflict {
-            code: "duplicate",
+            code: if same {
+                "duplicate"
+            } else {
+                "invalid_transition"
+            },
             message: Text::new(
-                format!("Hỗ trợ này đã ở trạng thái {}.", s.status.as_str()),
-                format!("This support action is already {}.", s.status.as_str()),
+                format!(
+                    "Hỗ trợ này đang ở trạng thái {}; không thể chuyển sang {}.",
+                    s.status.label().vi,
+                    input.status.label().vi
+                ),
+                format!(
+                    "This support action is {}; it cannot become {}.",
+                    s.status.label().en,
+                    input.status.label().en
+                ),
             ),
         });
     }
-    let after = SupportAction {
+    let mut after = SupportAction {
         status: input.status,
         delivered_date: input.delivered_date,
         ..s.clone()
     };
+    if let Some(amount) = input.amount_vnd {
+        after.data.amount_vnd = Some(amount);
+    }
     let record = shared::projection::support_json(&after);
-    let audit = serde_json::json!({ "action": "update", "entity": "support_action", "entity_id": id, "changes": { "status": [s.status, after.status], "delivered_date": [s.delivered_date, after.delivered_date] } });
+    let audit = serde_json::json!({ "action": "update", "entity": "support_action", "entity_id": id, "changes": { "status": [s.status, after.status], "delivered_date": [s.delivered_date, after.delivered_date], "amount_vnd": [s.data.amount_vnd, after.data.amount_vnd] } });
     crate::write::edit_household(&state, &me, &s.household_id, audit, |doc, author| {
         doc.put_record(Collection::Support, &id, &record, author)
     })

@@ -328,6 +328,8 @@ pub trait Sessions: Send + Sync {
         expires_at: i64,
         now: i64,
     ) -> StoreResult<Session>;
+    /// Names a session's device (at sign-in, or when the person renames it).
+    async fn name_device(&self, session_id: &str, name: &str) -> StoreResult<()>;
     /// Uses a refresh token once and stores its successor, atomically. A token already
     /// used is taken again only once, as the retry of a refresh whose answer was lost:
     /// within `REFRESH_RETRY_GRACE_MS` of its use and while the token that use issued was
@@ -422,6 +424,8 @@ pub trait ReadModel: Send + Sync {
     async fn list_households(&self, filter: &HouseholdFilter) -> StoreResult<Vec<Household>>;
     async fn get_household(&self, id: &str) -> StoreResult<Household>;
     async fn list_members(&self, household_id: &str) -> StoreResult<Vec<Member>>;
+    /// The members of these households (the console's search by member name or ID number).
+    async fn list_members_of(&self, household_ids: &[String]) -> StoreResult<Vec<Member>>;
     async fn get_member(&self, id: &str) -> StoreResult<Member>;
 
     // Reviews
@@ -523,6 +527,15 @@ pub trait Refused: Send + Sync {
         open_only: bool,
     ) -> StoreResult<Vec<ConflictRecord>>;
     async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord>;
+    /// Keeps the value an officer decided for a conflict, by whom and when (the document
+    /// holds the decision itself; this is what the queue shows afterwards).
+    async fn record_decision(
+        &self,
+        id: &str,
+        value: &serde_json::Value,
+        by: &str,
+        at: i64,
+    ) -> StoreResult<()>;
 }
 
 /// Everything the server keeps, by concern (a `dyn Store` answers every concern's methods).

@@ -3,12 +3,14 @@
 //! or many at once) with the visit cadence the phones then keep to.
 
 use super::{
-    Outcome, PAGE, Pager, Problem, date, load, param, say, send, today, village_name, villages,
+    Ask, Confirm, Outcome, PAGE, Pager, Problem, Undo, UndoOffer, date, load, param, say, send,
+    today, village_name, villages,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::assignment::{
-    AccompanimentPage, Assignment, BulkAssignment, BulkResult, CadreLoad, EndAssignment,
+    AccompanimentPage, AssignedCadre, Assignment, AssignmentInput, BulkAssignment, BulkResult,
+    CadreLoad, EndAssignment,
 };
 use std::collections::BTreeSet;
 use ui::api::{ClientError, Method};
@@ -111,24 +113,80 @@ pub fn Assignments(
             reload.update(|n| *n += 1);
         });
     };
-    let end = move |id: String| {
-        spawn_local(async move {
-            let r = send::<Assignment>(
-                Method::Post,
-                &format!("/assignments/{id}/end"),
-                &EndAssignment { to_date: today() },
-            )
-            .await;
-            outcome.set(Some(r.map(|_| {
+    let ask = RwSignal::new(None::<Ask>);
+    let undo = RwSignal::new(None::<UndoOffer>);
+    // Ending an assignment says who stops accompanying whom, asks, and then offers to undo
+    // by a new assignment of the same cadre from the same day (the ended one stays ended
+    // in the record).
+    let end = move |c: AssignedCadre, household_id: String, who: String, alone: bool| {
+        let l = lang.get_untracked();
+        let mut lines = vec![format!(
+            "{} {} {} {} {}.",
+            c.full_name,
+            tr(l, "thôi kèm cặp hộ", "stops accompanying"),
+            who,
+            tr(l, "từ hôm nay,", "from today,"),
+            date(today())
+        )];
+        if alone {
+            lines.push(
                 tr(
-                    lang.get_untracked(),
-                    "Đã kết thúc phân công.",
-                    "The assignment has ended.",
+                    l,
+                    "Hộ sẽ không còn cán bộ kèm cặp nào.",
+                    "The household will have no cadre.",
                 )
-                .to_string()
-            })));
-            reload.update(|n| *n += 1);
+                .to_string(),
+            );
+        }
+        let run = Callback::new(move |_| {
+            let c = c.clone();
+            let household_id = household_id.clone();
+            let who = who.clone();
+            spawn_local(async move {
+                let r = send::<Assignment>(
+                    Method::Post,
+                    &format!("/assignments/{}/end", c.assignment_id),
+                    &EndAssignment { to_date: today() },
+                )
+                .await;
+                let l = lang.get_untracked();
+                match r {
+                    Ok(_) => {
+                        outcome.set(None);
+                        let again = AssignmentInput {
+                            household_id,
+                            cadre_id: c.cadre_id.clone(),
+                            from_date: today(),
+                            to_date: None,
+                            cadence_days: c.cadence_days,
+                        };
+                        undo.set(Some(UndoOffer {
+                            done: format!("{}: {} · {}", tr(l, "Đã kết thúc phân công", "Assignment ended"), c.full_name, who),
+                            run: Callback::new(move |_| {
+                                let again = again.clone();
+                                spawn_local(async move {
+                                    let r = send::<Assignment>(Method::Post, "/assignments", &again).await;
+                                    outcome.set(Some(r.map(|_| tr(
+                                        lang.get_untracked(),
+                                        "Đã hoàn tác: cán bộ kèm cặp lại hộ từ hôm nay.",
+                                        "Undone: the cadre accompanies the household again from today.",
+                                    ).to_string())));
+                                    reload.update(|n| *n += 1);
+                                });
+                            }),
+                        }));
+                    }
+                    Err(e) => outcome.set(Some(Err(e))),
+                }
+                reload.update(|n| *n += 1);
+            });
         });
+        ask.set(Some(Ask {
+            title: tr(l, "Kết thúc phân công kèm cặp?", "End this assignment?").to_string(),
+            lines,
+            yes: tr(l, "Xác nhận kết thúc", "End it").to_string(),
+            run,
+        }));
     };
 
     view! {
@@ -234,6 +292,8 @@ pub fn Assignments(
                 </div>
             })}
             <Outcome outcome=outcome />
+            <Undo offer=undo />
+            <Confirm ask=ask />
 
             <Suspense fallback=move || view! { <p>{move || tr(lang.get(), "Đang tải…", "Loading…")}</p> }>
                 {move || rows.get().map(|r| match r {
@@ -242,7 +302,30 @@ pub fn Assignments(
                         let total = p.total;
                         let first = page.get() * PAGE;
                         let ids: Vec<String> = p.rows.iter().map(|r| r.household_id.clone()).collect();
+                        // What the table holds, in words, with the filters named.
+                        let says = move || {
+                            let l = lang.get();
+                            let mut out = format!("{total} {}", match show.get() {
+                                Show::Unassigned => tr(l, "hộ nghèo, cận nghèo chưa có cán bộ kèm cặp", "poor and near-poor households without a cadre"),
+                                Show::Supported => tr(l, "hộ nghèo và cận nghèo", "poor and near-poor households"),
+                                Show::Overdue => tr(l, "hộ quá hạn thăm", "households overdue for a visit"),
+                            });
+                            let v = village.get();
+                            if !v.is_empty() {
+                                out.push_str(&format!(" · {}", village_name(&vs.get(), &v)));
+                            }
+                            let c = cadre_filter.get();
+                            if let Some(name) = cadres.get().and_then(Result::ok).and_then(|cs| cs.into_iter().find(|x| x.id == c)) {
+                                out.push_str(&format!(" · {} {}", tr(l, "do", "accompanied by"), name.full_name));
+                            }
+                            let t = text.get();
+                            if !t.trim().is_empty() {
+                                out.push_str(&format!(" · «{}»", t.trim()));
+                            }
+                            out
+                        };
                         view! {
+                            <p data-testid="table-says"><strong>{says}</strong></p>
                             <table data-testid="household-table">
                                 <thead><tr>
                                     {manage.then(|| {
@@ -270,6 +353,8 @@ pub fn Assignments(
                                         let village_id = r.village_id.clone();
                                         let late = r.overdue;
                                         let open = crate::route::Route::Household(r.household_id.clone()).href();
+                                        let who = format!("{} · {}", r.code, r.head_name);
+                                        let alone = r.accompaniment.cadres.len() == 1;
                                         view! {
                                             <tr data-testid="household-row" data-code=data_code>
                                                 {manage.then(|| view! { <td><input type="checkbox" data-testid="choose"
@@ -278,21 +363,23 @@ pub fn Assignments(
                                                         let on = event_target_checked(&ev);
                                                         chosen.update(|c| { if on { c.insert(id2.clone()); } else { c.remove(&id2); } });
                                                     } /></td> })}
-                                                <td>{code}</td>
-                                                <td><a href=open>{r.head_name}</a></td>
+                                                <td class="code">{code}</td>
+                                                <td><a href=open>{r.head_name.clone()}</a></td>
                                                 <td>{move || village_name(&vs.get(), &village_id)}</td>
                                                 <td>{say(r.status.label())}</td>
                                                 <td data-testid="cadres">
-                                                    {r.accompaniment.cadres.into_iter().map(|c| {
-                                                        let aid = c.assignment_id.clone();
+                                                    {r.accompaniment.cadres.iter().map(|c| {
+                                                        let who = who.clone();
+                                                        let hid = r.household_id.clone();
+                                                        let this = c.clone();
                                                         view! {
                                                             <span class="chip">
                                                                 {format!("{} · {} ", c.full_name, c.cadence_days)}
                                                                 {move || tr(lang.get(), "ngày/lần", "days")}
                                                                 {manage.then(|| view! {
                                                                     <button class="link" data-testid="end-assignment"
-                                                                        on:click=move |_| end(aid.clone())>
-                                                                        {move || tr(lang.get(), "Kết thúc", "End")}
+                                                                        on:click=move |_| end(this.clone(), hid.clone(), who.clone(), alone)>
+                                                                        {move || tr(lang.get(), "Kết thúc…", "End…")}
                                                                     </button>
                                                                 })}
                                                             </span>

@@ -6,7 +6,10 @@
 //! field's old value → new value). Plan and support changes go through the server's write
 //! core like a phone's.
 
-use super::{Outcome, Problem, date, load, say, send, today, user_name, users, when};
+use super::{
+    Ask, Confirm, Outcome, Problem, Undo, UndoOffer, date, load, say, send, today, user_name,
+    users, when,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::history::{HouseholdHistory, step_text};
@@ -14,7 +17,7 @@ use shared::household::{Cause, Household};
 use shared::plan::{PlanItem, PlanItemInput, PlanStatus};
 use shared::support::{SupportAction, SupportStatus, SupportStatusChange};
 use ui::api::{ClientError, Method};
-use ui::text::{Lang, tr, use_lang};
+use ui::text::{Lang, tr, use_lang, vnd};
 
 /// What `GET /api/households/{id}` answers, as far as this screen reads it.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -37,11 +40,68 @@ fn plan_status(s: PlanStatus, lang: Lang) -> &'static str {
     }
 }
 
-fn support_status(s: SupportStatus, lang: Lang) -> &'static str {
-    match s {
-        SupportStatus::Planned => tr(lang, "Dự kiến", "Planned"),
-        SupportStatus::Delivered => tr(lang, "Đã trao", "Delivered"),
-        SupportStatus::Cancelled => tr(lang, "Đã huỷ", "Cancelled"),
+/// "Đã trao": the day it was delivered (today unless changed) and the amount (the planned
+/// one unless changed), said back in words before it is recorded.
+#[component]
+fn Deliver(
+    support: SupportAction,
+    delivering: RwSignal<Option<SupportAction>>,
+    done: Callback<(SupportAction, SupportStatusChange)>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let on = RwSignal::new(today().to_string());
+    let amount = RwSignal::new(
+        support
+            .data
+            .amount_vnd
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+    );
+    let problem = RwSignal::new(None::<&'static str>);
+    let kind = StoredValue::new(support.data.kind.label());
+    let s = StoredValue::new(support);
+    view! {
+        <form class="card confirm" role="alertdialog" data-testid="deliver-form" on:submit=move |ev| {
+            ev.prevent_default();
+            let lang = lang.get_untracked();
+            let Ok(day) = on.get().parse::<chrono::NaiveDate>() else {
+                problem.set(Some(tr(lang, "Ngày trao không hợp lệ.", "The delivery date is not a date.")));
+                return;
+            };
+            let amount = match ui::text::parse_amount(&amount.get()) {
+                None => None,
+                Some(Ok(a)) if a >= 0 => Some(a),
+                Some(_) => {
+                    problem.set(Some(tr(lang, "Số tiền phải là số đồng, không âm.", "The amount must be whole đồng, not negative.")));
+                    return;
+                }
+            };
+            delivering.set(None);
+            let before = s.get_value();
+            done.run((before.clone(), SupportStatusChange {
+                status: SupportStatus::Delivered,
+                delivered_date: Some(day),
+                amount_vnd: amount.filter(|a| Some(*a) != before.data.amount_vnd),
+            }));
+        }>
+            <h3>{move || format!("{}: {}", tr(lang.get(), "Ghi nhận đã trao", "Record as delivered"), kind.with_value(|k| k.get(lang.get()).to_string()))}</h3>
+            <label>{move || tr(lang.get(), "Ngày trao", "Delivered on")} " "
+                <input type="date" data-testid="deliver-date" bind:value=on />
+            </label>
+            <label>{move || tr(lang.get(), "Số tiền đã trao (đồng)", "Amount delivered (VND)")} " "
+                <input inputmode="numeric" data-testid="deliver-amount" bind:value=amount />
+            </label>
+            <p data-testid="deliver-summary">{move || {
+                let a = ui::text::parse_amount(&amount.get()).and_then(Result::ok).map(vnd).unwrap_or_default();
+                let d = on.get().parse::<chrono::NaiveDate>().map(date).unwrap_or_default();
+                format!("{} {} {} {} {}.", tr(lang.get(), "Sẽ ghi:", "Will record:"), kind.with_value(|k| k.get(lang.get()).to_string()), a, tr(lang.get(), "đã trao ngày", "delivered on"), d)
+            }}</p>
+            {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+            <div class="buttons">
+                <button type="submit" class="primary" data-testid="confirm-deliver">{move || tr(lang.get(), "Xác nhận đã trao", "Confirm delivered")}</button>
+                <button type="button" class="secondary" data-testid="confirm-no" on:click=move |_| delivering.set(None)>{move || tr(lang.get(), "Hủy", "Cancel")}</button>
+            </div>
+        </form>
     }
 }
 
@@ -86,31 +146,103 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
             reload.update(|n| *n += 1);
         });
     };
-    let set_support = move |support_id: String, status: SupportStatus| {
+    let ask = RwSignal::new(None::<Ask>);
+    let undo = RwSignal::new(None::<UndoOffer>);
+    let delivering = RwSignal::new(None::<SupportAction>);
+    // One status change of a support action; done, it offers its lawful undo: back to
+    // planned, with the amount that was planned.
+    let set_support = move |before: SupportAction, change: SupportStatusChange| {
         spawn_local(async move {
-            let body = SupportStatusChange {
-                status,
-                delivered_date: (status == SupportStatus::Delivered).then(today),
-            };
             let r = send::<SupportAction>(
                 Method::Post,
-                &format!("/support/{support_id}/status"),
-                &body,
+                &format!("/support/{}/status", before.id),
+                &change,
             )
             .await;
-            outcome.set(Some(r.map(|_| {
-                tr(
-                    lang.get_untracked(),
-                    "Đã ghi nhận hỗ trợ.",
-                    "The support is recorded.",
-                )
-                .to_string()
-            })));
+            let lang = lang.get_untracked();
+            let what = format!(
+                "{} {}",
+                before.data.kind.label().get(lang),
+                before.data.amount_vnd.map(vnd).unwrap_or_default()
+            );
+            match &r {
+                Ok(after) if change.status != SupportStatus::Planned => {
+                    let back = SupportStatusChange {
+                        status: SupportStatus::Planned,
+                        delivered_date: None,
+                        amount_vnd: before.data.amount_vnd,
+                    };
+                    let done = match after.delivered_date {
+                        Some(d) => format!(
+                            "{}: {} {} {}",
+                            tr(lang, "Đã ghi nhận đã trao", "Recorded as delivered"),
+                            what.trim(),
+                            tr(lang, "ngày", "on"),
+                            date(d)
+                        ),
+                        None => format!("{}: {}", tr(lang, "Đã hủy", "Cancelled"), what.trim()),
+                    };
+                    let id = before.id.clone();
+                    undo.set(Some(UndoOffer {
+                        done,
+                        run: Callback::new(move |_| {
+                            let (id, back) = (id.clone(), back.clone());
+                            spawn_local(async move {
+                                let r = send::<SupportAction>(Method::Post, &format!("/support/{id}/status"), &back).await;
+                                outcome.set(Some(r.map(|_| tr(
+                                    lang,
+                                    "Đã hoàn tác: hỗ trợ trở lại dự kiến; lịch sử của hộ ghi cả hai lần.",
+                                    "Undone: the support is planned again; the household's history keeps both changes.",
+                                ).to_string())));
+                                reload.update(|n| *n += 1);
+                            });
+                        }),
+                    }));
+                    outcome.set(None);
+                }
+                _ => outcome.set(Some(r.map(|_| String::new()))),
+            }
             reload.update(|n| *n += 1);
         });
     };
+    let cancel_support = move |s: SupportAction| {
+        let lang = lang.get_untracked();
+        let what = format!(
+            "{} {} · {} {}",
+            s.data.kind.label().get(lang),
+            s.data.amount_vnd.map(vnd).unwrap_or_default(),
+            tr(lang, "dự kiến", "planned"),
+            date(s.data.planned_date)
+        );
+        ask.set(Some(Ask {
+            title: tr(lang, "Hủy hỗ trợ này?", "Cancel this support?").to_string(),
+            lines: vec![
+                what,
+                tr(
+                    lang,
+                    "Hỗ trợ được ghi là đã hủy; lịch sử của hộ giữ lại.",
+                    "It is recorded as cancelled; the household's history keeps it.",
+                )
+                .to_string(),
+            ],
+            yes: tr(lang, "Xác nhận hủy", "Cancel it").to_string(),
+            run: Callback::new(move |_| {
+                set_support(
+                    s.clone(),
+                    SupportStatusChange {
+                        status: SupportStatus::Cancelled,
+                        delivered_date: None,
+                        amount_vnd: None,
+                    },
+                )
+            }),
+        }));
+    };
     view! {
         <Outcome outcome=outcome />
+        <Undo offer=undo />
+        <Confirm ask=ask />
+        {move || delivering.get().map(|s| view! { <Deliver support=s delivering=delivering done=Callback::new(move |(s, c)| set_support(s, c)) /> })}
         <Suspense fallback=|| ()>
             {move || detail.get().map(|r| match r {
                 Err(e) => view! { <Problem error=e /> }.into_any(),
@@ -196,12 +328,17 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                                 <tbody>
                                     {d.plan.iter().cloned().map(|p| {
                                         let edit = (p.id.clone(), p.data.clone(), p.status);
+                                        // The phone flags the same: an open item past its due date.
+                                        let late = p.status == PlanStatus::Open && p.data.due < today();
                                         view! {
                                             <tr data-testid="plan-row">
                                                 <td>{say(p.data.cause.label())}</td>
                                                 <td>{p.data.solution.clone()}<br /><small>{p.data.progress_note.clone()}</small></td>
                                                 <td>{p.data.owner.clone()}</td>
-                                                <td>{date(p.data.due)}</td>
+                                                <td class:late=late data-testid="plan-due">
+                                                    {date(p.data.due)}
+                                                    {late.then(|| view! { <br /><span>{move || tr(lang.get(), "Quá hạn", "Overdue")}</span> })}
+                                                </td>
                                                 <td>{move || plan_status(p.status, lang.get())}</td>
                                                 <td><button class="link" data-testid="edit-plan" on:click=move |_| editing.set(Some(edit.clone()))>
                                                     {move || tr(lang.get(), "Sửa", "Edit")}
@@ -268,24 +405,33 @@ pub fn HouseholdScreen(id: String) -> impl IntoView {
                         <section class="card">
                             <h3>{move || tr(lang.get(), "Hỗ trợ", "Support")}</h3>
                             <table data-testid="support-table">
+                                <thead><tr>
+                                    <th>{move || tr(lang.get(), "Hỗ trợ", "Support")}</th>
+                                    <th>{move || tr(lang.get(), "Dự án / chính sách", "Project / policy")}</th>
+                                    <th>{move || tr(lang.get(), "Đơn vị hỗ trợ", "Provided by")}</th>
+                                    <th class="num">{move || tr(lang.get(), "Số tiền", "Amount")}</th>
+                                    <th>{move || tr(lang.get(), "Ngày dự kiến", "Planned for")}</th>
+                                    <th>{move || tr(lang.get(), "Trạng thái", "Status")}</th>
+                                    <th></th>
+                                </tr></thead>
                                 <tbody>
-                                    {d.support.iter().cloned().map(|s| {
-                                        let (a, b) = (s.id.clone(), s.id.clone());
+                                    {d.support.iter().map(|s| {
+                                        let (a, b) = (s.clone(), s.clone());
                                         let planned = s.status == SupportStatus::Planned;
                                         view! {
                                             <tr data-testid="support-row">
                                                 <td>{say(s.data.kind.label())}</td>
                                                 <td>{say(s.data.project.label())}</td>
                                                 <td>{s.data.provider.clone()}</td>
-                                                <td class="num">{s.data.amount_vnd.map(ui::text::vnd).unwrap_or_default()}</td>
+                                                <td class="num">{s.data.amount_vnd.map(vnd).unwrap_or_default()}</td>
                                                 <td>{date(s.data.planned_date)}</td>
-                                                <td>{move || support_status(s.status, lang.get())} " " {s.delivered_date.map(date).unwrap_or_default()}</td>
+                                                <td>{say(s.status.label())} " " {s.delivered_date.map(date).unwrap_or_default()}</td>
                                                 <td>{planned.then(|| view! {
-                                                    <button class="primary" data-testid="delivered" on:click=move |_| set_support(a.clone(), SupportStatus::Delivered)>
-                                                        {move || tr(lang.get(), "Đã trao", "Delivered")}
+                                                    <button class="primary" data-testid="delivered" on:click=move |_| delivering.set(Some(a.clone()))>
+                                                        {move || tr(lang.get(), "Đã trao…", "Delivered…")}
                                                     </button>
-                                                    <button class="secondary" data-testid="cancelled" on:click=move |_| set_support(b.clone(), SupportStatus::Cancelled)>
-                                                        {move || tr(lang.get(), "Huỷ", "Cancel")}
+                                                    <button class="secondary" data-testid="cancelled" on:click=move |_| cancel_support(b.clone())>
+                                                        {move || tr(lang.get(), "Hủy…", "Cancel…")}
                                                     </button>
                                                 })}</td>
                                             </tr>

@@ -22,7 +22,7 @@ use shared::area::{Area, AreaKind};
 use ui::api::{ClientError, Method, authed};
 use ui::text::{Lang, tr, use_lang};
 
-pub use ui::text::{date, say, today};
+pub use ui::text::{date, percent, say, today};
 
 /// A GET of `/api{path}` that runs again whenever a signal read by `path` changes.
 pub fn load<T: DeserializeOwned + 'static>(
@@ -32,6 +32,11 @@ pub fn load<T: DeserializeOwned + 'static>(
         let p = path();
         async move { authed::<T>(Method::Get, &p, None::<&()>).await }
     })
+}
+
+/// One GET of `/api{path}`, outside a resource (answers to typing).
+pub async fn send_get<T: DeserializeOwned>(path: &str) -> Result<T, ClientError> {
+    authed(Method::Get, path, None::<&()>).await
 }
 
 /// A change sent to the API.
@@ -108,11 +113,6 @@ pub fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A rate as Vietnamese write it: 3,39 %.
-pub fn percent(x: f64) -> String {
-    format!("{x:.2}\u{a0}%").replace('.', ",")
-}
-
 /// The signed-in commune's users, to name who did what.
 pub type Users = LocalResource<Result<Vec<shared::user::User>, ClientError>>;
 
@@ -141,6 +141,88 @@ pub fn Outcome(outcome: RwSignal<Option<Result<String, ClientError>>>) -> impl I
         outcome.get().map(|r| match r {
             Ok(m) => view! { <p class="ok" role="status" data-testid="outcome">{m}</p> }.into_any(),
             Err(e) => view! { <Problem error=e /> }.into_any(),
+        })
+    }
+}
+
+/// A consequential action said in words before it is done: what it will do, to which
+/// households, values and people, and the button that does it.
+#[derive(Clone)]
+pub struct Ask {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub yes: String,
+    pub run: Callback<()>,
+}
+
+/// The question of a consequential action, asked once: "Xác nhận" does it, "Hủy" not.
+#[component]
+pub fn Confirm(ask: RwSignal<Option<Ask>>) -> impl IntoView {
+    let lang = use_lang();
+    move || {
+        ask.get().map(|a| {
+            let run = a.run;
+            view! {
+                <section class="card confirm" role="alertdialog" aria-labelledby="confirm-title" data-testid="confirm">
+                    <h3 id="confirm-title">{a.title}</h3>
+                    <ul>{a.lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                    <div class="buttons">
+                        <button class="primary" data-testid="confirm-yes" on:click=move |_| {
+                            ask.set(None);
+                            run.run(());
+                        }>{a.yes}</button>
+                        <button class="secondary" data-testid="confirm-no" on:click=move |_| ask.set(None)>
+                            {move || tr(lang.get(), "Hủy", "Cancel")}
+                        </button>
+                    </div>
+                </section>
+            }
+        })
+    }
+}
+
+/// How long a lawful undo stays offered.
+pub const UNDO_SECONDS: u64 = 60;
+
+/// What was just done, and how to take it back by a new change.
+#[derive(Clone)]
+pub struct UndoOffer {
+    pub done: String,
+    pub run: Callback<()>,
+}
+
+/// "✓ Done … · Hoàn tác" for `UNDO_SECONDS`, then only the record of it stays.
+#[component]
+pub fn Undo(offer: RwSignal<Option<UndoOffer>>) -> impl IntoView {
+    let lang = use_lang();
+    // Each offer expires on its own: a newer offer is not cut short by an older timer.
+    let shown = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if offer.with(Option::is_some) {
+            let n = shown.get_untracked() + 1;
+            shown.set(n);
+            set_timeout(
+                move || {
+                    if shown.get_untracked() == n {
+                        offer.set(None);
+                    }
+                },
+                std::time::Duration::from_secs(UNDO_SECONDS),
+            );
+        }
+    });
+    move || {
+        offer.get().map(|o| {
+            let run = o.run;
+            view! {
+                <div class="undo" role="status" data-testid="undo-offer">
+                    <span>"✓ " {o.done}</span>
+                    <button class="secondary" data-testid="undo" on:click=move |_| {
+                        offer.set(None);
+                        run.run(());
+                    }>{move || tr(lang.get(), "Hoàn tác", "Undo")}</button>
+                </div>
+            }
         })
     }
 }

@@ -114,9 +114,12 @@ pub fn ProvinceOverview() -> impl IntoView {
 #[component]
 pub fn AreaStats(area_id: String) -> impl IntoView {
     let lang = use_lang();
+    let id = area_id.clone();
+    let area = load::<shared::area::Area>(move || format!("/areas/{id}"));
     let stats = load::<Stats>(move || format!("/stats?area_id={area_id}"));
     let vs = villages();
     view! {
+        <h3 data-testid="area-name">{move || area.get().and_then(Result::ok).map(|a| a.name)}</h3>
         <Suspense fallback=|| ()>
             {move || stats.get().map(|r| match r {
                 Err(e) => view! { <Problem error=e /> }.into_any(),
@@ -137,11 +140,11 @@ pub fn AreaStats(area_id: String) -> impl IntoView {
                             <div class="figure"><span class="big" data-testid="fig-households">{s.households}</span>{move || tr(lang.get(), "hộ", "households")}</div>
                             <div class="figure"><span class="big" data-testid="fig-poor">{s.poor}</span>
                                 {move || tr(lang.get(), "hộ nghèo", "poor")} " · " {pct(s.poor, s.households)}
-                                {target.as_ref().map(|t| format!(" ({} {:.2} %)", "→", t.data.poor_rate_pct))}
+                                {target.as_ref().map(|t| format!(" (→ {})", percent(t.data.poor_rate_pct)))}
                             </div>
                             <div class="figure"><span class="big" data-testid="fig-near-poor">{s.near_poor}</span>
                                 {move || tr(lang.get(), "hộ cận nghèo", "near-poor")} " · " {pct(s.near_poor, s.households)}
-                                {target.as_ref().map(|t| format!(" ({} {:.2} %)", "→", t.data.near_poor_rate_pct))}
+                                {target.as_ref().map(|t| format!(" (→ {})", percent(t.data.near_poor_rate_pct)))}
                             </div>
                         </div>
                         <table class="card" data-testid="village-table">

@@ -5,16 +5,104 @@
 //! households. Below: the households the commune watches after its decisions, and a
 //! what-if of the commune under another rule set.
 
-use super::{Outcome, Problem, date, load, param, say, send, today, village_name, villages};
+use super::{
+    Ask, Confirm, Outcome, Problem, date, load, param, say, send, today, village_name, villages,
+};
 use crate::route::Route;
 use chrono::Datelike;
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::campaign::{Campaign, StepInput, StepOutcome, StepRequest, TrackedRow, WhatIf};
+use shared::Text;
+use shared::campaign::{
+    Campaign, CampaignRow, CampaignVillage, StepInput, StepOutcome, StepRequest, TrackedRow, WhatIf,
+};
 use shared::review::Flag;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use ui::api::Method;
 use ui::text::{tr, use_lang};
+
+/// Where a household of the campaign stands: what the filters and the village summary
+/// count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stand {
+    Ready,
+    Blocked,
+    Waiting,
+    Decided,
+}
+
+impl Stand {
+    const ALL: [Stand; 4] = [Stand::Ready, Stand::Blocked, Stand::Waiting, Stand::Decided];
+
+    fn of(row: &CampaignRow) -> Stand {
+        match (&row.progress.decision, &row.blocked, &row.review_id) {
+            (Some(_), _, _) => Stand::Decided,
+            (None, Some(_), _) => Stand::Blocked,
+            (None, None, Some(_)) => Stand::Ready,
+            (None, None, None) => Stand::Waiting,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Stand::Ready => "ready",
+            Stand::Blocked => "blocked",
+            Stand::Waiting => "waiting",
+            Stand::Decided => "decided",
+        }
+    }
+
+    fn label(self) -> Text {
+        match self {
+            Stand::Ready => Text::new(
+                "Sẵn sàng để xã quyết định",
+                "Ready for the commune's decision",
+            ),
+            Stand::Blocked => Text::new("Còn vướng", "Blocked"),
+            Stand::Waiting => Text::new("Chờ chấm điểm", "Waiting to be scored"),
+            Stand::Decided => Text::new("Đã quyết định", "Decided"),
+        }
+    }
+}
+
+/// A village's row of the campaign: its figures, its ready households, what blocks the
+/// rest (by kind, with counts) and how many answers are late.
+type VillageSummary = (
+    CampaignVillage,
+    Vec<String>,
+    BTreeMap<String, (Text, usize)>,
+    usize,
+);
+
+/// What keeps a household from the decision, in the few words that group a village's
+/// households (the row itself says it in full).
+fn blocker(row: &CampaignRow, today: NaiveDate) -> Option<Text> {
+    if Stand::of(row) != Stand::Blocked {
+        return None;
+    }
+    let p = &row.progress;
+    Some(match (p.meeting, p.posted_until) {
+        (None, _) => Text::new("chưa họp thôn", "no village meeting"),
+        (Some(m), _) if !m.valid() => Text::new("họp thôn dưới 50%", "meeting below 50%"),
+        (_, None) => Text::new("chưa niêm yết", "not posted"),
+        (_, Some(until)) if until > today => Text::new("đang niêm yết", "posting not over"),
+        _ if !p.unanswered.is_empty() => {
+            Text::new("khiếu nại chưa trả lời", "complaint unanswered")
+        }
+        _ => row
+            .blocked
+            .clone()
+            .unwrap_or_else(|| Text::new("còn vướng", "blocked")),
+    })
+}
+
+/// Whether an answer is late: an open complaint past its answer date, or a household's own
+/// request past its deadline.
+fn overdue(row: &CampaignRow, today: NaiveDate) -> bool {
+    row.progress.unanswered.iter().any(|c| c.answer_by < today)
+        || (row.progress.decision.is_none() && row.deadline.is_some_and(|d| d < today))
+}
 
 #[component]
 pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
@@ -28,8 +116,11 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
     let vs = villages();
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let outcome = RwSignal::new(None);
+    let ask = RwSignal::new(None::<Ask>);
     let number = RwSignal::new(String::new());
     let day = RwSignal::new(today().to_string());
+    let in_village = RwSignal::new(String::new());
+    let in_stand = RwSignal::new(None::<Stand>);
     let apply = move |step: StepInput| {
         let ids: Vec<String> = selected.get().into_iter().collect();
         let Ok(on) = day.get().parse() else { return };
@@ -62,6 +153,79 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
             reload.update(|n| *n += 1);
         });
     };
+    // The decision says back what it will make official before it is recorded: how many
+    // households of which villages, which statuses change, under which number and date.
+    let decide = move |rows: Vec<CampaignRow>| {
+        let l = lang.get_untracked();
+        let picked = selected.get_untracked();
+        let chosen: Vec<&CampaignRow> = rows
+            .iter()
+            .filter(|r| picked.contains(&r.household_id))
+            .collect();
+        let names = vs.get_untracked();
+        let mut by_village: BTreeMap<String, usize> = BTreeMap::new();
+        let mut changes: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for r in &chosen {
+            *by_village
+                .entry(village_name(&names, &r.village_id))
+                .or_default() += 1;
+            if let Some(p) = r.proposed {
+                let to = shared::review::decided_status(r.official, p, true);
+                if to != r.official {
+                    let key = (
+                        r.official.label().get(l).to_string(),
+                        to.label().get(l).to_string(),
+                    );
+                    *changes.entry(key).or_default() += 1;
+                }
+            }
+        }
+        let on = day
+            .get_untracked()
+            .parse::<NaiveDate>()
+            .map(date)
+            .unwrap_or_default();
+        let mut lines = vec![
+            by_village
+                .iter()
+                .map(|(v, n)| format!("{v}: {n} {}", tr(l, "hộ", "households")))
+                .collect::<Vec<_>>()
+                .join(" · "),
+        ];
+        lines.extend(
+            changes
+                .iter()
+                .map(|((from, to), n)| format!("{n} {}: {from} → {to}", tr(l, "hộ", "households"))),
+        );
+        let unchanged = chosen.len() - changes.values().sum::<usize>();
+        if unchanged > 0 {
+            lines.push(format!(
+                "{unchanged} {}",
+                tr(l, "hộ giữ nguyên phân loại", "households keep their status")
+            ));
+        }
+        lines.push(tr(l, "Quyết định là văn bản chính thức, không hoàn tác được; nếu có sai sót, xã sửa bằng một quyết định mới.", "A decision is an official act and cannot be undone; a mistake is corrected by a new decision.").to_string());
+        let num = number.get_untracked();
+        ask.set(Some(Ask {
+            title: format!(
+                "{} {} {} {} {} {}?",
+                tr(l, "Công nhận kết quả của", "Approve the results of"),
+                chosen.len(),
+                tr(l, "hộ theo quyết định số", "households by decision no."),
+                num,
+                tr(l, "ngày", "of"),
+                on
+            ),
+            lines,
+            yes: tr(l, "Xác nhận công nhận", "Approve").to_string(),
+            run: Callback::new(move |_| {
+                apply(StepInput::Decision {
+                    number: num.clone(),
+                    approved: true,
+                })
+            }),
+        }));
+    };
     view! {
         <section class="card filters">
             <label>{move || tr(lang.get(), "Năm rà soát", "Review year")} " "
@@ -76,7 +240,25 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <Problem error=e /> }.into_any(),
                 Ok(c) => {
-                    let rows = c.rows.clone();
+                    let now = today();
+                    let all_rows = StoredValue::new(c.rows.clone());
+                    let shown = move || {
+                        let v = in_village.get();
+                        let st = in_stand.get();
+                        all_rows.with_value(|rows| rows.iter().filter(|r| (v.is_empty() || r.village_id == v) && st.is_none_or(|s| Stand::of(r) == s)).cloned().collect::<Vec<_>>())
+                    };
+                    let villages_summary: Vec<VillageSummary> = c.villages.iter().map(|v| {
+                        let own: Vec<&CampaignRow> = c.rows.iter().filter(|r| r.village_id == v.village_id).collect();
+                        let ready = own.iter().filter(|r| Stand::of(r) == Stand::Ready).map(|r| r.household_id.clone()).collect();
+                        let mut blocks: BTreeMap<String, (Text, usize)> = BTreeMap::new();
+                        for r in &own {
+                            if let Some(b) = blocker(r, now) {
+                                blocks.entry(b.vi.clone()).or_insert((b, 0)).1 += 1;
+                            }
+                        }
+                        let late = own.iter().filter(|r| overdue(r, now)).count();
+                        (v.clone(), ready, blocks, late)
+                    }).collect();
                     view! {
                         <section class="card" data-testid="campaign">
                             <p>
@@ -91,23 +273,45 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                     <th class="num">{move || tr(lang.get(), "Lập danh sách", "Listed")}</th>
                                     <th class="num">{move || tr(lang.get(), "Đã chấm điểm", "Reviewed")}</th>
                                     <th class="num">{move || tr(lang.get(), "Đã họp", "Met")}</th>
-                                    <th class="num">{move || tr(lang.get(), "Họp chưa đạt", "Meeting below 50%")}</th>
                                     <th class="num">{move || tr(lang.get(), "Đã niêm yết", "Posted")}</th>
                                     <th class="num">{move || tr(lang.get(), "Khiếu nại chờ", "Open complaints")}</th>
                                     <th class="num">{move || tr(lang.get(), "Đã quyết định", "Decided")}</th>
+                                    <th>{move || tr(lang.get(), "Sẵn sàng", "Ready")}</th>
+                                    <th>{move || tr(lang.get(), "Còn vướng", "What blocks the rest")}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {c.villages.iter().map(|v| view! {
-                                        <tr data-testid="campaign-village">
-                                            <td>{v.name.clone()}</td>
-                                            <td class="num">{v.listed}</td>
-                                            <td class="num">{v.reviewed}</td>
-                                            <td class="num" data-testid="met">{v.met}</td>
-                                            <td class="num">{v.met_invalid}</td>
-                                            <td class="num">{v.posted}</td>
-                                            <td class="num">{v.open_complaints}</td>
-                                            <td class="num">{v.decided}</td>
-                                        </tr>
+                                    {villages_summary.into_iter().map(|(v, ready, blocks, late)| {
+                                        let n = ready.len();
+                                        let vid = v.village_id.clone();
+                                        view! {
+                                            <tr data-testid="campaign-village" data-village=v.name.clone()>
+                                                <td>{v.name.clone()}</td>
+                                                <td class="num">{v.listed}</td>
+                                                <td class="num">{v.reviewed}</td>
+                                                <td class="num" data-testid="met">{v.met}</td>
+                                                <td class="num">{v.posted}</td>
+                                                <td class="num">{v.open_complaints}
+                                                    {(late > 0).then(|| view! { <br/><span class="late" data-testid="village-overdue">{move || format!("{late} {}", tr(lang.get(), "quá hạn", "overdue"))}</span> })}
+                                                </td>
+                                                <td class="num">{v.decided}</td>
+                                                <td data-testid="village-ready">
+                                                    {n}
+                                                    {(leader && n > 0).then(|| view! {
+                                                        " "
+                                                        <button class="secondary" data-testid="select-ready" on:click=move |_| {
+                                                            in_village.set(vid.clone());
+                                                            in_stand.set(Some(Stand::Ready));
+                                                            selected.set(ready.iter().cloned().collect());
+                                                        }>{move || format!("{} {n} {}", tr(lang.get(), "Chọn", "Select"), tr(lang.get(), "hộ sẵn sàng", "ready"))}</button>
+                                                    })}
+                                                </td>
+                                                <td data-testid="village-blockers">
+                                                    <ul class="blockers">
+                                                        {blocks.into_values().map(|(t, k)| view! { <li>{k} " " {say(t)}</li> }).collect_view()}
+                                                    </ul>
+                                                </td>
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -131,16 +335,49 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                     <label>{move || tr(lang.get(), "Số quyết định", "Decision number")} " "
                                         <input data-testid="decision-number" bind:value=number placeholder="245/QĐ-UBND" />
                                     </label>
-                                    <button class="primary" data-testid="decide-selected" disabled=move || selected.with(BTreeSet::is_empty)
-                                        on:click=move |_| apply(StepInput::Decision { number: number.get(), approved: true })>
-                                        {move || tr(lang.get(), "Công nhận kết quả các hộ đã chọn", "Approve the selected results")}
+                                    <button class="primary" data-testid="decide-selected"
+                                        disabled=move || selected.with(BTreeSet::is_empty) || number.with(|n| n.trim().is_empty())
+                                        on:click=move |_| decide(all_rows.get_value())>
+                                        {move || tr(lang.get(), "Công nhận kết quả các hộ đã chọn…", "Approve the selected results…")}
                                     </button>
                                 })}
-                                <span class="meta">{move || selected.with(BTreeSet::len)} " " {move || tr(lang.get(), "hộ đã chọn", "selected")}</span>
+                                <span class="meta" data-testid="selected-count">{move || selected.with(BTreeSet::len)} " " {move || tr(lang.get(), "hộ đã chọn", "selected")}</span>
                             </section>
                         })}
+                        <Confirm ask=ask />
                         <Outcome outcome=outcome />
                         <section class="card">
+                            <div class="filters">
+                                <label>{move || tr(lang.get(), "Thôn", "Village")} " "
+                                    <select data-testid="filter-village" on:change=move |ev| in_village.set(event_target_value(&ev))>
+                                        <option value="" selected=move || in_village.with(String::is_empty)>{move || tr(lang.get(), "Tất cả các thôn", "Every village")}</option>
+                                        {c.villages.iter().map(|v| {
+                                            let id = v.village_id.clone();
+                                            let here = id.clone();
+                                            view! { <option value=id selected=move || in_village.get() == here>{v.name.clone()}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                                <label>{move || tr(lang.get(), "Tình trạng", "State")} " "
+                                    <select data-testid="filter-state" on:change=move |ev| {
+                                        let k = event_target_value(&ev);
+                                        in_stand.set(Stand::ALL.into_iter().find(|s| s.key() == k));
+                                    }>
+                                        <option value="" selected=move || in_stand.get().is_none()>{move || tr(lang.get(), "Mọi tình trạng", "Any state")}</option>
+                                        {Stand::ALL.into_iter().map(|s| view! {
+                                            <option value=s.key() selected=move || in_stand.get() == Some(s)>{say(s.label())}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                            </div>
+                            <p data-testid="rows-shown">{move || {
+                                let l = lang.get();
+                                let n = shown().len();
+                                let v = in_village.get();
+                                let place = if v.is_empty() { tr(l, "mọi thôn", "every village").to_string() } else { village_name(&vs.get(), &v) };
+                                let st = in_stand.get().map_or_else(|| tr(l, "mọi tình trạng", "any state").to_string(), |s| s.label().get(l).to_string());
+                                format!("{} {n} {} · {place} · {st}", tr(l, "Đang hiện", "Showing"), tr(l, "hộ", "households"))
+                            }}</p>
                             <div class="scroll">
                             <table data-testid="campaign-rows">
                                 <thead><tr>
@@ -156,20 +393,21 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                     {officer.then(|| view! { <th>{move || tr(lang.get(), "Khiếu nại", "Complaints")}</th> })}
                                 </tr></thead>
                                 <tbody>
-                                    {rows.into_iter().map(|row| {
+                                    {move || shown().into_iter().map(|row| {
                                         let id = row.household_id.clone();
                                         let check_id = id.clone();
                                         let v = row.village_id.clone();
-                                        let can_pick = row.review_id.is_some() && row.progress.decision.is_none();
-                                        let state = match (&row.progress.decision, &row.blocked, &row.review_id) {
-                                            (Some(d), _, _) => shared::Text::new(format!("Đã quyết định {} ({})", d.number, date(d.date)), format!("Decided {} ({})", d.number, date(d.date))),
-                                            (None, Some(why), _) => why.clone(),
-                                            (None, None, Some(_)) => shared::Text::new("Sẵn sàng để xã quyết định", "Ready for the commune's decision"),
-                                            (None, None, None) => shared::Text::new("Chờ chấm điểm", "Waiting to be scored"),
+                                        let can_pick = Stand::of(&row) == Stand::Ready || Stand::of(&row) == Stand::Blocked;
+                                        let state = match (&row.progress.decision, &row.blocked) {
+                                            (Some(d), _) => Text::new(format!("Đã quyết định {} ({})", d.number, date(d.date)), format!("Decided {} ({})", d.number, date(d.date))),
+                                            (None, Some(why)) => why.clone(),
+                                            (None, None) => Stand::of(&row).label(),
                                         };
+                                        let late = overdue(&row, now);
                                         let deadline = row.deadline;
+                                        let answers_by: Vec<NaiveDate> = row.progress.unanswered.iter().map(|c| c.answer_by).collect();
                                         view! {
-                                            <tr data-testid="campaign-row">
+                                            <tr data-testid="campaign-row" data-stand=Stand::of(&row).key()>
                                                 <td>{can_pick.then(|| view! {
                                                     <input type="checkbox" data-testid="pick" aria-label="chọn"
                                                         prop:checked=move || selected.with(|s| s.contains(&check_id))
@@ -181,7 +419,7 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                                             }
                                                         } />
                                                 })}</td>
-                                                <td>{row.code.clone()}</td>
+                                                <td class="code">{row.code.clone()}</td>
                                                 <td><a href=Route::Household(row.household_id.clone()).href()>{row.head_name.clone()}</a></td>
                                                 <td>{move || village_name(&vs.get(), &v)}</td>
                                                 <td>{say(row.official.label())}</td>
@@ -191,6 +429,8 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                                 <td data-testid="row-state">
                                                     {say(state)}
                                                     {deadline.map(|d| view! { <br/><span class="meta">{move || tr(lang.get(), "Hạn trả lời: ", "Answer by: ")} {date(d)}</span> })}
+                                                    {answers_by.into_iter().map(|d| view! { <br/><span class="meta">{move || tr(lang.get(), "Hạn trả lời khiếu nại: ", "Complaint answer due: ")} {date(d)}</span> }).collect_view()}
+                                                    {late.then(|| view! { <br/><strong class="late" data-testid="overdue">{move || tr(lang.get(), "⚠ Quá hạn trả lời", "⚠ Answer overdue")}</strong> })}
                                                 </td>
                                                 {(officer && can_pick).then(|| view! {
                                                     <td><Complaints household_id=row.household_id.clone() open=row.progress.unanswered.clone() day=day outcome=outcome reload=reload /></td>
@@ -295,7 +535,7 @@ fn Tracking() -> impl IntoView {
                                 let v = t.village_id.clone();
                                 view! {
                                     <tr data-testid="tracked-row">
-                                        <td>{t.code.clone()}</td>
+                                        <td class="code">{t.code.clone()}</td>
                                         <td><a href=Route::Household(t.household_id.clone()).href()>{t.head_name.clone()}</a></td>
                                         <td>{move || village_name(&vs.get(), &v)}</td>
                                         <td>{say(t.status.label())}</td>
@@ -346,7 +586,7 @@ fn WhatIfPanel() -> impl IntoView {
                                 let v = c.village_id.clone();
                                 view! {
                                     <tr data-testid="what-if-row">
-                                        <td>{c.code.clone()}</td>
+                                        <td class="code">{c.code.clone()}</td>
                                         <td><a href=Route::Household(c.household_id.clone()).href()>{c.head_name.clone()}</a></td>
                                         <td>{move || village_name(&vs.get(), &v)}</td>
                                         <td>{say(c.now.label())} " → " <strong>{say(c.would_be.label())}</strong></td>

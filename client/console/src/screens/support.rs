@@ -5,7 +5,7 @@
 use super::{Problem, date, load, say, village_name, villages};
 use crate::route::Route;
 use leptos::prelude::*;
-use shared::support::{Project, SupportOverview, SupportStatus};
+use shared::support::{Project, SupportOverview};
 use ui::text::{tr, use_lang, vnd};
 
 #[component]
@@ -31,10 +31,10 @@ pub fn Support() -> impl IntoView {
                     <table class="card" data-testid="project-table">
                         <thead><tr>
                             <th>{move || tr(lang.get(), "Dự án / chính sách", "Project / policy")}</th>
-                            <th class="num">{move || tr(lang.get(), "Hộ hưởng", "Households")}</th>
-                            <th class="num">{move || tr(lang.get(), "Dự kiến", "Planned")}</th>
-                            <th class="num">{move || tr(lang.get(), "Đã trao", "Delivered")}</th>
-                            <th class="num">{move || tr(lang.get(), "Đã huỷ", "Cancelled")}</th>
+                            <th class="num">{move || tr(lang.get(), "Số hộ được hưởng", "Households that benefit")}</th>
+                            <th class="num">{move || tr(lang.get(), "Lượt hỗ trợ dự kiến", "Support actions planned")}</th>
+                            <th class="num">{move || tr(lang.get(), "Lượt đã trao", "Actions delivered")}</th>
+                            <th class="num">{move || tr(lang.get(), "Lượt đã hủy", "Actions cancelled")}</th>
                             <th class="num">{move || tr(lang.get(), "Số tiền đã trao", "Money delivered")}</th>
                         </tr></thead>
                         <tbody>
@@ -59,22 +59,27 @@ pub fn Support() -> impl IntoView {
                         <section class="card">
                             <h3>{say(p.label())}</h3>
                             <table data-testid="beneficiary-table">
+                                <thead><tr>
+                                    <th>{move || tr(lang.get(), "Mã hộ", "Code")}</th>
+                                    <th>{move || tr(lang.get(), "Chủ hộ", "Head")}</th>
+                                    <th>{move || tr(lang.get(), "Thôn", "Village")}</th>
+                                    <th>{move || tr(lang.get(), "Hỗ trợ", "Support")}</th>
+                                    <th class="num">{move || tr(lang.get(), "Số tiền", "Amount")}</th>
+                                    <th>{move || tr(lang.get(), "Trạng thái", "Status")}</th>
+                                    <th>{move || tr(lang.get(), "Ngày", "Date")}</th>
+                                </tr></thead>
                                 <tbody>
                                     {d.beneficiaries.into_iter().map(|b| {
                                         let v = b.village_id.clone();
                                         let s = b.support.clone();
                                         view! {
                                             <tr data-testid="beneficiary-row">
-                                                <td>{b.code.clone()}</td>
+                                                <td class="code">{b.code.clone()}</td>
                                                 <td><a href=Route::Household(b.household_id.clone()).href()>{b.head_name.clone()}</a></td>
                                                 <td>{move || village_name(&vs.get(), &v)}</td>
                                                 <td>{say(s.data.kind.label())}</td>
                                                 <td class="num">{s.data.amount_vnd.map(vnd).unwrap_or_default()}</td>
-                                                <td>{move || match s.status {
-                                                    SupportStatus::Planned => tr(lang.get(), "Dự kiến", "Planned"),
-                                                    SupportStatus::Delivered => tr(lang.get(), "Đã trao", "Delivered"),
-                                                    SupportStatus::Cancelled => tr(lang.get(), "Đã huỷ", "Cancelled"),
-                                                }}</td>
+                                                <td>{say(s.status.label())}</td>
                                                 <td>{s.delivered_date.map(date).unwrap_or_else(|| date(s.data.planned_date))}</td>
                                             </tr>
                                         }

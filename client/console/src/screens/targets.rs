@@ -71,8 +71,8 @@ pub fn Targets() -> impl IntoView {
                             <tbody>
                                 {rows.into_iter().map(|a| {
                                     let t = ts.iter().find(|t| t.area_id == a.id && t.year == y);
-                                    let poor = RwSignal::new(t.map(|t| t.data.poor_rate_pct.to_string()).unwrap_or_default());
-                                    let near = RwSignal::new(t.map(|t| t.data.near_poor_rate_pct.to_string()).unwrap_or_default());
+                                    let poor = RwSignal::new(t.map(|t| ui::text::decimal(t.data.poor_rate_pct, 2)).unwrap_or_default());
+                                    let near = RwSignal::new(t.map(|t| ui::text::decimal(t.data.near_poor_rate_pct, 2)).unwrap_or_default());
                                     let id = a.id.clone();
                                     view! {
                                         <tr data-testid="target-row">

@@ -248,7 +248,10 @@ fn UserDetail(
                                     let sent_device = d.device_id.clone();
                                     view! {
                                         <tr data-testid="device-row" data-device=d.device_id.clone() data-state=format!("{state:?}")>
-                                            <td>{d.device_id.clone()}</td>
+                                            <td data-testid="device-name">
+                                                <strong>{if d.device_name.is_empty() { tr(lang.get_untracked(), "Máy chưa có tên", "Unnamed device").to_string() } else { d.device_name.clone() }}</strong>
+                                                <br /><small class="meta">{d.device_id.chars().take(8).collect::<String>()}</small>
+                                            </td>
                                             <td>{when(d.created_at)}</td>
                                             <td>{when(d.last_seen_at)}</td>
                                             <td data-testid="device-state">{state_text}</td>

@@ -345,6 +345,25 @@ where
         .collect()
     }
 
+    async fn list_members_of(&self, household_ids: &[String]) -> StoreResult<Vec<Member>> {
+        let mut out = Vec::new();
+        // A commune's households in pieces, so no query carries more binds than a database takes.
+        for ids in household_ids.chunks(1000) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT id, household_id, data FROM members WHERE household_id",
+            );
+            push_in(&mut qb, ids);
+            for row in qb
+                .build_query_as::<MemberRow>()
+                .fetch_all(&self.pool)
+                .await?
+            {
+                out.push(row.into_member()?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn get_member(&self, id: &str) -> StoreResult<Member> {
         sqlx::query_as::<_, MemberRow>("SELECT id, household_id, data FROM members WHERE id = $1")
             .bind(id.to_string())

@@ -46,7 +46,27 @@ type ConflictRow = (
     i64,
     Option<i64>,
     Option<String>,
+    Option<String>,
 );
+
+fn conflict_of(row: ConflictRow) -> StoreResult<ConflictRecord> {
+    let (id, doc_id, path, candidates, opened_at, resolved_at, resolved_by, resolution) = row;
+    Ok(ConflictRecord {
+        id,
+        household_id: doc_id,
+        path: serde_json::from_str(&path)?,
+        candidates: serde_json::from_str(&candidates)?,
+        opened_at,
+        resolved_at,
+        resolved_by,
+        resolution: resolution.map(|r| serde_json::from_str(&r)).transpose()?,
+        writers: Vec::new(),
+        resolved_by_name: None,
+    })
+}
+
+const CONFLICT_COLS: &str =
+    "id, doc_id, path, candidates, opened_at, resolved_at, resolved_by, resolution";
 
 #[async_trait]
 impl<DB: Backend> Refused for SqlStore<DB>
@@ -173,10 +193,9 @@ where
         doc_ids: Option<&[String]>,
         open_only: bool,
     ) -> StoreResult<Vec<ConflictRecord>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT id, doc_id, path, candidates, opened_at, resolved_at, resolved_by \
-             FROM conflicts WHERE 1 = 1",
-        );
+        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+            "SELECT {CONFLICT_COLS} FROM conflicts WHERE 1 = 1"
+        ));
         if open_only {
             qb.push(" AND resolved_at IS NULL");
         }
@@ -189,27 +208,34 @@ where
         }
         qb.push(" ORDER BY opened_at, id");
         let rows: Vec<ConflictRow> = qb.build_query_as().fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(
-                |(id, doc_id, path, candidates, opened_at, resolved_at, resolved_by)| {
-                    Ok(ConflictRecord {
-                        id,
-                        household_id: doc_id,
-                        path: serde_json::from_str(&path)?,
-                        candidates: serde_json::from_str(&candidates)?,
-                        opened_at,
-                        resolved_at,
-                        resolved_by,
-                    })
-                },
-            )
-            .collect()
+        rows.into_iter().map(conflict_of).collect()
     }
 
     async fn get_conflict(&self, id: &str) -> StoreResult<ConflictRecord> {
-        let all = self.list_conflicts(None, false).await?;
-        all.into_iter()
-            .find(|c| c.id == id)
-            .ok_or(StoreError::NotFound)
+        let sql = format!("SELECT {CONFLICT_COLS} FROM conflicts WHERE id = $1");
+        let row: Option<ConflictRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        conflict_of(row.ok_or(StoreError::NotFound)?)
+    }
+
+    async fn record_decision(
+        &self,
+        id: &str,
+        value: &serde_json::Value,
+        by: &str,
+        at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE conflicts SET resolution = $2, resolved_by = $3, resolved_at = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(value.to_string())
+        .bind(by.to_string())
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

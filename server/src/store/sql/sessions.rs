@@ -5,8 +5,7 @@ use super::*;
 use shared::api::RevokeKind;
 use sqlx::Row;
 
-const SESSION_COLS: &str =
-    "id, user_id, device_id, created_at, last_seen_at, revoked_at, revoke_kind, erased_at, unsent";
+const SESSION_COLS: &str = "id, user_id, device_id, created_at, last_seen_at, revoked_at, revoke_kind, erased_at, unsent, device_name";
 
 /// How long this process answers a session's lookup from memory. Every signed-in request
 /// looks its session up (one query, a tenth of the server's work in a push storm).
@@ -86,6 +85,7 @@ struct SessionRow {
     revoke_kind: Option<String>,
     erased_at: Option<i64>,
     unsent: i64,
+    device_name: String,
 }
 
 impl From<SessionRow> for Session {
@@ -100,6 +100,7 @@ impl From<SessionRow> for Session {
             revoke_kind: r.revoke_kind.as_deref().and_then(RevokeKind::parse),
             erased_at: r.erased_at,
             unsent: r.unsent,
+            device_name: r.device_name,
         }
     }
 }
@@ -137,6 +138,7 @@ where
             revoke_kind: None,
             erased_at: None,
             unsent: 0,
+            device_name: String::new(),
         };
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -310,7 +312,7 @@ where
         let row = sqlx::query(
             "SELECT s.id, s.user_id, s.device_id, s.created_at, s.last_seen_at, s.revoked_at, \
              s.revoke_kind, s.erased_at, s.unsent, \
-             u.username, u.full_name, u.role, u.area_id, u.active, u.password_hash \
+             u.username, u.full_name, u.role, u.area_id, u.active, u.password_hash, s.device_name \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         )
         .bind(session_id.to_string())
@@ -326,6 +328,7 @@ where
             revoke_kind: row.try_get(6)?,
             erased_at: row.try_get(7)?,
             unsent: row.try_get(8)?,
+            device_name: row.try_get(15)?,
         };
         let user = UserRow {
             id: session.user_id.clone(),
@@ -440,6 +443,18 @@ where
         tx.commit().await?;
         self.sessions.forget();
         Ok(true)
+    }
+
+    async fn name_device(&self, session_id: &str, name: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE sessions SET device_name = $2 WHERE id = $1")
+            .bind(session_id.to_string())
+            .bind(name.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.sessions.forget();
+        Ok(())
     }
 
     async fn device_seen(
@@ -605,6 +620,7 @@ mod tests {
             revoke_kind: None,
             erased_at: None,
             unsent: 0,
+            device_name: String::new(),
         };
         (session, user)
     }
