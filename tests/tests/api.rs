@@ -1007,6 +1007,10 @@ async fn a_device_is_named_at_sign_in_and_renamed_by_its_person(b: Backend) {
         names(&devices).contains(&("phone-n".into(), "Điện thoại của Pản".into())),
         "{devices}"
     );
+    // A sign-in naming its device at length is refused before the password is checked.
+    let long = json!({"username": "vh1", "password": fixture::PASSWORD, "device_id": "phone-x", "device_name": "x".repeat(1000)});
+    let (s, body) = call(&srv, None, "POST", "/api/auth/login", Some(long)).await;
+    assert_error(s, &body, 422, "validation_failed");
     db.cleanup().await;
 }
 

@@ -66,6 +66,9 @@ async fn login(
     if let Err(d) = check_device(&req.device_id) {
         e.0.extend(d.0);
     }
+    if let Some(name) = &req.device_name {
+        e.max_len("device_name", name, 4 * shared::api::DEVICE_NAME_MAX);
+    }
     e.into_result()?;
     let wrong = || AppError::Unauthenticated {
         code: "invalid_credentials",
