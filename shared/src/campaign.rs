@@ -40,6 +40,12 @@ pub enum StepInput {
         number: String,
         approved: bool,
     },
+    /// A new decision setting right the household's latest decision (recorded by the
+    /// commune leader): the review's result approved or not, under a number of its own.
+    Correction {
+        number: String,
+        approved: bool,
+    },
     /// The household leaves the register (recorded by the commune office or its leader).
     Left {
         reason: crate::review::LeftReason,
@@ -49,11 +55,13 @@ pub enum StepInput {
 
 impl StepInput {
     /// The step this input records for a household whose official status is `from` and
-    /// whose review classified it `classification`.
+    /// whose review classified it `classification`; `in_force` is the review's decision in
+    /// force, which a correction sets right.
     pub fn into_data(
         self,
         from: HouseholdStatus,
         classification: Option<Classification>,
+        in_force: Option<&crate::review::Decided>,
     ) -> StepData {
         match self {
             StepInput::Listed { reason } => StepData::Listed { reason },
@@ -66,7 +74,18 @@ impl StepInput {
                 approved,
                 from,
                 to: classification.map_or(from, |c| decided_status(from, c, approved)),
+                corrects: None,
             },
+            StepInput::Correction { number, approved } => {
+                let before = in_force.map_or(from, |d| d.before);
+                StepData::Decision {
+                    number,
+                    approved,
+                    from,
+                    to: classification.map_or(from, |c| decided_status(before, c, approved)),
+                    corrects: in_force.map(|d| d.step_id.clone()),
+                }
+            }
             StepInput::Left { reason, number } => StepData::Left {
                 reason,
                 number,

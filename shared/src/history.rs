@@ -74,9 +74,17 @@ pub fn step_text(data: &crate::review::StepData) -> Text {
         StepData::Posted { .. } => Text::new("Niêm yết công khai", "Posted publicly"),
         StepData::Complaint { .. } => Text::new("Khiếu nại", "Complaint"),
         StepData::Answer { .. } => Text::new("Trả lời khiếu nại", "Complaint answered"),
-        StepData::Decision { number, .. } => Text::new(
+        StepData::Decision {
+            number,
+            corrects: None,
+            ..
+        } => Text::new(
             format!("Quyết định số {number}"),
             format!("Decision no. {number}"),
+        ),
+        StepData::Decision { number, .. } => Text::new(
+            format!("Quyết định số {number} sửa quyết định trước của lần rà soát"),
+            format!("Decision no. {number}, correcting the review's earlier decision"),
         ),
         StepData::Left { reason, number, .. } => Text::new(
             format!("Ra khỏi sổ: {} (số {number})", reason.label().vi),

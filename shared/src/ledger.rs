@@ -24,8 +24,14 @@ pub enum Basis {
     Registration,
     /// The commune's first list, brought with official statuses, dated by the officer.
     OpeningBalance,
-    /// A commune decision on the household's review.
-    Decision { number: String, step_id: String },
+    /// A commune decision on the household's review; `corrects` when it sets right the
+    /// review's earlier decision.
+    Decision {
+        number: String,
+        step_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        corrects: Option<crate::review::Corrects>,
+    },
     /// The household left the register, confirmed by the commune under `number`.
     Departure {
         reason: crate::review::LeftReason,
@@ -65,9 +71,27 @@ impl Movement {
                 format!("Số dư đầu kỳ của danh sách xã, tính từ {}", self.date),
                 format!("The commune list's opening balance, as of {}", self.date),
             ),
-            Basis::Decision { number, .. } => Text::new(
+            Basis::Decision {
+                number,
+                corrects: None,
+                ..
+            } => Text::new(
                 format!("Quyết định số {number} ngày {}", self.date),
                 format!("Decision no. {number} of {}", self.date),
+            ),
+            Basis::Decision {
+                number,
+                corrects: Some(c),
+                ..
+            } => Text::new(
+                format!(
+                    "Quyết định số {number} ngày {}, sửa quyết định số {}",
+                    self.date, c.number
+                ),
+                format!(
+                    "Decision no. {number} of {}, correcting decision no. {}",
+                    self.date, c.number
+                ),
             ),
             Basis::Departure { reason, number, .. } => Text::new(
                 format!(
@@ -90,6 +114,11 @@ impl Movement {
 /// official one when it came as an opening balance), each approved decision that changed
 /// its status, and its departure from the register, if it left.
 pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
+    let own: Vec<ReviewStep> = steps
+        .iter()
+        .filter(|s| s.household_id == household.id)
+        .cloned()
+        .collect();
     let decisions: Vec<&ReviewStep> = {
         let mut v: Vec<&ReviewStep> = steps
             .iter()
@@ -134,6 +163,7 @@ pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
             basis: Basis::Decision {
                 number: number.clone(),
                 step_id: s.id.clone(),
+                corrects: crate::review::Corrects::of(s, &own),
             },
             by: s.by.clone(),
         }),
@@ -176,18 +206,25 @@ pub fn left_on(ledger: &[Movement]) -> Option<NaiveDate> {
 
 /// A household's status changes (its decisions), oldest first, as the reports count them.
 pub fn status_changes(ledger: &[Movement]) -> Vec<crate::review::StatusChange> {
-    let mut v: Vec<_> = ledger
+    let mut v: Vec<(&str, crate::review::StatusChange)> = ledger
         .iter()
         .filter_map(|m| {
-            Some(crate::review::StatusChange {
+            let change = crate::review::StatusChange {
                 date: m.date,
                 from: m.from?,
                 to: m.to?,
-            })
+                corrects: match &m.basis {
+                    Basis::Decision { corrects, .. } => corrects.clone(),
+                    _ => None,
+                },
+            };
+            Some((m.id.as_str(), change))
         })
         .collect();
-    v.sort_by_key(|c| c.date);
-    v
+    // A correction made the day of the decision it corrects comes after it (step ids are
+    // ordered by time).
+    v.sort_by(|a, b| (a.1.date, a.0).cmp(&(b.1.date, b.0)));
+    v.into_iter().map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
@@ -223,6 +260,7 @@ mod tests {
                 approved: true,
                 from,
                 to,
+                corrects: None,
             },
         }
     }

@@ -210,14 +210,22 @@ impl Movement {
         }
     }
 
-    /// The movements of one household's decisions dated in `from..=to`.
+    /// The movements of one household's decisions dated in `from..=to`. A correcting
+    /// decision is none of them (it sets an earlier decision right, shown in the movement
+    /// table and its drill-down); whether the household escaped before is read from the
+    /// decisions as corrected.
     pub fn of(changes: &[StatusChange], from: NaiveDate, to: NaiveDate) -> Vec<Movement> {
         let listed = |s| matches!(s, HouseholdStatus::Poor | HouseholdStatus::NearPoor);
-        let mut escaped_before = false;
+        let escape =
+            |c: &StatusChange| c.from == HouseholdStatus::Poor && c.to != HouseholdStatus::Poor;
         let mut out = vec![];
-        for c in changes {
+        for (i, c) in changes.iter().enumerate() {
+            if c.corrects.is_some() {
+                continue;
+            }
+            let escaped_before = StatusChange::effective(&changes[..i]).iter().any(escape);
             let inside = from <= c.date && c.date <= to;
-            let m = if c.from == HouseholdStatus::Poor && c.to != HouseholdStatus::Poor {
+            let m = if escape(c) {
                 Some(Movement::Escaped)
             } else if c.to == HouseholdStatus::Poor && escaped_before {
                 Some(Movement::FellBack)
@@ -230,9 +238,6 @@ impl Movement {
             } else {
                 None
             };
-            if c.from == HouseholdStatus::Poor && c.to != HouseholdStatus::Poor {
-                escaped_before = true;
-            }
             if let (Some(m), true) = (m, inside) {
                 out.push(m);
             }

@@ -93,11 +93,15 @@ pub enum StepData {
     Answer { complaint: String, text: String },
     /// The commune leader's decision. `approved` takes the review's result; otherwise the
     /// household keeps its status. `from` and `to` are the official status before and after.
+    /// A decision is never undone: a mistake is set right by a new decision that `corrects`
+    /// the review's current one (its step id), with its own number and date.
     Decision {
         number: String,
         approved: bool,
         from: HouseholdStatus,
         to: HouseholdStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        corrects: Option<String>,
     },
     /// The household leaves the commune's register (moved away, merged into another,
     /// split into new households, dissolved), confirmed by the commune under `number`;
@@ -311,12 +315,22 @@ pub struct OpenComplaint {
     pub answer_by: NaiveDate,
 }
 
+/// A review's decision in force: the first one, or the last decision correcting it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decided {
     pub date: NaiveDate,
     pub number: String,
     pub approved: bool,
+    /// Its step (what a correcting decision names).
+    pub step_id: String,
+    /// The official status before the review's first decision: a correction decides from it.
+    pub before: HouseholdStatus,
+    /// The status it gave.
+    pub to: HouseholdStatus,
+    /// The number of the decision it corrected, when it is a correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
 }
 
 impl Progress {
@@ -351,16 +365,37 @@ impl Progress {
                 }
                 StepData::Left { .. } => {}
                 StepData::Decision {
-                    number, approved, ..
-                } => {
-                    if p.decision.is_none() {
+                    number,
+                    approved,
+                    from,
+                    to,
+                    corrects,
+                } => match (&p.decision, corrects) {
+                    (None, None) => {
                         p.decision = Some(Decided {
                             date: s.date,
                             number: number.clone(),
                             approved: *approved,
+                            step_id: s.id.clone(),
+                            before: *from,
+                            to: *to,
+                            corrects: None,
                         })
                     }
-                }
+                    // A correction replaces the decision in force it names, and only that.
+                    (Some(d), Some(c)) if &d.step_id == c => {
+                        p.decision = Some(Decided {
+                            date: s.date,
+                            number: number.clone(),
+                            approved: *approved,
+                            step_id: s.id.clone(),
+                            before: d.before,
+                            to: *to,
+                            corrects: Some(d.number.clone()),
+                        })
+                    }
+                    _ => {}
+                },
             }
         }
         p.complaints = asked.len() as u32;
@@ -440,6 +475,54 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// Why `step`, a decision correcting the decision `corrects`, cannot be recorded on
+    /// this review: only the decision in force is corrected, by a later decision of another
+    /// number.
+    pub fn blocks_correction(&self, step: &ReviewStep, corrects: &str) -> Option<Text> {
+        let Some(d) = &self.decision else {
+            return Some(Text::new(
+                "Lần rà soát này chưa có quyết định để sửa.",
+                "This review has no decision to correct.",
+            ));
+        };
+        let fmt = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+        let StepData::Decision { number, .. } = &step.data else {
+            return None;
+        };
+        if d.step_id != corrects {
+            Some(Text::new(
+                format!(
+                    "Chỉ sửa được quyết định đang có hiệu lực của lần rà soát này (số {}).",
+                    d.number
+                ),
+                format!(
+                    "Only the review's decision in force (no. {}) can be corrected.",
+                    d.number
+                ),
+            ))
+        } else if number.trim() == d.number.trim() {
+            Some(Text::new(
+                "Quyết định sửa phải có số mới, khác số quyết định được sửa.",
+                "A correcting decision needs a number of its own.",
+            ))
+        } else if (step.date, &step.id) <= (d.date, &d.step_id) {
+            Some(Text::new(
+                format!(
+                    "Quyết định sửa phải sau quyết định được sửa ({}).",
+                    fmt(d.date)
+                ),
+                format!(
+                    "A correcting decision comes after the one it corrects ({}).",
+                    fmt(d.date)
+                ),
+            ))
+        } else {
+            None
+        }
+    }
+}
+
 /// The official status a decision gives a household that had `from`, on a review that
 /// classified it `classification`: its result when approved, else `from`.
 pub fn decided_status(
@@ -454,6 +537,54 @@ pub fn decided_status(
     }
 }
 
+/// What a correcting decision sets right: the decision it names, and the review's first
+/// decision (its date and the status before it), from which the correction decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Corrects {
+    pub step_id: String,
+    pub number: String,
+    pub first_date: NaiveDate,
+    pub before: HouseholdStatus,
+}
+
+impl Corrects {
+    /// What the correcting decision `step` (one of `steps`, a household's) sets right, or
+    /// `None` when it is not a correction (or names no decision of its review).
+    pub fn of(step: &ReviewStep, steps: &[ReviewStep]) -> Option<Corrects> {
+        let StepData::Decision {
+            corrects: Some(id), ..
+        } = &step.data
+        else {
+            return None;
+        };
+        let review = step.review_id.as_deref()?;
+        let number = steps.iter().find_map(|o| match &o.data {
+            StepData::Decision { number, .. } if &o.id == id => Some(number.clone()),
+            _ => None,
+        })?;
+        // The review's first decision, as `Progress::of` reads it.
+        let first = steps
+            .iter()
+            .filter(|o| o.review_id.as_deref() == Some(review))
+            .filter_map(|o| match &o.data {
+                StepData::Decision {
+                    from,
+                    corrects: None,
+                    ..
+                } => Some((o.date, &o.id, *from)),
+                _ => None,
+            })
+            .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))?;
+        Some(Corrects {
+            step_id: id.clone(),
+            number,
+            first_date: first.0,
+            before: first.2,
+        })
+    }
+}
+
 /// A change of official status by a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -461,6 +592,9 @@ pub struct StatusChange {
     pub date: NaiveDate,
     pub from: HouseholdStatus,
     pub to: HouseholdStatus,
+    /// Set when the change is a correcting decision's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<Corrects>,
 }
 
 impl StatusChange {
@@ -478,21 +612,59 @@ impl StatusChange {
             .collect()
     }
 
-    /// The approved decisions among a household's steps, oldest first.
+    /// The decisions that changed the status among a household's steps, oldest first.
     pub fn from_steps<'a>(steps: impl IntoIterator<Item = &'a ReviewStep>) -> Vec<StatusChange> {
-        let mut v: Vec<StatusChange> = steps
-            .into_iter()
+        let own: Vec<ReviewStep> = steps.into_iter().cloned().collect();
+        let mut v: Vec<(NaiveDate, &str, StatusChange)> = own
+            .iter()
             .filter_map(|s| match &s.data {
-                StepData::Decision { from, to, .. } if from != to => Some(StatusChange {
-                    date: s.date,
-                    from: *from,
-                    to: *to,
-                }),
+                StepData::Decision { from, to, .. } if from != to => Some((
+                    s.date,
+                    s.id.as_str(),
+                    StatusChange {
+                        date: s.date,
+                        from: *from,
+                        to: *to,
+                        corrects: Corrects::of(s, &own),
+                    },
+                )),
                 _ => None,
             })
             .collect();
-        v.sort_by_key(|c| c.date);
-        v
+        v.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        v.into_iter().map(|(_, _, c)| c).collect()
+    }
+
+    /// The changes as if each correcting decision had been the decision it sets right:
+    /// the review's change is dated by its first decision and goes from the status before
+    /// it to the corrected one (none when the correction gives that status back). The
+    /// household's trajectory is read from these; the reports count the changes as
+    /// dated, so a period already reported stays as it was.
+    pub fn effective(changes: &[StatusChange]) -> Vec<StatusChange> {
+        let mut out: Vec<StatusChange> = Vec::with_capacity(changes.len());
+        for c in changes {
+            match &c.corrects {
+                None => out.push(c.clone()),
+                Some(k) => {
+                    // The review's change in force, when it moved the household, is the
+                    // last one: a correction only ever corrects the latest decision.
+                    if out.last().is_some_and(|l| {
+                        l.date == k.first_date && l.from == k.before && l.to == c.from
+                    }) {
+                        out.pop();
+                    }
+                    if k.before != c.to {
+                        out.push(StatusChange {
+                            date: k.first_date,
+                            from: k.before,
+                            to: c.to,
+                            corrects: None,
+                        });
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -519,10 +691,12 @@ pub struct Trajectory {
 }
 
 impl Trajectory {
+    /// The path of a household whose decisions are `changes` (corrections set right the
+    /// decisions they name, as if those had been made so).
     pub fn of(changes: &[StatusChange]) -> Trajectory {
         let mut t = Trajectory::default();
         let mut escaped = false;
-        for c in changes {
+        for c in &StatusChange::effective(changes) {
             if c.from == HouseholdStatus::Poor && c.to != HouseholdStatus::Poor {
                 escaped = true;
                 t.escaped_on = Some(c.date);

@@ -746,10 +746,185 @@ async fn a_household_leaves_the_register_only_by_the_communes_record(b: Backend)
     db.cleanup().await;
 }
 
+/// A decision is never undone: the leader sets a mistake right by a new decision that
+/// corrects the one in force, with its own number and a later date. The ledger keeps both,
+/// the period already reported keeps its figures, and the household's trajectory reads
+/// the decision as corrected.
+async fn a_decision_is_corrected_by_a_new_decision(b: Backend) {
+    let Some((db, srv)) = setup(b).await else {
+        return;
+    };
+    let vh = srv.login("vh1", "vh-phone").await;
+    let leader = srv.login("leader1", "office").await;
+    let officer = srv.login("officer1", "office").await;
+    let correct = |number: &str, approved: bool| json!({"kind": "correction", "number": number, "approved": approved});
+    // Nothing to correct yet.
+    let why = step(&srv, &leader, "2025-09-30", correct("1/QĐ-UBND", false)).await;
+    assert!(why.unwrap().contains("no decision to correct"));
+    review(&srv, &vh, "annual", "2025-10-01", false).await;
+    for (date, s) in [
+        (
+            "2025-10-08",
+            json!({"kind": "meeting", "attendees": 30, "agreed": 25}),
+        ),
+        (
+            "2025-10-10",
+            json!({"kind": "posted", "until": "2025-10-17"}),
+        ),
+    ] {
+        assert_eq!(step(&srv, &vh, date, s).await, None);
+    }
+    let decide = json!({"kind": "decision", "number": "7/QĐ-UBND", "approved": true});
+    assert_eq!(step(&srv, &leader, "2025-12-12", decide).await, None);
+    assert_eq!(status(&srv, &officer).await, "newly_escaped");
+    // The officer may not correct; the leader needs a new number and a later date.
+    assert!(
+        step(&srv, &officer, "2026-01-05", correct("9/QĐ-UBND", false))
+            .await
+            .is_some()
+    );
+    let why = step(&srv, &leader, "2026-01-05", correct("7/QĐ-UBND", false)).await;
+    assert!(why.unwrap().contains("number of its own"));
+    let why = step(&srv, &leader, "2025-12-10", correct("9/QĐ-UBND", false)).await;
+    assert!(why.unwrap().contains("comes after"), "dated before it");
+    assert_eq!(status(&srv, &officer).await, "newly_escaped");
+    // The result should not have been approved: the household stays poor.
+    assert_eq!(
+        step(&srv, &leader, "2026-01-05", correct("9/QĐ-UBND", false)).await,
+        None
+    );
+    assert_eq!(status(&srv, &officer).await, "poor");
+    let tracked = |flag: &'static str| {
+        let (srv, officer) = (&srv, &officer);
+        async move {
+            let (_, t) = send(
+                srv,
+                officer,
+                "GET",
+                &format!("/api/reviews/tracking?flag={flag}"),
+                Value::Null,
+            )
+            .await;
+            t
+        }
+    };
+    assert_eq!(
+        tracked("in_window").await,
+        json!([]),
+        "it never escaped: no window"
+    );
+    assert_eq!(tracked("fell_back").await, json!([]), "nor fell back");
+    let (_, c) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/reviews/campaign?year=2025",
+        Value::Null,
+    )
+    .await;
+    let decision = &c["rows"][0]["progress"]["decision"];
+    assert_eq!(decision["number"], "9/QĐ-UBND");
+    assert_eq!(decision["corrects"], "7/QĐ-UBND");
+    // The ledger keeps both decisions; the correction says what it corrects.
+    let (_, h) = send(
+        &srv,
+        &officer,
+        "GET",
+        "/api/households/h1/history",
+        Value::Null,
+    )
+    .await;
+    let moves: Vec<&Value> = h["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["basis"]["kind"] == "decision")
+        .collect();
+    assert_eq!(moves.len(), 2, "{moves:?}");
+    assert_eq!(
+        (moves[1]["from"].as_str(), moves[1]["to"].as_str()),
+        (Some("newly_escaped"), Some("poor"))
+    );
+    assert!(
+        moves[1]["basis_text"]["vi"]
+            .as_str()
+            .unwrap()
+            .contains("sửa quyết định số 7/QĐ-UBND"),
+        "{}",
+        moves[1]
+    );
+    // 2025 as reported stays: one escape. 2026's first half shows the correction as a
+    // move back into the poor list, and no new case of poverty.
+    let report = |q: &'static str| {
+        let (srv, officer) = (&srv, &officer);
+        async move {
+            send(
+                srv,
+                officer,
+                "GET",
+                &format!("/api/reports?{q}"),
+                Value::Null,
+            )
+            .await
+            .1
+        }
+    };
+    let y2025 = report("year=2025&period=annual").await;
+    assert_eq!(y2025["total"]["escaped"], 1, "{}", y2025["total"]);
+    let h2026 = report("year=2026&period=half_year").await;
+    let total = &h2026["total"];
+    assert_eq!(
+        (
+            total["escaped"].as_u64(),
+            total["newly_poor"].as_u64(),
+            total["fell_back"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{total}"
+    );
+    let poor = total["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["category"] == "poor")
+        .unwrap();
+    let inflow: u64 = poor["inflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(inflow, 1, "{poor}");
+    let out: u64 = poor["outflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        poor["start"].as_u64().unwrap() + inflow - out,
+        poor["end"].as_u64().unwrap()
+    );
+    // Corrected again (approved after all): it escaped as of the first decision.
+    assert_eq!(
+        step(&srv, &leader, "2026-01-10", correct("10/QĐ-UBND", true)).await,
+        None
+    );
+    assert_eq!(status(&srv, &officer).await, "newly_escaped");
+    let t = tracked("in_window").await;
+    assert_eq!(t[0]["trajectory"]["escaped_on"], "2025-12-12", "{t}");
+    // Only the decision in force is corrected: the old number cannot be corrected again,
+    // and a correction cannot name a decision the household does not have.
+    let why = step(&srv, &leader, "2026-01-11", correct("10/QĐ-UBND", true)).await;
+    assert!(why.unwrap().contains("number of its own"));
+    db.cleanup().await;
+}
+
 on_both_backends!(
     a_household_leaves_the_register_only_by_the_communes_record,
     the_steps_come_in_the_laws_order,
     a_status_changes_only_through_a_valid_decision,
+    a_decision_is_corrected_by_a_new_decision,
     an_escape_keeps_its_window_and_a_fall_back_raises_the_flag,
     hostile_steps_are_refused_with_reasons,
 );

@@ -863,6 +863,37 @@ async fn the_console_second_pass_on_the_demo_commune() {
     screenshot(&c, "console-campaign-village-1280").await;
     click(&c, "[data-testid=confirm-yes]").await;
     wait_js(&c, &format!("return (document.querySelector('[data-testid=outcome]') || {{innerText: ''}}).innerText.startsWith('{n} hộ đã ghi')")).await;
+    // A mistake in it is set right by a new decision: one household's decision corrected,
+    // said back first; the row then names both numbers.
+    c.execute(
+        "const s = document.querySelector('[data-testid=filter-state]'); s.value = 'decided'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_js(&c, "return [...document.querySelectorAll('[data-testid=campaign-row]')].some(r => r.innerText.includes('412/QĐ-UBND'))").await;
+    c.execute(
+        "[...document.querySelectorAll('[data-testid=campaign-row]')].find(r => r.innerText.includes('412/QĐ-UBND')).querySelector('[data-testid=pick]').click();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, "[data-testid=decision-number]", "415/QĐ-UBND").await;
+    click(&c, "[data-testid=correct-selected]").await;
+    let asked = find(&c, "[data-testid=confirm]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        asked.contains("Sửa quyết định của 1 hộ bằng quyết định số 415/QĐ-UBND")
+            && asked.contains("Sửa quyết định số 412/QĐ-UBND: 1 hộ")
+            && asked.contains("hộ trở lại diện trước quyết định"),
+        "{asked}"
+    );
+    click(&c, "[data-testid=confirm-yes]").await;
+    wait_js(&c, "return (document.querySelector('[data-testid=outcome]') || {innerText: ''}).innerText.startsWith('1 hộ đã ghi')").await;
+    wait_js(&c, "return [...document.querySelectorAll('[data-testid=row-state]')].some(r => r.innerText.includes('415/QĐ-UBND') && r.innerText.includes('sửa quyết định 412/QĐ-UBND'))").await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&profile);
 

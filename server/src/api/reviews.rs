@@ -212,7 +212,11 @@ async fn record_steps(
     me: CurrentUser,
     AppJson(req): AppJson<StepRequest>,
 ) -> AppResult<Json<Vec<StepOutcome>>> {
-    let deciding = matches!(req.step, StepInput::Decision { .. });
+    let deciding = matches!(
+        req.step,
+        StepInput::Decision { .. } | StepInput::Correction { .. }
+    );
+    let correcting = matches!(req.step, StepInput::Correction { .. });
     // A household leaving the register is the commune's to record, like a decision (the
     // write core's gate then admits the commune office and its leader only).
     let leaving = matches!(req.step, StepInput::Left { .. });
@@ -262,19 +266,33 @@ async fn record_steps(
         };
         let reviews = store.list_assessments(id).await?;
         let steps = store.list_review_steps(id).await?;
-        let open = reviews
-            .iter()
-            .rev()
-            .find(|a| Progress::of(&a.id, &steps).decision.is_none());
+        // A correction is made on the review of the household's latest decision; any other
+        // step on its open review (the latest not yet decided).
+        let open = if correcting {
+            latest_decided(&steps).and_then(|r| reviews.iter().find(|a| a.id == r))
+        } else {
+            reviews
+                .iter()
+                .rev()
+                .find(|a| Progress::of(&a.id, &steps).decision.is_none())
+        };
         let needs_review = !matches!(req.step, StepInput::Listed { .. } | StepInput::Left { .. });
         if needs_review && open.is_none() {
-            outcome.refused = Some(Text::new(
-                "Hộ chưa có lần rà soát nào đang chờ (cần chấm điểm trước).",
-                "The household has no review waiting (score it first).",
-            ));
+            outcome.refused = Some(if correcting {
+                Text::new(
+                    "Hộ chưa có quyết định nào để sửa.",
+                    "The household has no decision to correct.",
+                )
+            } else {
+                Text::new(
+                    "Hộ chưa có lần rà soát nào đang chờ (cần chấm điểm trước).",
+                    "The household has no review waiting (score it first).",
+                )
+            });
             out.push(outcome);
             continue;
         }
+        let in_force = open.and_then(|a| Progress::of(&a.id, &steps).decision);
         let step_id = uuid::Uuid::now_v7().to_string();
         let review_id = open.filter(|_| needs_review).map(|a| a.id.clone());
         let classification = open.map(|a| a.classification);
@@ -282,7 +300,7 @@ async fn record_steps(
         let written = crate::write::edit_household(&state, &me, id, audit, |doc, author| {
             // A decision's change says so, for the household's history.
             let decided;
-            let author = if matches!(req.step, StepInput::Decision { .. }) {
+            let author = if deciding {
                 decided = shared::doc::Author {
                     door: Some(shared::doc::Door::Decision),
                     ..author.clone()
@@ -302,7 +320,10 @@ async fn record_steps(
                 review_id: review_id.clone(),
                 date: req.date,
                 by: me.user.id.clone(),
-                data: req.step.clone().into_data(status, classification),
+                data: req
+                    .step
+                    .clone()
+                    .into_data(status, classification, in_force.as_ref()),
             };
             doc.put_record(
                 Collection::ReviewSteps,
@@ -353,6 +374,16 @@ pub struct TrackingQuery {
     /// `in_window`, `fell_back`, `rotating` or `left_near_poor`; all flagged households
     /// when absent.
     pub flag: Option<String>,
+}
+
+/// The review of a household's latest decision (by date, then step): the one a correcting
+/// decision sets right.
+fn latest_decided(steps: &[ReviewStep]) -> Option<String> {
+    steps
+        .iter()
+        .filter(|s| matches!(s.data, StepData::Decision { .. }))
+        .max_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)))
+        .and_then(|s| s.review_id.clone())
 }
 
 /// The trajectory of every household with a decision, by household id.

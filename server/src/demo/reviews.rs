@@ -122,6 +122,7 @@ pub(super) fn steps(
                     approved: true,
                     from,
                     to,
+                    corrects: None,
                 },
             ));
             to

@@ -638,13 +638,50 @@ fn check_step(
             Ok(None)
         }
         StepData::Decision {
-            approved, from, to, ..
+            approved,
+            from,
+            to,
+            corrects,
+            ..
         } => {
-            if let Some(why) = Progress::of(review_id, others()).blocks_decision() {
-                return Err(Refusal::new("derived", why.vi, why.en));
-            }
+            let progress = Progress::of(review_id, others());
+            // The status the decision decides from: the household's before the review's
+            // first decision when it corrects that review's decision in force.
+            let base = match corrects {
+                None => {
+                    if let Some(why) = progress.blocks_decision() {
+                        return Err(Refusal::new("derived", why.vi, why.en));
+                    }
+                    *from
+                }
+                Some(c) => {
+                    if let Some(why) = progress.blocks_correction(st, c) {
+                        return Err(Refusal::new("derived", why.vi, why.en));
+                    }
+                    // Only the household's latest decision is set right: a later review's
+                    // decision has already decided from it.
+                    let later = r.review_steps.iter().any(|o| {
+                        o.id != st.id
+                            && o.id != *c
+                            && matches!(o.data, StepData::Decision { .. })
+                            && o.review_id != st.review_id
+                            && progress
+                                .decision
+                                .as_ref()
+                                .is_some_and(|d| (o.date, &o.id) > (d.date, &d.step_id))
+                    });
+                    if later {
+                        return Err(Refusal::new(
+                            "derived",
+                            "Hộ đã có quyết định của lần rà soát sau; sửa quyết định mới nhất.",
+                            "A later review has been decided for this household; correct the latest decision.",
+                        ));
+                    }
+                    progress.decision.as_ref().map_or(*from, |d| d.before)
+                }
+            };
             if *from != before.status.unwrap_or(r.household.status)
-                || *to != decided_status(*from, review.classification, *approved)
+                || *to != decided_status(base, review.classification, *approved)
             {
                 return Err(Refusal::new(
                     "derived",

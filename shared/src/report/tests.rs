@@ -26,6 +26,7 @@ fn household(i: usize) -> impl Strategy<Value = HouseholdFact> {
                         date: d("2022-12-10").with_year(2022 + y as i32).unwrap(),
                         from: at,
                         to: s,
+                        corrects: None,
                     });
                     at = s;
                 }
@@ -97,11 +98,13 @@ fn a_household_that_fell_back_counts_as_fallen_back_not_newly_poor() {
             date: d("2024-12-13"),
             from: Poor,
             to: NewlyEscaped,
+            corrects: None,
         },
         StatusChange {
             date: d("2025-12-12"),
             from: NewlyEscaped,
             to: Poor,
+            corrects: None,
         },
     ];
     assert_eq!(
@@ -198,6 +201,7 @@ fn history(i: usize) -> impl Strategy<Value = (HouseholdFact, Truth)> {
                         approved: true,
                         from: at,
                         to,
+                        corrects: None,
                     },
                 });
                 if to != at {
@@ -340,6 +344,7 @@ fn an_escape_into_near_poverty_is_an_inflow_of_the_near_poor() {
                     date: d("2025-12-12"),
                     from: Poor,
                     to: NearPoor,
+                    corrects: None,
                 }],
                 NearPoor,
             ),

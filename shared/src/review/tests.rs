@@ -10,6 +10,7 @@ fn change(date: &str, from: HouseholdStatus, to: HouseholdStatus) -> StatusChang
         date: d(date),
         from,
         to,
+        corrects: None,
     }
 }
 
@@ -100,7 +101,7 @@ proptest! {
         let mut date = d("2018-12-20");
         for w in path.windows(2) {
             if w[0] != w[1] {
-                changes.push(StatusChange { date, from: w[0], to: w[1] });
+                changes.push(StatusChange { date, from: w[0], to: w[1], corrects: None });
             }
             date = date.with_year(date.year() + 1).unwrap();
         }
@@ -117,5 +118,60 @@ proptest! {
             let last_poor = changes.iter().rev().find(|c| c.to == HouseholdStatus::Poor).unwrap();
             prop_assert!(changes.iter().any(|c| c.date < last_poor.date && c.from == HouseholdStatus::Poor));
         }
+    }
+    /// However often the last review's decision is corrected, the review's decision in
+    /// force is the last correction, deciding from the status before the first; the
+    /// household's effective path is the one where that review had decided so; the ledger
+    /// keeps every step, and a correction is counted as no movement of the reports.
+    #[test]
+    fn corrections_replace_the_decision_in_force(
+        path in prop::collection::vec(status(), 2..6),
+        fixes in prop::collection::vec(status(), 1..4),
+    ) {
+        let mut steps = vec![];
+        let mut date = d("2019-12-20");
+        let step = |id: String, review: String, date, from, to, corrects| ReviewStep {
+            id: id.clone(), household_id: "h".into(), review_id: Some(review), date, by: "leader".into(),
+            data: StepData::Decision { number: format!("{id}/QĐ"), approved: true, from, to, corrects },
+        };
+        for (k, w) in path.windows(2).enumerate() {
+            steps.push(step(format!("d{k}"), format!("r{k}"), date, w[0], w[1], None));
+            date = date.with_year(date.year() + 1).unwrap();
+        }
+        let last = path.len() - 2;
+        let (first_date, before) = (steps[last].date, path[last]);
+        let mut at = path[last + 1];
+        let mut in_force = format!("d{last}");
+        for (j, fix) in fixes.iter().enumerate() {
+            let on = first_date + chrono::Duration::days(10 * (j as i64 + 1));
+            steps.push(step(format!("f{j}"), format!("r{last}"), on, at, *fix, Some(in_force.clone())));
+            in_force = format!("f{j}");
+            at = *fix;
+        }
+        let p = Progress::of(&format!("r{last}"), &steps);
+        let decided = p.decision.unwrap();
+        prop_assert_eq!(&decided.step_id, &in_force);
+        prop_assert_eq!(decided.before, before);
+        prop_assert_eq!(decided.to, at);
+        let raw = StatusChange::from_steps(&steps);
+        let mut expected: Vec<StatusChange> = path.windows(2).enumerate()
+            .filter(|(_, w)| w[0] != w[1])
+            .map(|(k, w)| StatusChange { date: steps[k].date, from: w[0], to: w[1], corrects: None })
+            .collect();
+        if path[last] != path[last + 1] {
+            expected.pop();
+        }
+        if before != at {
+            expected.push(StatusChange { date: first_date, from: before, to: at, corrects: None });
+        }
+        prop_assert_eq!(StatusChange::effective(&raw), expected.clone());
+        prop_assert_eq!(Trajectory::of(&raw), Trajectory::of(&expected));
+        let all = (d("2000-01-01"), d("2100-01-01"));
+        let decisions: Vec<StatusChange> = raw.iter().filter(|c| c.corrects.is_none()).cloned().collect();
+        prop_assert_eq!(
+            crate::report::Movement::of(&raw, all.0, all.1).len(),
+            crate::report::Movement::of(&decisions, all.0, all.1).len(),
+            "a correction is no escape, new case or fall back"
+        );
     }
 }

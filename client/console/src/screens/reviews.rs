@@ -121,6 +121,8 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
     let day = RwSignal::new(today().to_string());
     let in_village = RwSignal::new(String::new());
     let in_stand = RwSignal::new(None::<Stand>);
+    // A correcting decision approves the review's result, or not (the status before it).
+    let correct_approved = RwSignal::new(false);
     let apply = move |step: StepInput| {
         let ids: Vec<String> = selected.get().into_iter().collect();
         let Ok(on) = day.get().parse() else { return };
@@ -225,6 +227,106 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                 })
             }),
         }));
+    };
+    // A correcting decision says back which decisions it sets right and what becomes of
+    // each household's status; the decisions it corrects stay in the register.
+    let correct = move |rows: Vec<CampaignRow>| {
+        let l = lang.get_untracked();
+        let picked = selected.get_untracked();
+        let approved = correct_approved.get_untracked();
+        let chosen: Vec<&CampaignRow> = rows
+            .iter()
+            .filter(|r| picked.contains(&r.household_id))
+            .collect();
+        let mut corrected: BTreeMap<String, usize> = BTreeMap::new();
+        let mut changes: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for r in &chosen {
+            let Some(d) = &r.progress.decision else {
+                continue;
+            };
+            *corrected.entry(d.number.clone()).or_default() += 1;
+            let to = r.proposed.map_or(r.official, |p| {
+                shared::review::decided_status(d.before, p, approved)
+            });
+            if to != r.official {
+                let key = (
+                    r.official.label().get(l).to_string(),
+                    to.label().get(l).to_string(),
+                );
+                *changes.entry(key).or_default() += 1;
+            }
+        }
+        let on = day
+            .get_untracked()
+            .parse::<NaiveDate>()
+            .map(date)
+            .unwrap_or_default();
+        let mut lines: Vec<String> = corrected
+            .iter()
+            .map(|(n, k)| {
+                format!(
+                    "{} {n}: {k} {}",
+                    tr(l, "Sửa quyết định số", "Corrects decision no."),
+                    tr(l, "hộ", "households")
+                )
+            })
+            .collect();
+        lines.push(
+            if approved {
+                tr(l, "Công nhận kết quả rà soát.", "The review's result is approved.")
+            } else {
+                tr(
+                    l,
+                    "Không công nhận kết quả: hộ trở lại diện trước quyết định.",
+                    "The result is not approved: each household goes back to its status before the decision.",
+                )
+            }
+            .to_string(),
+        );
+        lines.extend(
+            changes
+                .iter()
+                .map(|((from, to), n)| format!("{n} {}: {from} → {to}", tr(l, "hộ", "households"))),
+        );
+        let unchanged = chosen.len() - changes.values().sum::<usize>();
+        if unchanged > 0 {
+            lines.push(format!(
+                "{unchanged} {}",
+                tr(l, "hộ giữ nguyên phân loại", "households keep their status")
+            ));
+        }
+        lines.push(tr(l, "Quyết định được sửa vẫn lưu trong sổ; quyết định mới có hiệu lực từ ngày của nó.", "The corrected decision stays in the register; the new one takes effect from its date.").to_string());
+        let num = number.get_untracked();
+        ask.set(Some(Ask {
+            title: format!(
+                "{} {} {} {} {} {}?",
+                tr(l, "Sửa quyết định của", "Correct the decision of"),
+                chosen.len(),
+                tr(l, "hộ bằng quyết định số", "households by decision no."),
+                num,
+                tr(l, "ngày", "of"),
+                on
+            ),
+            lines,
+            yes: tr(l, "Xác nhận sửa quyết định", "Correct the decision").to_string(),
+            run: Callback::new(move |_| {
+                apply(StepInput::Correction {
+                    number: num.clone(),
+                    approved,
+                })
+            }),
+        }));
+    };
+    // What the selection holds: households decided already (corrected, not decided) and
+    // the others.
+    let picked_decided = move |rows: &[CampaignRow]| {
+        selected.with(|s| {
+            let decided = rows
+                .iter()
+                .filter(|r| s.contains(&r.household_id) && Stand::of(r) == Stand::Decided)
+                .count();
+            (decided, s.len() - decided)
+        })
     };
     view! {
         <section class="card filters">
@@ -336,9 +438,20 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                         <input data-testid="decision-number" bind:value=number placeholder="245/QĐ-UBND" />
                                     </label>
                                     <button class="primary" data-testid="decide-selected"
-                                        disabled=move || selected.with(BTreeSet::is_empty) || number.with(|n| n.trim().is_empty())
+                                        disabled=move || { let (decided, open) = all_rows.with_value(|r| picked_decided(r)); open == 0 || decided > 0 || number.with(|n| n.trim().is_empty()) }
                                         on:click=move |_| decide(all_rows.get_value())>
                                         {move || tr(lang.get(), "Công nhận kết quả các hộ đã chọn…", "Approve the selected results…")}
+                                    </button>
+                                    <label>{move || tr(lang.get(), "Quyết định sửa", "Correcting decision")} " "
+                                        <select data-testid="correct-approved" on:change=move |ev| correct_approved.set(event_target_value(&ev) == "yes")>
+                                            <option value="no" selected=move || !correct_approved.get()>{move || tr(lang.get(), "Không công nhận kết quả", "Result not approved")}</option>
+                                            <option value="yes" selected=move || correct_approved.get()>{move || tr(lang.get(), "Công nhận kết quả", "Result approved")}</option>
+                                        </select>
+                                    </label>
+                                    <button class="secondary" data-testid="correct-selected"
+                                        disabled=move || { let (decided, open) = all_rows.with_value(|r| picked_decided(r)); decided == 0 || open > 0 || number.with(|n| n.trim().is_empty()) }
+                                        on:click=move |_| correct(all_rows.get_value())>
+                                        {move || tr(lang.get(), "Sửa quyết định các hộ đã chọn…", "Correct the selected decisions…")}
                                     </button>
                                 })}
                                 <span class="meta" data-testid="selected-count">{move || selected.with(BTreeSet::len)} " " {move || tr(lang.get(), "hộ đã chọn", "selected")}</span>
@@ -398,8 +511,13 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                         let check_id = id.clone();
                                         let v = row.village_id.clone();
                                         let can_pick = Stand::of(&row) == Stand::Ready || Stand::of(&row) == Stand::Blocked;
+                                        // The leader picks decided households to correct their decision.
+                                        let pickable = can_pick || (leader && Stand::of(&row) == Stand::Decided);
                                         let state = match (&row.progress.decision, &row.blocked) {
-                                            (Some(d), _) => Text::new(format!("Đã quyết định {} ({})", d.number, date(d.date)), format!("Decided {} ({})", d.number, date(d.date))),
+                                            (Some(d), _) => match &d.corrects {
+                                                None => Text::new(format!("Đã quyết định {} ({})", d.number, date(d.date)), format!("Decided {} ({})", d.number, date(d.date))),
+                                                Some(old) => Text::new(format!("Đã quyết định {} ({}), sửa quyết định {old}", d.number, date(d.date)), format!("Decided {} ({}), correcting {old}", d.number, date(d.date))),
+                                            },
                                             (None, Some(why)) => why.clone(),
                                             (None, None) => Stand::of(&row).label(),
                                         };
@@ -408,7 +526,7 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                                         let answers_by: Vec<NaiveDate> = row.progress.unanswered.iter().map(|c| c.answer_by).collect();
                                         view! {
                                             <tr data-testid="campaign-row" data-stand=Stand::of(&row).key()>
-                                                <td>{can_pick.then(|| view! {
+                                                <td>{pickable.then(|| view! {
                                                     <input type="checkbox" data-testid="pick" aria-label="chọn"
                                                         prop:checked=move || selected.with(|s| s.contains(&check_id))
                                                         on:change={
