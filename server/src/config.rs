@@ -109,6 +109,11 @@ pub struct ServeArgs {
     /// Only with a proxy that sets both; otherwise clients could forge their address.
     #[arg(long, env = "DONGHANH_TRUST_PROXY")]
     pub trust_proxy: bool,
+
+    /// Serve `GET /metrics` (Prometheus text) to requests carrying this bearer token; off
+    /// when absent. Use a long random value.
+    #[arg(long, env = "DONGHANH_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -118,6 +123,7 @@ impl Default for ServeArgs {
             static_dir: "dist".into(),
             demo_if_empty: false,
             trust_proxy: false,
+            metrics_token: None,
         }
     }
 }

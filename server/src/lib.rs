@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod heavy;
+pub mod metrics;
 pub mod rebuild;
 pub mod recovery;
 pub mod scope;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub sign_in: Arc<auth::throttle::SignIn>,
     /// Each user's heavy requests running at once.
     pub heavy: Arc<heavy::HeavyGate>,
+    /// The token `GET /metrics` asks for; `None`: the route answers 404.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             scopes: Arc::default(),
             sign_in: Arc::default(),
             heavy: Arc::default(),
+            metrics_token: None,
         }
     }
 }
@@ -90,6 +94,10 @@ pub fn app(state: AppState, static_dir: Option<PathBuf>) -> Router {
 
 /// The whole application behind `edge` (security headers, bounds, time limits).
 pub fn app_with(state: AppState, static_dir: Option<PathBuf>, edge: edge::Edge) -> Router {
+    metrics::install();
+    let scrape = Router::new()
+        .route("/metrics", get(metrics::scrape))
+        .with_state(state.clone());
     let (api, mut openapi) = api::router().split_for_parts();
     api::complete(&mut openapi);
     // Written once: the document does not change while the server runs.
@@ -107,6 +115,8 @@ pub fn app_with(state: AppState, static_dir: Option<PathBuf>, edge: edge::Edge) 
                 }
             }),
         )
+        // Counted by route: the routes above, not the fallbacks below.
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { error::AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async {
             error::AppError::BadRequest {
@@ -139,7 +149,8 @@ pub fn app_with(state: AppState, static_dir: Option<PathBuf>, edge: edge::Edge) 
 
     let mut router = Router::new()
         .nest("/api", api)
-        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }));
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
+        .merge(scrape);
     if let Some(dir) = static_dir {
         // Client-side routes fall back to the app shell.
         let index = dir.join("index.html");

@@ -60,7 +60,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
         _ => {}
     }
-    let store = store::connect(&url).await?;
+    // Serving answers requests, each within the statement budget; the other commands are
+    // an administrator's batch jobs (a province's demo, a rebuild) and may run longer.
+    let budget = match &config.command {
+        None | Some(Command::Serve(_)) => store::STATEMENT_BUDGET,
+        Some(_) => store::BATCH_BUDGET,
+    };
+    let store = store::connect_with_budget(&url, budget).await?;
     tracing::info!(backend = store.backend(), "database ready");
     match config.command.clone() {
         Some(Command::Demo { communes }) => {
@@ -162,6 +168,11 @@ async fn serve(
         println!("{report}");
     }
     let mut state = AppState::new(store, &config.jwt_secret()?);
+    state.metrics_token = args
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(std::sync::Arc::from);
     let edge = server::edge::Edge {
         trust_proxy: args.trust_proxy,
         ..Default::default()

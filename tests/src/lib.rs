@@ -17,6 +17,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// The token every test server asks `GET /metrics` for.
+pub const METRICS_TOKEN: &str = "test-metrics-token-of-some-length";
+
 /// The PostgreSQL server the tests use: `DATABASE_URL_PG`, or the local one.
 pub fn pg_admin_url() -> String {
     std::env::var("DATABASE_URL_PG")
@@ -208,6 +211,7 @@ impl TestServer {
             ..(*state.hub).clone()
         });
         state.sign_in = std::sync::Arc::new(sign_in);
+        state.metrics_token = Some(METRICS_TOKEN.into());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -49,9 +49,10 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("app") => bench_app(),
         Some("bench") if args.get(1).map(String::as_str) == Some("console") => bench_console(),
         Some("bench") if args.get(1).map(String::as_str) == Some("report") => bench_report(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("province") => bench_province(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [--binaries DIR] [sim args] | bench app | bench console | bench report>"
+                "usage: cargo xtask <dist | run | test [--require-pg] | lint | fuzz [seconds] | rest-fuzz [examples] | bench sync [--postgres URL] [--binaries DIR] [sim args] | bench app | bench console | bench report | bench province>"
             );
             return ExitCode::from(2);
         }
@@ -561,10 +562,25 @@ fn wasm_browser_tests() -> Result {
     status(c)
 }
 
+/// Runs one step of a longer task and prints how long it took, so CI's log shows where
+/// its time goes.
+fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let out = f();
+    eprintln!(
+        "step {name}: {:.0} s{}",
+        started.elapsed().as_secs_f64(),
+        if out.is_ok() { "" } else { " (failed)" }
+    );
+    out
+}
+
 fn test(require_pg: bool) -> Result {
     let started = Instant::now();
-    ensure_wasm_target()?;
-    ensure_js()?;
+    step("tools (wasm target, Node packages, Chromium)", || {
+        ensure_wasm_target()?;
+        ensure_js()
+    })?;
     let browser = ensure_browser();
     let pg_url = std::env::var("DATABASE_URL_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -572,7 +588,11 @@ fn test(require_pg: bool) -> Result {
     if !pg && require_pg {
         return Err(format!("PostgreSQL is required but not reachable at {pg_url}").into());
     }
-    let dist = if browser { Some(dist()?) } else { None };
+    let dist = if browser {
+        Some(step("web app build (cargo xtask dist)", dist)?)
+    } else {
+        None
+    };
 
     let mut c = cargo();
     c.args([
@@ -594,12 +614,14 @@ fn test(require_pg: bool) -> Result {
         c.env("DONGHANH_DIST", d)
             .env("DONGHANH_REQUIRE_BROWSER", "1");
     }
-    status(c)?;
+    step("workspace tests (build and run)", || status(c))?;
     if browser {
-        wasm_browser_tests()?;
+        step("sync core in the browser (wasm)", wasm_browser_tests)?;
     }
-    rest_fuzz(REST_FUZZ_EXAMPLES)?;
-    fuzz(FUZZ_SECONDS)?;
+    step("REST fuzzing (schemathesis)", || {
+        rest_fuzz(REST_FUZZ_EXAMPLES)
+    })?;
+    step("fuzzing (cargo fuzz)", || fuzz(FUZZ_SECONDS))?;
     eprintln!(
         "all tests passed in {:.0?}: SQLite yes, PostgreSQL {}, browser {}",
         started.elapsed(),
@@ -911,50 +933,56 @@ fn fuzz(seconds: u64) -> Result {
 
 fn lint() -> Result {
     ensure_wasm_target()?;
-    let mut c = cargo();
-    c.args(["fmt", "--all", "--check"]);
-    status(c)?;
-    let mut c = cargo();
-    c.args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    status(c)?;
-    let mut c = cargo();
-    c.args([
-        "clippy",
-        "-p",
-        "client",
-        "-p",
-        "console",
-        "-p",
-        "ui",
-        "-p",
-        "shared",
-        "--target",
-        WASM_TARGET,
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    status(c)?;
-    // The browser tests of the sync core, as WebAssembly.
-    let mut c = cargo();
-    c.args([
-        "clippy",
-        "-p",
-        "shared",
-        "--target",
-        WASM_TARGET,
-        "--test",
-        "wasm_sync",
-    ])
-    .args(["--", "-D", "warnings"]);
-    status(c)
+    step("format check", || {
+        let mut c = cargo();
+        c.args(["fmt", "--all", "--check"]);
+        status(c)
+    })?;
+    step("clippy, native", || {
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        status(c)
+    })?;
+    step("clippy, wasm32", || {
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "-p",
+            "client",
+            "-p",
+            "console",
+            "-p",
+            "ui",
+            "-p",
+            "shared",
+            "--target",
+            WASM_TARGET,
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        status(c)?;
+        // The browser tests of the sync core, as WebAssembly.
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "-p",
+            "shared",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            "wasm_sync",
+        ])
+        .args(["--", "-D", "warnings"]);
+        status(c)
+    })
 }
 
 fn bench_app() -> Result {
@@ -988,6 +1016,14 @@ fn bench_console() -> Result {
 fn bench_report() -> Result {
     let mut c = cargo();
     c.args(["bench", "-p", "tests", "--bench", "report"]);
+    status(c)
+}
+
+/// The province benchmark: a commune's requests and the province's at 10 and 100 communes
+/// on PostgreSQL, and the generic-plan check (`tests/benches/province.rs`).
+fn bench_province() -> Result {
+    let mut c = cargo();
+    c.args(["bench", "-p", "tests", "--bench", "province"]);
     status(c)
 }
 

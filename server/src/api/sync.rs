@@ -145,6 +145,11 @@ async fn sync(
     let areas = me.reach(Action::ReadHouseholds)? != Reach::Assigned;
     match state.hub.sync(&state.db, &writer(&me), scope, &req).await {
         Ok(resp) => {
+            metrics::counter!(crate::metrics::SYNC_ACKNOWLEDGED).increment(resp.acks.len() as u64);
+            for r in &resp.refused {
+                metrics::counter!(crate::metrics::SYNC_REFUSED, "code" => r.code.clone())
+                    .increment(1);
+            }
             // A household registered or moved by a phone changes the scopes of the
             // village's other devices (a cadre's changes never do).
             if areas && !resp.acks.is_empty() {
@@ -152,10 +157,13 @@ async fn sync(
             }
             Ok(super::packed::json(&resp, super::packed::accepts_zstd(&headers)).await)
         }
-        Err(SyncError::Refused(r)) => Err(AppError::BadRequest {
-            code: "sync_limit",
-            message: r.reason,
-        }),
+        Err(SyncError::Refused(r)) => {
+            metrics::counter!(crate::metrics::SYNC_REFUSED, "code" => "sync_limit").increment(1);
+            Err(AppError::BadRequest {
+                code: "sync_limit",
+                message: r.reason,
+            })
+        }
         Err(SyncError::Storage(e)) => Err(e.into()),
     }
 }

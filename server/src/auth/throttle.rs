@@ -67,6 +67,7 @@ impl SignIn {
         }
         self.by_address.check_key(&address).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
+            metrics::counter!(crate::metrics::SIGN_IN_THROTTLED).increment(1);
             too_many(wait.as_secs() + 1)
         })
     }

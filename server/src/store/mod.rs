@@ -7,7 +7,7 @@ pub mod docs;
 mod sql;
 
 pub use docs::Docs;
-pub use sql::{PostgresStore, SqliteStore};
+pub use sql::{PostgresStore, STATEMENT_BUDGET, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -545,18 +545,38 @@ pub trait Store: Register + Sessions + Audit + ReadModel + Refused + 'static {
     fn backend(&self) -> &'static str;
     /// The household documents, written only by the write core.
     fn docs(&self) -> &dyn Docs;
-    /// Writes a whole commune in one transaction.
+    /// Writes a whole commune in one transaction, then has the database gather its
+    /// statistics again (a bulk load changes them at once).
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
+    /// Gathers the tables' statistics for the query planner (after a bulk load).
+    async fn analyze(&self) -> StoreResult<()>;
+    /// The connection pool: connections in use and idle.
+    fn pool_use(&self) -> (u32, usize);
+    /// Changes waiting in quarantine and conflicts open, for the officer's queues.
+    async fn queue_sizes(&self) -> StoreResult<(i64, i64)>;
 }
 
 pub type DynStore = Arc<dyn Store>;
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
 pub async fn connect(url: &str) -> StoreResult<DynStore> {
+    connect_with_budget(url, STATEMENT_BUDGET).await
+}
+
+/// How long a command-line batch job's statements may run (the demo of a province, a
+/// rebuild of the read model): an administrator's job, not a request.
+pub const BATCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// As `connect`, with `budget` for each statement (see `STATEMENT_BUDGET`).
+pub async fn connect_with_budget(url: &str, budget: std::time::Duration) -> StoreResult<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(
+            PostgresStore::connect_with_budget(url, budget).await?,
+        ))
     } else {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(
+            SqliteStore::connect_with_budget(url, budget).await?,
+        ))
     }
 }
 

@@ -271,7 +271,10 @@ impl DbStorage {
 
     /// The decoded document kept for `id`, if any.
     fn cached(&self, id: &str) -> Option<Arc<Cached>> {
-        self.docs.lock().expect("not poisoned").get(id).cloned()
+        let found = self.docs.lock().expect("not poisoned").get(id).cloned();
+        let result = if found.is_some() { "hit" } else { "miss" };
+        metrics::counter!(crate::metrics::DOC_CACHE, "result" => result).increment(1);
+        found
     }
 
     /// The kept document for `id` as of `seq` or later: when this process is committing
@@ -368,6 +371,7 @@ async fn commit_loop(
                 },
             }
         }
+        metrics::histogram!(crate::metrics::GROUP_COMMIT).record(batch.len() as f64);
         let mut writes = Vec::with_capacity(batch.len());
         let mut kept = Vec::with_capacity(batch.len());
         let mut answers = Vec::with_capacity(batch.len());

@@ -147,7 +147,28 @@ where
     }
 
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()> {
-        self.import_commune(actor, data).await
+        self.import_commune(actor, data).await?;
+        self.analyze().await
+    }
+
+    async fn analyze(&self) -> StoreResult<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn pool_use(&self) -> (u32, usize) {
+        let idle = self.pool.num_idle();
+        (self.pool.size().saturating_sub(idle as u32), idle)
+    }
+
+    async fn queue_sizes(&self) -> StoreResult<(i64, i64)> {
+        let row: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM quarantine WHERE decided_at IS NULL), \
+                    (SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row)
     }
 }
 

@@ -1,0 +1,153 @@
+//! The province benchmark (`cargo xtask bench province`): a province of 10 and of 100
+//! communes on PostgreSQL (`DATABASE_URL_PG`), made by `donghanh demo`'s generator, served by
+//! one in-process server. Prints, per size, the median time of the requests a commune
+//! officer and the province viewer make most — the commune dashboard, the review campaign,
+//! the household list with a name search, the province overview and the province's annual
+//! report (JSON and XLSX) — and whether the campaign list keeps its speed when PostgreSQL
+//! has run it many times on one connection (the generic-plan check: the median of runs
+//! 21–30 against runs 1–5, as a ratio). The figures are the request's wall time on
+//! loopback, server and client in this process; the ratio between sizes is the figure
+//! the scale targets are judged by (a commune's requests must not grow with the province).
+//!
+//! `DONGHANH_BENCH_COMMUNES=10,100` chooses the sizes.
+
+use std::time::Instant;
+use tests::{TestDb, TestServer};
+
+const RUNS: usize = 15;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn times(srv: &TestServer, token: &str, path: &str, runs: usize) -> Vec<f64> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = http
+            .get(srv.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.bytes().await.unwrap();
+        out.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    out
+}
+
+/// Forgets this process's peak resident memory so far (Linux: `clear_refs` 5), so the next
+/// reading is the peak from now on.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Current and peak resident memory of this process (kB), from /proc.
+fn rss_kb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let read = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (read("VmRSS:"), read("VmHWM:"))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let sizes: Vec<usize> = std::env::var("DONGHANH_BENCH_COMMUNES")
+        .unwrap_or_else(|_| "10,100".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let mut dashboards = vec![];
+    for communes in sizes {
+        let Some(db) = TestDb::postgres().await else {
+            eprintln!("the province benchmark needs PostgreSQL (DATABASE_URL_PG)");
+            std::process::exit(2);
+        };
+        let t = Instant::now();
+        let store = db.store().await;
+        let report =
+            server::demo::create_province(store.as_ref(), server::demo::today_for_demo(), communes)
+                .await
+                .unwrap();
+        let households = report
+            .counts
+            .iter()
+            .find(|(k, _)| *k == "households")
+            .map_or(0, |(_, n)| *n);
+        println!(
+            "province of {communes} communes, {households} households (PostgreSQL), made in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+        let srv = TestServer::start(store.clone(), None).await;
+        let officer = srv
+            .login_with("congchuc", server::demo::PASSWORD, "bench-office")
+            .await;
+        let province = srv
+            .login_with("tinh", server::demo::PASSWORD, "bench-province")
+            .await;
+        let year = server::demo::today_for_demo().format("%Y").to_string();
+        let campaign = format!("/api/reviews/campaign?year={year}");
+        for (who, token, what, path) in [
+            ("officer", &officer, "commune dashboard", "/api/dashboard"),
+            ("officer", &officer, "review campaign", campaign.as_str()),
+            (
+                "officer",
+                &officer,
+                "household list, name search",
+                "/api/households?q=Th%E1%BB%8B&limit=50",
+            ),
+            (
+                "province",
+                &province,
+                "province overview",
+                "/api/stats/communes",
+            ),
+        ] {
+            let ms = median(times(&srv, token, path, RUNS).await);
+            if what == "commune dashboard" {
+                dashboards.push((communes, ms));
+            }
+            println!("  {what:<30} ({who:<8}) median {ms:>7.1} ms");
+        }
+        for (what, path) in [
+            ("annual report JSON", "/api/reports?year=2025&period=annual"),
+            (
+                "annual report XLSX",
+                "/api/reports?year=2025&period=annual&format=xlsx",
+            ),
+        ] {
+            reset_peak();
+            let (before, _) = rss_kb();
+            let ms = median(times(&srv, &province, path, 5).await);
+            let grew = rss_kb().1.saturating_sub(before);
+            println!(
+                "  {what:<30} (province) median {ms:>7.1} ms, peak memory grew {:.0} MB",
+                grew as f64 / 1024.0
+            );
+        }
+        // The generic-plan check: 30 runs in a row; PostgreSQL may switch a prepared
+        // statement to a generic plan after its fifth run on a connection.
+        let runs = times(&srv, &officer, &campaign, 30).await;
+        let first = median(runs[..5].to_vec());
+        let last = median(runs[20..].to_vec());
+        println!(
+            "  review campaign, 30 runs in a row: runs 1–5 median {first:.1} ms, runs 21–30 median {last:.1} ms, ratio {:.2} (target ≤ 1.20)",
+            last / first
+        );
+        db.cleanup().await;
+    }
+    if let [(small, a), .., (large, b)] = dashboards.as_slice() {
+        println!(
+            "commune dashboard at {large} communes against {small}: ratio {:.2} (target ≤ 1.20)",
+            b / a
+        );
+    }
+}
