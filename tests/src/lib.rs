@@ -138,6 +138,31 @@ impl TestDb {
 
     /// Runs `sql` on the database directly, beside the server: data as an older version
     /// of the server, or a hand edit, would have left it.
+    /// Asserts that the village counts the database's triggers keep
+    /// (`village_status_counts`) are what a count of the households in the register gives.
+    pub async fn assert_counts_agree(&self) {
+        use sqlx::Connection;
+        const RECOUNT: &str = "SELECT village_id, status, COUNT(*) AS n FROM households \
+             WHERE left_on IS NULL GROUP BY village_id, status";
+        const KEPT: &str = "SELECT village_id, status, households AS n FROM village_status_counts WHERE households > 0";
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM ({RECOUNT} EXCEPT {KEPT}) a) \
+                  + (SELECT COUNT(*) FROM ({KEPT} EXCEPT {RECOUNT}) b)"
+        );
+        let sql = sqlx::AssertSqlSafe(sql);
+        let wrong: i64 = match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+            }
+        };
+        assert_eq!(wrong, 0, "the kept village counts differ from a recount");
+    }
+
     pub async fn execute(&self, sql: &str) {
         use sqlx::Connection;
         let sql = sqlx::AssertSqlSafe(sql.to_string());

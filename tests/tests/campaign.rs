@@ -300,6 +300,7 @@ async fn a_status_changes_only_through_a_valid_decision(b: Backend) {
         ),
         (Some(1), Some(1), Some(1))
     );
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -396,6 +397,7 @@ async fn an_escape_keeps_its_window_and_a_fall_back_raises_the_flag(b: Backend) 
     .await;
     assert_eq!(code, 422, "{body}");
     assert!(body.to_string().contains("14 December"));
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -501,6 +503,7 @@ async fn hostile_steps_are_refused_with_reasons(b: Backend) {
         .await
         .is_some()
     );
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -568,6 +571,7 @@ async fn the_steps_come_in_the_laws_order(b: Backend) {
     )
     .await;
     assert_eq!(code, 422, "{body}");
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -743,6 +747,7 @@ async fn a_household_leaves_the_register_only_by_the_communes_record(b: Backend)
         h["movements"].as_array().unwrap().last().unwrap()["id"],
         last["id"]
     );
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -917,6 +922,7 @@ async fn a_decision_is_corrected_by_a_new_decision(b: Backend) {
     // and a correction cannot name a decision the household does not have.
     let why = step(&srv, &leader, "2026-01-11", correct("10/QĐ-UBND", true)).await;
     assert!(why.unwrap().contains("number of its own"));
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 

@@ -277,6 +277,7 @@ async fn hostile_files_are_refused_in_words(b: Backend) {
         .await
         .unwrap();
     assert_eq!(seven[0]["status"], "not_reviewed", "{seven}");
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 

@@ -81,6 +81,7 @@ async fn a_cadre_syncs_assigned_households_and_logs_a_visit(b: Backend) {
     let req = phone.request();
     assert!(serde_json::to_vec(&req).unwrap().len() < 200);
     assert_eq!(srv.settle(&token, &mut phone, 10).await, 1);
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -119,6 +120,7 @@ async fn a_forbidden_change_is_refused_and_quarantined(b: Backend) {
             .any(|e| e["action"] == "quarantine"),
         "kept for review"
     );
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -200,6 +202,7 @@ async fn a_household_registered_on_a_phone_is_taken_in_its_village_only(b: Backe
         "{:?}",
         resp.refused
     );
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -350,6 +353,7 @@ async fn concurrent_edits_become_one_conflict_that_the_officer_resolves(b: Backe
         .unwrap();
     let late = resolve("x").await.unwrap();
     assert_eq!(late.status(), 409);
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -375,6 +379,7 @@ async fn rest_writes_reach_phones_and_scope_changes_move_households(b: Backend) 
     let trips = srv.settle(&cadre, &mut phone, 10).await;
     assert!(trips <= 3, "{trips} requests");
     assert!(phone.doc("h2").is_some());
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -435,6 +440,7 @@ async fn two_server_processes_lose_no_change(b: Backend) {
     let detail = get(&a, &tb, "/api/households/h1").await;
     assert_eq!(detail["visits"].as_array().unwrap().len(), 5);
     assert_eq!(detail["members"].as_array().unwrap().len(), 6);
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -482,6 +488,7 @@ async fn sync_bodies_travel_compressed(b: Backend) {
     let plain = zstd::decode_all(&raw[..]).unwrap();
     let again: SyncResponse = serde_json::from_slice(&plain).unwrap();
     assert_eq!(again.docs, resp.docs, "the same answer, however it travels");
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -513,6 +520,7 @@ async fn a_household_held_by_a_push_is_still_read_and_comes_back(b: Backend) {
     drop(again);
     let mut decoded = storage.load("h1").await.unwrap().unwrap();
     assert_eq!((decoded.seq, decoded.doc.heads()), (held.seq, heads));
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -583,6 +591,7 @@ async fn a_push_brings_back_the_other_phones_writes_but_not_its_own(b: Backend) 
         );
         assert_eq!(a.pending(), 0);
     }
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
