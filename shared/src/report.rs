@@ -392,6 +392,113 @@ impl Report {
     }
 }
 
+/// The report of an area whose rows are its parts (a province's communes), put together
+/// from each part's own report, one at a time: a part's total is its row; the totals, the
+/// movement table, causes, support and visits are sums (a household belongs to one part,
+/// so its beneficiaries and visited households are counted once). It holds one part's
+/// households at a time, not the province's.
+pub struct Combined {
+    report: Report,
+    whole: Ledger,
+    causes: BTreeMap<Cause, usize>,
+    support: BTreeMap<Project, SupportRow>,
+    visits: BTreeMap<String, CadreRow>,
+}
+
+impl Combined {
+    pub fn new(area: (&str, &str), year: i32, period: Period) -> Combined {
+        let (from, to) = period.span(year);
+        Combined {
+            report: Report {
+                title: period.label(year),
+                area_id: area.0.to_string(),
+                area_name: area.1.to_string(),
+                year,
+                period,
+                from,
+                to,
+                rows: vec![],
+                total: AreaRow {
+                    area_id: area.0.to_string(),
+                    name: area.1.to_string(),
+                    ..Default::default()
+                },
+                causes: vec![],
+                support: vec![],
+                visits: vec![],
+                households: vec![],
+            },
+            whole: Ledger::default(),
+            causes: BTreeMap::new(),
+            support: BTreeMap::new(),
+            visits: BTreeMap::new(),
+        }
+    }
+
+    /// Adds one part's report (built with the part as its area); its household lines are
+    /// kept when `lines`, under the part's id.
+    pub fn add(&mut self, part: Report, lines: bool) {
+        let row = part.total;
+        self.whole.merge(&Ledger::from_table(&row.flows));
+        self.report.total.add(&row);
+        for c in part.causes {
+            *self.causes.entry(c.cause).or_default() += c.households;
+        }
+        for s in part.support {
+            let e = self.support.entry(s.project).or_insert(SupportRow {
+                actions: 0,
+                beneficiaries: 0,
+                amount_vnd: 0,
+                ..s.clone()
+            });
+            e.actions += s.actions;
+            e.beneficiaries += s.beneficiaries;
+            e.amount_vnd += s.amount_vnd;
+        }
+        for v in part.visits {
+            let e = self.visits.entry(v.cadre.clone()).or_insert(CadreRow {
+                visits: 0,
+                households: 0,
+                ..v.clone()
+            });
+            e.visits += v.visits;
+            e.households += v.households;
+        }
+        if lines {
+            self.report
+                .households
+                .extend(part.households.into_iter().map(|mut h| {
+                    h.area_id = row.area_id.clone();
+                    h
+                }));
+        }
+        self.report.rows.push(row);
+    }
+
+    /// The whole, with the area's own target (poor %, near-poor %), if it has one.
+    pub fn finish(mut self, target: Option<(f64, f64)>) -> Report {
+        self.report.total.flows = self.whole.table();
+        if let Some((poor, near)) = target {
+            self.report.total.target_poor_pct = Some(poor);
+            self.report.total.target_near_poor_pct = Some(near);
+        }
+        self.report.causes = Cause::ALL
+            .into_iter()
+            .map(|c| CauseRow {
+                cause: c,
+                label: c.label(),
+                households: self.causes.get(&c).copied().unwrap_or(0),
+            })
+            .collect();
+        self.report.support = self.support.into_values().collect();
+        self.report.visits = self.visits.into_values().collect();
+        self.report
+            .households
+            .sort_by(|a, b| (&a.area_id, &a.code).cmp(&(&b.area_id, &b.code)));
+        self.report
+    }
+}
+
 /// Builds the report of `period` of `year` for the area `(area_id, area_name)`.
 pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Report {
     let (from, to) = period.span(year);

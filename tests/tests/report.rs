@@ -353,6 +353,21 @@ async fn the_annual_xlsx_holds_the_databases_figures(b: Backend) {
     assert_eq!(p["rows"].as_array().unwrap().len(), 1, "one commune");
     assert_eq!(p["households"], serde_json::json!([]));
     assert_eq!(p["to"], "2025-06-30");
+    // Put together commune by commune: its one row is the commune's own report's total,
+    // and its total the same figures under the province's name.
+    let commune: Value = reqwest::Client::new()
+        .get(srv.url("/api/reports?year=2025&period=half_year"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["rows"][0], commune["total"]);
+    for k in ["households_end", "poor_end", "escaped", "flows"] {
+        assert_eq!(p["total"][k], commune["total"][k], "{k}");
+    }
     db.cleanup().await;
 }
 

@@ -55,8 +55,31 @@ pub async fn facts(
     year: i32,
     period: Period,
 ) -> AppResult<(String, Facts)> {
-    let (from, to) = period.span(year);
     let areas = store.list_areas().await?;
+    let users = cadre_names(store).await?;
+    facts_in(store, &areas, &users, area_id, year, period).await
+}
+
+/// Every user's name by id (the visits' cadres).
+async fn cadre_names(store: &dyn crate::Store) -> AppResult<BTreeMap<String, String>> {
+    Ok(store
+        .list_users(None)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect())
+}
+
+/// As `facts`, with the areas and the users' names read once for many areas.
+async fn facts_in(
+    store: &dyn crate::Store,
+    areas: &[shared::area::Area],
+    users: &BTreeMap<String, String>,
+    area_id: &str,
+    year: i32,
+    period: Period,
+) -> AppResult<(String, Facts)> {
+    let (from, to) = period.span(year);
     let area = areas
         .iter()
         .find(|a| a.id == area_id)
@@ -123,12 +146,6 @@ pub async fn facts(
             amount_vnd: s.data.amount_vnd,
         })
         .collect();
-    let users: BTreeMap<String, String> = store
-        .list_users(None)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
-        .collect();
     let visits = store
         .visits_in(Some(&villages), from, to)
         .await?
@@ -145,6 +162,53 @@ pub async fn facts(
             visits,
         },
     ))
+}
+
+/// The report of `area_id`. A province's is put together one commune at a time from each
+/// commune's own report (`shared::report::Combined`), so it never holds the province's
+/// households at once; the household lines are kept only when `lines`.
+pub async fn report_of(
+    store: &dyn crate::Store,
+    area_id: &str,
+    year: i32,
+    period: Period,
+    lines: bool,
+) -> AppResult<shared::report::Report> {
+    let areas = store.list_areas().await?;
+    let area = areas
+        .iter()
+        .find(|a| a.id == area_id)
+        .ok_or(AppError::NotFound("area"))?;
+    if area.kind != AreaKind::Province {
+        let (name, facts) = facts(store, area_id, year, period).await?;
+        return Ok(shared::report::build(
+            (area_id, &name),
+            year,
+            period,
+            &facts,
+        ));
+    }
+    let mut communes: Vec<_> = areas
+        .iter()
+        .filter(|a| a.kind == AreaKind::Commune && a.parent_id.as_deref() == Some(area_id))
+        .collect();
+    communes.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut whole = shared::report::Combined::new((area_id, &area.name), year, period);
+    let users = cadre_names(store).await?;
+    for c in communes {
+        let (name, facts) = facts_in(store, &areas, &users, &c.id, year, period).await?;
+        whole.add(
+            shared::report::build((&c.id, &name), year, period, &facts),
+            lines,
+        );
+    }
+    let target = store
+        .list_targets(&[area_id.to_string()])
+        .await?
+        .into_iter()
+        .find(|t| t.year == year)
+        .map(|t| (t.data.poor_rate_pct, t.data.near_poor_rate_pct));
+    Ok(whole.finish(target))
 }
 
 /// The 6-month or annual report of an area. The commune's staff also get the households
@@ -170,12 +234,11 @@ async fn report(
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     me.check_area(state.store.as_ref(), Action::ReadAggregates, &area_id)
         .await?;
-    let (area_name, facts) = facts(state.store.as_ref(), &area_id, q.year, q.period).await?;
-    let mut r = shared::report::build((&area_id, &area_name), q.year, q.period, &facts);
     let personal = matches!(
         me.reach(Action::ReadHouseholds),
         Ok(Reach::AreaTree | Reach::Everywhere)
     );
+    let mut r = report_of(state.store.as_ref(), &area_id, q.year, q.period, personal).await?;
     if !personal {
         r.households.retain(|_| false);
     }

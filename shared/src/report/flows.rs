@@ -257,6 +257,23 @@ impl Ledger {
         }
     }
 
+    /// The table `table` made again into a ledger, to merge with others (a province's
+    /// communes reported one at a time).
+    pub fn from_table(table: &[CategoryFlows]) -> Ledger {
+        let mut l = Ledger::default();
+        for c in table {
+            l.start.insert(c.category, c.start);
+            l.end.insert(c.category, c.end);
+            for f in &c.inflows {
+                *l.inflows.entry((c.category, f.kind)).or_default() += f.count;
+            }
+            for f in &c.outflows {
+                *l.outflows.entry((c.category, f.kind)).or_default() += f.count;
+            }
+        }
+        l
+    }
+
     /// The table, every category with every flow that moved at least one household.
     pub fn table(&self) -> Vec<CategoryFlows> {
         let flows = |m: &BTreeMap<(Category, FlowKind), usize>, c: Category| {

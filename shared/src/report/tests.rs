@@ -90,6 +90,46 @@ proptest! {
     }
 }
 
+proptest! {
+    /// A province's report put together from its communes' own reports, one at a time,
+    /// is the report built from the whole province at once: every row, total, movement
+    /// table, cause, support and visit figure, and the household lines.
+    #[test]
+    fn a_report_combined_from_its_parts_is_the_whole(f in facts(), year in 2022i32..2027, half in any::<bool>()) {
+        let period = if half { Period::HalfYear } else { Period::Annual };
+        let mut f = f;
+        for (i, h) in f.households.iter().enumerate() {
+            if i % 3 == 0 {
+                f.delivered.push(DeliveredFact { household_id: h.id.clone(), project: Project::ALL[i % Project::ALL.len()], amount_vnd: Some(1_000 * i as i64) });
+            }
+            if i % 2 == 0 {
+                f.visits.push((["A", "B"][i % 4 / 2].to_string(), h.id.clone()));
+            }
+        }
+        f.targets = vec![("v1".into(), 3.5, 4.0), ("p".into(), 2.0, 3.0)];
+        let whole = build(("p", "Tỉnh"), year, period, &f);
+        let mut combined = Combined::new(("p", "Tỉnh"), year, period);
+        for (id, name) in &f.areas {
+            let own = |hid: &str| f.households.iter().any(|h| h.id == hid && &h.area_id == id);
+            let part = Facts {
+                areas: vec![(id.clone(), name.clone())],
+                households: f.households.iter().filter(|h| &h.area_id == id).cloned().collect(),
+                targets: f.targets.iter().filter(|t| &t.0 == id).cloned().collect(),
+                delivered: f.delivered.iter().filter(|d| own(&d.household_id)).cloned().collect(),
+                visits: f.visits.iter().filter(|v| own(&v.1)).cloned().collect(),
+            };
+            combined.add(build((id, name), year, period, &part), true);
+        }
+        let c = combined.finish(Some((2.0, 3.0)));
+        prop_assert_eq!(&c.rows, &whole.rows);
+        prop_assert_eq!(&c.total, &whole.total);
+        prop_assert_eq!(&c.causes, &whole.causes);
+        prop_assert_eq!(&c.support, &whole.support);
+        prop_assert_eq!(&c.visits, &whole.visits);
+        prop_assert_eq!(&c.households, &whole.households);
+    }
+}
+
 #[test]
 fn a_household_that_fell_back_counts_as_fallen_back_not_newly_poor() {
     use HouseholdStatus::*;
