@@ -74,7 +74,11 @@ pub async fn restore(url: &str, from: &Path) -> BackupResult<()> {
             .args(["--no-owner", "--exit-on-error", "--dbname"])
             .arg(url)
             .arg(from))?;
-        crate::store::connect(url).await?;
+        // pg_restore brings no planner statistics: gathered before the first request.
+        crate::store::connect_with_budget(url, crate::store::BATCH_BUDGET)
+            .await?
+            .analyze()
+            .await?;
         return Ok(());
     }
     let target = sqlite_path(url)?;

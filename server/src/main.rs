@@ -78,6 +78,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
         Some(Command::RebuildReadModel) => {
             let n = server::rebuild::read_model(store.as_ref()).await?;
+            store.analyze().await?;
             println!(
                 "Đã dựng lại {n} hộ từ tài liệu / rebuilt {n} households from their documents"
             );

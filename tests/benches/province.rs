@@ -9,6 +9,11 @@
 //! loopback, server and client in this process; the ratio between sizes is the figure
 //! the scale targets are judged by (a commune's requests must not grow with the province).
 //!
+//! Last, the national roll-up by simulation: 34 provinces × 100 communes of commune
+//! reports (their figures generated directly, each from a small register), summed into
+//! provinces and the provinces into the nation as the server sums a province
+//! (`shared::report::Combined`), timed, and checked to add up.
+//!
 //! `DONGHANH_BENCH_COMMUNES=10,100` chooses the sizes.
 
 use std::time::Instant;
@@ -144,10 +149,102 @@ async fn main() {
         );
         db.cleanup().await;
     }
+    national();
     if let [(small, a), .., (large, b)] = dashboards.as_slice() {
         println!(
             "commune dashboard at {large} communes against {small}: ratio {:.2} (target ≤ 1.20)",
             b / a
         );
     }
+}
+
+/// A commune's report generated directly: `n` households of a small register with a few
+/// decisions in the year, seeded by `seed`.
+fn commune_report(seed: u64, n: usize) -> shared::report::Report {
+    use shared::household::HouseholdStatus as S;
+    use shared::report::{Facts, HouseholdFact, Period};
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let statuses = [
+        S::Poor,
+        S::NearPoor,
+        S::NotPoor,
+        S::Average,
+        S::NewlyEscaped,
+    ];
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = |m: usize| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 33) as usize) % m
+    };
+    let households = (0..n)
+        .map(|i| {
+            let from = statuses[next(statuses.len())];
+            let to = statuses[next(statuses.len())];
+            let changes = if from != to && next(4) == 0 {
+                vec![shared::review::StatusChange {
+                    date: d("2025-12-10"),
+                    from,
+                    to,
+                    corrects: None,
+                }]
+            } else {
+                vec![]
+            };
+            HouseholdFact {
+                id: format!("c{seed}-h{i}"),
+                code: format!("C{seed}-{i:05}"),
+                head_name: String::new(),
+                area_id: format!("c{seed}"),
+                registered: d("2020-01-01"),
+                status: if changes.is_empty() { from } else { to },
+                causes: vec![],
+                changes,
+                left: None,
+            }
+        })
+        .collect();
+    let facts = Facts {
+        areas: vec![(format!("c{seed}"), format!("Xã {seed}"))],
+        households,
+        ..Default::default()
+    };
+    let id = format!("c{seed}");
+    shared::report::build((&id, &id), 2025, Period::Annual, &facts)
+}
+
+/// 34 provinces of 100 communes, each commune's report generated from 200 households.
+fn national() {
+    use shared::report::{Combined, Period};
+    let reports: Vec<Vec<shared::report::Report>> = (0..34u64)
+        .map(|p| {
+            (0..100u64)
+                .map(|c| commune_report(p * 1000 + c, 200))
+                .collect()
+        })
+        .collect();
+    let t = Instant::now();
+    let mut nation = Combined::new(("vn", "Việt Nam"), 2025, Period::Annual);
+    let mut communes = 0;
+    for (p, parts) in reports.into_iter().enumerate() {
+        let id = format!("p{p}");
+        let mut province = Combined::new((&id, &id), 2025, Period::Annual);
+        for r in parts {
+            communes += 1;
+            province.add(r, false);
+        }
+        nation.add(province.finish(None), false);
+    }
+    let n = nation.finish(None);
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let adds_up = n.total.flows.iter().all(|c| c.check() == 0);
+    println!(
+        "national roll-up (simulated): {communes} communes in {} provinces summed in {ms:.1} ms; {} households at the end; the movement table adds up: {adds_up}",
+        n.rows.len(),
+        n.total.households_end
+    );
+    assert!(adds_up);
 }
