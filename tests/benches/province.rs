@@ -138,22 +138,72 @@ async fn main() {
                 grew as f64 / 1024.0
             );
         }
-        // 20 officers and province viewers at once, each asking in turn for the screens
-        // they use most, 200 requests in all.
-        let mixed: Vec<(String, String)> = [
-            (&officer, "/api/dashboard".to_string()),
-            (&officer, campaign.clone()),
-            (&officer, "/api/households?q=Th%E1%BB%8B&limit=50".to_string()),
-            (&province, "/api/stats/communes".to_string()),
-        ]
-        .into_iter()
-        .map(|(t, p)| (t.clone(), p))
-        .collect();
+        // 20 people at once — officers of the demo commune and province viewers, each
+        // signed in as themselves (the server runs at most 3 heavy requests per person) —
+        // each asking in turn for the screens they use most, 200 requests in all.
+        let admin = srv
+            .login_with("quantri", server::demo::PASSWORD, "bench-admin")
+            .await;
+        let me: serde_json::Value = srv
+            .http
+            .get(srv.url("/api/auth/me"))
+            .bearer_auth(&province)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let province_area = me["user"]["area_id"].as_str().unwrap_or_default().to_string();
+        let me: serde_json::Value = srv
+            .http
+            .get(srv.url("/api/auth/me"))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let commune_area = me["user"]["area_id"].as_str().unwrap_or_default().to_string();
+        let mut people = vec![];
+        for i in 0..20 {
+            let (role, area) = if i % 4 == 3 {
+                ("province_viewer", &province_area)
+            } else {
+                ("commune_officer", &commune_area)
+            };
+            let username = format!("bench{communes}x{i}");
+            let r = srv
+                .http
+                .post(srv.url("/api/users"))
+                .bearer_auth(&admin)
+                .json(&serde_json::json!({"username": username, "full_name": format!("Người đo {i}"),
+                    "role": role, "area_id": area, "password": server::demo::PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "a bench user: {}", r.status());
+            let token = srv
+                .login_with(&username, server::demo::PASSWORD, "bench")
+                .await;
+            people.push((i % 4 == 3, token));
+        }
         let started = Instant::now();
-        let tasks: Vec<_> = (0..20)
-            .map(|i| {
+        let tasks: Vec<_> = people
+            .into_iter()
+            .enumerate()
+            .map(|(i, (viewer, token))| {
                 let url = srv.url("/");
-                let mixed = mixed.clone();
+                let mixed: Vec<(String, String)> = if viewer {
+                    vec![(token.clone(), "/api/stats/communes".to_string())]
+                } else {
+                    vec![
+                        (token.clone(), "/api/dashboard".to_string()),
+                        (token.clone(), campaign.clone()),
+                        (token.clone(), "/api/households?q=Th%E1%BB%8B&limit=50".to_string()),
+                    ]
+                };
                 tokio::spawn(async move {
                     let http = reqwest::Client::new();
                     let mut out = vec![];
