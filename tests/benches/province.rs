@@ -154,7 +154,10 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        let province_area = me["user"]["area_id"].as_str().unwrap_or_default().to_string();
+        let province_area = me["user"]["area_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let me: serde_json::Value = srv
             .http
             .get(srv.url("/api/auth/me"))
@@ -165,7 +168,10 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        let commune_area = me["user"]["area_id"].as_str().unwrap_or_default().to_string();
+        let commune_area = me["user"]["area_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let mut people = vec![];
         for i in 0..20 {
             let (role, area) = if i % 4 == 3 {
@@ -178,8 +184,10 @@ async fn main() {
                 .http
                 .post(srv.url("/api/users"))
                 .bearer_auth(&admin)
-                .json(&serde_json::json!({"username": username, "full_name": format!("Người đo {i}"),
-                    "role": role, "area_id": area, "password": server::demo::PASSWORD}))
+                .json(
+                    &serde_json::json!({"username": username, "full_name": format!("Người đo {i}"),
+                    "role": role, "area_id": area, "password": server::demo::PASSWORD}),
+                )
                 .send()
                 .await
                 .unwrap();
@@ -201,7 +209,10 @@ async fn main() {
                     vec![
                         (token.clone(), "/api/dashboard".to_string()),
                         (token.clone(), campaign.clone()),
-                        (token.clone(), "/api/households?q=Th%E1%BB%8B&limit=50".to_string()),
+                        (
+                            token.clone(),
+                            "/api/households?q=Th%E1%BB%8B&limit=50".to_string(),
+                        ),
                     ]
                 };
                 tokio::spawn(async move {
