@@ -114,15 +114,14 @@ impl Movement {
 /// official one when it came as an opening balance), each approved decision that changed
 /// its status, and its departure from the register, if it left.
 pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
-    let own: Vec<ReviewStep> = steps
+    let own: Vec<&ReviewStep> = steps
         .iter()
         .filter(|s| s.household_id == household.id)
-        .cloned()
         .collect();
     let decisions: Vec<&ReviewStep> = {
-        let mut v: Vec<&ReviewStep> = steps
+        let mut v: Vec<&ReviewStep> = own
             .iter()
-            .filter(|s| s.household_id == household.id)
+            .copied()
             .filter(|s| matches!(&s.data, StepData::Decision { from, to, .. } if from != to))
             .collect();
         v.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
@@ -169,9 +168,8 @@ pub fn movements(household: &Household, steps: &[ReviewStep]) -> Vec<Movement> {
         }),
         _ => None,
     }));
-    let left = steps
+    let left = own
         .iter()
-        .filter(|s| s.household_id == household.id)
         .filter_map(|s| match &s.data {
             StepData::Left {
                 reason,

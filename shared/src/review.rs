@@ -270,9 +270,15 @@ impl ReviewStep {
                 e.required_text("complaint", complaint, 64);
                 e.required_text("text", text, 1000);
             }
-            StepData::Decision { number, .. } | StepData::Left { number, .. } => {
-                e.required_text("number", number, 50)
+            StepData::Decision {
+                number, corrects, ..
+            } => {
+                e.required_text("number", number, 50);
+                if let Some(c) = corrects {
+                    e.required_text("corrects", c, 64);
+                }
             }
+            StepData::Left { number, .. } => e.required_text("number", number, 50),
         }
         e.into_result()
     }
@@ -551,7 +557,7 @@ pub struct Corrects {
 impl Corrects {
     /// What the correcting decision `step` (one of `steps`, a household's) sets right, or
     /// `None` when it is not a correction (or names no decision of its review).
-    pub fn of(step: &ReviewStep, steps: &[ReviewStep]) -> Option<Corrects> {
+    pub fn of(step: &ReviewStep, steps: &[&ReviewStep]) -> Option<Corrects> {
         let StepData::Decision {
             corrects: Some(id), ..
         } = &step.data
@@ -614,7 +620,7 @@ impl StatusChange {
 
     /// The decisions that changed the status among a household's steps, oldest first.
     pub fn from_steps<'a>(steps: impl IntoIterator<Item = &'a ReviewStep>) -> Vec<StatusChange> {
-        let own: Vec<ReviewStep> = steps.into_iter().cloned().collect();
+        let own: Vec<&ReviewStep> = steps.into_iter().collect();
         let mut v: Vec<(NaiveDate, &str, StatusChange)> = own
             .iter()
             .filter_map(|s| match &s.data {

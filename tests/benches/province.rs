@@ -44,6 +44,24 @@ async fn times(srv: &TestServer, token: &str, path: &str, runs: usize) -> Vec<f6
     out
 }
 
+/// The area of the user signed in with `token`.
+async fn area_of(srv: &TestServer, token: &str) -> String {
+    let me: serde_json::Value = srv
+        .http
+        .get(srv.url("/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    me["user"]["area_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Forgets this process's peak resident memory so far (Linux: `clear_refs` 5), so the next
 /// reading is the peak from now on.
 fn reset_peak() {
@@ -144,34 +162,8 @@ async fn main() {
         let admin = srv
             .login_with("quantri", server::demo::PASSWORD, "bench-admin")
             .await;
-        let me: serde_json::Value = srv
-            .http
-            .get(srv.url("/api/auth/me"))
-            .bearer_auth(&province)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let province_area = me["user"]["area_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let me: serde_json::Value = srv
-            .http
-            .get(srv.url("/api/auth/me"))
-            .bearer_auth(&officer)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let commune_area = me["user"]["area_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let province_area = area_of(&srv, &province).await;
+        let commune_area = area_of(&srv, &officer).await;
         let mut people = vec![];
         for i in 0..20 {
             let (role, area) = if i % 4 == 3 {

@@ -175,3 +175,27 @@ proptest! {
         );
     }
 }
+
+/// A correcting decision pushed from a device names its decision by a bounded id, and a
+/// correction without a number is refused like any decision.
+#[test]
+fn a_correction_is_bounded_before_it_is_judged() {
+    let step = |corrects: &str, number: &str| ReviewStep {
+        id: "s".into(),
+        household_id: "h".into(),
+        review_id: Some("r".into()),
+        date: d("2026-01-05"),
+        by: "leader".into(),
+        data: StepData::Decision {
+            number: number.into(),
+            approved: false,
+            from: HouseholdStatus::NewlyEscaped,
+            to: HouseholdStatus::Poor,
+            corrects: Some(corrects.into()),
+        },
+    };
+    assert!(step("d1", "9/QĐ-UBND").validate().is_ok());
+    assert!(step(&"x".repeat(65), "9/QĐ-UBND").validate().is_err());
+    assert!(step("", "9/QĐ-UBND").validate().is_err());
+    assert!(step("d1", " ").validate().is_err());
+}

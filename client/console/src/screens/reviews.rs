@@ -104,6 +104,44 @@ fn overdue(row: &CampaignRow, today: NaiveDate) -> bool {
         || (row.progress.decision.is_none() && row.deadline.is_some_and(|d| d < today))
 }
 
+/// What a decision does to the chosen households' official statuses, said in lines: how
+/// many move from which status to which, and how many keep theirs. `moves` holds each
+/// household's (official now, status after).
+fn status_lines(
+    l: ui::text::Lang,
+    moves: impl IntoIterator<
+        Item = (
+            shared::household::HouseholdStatus,
+            shared::household::HouseholdStatus,
+        ),
+    >,
+) -> Vec<String> {
+    let mut changes: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut unchanged = 0;
+    for (from, to) in moves {
+        if from == to {
+            unchanged += 1;
+        } else {
+            let key = (
+                from.label().get(l).to_string(),
+                to.label().get(l).to_string(),
+            );
+            *changes.entry(key).or_default() += 1;
+        }
+    }
+    let mut lines: Vec<String> = changes
+        .iter()
+        .map(|((from, to), n)| format!("{n} {}: {from} → {to}", tr(l, "hộ", "households")))
+        .collect();
+    if unchanged > 0 {
+        lines.push(format!(
+            "{unchanged} {}",
+            tr(l, "hộ giữ nguyên phân loại", "households keep their status")
+        ));
+    }
+    lines
+}
+
 #[component]
 pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
     let lang = use_lang();
@@ -166,21 +204,10 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
             .collect();
         let names = vs.get_untracked();
         let mut by_village: BTreeMap<String, usize> = BTreeMap::new();
-        let mut changes: BTreeMap<(String, String), usize> = BTreeMap::new();
         for r in &chosen {
             *by_village
                 .entry(village_name(&names, &r.village_id))
                 .or_default() += 1;
-            if let Some(p) = r.proposed {
-                let to = shared::review::decided_status(r.official, p, true);
-                if to != r.official {
-                    let key = (
-                        r.official.label().get(l).to_string(),
-                        to.label().get(l).to_string(),
-                    );
-                    *changes.entry(key).or_default() += 1;
-                }
-            }
         }
         let on = day
             .get_untracked()
@@ -194,18 +221,15 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
                 .collect::<Vec<_>>()
                 .join(" · "),
         ];
-        lines.extend(
-            changes
-                .iter()
-                .map(|((from, to), n)| format!("{n} {}: {from} → {to}", tr(l, "hộ", "households"))),
-        );
-        let unchanged = chosen.len() - changes.values().sum::<usize>();
-        if unchanged > 0 {
-            lines.push(format!(
-                "{unchanged} {}",
-                tr(l, "hộ giữ nguyên phân loại", "households keep their status")
-            ));
-        }
+        lines.extend(status_lines(
+            l,
+            chosen.iter().map(|r| {
+                let to = r.proposed.map_or(r.official, |p| {
+                    shared::review::decided_status(r.official, p, true)
+                });
+                (r.official, to)
+            }),
+        ));
         lines.push(tr(l, "Quyết định là văn bản chính thức, không hoàn tác được; nếu có sai sót, xã sửa bằng một quyết định mới.", "A decision is an official act and cannot be undone; a mistake is corrected by a new decision.").to_string());
         let num = number.get_untracked();
         ask.set(Some(Ask {
@@ -239,7 +263,7 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
             .filter(|r| picked.contains(&r.household_id))
             .collect();
         let mut corrected: BTreeMap<String, usize> = BTreeMap::new();
-        let mut changes: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut moves = Vec::with_capacity(chosen.len());
         for r in &chosen {
             let Some(d) = &r.progress.decision else {
                 continue;
@@ -248,13 +272,7 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
             let to = r.proposed.map_or(r.official, |p| {
                 shared::review::decided_status(d.before, p, approved)
             });
-            if to != r.official {
-                let key = (
-                    r.official.label().get(l).to_string(),
-                    to.label().get(l).to_string(),
-                );
-                *changes.entry(key).or_default() += 1;
-            }
+            moves.push((r.official, to));
         }
         let on = day
             .get_untracked()
@@ -283,18 +301,7 @@ pub fn Reviews(leader: bool, officer: bool) -> impl IntoView {
             }
             .to_string(),
         );
-        lines.extend(
-            changes
-                .iter()
-                .map(|((from, to), n)| format!("{n} {}: {from} → {to}", tr(l, "hộ", "households"))),
-        );
-        let unchanged = chosen.len() - changes.values().sum::<usize>();
-        if unchanged > 0 {
-            lines.push(format!(
-                "{unchanged} {}",
-                tr(l, "hộ giữ nguyên phân loại", "households keep their status")
-            ));
-        }
+        lines.extend(status_lines(l, moves));
         lines.push(tr(l, "Quyết định được sửa vẫn lưu trong sổ; quyết định mới có hiệu lực từ ngày của nó.", "The corrected decision stays in the register; the new one takes effect from its date.").to_string());
         let num = number.get_untracked();
         ask.set(Some(Ask {

@@ -148,11 +148,23 @@ where
 
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()> {
         self.import_commune(actor, data).await?;
-        self.analyze().await
+        // The commune is committed: statistics that could not be gathered now are
+        // gathered later (autovacuum, the next import), and do not fail the import.
+        if let Err(e) = self.analyze().await {
+            tracing::warn!(error = %e, "statistics not gathered after an import");
+        }
+        Ok(())
     }
 
     async fn analyze(&self) -> StoreResult<()> {
-        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        // PostgreSQL samples each table; SQLite reads every index unless told to sample
+        // (`analysis_limit`, rows per index), which keeps a province's ANALYZE in bounds.
+        let sql = if DB::BACKEND == "sqlite" {
+            "PRAGMA analysis_limit = 1000; ANALYZE;"
+        } else {
+            "ANALYZE"
+        };
+        sqlx::raw_sql(sql).execute(&self.pool).await?;
         Ok(())
     }
 
