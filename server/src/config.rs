@@ -42,10 +42,14 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create the demo commune (Đồng Vương-like) in an empty database and print its users.
     Demo {
-        /// Communes of the province: the demo commune and more shaped like it (households,
-        /// members and reviews only), for the province screens and the console benchmark.
+        /// Communes of the province: the demo commune and more shaped like it, each with its
+        /// villages, staff, households, reviews, accompaniment and household documents.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=200))]
         communes: u16,
+        /// Households of each commune (the demo commune's 1,329 by default; a commune since
+        /// the 2025 reform has about 8,000), in the demo commune's proportions.
+        #[arg(long, default_value_t = 1329, value_parser = clap::value_parser!(u16).range(100..=20000))]
+        households_per_commune: u16,
     },
     /// Rebuild the read model (households, members, reviews, visits, support) from the
     /// household documents.

@@ -69,10 +69,16 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let store = store::connect_with_budget(&url, budget).await?;
     tracing::info!(backend = store.backend(), "database ready");
     match config.command.clone() {
-        Some(Command::Demo { communes }) => {
+        Some(Command::Demo {
+            communes,
+            households_per_commune,
+        }) => {
+            let size = demo::Size {
+                communes: communes.into(),
+                households_per_commune: households_per_commune.into(),
+            };
             let report =
-                demo::create_province(store.as_ref(), demo::today_for_demo(), communes.into())
-                    .await?;
+                demo::create_province(store.as_ref(), demo::today_for_demo(), size).await?;
             println!("{report}");
             Ok(())
         }

@@ -104,10 +104,13 @@ async fn main() {
         .await
         .unwrap(),
     );
-    let report =
-        server::demo::create_province(maker.as_ref(), server::demo::today_for_demo(), COMMUNES)
-            .await
-            .unwrap();
+    let report = server::demo::create_province(
+        maker.as_ref(),
+        server::demo::today_for_demo(),
+        server::demo::Size::communes(COMMUNES),
+    )
+    .await
+    .unwrap();
     drop(maker);
     let store = db.store().await;
     let households = report

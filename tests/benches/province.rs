@@ -14,7 +14,8 @@
 //! provinces and the provinces into the nation as the server sums a province
 //! (`shared::report::Combined`), timed, and checked to add up.
 //!
-//! `DONGHANH_BENCH_COMMUNES=10,100` chooses the sizes.
+//! `DONGHANH_BENCH_COMMUNES=10,100` chooses the sizes, `DONGHANH_BENCH_HOUSEHOLDS` the
+//! households of each commune (default 8,000, a commune's size since the 2025 reform).
 
 use std::time::Instant;
 use tests::{TestDb, TestServer};
@@ -88,6 +89,10 @@ async fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let per_commune: usize = std::env::var("DONGHANH_BENCH_HOUSEHOLDS")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(8_000);
     let mut dashboards = vec![];
     for communes in sizes {
         let Some(db) = TestDb::postgres().await else {
@@ -96,8 +101,12 @@ async fn main() {
         };
         let t = Instant::now();
         let store = db.store().await;
+        let size = server::demo::Size {
+            communes,
+            households_per_commune: per_commune,
+        };
         let report =
-            server::demo::create_province(store.as_ref(), server::demo::today_for_demo(), communes)
+            server::demo::create_province(store.as_ref(), server::demo::today_for_demo(), size)
                 .await
                 .unwrap();
         let households = report

@@ -54,9 +54,13 @@ async fn main() {
         let db = TestDb::sqlite().await;
         let store = db.store().await;
         let t = Instant::now();
-        server::demo::create_province(store.as_ref(), server::demo::today_for_demo(), communes)
-            .await
-            .unwrap();
+        server::demo::create_province(
+            store.as_ref(),
+            server::demo::today_for_demo(),
+            server::demo::Size::communes(communes),
+        )
+        .await
+        .unwrap();
         eprintln!(
             "demo of {communes} commune(s) built in {:.0} s",
             t.elapsed().as_secs_f64()

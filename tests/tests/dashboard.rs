@@ -209,9 +209,16 @@ async fn the_province_pages_and_filters_its_communes(b: Backend) {
         return;
     };
     let store = db.store().await;
-    server::demo::create_province(store.as_ref(), server::demo::today_for_demo(), 5)
-        .await
-        .unwrap();
+    server::demo::create_province(
+        store.as_ref(),
+        server::demo::today_for_demo(),
+        server::demo::Size {
+            communes: 5,
+            households_per_commune: 300,
+        },
+    )
+    .await
+    .unwrap();
     let srv = TestServer::start(store, None).await;
     let token = srv
         .login_with("tinh", server::demo::PASSWORD, "province-pc")

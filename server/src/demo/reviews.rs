@@ -3,7 +3,7 @@
 //! commune would be at the end of November (some villages met, some posted, none decided),
 //! and households that applied for an ad-hoc review.
 
-use super::Gen;
+use super::names::Gen;
 use chrono::{Duration, NaiveDate};
 use shared::assessment::Assessment;
 use shared::household::HouseholdStatus;

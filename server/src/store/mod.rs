@@ -545,8 +545,8 @@ pub trait Store: Register + Sessions + Audit + ReadModel + Refused + 'static {
     fn backend(&self) -> &'static str;
     /// The household documents, written only by the write core.
     fn docs(&self) -> &dyn Docs;
-    /// Writes a whole commune in one transaction, then has the database gather its
-    /// statistics again (a bulk load changes them at once).
+    /// Writes a whole commune in one transaction. A bulk load changes the tables'
+    /// statistics at once: the caller gathers them again (`analyze`) when its load is done.
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
     /// Gathers the tables' statistics for the query planner (after a bulk load).
     async fn analyze(&self) -> StoreResult<()>;

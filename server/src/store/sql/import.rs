@@ -1,9 +1,88 @@
 //! A whole commune written in one transaction (the demo data and `donghanh import`): the
 //! register, the read model and the household documents the write core's gate admitted
 //! (`shared::core::gate::admit_history`), each with its own sequence number.
+//!
+//! A province's demo is millions of rows, so the big tables are written many rows to a
+//! statement (`Rows`): one statement per row would spend the load on round trips. The
+//! rows are the same the single-row writes of the read model make (`read_model.rs`).
 
 use super::*;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// A value of a row written in a batch.
+enum Value {
+    Text(String),
+    MaybeText(Option<String>),
+    Int(i64),
+    Bytes(Vec<u8>),
+}
+
+use Value::{Bytes, Int, MaybeText, Text};
+
+/// An insert without its values: `INSERT INTO t (a, b)`, its column count, and what
+/// follows the values (`ON CONFLICT …`).
+struct Rows {
+    head: &'static str,
+    width: usize,
+    tail: &'static str,
+}
+
+/// Values bound to one statement at most: under SQLite's limit (32,766) and PostgreSQL's
+/// (65,535), and a statement a few hundred rows long.
+const VALUES_PER_STATEMENT: usize = 4_000;
+
+const HOUSEHOLDS: Rows = Rows {
+    head: "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key)",
+    width: 13,
+    tail: "",
+};
+/// A new household's members, numbered in their order.
+const MEMBERS: Rows = Rows {
+    head: "INSERT INTO members (id, household_id, position, data)",
+    width: 4,
+    tail: "",
+};
+const ASSESSMENTS: Rows = Rows {
+    head: "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data)",
+    width: 6,
+    tail: "",
+};
+const VISITS: Rows = Rows {
+    head: "INSERT INTO visits (id, household_id, cadre_id, date, data)",
+    width: 5,
+    tail: "",
+};
+const SUPPORT: Rows = Rows {
+    head: "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data)",
+    width: 6,
+    tail: "",
+};
+const PLAN: Rows = Rows {
+    head: "INSERT INTO plan_items (id, household_id, status, due, data)",
+    width: 5,
+    tail: "",
+};
+const REVIEW_STEPS: Rows = Rows {
+    head: "INSERT INTO review_steps (id, household_id, review_id, kind, date, data)",
+    width: 6,
+    tail: "ON CONFLICT (id) DO NOTHING",
+};
+const MOVEMENTS: Rows = Rows {
+    head: "INSERT INTO movements (id, household_id, from_status, to_status, date, basis, recorded_by, recorded_at)",
+    width: 8,
+    tail: "ON CONFLICT (id) DO NOTHING",
+};
+const DOCS: Rows = Rows {
+    head: "INSERT INTO docs (doc_id, snapshot, snapshot_seq, heads, seq)",
+    width: 5,
+    tail: "",
+};
+const DOC_HISTORY: Rows = Rows {
+    head: "INSERT INTO doc_history (doc_id, seq, heads)",
+    width: 3,
+    tail: "",
+};
 
 impl<DB: Backend> SqlStore<DB>
 where
@@ -27,45 +106,109 @@ where
         for (u, hash) in &d.users {
             Self::insert_user(&mut tx, u, hash).await?;
         }
-        for h in &d.households {
-            Self::insert_household(&mut tx, h).await?;
-        }
-        for m in &d.members {
-            Self::insert_member(&mut tx, m).await?;
-        }
-        for a in &d.assessments {
-            Self::insert_assessment(&mut tx, a).await?;
-        }
+        Self::insert_rows(
+            &mut tx,
+            &HOUSEHOLDS,
+            d.households.iter().map(household_row).collect(),
+        )
+        .await?;
+        let mut position: BTreeMap<&str, i64> = BTreeMap::new();
+        let members = d
+            .members
+            .iter()
+            .map(|m| {
+                let n = position.entry(&m.household_id).or_default();
+                *n += 1;
+                vec![
+                    Text(m.id.clone()),
+                    Text(m.household_id.clone()),
+                    Int(*n - 1),
+                    Text(json(&m.data)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(&mut tx, &MEMBERS, members).await?;
+        let assessments = d
+            .assessments
+            .iter()
+            .map(|a| {
+                vec![
+                    Text(a.id.clone()),
+                    Text(a.household_id.clone()),
+                    Text(a.date.to_string()),
+                    Text(a.explanation.rule_set_id.clone()),
+                    Text(a.classification.as_str().into()),
+                    Text(json(a)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(&mut tx, &ASSESSMENTS, assessments).await?;
         for a in &d.assignments {
             Self::insert_assignment(&mut tx, a).await?;
         }
-        for v in &d.visits {
-            Self::insert_visit(&mut tx, v).await?;
-        }
-        for s in &d.support {
-            Self::insert_support(&mut tx, s).await?;
-        }
-        for p in &d.plan {
-            Self::insert_plan_item(&mut tx, p).await?;
-        }
-        for st in &d.review_steps {
-            Self::insert_review_step(&mut tx, st).await?;
-        }
-        let mut steps: BTreeMap<&str, Vec<shared::review::ReviewStep>> = BTreeMap::new();
-        for st in &d.review_steps {
-            steps.entry(&st.household_id).or_default().push(st.clone());
-        }
-        let by = actor.user_id.as_deref().unwrap_or("");
-        for h in &d.households {
-            let own = steps.remove(h.id.as_str()).unwrap_or_default();
-            Self::insert_movements(&mut tx, shared::ledger::movements(h, &own), by).await?;
-        }
+        let visits = d
+            .visits
+            .iter()
+            .map(|v| {
+                vec![
+                    Text(v.id.clone()),
+                    Text(v.household_id.clone()),
+                    Text(v.cadre_id.clone()),
+                    Text(v.data.date.to_string()),
+                    Text(json(&v.data)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(&mut tx, &VISITS, visits).await?;
+        let support = d
+            .support
+            .iter()
+            .map(|s| {
+                vec![
+                    Text(s.id.clone()),
+                    Text(s.household_id.clone()),
+                    Text(s.status.as_str().into()),
+                    MaybeText(s.delivered_date.map(|d| d.to_string())),
+                    Text(s.data.planned_date.to_string()),
+                    Text(json(&s.data)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(&mut tx, &SUPPORT, support).await?;
+        let plan = d
+            .plan
+            .iter()
+            .map(|p| {
+                vec![
+                    Text(p.id.clone()),
+                    Text(p.household_id.clone()),
+                    Text(name_of(&p.status)),
+                    Text(p.data.due.to_string()),
+                    Text(json(&p.data)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(&mut tx, &PLAN, plan).await?;
+        let steps = d
+            .review_steps
+            .iter()
+            .map(|st| {
+                vec![
+                    Text(st.id.clone()),
+                    Text(st.household_id.clone()),
+                    MaybeText(st.review_id.clone()),
+                    Text(st.data.kind().into()),
+                    Text(st.date.to_string()),
+                    Text(json(st)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(&mut tx, &REVIEW_STEPS, steps).await?;
+        Self::import_ledger(&mut tx, actor, d).await?;
         for t in &d.targets {
             Self::upsert_target(&mut tx, t).await?;
         }
-        for doc in &d.docs {
-            Self::insert_doc(&mut tx, doc).await?;
-        }
+        Self::import_docs(&mut tx, &d.docs).await?;
         let summary = serde_json::json!({
             "areas": d.areas.len(), "users": d.users.len(), "households": d.households.len(),
             "members": d.members.len(), "assessments": d.assessments.len(),
@@ -77,30 +220,142 @@ where
         Ok(())
     }
 
-    /// A household document written whole, with its own sequence number: pages of a pull
-    /// end between documents.
-    async fn insert_doc(conn: &mut DB::Connection, doc: &ImportedDoc) -> StoreResult<()> {
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value",
+    /// Each household's movements in the register, as its records make them.
+    async fn import_ledger(
+        conn: &mut DB::Connection,
+        actor: &Actor,
+        d: &Import,
+    ) -> StoreResult<()> {
+        let mut steps: BTreeMap<&str, Vec<shared::review::ReviewStep>> = BTreeMap::new();
+        for st in &d.review_steps {
+            steps.entry(&st.household_id).or_default().push(st.clone());
+        }
+        let by = actor.user_id.as_deref().unwrap_or("");
+        let at = now_ms();
+        let mut rows = Vec::new();
+        for h in &d.households {
+            let own = steps.remove(h.id.as_str()).unwrap_or_default();
+            for m in shared::ledger::movements(h, &own) {
+                if m.to.is_none() {
+                    // Out of the register from that day.
+                    sqlx::query(crate::store::docs::SET_LEFT_ON)
+                        .bind(m.date.to_string())
+                        .bind(m.household_id.clone())
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                rows.push(vec![
+                    Text(m.id),
+                    Text(m.household_id),
+                    MaybeText(m.from.map(|f| f.as_str().to_string())),
+                    MaybeText(m.to.map(|t| t.as_str().to_string())),
+                    Text(m.date.to_string()),
+                    Text(json(&m.basis)),
+                    Text(if m.by.is_empty() {
+                        by.to_string()
+                    } else {
+                        m.by
+                    }),
+                    Int(at),
+                ]);
+            }
+        }
+        Self::insert_rows(conn, &MOVEMENTS, rows).await
+    }
+
+    /// The household documents written whole, each with its own sequence number (pages
+    /// of a pull end between documents), the numbers taken from the counter at once.
+    async fn import_docs(conn: &mut DB::Connection, docs: &[ImportedDoc]) -> StoreResult<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE sync_counter SET value = value + $1 WHERE id = 1 RETURNING value",
         )
+        .bind(docs.len() as i64)
         .fetch_one(&mut *conn)
         .await?;
-        let heads = json(&doc.heads);
-        sqlx::query(
-            "INSERT INTO docs (doc_id, snapshot, snapshot_seq, heads, seq) VALUES ($1, $2, $3, $4, $3)",
-        )
-        .bind(doc.household_id.clone())
-        .bind(doc.bytes.clone())
-        .bind(seq)
-        .bind(heads.clone())
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
-            .bind(doc.household_id.clone())
-            .bind(seq)
-            .bind(heads)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        let first = last - docs.len() as i64 + 1;
+        let numbered = || docs.iter().zip(first..);
+        let rows = numbered()
+            .map(|(doc, seq)| {
+                vec![
+                    Text(doc.household_id.clone()),
+                    Bytes(doc.bytes.clone()),
+                    Int(seq),
+                    Text(json(&doc.heads)),
+                    Int(seq),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(conn, &DOCS, rows).await?;
+        let history = numbered()
+            .map(|(doc, seq)| {
+                vec![
+                    Text(doc.household_id.clone()),
+                    Int(seq),
+                    Text(json(&doc.heads)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Self::insert_rows(conn, &DOC_HISTORY, history).await
     }
+
+    /// Writes `rows` (each `insert.width` values) many to a statement.
+    async fn insert_rows(
+        conn: &mut DB::Connection,
+        insert: &Rows,
+        rows: Vec<Vec<Value>>,
+    ) -> StoreResult<()> {
+        let per = (VALUES_PER_STATEMENT / insert.width).max(1);
+        let mut rows = rows.into_iter();
+        loop {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(per).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let mut sql = String::with_capacity(insert.head.len() + chunk.len() * insert.width * 6);
+            sql.push_str(insert.head);
+            sql.push_str(" VALUES ");
+            for r in 0..chunk.len() {
+                sql.push_str(if r == 0 { "(" } else { ", (" });
+                for c in 0..insert.width {
+                    let sep = if c == 0 { "" } else { ", " };
+                    let _ = write!(sql, "{sep}${}", r * insert.width + c + 1);
+                }
+                sql.push(')');
+            }
+            sql.push(' ');
+            sql.push_str(insert.tail);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for v in chunk.into_iter().flatten() {
+                q = match v {
+                    Text(s) => q.bind(s),
+                    MaybeText(s) => q.bind(s),
+                    Int(i) => q.bind(i),
+                    Bytes(b) => q.bind(b),
+                };
+            }
+            q.execute(&mut *conn).await?;
+        }
+    }
+}
+
+/// A household's row, as `insert_household` writes it.
+fn household_row(h: &Household) -> Vec<Value> {
+    vec![
+        Text(h.id.clone()),
+        Text(h.code.clone()),
+        Text(h.village_id.clone()),
+        Text(h.address.clone()),
+        Text(h.head_name.clone()),
+        Text(name_of(&h.residence)),
+        Text(h.status.as_str().into()),
+        Text(json(&h.priority)),
+        Text(json(&h.causes)),
+        Text(h.created_at.clone()),
+        Text(h.updated_at.clone()),
+        Text(search_text(h)),
+        Text(shared::household::code_key(&h.code)),
+    ]
 }

@@ -147,13 +147,7 @@ where
     }
 
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()> {
-        self.import_commune(actor, data).await?;
-        // The commune is committed: statistics that could not be gathered now are
-        // gathered later (autovacuum, the next import), and do not fail the import.
-        if let Err(e) = self.analyze().await {
-            tracing::warn!(error = %e, "statistics not gathered after an import");
-        }
-        Ok(())
+        self.import_commune(actor, data).await
     }
 
     async fn analyze(&self) -> StoreResult<()> {

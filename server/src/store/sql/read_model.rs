@@ -123,32 +123,6 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'s> &'s str: ColumnIndex<DB::Row>,
 {
-    pub(super) async fn insert_household(
-        conn: &mut DB::Connection,
-        h: &Household,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(h.id.clone())
-        .bind(h.code.clone())
-        .bind(h.village_id.clone())
-        .bind(h.address.clone())
-        .bind(h.head_name.clone())
-        .bind(name_of(&h.residence))
-        .bind(h.status.as_str())
-        .bind(json(&h.priority))
-        .bind(json(&h.causes))
-        .bind(h.created_at.clone())
-        .bind(h.updated_at.clone())
-        .bind(search_text(h))
-        .bind(shared::household::code_key(&h.code))
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
     pub(in crate::store) async fn insert_member(
         conn: &mut DB::Connection,
         m: &Member,
@@ -160,39 +134,6 @@ where
         .bind(m.id.clone())
         .bind(m.household_id.clone())
         .bind(json(&m.data))
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
-    pub(super) async fn insert_assessment(
-        conn: &mut DB::Connection,
-        a: &Assessment,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(a.id.clone())
-        .bind(a.household_id.clone())
-        .bind(a.date.to_string())
-        .bind(a.explanation.rule_set_id.clone())
-        .bind(a.classification.as_str())
-        .bind(json(a))
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
-    pub(super) async fn insert_visit(conn: &mut DB::Connection, v: &Visit) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(v.id.clone())
-        .bind(v.household_id.clone())
-        .bind(v.cadre_id.clone())
-        .bind(v.data.date.to_string())
-        .bind(json(&v.data))
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -229,25 +170,6 @@ where
         .bind(st.data.kind())
         .bind(st.date.to_string())
         .bind(json(st))
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
-    pub(super) async fn insert_support(
-        conn: &mut DB::Connection,
-        s: &SupportAction,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(s.id.clone())
-        .bind(s.household_id.clone())
-        .bind(s.status.as_str())
-        .bind(s.delivered_date.map(|d| d.to_string()))
-        .bind(s.data.planned_date.to_string())
-        .bind(json(&s.data))
         .execute(&mut *conn)
         .await?;
         Ok(())
