@@ -9,6 +9,8 @@
 //! loopback, server and client in this process; the ratio between sizes is the figure
 //! the scale targets are judged by (a commune's requests must not grow with the province).
 //!
+//! Then a village head's fresh pull (new phones syncing the village from nothing).
+//!
 //! Last, the national roll-up by simulation: 34 provinces × 100 communes of commune
 //! reports (their figures generated directly, each from a small register), summed into
 //! provinces and the provinces into the nation as the server sums a province
@@ -43,6 +45,52 @@ async fn times(srv: &TestServer, token: &str, path: &str, runs: usize) -> Vec<f6
         out.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     out
+}
+
+fn percentile(v: &[f64], p: usize) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[(v.len() * p / 100).min(v.len() - 1)]
+}
+
+/// `phones` new phones of the user signed in with `token`, each pulling its scope from
+/// nothing: the time of each sync request and its answer (the phone applying the answer
+/// is not timed), the households a phone holds after, and the bytes it received.
+async fn fresh_pulls(srv: &TestServer, token: &str, phones: usize) -> (Vec<f64>, usize, usize) {
+    let mut times = vec![];
+    let (mut households, mut bytes) = (0, 0);
+    for n in 0..phones {
+        let mut dev = shared::sync::Device::new(&[n as u8 + 1; 16]);
+        bytes = 0;
+        for _ in 0..1_000 {
+            let req = dev.request();
+            let t = Instant::now();
+            let r = srv
+                .http
+                .post(srv.url("/api/sync"))
+                .bearer_auth(token)
+                .json(&req)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let body = r.bytes().await.unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            bytes += body.len();
+            let resp: shared::sync::SyncResponse = serde_json::from_slice(&body).unwrap();
+            dev.receive(&resp).unwrap();
+            if req.pushes.is_empty()
+                && req.want.is_empty()
+                && resp.docs.is_empty()
+                && !resp.more
+                && resp.scope.is_none()
+            {
+                break;
+            }
+        }
+        households = dev.doc_ids().count();
+    }
+    (times, households, bytes)
 }
 
 /// The area of the user signed in with `token`.
@@ -255,6 +303,18 @@ async fn main() {
         println!(
             "  review campaign, 30 runs in a row: runs 1–5 median {first:.1} ms, runs 21–30 median {last:.1} ms, ratio {:.2} (target ≤ 1.20)",
             last / first
+        );
+        // A village head's fresh pull: a new phone syncs the village from nothing.
+        let head = srv
+            .login_with("truongban01", server::demo::PASSWORD, "bench-head")
+            .await;
+        let (pages, households, bytes) = fresh_pulls(&srv, &head, 10).await;
+        println!(
+            "  village head's fresh pull, 10 phones: {households} households, {:.0} kB, {} requests each; request p95 {:.1} ms, median {:.1} ms (target p95 ≤ 100 ms)",
+            bytes as f64 / 1024.0,
+            pages.len() / 10,
+            percentile(&pages, 95),
+            percentile(&pages, 50)
         );
         db.cleanup().await;
     }

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
+mod parallel;
+
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Must equal the `wasm-bindgen` version pinned in the workspace Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
@@ -530,7 +532,10 @@ fn wasm_test_runner() -> Result<PathBuf> {
             WASM_BINDGEN_VERSION,
         ])
         .args(["--bin", "wasm-bindgen-test-runner", "--root"])
-        .arg(&tools);
+        .arg(&tools)
+        // Built once per machine; a little optimisation is enough for a test runner and
+        // takes half the time of the full release build on a cold CI.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
         status(c)?;
     }
     Ok(runner)
@@ -594,34 +599,45 @@ fn test(require_pg: bool) -> Result {
         None
     };
 
-    let mut c = cargo();
-    c.args([
-        "test",
-        "--workspace",
-        "--exclude",
-        "client",
-        "--exclude",
-        "console",
-        "--exclude",
-        "ui",
-    ]);
-    c.env("DATABASE_URL_PG", &pg_url)
-        .env("DONGHANH_REQUIRE_JS", "1");
+    let mut envs = vec![
+        ("DATABASE_URL_PG".to_string(), pg_url.clone()),
+        ("DONGHANH_REQUIRE_JS".into(), "1".into()),
+    ];
     if pg {
-        c.env("DONGHANH_REQUIRE_PG", "1");
+        envs.push(("DONGHANH_REQUIRE_PG".into(), "1".into()));
     }
     if let Some(d) = &dist {
-        c.env("DONGHANH_DIST", d)
-            .env("DONGHANH_REQUIRE_BROWSER", "1");
+        envs.push(("DONGHANH_DIST".into(), d.display().to_string()));
+        envs.push(("DONGHANH_REQUIRE_BROWSER".into(), "1".into()));
     }
-    step("workspace tests (build and run)", || status(c))?;
+    let mut build = cargo();
+    build.arg("test").args(NATIVE_PACKAGES);
+    let mut doc = cargo();
+    doc.arg("test").args(NATIVE_PACKAGES).arg("--doc");
+    step("workspace tests (build and run)", || {
+        Ok(parallel::run(build, doc, &envs, 2)?)
+    })?;
     if browser {
         step("sync core in the browser (wasm)", wasm_browser_tests)?;
     }
-    step("REST fuzzing (schemathesis)", || {
-        rest_fuzz(REST_FUZZ_EXAMPLES)
+    // The REST fuzzing is one Python process and a server mostly waiting on it, and the
+    // fuzzer runs on one core: side by side, each fills the core the other leaves idle.
+    step("REST fuzzing and fuzzing, side by side", || {
+        let done: std::result::Result<(), String> = std::thread::scope(|s| {
+            let fuzzing = s.spawn(|| {
+                step("fuzzing (cargo fuzz)", || fuzz(FUZZ_SECONDS)).map_err(|e| e.to_string())
+            });
+            let rest = step("REST fuzzing (schemathesis)", || {
+                rest_fuzz(REST_FUZZ_EXAMPLES)
+            })
+            .map_err(|e| e.to_string());
+            let fuzzing = fuzzing
+                .join()
+                .unwrap_or_else(|_| Err("the fuzzing thread panicked".into()));
+            rest.and(fuzzing)
+        });
+        Ok(done?)
     })?;
-    step("fuzzing (cargo fuzz)", || fuzz(FUZZ_SECONDS))?;
     eprintln!(
         "all tests passed in {:.0?}: SQLite yes, PostgreSQL {}, browser {}",
         started.elapsed(),
@@ -634,6 +650,17 @@ fn test(require_pg: bool) -> Result {
     );
     Ok(())
 }
+
+/// The packages whose tests run natively (the web apps' crates are WebAssembly).
+const NATIVE_PACKAGES: [&str; 7] = [
+    "--workspace",
+    "--exclude",
+    "client",
+    "--exclude",
+    "console",
+    "--exclude",
+    "ui",
+];
 
 /// Examples schemathesis generates per operation and role in `cargo xtask test`.
 const REST_FUZZ_EXAMPLES: u32 = 10;
@@ -797,8 +824,13 @@ fn fuzz_run(port: u16, token: &str, examples: u32, ending: &str) -> Command {
 /// 5xx, an undocumented status code, or a body that does not match the documented schema.
 fn rest_fuzz(examples: u32) -> Result {
     schemathesis()?;
+    // The server as the tests built it: the same packages and targets give the same
+    // features, so only its binary is linked here (`-p server` alone would resolve other
+    // features and build the dependencies again).
     let mut c = cargo();
-    c.args(["build", "-p", "server", "--bin", "donghanh"]);
+    c.arg("build")
+        .args(NATIVE_PACKAGES)
+        .args(["--bins", "--tests"]);
     status(c)?;
     let bin = target_dir().join("debug").join("donghanh");
     let work = std::env::temp_dir().join(format!("donghanh-rest-fuzz-{}", std::process::id()));
@@ -900,7 +932,8 @@ fn fuzz(seconds: u64) -> Result {
         .is_ok_and(|o| o.status.success());
     if !has_fuzz {
         let mut c = Command::new("cargo");
-        c.args(["install", "cargo-fuzz", "--locked"]);
+        // A debug build: cargo-fuzz only starts the fuzzer's build and run.
+        c.args(["install", "cargo-fuzz", "--locked", "--debug"]);
         status(c)?;
     }
     for target in FUZZ_TARGETS {

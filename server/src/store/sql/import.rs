@@ -28,10 +28,6 @@ struct Rows {
     tail: &'static str,
 }
 
-/// Values bound to one statement at most: under SQLite's limit (32,766) and PostgreSQL's
-/// (65,535), and a statement a few hundred rows long.
-const VALUES_PER_STATEMENT: usize = 4_000;
-
 const HOUSEHOLDS: Rows = Rows {
     head: "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key)",
     width: 13,
@@ -307,7 +303,7 @@ where
         insert: &Rows,
         rows: Vec<Vec<Value>>,
     ) -> StoreResult<()> {
-        let per = (VALUES_PER_STATEMENT / insert.width).max(1);
+        let per = (DB::VALUES_PER_STATEMENT / insert.width).max(1);
         let mut rows = rows.into_iter();
         loop {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(per).collect();

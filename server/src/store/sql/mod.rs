@@ -27,6 +27,10 @@ pub trait Backend: sqlx::Database {
     const BEGIN: &'static str;
     /// The household documents' persistence on this database.
     type Docs: Docs;
+    /// Values a bulk load binds to one statement (`import.rs`): many to save round trips
+    /// to PostgreSQL; few on SQLite, in the process, where binding a `$n` parameter looks
+    /// its name up among the statement's (quadratic in the values of a statement).
+    const VALUES_PER_STATEMENT: usize;
     /// Rows an `UPDATE` or `DELETE` changed (sqlx has no trait for it).
     fn rows_affected(r: &Self::QueryResult) -> u64;
 }
@@ -37,6 +41,7 @@ impl Backend for sqlx::Sqlite {
     // writes waits for another writer instead of failing when it upgrades its lock.
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
     type Docs = super::docs::SqliteDocs;
+    const VALUES_PER_STATEMENT: usize = 120;
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
@@ -46,6 +51,7 @@ impl Backend for sqlx::Postgres {
     const BACKEND: &'static str = "postgres";
     const BEGIN: &'static str = "BEGIN";
     type Docs = super::docs::PgDocs;
+    const VALUES_PER_STATEMENT: usize = 4_000;
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
