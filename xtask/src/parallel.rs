@@ -35,7 +35,8 @@ fn built(mut build: Command) -> Result<Vec<Binary>, String> {
     build
         .arg("--no-run")
         .arg("--message-format=json-render-diagnostics")
-        .stdout(Stdio::piped());
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     eprintln!("$ {build:?}");
     let out = build.output().map_err(|e| e.to_string())?;
     if !out.status.success() {

@@ -185,7 +185,9 @@ struct Ready {
 /// decisions, accompaniment and household documents. Each commune is its own transaction;
 /// the next is generated while one is written. Every user shares one hash of
 /// [`PASSWORD`] (hashing it per user would cost a province minutes for a published
-/// password). Statistics are gathered once at the end.
+/// password). Statistics are gathered once at the end. A province that fails part way
+/// keeps the communes already written (the database is then no longer empty: drop it and
+/// run again).
 pub async fn create_province(
     store: &dyn Store,
     today: NaiveDate,
