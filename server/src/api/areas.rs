@@ -23,17 +23,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The ids of `root` and every area below it.
 /// Each area is taken once, so even a tree that were a cycle would end.
 pub fn subtree(areas: &[Area], root: &str) -> Vec<String> {
+    // Children by parent first: a province holds thousands of areas, and looking for
+    // each area's children among all of them was quadratic (≈ 40 million comparisons at
+    // 100 communes of 60 villages).
+    let mut children: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for a in areas {
+        if let Some(parent) = a.parent_id.as_deref() {
+            children.entry(parent).or_default().push(&a.id);
+        }
+    }
     let mut out = vec![root.to_string()];
-    let mut seen: std::collections::HashSet<String> = out.iter().cloned().collect();
+    let mut seen: std::collections::HashSet<&str> = [root].into();
     let mut i = 0;
     while i < out.len() {
         let parent = out[i].clone();
-        for a in areas
-            .iter()
-            .filter(|a| a.parent_id.as_deref() == Some(&parent))
-        {
-            if seen.insert(a.id.clone()) {
-                out.push(a.id.clone());
+        for &child in children.get(parent.as_str()).into_iter().flatten() {
+            if seen.insert(child) {
+                out.push(child.to_string());
             }
         }
         i += 1;
@@ -50,7 +56,8 @@ async fn list_areas(State(state): State<AppState>, me: CurrentUser) -> AppResult
     if reach == Reach::Everywhere {
         return Ok(Json(all));
     }
-    let mut visible = subtree(&all, &me.user.area_id);
+    let mut visible: std::collections::HashSet<String> =
+        subtree(&all, &me.user.area_id).into_iter().collect();
     visible.extend(state.store.area_path(&me.user.area_id).await?);
     Ok(Json(
         all.into_iter()
@@ -186,4 +193,40 @@ async fn check_tree(state: &AppState, id: &str, input: &AreaInput) -> AppResult<
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subtree;
+    use shared::area::{Area, AreaKind};
+
+    fn area(id: &str, parent: Option<&str>) -> Area {
+        Area {
+            id: id.into(),
+            parent_id: parent.map(Into::into),
+            kind: AreaKind::Village,
+            code: id.into(),
+            name: id.into(),
+        }
+    }
+
+    #[test]
+    fn a_subtree_holds_the_area_and_everything_below_it_once() {
+        let areas = vec![
+            area("v2", Some("c1")),
+            area("p", None),
+            area("c1", Some("p")),
+            area("c2", Some("p")),
+            area("v1", Some("c1")),
+            area("v3", Some("c2")),
+            // A cycle is walked once.
+            area("x", Some("y")),
+            area("y", Some("x")),
+        ];
+        assert_eq!(subtree(&areas, "p"), ["p", "c1", "c2", "v2", "v1", "v3"]);
+        assert_eq!(subtree(&areas, "c1"), ["c1", "v2", "v1"]);
+        assert_eq!(subtree(&areas, "v3"), ["v3"]);
+        assert_eq!(subtree(&areas, "x"), ["x", "y"]);
+        assert_eq!(subtree(&areas, "nowhere"), ["nowhere"]);
+    }
 }

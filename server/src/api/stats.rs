@@ -147,7 +147,9 @@ async fn communes(
     me.check_area(store, Action::ReadAggregates, &area_id)
         .await?;
     let areas = store.list_areas().await?;
-    let under = super::areas::subtree(&areas, &area_id);
+    let under: std::collections::HashSet<String> = super::areas::subtree(&areas, &area_id)
+        .into_iter()
+        .collect();
     let communes: Vec<_> = areas
         .iter()
         .filter(|a| a.kind == AreaKind::Commune && under.contains(&a.id))
