@@ -33,10 +33,6 @@ pub trait Backend: sqlx::Database {
     const VALUES_PER_STATEMENT: usize;
     /// Rows an `UPDATE` or `DELETE` changed (sqlx has no trait for it).
     fn rows_affected(r: &Self::QueryResult) -> u64;
-    /// Appends "is one of `ids`" to a query. PostgreSQL binds the list as one array
-    /// (`= ANY($n)`): a commune's 8,000 household ids as 8,000 parameters cost it more to
-    /// bind and plan than running the query. SQLite binds each (`IN ($n, …)`).
-    fn push_in(qb: &mut sqlx::QueryBuilder<Self>, ids: &[String]);
 }
 
 impl Backend for sqlx::Sqlite {
@@ -49,14 +45,6 @@ impl Backend for sqlx::Sqlite {
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
-    fn push_in(qb: &mut sqlx::QueryBuilder<Self>, ids: &[String]) {
-        qb.push(" IN (");
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(id.clone());
-        }
-        qb.push(")");
-    }
 }
 
 impl Backend for sqlx::Postgres {
@@ -66,9 +54,6 @@ impl Backend for sqlx::Postgres {
     const VALUES_PER_STATEMENT: usize = 4_000;
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
-    }
-    fn push_in(qb: &mut sqlx::QueryBuilder<Self>, ids: &[String]) {
-        qb.push(" = ANY(").push_bind(ids.to_vec()).push(")");
     }
 }
 
@@ -374,7 +359,15 @@ fn created<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::json!({ "created": v })
 }
 
-/// Appends "is one of `ids`" to a query (`Backend::push_in`).
-fn push_in<DB: Backend>(qb: &mut sqlx::QueryBuilder<DB>, ids: &[String]) {
-    DB::push_in(qb, ids);
+/// Appends `IN ($n, …)` over `ids` to a query.
+fn push_in<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, ids: &[String])
+where
+    String: Column<DB>,
+{
+    qb.push(" IN (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(id.clone());
+    }
+    qb.push(")");
 }

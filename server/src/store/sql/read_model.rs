@@ -177,10 +177,13 @@ where
 }
 
 /// Limits a query over `households h` to villages; false when that is none at all.
-fn push_villages<DB: Backend>(
+fn push_villages<DB: sqlx::Database>(
     qb: &mut sqlx::QueryBuilder<DB>,
     village_ids: Option<&[String]>,
-) -> bool {
+) -> bool
+where
+    String: Column<DB>,
+{
     let Some(ids) = village_ids else {
         return true;
     };
@@ -321,17 +324,13 @@ where
         if household_ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Each household's last day first (one pass over its visits), then that day's
-        // visits: a subquery per visit row cost a commune of 8,000 households 2–3 times more.
         let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT v.household_id, v.date, v.data FROM visits v JOIN \
-             (SELECT household_id, MAX(date) AS last FROM visits WHERE household_id",
+            "SELECT v.household_id, v.date, v.data FROM visits v WHERE v.date = \
+             (SELECT MAX(w.date) FROM visits w WHERE w.household_id = v.household_id) \
+             AND v.household_id",
         );
         push_in(&mut qb, household_ids);
-        qb.push(
-            " GROUP BY household_id) m ON m.household_id = v.household_id AND m.last = v.date \
-             ORDER BY v.household_id",
-        );
+        qb.push(" ORDER BY v.household_id");
         let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
         let mut out: Vec<(String, NaiveDate, Option<NaiveDate>)> = Vec::with_capacity(rows.len());
         for (household, day, data) in rows {
