@@ -141,10 +141,14 @@ pub async fn submit_sign_in(c: &fantoccini::Client, username: &str, password: &s
 }
 
 /// Polls a JavaScript condition in the page for up to 30 s; on timeout, fails with what
-/// the page shows.
+/// the page shows. A condition that throws (an element it reads is being drawn again)
+/// is not met yet.
 pub async fn wait_js(c: &fantoccini::Client, condition: &str) {
     for _ in 0..300 {
-        if c.execute(condition, vec![]).await.unwrap() == serde_json::Value::Bool(true) {
+        if matches!(
+            c.execute(condition, vec![]).await,
+            Ok(serde_json::Value::Bool(true))
+        ) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
