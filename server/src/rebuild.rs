@@ -36,5 +36,7 @@ pub async fn read_model(store: &dyn Store) -> Result<usize, StoreError> {
         store.docs().put_records(&records).await?;
         n += 1;
     }
+    // The read model was written outside the documents' sequence.
+    store.forget_report_parts().await?;
     Ok(n)
 }

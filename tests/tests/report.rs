@@ -371,4 +371,200 @@ async fn the_annual_xlsx_holds_the_databases_figures(b: Backend) {
     db.cleanup().await;
 }
 
-on_both_backends!(the_annual_xlsx_holds_the_databases_figures);
+/// The province's report of `year` as the province viewer gets it, and each commune's own
+/// report (counted from the register, not from a kept part) by commune id.
+async fn province_and_communes(
+    srv: &TestServer,
+    token: &str,
+    year: i32,
+    communes: &[String],
+) -> (Value, BTreeMap<String, Value>) {
+    let get = |path: String| async move {
+        let r = reqwest::Client::new()
+            .get(srv.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.json::<Value>().await.unwrap()
+    };
+    let province = get(format!("/api/reports?year={year}&period=annual")).await;
+    let mut own = BTreeMap::new();
+    for c in communes {
+        own.insert(
+            c.clone(),
+            get(format!(
+                "/api/reports?year={year}&period=annual&area_id={c}"
+            ))
+            .await,
+        );
+    }
+    (province, own)
+}
+
+/// Each row of the province's report is its commune's own report's total, and the
+/// province's total adds them up.
+fn rows_are_the_communes(province: &Value, own: &BTreeMap<String, Value>) {
+    let rows = province["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), own.len());
+    for row in rows {
+        let id = row["area_id"].as_str().unwrap();
+        assert_eq!(row, &own[id]["total"], "the row of {id}");
+    }
+    for k in ["households_end", "poor_end", "near_poor_end", "escaped"] {
+        let sum: i64 = rows.iter().map(|r| r[k].as_i64().unwrap()).sum();
+        assert_eq!(province["total"][k].as_i64().unwrap(), sum, "{k}");
+    }
+}
+
+/// A province's report sums its communes' kept parts: a second report counts nothing
+/// again, a household written in one commune has that commune (only) counted again, and a
+/// changed target has every commune counted again — each time equal to the communes' own
+/// reports counted from the register.
+async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    let today = server::demo::today_for_demo();
+    let size = server::demo::Size {
+        communes: 3,
+        households_per_commune: 100,
+    };
+    server::demo::create_province(store.as_ref(), today, size)
+        .await
+        .unwrap();
+    let srv = TestServer::start(store.clone(), None).await;
+    let tinh = srv.login_with("tinh", server::demo::PASSWORD, "pc").await;
+    let areas = store.list_areas().await.unwrap();
+    let mut communes: Vec<String> = areas
+        .iter()
+        .filter(|a| a.kind == shared::area::AreaKind::Commune)
+        .map(|a| a.id.clone())
+        .collect();
+    communes.sort();
+    assert_eq!(communes.len(), 3);
+    let year: i32 = today.format("%Y").to_string().parse().unwrap();
+    let kept = || async {
+        let mut parts: Vec<(String, i64, i64)> = store
+            .report_parts(&communes, year, "annual")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.area_id, p.built_seq, p.epoch))
+            .collect();
+        parts.sort();
+        parts
+    };
+
+    let (first, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&first, &own);
+    let counted = kept().await;
+    assert_eq!(counted.len(), 3, "a part kept for every commune");
+    let (again, _) = province_and_communes(&srv, &tinh, year, &communes).await;
+    assert_eq!(again, first);
+    assert_eq!(kept().await, counted, "nothing counted again");
+
+    // A loan delivered today to a household of the second commune.
+    let second = &communes[1];
+    let villages = store.villages_under(second).await.unwrap();
+    let household = store
+        .list_households(&server::store::HouseholdFilter {
+            village_ids: Some(villages),
+            status: Some(HouseholdStatus::Poor),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    let loan = shared::support::SupportAction {
+        id: "report-part-loan".into(),
+        household_id: household.id.clone(),
+        status: shared::support::SupportStatus::Delivered,
+        delivered_date: Some(today),
+        data: shared::support::SupportInput {
+            kind: shared::support::SupportKind::Loan,
+            project: shared::support::Project::OtherPolicy,
+            provider: "NHCSXH".into(),
+            amount_vnd: Some(123_000_000),
+            quantity: None,
+            unit: String::new(),
+            planned_date: today,
+            addresses_cause: None,
+            addresses_indicator: None,
+            note: String::new(),
+        },
+    };
+    let record = shared::projection::support_json(&loan);
+    tests::write::edit(&store, &household.id, serde_json::json!({}), |d, a| {
+        d.put_record(shared::doc::Collection::Support, &loan.id, &record, a)
+    })
+    .await
+    .unwrap();
+    let (after, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&after, &own);
+    let amount = |r: &Value| -> i64 {
+        r["support"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["amount_vnd"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        amount(&after),
+        amount(&first) + 123_000_000,
+        "the loan is counted"
+    );
+    let recounted = kept().await;
+    for (was, now) in counted.iter().zip(&recounted) {
+        if &was.0 == second {
+            assert!(now.1 > was.1, "the written commune is counted again");
+        } else {
+            assert_eq!(was, now, "a commune nobody wrote is not counted again");
+        }
+    }
+
+    // A new target for the first commune: every part is of an older epoch.
+    let first_commune = &communes[0];
+    store
+        .put_target(
+            &server::store::Actor::system(),
+            &shared::target::Target {
+                area_id: first_commune.clone(),
+                year,
+                data: shared::target::TargetInput {
+                    poor_rate_pct: 1.5,
+                    near_poor_rate_pct: 2.5,
+                    indicator_goals: Default::default(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    let (retargeted, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&retargeted, &own);
+    let row = retargeted["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["area_id"] == first_commune.as_str())
+        .unwrap();
+    assert_eq!(row["target_poor_pct"], 1.5);
+    assert!(
+        kept()
+            .await
+            .iter()
+            .zip(&recounted)
+            .all(|(now, was)| now.2 > was.2),
+        "every commune counted again in the new epoch"
+    );
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    the_annual_xlsx_holds_the_databases_figures,
+    a_province_report_counts_again_only_what_was_written_since
+);

@@ -61,16 +61,6 @@ pub async fn facts(
     facts_in(store, &areas, &users, area_id, year, period).await
 }
 
-/// Every user's name by id (the visits' cadres).
-async fn cadre_names(store: &dyn crate::Store) -> AppResult<BTreeMap<String, String>> {
-    Ok(store
-        .list_users(None)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
-        .collect())
-}
-
 /// As `facts`, with the areas and the users' names read once for many areas.
 async fn facts_in(
     store: &dyn crate::Store,
@@ -167,7 +157,9 @@ async fn facts_in(
 
 /// The report of `area_id`. A province's is put together one commune at a time from each
 /// commune's own report (`shared::report::Combined`), so it never holds the province's
-/// households at once; the household lines are kept only when `lines`.
+/// households at once; the household lines are kept only when `lines`. Without them, the
+/// communes' reports are the kept parts that are still current (`report_parts`), and
+/// only the communes written since are counted again.
 pub async fn report_of(
     store: &dyn crate::Store,
     area_id: &str,
@@ -195,20 +187,17 @@ pub async fn report_of(
         .collect();
     communes.sort_by(|a, b| a.name.cmp(&b.name));
     let mut whole = shared::report::Combined::new((area_id, &area.name), year, period);
-    let users = cadre_names(store).await?;
-    // A few communes read at once (the database answers one while another is counted),
-    // added in order; at most `AT_ONCE` communes' households are held at a time.
-    const AT_ONCE: usize = 4;
-    let (areas, users) = (&areas, &users);
     let ids: Vec<String> = communes.into_iter().map(|c| c.id.clone()).collect();
-    let mut parts = futures_util::stream::iter(ids)
-        .map(|id: String| async move {
-            let (name, facts) = facts_in(store, areas, users, &id, year, period).await?;
-            AppResult::Ok(shared::report::build((&id, &name), year, period, &facts))
-        })
-        .buffered(AT_ONCE);
-    while let Some(part) = parts.next().await {
-        whole.add(part?, lines);
+    if lines {
+        let users = cadre_names(store).await?;
+        let mut parts = commune_reports(store, &areas, &users, ids, year, period);
+        while let Some(part) = parts.next().await {
+            whole.add(part?, true);
+        }
+    } else {
+        for part in super::report_parts::current(store, &areas, &ids, year, period).await? {
+            whole.add(part, false);
+        }
     }
     let target = store
         .list_targets(&[area_id.to_string()])
@@ -217,6 +206,36 @@ pub async fn report_of(
         .find(|t| t.year == year)
         .map(|t| (t.data.poor_rate_pct, t.data.near_poor_rate_pct));
     Ok(whole.finish(target))
+}
+
+/// The reports of `communes`, in their order. A few communes are read at once (the
+/// database answers one while another is counted); at most `AT_ONCE` communes'
+/// households are held at a time.
+pub(super) fn commune_reports<'a>(
+    store: &'a dyn crate::Store,
+    areas: &'a [shared::area::Area],
+    users: &'a BTreeMap<String, String>,
+    communes: Vec<String>,
+    year: i32,
+    period: Period,
+) -> impl futures_util::Stream<Item = AppResult<Report>> + 'a {
+    const AT_ONCE: usize = 4;
+    futures_util::stream::iter(communes)
+        .map(move |id: String| async move {
+            let (name, facts) = facts_in(store, areas, users, &id, year, period).await?;
+            AppResult::Ok(shared::report::build((&id, &name), year, period, &facts))
+        })
+        .buffered(AT_ONCE)
+}
+
+/// Every user's name by id (the visits' cadres).
+pub(super) async fn cadre_names(store: &dyn crate::Store) -> AppResult<BTreeMap<String, String>> {
+    Ok(store
+        .list_users(None)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect())
 }
 
 /// The 6-month or annual report of an area. The commune's staff also get the households

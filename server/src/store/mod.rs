@@ -538,9 +538,44 @@ pub trait Refused: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// A commune's report figures for one period, kept for its province's report (migration
+/// 0013): valid while no household document of the commune was written after `built_seq`
+/// and the reports' epoch is still `epoch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportPart {
+    pub area_id: String,
+    pub built_seq: i64,
+    pub epoch: i64,
+    /// The commune's `shared::report::Report` without its rows and household lines, as JSON.
+    pub part: String,
+}
+
+/// The kept report parts of communes and what tells whether one is still current.
+#[async_trait]
+pub trait ReportParts: Send + Sync {
+    /// The last committed household document's sequence number and the reports' epoch,
+    /// read before a part is built from the register.
+    async fn report_clock(&self) -> StoreResult<(i64, i64)>;
+    /// The parts kept of `area_ids` for one period.
+    async fn report_parts(
+        &self,
+        area_ids: &[String],
+        year: i32,
+        period: &str,
+    ) -> StoreResult<Vec<ReportPart>>;
+    /// Keeps a part (replacing one built from an older state, never a newer one).
+    async fn put_report_part(&self, year: i32, period: &str, part: &ReportPart) -> StoreResult<()>;
+    /// The villages whose households' documents were written after `seq`, with the last
+    /// sequence number written in each.
+    async fn villages_written_since(&self, seq: i64) -> StoreResult<Vec<(String, i64)>>;
+    /// Makes every kept part stale (after the read model was rewritten outside the
+    /// documents' sequence).
+    async fn forget_report_parts(&self) -> StoreResult<()>;
+}
+
 /// Everything the server keeps, by concern (a `dyn Store` answers every concern's methods).
 #[async_trait]
-pub trait Store: Register + Sessions + Audit + ReadModel + Refused + 'static {
+pub trait Store: Register + Sessions + Audit + ReadModel + Refused + ReportParts + 'static {
     /// `sqlite` or `postgres`, for logs and test names.
     fn backend(&self) -> &'static str;
     /// The household documents, written only by the write core.

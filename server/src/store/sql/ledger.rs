@@ -122,6 +122,9 @@ where
             let own = steps.remove(&h.id).unwrap_or_default();
             Self::insert_movements(conn, shared::ledger::movements(&h, &own), "").await?;
         }
+        // Movements written outside the documents' sequence: the kept report parts that
+        // counted without them are stale.
+        Self::next_report_epoch(conn).await?;
         Ok(n)
     }
 }

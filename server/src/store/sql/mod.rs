@@ -11,6 +11,7 @@ mod ledger;
 mod read_model;
 mod refused;
 mod register;
+mod report_parts;
 mod sessions;
 
 pub(super) use audit::insert_audit;
