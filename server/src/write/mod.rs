@@ -576,12 +576,39 @@ impl Storage for DbStorage {
         limit: usize,
     ) -> Result<Changed, StoreError> {
         let now = std::time::Instant::now();
+        if self.seqs.lock().expect("not poisoned").unstarted() {
+            // The index starts where the database is now, not with every document of it.
+            let seq = self.store.docs().current_seq().await.map_err(logged)?;
+            self.seqs
+                .lock()
+                .expect("not poisoned")
+                .start(seq.max(0) as u64, now);
+        }
         let after = {
             let seqs = self.seqs.lock().expect("not poisoned");
-            if !seqs.stale(now) {
+            if seqs.below_floor(cursor) {
+                None
+            } else if !seqs.stale(now) {
                 return Ok(seqs.since(cursor, ids, limit));
+            } else {
+                Some(seqs.upto())
             }
-            seqs.upto()
+        };
+        let Some(after) = after else {
+            // Older than the index: the database answers for the device's scope.
+            let read = self
+                .store
+                .docs()
+                .docs_since(cursor as i64, ids, limit as i64)
+                .await
+                .map_err(logged)?;
+            return Ok((
+                read.seq.max(0) as u64,
+                read.docs
+                    .into_iter()
+                    .map(|(id, s)| (id, s.max(0) as u64))
+                    .collect(),
+            ));
         };
         let read = self
             .store
