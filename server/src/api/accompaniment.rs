@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
-use crate::store::{AssignmentFilter, HouseholdFilter};
+use crate::store::{AssignmentFilter, HouseholdFilter, Households};
 use axum::Json;
 use axum::extract::State;
 use chrono::NaiveDate;
@@ -97,7 +97,7 @@ pub(crate) async fn rows(
     }
     let assigned = ids.is_some();
     let households = store
-        .list_households(&HouseholdFilter {
+        .list_briefs(&HouseholdFilter {
             village_ids: villages.clone(),
             household_ids: ids,
             in_register_only: true,
@@ -125,38 +125,51 @@ pub(crate) async fn rows(
     } else {
         store
             .list_assignments(&AssignmentFilter {
-                village_ids: villages,
+                village_ids: villages.clone(),
                 active_on: Some(today),
                 ..Default::default()
             })
             .await?
     };
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let cadres: Vec<String> = running
+        .iter()
+        .map(|a| a.cadre_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names = store.user_names(&cadres).await?;
     let mut by_household: BTreeMap<String, Vec<AssignedCadre>> = BTreeMap::new();
     for a in running {
-        if !names.contains_key(&a.cadre_id) {
-            let name = store.get_user(&a.cadre_id).await?.full_name;
-            names.insert(a.cadre_id.clone(), name);
-        }
+        let Some(full_name) = names.get(&a.cadre_id).cloned() else {
+            // An assignment names its cadre by a foreign key: a missing one is corrupt.
+            return Err(crate::store::StoreError::NotFound.into());
+        };
         by_household
             .entry(a.household_id.clone())
             .or_default()
             .push(AssignedCadre {
-                full_name: names[&a.cadre_id].clone(),
+                full_name,
                 assignment_id: a.id,
                 cadre_id: a.cadre_id,
                 from_date: a.from_date,
                 cadence_days: a.cadence_days,
             });
     }
+    // A cadre's few households by id; an area's by its villages (a commune holds
+    // thousands of households, and a few village ids are what the database looks up).
     let ids: Vec<String> = households.iter().map(|h| h.id.clone()).collect();
+    let of = if assigned {
+        Households::Ids(&ids)
+    } else {
+        Households::Villages(villages.as_deref())
+    };
     let last: BTreeMap<String, (NaiveDate, Option<NaiveDate>)> = store
-        .last_visits(&ids)
+        .last_visits(of)
         .await?
         .into_iter()
         .map(|(h, d, n)| (h, (d, n)))
         .collect();
-    let with_plan = store.with_plan(&ids).await?;
+    let with_plan = store.with_plan(of).await?;
     Ok(households
         .into_iter()
         .map(|h| {
@@ -370,6 +383,17 @@ pub(crate) async fn loads(
     let path = state.store.area_path(area).await?;
     let mut areas = super::areas::subtree(&all_areas, area);
     areas.extend(path.into_iter().take(2));
+    // Each cadre's rows gathered in one pass over the rows (a commune has a hundred
+    // cadres and thousands of households), then counted with the list's own filters.
+    let mut of_cadre: std::collections::HashMap<&str, Vec<&AccompaniedRow>> = Default::default();
+    for r in rows {
+        let mut seen = BTreeSet::new();
+        for c in &r.accompaniment.cadres {
+            if seen.insert(c.cadre_id.as_str()) {
+                of_cadre.entry(c.cadre_id.as_str()).or_default().push(r);
+            }
+        }
+    }
     let mut loads = Vec::new();
     for u in state.store.list_users(Some(&areas)).await? {
         if u.role != Role::Cadre || !u.active {
@@ -383,9 +407,13 @@ pub(crate) async fn loads(
             overdue: true,
             ..mine.clone()
         };
+        let theirs = of_cadre
+            .get(u.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         loads.push(CadreLoad {
-            households: rows.iter().filter(|r| mine.passes(r)).count(),
-            overdue: rows.iter().filter(|r| late.passes(r)).count(),
+            households: theirs.iter().filter(|r| mine.passes(r)).count(),
+            overdue: theirs.iter().filter(|r| late.passes(r)).count(),
             id: u.id,
             username: u.username,
             full_name: u.full_name,

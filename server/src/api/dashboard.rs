@@ -98,13 +98,13 @@ async fn dashboard(
     let store = state.store.as_ref();
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     let all = rows(&state, &me, Some(&area_id)).await?;
-    let areas = store.list_areas().await?;
-    let name = |id: &str| {
-        areas
-            .iter()
-            .find(|a| a.id == id)
-            .map_or_else(|| id.to_string(), |a| a.name.clone())
-    };
+    let areas: std::collections::HashMap<String, String> = store
+        .list_areas()
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let name = |id: &str| areas.get(id).cloned().unwrap_or_else(|| id.to_string());
     let villages = store.villages_under(&area_id).await?;
     let mut ids = villages.clone();
     ids.push(area_id.clone());
@@ -118,10 +118,16 @@ async fn dashboard(
     };
     let everyone: Vec<&AccompaniedRow> = all.iter().collect();
     let total = figures(&area_id, name(&area_id), &everyone, target_of(&area_id));
+    // The rows by village once, not each village's searched among all the commune's.
+    let mut by_village: std::collections::HashMap<&str, Vec<&AccompaniedRow>> =
+        std::collections::HashMap::new();
+    for r in &all {
+        by_village.entry(r.village_id.as_str()).or_default().push(r);
+    }
     let per_village: Vec<AreaFigures> = villages
         .iter()
         .map(|v| {
-            let in_v: Vec<&AccompaniedRow> = all.iter().filter(|r| &r.village_id == v).collect();
+            let in_v = by_village.remove(v.as_str()).unwrap_or_default();
             figures(v, name(v), &in_v, target_of(v))
         })
         .collect();

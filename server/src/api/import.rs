@@ -136,7 +136,7 @@ async fn import_households(
         .any(|r| r.status != HouseholdStatus::NotReviewed);
     let decided = listed
         && !store
-            .review_steps_in(Some(&village_ids), Some("decision"))
+            .review_steps_in(Some(&village_ids), Some("decision"), None)
             .await?
             .is_empty();
     let statuses = match (listed, decided, q.opening_date) {

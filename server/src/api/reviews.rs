@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppQuery};
-use crate::store::HouseholdFilter;
+use crate::store::{HouseholdBrief, HouseholdFilter};
 use axum::Json;
 use axum::extract::State;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -19,7 +19,6 @@ use shared::campaign::{
     TrackedRow, WhatIf, WhatIfRow,
 };
 use shared::doc::Collection;
-use shared::household::Household;
 use shared::permissions::{Action, Reach};
 use shared::review::{
     self, AD_HOC_DAYS, Flag, ListReason, Progress, ReviewStep, StatusChange, StepData, Trajectory,
@@ -54,10 +53,10 @@ pub(crate) async fn villages_of(
     Ok((area_id, villages))
 }
 
-async fn households_in(state: &AppState, villages: &[String]) -> AppResult<Vec<Household>> {
+async fn households_in(state: &AppState, villages: &[String]) -> AppResult<Vec<HouseholdBrief>> {
     Ok(state
         .store
-        .list_households(&HouseholdFilter {
+        .list_briefs(&HouseholdFilter {
             village_ids: Some(villages.to_vec()),
             in_register_only: true,
             limit: i64::MAX / 2,
@@ -111,7 +110,12 @@ async fn campaign(
     );
     let reviews = store.assessments_in(Some(&villages), jan, dec).await?;
     let mut steps: BTreeMap<String, Vec<ReviewStep>> = BTreeMap::new();
-    for s in store.review_steps_in(Some(&villages), None).await? {
+    // The year's steps only: a step is never dated before its review (the gate's
+    // `ReviewStep::dates_in_order`), and a listing counts in its own year.
+    for s in store
+        .review_steps_in(Some(&villages), None, Some(jan))
+        .await?
+    {
         steps.entry(s.household_id.clone()).or_default().push(s);
     }
     let mut latest: BTreeMap<&str, &Assessment> = BTreeMap::new();
@@ -418,7 +422,7 @@ async fn tracking(
     let (_, villages) = villages_of(&state, &me, q.area_id.as_deref()).await?;
     let steps = state
         .store
-        .review_steps_in(Some(&villages), Some("decision"))
+        .review_steps_in(Some(&villages), Some("decision"), None)
         .await?;
     let paths = trajectories(&steps);
     let today = crate::today();

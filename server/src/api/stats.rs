@@ -159,9 +159,11 @@ async fn communes(
         .filter(|a| a.kind == AreaKind::Village)
         .filter_map(|v| Some((v.id.as_str(), v.parent_id.as_deref()?)))
         .collect();
+    let commune_ids: std::collections::HashSet<&str> =
+        communes.iter().map(|c| c.id.as_str()).collect();
     let villages: Vec<String> = commune_of
         .iter()
-        .filter(|(_, c)| communes.iter().any(|x| x.id == **c))
+        .filter(|(_, c)| commune_ids.contains(**c))
         .map(|(v, _)| v.to_string())
         .collect();
     let mut counts: BTreeMap<&str, [usize; 3]> = BTreeMap::new();

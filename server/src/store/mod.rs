@@ -173,6 +173,26 @@ pub struct HouseholdFilter {
     pub offset: i64,
 }
 
+/// Whose records a read is about: a few households named by id (a cadre's), or every
+/// household of some villages (a commune's: a few village ids to bind instead of
+/// thousands of household ids, and an index to find them by); `Villages(None)` is every
+/// household.
+#[derive(Debug, Clone, Copy)]
+pub enum Households<'a> {
+    Ids(&'a [String]),
+    Villages(Option<&'a [String]>),
+}
+
+/// A household as a list of thousands shows it: who, where and its official status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdBrief {
+    pub id: String,
+    pub code: String,
+    pub head_name: String,
+    pub village_id: String,
+    pub status: HouseholdStatus,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AssignmentFilter {
     pub household_id: Option<String>,
@@ -281,6 +301,11 @@ pub trait Register: Send + Sync {
     async fn credentials(&self, username: &str) -> StoreResult<Credentials>;
     async fn get_user(&self, id: &str) -> StoreResult<User>;
     async fn list_users(&self, area_ids: Option<&[String]>) -> StoreResult<Vec<User>>;
+    /// The full names of these users, by id (those that exist).
+    async fn user_names(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, String>>;
     async fn create_user(
         &self,
         actor: &Actor,
@@ -422,6 +447,8 @@ pub trait Audit: Send + Sync {
 pub trait ReadModel: Send + Sync {
     // Households and members
     async fn list_households(&self, filter: &HouseholdFilter) -> StoreResult<Vec<Household>>;
+    /// As `list_households`, each household as lists show it (nothing else to decode).
+    async fn list_briefs(&self, filter: &HouseholdFilter) -> StoreResult<Vec<HouseholdBrief>>;
     async fn get_household(&self, id: &str) -> StoreResult<Household>;
     async fn list_members(&self, household_id: &str) -> StoreResult<Vec<Member>>;
     /// The members of these households (the console's search by member name or ID number).
@@ -432,10 +459,10 @@ pub trait ReadModel: Send + Sync {
     async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>>;
 
     async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>>;
-    /// Each household's latest visit: its date and the next visit it planned.
+    /// Each household's latest visit: its date and the next visit it planned, by household.
     async fn last_visits(
         &self,
-        household_ids: &[String],
+        of: Households<'_>,
     ) -> StoreResult<Vec<(String, NaiveDate, Option<NaiveDate>)>>;
 
     // Support
@@ -443,7 +470,7 @@ pub trait ReadModel: Send + Sync {
     /// Which of these households have a plan (an item not dropped).
     async fn with_plan(
         &self,
-        household_ids: &[String],
+        of: Households<'_>,
     ) -> StoreResult<std::collections::BTreeSet<String>>;
     /// The support actions of many households (a commune's), by planned date.
     async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>>;
@@ -470,11 +497,12 @@ pub trait ReadModel: Send + Sync {
         household_id: &str,
     ) -> StoreResult<Vec<shared::ledger::Movement>>;
     /// Review steps of households in these villages (all when `None`), of one kind or all,
-    /// oldest first.
+    /// dated `from` or later when given, oldest first.
     async fn review_steps_in(
         &self,
         village_ids: Option<&[String]>,
         kind: Option<&str>,
+        from: Option<NaiveDate>,
     ) -> StoreResult<Vec<shared::review::ReviewStep>>;
     /// Reviews dated `from..=to` of households in these villages.
     async fn assessments_in(

@@ -195,6 +195,74 @@ where
     true
 }
 
+/// `SELECT cols FROM households` with `f`'s conditions, order and page; `None` when `f`
+/// names no village or no household.
+fn households_where<DB: sqlx::Database>(
+    cols: &str,
+    f: &HouseholdFilter,
+) -> Option<sqlx::QueryBuilder<DB>>
+where
+    String: Column<DB>,
+    i64: Column<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+{
+    let mut qb =
+        sqlx::QueryBuilder::<DB>::new(format!("SELECT {cols} FROM households WHERE 1 = 1"));
+    for (col, ids) in [("village_id", &f.village_ids), ("id", &f.household_ids)] {
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                return None;
+            }
+            qb.push(format!(" AND {col}"));
+            push_in(&mut qb, ids);
+        }
+    }
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_bind(s.as_str());
+    }
+    if f.in_register_only {
+        qb.push(" AND left_on IS NULL");
+    }
+    if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let like = format!(
+            "%{}%",
+            shared::search::fold(q).replace(['%', '_', '\\'], "")
+        );
+        qb.push(" AND search_text LIKE ").push_bind(like);
+    }
+    qb.push(" ORDER BY code LIMIT ").push_bind(f.limit);
+    qb.push(" OFFSET ").push_bind(f.offset);
+    Some(qb)
+}
+
+/// Joins the rows of `table` (its alias, with a `household_id` column) to the households
+/// `of` names and opens the `WHERE` clause; `false` when `of` names none.
+fn push_households<DB: sqlx::Database>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    table: &str,
+    of: Households<'_>,
+) -> bool
+where
+    String: Column<DB>,
+{
+    match of {
+        Households::Ids(ids) => {
+            if ids.is_empty() {
+                return false;
+            }
+            qb.push(format!(" WHERE {table}.household_id"));
+            push_in(qb, ids);
+            true
+        }
+        Households::Villages(villages) => {
+            qb.push(format!(
+                " JOIN households h ON h.id = {table}.household_id WHERE 1 = 1"
+            ));
+            push_villages(qb, villages)
+        }
+    }
+}
+
 #[async_trait]
 impl<DB: Backend> ReadModel for SqlStore<DB>
 where
@@ -211,38 +279,34 @@ where
     for<'s> &'s str: ColumnIndex<DB::Row>,
 {
     async fn list_households(&self, f: &HouseholdFilter) -> StoreResult<Vec<Household>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-            "SELECT {HOUSEHOLD_COLS} FROM households WHERE 1 = 1"
-        ));
-        for (col, ids) in [("village_id", &f.village_ids), ("id", &f.household_ids)] {
-            if let Some(ids) = ids {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                qb.push(format!(" AND {col}"));
-                push_in(&mut qb, ids);
-            }
-        }
-        if let Some(s) = f.status {
-            qb.push(" AND status = ").push_bind(s.as_str());
-        }
-        if f.in_register_only {
-            qb.push(" AND left_on IS NULL");
-        }
-        if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let like = format!(
-                "%{}%",
-                shared::search::fold(q).replace(['%', '_', '\\'], "")
-            );
-            qb.push(" AND search_text LIKE ").push_bind(like);
-        }
-        qb.push(" ORDER BY code LIMIT ").push_bind(f.limit);
-        qb.push(" OFFSET ").push_bind(f.offset);
+        let Some(mut qb) = households_where(HOUSEHOLD_COLS, f) else {
+            return Ok(Vec::new());
+        };
         qb.build_query_as::<HouseholdRow>()
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .map(HouseholdRow::into_household)
+            .collect()
+    }
+
+    async fn list_briefs(&self, f: &HouseholdFilter) -> StoreResult<Vec<HouseholdBrief>> {
+        let Some(mut qb) = households_where("id, code, head_name, village_id, status", f) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(String, String, String, String, String)> =
+            qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(id, code, head_name, village_id, status)| {
+                Ok(HouseholdBrief {
+                    status: HouseholdStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+                    id,
+                    code,
+                    head_name,
+                    village_id,
+                })
+            })
             .collect()
     }
 
@@ -319,18 +383,21 @@ where
 
     async fn last_visits(
         &self,
-        household_ids: &[String],
+        of: Households<'_>,
     ) -> StoreResult<Vec<(String, NaiveDate, Option<NaiveDate>)>> {
-        if household_ids.is_empty() {
+        // Each household's last day of visit found in one grouped pass over its visits
+        // (by the visits' household index), then that day's visits read.
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT v.household_id, v.date, v.data FROM visits v JOIN \
+             (SELECT w.household_id AS hid, MAX(w.date) AS last FROM visits w",
+        );
+        if !push_households(&mut qb, "w", of) {
             return Ok(Vec::new());
         }
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT v.household_id, v.date, v.data FROM visits v WHERE v.date = \
-             (SELECT MAX(w.date) FROM visits w WHERE w.household_id = v.household_id) \
-             AND v.household_id",
+        qb.push(
+            " GROUP BY w.household_id) l ON v.household_id = l.hid AND v.date = l.last \
+             ORDER BY v.household_id",
         );
-        push_in(&mut qb, household_ids);
-        qb.push(" ORDER BY v.household_id");
         let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
         let mut out: Vec<(String, NaiveDate, Option<NaiveDate>)> = Vec::with_capacity(rows.len());
         for (household, day, data) in rows {
@@ -365,15 +432,14 @@ where
 
     async fn with_plan(
         &self,
-        household_ids: &[String],
+        of: Households<'_>,
     ) -> StoreResult<std::collections::BTreeSet<String>> {
-        if household_ids.is_empty() {
+        let mut qb =
+            sqlx::QueryBuilder::<DB>::new("SELECT DISTINCT p.household_id FROM plan_items p");
+        if !push_households(&mut qb, "p", of) {
             return Ok(Default::default());
         }
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT DISTINCT household_id FROM plan_items WHERE status <> 'dropped' AND household_id",
-        );
-        push_in(&mut qb, household_ids);
+        qb.push(" AND p.status <> 'dropped'");
         Ok(qb
             .build_query_scalar::<String>()
             .fetch_all(&self.pool)
@@ -471,12 +537,16 @@ where
         &self,
         village_ids: Option<&[String]>,
         kind: Option<&str>,
+        from: Option<NaiveDate>,
     ) -> StoreResult<Vec<shared::review::ReviewStep>> {
         let mut qb = sqlx::QueryBuilder::<DB>::new(
             "SELECT s.data FROM review_steps s JOIN households h ON h.id = s.household_id WHERE 1 = 1",
         );
         if let Some(k) = kind {
             qb.push(" AND s.kind = ").push_bind(k.to_string());
+        }
+        if let Some(from) = from {
+            qb.push(" AND s.date >= ").push_bind(from.to_string());
         }
         if !push_villages(&mut qb, village_ids) {
             return Ok(Vec::new());

@@ -351,6 +351,20 @@ where
             .collect()
     }
 
+    async fn user_names(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in ids.chunks(1000) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT id, full_name FROM users WHERE id");
+            push_in(&mut qb, chunk);
+            let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     async fn create_user(
         &self,
         actor: &Actor,
