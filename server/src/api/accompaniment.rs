@@ -95,41 +95,59 @@ pub(crate) async fn rows(
             None => under,
         });
     }
-    let assigned = ids.is_some();
-    let households = store
-        .list_briefs(&HouseholdFilter {
-            village_ids: villages.clone(),
-            household_ids: ids,
-            in_register_only: true,
-            limit: i64::MAX / 2,
-            ..Default::default()
-        })
-        .await?;
     let today = crate::today();
-    let running = if assigned {
-        // A cadre: the running assignments of their own households only (every cadre
-        // accompanying them), not the whole database's.
-        let mut out = Vec::new();
-        for h in &households {
-            out.extend(
-                store
-                    .list_assignments(&AssignmentFilter {
-                        household_id: Some(h.id.clone()),
-                        active_on: Some(today),
-                        ..Default::default()
-                    })
-                    .await?,
-            );
+    let (households, running, last, with_plan) = match ids {
+        // A cadre: their own few households, by id, and the running assignments of those
+        // only (every cadre accompanying them), not the whole database's.
+        Some(ids) => {
+            let households = store
+                .list_briefs(&HouseholdFilter {
+                    village_ids: villages.clone(),
+                    household_ids: Some(ids),
+                    in_register_only: true,
+                    limit: i64::MAX / 2,
+                    ..Default::default()
+                })
+                .await?;
+            let mut running = Vec::new();
+            for h in &households {
+                running.extend(
+                    store
+                        .list_assignments(&AssignmentFilter {
+                            household_id: Some(h.id.clone()),
+                            active_on: Some(today),
+                            ..Default::default()
+                        })
+                        .await?,
+                );
+            }
+            let ids: Vec<String> = households.iter().map(|h| h.id.clone()).collect();
+            let last = store.last_visits(Households::Ids(&ids)).await?;
+            let with_plan = store.with_plan(Households::Ids(&ids)).await?;
+            (households, running, last, with_plan)
         }
-        out
-    } else {
-        store
-            .list_assignments(&AssignmentFilter {
+        // An area's thousands of households by its villages (a few ids to bind, and the
+        // villages' index), its four reads on four connections at once.
+        None => {
+            let of = Households::Villages(villages.as_deref());
+            let filter = HouseholdFilter {
+                village_ids: villages.clone(),
+                in_register_only: true,
+                limit: i64::MAX / 2,
+                ..Default::default()
+            };
+            let running = AssignmentFilter {
                 village_ids: villages.clone(),
                 active_on: Some(today),
                 ..Default::default()
-            })
-            .await?
+            };
+            tokio::try_join!(
+                store.list_briefs(&filter),
+                store.list_assignments(&running),
+                store.last_visits(of),
+                store.with_plan(of),
+            )?
+        }
     };
     let cadres: Vec<String> = running
         .iter()
@@ -155,21 +173,8 @@ pub(crate) async fn rows(
                 cadence_days: a.cadence_days,
             });
     }
-    // A cadre's few households by id; an area's by its villages (a commune holds
-    // thousands of households, and a few village ids are what the database looks up).
-    let ids: Vec<String> = households.iter().map(|h| h.id.clone()).collect();
-    let of = if assigned {
-        Households::Ids(&ids)
-    } else {
-        Households::Villages(villages.as_deref())
-    };
-    let last: BTreeMap<String, (NaiveDate, Option<NaiveDate>)> = store
-        .last_visits(of)
-        .await?
-        .into_iter()
-        .map(|(h, d, n)| (h, (d, n)))
-        .collect();
-    let with_plan = store.with_plan(of).await?;
+    let last: BTreeMap<String, (NaiveDate, Option<NaiveDate>)> =
+        last.into_iter().map(|(h, d, n)| (h, (d, n))).collect();
     Ok(households
         .into_iter()
         .map(|h| {

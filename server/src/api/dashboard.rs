@@ -97,18 +97,21 @@ async fn dashboard(
     }
     let store = state.store.as_ref();
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
-    let all = rows(&state, &me, Some(&area_id)).await?;
-    let areas: std::collections::HashMap<String, String> = store
-        .list_areas()
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.name))
-        .collect();
-    let name = |id: &str| areas.get(id).cloned().unwrap_or_else(|| id.to_string());
+    me.check_area(store, Action::ReadAssignments, &area_id)
+        .await?;
     let villages = store.villages_under(&area_id).await?;
     let mut ids = villages.clone();
     ids.push(area_id.clone());
-    let targets = store.list_targets(&ids).await?;
+    // The rows, the ledger, the names and the targets read at once.
+    let (all, ledger, areas, targets) = tokio::try_join!(
+        rows(&state, &me, Some(&area_id)),
+        async { Ok(store.movements_in(Some(&villages)).await?) },
+        async { Ok(store.list_areas().await?) },
+        async { Ok(store.list_targets(&ids).await?) },
+    )?;
+    let areas: std::collections::HashMap<String, String> =
+        areas.into_iter().map(|a| (a.id, a.name)).collect();
+    let name = |id: &str| areas.get(id).cloned().unwrap_or_else(|| id.to_string());
     let year = q.year.or_else(|| targets.iter().map(|t| t.year).max());
     let target_of = |id: &str| {
         targets
@@ -169,7 +172,6 @@ async fn dashboard(
     }
     // The workload of the area's cadres, counted over the same rows.
     let cadres = loads(&state, &area_id, &all).await?;
-    let ledger = store.movements_in(Some(&villages)).await?;
     Ok(Json(Dashboard {
         year,
         total,
