@@ -30,6 +30,47 @@ pub struct Records {
 }
 
 /// The profile fields a document holds.
+/// What the assignment screen and the dashboard need of a household's visits and plan:
+/// the day of its last visit, the soonest next visit planned on that day, and whether it
+/// has a plan (an item not dropped). Kept on the household's row (`households.last_visit`,
+/// `next_visit`, `has_plan`): counted by the database after every write of its visits or
+/// plan, and by this function for a commune imported at once, so a commune's screens read
+/// 8,000 rows instead of joining every visit and plan item of the commune.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Followed {
+    pub last_visit: Option<NaiveDate>,
+    pub next_visit: Option<NaiveDate>,
+    pub has_plan: bool,
+}
+
+impl Followed {
+    pub fn of<'a>(
+        visits: impl IntoIterator<Item = &'a Visit>,
+        plan: impl IntoIterator<Item = &'a PlanItem>,
+    ) -> Followed {
+        let mut f = Followed::default();
+        for v in visits {
+            let day = v.data.date;
+            match f.last_visit {
+                Some(last) if day < last => {}
+                // Two visits on the last day: the one planning the sooner next visit.
+                Some(last) if day == last => {
+                    f.next_visit = match (f.next_visit, v.data.next_visit) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
+                }
+                _ => {
+                    f.last_visit = Some(day);
+                    f.next_visit = v.data.next_visit;
+                }
+            }
+        }
+        f.has_plan = plan.into_iter().any(|p| p.status != PlanStatus::Dropped);
+        f
+    }
+}
+
 pub fn profile_json(h: &Household) -> Value {
     let mut v = serde_json::to_value(h.input()).expect("serialises");
     v["status"] = json!(h.status);

@@ -139,7 +139,9 @@ impl TestDb {
     /// Runs `sql` on the database directly, beside the server: data as an older version
     /// of the server, or a hand edit, would have left it.
     /// Asserts that the village counts the database's triggers keep
-    /// (`village_status_counts`) are what a count of the households in the register gives.
+    /// (`village_status_counts`) are what a count of the households in the register gives,
+    /// and that each household's row keeps what its visits and plan say
+    /// (`shared::projection::Followed`).
     pub async fn assert_counts_agree(&self) {
         use sqlx::Connection;
         const RECOUNT: &str = "SELECT village_id, status, COUNT(*) AS n FROM households \
@@ -161,6 +163,37 @@ impl TestDb {
             }
         };
         assert_eq!(wrong, 0, "the kept village counts differ from a recount");
+        // Each household's last visit, next visit planned that day and whether it has a
+        // plan, as its row keeps them, against its visits and plan items.
+        let next = match self.backend {
+            Backend::Sqlite => "json_extract(v.data, '$.next_visit')",
+            Backend::Postgres => "v.data::json->>'next_visit'",
+        };
+        let sql = format!(
+            "SELECT h.id || ' ' || COALESCE(h.last_visit, '-') || ' ' || COALESCE(h.next_visit, '-') \
+             FROM households h WHERE \
+             h.last_visit IS DISTINCT FROM (SELECT MAX(v.date) FROM visits v WHERE v.household_id = h.id) \
+             OR h.next_visit IS DISTINCT FROM (SELECT MIN({next}) FROM visits v \
+                 WHERE v.household_id = h.id AND v.date = h.last_visit) \
+             OR h.has_plan <> EXISTS (SELECT 1 FROM plan_items p \
+                 WHERE p.household_id = h.id AND p.status <> 'dropped')"
+        );
+        let sql = sqlx::AssertSqlSafe(sql);
+        let wrong: Vec<String> = match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+            }
+        };
+        assert_eq!(
+            wrong,
+            Vec::<String>::new(),
+            "households whose kept last visit or plan differs from their visits and plan"
+        );
     }
 
     pub async fn execute(&self, sql: &str) {
@@ -420,11 +453,13 @@ pub mod write {
                 visits: store.list_visits(id).await.map_err(EditError::Storage)?,
                 support: store.list_support(id).await.map_err(EditError::Storage)?,
                 plan: vec![],
-                review_steps: vec![],
+                review_steps: store
+                    .list_review_steps(id)
+                    .await
+                    .map_err(EditError::Storage)?,
             };
-            let profile = shared::projection::profile_json(&records.household);
             // As the server builds a document from its read model (`ensure_docs`): its
-            // own write, with the status as the register holds it.
+            // own write, with the records as the register holds them.
             hub()
                 .create(
                     &db,
@@ -432,16 +467,7 @@ pub mod write {
                     None,
                     id,
                     serde_json::json!({}),
-                    |doc, a| {
-                        let members = records.members.iter().map(|m| {
-                            (
-                                shared::doc::Collection::Members,
-                                m.id.as_str(),
-                                shared::projection::member_json(&m.data),
-                            )
-                        });
-                        doc.put_all(&profile, members, a)
-                    },
+                    |doc, a| shared::projection::put_records(doc, &records, a),
                 )
                 .await?;
         }

@@ -489,6 +489,8 @@ async fn assignments_visits_and_support(b: Backend) {
     }
     assert_eq!(s.get_support("s1").await.unwrap(), sa);
     assert_eq!(s.list_support("h1").await.unwrap(), [sa]);
+    // The household's row keeps its last visit, the next one planned and its plan.
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 

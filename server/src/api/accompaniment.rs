@@ -7,10 +7,9 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
-use crate::store::{AssignmentFilter, HouseholdFilter, Households};
+use crate::store::{AssignmentFilter, HouseholdFilter};
 use axum::Json;
 use axum::extract::State;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use shared::Text;
 use shared::assignment::{
@@ -96,7 +95,8 @@ pub(crate) async fn rows(
         });
     }
     let today = crate::today();
-    let (households, running, last, with_plan) = match ids {
+    // Each household's last visit and plan come with its row (kept there by every write).
+    let (households, running) = match ids {
         // A cadre: their own few households, by id, and the running assignments of those
         // only (every cadre accompanying them), not the whole database's.
         Some(ids) => {
@@ -121,15 +121,11 @@ pub(crate) async fn rows(
                         .await?,
                 );
             }
-            let ids: Vec<String> = households.iter().map(|h| h.id.clone()).collect();
-            let last = store.last_visits(Households::Ids(&ids)).await?;
-            let with_plan = store.with_plan(Households::Ids(&ids)).await?;
-            (households, running, last, with_plan)
+            (households, running)
         }
-        // An area's thousands of households by its villages (a few ids to bind, and the
-        // villages' index), its four reads on four connections at once.
+        // An area's thousands of households by its villages, and their running
+        // assignments beside them on another connection.
         None => {
-            let of = Households::Villages(villages.as_deref());
             let filter = HouseholdFilter {
                 village_ids: villages.clone(),
                 in_register_only: true,
@@ -141,12 +137,7 @@ pub(crate) async fn rows(
                 active_on: Some(today),
                 ..Default::default()
             };
-            tokio::try_join!(
-                store.list_briefs(&filter),
-                store.list_assignments(&running),
-                store.last_visits(of),
-                store.with_plan(of),
-            )?
+            tokio::try_join!(store.list_briefs(&filter), store.list_assignments(&running))?
         }
     };
     let cadres: Vec<String> = running
@@ -173,8 +164,6 @@ pub(crate) async fn rows(
                 cadence_days: a.cadence_days,
             });
     }
-    let last: BTreeMap<String, (NaiveDate, Option<NaiveDate>)> =
-        last.into_iter().map(|(h, d, n)| (h, (d, n))).collect();
     Ok(households
         .into_iter()
         .map(|h| {
@@ -182,11 +171,11 @@ pub(crate) async fn rows(
                 household_id: h.id.clone(),
                 cadres: by_household.remove(&h.id).unwrap_or_default(),
             };
-            let (last_visit, planned) = last.get(&h.id).copied().unzip();
-            let due = accompaniment.due(last_visit, planned.flatten());
+            let last_visit = h.followed.last_visit;
+            let due = accompaniment.due(last_visit, h.followed.next_visit);
             AccompaniedRow {
                 overdue: due.is_some_and(|d| d < today),
-                has_plan: with_plan.contains(&h.id),
+                has_plan: h.followed.has_plan,
                 household_id: h.id,
                 code: h.code,
                 head_name: h.head_name,

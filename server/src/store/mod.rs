@@ -173,16 +173,6 @@ pub struct HouseholdFilter {
     pub offset: i64,
 }
 
-/// Whose records a read is about: a few households named by id (a cadre's), or every
-/// household of some villages (a commune's: a few village ids to bind instead of
-/// thousands of household ids, and an index to find them by); `Villages(None)` is every
-/// household.
-#[derive(Debug, Clone, Copy)]
-pub enum Households<'a> {
-    Ids(&'a [String]),
-    Villages(Option<&'a [String]>),
-}
-
 /// A household as a list of thousands shows it: who, where and its official status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HouseholdBrief {
@@ -191,6 +181,8 @@ pub struct HouseholdBrief {
     pub head_name: String,
     pub village_id: String,
     pub status: HouseholdStatus,
+    /// What its visits and plan say (kept on its row with every write).
+    pub followed: shared::projection::Followed,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -459,19 +451,9 @@ pub trait ReadModel: Send + Sync {
     async fn list_assessments(&self, household_id: &str) -> StoreResult<Vec<Assessment>>;
 
     async fn list_visits(&self, household_id: &str) -> StoreResult<Vec<Visit>>;
-    /// Each household's latest visit: its date and the next visit it planned, by household.
-    async fn last_visits(
-        &self,
-        of: Households<'_>,
-    ) -> StoreResult<Vec<(String, NaiveDate, Option<NaiveDate>)>>;
 
     // Support
     async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>>;
-    /// Which of these households have a plan (an item not dropped).
-    async fn with_plan(
-        &self,
-        of: Households<'_>,
-    ) -> StoreResult<std::collections::BTreeSet<String>>;
     /// The support actions of many households (a commune's), by planned date.
     async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>>;
     /// A household's review steps, oldest first.

@@ -90,6 +90,24 @@ const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (id, code, village_id, ad
      causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text";
 /// A write that left the profile as it was: only the household's last change time moves.
 const TOUCH_HOUSEHOLD: &str = "UPDATE households SET updated_at = $2 WHERE id = $1";
+/// What the household's row keeps of its visits and plan (`shared::projection::Followed`),
+/// counted again from them after a write of either (a write's records hold only the
+/// visits and plan items it touched). `{next}` is the database's way to read a visit's
+/// `next_visit` from its JSON.
+const FOLLOW_HOUSEHOLD: &str = "UPDATE households SET \
+     last_visit = (SELECT MAX(v.date) FROM visits v WHERE v.household_id = $1), \
+     next_visit = (SELECT MIN({next}) FROM visits v WHERE v.household_id = $1 \
+         AND v.date = (SELECT MAX(w.date) FROM visits w WHERE w.household_id = $1)), \
+     has_plan = EXISTS (SELECT 1 FROM plan_items p WHERE p.household_id = $1 AND p.status <> 'dropped') \
+     WHERE id = $1";
+
+/// Whether a write of these records changes what the household's row keeps of its visits
+/// and plan.
+fn follows(touched: Option<&shared::doc::Touched>) -> bool {
+    use shared::doc::Collection;
+    touched.is_none_or(|t| t.contains_key(&Collection::Visits) || t.contains_key(&Collection::Plan))
+}
+
 const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
 const INSERT_VISIT: &str = "INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) \

@@ -2,8 +2,9 @@
 //! `sqlite.rs`, in PostgreSQL's dialect and sent over the network).
 
 use super::{
-    BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_VISIT, Published, TOUCH_HOUSEHOLD,
-    UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, movements_of, recorder,
+    BoundActors, Changed, Docs, FOLLOW_HOUSEHOLD, INSERT_ASSESSMENT, INSERT_VISIT, Published,
+    TOUCH_HOUSEHOLD, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, follows, inside, movements_of,
+    recorder,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, PostgresStore, StoreError, StoreResult, StoredDoc};
@@ -190,6 +191,14 @@ impl PgDocs {
                 .bind(json(&s.data))
                 .execute(&mut *conn)
                 .await?;
+        }
+        if follows(touched) {
+            sqlx::query(sqlx::AssertSqlSafe(
+                FOLLOW_HOUSEHOLD.replace("{next}", "v.data::json->>'next_visit'"),
+            ))
+            .bind(h.id.clone())
+            .execute(&mut *conn)
+            .await?;
         }
         PostgresStore::insert_movements(conn, movements_of(r, touched), recorded_by).await?;
         Ok(())

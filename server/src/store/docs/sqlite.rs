@@ -7,9 +7,9 @@
 //! (`SqliteStore`), so they queue in order instead of polling SQLite's lock.
 
 use super::{
-    BoundActors, Changed, Docs, INSERT_ASSESSMENT, INSERT_MOVEMENT, INSERT_VISIT, Published,
-    TOUCH_HOUSEHOLD, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, inside, movements_of, numbered,
-    recorder,
+    BoundActors, Changed, Docs, FOLLOW_HOUSEHOLD, INSERT_ASSESSMENT, INSERT_MOVEMENT, INSERT_VISIT,
+    Published, TOUCH_HOUSEHOLD, UPSERT_HOUSEHOLD, UPSERT_SUPPORT, audit_of, follows, inside,
+    movements_of, numbered, recorder,
 };
 use crate::store::sql::{json, name_of, now_ms, search_text};
 use crate::store::{Actor, DocWrite, StoreError, StoreResult, StoredDoc};
@@ -596,6 +596,13 @@ fn write_records(
             s.data.planned_date.to_string(),
             json(&s.data)
         ])?;
+    }
+    if follows(touched) {
+        // Numbered first: the JSON path's `$` is not a parameter.
+        c.prepare_cached(
+            &numbered(FOLLOW_HOUSEHOLD).replace("{next}", "json_extract(v.data, '$.next_visit')"),
+        )?
+        .execute(params![h.id])?;
     }
     // A visit's write makes no movement: nothing is prepared for it.
     let movements = movements_of(r, touched);

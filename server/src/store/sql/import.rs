@@ -7,6 +7,7 @@
 //! rows are the same the single-row writes of the read model make (`read_model.rs`).
 
 use super::*;
+use shared::projection::Followed;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -15,10 +16,11 @@ enum Value {
     Text(String),
     MaybeText(Option<String>),
     Int(i64),
+    Bool(bool),
     Bytes(Vec<u8>),
 }
 
-use Value::{Bytes, Int, MaybeText, Text};
+use Value::{Bool, Bytes, Int, MaybeText, Text};
 
 /// An insert without its values: `INSERT INTO t (a, b)`, its column count, and what
 /// follows the values (`ON CONFLICT …`).
@@ -29,8 +31,8 @@ struct Rows {
 }
 
 const HOUSEHOLDS: Rows = Rows {
-    head: "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key)",
-    width: 13,
+    head: "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key, last_visit, next_visit, has_plan)",
+    width: 16,
     tail: "",
 };
 /// A new household's members, numbered in their order.
@@ -102,10 +104,29 @@ where
         for (u, hash) in &d.users {
             Self::insert_user(&mut tx, u, hash).await?;
         }
+        // Each household's visits and plan, gathered once, for what its row keeps of them.
+        let mut visits: BTreeMap<&str, Vec<&shared::visit::Visit>> = BTreeMap::new();
+        for v in &d.visits {
+            visits.entry(&v.household_id).or_default().push(v);
+        }
+        let mut plan: BTreeMap<&str, Vec<&shared::plan::PlanItem>> = BTreeMap::new();
+        for p in &d.plan {
+            plan.entry(&p.household_id).or_default().push(p);
+        }
         Self::insert_rows(
             &mut tx,
             &HOUSEHOLDS,
-            d.households.iter().map(household_row).collect(),
+            d.households
+                .iter()
+                .map(|h| {
+                    let id = h.id.as_str();
+                    let followed = Followed::of(
+                        visits.get(id).into_iter().flatten().copied(),
+                        plan.get(id).into_iter().flatten().copied(),
+                    );
+                    household_row(h, followed)
+                })
+                .collect(),
         )
         .await?;
         let mut position: BTreeMap<&str, i64> = BTreeMap::new();
@@ -212,6 +233,9 @@ where
             "support_actions": d.support.len(), "targets": d.targets.len(),
         });
         insert_audit(&mut tx, actor, "import", "commune", "import", summary).await?;
+        // Households, ledger and documents brought at once: the kept report parts of the
+        // communes they join are counted again.
+        Self::next_report_epoch(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -329,6 +353,7 @@ where
                     Text(s) => q.bind(s),
                     MaybeText(s) => q.bind(s),
                     Int(i) => q.bind(i),
+                    Bool(b) => q.bind(b),
                     Bytes(b) => q.bind(b),
                 };
             }
@@ -338,7 +363,7 @@ where
 }
 
 /// A household's row, as `insert_household` writes it.
-fn household_row(h: &Household) -> Vec<Value> {
+fn household_row(h: &Household, f: Followed) -> Vec<Value> {
     vec![
         Text(h.id.clone()),
         Text(h.code.clone()),
@@ -353,5 +378,8 @@ fn household_row(h: &Household) -> Vec<Value> {
         Text(h.updated_at.clone()),
         Text(search_text(h)),
         Text(shared::household::code_key(&h.code)),
+        MaybeText(f.last_visit.map(|d| d.to_string())),
+        MaybeText(f.next_visit.map(|d| d.to_string())),
+        Bool(f.has_plan),
     ]
 }

@@ -235,34 +235,6 @@ where
     Some(qb)
 }
 
-/// Joins the rows of `table` (its alias, with a `household_id` column) to the households
-/// `of` names and opens the `WHERE` clause; `false` when `of` names none.
-fn push_households<DB: sqlx::Database>(
-    qb: &mut sqlx::QueryBuilder<DB>,
-    table: &str,
-    of: Households<'_>,
-) -> bool
-where
-    String: Column<DB>,
-{
-    match of {
-        Households::Ids(ids) => {
-            if ids.is_empty() {
-                return false;
-            }
-            qb.push(format!(" WHERE {table}.household_id"));
-            push_in(qb, ids);
-            true
-        }
-        Households::Villages(villages) => {
-            qb.push(format!(
-                " JOIN households h ON h.id = {table}.household_id WHERE 1 = 1"
-            ));
-            push_villages(qb, villages)
-        }
-    }
-}
-
 #[async_trait]
 impl<DB: Backend> ReadModel for SqlStore<DB>
 where
@@ -291,22 +263,41 @@ where
     }
 
     async fn list_briefs(&self, f: &HouseholdFilter) -> StoreResult<Vec<HouseholdBrief>> {
-        let Some(mut qb) = households_where("id, code, head_name, village_id, status", f) else {
+        let Some(mut qb) = households_where(
+            "id, code, head_name, village_id, status, last_visit, next_visit, has_plan",
+            f,
+        ) else {
             return Ok(Vec::new());
         };
-        let rows: Vec<(String, String, String, String, String)> =
-            qb.build_query_as().fetch_all(&self.pool).await?;
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            bool,
+        );
+        let rows: Vec<Row> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter()
-            .map(|(id, code, head_name, village_id, status)| {
-                Ok(HouseholdBrief {
-                    status: HouseholdStatus::parse(&status)
-                        .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-                    id,
-                    code,
-                    head_name,
-                    village_id,
-                })
-            })
+            .map(
+                |(id, code, head_name, village_id, status, last_visit, next_visit, has_plan)| {
+                    Ok(HouseholdBrief {
+                        status: HouseholdStatus::parse(&status)
+                            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+                        followed: shared::projection::Followed {
+                            last_visit: last_visit.as_deref().map(date).transpose()?,
+                            next_visit: next_visit.as_deref().map(date).transpose()?,
+                            has_plan,
+                        },
+                        id,
+                        code,
+                        head_name,
+                        village_id,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -381,42 +372,6 @@ where
         .collect()
     }
 
-    async fn last_visits(
-        &self,
-        of: Households<'_>,
-    ) -> StoreResult<Vec<(String, NaiveDate, Option<NaiveDate>)>> {
-        // Each household's last day of visit found in one grouped pass over its visits
-        // (by the visits' household index), then that day's visits read.
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT v.household_id, v.date, v.data FROM visits v JOIN \
-             (SELECT w.household_id AS hid, MAX(w.date) AS last FROM visits w",
-        );
-        if !push_households(&mut qb, "w", of) {
-            return Ok(Vec::new());
-        }
-        qb.push(
-            " GROUP BY w.household_id) l ON v.household_id = l.hid AND v.date = l.last \
-             ORDER BY v.household_id",
-        );
-        let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
-        let mut out: Vec<(String, NaiveDate, Option<NaiveDate>)> = Vec::with_capacity(rows.len());
-        for (household, day, data) in rows {
-            let v: VisitInput = serde_json::from_str(&data)?;
-            let day = date(&day)?;
-            // Two visits on the same last day: the one planning the sooner next visit.
-            match out.last_mut() {
-                Some(last) if last.0 == household => {
-                    last.2 = match (last.2, v.next_visit) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                }
-                _ => out.push((household, day, v.next_visit)),
-            }
-        }
-        Ok(out)
-    }
-
     async fn list_support(&self, household_id: &str) -> StoreResult<Vec<SupportAction>> {
         let sql = format!(
             "SELECT {SUPPORT_COLS} FROM support_actions WHERE household_id = $1 ORDER BY planned_date, id"
@@ -428,24 +383,6 @@ where
             .into_iter()
             .map(SupportRow::into_support)
             .collect()
-    }
-
-    async fn with_plan(
-        &self,
-        of: Households<'_>,
-    ) -> StoreResult<std::collections::BTreeSet<String>> {
-        let mut qb =
-            sqlx::QueryBuilder::<DB>::new("SELECT DISTINCT p.household_id FROM plan_items p");
-        if !push_households(&mut qb, "p", of) {
-            return Ok(Default::default());
-        }
-        qb.push(" AND p.status <> 'dropped'");
-        Ok(qb
-            .build_query_scalar::<String>()
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .collect())
     }
 
     async fn list_support_of(&self, household_ids: &[String]) -> StoreResult<Vec<SupportAction>> {
