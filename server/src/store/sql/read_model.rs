@@ -483,7 +483,11 @@ where
             qb.push(" AND s.kind = ").push_bind(k.to_string());
         }
         if let Some(from) = from {
-            qb.push(" AND s.date >= ").push_bind(from.to_string());
+            // Written into the statement, not bound: a generic plan (PostgreSQL's, after a
+            // statement's fifth run on a connection) cannot see a bound date's selectivity
+            // and read the province's steps (`EXPLAIN`: 77 ms against 18 ms at 10
+            // communes). A date's text is digits and dashes only.
+            qb.push(format!(" AND s.date >= '{from}'"));
         }
         if !push_villages(&mut qb, village_ids) {
             return Ok(Vec::new());
