@@ -433,15 +433,20 @@ impl Docs for PgDocs {
         if ids.is_empty() {
             return Ok(Changed { seq, docs: vec![] });
         }
-        let mut qb =
-            QueryBuilder::<sqlx::Postgres>::new("SELECT doc_id, seq FROM docs WHERE seq > ");
-        qb.push_bind(cursor);
-        qb.push(" AND doc_id IN (");
+        // The scope's documents found by their ids first, then ordered: left to choose,
+        // PostgreSQL may walk the sequence index from the cursor over the whole province
+        // until it meets enough of the scope's documents (cheap when a village's documents
+        // came early, a province's walk when they came late).
+        let mut qb = QueryBuilder::<sqlx::Postgres>::new(
+            "WITH scope AS MATERIALIZED (SELECT doc_id, seq FROM docs WHERE doc_id IN (",
+        );
         let mut sep = qb.separated(", ");
         for id in ids {
             sep.push_bind(id.clone());
         }
-        qb.push(") ORDER BY seq, doc_id LIMIT ").push_bind(limit);
+        qb.push(")) SELECT doc_id, seq FROM scope WHERE seq > ");
+        qb.push_bind(cursor);
+        qb.push(" ORDER BY seq, doc_id LIMIT ").push_bind(limit);
         let docs = qb
             .build_query_as::<(String, i64)>()
             .fetch_all(&self.pool)

@@ -230,8 +230,15 @@ where
         );
         qb.push(" AND search_text LIKE ").push_bind(like);
     }
-    qb.push(" ORDER BY code LIMIT ").push_bind(f.limit);
-    qb.push(" OFFSET ").push_bind(f.offset);
+    // The page written into the statement, not bound: with a bound limit, PostgreSQL's
+    // generic plan (after a statement's fifth run on a connection) expects a short page
+    // and walks the province's households in code order, keeping a commune's (180 ms
+    // against 28 ms for a commune's 8,000 at 10 communes). Numbers are digits only.
+    qb.push(format!(
+        " ORDER BY code LIMIT {} OFFSET {}",
+        f.limit.max(0),
+        f.offset.max(0)
+    ));
     Some(qb)
 }
 
