@@ -7,7 +7,7 @@
 
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
-use crate::store::{AssignmentFilter, HouseholdFilter, Store};
+use crate::store::{AssignmentFilter, HouseholdFilter, Store, Within};
 use shared::core::Scope;
 use shared::permissions::{Action, Reach};
 use std::collections::{BTreeSet, HashMap};
@@ -105,7 +105,7 @@ async fn compute(store: &dyn Store, me: &CurrentUser) -> AppResult<Scope> {
     let (villages, _) = me.household_scope(store, Action::ReadHouseholds).await?;
     let read: BTreeSet<String> = store
         .list_households(&HouseholdFilter {
-            village_ids: villages.clone(),
+            within: Within::villages(villages.clone()),
             limit: i64::MAX / 2,
             ..Default::default()
         })

@@ -194,6 +194,41 @@ impl TestDb {
             Vec::<String>::new(),
             "households whose kept last visit or plan differs from their visits and plan"
         );
+        // The commune key: each household's is its village's commune, each record's its
+        // household's.
+        let mut sql = String::from(
+            "SELECT 'household ' || h.id FROM households h JOIN areas a ON a.id = h.village_id \
+             WHERE h.commune_id IS DISTINCT FROM a.parent_id",
+        );
+        for table in [
+            "movements",
+            "assessments",
+            "review_steps",
+            "support_actions",
+            "visits",
+        ] {
+            sql.push_str(&format!(
+                " UNION ALL SELECT '{table} ' || t.id FROM {table} t \
+                 JOIN households h ON h.id = t.household_id \
+                 WHERE t.commune_id IS DISTINCT FROM h.commune_id"
+            ));
+        }
+        let sql = sqlx::AssertSqlSafe(sql);
+        let wrong: Vec<String> = match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+            }
+        };
+        assert_eq!(
+            wrong,
+            Vec::<String>::new(),
+            "rows whose commune key is not their village's commune"
+        );
     }
 
     pub async fn execute(&self, sql: &str) {

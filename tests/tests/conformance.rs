@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use server::store::{
     Actor, AssignmentFilter, HouseholdFilter, REFRESH_RETRY_GRACE_MS, RefreshRefusal, StoreError,
+    Within,
 };
 use shared::area::{AreaInput, AreaKind};
 use shared::assessment::{Assessment, ReviewKind};
@@ -148,7 +149,7 @@ async fn households_are_stored_filtered_and_audited(b: Backend) {
     };
     assert_eq!(
         all(HouseholdFilter {
-            village_ids: Some(vec!["v1".into()]),
+            within: Within::Villages(vec!["v1".into()]),
             ..Default::default()
         })
         .await,
@@ -156,7 +157,7 @@ async fn households_are_stored_filtered_and_audited(b: Backend) {
     );
     assert_eq!(
         all(HouseholdFilter {
-            village_ids: Some(vec![]),
+            within: Within::Villages(vec![]),
             ..Default::default()
         })
         .await,
@@ -427,7 +428,7 @@ async fn assignments_visits_and_support(b: Backend) {
     );
     let in_c2 = s
         .list_assignments(&AssignmentFilter {
-            village_ids: Some(vec!["v3".into()]),
+            within: Within::Villages(vec!["v3".into()]),
             ..Default::default()
         })
         .await
@@ -491,6 +492,75 @@ async fn assignments_visits_and_support(b: Backend) {
     assert_eq!(s.list_support("h1").await.unwrap(), [sa]);
     // The household's row keeps its last visit, the next one planned and its plan.
     db.assert_counts_agree().await;
+
+    // A commune's records are found by its commune key; a village moved to another commune
+    // carries its households' records with it.
+    let (from, to) = (day("2026-01-01"), day("2026-12-31"));
+    let found = |c: &'static str| {
+        let s = s.clone();
+        async move {
+            let within = Within::Communes(vec![c.into()]);
+            let support = s.delivered_in(&within, from, to).await.unwrap();
+            let visits = s.visits_in(&within, from, to).await.unwrap();
+            let households = s
+                .list_households(&HouseholdFilter {
+                    within,
+                    limit: 100,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            (
+                support.into_iter().map(|x| x.id).collect::<Vec<_>>(),
+                visits.into_iter().map(|(_, h)| h).collect::<Vec<_>>(),
+                households.into_iter().map(|h| h.id).collect::<Vec<_>>(),
+            )
+        }
+    };
+    assert_eq!(
+        found("c1").await,
+        (
+            vec!["s1".into()],
+            vec!["h1".into()],
+            vec!["h1".into(), "h2".into()]
+        )
+    );
+    assert_eq!(found("c2").await, (vec![], vec![], vec!["h3".into()]));
+    let v1 = s.get_area("v1").await.unwrap();
+    s.update_area(
+        &actor(),
+        "v1",
+        &AreaInput {
+            parent_id: Some("c2".into()),
+            kind: v1.kind,
+            code: v1.code,
+            name: v1.name,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(found("c1").await, (vec![], vec![], vec![]));
+    assert_eq!(
+        found("c2").await,
+        (
+            vec!["s1".into()],
+            vec!["h1".into()],
+            vec!["h1".into(), "h2".into(), "h3".into()]
+        )
+    );
+    assert_eq!(
+        s.within("c2").await.unwrap(),
+        Within::Communes(vec!["c2".into()])
+    );
+    assert_eq!(
+        s.within("v1").await.unwrap(),
+        Within::Villages(vec!["v1".into()])
+    );
+    assert_eq!(
+        s.within("p").await.unwrap(),
+        Within::Communes(vec!["c1".into(), "c2".into()])
+    );
+    db.assert_counts_agree().await;
     db.cleanup().await;
 }
 
@@ -523,7 +593,10 @@ async fn targets_and_counts(b: Backend) {
         [t2],
         "a second put replaces the first"
     );
-    let counts = s.status_counts(&["v1".into(), "v3".into()]).await.unwrap();
+    let counts = s
+        .status_counts(&Within::Villages(vec!["v1".into(), "v3".into()]))
+        .await
+        .unwrap();
     let n = |v: &str, st| {
         counts
             .iter()
@@ -710,20 +783,24 @@ async fn the_demo_commune_imports_with_its_figures(b: Backend) {
         .await
         .unwrap();
     assert_eq!(report.counts[1], ("households", 1329));
-    let villages = s
-        .villages_under(
-            &s.list_areas()
-                .await
-                .unwrap()
-                .iter()
-                .find(|a| a.kind == AreaKind::Commune)
-                .unwrap()
-                .id,
-        )
+    let commune = s
+        .list_areas()
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .find(|a| a.kind == AreaKind::Commune)
+        .unwrap()
+        .id;
+    let villages = s.villages_under(&commune).await.unwrap();
     assert_eq!(villages.len(), 10);
-    let counts = s.status_counts(&villages).await.unwrap();
+    let counts = s.status_counts(&Within::Villages(villages)).await.unwrap();
+    assert_eq!(
+        s.status_counts(&Within::Communes(vec![commune]))
+            .await
+            .unwrap(),
+        counts,
+        "a commune's counts by its key are its villages'"
+    );
     let total = |st| {
         counts
             .iter()

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
-use crate::store::{AssignmentFilter, HouseholdFilter};
+use crate::store::{AssignmentFilter, HouseholdFilter, Within};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
@@ -85,15 +85,22 @@ pub(crate) async fn rows(
     area_id: Option<&str>,
 ) -> AppResult<Vec<AccompaniedRow>> {
     let store = state.store.as_ref();
-    let (mut villages, ids) = me.household_scope(store, Action::ReadAssignments).await?;
-    if let Some(area) = area_id {
-        me.check_area(store, Action::ReadAssignments, area).await?;
-        let under = store.villages_under(area).await?;
-        villages = Some(match villages {
-            Some(vs) => vs.into_iter().filter(|v| under.contains(v)).collect(),
-            None => under,
-        });
-    }
+    let (villages, ids) = me.household_scope(store, Action::ReadAssignments).await?;
+    let within = match area_id {
+        Some(area) => {
+            me.check_area(store, Action::ReadAssignments, area).await?;
+            let under = store.villages_under(area).await?;
+            match villages {
+                // The whole area in reach (the commune's staff in their commune): by its
+                // commune key.
+                Some(vs) if under.iter().any(|v| !vs.contains(v)) => {
+                    Within::Villages(under.into_iter().filter(|v| vs.contains(v)).collect())
+                }
+                _ => store.within(area).await?,
+            }
+        }
+        None => Within::villages(villages),
+    };
     let today = crate::today();
     // Each household's last visit and plan come with its row (kept there by every write).
     let (households, running) = match ids {
@@ -102,7 +109,7 @@ pub(crate) async fn rows(
         Some(ids) => {
             let households = store
                 .list_briefs(&HouseholdFilter {
-                    village_ids: villages.clone(),
+                    within: within.clone(),
                     household_ids: Some(ids),
                     in_register_only: true,
                     limit: i64::MAX / 2,
@@ -127,13 +134,13 @@ pub(crate) async fn rows(
         // assignments beside them on another connection.
         None => {
             let filter = HouseholdFilter {
-                village_ids: villages.clone(),
+                within: within.clone(),
                 in_register_only: true,
                 limit: i64::MAX / 2,
                 ..Default::default()
             };
             let running = AssignmentFilter {
-                village_ids: villages.clone(),
+                within,
                 active_on: Some(today),
                 ..Default::default()
             };
@@ -330,7 +337,10 @@ async fn moved_households(
     if villages.is_empty() {
         return Ok(BTreeSet::new());
     }
-    let ledger = state.store.movements_in(Some(&villages)).await?;
+    let ledger = state
+        .store
+        .movements_in(&Within::Villages(villages))
+        .await?;
     Ok(shared::dashboard::movers(&ledger, crate::today())
         .and_then(|(_, mut by)| by.remove(&m))
         .unwrap_or_default())

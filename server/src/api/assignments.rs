@@ -5,7 +5,7 @@ use crate::auth::CurrentUser;
 use crate::auth::current::not_found;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::store::AssignmentFilter;
+use crate::store::{AssignmentFilter, Within};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -82,13 +82,11 @@ async fn list_assignments(
         household_id: q.household_id,
         cadre_id: q.cadre_id,
         active_on: q.active.then(crate::today),
-        village_ids: None,
+        within: Within::Everywhere,
     };
     match me.reach(Action::ReadAssignments)? {
         Reach::Everywhere => {}
-        Reach::AreaTree => {
-            f.village_ids = Some(state.store.villages_under(&me.user.area_id).await?)
-        }
+        Reach::AreaTree => f.within = state.store.within(&me.user.area_id).await?,
         // A cadre sees their own assignments only.
         Reach::Assigned => f.cadre_id = Some(me.user.id.clone()),
     }

@@ -125,7 +125,7 @@ async fn list_quarantine(
         Some(h) => vec![me.household(store, Action::ResolveConflicts, &h).await?.id],
         None => store
             .list_households(&crate::store::HouseholdFilter {
-                village_ids: Some(store.villages_under(&me.user.area_id).await?),
+                within: store.within(&me.user.area_id).await?,
                 limit: i64::MAX / 2,
                 ..Default::default()
             })
@@ -173,7 +173,7 @@ async fn list_conflicts(
             };
             store
                 .list_households(&crate::store::HouseholdFilter {
-                    village_ids: Some(villages),
+                    within: crate::store::Within::Villages(villages),
                     limit: i64::MAX / 2,
                     ..Default::default()
                 })

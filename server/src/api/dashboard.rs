@@ -99,13 +99,14 @@ async fn dashboard(
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     me.check_area(store, Action::ReadAssignments, &area_id)
         .await?;
-    let villages = store.villages_under(&area_id).await?;
+    let (villages, within) =
+        tokio::try_join!(store.villages_under(&area_id), store.within(&area_id))?;
     let mut ids = villages.clone();
     ids.push(area_id.clone());
     // The rows, the ledger, the names and the targets read at once.
     let (all, ledger, areas, targets) = tokio::try_join!(
         rows(&state, &me, Some(&area_id)),
-        async { Ok(store.movements_in(Some(&villages)).await?) },
+        async { Ok(store.movements_in(&within).await?) },
         async { Ok(store.list_areas().await?) },
         async { Ok(store.list_targets(&ids).await?) },
     )?;

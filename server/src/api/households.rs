@@ -6,7 +6,7 @@ use crate::auth::CurrentUser;
 use crate::auth::current::not_found;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::store::{AssignmentFilter, HouseholdFilter};
+use crate::store::{AssignmentFilter, HouseholdFilter, Within};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -83,7 +83,7 @@ async fn list_households(
         });
     }
     let filter = HouseholdFilter {
-        village_ids: villages,
+        within: Within::villages(villages),
         household_ids: ids,
         status: q.status,
         search: q.q,

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
-use crate::store::HouseholdFilter;
+use crate::store::{HouseholdFilter, Within};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -120,7 +120,7 @@ async fn import_households(
         .collect();
     let taken: BTreeSet<String> = store
         .list_households(&HouseholdFilter {
-            village_ids: Some(village_ids.clone()),
+            within: Within::Villages(village_ids.clone()),
             limit: i64::MAX / 2,
             ..Default::default()
         })
@@ -136,7 +136,11 @@ async fn import_households(
         .any(|r| r.status != HouseholdStatus::NotReviewed);
     let decided = listed
         && !store
-            .review_steps_in(Some(&village_ids), Some("decision"), None)
+            .review_steps_in(
+                &Within::Villages(village_ids.clone()),
+                Some("decision"),
+                None,
+            )
             .await?
             .is_empty();
     let statuses = match (listed, decided, q.opening_date) {

@@ -59,6 +59,19 @@ pub(super) async fn current(
             }
         }
         kept.retain(|id, (built, _)| written.get(id.as_str()).is_none_or(|last| last <= built));
+        // Every write up to `seq` was committed when the clock was read and none touched
+        // these communes after their stamp: they hold as of `seq`. Stamped so, the next
+        // report's check starts here, not at a part counted long ago.
+        let confirmed: Vec<String> = kept
+            .iter()
+            .filter(|(_, (built, _))| *built < seq)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !confirmed.is_empty() {
+            store
+                .confirm_report_parts(&confirmed, year, key, epoch, seq)
+                .await?;
+        }
     }
     let stale: Vec<String> = communes
         .iter()

@@ -75,7 +75,8 @@ async fn facts_in(
         .iter()
         .find(|a| a.id == area_id)
         .ok_or(AppError::NotFound("area"))?;
-    let villages = store.villages_under(area_id).await?;
+    let (villages, within) =
+        tokio::try_join!(store.villages_under(area_id), store.within(area_id))?;
     let parent: BTreeMap<&str, &str> = areas
         .iter()
         .filter_map(|a| Some((a.id.as_str(), a.parent_id.as_deref()?)))
@@ -101,12 +102,12 @@ async fn facts_in(
     rows.sort_by(|a, b| a.1.cmp(&b.1));
     // The ledger is what the report counts: each household's entry and its decisions.
     let mut ledger: BTreeMap<String, Vec<shared::ledger::Movement>> = BTreeMap::new();
-    for m in store.movements_in(Some(&villages)).await? {
+    for m in store.movements_in(&within).await? {
         ledger.entry(m.household_id.clone()).or_default().push(m);
     }
     let households = store
         .list_households(&HouseholdFilter {
-            village_ids: Some(villages.clone()),
+            within: within.clone(),
             limit: i64::MAX / 2,
             ..Default::default()
         })
@@ -128,7 +129,7 @@ async fn facts_in(
         .map(|t| (t.area_id, t.data.poor_rate_pct, t.data.near_poor_rate_pct))
         .collect();
     let delivered = store
-        .delivered_in(Some(&villages), from, to)
+        .delivered_in(&within, from, to)
         .await?
         .into_iter()
         .map(|s| DeliveredFact {
@@ -138,7 +139,7 @@ async fn facts_in(
         })
         .collect();
     let visits = store
-        .visits_in(Some(&villages), from, to)
+        .visits_in(&within, from, to)
         .await?
         .into_iter()
         .map(|(c, h)| (users.get(&c).cloned().unwrap_or(c), h))

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppQuery};
-use crate::store::{HouseholdBrief, HouseholdFilter};
+use crate::store::{HouseholdBrief, HouseholdFilter, Within};
 use axum::Json;
 use axum::extract::State;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -36,28 +36,32 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(what_if))
 }
 
-/// The villages of `area_id` (the user's own area when absent) that `me` may read, for
-/// the commune's staff, village heads and the province: not a cadre's list.
+/// The villages of `area_id` (the user's own area when absent) that `me` may read, and
+/// the area as a place to read household rows, for the commune's staff, village heads and
+/// the province: not a cadre's list.
 pub(crate) async fn villages_of(
     state: &AppState,
     me: &CurrentUser,
     area_id: Option<&str>,
-) -> AppResult<(String, Vec<String>)> {
+) -> AppResult<(Vec<String>, Within)> {
     if me.reach(Action::ReadHouseholds)? == Reach::Assigned {
         return Err(AppError::Forbidden);
     }
     let area_id = area_id.map_or_else(|| me.user.area_id.clone(), str::to_string);
     me.check_area(state.store.as_ref(), Action::ReadHouseholds, &area_id)
         .await?;
-    let villages = state.store.villages_under(&area_id).await?;
-    Ok((area_id, villages))
+    let store = state.store.as_ref();
+    Ok(tokio::try_join!(
+        store.villages_under(&area_id),
+        store.within(&area_id)
+    )?)
 }
 
-async fn households_in(state: &AppState, villages: &[String]) -> AppResult<Vec<HouseholdBrief>> {
+async fn households_in(state: &AppState, within: &Within) -> AppResult<Vec<HouseholdBrief>> {
     Ok(state
         .store
         .list_briefs(&HouseholdFilter {
-            village_ids: Some(villages.to_vec()),
+            within: within.clone(),
             in_register_only: true,
             limit: i64::MAX / 2,
             ..Default::default()
@@ -101,28 +105,25 @@ async fn campaign(
     let _turn = state.heavy.enter(&me)?;
     let year = q.year.unwrap_or_else(|| crate::today().year());
     check_year(year)?;
-    let (_, villages) = villages_of(&state, &me, q.area_id.as_deref()).await?;
+    let (villages, within) = villages_of(&state, &me, q.area_id.as_deref()).await?;
     let store = state.store.as_ref();
     let (from, to) = review::campaign_window(year);
     let (jan, dec) = (
         NaiveDate::from_ymd_opt(year, 1, 1).expect("valid"),
         NaiveDate::from_ymd_opt(year, 12, 31).expect("valid"),
     );
-    let reviews = store.assessments_in(Some(&villages), jan, dec).await?;
+    let reviews = store.assessments_in(&within, jan, dec).await?;
     let mut steps: BTreeMap<String, Vec<ReviewStep>> = BTreeMap::new();
     // The year's steps only: a step is never dated before its review (the gate's
     // `ReviewStep::dates_in_order`), and a listing counts in its own year.
-    for s in store
-        .review_steps_in(Some(&villages), None, Some(jan))
-        .await?
-    {
+    for s in store.review_steps_in(&within, None, Some(jan)).await? {
         steps.entry(s.household_id.clone()).or_default().push(s);
     }
     let mut latest: BTreeMap<&str, &Assessment> = BTreeMap::new();
     for a in &reviews {
         latest.insert(a.household_id.as_str(), a);
     }
-    let households = households_in(&state, &villages).await?;
+    let households = households_in(&state, &within).await?;
     let areas = store.list_areas().await?;
     let mut rows = Vec::new();
     for h in &households {
@@ -419,14 +420,14 @@ async fn tracking(
             )
         })?),
     };
-    let (_, villages) = villages_of(&state, &me, q.area_id.as_deref()).await?;
+    let (_, within) = villages_of(&state, &me, q.area_id.as_deref()).await?;
     let steps = state
         .store
-        .review_steps_in(Some(&villages), Some("decision"), None)
+        .review_steps_in(&within, Some("decision"), None)
         .await?;
     let paths = trajectories(&steps);
     let today = crate::today();
-    let households = households_in(&state, &villages).await?;
+    let households = households_in(&state, &within).await?;
     let mut rows = Vec::new();
     for h in households {
         let Some(t) = paths.get(&h.id) else { continue };
@@ -482,11 +483,11 @@ async fn what_if(
             Text::new("Không có bộ chuẩn này.", "No such rule set."),
         )
     })?;
-    let (_, villages) = villages_of(&state, &me, q.area_id.as_deref()).await?;
+    let (_, within) = villages_of(&state, &me, q.area_id.as_deref()).await?;
     let reviews = state
         .store
         .assessments_in(
-            Some(&villages),
+            &within,
             NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid"),
             NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid"),
         )
@@ -495,7 +496,7 @@ async fn what_if(
     for a in &reviews {
         latest.insert(a.household_id.as_str(), a);
     }
-    let households = households_in(&state, &villages).await?;
+    let households = households_in(&state, &within).await?;
     let mut changed = Vec::new();
     let mut classified = 0;
     for h in &households {

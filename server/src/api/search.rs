@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
-use crate::store::HouseholdFilter;
+use crate::store::{HouseholdFilter, Within};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
@@ -62,7 +62,7 @@ async fn search(
     let _turn = state.heavy.enter(&me)?;
     let households = store
         .list_households(&HouseholdFilter {
-            village_ids: villages,
+            within: Within::villages(villages),
             household_ids: ids,
             in_register_only: true,
             limit: i64::MAX / 2,

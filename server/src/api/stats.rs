@@ -47,8 +47,8 @@ async fn stats(
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     me.check_area(state.store.as_ref(), Action::ReadAggregates, &area_id)
         .await?;
-    let villages = state.store.villages_under(&area_id).await?;
-    let by_village = state.store.status_counts(&villages).await?;
+    let within = state.store.within(&area_id).await?;
+    let by_village = state.store.status_counts(&within).await?;
     let count = |s: Option<HouseholdStatus>| {
         by_village
             .iter()
@@ -159,15 +159,9 @@ async fn communes(
         .filter(|a| a.kind == AreaKind::Village)
         .filter_map(|v| Some((v.id.as_str(), v.parent_id.as_deref()?)))
         .collect();
-    let commune_ids: std::collections::HashSet<&str> =
-        communes.iter().map(|c| c.id.as_str()).collect();
-    let villages: Vec<String> = commune_of
-        .iter()
-        .filter(|(_, c)| commune_ids.contains(**c))
-        .map(|(v, _)| v.to_string())
-        .collect();
+    let within = crate::store::Within::Communes(communes.iter().map(|c| c.id.clone()).collect());
     let mut counts: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
-    for c in store.status_counts(&villages).await? {
+    for c in store.status_counts(&within).await? {
         let Some(commune) = commune_of.get(c.village_id.as_str()) else {
             continue;
         };

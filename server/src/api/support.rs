@@ -56,7 +56,7 @@ async fn overview(
     me.check_area(store, Action::ReadHouseholds, &area).await?;
     let households = store
         .list_households(&HouseholdFilter {
-            village_ids: Some(store.villages_under(&area).await?),
+            within: store.within(&area).await?,
             limit: i64::MAX / 2,
             ..Default::default()
         })

@@ -158,10 +158,36 @@ pub enum RefreshRefusal {
     OtherDevice,
 }
 
+/// Where a read of household rows looks. A commune's rows are found by their indexed
+/// commune key (migration 0015), one index range whatever the size of the province; a
+/// village head's by the village.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Within {
+    #[default]
+    Everywhere,
+    Communes(Vec<String>),
+    Villages(Vec<String>),
+}
+
+impl Within {
+    /// A list of villages, or everywhere when `None`.
+    pub fn villages(ids: Option<Vec<String>>) -> Self {
+        ids.map_or(Self::Everywhere, Self::Villages)
+    }
+
+    /// Nothing can match (an empty list).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Everywhere => false,
+            Self::Communes(ids) | Self::Villages(ids) => ids.is_empty(),
+        }
+    }
+}
+
 /// Which households a listing returns; `None` means no restriction on that side.
 #[derive(Debug, Clone, Default)]
 pub struct HouseholdFilter {
-    pub village_ids: Option<Vec<String>>,
+    pub within: Within,
     pub household_ids: Option<Vec<String>>,
     pub status: Option<HouseholdStatus>,
     /// Matches the head's name, the code or the address.
@@ -189,7 +215,7 @@ pub struct HouseholdBrief {
 pub struct AssignmentFilter {
     pub household_id: Option<String>,
     pub cadre_id: Option<String>,
-    pub village_ids: Option<Vec<String>>,
+    pub within: Within,
     /// Only assignments running on this day.
     pub active_on: Option<NaiveDate>,
 }
@@ -285,6 +311,9 @@ pub trait Register: Send + Sync {
     async fn area_path(&self, id: &str) -> StoreResult<Vec<String>>;
     /// Ids of the villages in the tree under `id` (itself included when it is a village).
     async fn villages_under(&self, id: &str) -> StoreResult<Vec<String>>;
+    /// The area `id` as a place to read household rows: a commune (or an area of
+    /// communes) by its commune key, a village by itself.
+    async fn within(&self, id: &str) -> StoreResult<Within>;
     async fn create_area(&self, actor: &Actor, input: &AreaInput) -> StoreResult<Area>;
     async fn update_area(&self, actor: &Actor, id: &str, input: &AreaInput) -> StoreResult<Area>;
 
@@ -461,12 +490,8 @@ pub trait ReadModel: Send + Sync {
         &self,
         household_id: &str,
     ) -> StoreResult<Vec<shared::review::ReviewStep>>;
-    /// The ledger's movements (`shared::ledger`) of households in these villages (all when
-    /// `None`), oldest first.
-    async fn movements_in(
-        &self,
-        village_ids: Option<&[String]>,
-    ) -> StoreResult<Vec<shared::ledger::Movement>>;
+    /// The ledger's movements (`shared::ledger`) of households within an area, oldest first.
+    async fn movements_in(&self, within: &Within) -> StoreResult<Vec<shared::ledger::Movement>>;
     /// The user and device each of these automerge actors is bound to (a device's changes
     /// are bound at their first write; the server's own changes are bound to none).
     async fn actor_devices(
@@ -478,38 +503,39 @@ pub trait ReadModel: Send + Sync {
         &self,
         household_id: &str,
     ) -> StoreResult<Vec<shared::ledger::Movement>>;
-    /// Review steps of households in these villages (all when `None`), of one kind or all,
-    /// dated `from` or later when given, oldest first.
+    /// Review steps of households within an area, of one kind or all, dated `from` or
+    /// later when given, oldest first.
     async fn review_steps_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         kind: Option<&str>,
         from: Option<NaiveDate>,
     ) -> StoreResult<Vec<shared::review::ReviewStep>>;
-    /// Reviews dated `from..=to` of households in these villages.
+    /// Reviews dated `from..=to` of households within an area.
     async fn assessments_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<Assessment>>;
-    /// Support delivered `from..=to` to households in these villages.
+    /// Support delivered `from..=to` to households within an area.
     async fn delivered_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<SupportAction>>;
-    /// Visits dated `from..=to` to households in these villages: (cadre, household).
+    /// Visits dated `from..=to` to households within an area: (cadre, household).
     async fn visits_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<(String, String)>>;
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;
 
-    async fn status_counts(&self, village_ids: &[String]) -> StoreResult<Vec<StatusCount>>;
+    /// Households by village and status within an area (kept counts, migration 0012).
+    async fn status_counts(&self, within: &Within) -> StoreResult<Vec<StatusCount>>;
 }
 
 /// Changes the write core refused (quarantine) and fields left in conflict.
@@ -578,6 +604,17 @@ pub trait ReportParts: Send + Sync {
     /// The villages whose households' documents were written after `seq`, with the last
     /// sequence number written in each.
     async fn villages_written_since(&self, seq: i64) -> StoreResult<Vec<(String, i64)>>;
+    /// Moves the stamp of `area_ids`' parts of `epoch` forward to `seq` once they were found
+    /// current at `seq` (nothing of their communes written since their stamp), so the next
+    /// report's check reads only the writes after this one.
+    async fn confirm_report_parts(
+        &self,
+        area_ids: &[String],
+        year: i32,
+        period: &str,
+        epoch: i64,
+        seq: i64,
+    ) -> StoreResult<()>;
     /// Makes every kept part stale (after the read model was rewritten outside the
     /// documents' sequence).
     async fn forget_report_parts(&self) -> StoreResult<()>;

@@ -360,6 +360,29 @@ fn created<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::json!({ "created": v })
 }
 
+/// ` AND {table}.commune_id IN (…)` or ` AND {table}.village_id IN (…)`; `false` when
+/// nothing can match.
+fn push_within<DB: sqlx::Database>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    table: &str,
+    within: &Within,
+) -> bool
+where
+    String: Column<DB>,
+{
+    let (col, ids) = match within {
+        Within::Everywhere => return true,
+        Within::Communes(ids) => ("commune_id", ids),
+        Within::Villages(ids) => ("village_id", ids),
+    };
+    if ids.is_empty() {
+        return false;
+    }
+    qb.push(format!(" AND {table}.{col}"));
+    push_in(qb, ids);
+    true
+}
+
 /// Appends `IN ($n, …)` over `ids` to a query.
 fn push_in<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, ids: &[String])
 where

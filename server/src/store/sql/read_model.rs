@@ -177,22 +177,29 @@ where
 }
 
 /// Limits a query over `households h` to villages; false when that is none at all.
-fn push_villages<DB: sqlx::Database>(
-    qb: &mut sqlx::QueryBuilder<DB>,
-    village_ids: Option<&[String]>,
-) -> bool
+/// `SELECT select FROM table alias` within an area, `WHERE` begun: a commune's rows by the
+/// table's own commune key, a village's through its households; `None` when nothing can
+/// match.
+fn rows_within<DB: sqlx::Database>(
+    select: &str,
+    table: &str,
+    alias: &str,
+    within: &Within,
+) -> Option<sqlx::QueryBuilder<DB>>
 where
     String: Column<DB>,
 {
-    let Some(ids) = village_ids else {
-        return true;
+    let (join, on) = match within {
+        Within::Villages(_) => (
+            format!(" JOIN households h ON h.id = {alias}.household_id"),
+            "h",
+        ),
+        _ => (String::new(), alias),
     };
-    if ids.is_empty() {
-        return false;
-    }
-    qb.push(" AND h.village_id");
-    push_in(qb, ids);
-    true
+    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        "SELECT {select} FROM {table} {alias}{join} WHERE 1 = 1"
+    ));
+    push_within(&mut qb, on, within).then_some(qb)
 }
 
 /// `SELECT cols FROM households` with `f`'s conditions, order and page; `None` when `f`
@@ -208,14 +215,15 @@ where
 {
     let mut qb =
         sqlx::QueryBuilder::<DB>::new(format!("SELECT {cols} FROM households WHERE 1 = 1"));
-    for (col, ids) in [("village_id", &f.village_ids), ("id", &f.household_ids)] {
-        if let Some(ids) = ids {
-            if ids.is_empty() {
-                return None;
-            }
-            qb.push(format!(" AND {col}"));
-            push_in(&mut qb, ids);
+    if !push_within(&mut qb, "households", &f.within) {
+        return None;
+    }
+    if let Some(ids) = &f.household_ids {
+        if ids.is_empty() {
+            return None;
         }
+        qb.push(" AND id");
+        push_in(&mut qb, ids);
     }
     if let Some(s) = f.status {
         qb.push(" AND status = ").push_bind(s.as_str());
@@ -423,17 +431,12 @@ where
         )
     }
 
-    async fn movements_in(
-        &self,
-        village_ids: Option<&[String]>,
-    ) -> StoreResult<Vec<shared::ledger::Movement>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-            "SELECT {} FROM movements m JOIN households h ON h.id = m.household_id WHERE 1 = 1",
-            super::ledger::MOVEMENT_COLS
-        ));
-        if !push_villages(&mut qb, village_ids) {
+    async fn movements_in(&self, within: &Within) -> StoreResult<Vec<shared::ledger::Movement>> {
+        let Some(mut qb) =
+            rows_within::<DB>(super::ledger::MOVEMENT_COLS, "movements", "m", within)
+        else {
             return Ok(Vec::new());
-        }
+        };
         qb.push(" ORDER BY m.date, m.id");
         qb.build_query_as::<super::ledger::MovementRow>()
             .fetch_all(&self.pool)
@@ -479,13 +482,13 @@ where
 
     async fn review_steps_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         kind: Option<&str>,
         from: Option<NaiveDate>,
     ) -> StoreResult<Vec<shared::review::ReviewStep>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT s.data FROM review_steps s JOIN households h ON h.id = s.household_id WHERE 1 = 1",
-        );
+        let Some(mut qb) = rows_within::<DB>("s.data", "review_steps", "s", within) else {
+            return Ok(Vec::new());
+        };
         if let Some(k) = kind {
             qb.push(" AND s.kind = ").push_bind(k.to_string());
         }
@@ -496,49 +499,42 @@ where
             // communes). A date's text is digits and dashes only.
             qb.push(format!(" AND s.date >= '{from}'"));
         }
-        if !push_villages(&mut qb, village_ids) {
-            return Ok(Vec::new());
-        }
         qb.push(" ORDER BY s.date, s.id");
         from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)
     }
 
     async fn assessments_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<Assessment>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT a.data FROM assessments a JOIN households h ON h.id = a.household_id WHERE a.date >= ",
-        );
-        qb.push_bind(from.to_string())
-            .push(" AND a.date <= ")
-            .push_bind(to.to_string());
-        if !push_villages(&mut qb, village_ids) {
+        let Some(mut qb) = rows_within::<DB>("a.data", "assessments", "a", within) else {
             return Ok(Vec::new());
-        }
+        };
+        // The dates written in, as the review steps' (a date is digits and dashes).
+        qb.push(format!(" AND a.date >= '{from}' AND a.date <= '{to}'"));
         qb.push(" ORDER BY a.date, a.id");
         from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)
     }
 
     async fn delivered_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<SupportAction>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT s.id, s.household_id, s.status, s.delivered_date, s.data \
-             FROM support_actions s JOIN households h ON h.id = s.household_id \
-             WHERE s.status = 'delivered' AND s.delivered_date >= ",
-        );
-        qb.push_bind(from.to_string())
-            .push(" AND s.delivered_date <= ")
-            .push_bind(to.to_string());
-        if !push_villages(&mut qb, village_ids) {
+        let Some(mut qb) = rows_within::<DB>(
+            "s.id, s.household_id, s.status, s.delivered_date, s.data",
+            "support_actions",
+            "s",
+            within,
+        ) else {
             return Ok(Vec::new());
-        }
+        };
+        qb.push(format!(
+            " AND s.status = 'delivered' AND s.delivered_date >= '{from}' AND s.delivered_date <= '{to}'"
+        ));
         qb.push(" ORDER BY s.delivered_date, s.id");
         qb.build_query_as::<SupportRow>()
             .fetch_all(&self.pool)
@@ -550,19 +546,15 @@ where
 
     async fn visits_in(
         &self,
-        village_ids: Option<&[String]>,
+        within: &Within,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<(String, String)>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT v.cadre_id, v.household_id FROM visits v JOIN households h ON h.id = v.household_id WHERE v.date >= ",
-        );
-        qb.push_bind(from.to_string())
-            .push(" AND v.date <= ")
-            .push_bind(to.to_string());
-        if !push_villages(&mut qb, village_ids) {
+        let Some(mut qb) = rows_within::<DB>("v.cadre_id, v.household_id", "visits", "v", within)
+        else {
             return Ok(Vec::new());
-        }
+        };
+        qb.push(format!(" AND v.date >= '{from}' AND v.date <= '{to}'"));
         Ok(qb
             .build_query_as::<(String, String)>()
             .fetch_all(&self.pool)
@@ -578,16 +570,31 @@ where
             .into_support()
     }
 
-    async fn status_counts(&self, village_ids: &[String]) -> StoreResult<Vec<StatusCount>> {
+    async fn status_counts(&self, within: &Within) -> StoreResult<Vec<StatusCount>> {
         let mut out = Vec::new();
         // Kept by the database's triggers with every write of a household (migration
-        // 0012); a province's villages in pieces, so no query carries too many binds.
-        for ids in village_ids.chunks(1000) {
+        // 0012); a province's communes (by their villages' parent) or villages in pieces,
+        // so no query carries too many binds.
+        let (col, ids): (&str, &[String]) = match within {
+            Within::Everywhere => ("", &[]),
+            Within::Communes(ids) => ("a.parent_id", ids),
+            Within::Villages(ids) => ("c.village_id", ids),
+        };
+        let pieces: Vec<&[String]> = if col.is_empty() {
+            vec![&[]]
+        } else {
+            ids.chunks(1000).collect()
+        };
+        for ids in pieces {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT village_id, status, households AS n FROM village_status_counts WHERE village_id",
+                "SELECT c.village_id, c.status, c.households AS n FROM village_status_counts c \
+                 JOIN areas a ON a.id = c.village_id WHERE c.households > 0",
             );
-            push_in(&mut qb, ids);
-            qb.push(" AND households > 0 ORDER BY village_id, status");
+            if !col.is_empty() {
+                qb.push(format!(" AND {col}"));
+                push_in(&mut qb, ids);
+            }
+            qb.push(" ORDER BY c.village_id, c.status");
             for r in qb.build().fetch_all(&self.pool).await? {
                 let status: String = r.try_get("status")?;
                 out.push(StatusCount {

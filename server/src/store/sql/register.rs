@@ -265,6 +265,31 @@ where
         .await?)
     }
 
+    async fn within(&self, id: &str) -> StoreResult<Within> {
+        // The communes under the area (itself when it is one), and its villages not under
+        // a commune (itself when it is a village).
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "WITH RECURSIVE down(id, kind, depth) AS ( \
+               SELECT id, kind, 0 FROM areas WHERE id = $1 \
+               UNION ALL SELECT a.id, a.kind, d.depth + 1 FROM areas a JOIN down d ON a.parent_id = d.id \
+               WHERE d.depth < $2 AND d.kind <> 'commune') \
+             SELECT DISTINCT id, kind FROM down WHERE kind IN ('commune', 'village') ORDER BY id",
+        )
+        .bind(id.to_string())
+        .bind(MAX_AREA_DEPTH)
+        .fetch_all(&self.pool)
+        .await?;
+        let (communes, villages): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|(_, kind)| kind == "commune");
+        Ok(match (communes.is_empty(), villages.is_empty()) {
+            (false, true) => Within::Communes(communes.into_iter().map(|(id, _)| id).collect()),
+            // A village (or villages outside any commune): by their own ids.
+            (true, _) => Within::Villages(villages.into_iter().map(|(id, _)| id).collect()),
+            // Both (a tree that is not province → commune → village): every village.
+            (false, false) => Within::Villages(self.villages_under(id).await?),
+        })
+    }
+
     async fn create_area(&self, actor: &Actor, input: &AreaInput) -> StoreResult<Area> {
         let area = Area {
             id: uuid::Uuid::now_v7().to_string(),
@@ -441,12 +466,8 @@ where
         if let Some(c) = &f.cadre_id {
             qb.push(" AND a.cadre_id = ").push_bind(c.clone());
         }
-        if let Some(ids) = &f.village_ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            qb.push(" AND h.village_id");
-            push_in(&mut qb, ids);
+        if !push_within(&mut qb, "h", &f.within) {
+            return Ok(Vec::new());
         }
         if let Some(day) = f.active_on {
             let day = day.to_string();

@@ -110,6 +110,35 @@ where
         .await?)
     }
 
+    async fn confirm_report_parts(
+        &self,
+        area_ids: &[String],
+        year: i32,
+        period: &str,
+        epoch: i64,
+        seq: i64,
+    ) -> StoreResult<()> {
+        for ids in area_ids.chunks(500) {
+            let mut tx = self.begin_write().await?;
+            let mut qb = sqlx::QueryBuilder::<DB>::new("UPDATE report_parts SET built_seq = ");
+            // A part replaced meanwhile by a newer epoch, or already stamped later, is left.
+            qb.push_bind(seq)
+                .push(" WHERE year = ")
+                .push_bind(i64::from(year))
+                .push(" AND period = ")
+                .push_bind(period.to_string())
+                .push(" AND epoch = ")
+                .push_bind(epoch)
+                .push(" AND built_seq < ")
+                .push_bind(seq)
+                .push(" AND area_id");
+            push_in(&mut qb, ids);
+            qb.build().execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     async fn forget_report_parts(&self) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         Self::next_report_epoch(&mut tx).await?;
