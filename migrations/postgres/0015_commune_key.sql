@@ -1,5 +1,5 @@
 -- The commune key: each household, and each row of the tables a commune's screens and
--- reports read (movements, assessments, review steps, support, visits), carries its
+-- reports read (movements, assessments, review steps, support, visits, assignments), carries its
 -- commune, indexed. A commune's question then reads its own rows by one index range,
 -- whatever the size of the province — not a list of village ids joined to the province's
 -- households, which PostgreSQL answered by reading every row of the province once the
@@ -18,16 +18,19 @@ ALTER TABLE assessments ADD COLUMN commune_id TEXT;
 ALTER TABLE review_steps ADD COLUMN commune_id TEXT;
 ALTER TABLE support_actions ADD COLUMN commune_id TEXT;
 ALTER TABLE visits ADD COLUMN commune_id TEXT;
+ALTER TABLE assignments ADD COLUMN commune_id TEXT;
 UPDATE movements t SET commune_id = h.commune_id FROM households h WHERE h.id = t.household_id;
 UPDATE assessments t SET commune_id = h.commune_id FROM households h WHERE h.id = t.household_id;
 UPDATE review_steps t SET commune_id = h.commune_id FROM households h WHERE h.id = t.household_id;
 UPDATE support_actions t SET commune_id = h.commune_id FROM households h WHERE h.id = t.household_id;
 UPDATE visits t SET commune_id = h.commune_id FROM households h WHERE h.id = t.household_id;
+UPDATE assignments t SET commune_id = h.commune_id FROM households h WHERE h.id = t.household_id;
 CREATE INDEX movements_commune ON movements(commune_id, date);
 CREATE INDEX assessments_commune ON assessments(commune_id, date);
 CREATE INDEX review_steps_commune ON review_steps(commune_id, date);
 CREATE INDEX support_commune ON support_actions(commune_id, delivered_date);
 CREATE INDEX visits_commune ON visits(commune_id, date);
+CREATE INDEX assignments_commune ON assignments(commune_id, from_date);
 
 CREATE FUNCTION household_commune() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -54,6 +57,8 @@ CREATE TRIGGER support_commune BEFORE INSERT OR UPDATE OF household_id ON suppor
 FOR EACH ROW EXECUTE FUNCTION row_commune();
 CREATE TRIGGER visits_commune BEFORE INSERT OR UPDATE OF household_id ON visits
 FOR EACH ROW EXECUTE FUNCTION row_commune();
+CREATE TRIGGER assignments_commune BEFORE INSERT OR UPDATE OF household_id ON assignments
+FOR EACH ROW EXECUTE FUNCTION row_commune();
 
 -- A household that changed commune carries its rows. (A column changed by a BEFORE trigger
 -- does not fire `UPDATE OF` triggers: the village, named by the write, does.)
@@ -64,6 +69,7 @@ BEGIN
     UPDATE review_steps SET commune_id = NEW.commune_id WHERE household_id = NEW.id;
     UPDATE support_actions SET commune_id = NEW.commune_id WHERE household_id = NEW.id;
     UPDATE visits SET commune_id = NEW.commune_id WHERE household_id = NEW.id;
+    UPDATE assignments SET commune_id = NEW.commune_id WHERE household_id = NEW.id;
     RETURN NULL;
 END
 $$;

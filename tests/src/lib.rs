@@ -206,6 +206,7 @@ impl TestDb {
             "review_steps",
             "support_actions",
             "visits",
+            "assignments",
         ] {
             sql.push_str(&format!(
                 " UNION ALL SELECT '{table} ' || t.id FROM {table} t \

@@ -34,6 +34,11 @@ pub trait Backend: sqlx::Database {
     const VALUES_PER_STATEMENT: usize;
     /// Rows an `UPDATE` or `DELETE` changed (sqlx has no trait for it).
     fn rows_affected(r: &Self::QueryResult) -> u64;
+    /// What follows a text column in `ORDER BY` so it sorts byte by byte (codes, ISO dates,
+    /// ids): SQLite's own way; PostgreSQL 15 sorts a `C.UTF-8` (or any libc) collation
+    /// through the C library without its abbreviated keys, 14 ms to sort a commune's
+    /// 8,000 codes against under 1 ms byte by byte.
+    const BYTES: &'static str;
 }
 
 impl Backend for sqlx::Sqlite {
@@ -43,6 +48,7 @@ impl Backend for sqlx::Sqlite {
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
     type Docs = super::docs::SqliteDocs;
     const VALUES_PER_STATEMENT: usize = 120;
+    const BYTES: &'static str = "";
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
@@ -53,6 +59,7 @@ impl Backend for sqlx::Postgres {
     const BEGIN: &'static str = "BEGIN";
     type Docs = super::docs::PgDocs;
     const VALUES_PER_STATEMENT: usize = 4_000;
+    const BYTES: &'static str = " COLLATE \"C\"";
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
@@ -381,6 +388,31 @@ where
     qb.push(format!(" AND {table}.{col}"));
     push_in(qb, ids);
     true
+}
+
+/// `SELECT select FROM table alias` within an area, `WHERE` begun: a commune's rows by the
+/// table's own commune key, a village's through its households; `None` when nothing can
+/// match.
+fn rows_within<DB: sqlx::Database>(
+    select: &str,
+    table: &str,
+    alias: &str,
+    within: &Within,
+) -> Option<sqlx::QueryBuilder<DB>>
+where
+    String: Column<DB>,
+{
+    let (join, on) = match within {
+        Within::Villages(_) => (
+            format!(" JOIN households h ON h.id = {alias}.household_id"),
+            "h",
+        ),
+        _ => (String::new(), alias),
+    };
+    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        "SELECT {select} FROM {table} {alias}{join} WHERE 1 = 1"
+    ));
+    push_within(&mut qb, on, within).then_some(qb)
 }
 
 /// Appends `IN ($n, …)` over `ids` to a query.

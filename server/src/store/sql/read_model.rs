@@ -104,6 +104,14 @@ impl SupportRow {
 }
 
 /// Records stored as their JSON in a `data` column.
+/// Sorts a commune's rows by their day and id. Thousands of rows are sorted here rather
+/// than by the database: PostgreSQL 15 sorted a commune's 8,438 movements in 10–14 ms (its
+/// libc collation compares through the C library), against 4 ms to read them unsorted.
+/// Ids compare byte by byte, as SQLite's `ORDER BY` would.
+fn in_order<T, D: Ord>(rows: &mut [T], key: impl Fn(&T) -> (D, &str)) {
+    rows.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+}
+
 fn from_data<T: DeserializeOwned>(rows: Vec<String>) -> StoreResult<Vec<T>> {
     rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
 }
@@ -176,38 +184,9 @@ where
     }
 }
 
-/// Limits a query over `households h` to villages; false when that is none at all.
-/// `SELECT select FROM table alias` within an area, `WHERE` begun: a commune's rows by the
-/// table's own commune key, a village's through its households; `None` when nothing can
-/// match.
-fn rows_within<DB: sqlx::Database>(
-    select: &str,
-    table: &str,
-    alias: &str,
-    within: &Within,
-) -> Option<sqlx::QueryBuilder<DB>>
-where
-    String: Column<DB>,
-{
-    let (join, on) = match within {
-        Within::Villages(_) => (
-            format!(" JOIN households h ON h.id = {alias}.household_id"),
-            "h",
-        ),
-        _ => (String::new(), alias),
-    };
-    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-        "SELECT {select} FROM {table} {alias}{join} WHERE 1 = 1"
-    ));
-    push_within(&mut qb, on, within).then_some(qb)
-}
-
 /// `SELECT cols FROM households` with `f`'s conditions, order and page; `None` when `f`
-/// names no village or no household.
-fn households_where<DB: sqlx::Database>(
-    cols: &str,
-    f: &HouseholdFilter,
-) -> Option<sqlx::QueryBuilder<DB>>
+/// names no place or no household.
+fn households_where<DB: Backend>(cols: &str, f: &HouseholdFilter) -> Option<sqlx::QueryBuilder<DB>>
 where
     String: Column<DB>,
     i64: Column<DB>,
@@ -243,7 +222,8 @@ where
     // and walks the province's households in code order, keeping a commune's (180 ms
     // against 28 ms for a commune's 8,000 at 10 communes). Numbers are digits only.
     qb.push(format!(
-        " ORDER BY code LIMIT {} OFFSET {}",
+        " ORDER BY code{} LIMIT {} OFFSET {}",
+        DB::BYTES,
         f.limit.max(0),
         f.offset.max(0)
     ));
@@ -408,13 +388,15 @@ where
             "SELECT {SUPPORT_COLS} FROM support_actions WHERE household_id"
         ));
         push_in(&mut qb, household_ids);
-        qb.push(" ORDER BY planned_date, id");
-        qb.build_query_as::<SupportRow>()
+        let mut out = qb
+            .build_query_as::<SupportRow>()
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .map(SupportRow::into_support)
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        in_order(&mut out, |s| (s.data.planned_date, s.id.as_str()));
+        Ok(out)
     }
 
     async fn list_review_steps(
@@ -437,13 +419,16 @@ where
         else {
             return Ok(Vec::new());
         };
-        qb.push(" ORDER BY m.date, m.id");
-        qb.build_query_as::<super::ledger::MovementRow>()
+        let mut out = qb
+            .build_query_as::<super::ledger::MovementRow>()
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .map(super::ledger::MovementRow::into_movement)
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        // Ordered here, not by the database (`in_order`).
+        in_order(&mut out, |m| (m.date, m.id.as_str()));
+        Ok(out)
     }
 
     async fn actor_devices(
@@ -499,8 +484,10 @@ where
             // communes). A date's text is digits and dashes only.
             qb.push(format!(" AND s.date >= '{from}'"));
         }
-        qb.push(" ORDER BY s.date, s.id");
-        from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)
+        let mut out: Vec<shared::review::ReviewStep> =
+            from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)?;
+        in_order(&mut out, |s| (s.date, s.id.as_str()));
+        Ok(out)
     }
 
     async fn assessments_in(
@@ -514,8 +501,10 @@ where
         };
         // The dates written in, as the review steps' (a date is digits and dashes).
         qb.push(format!(" AND a.date >= '{from}' AND a.date <= '{to}'"));
-        qb.push(" ORDER BY a.date, a.id");
-        from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)
+        let mut out: Vec<Assessment> =
+            from_data(qb.build_query_scalar().fetch_all(&self.pool).await?)?;
+        in_order(&mut out, |a| (a.date, a.id.as_str()));
+        Ok(out)
     }
 
     async fn delivered_in(
@@ -535,13 +524,15 @@ where
         qb.push(format!(
             " AND s.status = 'delivered' AND s.delivered_date >= '{from}' AND s.delivered_date <= '{to}'"
         ));
-        qb.push(" ORDER BY s.delivered_date, s.id");
-        qb.build_query_as::<SupportRow>()
+        let mut out = qb
+            .build_query_as::<SupportRow>()
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .map(SupportRow::into_support)
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        in_order(&mut out, |s| (s.delivered_date, s.id.as_str()));
+        Ok(out)
     }
 
     async fn visits_in(

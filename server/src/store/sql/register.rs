@@ -215,7 +215,7 @@ where
     for<'s> &'s str: ColumnIndex<DB::Row>,
 {
     async fn list_areas(&self) -> StoreResult<Vec<Area>> {
-        let sql = format!("SELECT {AREA_COLS} FROM areas ORDER BY code");
+        let sql = format!("SELECT {AREA_COLS} FROM areas ORDER BY code{}", DB::BYTES);
         sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?
@@ -456,34 +456,37 @@ where
     }
 
     async fn list_assignments(&self, f: &AssignmentFilter) -> StoreResult<Vec<Assignment>> {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT a.id, a.household_id, a.cadre_id, a.from_date, a.to_date, a.cadence_days \
-             FROM assignments a JOIN households h ON h.id = a.household_id WHERE 1 = 1",
-        );
+        let Some(mut qb) = rows_within::<DB>(
+            "a.id, a.household_id, a.cadre_id, a.from_date, a.to_date, a.cadence_days",
+            "assignments",
+            "a",
+            &f.within,
+        ) else {
+            return Ok(Vec::new());
+        };
         if let Some(h) = &f.household_id {
             qb.push(" AND a.household_id = ").push_bind(h.clone());
         }
         if let Some(c) = &f.cadre_id {
             qb.push(" AND a.cadre_id = ").push_bind(c.clone());
         }
-        if !push_within(&mut qb, "h", &f.within) {
-            return Ok(Vec::new());
-        }
         if let Some(day) = f.active_on {
-            let day = day.to_string();
-            qb.push(" AND a.from_date <= ").push_bind(day.clone());
-            // An assignment ends on its end date (`Assignment::active_on`).
-            qb.push(" AND (a.to_date IS NULL OR a.to_date > ")
-                .push_bind(day)
-                .push(")");
+            // An assignment ends on its end date (`Assignment::active_on`). The day is
+            // written in, as the review steps' (digits and dashes).
+            qb.push(format!(
+                " AND a.from_date <= '{day}' AND (a.to_date IS NULL OR a.to_date > '{day}')"
+            ));
         }
-        qb.push(" ORDER BY a.from_date, a.id");
-        qb.build_query_as::<AssignmentRow>()
+        let mut out = qb
+            .build_query_as::<AssignmentRow>()
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .map(AssignmentRow::into_assignment)
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        // Ordered here, as a commune's other rows (`read_model::in_order`).
+        out.sort_unstable_by(|a, b| (a.from_date, &a.id).cmp(&(b.from_date, &b.id)));
+        Ok(out)
     }
 
     async fn get_assignment(&self, id: &str) -> StoreResult<Assignment> {
