@@ -215,7 +215,7 @@ where
     for<'s> &'s str: ColumnIndex<DB::Row>,
 {
     async fn list_areas(&self) -> StoreResult<Vec<Area>> {
-        let sql = format!("SELECT {AREA_COLS} FROM areas ORDER BY code{}", DB::BYTES);
+        let sql = format!("SELECT {AREA_COLS} FROM areas ORDER BY code");
         sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?
