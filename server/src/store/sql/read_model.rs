@@ -584,7 +584,6 @@ where
                 qb.push(format!(" AND {col}"));
                 push_in(&mut qb, ids);
             }
-            qb.push(" ORDER BY c.village_id, c.status");
             for r in qb.build().fetch_all(&self.pool).await? {
                 let status: String = r.try_get("status")?;
                 out.push(StatusCount {
@@ -595,6 +594,12 @@ where
                 });
             }
         }
+        // Ordered here (`in_order`'s reason: a province's 18,000 rows took PostgreSQL
+        // longer to sort than to read).
+        out.sort_unstable_by(|a, b| {
+            (a.village_id.as_str(), a.status.as_str())
+                .cmp(&(b.village_id.as_str(), b.status.as_str()))
+        });
         Ok(out)
     }
 }
