@@ -136,59 +136,43 @@ impl TestDb {
             .expect("connect and migrate")
     }
 
-    /// Runs `sql` on the database directly, beside the server: data as an older version
-    /// of the server, or a hand edit, would have left it.
     /// Asserts that the village counts the database's triggers keep
     /// (`village_status_counts`) are what a count of the households in the register gives,
-    /// and that each household's row keeps what its visits and plan say
-    /// (`shared::projection::Followed`).
+    /// that each household's row keeps what its visits and plan say
+    /// (`shared::projection::Followed`), and that every household and record carries its
+    /// village's commune (the commune key, migration 0015).
     pub async fn assert_counts_agree(&self) {
-        use sqlx::Connection;
         const RECOUNT: &str = "SELECT village_id, status, COUNT(*) AS n FROM households \
              WHERE left_on IS NULL GROUP BY village_id, status";
         const KEPT: &str = "SELECT village_id, status, households AS n FROM village_status_counts WHERE households > 0";
-        let sql = format!(
-            "SELECT (SELECT COUNT(*) FROM ({RECOUNT} EXCEPT {KEPT}) a) \
-                  + (SELECT COUNT(*) FROM ({KEPT} EXCEPT {RECOUNT}) b)"
+        let wrong = self
+            .strings(format!(
+                "SELECT 'recount ' || village_id || ' ' || status FROM ({RECOUNT} EXCEPT {KEPT}) a \
+                 UNION ALL SELECT 'kept ' || village_id || ' ' || status FROM ({KEPT} EXCEPT {RECOUNT}) b"
+            ))
+            .await;
+        assert_eq!(
+            wrong,
+            Vec::<String>::new(),
+            "the kept village counts differ from a recount"
         );
-        let sql = sqlx::AssertSqlSafe(sql);
-        let wrong: i64 = match self.backend {
-            Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
-            }
-            Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
-            }
-        };
-        assert_eq!(wrong, 0, "the kept village counts differ from a recount");
         // Each household's last visit, next visit planned that day and whether it has a
         // plan, as its row keeps them, against its visits and plan items.
         let next = match self.backend {
             Backend::Sqlite => "json_extract(v.data, '$.next_visit')",
             Backend::Postgres => "v.data::json->>'next_visit'",
         };
-        let sql = format!(
-            "SELECT h.id || ' ' || COALESCE(h.last_visit, '-') || ' ' || COALESCE(h.next_visit, '-') \
-             FROM households h WHERE \
-             h.last_visit IS DISTINCT FROM (SELECT MAX(v.date) FROM visits v WHERE v.household_id = h.id) \
-             OR h.next_visit IS DISTINCT FROM (SELECT MIN({next}) FROM visits v \
-                 WHERE v.household_id = h.id AND v.date = h.last_visit) \
-             OR h.has_plan <> EXISTS (SELECT 1 FROM plan_items p \
-                 WHERE p.household_id = h.id AND p.status <> 'dropped')"
-        );
-        let sql = sqlx::AssertSqlSafe(sql);
-        let wrong: Vec<String> = match self.backend {
-            Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
-            }
-            Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
-            }
-        };
+        let wrong = self
+            .strings(format!(
+                "SELECT h.id || ' ' || COALESCE(h.last_visit, '-') || ' ' || COALESCE(h.next_visit, '-') \
+                 FROM households h WHERE \
+                 h.last_visit IS DISTINCT FROM (SELECT MAX(v.date) FROM visits v WHERE v.household_id = h.id) \
+                 OR h.next_visit IS DISTINCT FROM (SELECT MIN({next}) FROM visits v \
+                     WHERE v.household_id = h.id AND v.date = h.last_visit) \
+                 OR h.has_plan <> EXISTS (SELECT 1 FROM plan_items p \
+                     WHERE p.household_id = h.id AND p.status <> 'dropped')"
+            ))
+            .await;
         assert_eq!(
             wrong,
             Vec::<String>::new(),
@@ -214,8 +198,18 @@ impl TestDb {
                  WHERE t.commune_id IS DISTINCT FROM h.commune_id"
             ));
         }
+        assert_eq!(
+            self.strings(sql).await,
+            Vec::<String>::new(),
+            "rows whose commune key is not their village's commune"
+        );
+    }
+
+    /// The one text column of every row `sql` returns, on a connection of its own.
+    async fn strings(&self, sql: String) -> Vec<String> {
+        use sqlx::Connection;
         let sql = sqlx::AssertSqlSafe(sql);
-        let wrong: Vec<String> = match self.backend {
+        match self.backend {
             Backend::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
                 sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
@@ -224,14 +218,11 @@ impl TestDb {
                 let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
                 sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
             }
-        };
-        assert_eq!(
-            wrong,
-            Vec::<String>::new(),
-            "rows whose commune key is not their village's commune"
-        );
+        }
     }
 
+    /// Runs `sql` on the database directly, beside the server: data as an older version
+    /// of the server, or a hand edit, would have left it.
     pub async fn execute(&self, sql: &str) {
         use sqlx::Connection;
         let sql = sqlx::AssertSqlSafe(sql.to_string());

@@ -36,25 +36,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(what_if))
 }
 
-/// The villages of `area_id` (the user's own area when absent) that `me` may read, and
-/// the area as a place to read household rows, for the commune's staff, village heads and
-/// the province: not a cadre's list.
-pub(crate) async fn villages_of(
+/// The area `area_id` (the user's own when absent) as a place to read household rows,
+/// once `me` may read it: for the commune's staff, village heads and the province, not a
+/// cadre's list.
+pub(crate) async fn within_of(
     state: &AppState,
     me: &CurrentUser,
     area_id: Option<&str>,
-) -> AppResult<(Vec<String>, Within)> {
+) -> AppResult<(String, Within)> {
     if me.reach(Action::ReadHouseholds)? == Reach::Assigned {
         return Err(AppError::Forbidden);
     }
     let area_id = area_id.map_or_else(|| me.user.area_id.clone(), str::to_string);
     me.check_area(state.store.as_ref(), Action::ReadHouseholds, &area_id)
         .await?;
-    let store = state.store.as_ref();
-    Ok(tokio::try_join!(
-        store.villages_under(&area_id),
-        store.within(&area_id)
-    )?)
+    let within = state.store.within(&area_id).await?;
+    Ok((area_id, within))
 }
 
 async fn households_in(state: &AppState, within: &Within) -> AppResult<Vec<HouseholdBrief>> {
@@ -105,7 +102,8 @@ async fn campaign(
     let _turn = state.heavy.enter(&me)?;
     let year = q.year.unwrap_or_else(|| crate::today().year());
     check_year(year)?;
-    let (villages, within) = villages_of(&state, &me, q.area_id.as_deref()).await?;
+    let (area_id, within) = within_of(&state, &me, q.area_id.as_deref()).await?;
+    let villages = state.store.villages_under(&area_id).await?;
     let store = state.store.as_ref();
     let (from, to) = review::campaign_window(year);
     let (jan, dec) = (
@@ -420,7 +418,7 @@ async fn tracking(
             )
         })?),
     };
-    let (_, within) = villages_of(&state, &me, q.area_id.as_deref()).await?;
+    let (_, within) = within_of(&state, &me, q.area_id.as_deref()).await?;
     let steps = state
         .store
         .review_steps_in(&within, Some("decision"), None)
@@ -483,7 +481,7 @@ async fn what_if(
             Text::new("Không có bộ chuẩn này.", "No such rule set."),
         )
     })?;
-    let (_, within) = villages_of(&state, &me, q.area_id.as_deref()).await?;
+    let (_, within) = within_of(&state, &me, q.area_id.as_deref()).await?;
     let reviews = state
         .store
         .assessments_in(

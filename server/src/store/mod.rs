@@ -174,14 +174,6 @@ impl Within {
     pub fn villages(ids: Option<Vec<String>>) -> Self {
         ids.map_or(Self::Everywhere, Self::Villages)
     }
-
-    /// Nothing can match (an empty list).
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Self::Everywhere => false,
-            Self::Communes(ids) | Self::Villages(ids) => ids.is_empty(),
-        }
-    }
 }
 
 /// Which households a listing returns; `None` means no restriction on that side.

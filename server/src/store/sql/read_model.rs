@@ -104,14 +104,6 @@ impl SupportRow {
 }
 
 /// Records stored as their JSON in a `data` column.
-/// Sorts a commune's rows by their day and id. Thousands of rows are sorted here rather
-/// than by the database: PostgreSQL 15 sorted a commune's 8,438 movements in 10–14 ms (its
-/// libc collation compares through the C library), against 4 ms to read them unsorted.
-/// Ids compare byte by byte, as SQLite's `ORDER BY` would.
-fn in_order<T, D: Ord>(rows: &mut [T], key: impl Fn(&T) -> (D, &str)) {
-    rows.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
-}
-
 fn from_data<T: DeserializeOwned>(rows: Vec<String>) -> StoreResult<Vec<T>> {
     rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
 }
@@ -186,7 +178,10 @@ where
 
 /// `SELECT cols FROM households` with `f`'s conditions, order and page; `None` when `f`
 /// names no place or no household.
-fn households_where<DB: Backend>(cols: &str, f: &HouseholdFilter) -> Option<sqlx::QueryBuilder<DB>>
+fn households_where<DB: sqlx::Database>(
+    cols: &str,
+    f: &HouseholdFilter,
+) -> Option<sqlx::QueryBuilder<DB>>
 where
     String: Column<DB>,
     i64: Column<DB>,
@@ -594,8 +589,8 @@ where
                 });
             }
         }
-        // Ordered here (`in_order`'s reason: a province's 18,000 rows took PostgreSQL
-        // longer to sort than to read).
+        // Ordered here, as `in_order` (a province's 18,000 rows took PostgreSQL longer to
+        // sort than to read).
         out.sort_unstable_by(|a, b| {
             (a.village_id.as_str(), a.status.as_str())
                 .cmp(&(b.village_id.as_str(), b.status.as_str()))

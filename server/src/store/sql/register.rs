@@ -484,8 +484,7 @@ where
             .into_iter()
             .map(AssignmentRow::into_assignment)
             .collect::<StoreResult<Vec<_>>>()?;
-        // Ordered here, as a commune's other rows (`read_model::in_order`).
-        out.sort_unstable_by(|a, b| (a.from_date, &a.id).cmp(&(b.from_date, &b.id)));
+        in_order(&mut out, |a| (a.from_date, a.id.as_str()));
         Ok(out)
     }
 
