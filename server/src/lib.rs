@@ -57,6 +57,8 @@ pub struct AppState {
     pub sign_in: Arc<auth::throttle::SignIn>,
     /// Each user's heavy requests running at once.
     pub heavy: Arc<heavy::HeavyGate>,
+    /// The dashboard's movement figures, kept while the register stands.
+    pub(crate) movements: Arc<api::movement_memo::MovementMemo>,
     /// The token `GET /metrics` asks for; `None`: the route answers 404.
     pub metrics_token: Option<Arc<str>>,
 }
@@ -76,6 +78,7 @@ impl AppState {
             scopes: Arc::default(),
             sign_in: Arc::default(),
             heavy: Arc::default(),
+            movements: Arc::default(),
             metrics_token: None,
         }
     }

@@ -380,11 +380,11 @@ impl HouseholdDoc {
         value: &Value,
     ) -> Result<(), DocError> {
         let coll = self.collection(collection)?;
-        let obj = match self.doc.get(&coll, id)? {
-            Some((AmValue::Object(ObjType::Map), o)) => o,
-            _ => self.doc.put_object(&coll, id, ObjType::Map)?,
-        };
-        update_map(&mut self.doc, &obj, value)
+        match self.doc.get(&coll, id)? {
+            Some((AmValue::Object(ObjType::Map), o)) => update_map(&mut self.doc, &o, value),
+            _ if value.is_object() => write_value(&mut self.doc, &coll, id, value),
+            _ => Err(DocError::Load("a record must be a JSON object".into())),
+        }
     }
 
     /// Writes, as `author`, what `changes` (made elsewhere, e.g. refused from a phone)
@@ -739,21 +739,40 @@ fn scalar(v: &Value) -> Option<ScalarValue> {
     })
 }
 
+/// A new object's value as automerge builds it in one batch: maps as maps, lists as lists
+/// of scalars (lists hold scalars only, e.g. causes; nested values are kept as text).
+fn hydrate(v: &Value) -> automerge::hydrate::Value {
+    use automerge::hydrate;
+    match v {
+        Value::Object(fields) => hydrate::Map::from(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), hydrate(v)))
+                .collect::<std::collections::HashMap<String, hydrate::Value>>(),
+        )
+        .into(),
+        Value::Array(items) => hydrate::List::from(
+            items
+                .iter()
+                .map(|item| {
+                    hydrate::Value::scalar(
+                        scalar(item).unwrap_or_else(|| ScalarValue::Str(item.to_string().into())),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+        other => hydrate::Value::scalar(scalar(other).expect("scalar")),
+    }
+}
+
+/// Writes `v` at `key`. A new map or list is made in one batch of operations (one change
+/// to the document's op set, not one per field: a household's registration is hundreds of
+/// fields).
 fn write_value(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: &Value) -> Result<(), DocError> {
     match v {
-        Value::Object(_) => {
-            let child = doc.put_object(obj, key, ObjType::Map)?;
-            update_map(doc, &child, v)?;
-        }
-        Value::Array(items) => {
-            let list = doc.put_object(obj, key, ObjType::List)?;
-            for (i, item) in items.iter().enumerate() {
-                match scalar(item) {
-                    Some(s) => doc.insert(&list, i, s)?,
-                    // Lists hold scalars only (e.g. causes); nested values are kept as text.
-                    None => doc.insert(&list, i, item.to_string())?,
-                }
-            }
+        Value::Object(_) | Value::Array(_) => {
+            doc.batch_create_object(obj, key, &hydrate(v), false)?;
         }
         other => doc.put(obj, key, scalar(other).expect("scalar"))?,
     }

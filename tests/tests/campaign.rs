@@ -183,12 +183,26 @@ async fn a_status_changes_only_through_a_valid_decision(b: Backend) {
         step(&srv, &officer, "2026-10-05", json!({"kind": "answer", "complaint": complaint, "text": "Xe mua trả góp; thu nhập không đổi."})).await,
         None
     );
+    // The dashboard's movement figures before the decision (kept by the server between
+    // requests while the register stands)...
+    let (_, before) = send(&srv, &officer, "GET", "/api/dashboard", Value::Null).await;
     // Now the decision is taken and the status is the review's result.
     assert_eq!(
         step(&srv, &leader, "2026-10-20", decide.clone()).await,
         None
     );
     assert_eq!(status(&srv, &officer).await, "newly_escaped");
+    // ...and after it: the household it moved is counted at once.
+    let (_, after) = send(&srv, &officer, "GET", "/api/dashboard", Value::Null).await;
+    assert_ne!(before["movement"], after["movement"]);
+    assert_eq!(after["movement"]["since"], "2026-09-01");
+    let escaped = after["movement"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["movement"] == "escaped")
+        .unwrap();
+    assert_eq!(escaped["households"], 1, "{after}");
     assert!(
         step(&srv, &leader, "2026-10-21", decide)
             .await

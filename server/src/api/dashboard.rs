@@ -4,6 +4,7 @@
 //! (`accompaniment::RowFilter`), and names the list query that opens them.
 
 use super::accompaniment::{RowFilter, loads, rows};
+use super::movement_memo::movement_since;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -103,10 +104,11 @@ async fn dashboard(
         tokio::try_join!(store.villages_under(&area_id), store.within(&area_id))?;
     let mut ids = villages.clone();
     ids.push(area_id.clone());
-    // The rows, the ledger, the names and the targets read at once.
-    let (all, ledger, areas, targets) = tokio::try_join!(
+    let today = crate::today();
+    // The rows, the movement figures, the names and the targets read at once.
+    let (all, movement, areas, targets) = tokio::try_join!(
         rows(&state, &me, Some(&area_id)),
-        async { Ok(store.movements_in(&within).await?) },
+        async { Ok(movement_since(&state, &within, today).await?) },
         async { Ok(store.list_areas().await?) },
         async { Ok(store.list_targets(&ids).await?) },
     )?;
@@ -179,6 +181,6 @@ async fn dashboard(
         villages: per_village,
         cadres,
         target_warnings,
-        movement: shared::dashboard::MovementSince::of(&ledger, crate::today()),
+        movement,
     }))
 }

@@ -11,6 +11,7 @@ mod dashboard;
 mod history;
 mod households;
 mod import;
+pub(crate) mod movement_memo;
 mod packed;
 mod report_parts;
 pub(crate) mod reports;

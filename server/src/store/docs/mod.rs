@@ -83,9 +83,9 @@ pub trait Docs: Send + Sync + 'static {
 // The read model's statements both databases run alike, in PostgreSQL's `$n` form
 // (SQLite runs them through `numbered`).
 
-const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (id) DO UPDATE SET code = excluded.code, code_key = excluded.code_key, village_id = excluded.village_id, address = excluded.address, \
+const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key, commune_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT parent_id FROM areas WHERE id = $3)) \
+     ON CONFLICT (id) DO UPDATE SET code = excluded.code, code_key = excluded.code_key, village_id = excluded.village_id, commune_id = excluded.commune_id, address = excluded.address, \
      head_name = excluded.head_name, residence = excluded.residence, status = excluded.status, priority = excluded.priority, \
      causes = excluded.causes, updated_at = excluded.updated_at, search_text = excluded.search_text";
 /// A write that left the profile as it was: only the household's last change time moves.
@@ -108,20 +108,25 @@ fn follows(touched: Option<&shared::doc::Touched>) -> bool {
     touched.is_none_or(|t| t.contains_key(&Collection::Visits) || t.contains_key(&Collection::Plan))
 }
 
-const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data) \
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
-const INSERT_VISIT: &str = "INSERT INTO visits (id, household_id, cadre_id, date, data) VALUES ($1, $2, $3, $4, $5) \
+const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data, commune_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, (SELECT commune_id FROM households WHERE id = $2)) ON CONFLICT (id) DO NOTHING";
+const INSERT_VISIT: &str = "INSERT INTO visits (id, household_id, cadre_id, date, data, commune_id) \
+     VALUES ($1, $2, $3, $4, $5, (SELECT commune_id FROM households WHERE id = $2)) \
      ON CONFLICT (id) DO NOTHING";
 /// A support record is updated only within its own household.
-const UPSERT_SUPPORT: &str = "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data) \
-     VALUES ($1, $2, $3, $4, $5, $6) \
+const UPSERT_SUPPORT: &str = "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data, commune_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, (SELECT commune_id FROM households WHERE id = $2)) \
      ON CONFLICT (id) DO UPDATE SET status = excluded.status, delivered_date = excluded.delivered_date, data = excluded.data \
      WHERE support_actions.household_id = excluded.household_id";
 
+/// A review step, recorded once (its id is the step's).
+pub(in crate::store) const INSERT_REVIEW_STEP: &str = "INSERT INTO review_steps (id, household_id, review_id, kind, date, data, commune_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, (SELECT commune_id FROM households WHERE id = $2)) ON CONFLICT (id) DO NOTHING";
+
 /// A movement of the ledger (`shared::ledger`), recorded once: its id is fixed by what it
 /// comes from, and a later write of the same household never rewrites it.
-pub(in crate::store) const INSERT_MOVEMENT: &str = "INSERT INTO movements (id, household_id, from_status, to_status, date, basis, recorded_by, recorded_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+pub(in crate::store) const INSERT_MOVEMENT: &str = "INSERT INTO movements (id, household_id, from_status, to_status, date, basis, recorded_by, recorded_at, commune_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT commune_id FROM households WHERE id = $2)) ON CONFLICT (id) DO NOTHING";
 
 /// A household that left the register: its day of leaving on its row.
 pub(in crate::store) const SET_LEFT_ON: &str = "UPDATE households SET left_on = $1 WHERE id = $2";

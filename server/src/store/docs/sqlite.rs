@@ -554,10 +554,7 @@ fn write_records(
             json(a)
         ])?;
     }
-    let mut st = c.prepare_cached(
-        "INSERT INTO review_steps (id, household_id, review_id, kind, date, data) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
-    )?;
+    let mut st = c.prepare_cached(&numbered(super::INSERT_REVIEW_STEP))?;
     for s in r
         .review_steps
         .iter()

@@ -31,8 +31,8 @@ struct Rows {
 }
 
 const HOUSEHOLDS: Rows = Rows {
-    head: "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key, last_visit, next_visit, has_plan)",
-    width: 16,
+    head: "INSERT INTO households (id, code, village_id, address, head_name, residence, status, priority, causes, created_at, updated_at, search_text, code_key, last_visit, next_visit, has_plan, commune_id)",
+    width: 17,
     tail: "",
 };
 /// A new household's members, numbered in their order.
@@ -42,18 +42,18 @@ const MEMBERS: Rows = Rows {
     tail: "",
 };
 const ASSESSMENTS: Rows = Rows {
-    head: "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data)",
-    width: 6,
+    head: "INSERT INTO assessments (id, household_id, date, rule_set_id, classification, data, commune_id)",
+    width: 7,
     tail: "",
 };
 const VISITS: Rows = Rows {
-    head: "INSERT INTO visits (id, household_id, cadre_id, date, data)",
-    width: 5,
+    head: "INSERT INTO visits (id, household_id, cadre_id, date, data, commune_id)",
+    width: 6,
     tail: "",
 };
 const SUPPORT: Rows = Rows {
-    head: "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data)",
-    width: 6,
+    head: "INSERT INTO support_actions (id, household_id, status, delivered_date, planned_date, data, commune_id)",
+    width: 7,
     tail: "",
 };
 const PLAN: Rows = Rows {
@@ -62,13 +62,13 @@ const PLAN: Rows = Rows {
     tail: "",
 };
 const REVIEW_STEPS: Rows = Rows {
-    head: "INSERT INTO review_steps (id, household_id, review_id, kind, date, data)",
-    width: 6,
+    head: "INSERT INTO review_steps (id, household_id, review_id, kind, date, data, commune_id)",
+    width: 7,
     tail: "ON CONFLICT (id) DO NOTHING",
 };
 const MOVEMENTS: Rows = Rows {
-    head: "INSERT INTO movements (id, household_id, from_status, to_status, date, basis, recorded_by, recorded_at)",
-    width: 8,
+    head: "INSERT INTO movements (id, household_id, from_status, to_status, date, basis, recorded_by, recorded_at, commune_id)",
+    width: 9,
     tail: "ON CONFLICT (id) DO NOTHING",
 };
 const DOCS: Rows = Rows {
@@ -111,6 +111,25 @@ where
         for (u, hash) in &d.users {
             Self::insert_user(&mut tx, u, hash).await?;
         }
+        // The commune key of each household and record, from the areas the import brings
+        // (a village already in the database is left to the database's trigger to fill).
+        let commune_of_village: BTreeMap<&str, &str> = d
+            .areas
+            .iter()
+            .filter(|a| a.kind == shared::area::AreaKind::Village)
+            .filter_map(|a| Some((a.id.as_str(), a.parent_id.as_deref()?)))
+            .collect();
+        let key: BTreeMap<&str, &str> = d
+            .households
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    h.id.as_str(),
+                    *commune_of_village.get(h.village_id.as_str())?,
+                ))
+            })
+            .collect();
+        let key_of = |household_id: &str| MaybeText(key.get(household_id).map(|c| c.to_string()));
         // Each household's visits and plan, gathered once, for what its row keeps of them.
         let mut visits: BTreeMap<&str, Vec<&shared::visit::Visit>> = BTreeMap::new();
         for v in &d.visits {
@@ -131,7 +150,7 @@ where
                         visits.get(id).into_iter().flatten().copied(),
                         plan.get(id).into_iter().flatten().copied(),
                     );
-                    household_row(h, followed)
+                    household_row(h, followed, key_of(&h.id))
                 })
                 .collect(),
         )
@@ -163,6 +182,7 @@ where
                     Text(a.explanation.rule_set_id.clone()),
                     Text(a.classification.as_str().into()),
                     Text(json(a)),
+                    key_of(&a.household_id),
                 ]
             })
             .collect::<Vec<_>>();
@@ -180,6 +200,7 @@ where
                     Text(v.cadre_id.clone()),
                     Text(v.data.date.to_string()),
                     Text(json(&v.data)),
+                    key_of(&v.household_id),
                 ]
             })
             .collect::<Vec<_>>();
@@ -195,6 +216,7 @@ where
                     MaybeText(s.delivered_date.map(|d| d.to_string())),
                     Text(s.data.planned_date.to_string()),
                     Text(json(&s.data)),
+                    key_of(&s.household_id),
                 ]
             })
             .collect::<Vec<_>>();
@@ -224,11 +246,12 @@ where
                     Text(st.data.kind().into()),
                     Text(st.date.to_string()),
                     Text(json(st)),
+                    key_of(&st.household_id),
                 ]
             })
             .collect::<Vec<_>>();
         Self::insert_rows(&mut tx, &REVIEW_STEPS, steps).await?;
-        Self::import_ledger(&mut tx, actor, d).await?;
+        Self::import_ledger(&mut tx, actor, d, &key_of).await?;
         for t in &d.targets {
             Self::upsert_target(&mut tx, t).await?;
         }
@@ -252,6 +275,7 @@ where
         conn: &mut DB::Connection,
         actor: &Actor,
         d: &Import,
+        key_of: &(dyn Fn(&str) -> Value + Sync),
     ) -> StoreResult<()> {
         let mut steps: BTreeMap<&str, Vec<shared::review::ReviewStep>> = BTreeMap::new();
         for st in &d.review_steps {
@@ -271,6 +295,7 @@ where
                         .execute(&mut *conn)
                         .await?;
                 }
+                let key = key_of(&m.household_id);
                 rows.push(vec![
                     Text(m.id),
                     Text(m.household_id),
@@ -284,6 +309,7 @@ where
                         m.by
                     }),
                     Int(at),
+                    key,
                 ]);
             }
         }
@@ -370,7 +396,7 @@ where
 }
 
 /// A household's row, as `insert_household` writes it.
-fn household_row(h: &Household, f: Followed) -> Vec<Value> {
+fn household_row(h: &Household, f: Followed, commune: Value) -> Vec<Value> {
     vec![
         Text(h.id.clone()),
         Text(h.code.clone()),
@@ -388,5 +414,6 @@ fn household_row(h: &Household, f: Followed) -> Vec<Value> {
         MaybeText(f.last_visit.map(|d| d.to_string())),
         MaybeText(f.next_visit.map(|d| d.to_string())),
         Bool(f.has_plan),
+        commune,
     ]
 }

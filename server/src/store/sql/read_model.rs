@@ -160,18 +160,15 @@ where
         conn: &mut DB::Connection,
         st: &shared::review::ReviewStep,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO review_steps (id, household_id, review_id, kind, date, data) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(st.id.clone())
-        .bind(st.household_id.clone())
-        .bind(st.review_id.clone())
-        .bind(st.data.kind())
-        .bind(st.date.to_string())
-        .bind(json(st))
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(crate::store::docs::INSERT_REVIEW_STEP)
+            .bind(st.id.clone())
+            .bind(st.household_id.clone())
+            .bind(st.review_id.clone())
+            .bind(st.data.kind())
+            .bind(st.date.to_string())
+            .bind(json(st))
+            .execute(&mut *conn)
+            .await?;
         Ok(())
     }
 }

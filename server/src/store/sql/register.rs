@@ -155,8 +155,8 @@ where
         a: &Assignment,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO assignments (id, household_id, cadre_id, from_date, to_date, cadence_days) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO assignments (id, household_id, cadre_id, from_date, to_date, cadence_days, commune_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, (SELECT commune_id FROM households WHERE id = $2))",
         )
         .bind(a.id.clone())
         .bind(a.household_id.clone())
