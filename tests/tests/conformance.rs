@@ -795,11 +795,36 @@ async fn the_demo_commune_imports_with_its_figures(b: Backend) {
     assert_eq!(villages.len(), 10);
     let counts = s.status_counts(&Within::Villages(villages)).await.unwrap();
     assert_eq!(
-        s.status_counts(&Within::Communes(vec![commune]))
+        s.status_counts(&Within::Communes(vec![commune.clone()]))
             .await
             .unwrap(),
         counts,
         "a commune's counts by its key are its villages'"
+    );
+    // Summed by commune in the database, they are the villages' counts added up.
+    let summed = s
+        .commune_status_counts(std::slice::from_ref(&commune))
+        .await
+        .unwrap();
+    let mut added: std::collections::BTreeMap<&str, i64> = Default::default();
+    for c in &counts {
+        *added.entry(c.status.as_str()).or_default() += c.households;
+    }
+    assert_eq!(
+        summed
+            .iter()
+            .map(|(c, st, n)| (c.as_str(), st.as_str(), *n))
+            .collect::<Vec<_>>(),
+        added
+            .iter()
+            .map(|(st, n)| (commune.as_str(), *st, *n))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        s.commune_status_counts(&["no-such-commune".to_string()])
+            .await
+            .unwrap()
+            .is_empty()
     );
     let total = |st| {
         counts

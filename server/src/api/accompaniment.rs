@@ -372,20 +372,23 @@ async fn cadre_loads(
         return Err(AppError::Forbidden);
     }
     let area = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
-    let rows = rows(&state, &me, Some(&area)).await?;
-    Ok(Json(loads(&state, &area, &rows).await?))
+    let (rows, areas) = tokio::try_join!(rows(&state, &me, Some(&area)), async {
+        Ok(state.store.list_areas().await?)
+    })?;
+    Ok(Json(loads(&state, &areas, &area, &rows).await?))
 }
 
 /// The active cadres working in `area` (or above it in its commune), with the households
 /// of `rows` they accompany and how many of those are overdue, most overdue first.
+/// `all_areas` are every area, as the caller read them.
 pub(crate) async fn loads(
     state: &AppState,
+    all_areas: &[shared::area::Area],
     area: &str,
     rows: &[AccompaniedRow],
 ) -> AppResult<Vec<CadreLoad>> {
-    let all_areas = state.store.list_areas().await?;
     let path = state.store.area_path(area).await?;
-    let mut areas = super::areas::subtree(&all_areas, area);
+    let mut areas = super::areas::subtree(all_areas, area);
     areas.extend(path.into_iter().take(2));
     // Each cadre's rows gathered in one pass over the rows (a commune has a hundred
     // cadres and thousands of households), then counted with the list's own filters.

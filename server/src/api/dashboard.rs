@@ -112,9 +112,15 @@ async fn dashboard(
         async { Ok(store.list_areas().await?) },
         async { Ok(store.list_targets(&ids).await?) },
     )?;
-    let areas: std::collections::HashMap<String, String> =
-        areas.into_iter().map(|a| (a.id, a.name)).collect();
-    let name = |id: &str| areas.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let names: std::collections::HashMap<&str, &str> = areas
+        .iter()
+        .map(|a| (a.id.as_str(), a.name.as_str()))
+        .collect();
+    let name = |id: &str| {
+        names
+            .get(id)
+            .map_or_else(|| id.to_string(), |n| n.to_string())
+    };
     let year = q.year.or_else(|| targets.iter().map(|t| t.year).max());
     let target_of = |id: &str| {
         targets
@@ -174,7 +180,7 @@ async fn dashboard(
         }
     }
     // The workload of the area's cadres, counted over the same rows.
-    let cadres = loads(&state, &area_id, &all).await?;
+    let cadres = loads(&state, &areas, &area_id, &all).await?;
     Ok(Json(Dashboard {
         year,
         total,

@@ -154,21 +154,13 @@ async fn communes(
         .iter()
         .filter(|a| a.kind == AreaKind::Commune && under.contains(&a.id))
         .collect();
-    let commune_of: BTreeMap<&str, &str> = areas
-        .iter()
-        .filter(|a| a.kind == AreaKind::Village)
-        .filter_map(|v| Some((v.id.as_str(), v.parent_id.as_deref()?)))
-        .collect();
-    let within = crate::store::Within::Communes(communes.iter().map(|c| c.id.clone()).collect());
-    let mut counts: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
-    for c in store.status_counts(&within).await? {
-        let Some(commune) = commune_of.get(c.village_id.as_str()) else {
-            continue;
-        };
+    let ids: Vec<String> = communes.iter().map(|c| c.id.clone()).collect();
+    let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    for (commune, status, n) in store.commune_status_counts(&ids).await? {
         let row = counts.entry(commune).or_default();
-        let n = usize::try_from(c.households).unwrap_or_default();
+        let n = usize::try_from(n).unwrap_or_default();
         row[0] += n;
-        match c.status {
+        match status {
             HouseholdStatus::Poor => row[1] += n,
             HouseholdStatus::NearPoor => row[2] += n,
             _ => {}

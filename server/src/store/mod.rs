@@ -528,6 +528,13 @@ pub trait ReadModel: Send + Sync {
 
     /// Households by village and status within an area (kept counts, migration 0012).
     async fn status_counts(&self, within: &Within) -> StoreResult<Vec<StatusCount>>;
+    /// Households by commune and status: the kept counts of each commune's villages,
+    /// summed by the database (a province's overview reads a hundred communes' rows, not
+    /// their thousands of villages').
+    async fn commune_status_counts(
+        &self,
+        communes: &[String],
+    ) -> StoreResult<Vec<(String, HouseholdStatus, i64)>>;
 }
 
 /// Changes the write core refused (quarantine) and fields left in conflict.

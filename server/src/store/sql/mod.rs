@@ -160,12 +160,20 @@ where
     async fn analyze(&self) -> StoreResult<()> {
         // PostgreSQL samples each table; SQLite reads every index unless told to sample
         // (`analysis_limit`, rows per index), which keeps a province's ANALYZE in bounds.
-        let sql = if DB::BACKEND == "sqlite" {
-            "PRAGMA analysis_limit = 1000; ANALYZE;"
-        } else {
-            "ANALYZE"
-        };
-        sqlx::raw_sql(sql).execute(&self.pool).await?;
+        if DB::BACKEND == "sqlite" {
+            sqlx::raw_sql("PRAGMA analysis_limit = 1000; ANALYZE;")
+                .execute(&self.pool)
+                .await?;
+            return Ok(());
+        }
+        // The villages' kept counts are updated once for every household a bulk load
+        // writes: a province's load leaves PostgreSQL hundreds of dead versions of each
+        // of their rows, which the overview would read through until autovacuum came.
+        // (`VACUUM` runs alone, outside a transaction.)
+        sqlx::raw_sql("VACUUM village_status_counts")
+            .execute(&self.pool)
+            .await?;
+        sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
         Ok(())
     }
 

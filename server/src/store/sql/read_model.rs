@@ -552,6 +552,36 @@ where
             .into_support()
     }
 
+    async fn commune_status_counts(
+        &self,
+        communes: &[String],
+    ) -> StoreResult<Vec<(String, HouseholdStatus, i64)>> {
+        let mut out = Vec::new();
+        // A commune's villages all come in the piece that names it.
+        for ids in communes.chunks(1000) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT a.parent_id, c.status, CAST(SUM(c.households) AS BIGINT) \
+                 FROM village_status_counts c JOIN areas a ON a.id = c.village_id \
+                 WHERE c.households > 0 AND a.parent_id",
+            );
+            push_in(&mut qb, ids);
+            qb.push(" GROUP BY a.parent_id, c.status");
+            for (commune, status, n) in qb
+                .build_query_as::<(String, String, i64)>()
+                .fetch_all(&self.pool)
+                .await?
+            {
+                let status = HouseholdStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?;
+                out.push((commune, status, n));
+            }
+        }
+        out.sort_unstable_by(|a, b| {
+            (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str()))
+        });
+        Ok(out)
+    }
+
     async fn status_counts(&self, within: &Within) -> StoreResult<Vec<StatusCount>> {
         let mut out = Vec::new();
         // Kept by the database's triggers with every write of a household (migration
