@@ -6,7 +6,7 @@ use server::store::{
     Actor, AssignmentFilter, HouseholdFilter, REFRESH_RETRY_GRACE_MS, RefreshRefusal, StoreError,
     Within,
 };
-use shared::area::{AreaInput, AreaKind};
+use shared::area::{Area, AreaInput, AreaKind};
 use shared::assessment::{Assessment, ReviewKind};
 use shared::assignment::Assignment;
 use shared::core::EditError;
@@ -793,6 +793,22 @@ async fn the_demo_commune_imports_with_its_figures(b: Backend) {
         .id;
     let villages = s.villages_under(&commune).await.unwrap();
     assert_eq!(villages.len(), 10);
+    // The commune and its villages, ordered by code as the province's list orders them.
+    let under = s.areas_under(&commune).await.unwrap();
+    let mut expected: Vec<String> = villages.clone();
+    expected.push(commune.clone());
+    expected.sort();
+    let mut ids: Vec<String> = under.iter().map(|a| a.id.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, expected);
+    let all = s.list_areas().await.unwrap();
+    let in_order: Vec<&Area> = all.iter().filter(|a| ids.contains(&a.id)).collect();
+    assert_eq!(under.iter().collect::<Vec<_>>(), in_order);
+    assert!(
+        all.windows(2).all(|w| w[0].code <= w[1].code),
+        "areas by code"
+    );
+    assert!(s.areas_under("no-such-area").await.unwrap().is_empty());
     let counts = s.status_counts(&Within::Villages(villages)).await.unwrap();
     assert_eq!(
         s.status_counts(&Within::Communes(vec![commune.clone()]))

@@ -373,14 +373,14 @@ async fn cadre_loads(
     }
     let area = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     let (rows, areas) = tokio::try_join!(rows(&state, &me, Some(&area)), async {
-        Ok(state.store.list_areas().await?)
+        Ok(state.store.areas_under(&area).await?)
     })?;
     Ok(Json(loads(&state, &areas, &area, &rows).await?))
 }
 
 /// The active cadres working in `area` (or above it in its commune), with the households
 /// of `rows` they accompany and how many of those are overdue, most overdue first.
-/// `all_areas` are every area, as the caller read them.
+/// `all_areas` hold `area` and every area under it, as the caller read them.
 pub(crate) async fn loads(
     state: &AppState,
     all_areas: &[shared::area::Area],

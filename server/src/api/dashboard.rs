@@ -109,7 +109,7 @@ async fn dashboard(
     let (all, movement, areas, targets) = tokio::try_join!(
         rows(&state, &me, Some(&area_id)),
         async { Ok(movement_since(&state, &within, today).await?) },
-        async { Ok(store.list_areas().await?) },
+        async { Ok(store.areas_under(&area_id).await?) },
         async { Ok(store.list_targets(&ids).await?) },
     )?;
     let names: std::collections::HashMap<&str, &str> = areas

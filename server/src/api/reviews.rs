@@ -122,7 +122,7 @@ async fn campaign(
         latest.insert(a.household_id.as_str(), a);
     }
     let households = households_in(&state, &within).await?;
-    let areas = store.list_areas().await?;
+    let areas = store.areas_under(&area_id).await?;
     let mut rows = Vec::new();
     for h in &households {
         let own = steps.get(&h.id).map(Vec::as_slice).unwrap_or_default();

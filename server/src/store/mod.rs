@@ -303,6 +303,9 @@ pub trait Register: Send + Sync {
     async fn area_path(&self, id: &str) -> StoreResult<Vec<String>>;
     /// Ids of the villages in the tree under `id` (itself included when it is a village).
     async fn villages_under(&self, id: &str) -> StoreResult<Vec<String>>;
+    /// The area and every area under it, ordered by code (a commune's screens name its
+    /// villages without reading the province's areas).
+    async fn areas_under(&self, id: &str) -> StoreResult<Vec<Area>>;
     /// The area `id` as a place to read household rows: a commune (or an area of
     /// communes) by its commune key, a village by itself.
     async fn within(&self, id: &str) -> StoreResult<Within>;
