@@ -999,6 +999,20 @@ async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
     assert_eq!(s.get_household("h3").await.unwrap().head_name, "Lần hai");
     let h2 = s.docs().load_doc("h2").await.unwrap().unwrap();
     assert_eq!(h2.seq, seqs[1], "the stale write left h2 as it was");
+    // A sync page's documents read at once are each what reading it alone gives (h1 and
+    // h3 with their second write's chunk), by id; an unknown id is left out.
+    let ids: Vec<String> = ["h3", "nobody", "h1", "h2"].map(String::from).to_vec();
+    let together = s.docs().load_docs(&ids).await.unwrap();
+    let mut one_by_one = vec![];
+    for id in ["h1", "h2", "h3"] {
+        one_by_one.push((
+            id.to_string(),
+            s.docs().load_doc(id).await.unwrap().unwrap(),
+        ));
+    }
+    assert_eq!(together, one_by_one);
+    assert_eq!(together[0].1.chunks.len(), 2, "h1: both writes");
+    assert!(s.docs().load_docs(&[]).await.unwrap().is_empty());
     db.cleanup().await;
 }
 

@@ -217,7 +217,7 @@ pub use shared::api::StatusCount;
 pub use shared::api::AuditEvent;
 
 /// A household document as stored: its snapshot and later change chunks, in order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDoc {
     pub chunks: Vec<Vec<u8>>,
     pub heads: Vec<String>,

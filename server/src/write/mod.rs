@@ -9,7 +9,7 @@
 
 mod seqs;
 
-use crate::store::{Actor, DocWrite, DynStore, StoreError, StoreResult};
+use crate::store::{Actor, DocWrite, DynStore, StoreError, StoreResult, StoredDoc};
 use seqs::Seqs;
 use shared::core::hub::{Changed, Commit, CommitError, Delta, RecentWrites, Storage, Stored};
 use shared::core::{Refusal, Writer};
@@ -313,15 +313,7 @@ impl DbStorage {
         let Some(stored) = self.store.docs().load_doc(id).await.map_err(logged)? else {
             return Ok(None);
         };
-        let author = shared::doc::Author {
-            user_id: "server".into(),
-            device_id: "server".into(),
-            at_ms: chrono::Utc::now().timestamp_millis(),
-            door: None,
-        };
-        let doc = stored
-            .open(&author)
-            .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))?;
+        let doc = open_stored(id, &stored)?;
         let seq = stored.seq as u64;
         Ok(Some(Cached {
             seq,
@@ -342,6 +334,19 @@ impl DbStorage {
         }
         entry
     }
+}
+
+/// Decodes a stored document, as the server's own actor from here on.
+fn open_stored(id: &str, stored: &StoredDoc) -> Result<HouseholdDoc, StoreError> {
+    let author = shared::doc::Author {
+        user_id: "server".into(),
+        device_id: "server".into(),
+        at_ms: chrono::Utc::now().timestamp_millis(),
+        door: None,
+    };
+    stored
+        .open(&author)
+        .map_err(|e| logged(StoreError::Corrupt(format!("document {id}: {e}"))))
 }
 
 /// Takes the waiting writes, as many as are there (up to `GROUP`), and commits them in one
@@ -535,6 +540,59 @@ impl Storage for DbStorage {
         };
         let mut doc = own.doc.into_inner().expect("not poisoned");
         Ok(doc.as_mut().map(f))
+    }
+
+    /// The documents not kept (or kept from before the sequence number they reached) are
+    /// read in one statement and decoded together, off the request's thread when large.
+    async fn prefetch(&self, ids: &[(String, u64)]) -> Result<(), StoreError> {
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|(id, seq)| {
+                // A write of this process on its way in is kept when it lands.
+                self.cached(id).is_none_or(|c| c.seq < *seq) && !self.landing.has(id)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let stored = self
+            .store
+            .docs()
+            .load_docs(&missing)
+            .await
+            .map_err(logged)?;
+        let size = stored
+            .iter()
+            .map(|(_, d)| d.chunks.iter().map(Vec::len).sum::<usize>())
+            .sum();
+        let opened = self
+            .compute(size, move || {
+                stored
+                    .into_iter()
+                    .map(|(id, d)| {
+                        let doc = open_stored(&id, &d);
+                        (id, d, doc)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        for (id, stored, doc) in opened {
+            // One that does not decode is left to `read`, which reports it.
+            let Ok(doc) = doc else { continue };
+            let seq = stored.seq as u64;
+            self.keep(
+                &id,
+                Cached {
+                    seq,
+                    chunks: stored.chunks.len(),
+                    doc: Mutex::new(Some(doc)),
+                    heads: stored.heads,
+                    recent: RecentWrites::after(seq),
+                },
+            );
+        }
+        Ok(())
     }
 
     async fn commit(&self, writer: &Writer, c: Commit) -> Result<(), CommitError<StoreError>> {

@@ -149,6 +149,16 @@ pub trait Storage: Sync {
         seq: Option<u64>,
         f: impl FnOnce(&mut HouseholdDoc) -> T + Send,
     ) -> impl Future<Output = Result<Option<T>, Self::Error>> + Send;
+    /// Makes the documents of `ids` (each with the sequence number it is known to have
+    /// reached, from `changed_since`) ready for `read`, in one trip to storage where it
+    /// can: a fresh phone's first page reads hundreds. Only a speed-up: `read` still
+    /// answers for any document this did not ready.
+    fn prefetch(
+        &self,
+        _ids: &[(String, u64)],
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async { Ok(()) }
+    }
     /// The changes written to `id` after sequence number `after`, when the storage still
     /// keeps every one of them (a recent tail of each document's writes) and the document
     /// existed at `after`; `seq` is the sequence number it is known to have reached (from
@@ -653,6 +663,14 @@ impl Hub {
                 .await
                 .map_err(SyncError::Storage)?;
         }
+        // The documents read below, from storage in one trip rather than one by one.
+        let to_read: Vec<(String, u64)> = changed
+            .iter()
+            .take(self.page)
+            .filter(|(id, _)| !from_log.contains_key(id))
+            .cloned()
+            .collect();
+        store.prefetch(&to_read).await.map_err(SyncError::Storage)?;
         let mut sent = 0;
         let mut last_seq = req.cursor;
         for (id, seq) in changed {

@@ -35,6 +35,9 @@ pub type Published = Box<dyn FnOnce(&[StoreResult<i64>]) + Send>;
 #[async_trait]
 pub trait Docs: Send + Sync + 'static {
     async fn load_doc(&self, id: &str) -> StoreResult<Option<StoredDoc>>;
+    /// The stored documents among `ids` (a sync page's, so a few hundred at most), each
+    /// read as `load_doc` reads one, in one statement; a missing id is left out.
+    async fn load_docs(&self, ids: &[String]) -> StoreResult<Vec<(String, StoredDoc)>>;
     /// Commits one document write; `Stale` when `expected_seq` is. Returns the new
     /// sequence number.
     async fn commit_doc(&self, actor: &Actor, w: &DocWrite) -> StoreResult<i64> {

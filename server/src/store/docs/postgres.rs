@@ -393,6 +393,37 @@ impl Docs for PgDocs {
         }))
     }
 
+    async fn load_docs(&self, ids: &[String]) -> StoreResult<Vec<(String, StoredDoc)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows: Vec<(String, Option<Vec<u8>>, String, i64, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT d.doc_id, d.snapshot, d.heads, d.seq, c.bytes FROM docs d \
+             LEFT JOIN doc_changes c ON c.doc_id = d.doc_id AND c.seq > d.snapshot_seq \
+             WHERE d.doc_id = ANY($1) ORDER BY d.doc_id, c.seq",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<(String, StoredDoc)> = Vec::new();
+        for (id, snapshot, heads, seq, bytes) in rows {
+            if out.last().is_none_or(|(last, _)| *last != id) {
+                out.push((
+                    id,
+                    StoredDoc {
+                        chunks: snapshot.into_iter().collect(),
+                        heads: serde_json::from_str(&heads)?,
+                        seq,
+                    },
+                ));
+            }
+            if let (Some(b), Some((_, doc))) = (bytes, out.last_mut()) {
+                doc.chunks.push(b);
+            }
+        }
+        Ok(out)
+    }
+
     async fn commit_docs_then(
         &self,
         writes: Vec<(Actor, DocWrite)>,

@@ -257,6 +257,45 @@ impl Docs for SqliteDocs {
         .await
     }
 
+    async fn load_docs(&self, ids: &[String]) -> StoreResult<Vec<(String, StoredDoc)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT d.doc_id, d.snapshot, d.heads, d.seq, c.bytes FROM docs d \
+                 LEFT JOIN doc_changes c ON c.doc_id = d.doc_id AND c.seq > d.snapshot_seq \
+                 WHERE d.doc_id IN ({}) ORDER BY d.doc_id, c.seq",
+                ids_sql(ids.len(), 1)
+            );
+            let mut st = c.prepare(&sql)?;
+            let mut rows = st.query(rusqlite::params_from_iter(ids.iter()))?;
+            let mut out: Vec<(String, StoredDoc)> = Vec::new();
+            while let Some(r) = rows.next()? {
+                let id: String = r.get(0)?;
+                if out.last().is_none_or(|(last, _)| *last != id) {
+                    let snapshot: Option<Vec<u8>> = r.get(1)?;
+                    let heads: String = r.get(2)?;
+                    out.push((
+                        id,
+                        StoredDoc {
+                            chunks: snapshot.into_iter().collect(),
+                            heads: serde_json::from_str(&heads)?,
+                            seq: r.get(3)?,
+                        },
+                    ));
+                }
+                if let (Some(b), Some((_, doc))) = (r.get::<_, Option<Vec<u8>>>(4)?, out.last_mut())
+                {
+                    doc.chunks.push(b);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn doc_seq(&self, id: &str) -> StoreResult<Option<i64>> {
         let id = id.to_string();
         self.read(move |c| {
