@@ -57,6 +57,13 @@ async fn area_tree_and_paths(b: Backend) {
     assert_eq!(s.villages_under("c1").await.unwrap(), ["v1", "v2"]);
     assert_eq!(s.villages_under("p").await.unwrap(), ["v1", "v2", "v3"]);
     assert_eq!(s.villages_under("v3").await.unwrap(), ["v3"]);
+    // The province overview's communes: the communes under an area, by code, without
+    // their villages; a commune is its own; a village or an unknown area has none.
+    let ids = |areas: Vec<Area>| areas.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.communes_under("p").await.unwrap()), ["c1", "c2"]);
+    assert_eq!(ids(s.communes_under("c2").await.unwrap()), ["c2"]);
+    assert!(s.communes_under("v1").await.unwrap().is_empty());
+    assert!(s.communes_under("nowhere").await.unwrap().is_empty());
     assert!(matches!(
         s.area_path("nowhere").await,
         Err(StoreError::NotFound)

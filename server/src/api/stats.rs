@@ -10,7 +10,6 @@ use axum::extract::State;
 use serde::Deserialize;
 use shared::Text;
 use shared::api::Stats;
-use shared::area::AreaKind;
 use shared::dashboard::{CommuneFigures, CommunePage, rate_pct};
 use shared::household::HouseholdStatus;
 use shared::permissions::Action;
@@ -146,14 +145,7 @@ async fn communes(
     let area_id = q.area_id.unwrap_or_else(|| me.user.area_id.clone());
     me.check_area(store, Action::ReadAggregates, &area_id)
         .await?;
-    let areas = store.list_areas().await?;
-    let under: std::collections::HashSet<String> = super::areas::subtree(&areas, &area_id)
-        .into_iter()
-        .collect();
-    let communes: Vec<_> = areas
-        .iter()
-        .filter(|a| a.kind == AreaKind::Commune && under.contains(&a.id))
-        .collect();
+    let communes = store.communes_under(&area_id).await?;
     let ids: Vec<String> = communes.iter().map(|c| c.id.clone()).collect();
     let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     for (commune, status, n) in store.commune_status_counts(&ids).await? {

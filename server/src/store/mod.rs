@@ -306,6 +306,10 @@ pub trait Register: Send + Sync {
     /// The area and every area under it, ordered by code (a commune's screens name its
     /// villages without reading the province's areas).
     async fn areas_under(&self, id: &str) -> StoreResult<Vec<Area>>;
+    /// The communes in the tree under `id` (itself when it is one), ordered by code; their
+    /// villages are not read (a province's overview lists a hundred communes, not the
+    /// province's six thousand areas).
+    async fn communes_under(&self, id: &str) -> StoreResult<Vec<Area>>;
     /// The area `id` as a place to read household rows: a commune (or an area of
     /// communes) by its commune key, a village by itself.
     async fn within(&self, id: &str) -> StoreResult<Within>;

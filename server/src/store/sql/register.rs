@@ -238,6 +238,23 @@ where
         by_code(rows)
     }
 
+    async fn communes_under(&self, id: &str) -> StoreResult<Vec<Area>> {
+        let sql = format!(
+            "WITH RECURSIVE down(id, kind, depth) AS ( \
+               SELECT id, kind, 0 FROM areas WHERE id = $1 \
+               UNION ALL SELECT a.id, a.kind, d.depth + 1 FROM areas a JOIN down d ON a.parent_id = d.id \
+               WHERE d.depth < $2 AND d.kind <> 'commune' AND a.kind <> 'village') \
+             SELECT {AREA_COLS} FROM areas \
+             WHERE id IN (SELECT id FROM down WHERE kind = 'commune')"
+        );
+        let rows = sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(MAX_AREA_DEPTH)
+            .fetch_all(&self.pool)
+            .await?;
+        by_code(rows)
+    }
+
     async fn get_area(&self, id: &str) -> StoreResult<Area> {
         let sql = format!("SELECT {AREA_COLS} FROM areas WHERE id = $1");
         sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
