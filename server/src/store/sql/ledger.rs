@@ -91,9 +91,26 @@ where
     }
 
     /// Gives every household without any movement the movements its records make (data
-    /// stored before the ledger, or a read model rebuilt by hand). Returns how many
-    /// households got theirs.
+    /// stored before the ledger), once: every write since brings its own movements, so
+    /// later starts skip the search through the province. Returns how many households
+    /// got theirs.
     pub(super) async fn fill_ledger(conn: &mut DB::Connection) -> StoreResult<usize> {
+        let filled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_filled")
+            .fetch_one(&mut *conn)
+            .await?;
+        if filled > 0 {
+            return Ok(0);
+        }
+        let n = Self::fill_ledger_once(conn).await?;
+        // Marked only once every household's movements are in: a start stopped half way
+        // fills the rest at the next.
+        sqlx::query("INSERT INTO ledger_filled (id) VALUES (1) ON CONFLICT (id) DO NOTHING")
+            .execute(&mut *conn)
+            .await?;
+        Ok(n)
+    }
+
+    async fn fill_ledger_once(conn: &mut DB::Connection) -> StoreResult<usize> {
         let sql = format!(
             "SELECT {HOUSEHOLD_COLS} FROM households h \
              WHERE NOT EXISTS (SELECT 1 FROM movements m WHERE m.household_id = h.id)"
