@@ -59,6 +59,8 @@ pub struct AppState {
     pub heavy: Arc<heavy::HeavyGate>,
     /// The dashboard's movement figures, kept while the register stands.
     pub(crate) movements: Arc<api::movement_memo::MovementMemo>,
+    /// The areas' household lists the commune's screens count, kept while unwritten.
+    pub(crate) briefs: Arc<api::briefs_memo::BriefsMemo>,
     /// The token `GET /metrics` asks for; `None`: the route answers 404.
     pub metrics_token: Option<Arc<str>>,
 }
@@ -79,6 +81,7 @@ impl AppState {
             sign_in: Arc::default(),
             heavy: Arc::default(),
             movements: Arc::default(),
+            briefs: Arc::default(),
             metrics_token: None,
         }
     }

@@ -287,7 +287,84 @@ async fn the_province_pages_and_filters_its_communes(b: Backend) {
     db.cleanup().await;
 }
 
+/// A new household in the register's words: a profile the write core accepts.
+fn profile(code: &str, village: &str) -> Value {
+    let input = shared::household::HouseholdInput {
+        code: code.into(),
+        village_id: village.into(),
+        address: "Xóm Nà Khau".into(),
+        head_name: "Triệu Văn Sình".into(),
+        residence: shared::household::Residence::Rural,
+        priority: Default::default(),
+        causes: vec![shared::household::Cause::LackOfCapital],
+    };
+    let mut v = serde_json::to_value(input).unwrap();
+    v["status"] = serde_json::json!("not_poor");
+    v["created_at"] = serde_json::json!("2026-01-01T00:00:00.000Z");
+    v
+}
+
+/// The commune's dashboard is counted from its households kept between requests
+/// (`api::briefs_memo`): every write that changes them shows at the next request — a
+/// household registered in the commune, one moved out to another commune — while a write
+/// in another commune leaves the figures as they were. The writes are made as another
+/// server process makes them (through the write core on the same database), so only the
+/// database's clocks can tell this server of them.
+async fn the_kept_households_follow_every_write_of_the_commune(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    tests::fixture::load(&store).await;
+    let srv = TestServer::start(store.clone(), None).await;
+    let one = srv.login("officer1", "office-1").await;
+    let two = srv.login("officer2", "office-2").await;
+    let counts = |d: &Value| figure(&d["total"], "households");
+    let c1 = counts(&get(&srv, &one, "/api/dashboard").await);
+    let c2 = counts(&get(&srv, &two, "/api/dashboard").await);
+    // Read twice: the second answer is the kept one.
+    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1);
+
+    // A household registered in the other commune: this commune's figures stand.
+    tests::write::create(&store, "h-far", profile("XA-1", "v3"))
+        .await
+        .unwrap();
+    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1);
+    let c2 = c2 + 1;
+    assert_eq!(counts(&get(&srv, &two, "/api/dashboard").await), c2);
+
+    // One registered here: counted at the next request.
+    tests::write::create(&store, "h-near", profile("GAN-1", "v1"))
+        .await
+        .unwrap();
+    let c1 = c1 + 1;
+    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1);
+    let list = get(&srv, &one, "/api/accompaniment?limit=2000").await;
+    assert!(
+        list["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["household_id"] == "h-near"),
+        "the list behind the figure holds it"
+    );
+
+    // Moved to a village of the other commune: gone from here, counted there.
+    let audit = serde_json::json!({"action": "update", "entity": "household", "entity_id": "h-near",
+        "changes": {"village_id": ["v1", "v3"]}});
+    tests::write::edit(&store, "h-near", audit, |d, a| {
+        d.update_profile(&serde_json::json!({"village_id": "v3"}), a)
+    })
+    .await
+    .unwrap();
+    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1 - 1);
+    assert_eq!(counts(&get(&srv, &two, "/api/dashboard").await), c2 + 1);
+    db.assert_counts_agree().await;
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    the_kept_households_follow_every_write_of_the_commune,
     every_figure_opens_exactly_its_households,
     the_province_pages_and_filters_its_communes
 );

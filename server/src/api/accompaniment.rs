@@ -86,7 +86,8 @@ pub(crate) async fn rows(
 ) -> AppResult<Vec<AccompaniedRow>> {
     let store = state.store.as_ref();
     let (villages, ids) = me.household_scope(store, Action::ReadAssignments).await?;
-    let within = match area_id {
+    // Where the households are, and every village that holds them (`None`: anywhere).
+    let (within, in_villages) = match area_id {
         Some(area) => {
             me.check_area(store, Action::ReadAssignments, area).await?;
             let under = store.villages_under(area).await?;
@@ -94,12 +95,13 @@ pub(crate) async fn rows(
                 // The whole area in reach (the commune's staff in their commune): by its
                 // commune key.
                 Some(vs) if under.iter().any(|v| !vs.contains(v)) => {
-                    Within::Villages(under.into_iter().filter(|v| vs.contains(v)).collect())
+                    let mine: Vec<String> = under.into_iter().filter(|v| vs.contains(v)).collect();
+                    (Within::Villages(mine.clone()), Some(mine))
                 }
-                _ => store.within(area).await?,
+                _ => (store.within(area).await?, Some(under)),
             }
         }
-        None => Within::villages(villages),
+        None => (Within::villages(villages.clone()), villages),
     };
     let today = crate::today();
     // Each household's last visit and plan come with its row (kept there by every write).
@@ -130,21 +132,19 @@ pub(crate) async fn rows(
             }
             (households, running)
         }
-        // An area's thousands of households by its villages, and their running
-        // assignments beside them on another connection.
+        // An area's thousands of households (kept while none of them is written), and
+        // their running assignments beside them on another connection.
         None => {
-            let filter = HouseholdFilter {
-                within: within.clone(),
-                in_register_only: true,
-                limit: i64::MAX / 2,
-                ..Default::default()
-            };
             let running = AssignmentFilter {
-                within,
+                within: within.clone(),
                 active_on: Some(today),
                 ..Default::default()
             };
-            tokio::try_join!(store.list_briefs(&filter), store.list_assignments(&running))?
+            let (households, running) = tokio::try_join!(
+                super::briefs_memo::area_briefs(state, &within, in_villages.as_deref()),
+                store.list_assignments(&running)
+            )?;
+            (households.as_ref().clone(), running)
         }
     };
     let cadres: Vec<String> = running

@@ -6,6 +6,7 @@ mod areas;
 mod assignments;
 mod audit;
 mod auth;
+pub(crate) mod briefs_memo;
 mod conflicts;
 mod dashboard;
 mod history;
