@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppQuery};
-use crate::store::{HouseholdBrief, HouseholdFilter, Within};
+use crate::store::{HouseholdBrief, Within};
 use axum::Json;
 use axum::extract::State;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -54,16 +54,15 @@ pub(crate) async fn within_of(
     Ok((area_id, within))
 }
 
-async fn households_in(state: &AppState, within: &Within) -> AppResult<Vec<HouseholdBrief>> {
-    Ok(state
-        .store
-        .list_briefs(&HouseholdFilter {
-            within: within.clone(),
-            in_register_only: true,
-            limit: i64::MAX / 2,
-            ..Default::default()
-        })
-        .await?)
+/// The households in the register of `area_id` (`within` as `within_of` gave it), kept
+/// between requests while none of them is written (`briefs_memo`).
+async fn households_in(
+    state: &AppState,
+    area_id: &str,
+    within: &Within,
+) -> AppResult<std::sync::Arc<Vec<HouseholdBrief>>> {
+    let villages = state.store.villages_under(area_id).await?;
+    Ok(super::briefs_memo::area_briefs(state, within, Some(&villages)).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -121,10 +120,10 @@ async fn campaign(
     for a in &reviews {
         latest.insert(a.household_id.as_str(), a);
     }
-    let households = households_in(&state, &within).await?;
+    let households = households_in(&state, &area_id, &within).await?;
     let areas = store.areas_under(&area_id).await?;
     let mut rows = Vec::new();
-    for h in &households {
+    for h in households.iter() {
         let own = steps.get(&h.id).map(Vec::as_slice).unwrap_or_default();
         let review = latest.get(h.id.as_str()).copied();
         // Listed this year, before or for the review.
@@ -418,16 +417,16 @@ async fn tracking(
             )
         })?),
     };
-    let (_, within) = within_of(&state, &me, q.area_id.as_deref()).await?;
+    let (area_id, within) = within_of(&state, &me, q.area_id.as_deref()).await?;
     let steps = state
         .store
         .review_steps_in(&within, Some("decision"), None)
         .await?;
     let paths = trajectories(&steps);
     let today = crate::today();
-    let households = households_in(&state, &within).await?;
+    let households = households_in(&state, &area_id, &within).await?;
     let mut rows = Vec::new();
-    for h in households {
+    for h in households.iter() {
         let Some(t) = paths.get(&h.id) else { continue };
         let flagged = match flag {
             Some(f) => f.holds(t, today),
@@ -481,7 +480,7 @@ async fn what_if(
             Text::new("Không có bộ chuẩn này.", "No such rule set."),
         )
     })?;
-    let (_, within) = within_of(&state, &me, q.area_id.as_deref()).await?;
+    let (area_id, within) = within_of(&state, &me, q.area_id.as_deref()).await?;
     let reviews = state
         .store
         .assessments_in(
@@ -494,10 +493,10 @@ async fn what_if(
     for a in &reviews {
         latest.insert(a.household_id.as_str(), a);
     }
-    let households = households_in(&state, &within).await?;
+    let households = households_in(&state, &area_id, &within).await?;
     let mut changed = Vec::new();
     let mut classified = 0;
-    for h in &households {
+    for h in households.iter() {
         let Some(a) = latest.get(h.id.as_str()) else {
             continue;
         };
