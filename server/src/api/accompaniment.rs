@@ -20,7 +20,7 @@ use shared::permissions::{Action, Reach};
 use shared::report::Movement;
 use shared::search::fold;
 use shared::user::Role;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -154,7 +154,7 @@ pub(crate) async fn rows(
         .into_iter()
         .collect();
     let names = store.user_names(&cadres).await?;
-    let mut by_household: BTreeMap<String, Vec<AssignedCadre>> = BTreeMap::new();
+    let mut by_household: HashMap<String, Vec<AssignedCadre>> = HashMap::new();
     for a in running {
         let Some(full_name) = names.get(&a.cadre_id).cloned() else {
             // An assignment names its cadre by a foreign key: a missing one is corrupt.
@@ -392,7 +392,7 @@ pub(crate) async fn loads(
     areas.extend(path.into_iter().take(2));
     // Each cadre's rows gathered in one pass over the rows (a commune has a hundred
     // cadres and thousands of households), then counted with the list's own filters.
-    let mut of_cadre: std::collections::HashMap<&str, Vec<&AccompaniedRow>> = Default::default();
+    let mut of_cadre: HashMap<&str, Vec<&AccompaniedRow>> = Default::default();
     for r in rows {
         let mut seen = BTreeSet::new();
         for c in &r.accompaniment.cadres {
