@@ -223,12 +223,15 @@ where
     }
 
     async fn areas_under(&self, id: &str) -> StoreResult<Vec<Area>> {
+        // The rows carried down the tree itself: joined back to `areas` at the end, the
+        // province's whole table was read to pick out a commune's sixty.
         let sql = format!(
-            "WITH RECURSIVE down(id, depth) AS ( \
-               SELECT id, 0 FROM areas WHERE id = $1 \
-               UNION ALL SELECT a.id, d.depth + 1 FROM areas a JOIN down d ON a.parent_id = d.id \
+            "WITH RECURSIVE down({AREA_COLS}, depth) AS ( \
+               SELECT {AREA_COLS}, 0 FROM areas WHERE id = $1 \
+               UNION ALL SELECT a.id, a.parent_id, a.kind, a.code, a.name, d.depth + 1 \
+               FROM areas a JOIN down d ON a.parent_id = d.id \
                WHERE d.depth < $2) \
-             SELECT {AREA_COLS} FROM areas WHERE id IN (SELECT id FROM down)"
+             SELECT DISTINCT {AREA_COLS} FROM down"
         );
         let rows = sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
