@@ -21,6 +21,11 @@ use std::sync::{Arc, Mutex};
 /// Areas whose lists are kept: about 2 MB each for a commune of 8,000 households.
 const AREAS: usize = 32;
 
+/// The longest list kept (a few communes' worth). A province's or the whole register's
+/// list, which an administrator may open, is read for its request and not kept: 32 of
+/// them would hold hundreds of megabytes.
+const MAX_KEPT: usize = 20_000;
+
 #[derive(Clone)]
 struct Kept {
     /// The clocks when the list was last known current.
@@ -88,13 +93,15 @@ pub(crate) async fn area_briefs(
             })
             .await?,
     );
-    state.briefs.kept().put(
-        key,
-        Kept {
-            seq,
-            epoch,
-            briefs: briefs.clone(),
-        },
-    );
+    if briefs.len() <= MAX_KEPT {
+        state.briefs.kept().put(
+            key,
+            Kept {
+                seq,
+                epoch,
+                briefs: briefs.clone(),
+            },
+        );
+    }
     Ok(briefs)
 }
