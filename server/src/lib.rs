@@ -57,10 +57,10 @@ pub struct AppState {
     pub sign_in: Arc<auth::throttle::SignIn>,
     /// Each user's heavy requests running at once.
     pub heavy: Arc<heavy::HeavyGate>,
-    /// The dashboard's movement figures, kept while the register stands.
-    pub(crate) movements: Arc<api::movement_memo::MovementMemo>,
+    /// The dashboard's movement figures, kept while the area's households stand.
+    pub(crate) movements: Arc<api::area_memo::AreaMemo<Option<shared::dashboard::MovementSince>>>,
     /// The areas' household lists the commune's screens count, kept while unwritten.
-    pub(crate) briefs: Arc<api::briefs_memo::BriefsMemo>,
+    pub(crate) briefs: Arc<api::area_memo::AreaMemo<Arc<Vec<store::HouseholdBrief>>>>,
     /// The token `GET /metrics` asks for; `None`: the route answers 404.
     pub metrics_token: Option<Arc<str>>,
 }
@@ -80,8 +80,8 @@ impl AppState {
             scopes: Arc::default(),
             sign_in: Arc::default(),
             heavy: Arc::default(),
-            movements: Arc::default(),
-            briefs: Arc::default(),
+            movements: Arc::new(api::area_memo::AreaMemo::new(api::area_memo::FIGURES)),
+            briefs: Arc::new(api::area_memo::AreaMemo::new(api::area_memo::LISTS)),
             metrics_token: None,
         }
     }

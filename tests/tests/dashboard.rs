@@ -305,7 +305,7 @@ fn profile(code: &str, village: &str) -> Value {
 }
 
 /// The commune's dashboard is counted from its households kept between requests
-/// (`api::briefs_memo`): every write that changes them shows at the next request — a
+/// (`api::area_memo`): every write that changes them shows at the next request — a
 /// household registered in the commune, one moved out to another commune — while a write
 /// in another commune leaves the figures as they were. The writes are made as another
 /// server process makes them (through the write core on the same database), so only the

@@ -141,7 +141,7 @@ pub(crate) async fn rows(
                 ..Default::default()
             };
             let (households, running) = tokio::try_join!(
-                super::briefs_memo::area_briefs(state, &within, in_villages.as_deref()),
+                super::area_memo::area_briefs(state, &within, in_villages.as_deref()),
                 store.list_assignments(&running)
             )?;
             (households.as_ref().clone(), running)

@@ -4,7 +4,7 @@
 //! (`accompaniment::RowFilter`), and names the list query that opens them.
 
 use super::accompaniment::{RowFilter, loads, rows};
-use super::movement_memo::movement_since;
+use super::area_memo::movement_since;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -108,7 +108,7 @@ async fn dashboard(
     // The rows, the movement figures, the names and the targets read at once.
     let (all, movement, areas, targets) = tokio::try_join!(
         rows(&state, &me, Some(&area_id)),
-        async { Ok(movement_since(&state, &within, today).await?) },
+        async { Ok(movement_since(&state, &within, Some(&villages), today).await?) },
         async { Ok(store.areas_under(&area_id).await?) },
         async { Ok(store.list_targets(&ids).await?) },
     )?;

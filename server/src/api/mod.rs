@@ -2,17 +2,16 @@
 //! through utoipa so the OpenAPI document is generated from the routes that are served.
 
 mod accompaniment;
+pub(crate) mod area_memo;
 mod areas;
 mod assignments;
 mod audit;
 mod auth;
-pub(crate) mod briefs_memo;
 mod conflicts;
 mod dashboard;
 mod history;
 mod households;
 mod import;
-pub(crate) mod movement_memo;
 mod packed;
 mod report_parts;
 pub(crate) mod reports;

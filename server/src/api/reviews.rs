@@ -55,14 +55,14 @@ pub(crate) async fn within_of(
 }
 
 /// The households in the register of `area_id` (`within` as `within_of` gave it), kept
-/// between requests while none of them is written (`briefs_memo`).
+/// between requests while none of them is written (`area_memo`).
 async fn households_in(
     state: &AppState,
     area_id: &str,
     within: &Within,
 ) -> AppResult<std::sync::Arc<Vec<HouseholdBrief>>> {
     let villages = state.store.villages_under(area_id).await?;
-    Ok(super::briefs_memo::area_briefs(state, within, Some(&villages)).await?)
+    Ok(super::area_memo::area_briefs(state, within, Some(&villages)).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

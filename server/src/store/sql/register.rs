@@ -223,39 +223,11 @@ where
     }
 
     async fn areas_under(&self, id: &str) -> StoreResult<Vec<Area>> {
-        // The rows carried down the tree itself: joined back to `areas` at the end, the
-        // province's whole table was read to pick out a commune's sixty.
-        let sql = format!(
-            "WITH RECURSIVE down({AREA_COLS}, depth) AS ( \
-               SELECT {AREA_COLS}, 0 FROM areas WHERE id = $1 \
-               UNION ALL SELECT a.id, a.parent_id, a.kind, a.code, a.name, d.depth + 1 \
-               FROM areas a JOIN down d ON a.parent_id = d.id \
-               WHERE d.depth < $2) \
-             SELECT DISTINCT {AREA_COLS} FROM down"
-        );
-        let rows = sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(MAX_AREA_DEPTH)
-            .fetch_all(&self.pool)
-            .await?;
-        by_code(rows)
+        self.walk_down(id, false).await
     }
 
     async fn communes_under(&self, id: &str) -> StoreResult<Vec<Area>> {
-        let sql = format!(
-            "WITH RECURSIVE down(id, kind, depth) AS ( \
-               SELECT id, kind, 0 FROM areas WHERE id = $1 \
-               UNION ALL SELECT a.id, a.kind, d.depth + 1 FROM areas a JOIN down d ON a.parent_id = d.id \
-               WHERE d.depth < $2 AND d.kind <> 'commune' AND a.kind <> 'village') \
-             SELECT {AREA_COLS} FROM areas \
-             WHERE id IN (SELECT id FROM down WHERE kind = 'commune')"
-        );
-        let rows = sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(MAX_AREA_DEPTH)
-            .fetch_all(&self.pool)
-            .await?;
-        by_code(rows)
+        self.walk_down(id, true).await
     }
 
     async fn get_area(&self, id: &str) -> StoreResult<Area> {
@@ -615,6 +587,48 @@ where
         insert_audit(&mut tx, actor, "put", "target", &entity_id, changes).await?;
         tx.commit().await?;
         Ok(t.clone())
+    }
+}
+
+/// The area tree read downwards.
+impl<DB: Backend> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    String: Column<DB>,
+    Option<String>: Column<DB>,
+    i64: Column<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'s> &'s str: ColumnIndex<DB::Row>,
+{
+    /// The area `id` and the areas under it (`communes_only`: only the communes, the walk
+    /// going neither below a commune nor into villages), ordered by code. Each row is
+    /// carried down the tree itself: joined back to `areas` at the end, the province's
+    /// whole table was read to pick out a commune's sixty.
+    async fn walk_down(&self, id: &str, communes_only: bool) -> StoreResult<Vec<Area>> {
+        let (descend, keep) = if communes_only {
+            (
+                "AND d.kind <> 'commune' AND a.kind <> 'village'",
+                "WHERE kind = 'commune'",
+            )
+        } else {
+            ("", "")
+        };
+        let sql = format!(
+            "WITH RECURSIVE down({AREA_COLS}, depth) AS ( \
+               SELECT {AREA_COLS}, 0 FROM areas WHERE id = $1 \
+               UNION ALL SELECT a.id, a.parent_id, a.kind, a.code, a.name, d.depth + 1 \
+               FROM areas a JOIN down d ON a.parent_id = d.id \
+               WHERE d.depth < $2 {descend}) \
+             SELECT DISTINCT {AREA_COLS} FROM down {keep}"
+        );
+        let rows = sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(MAX_AREA_DEPTH)
+            .fetch_all(&self.pool)
+            .await?;
+        by_code(rows)
     }
 }
 
