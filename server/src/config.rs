@@ -118,6 +118,12 @@ pub struct ServeArgs {
     /// when absent. Use a long random value.
     #[arg(long, env = "DONGHANH_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+
+    /// Seconds between two passes that count again the provinces' stale report parts, so
+    /// that a province's report finds them counted (`report_keeper`); 0 turns it off.
+    #[arg(long, env = "DONGHANH_KEEP_REPORTS_EVERY", default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub keep_reports_every: u64,
 }
 
 impl Default for ServeArgs {
@@ -128,6 +134,7 @@ impl Default for ServeArgs {
             demo_if_empty: false,
             trust_proxy: false,
             metrics_token: None,
+            keep_reports_every: 120,
         }
     }
 }

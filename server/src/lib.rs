@@ -15,6 +15,7 @@ pub mod heavy;
 pub mod metrics;
 pub mod rebuild;
 pub mod recovery;
+pub mod report_keeper;
 pub mod scope;
 pub mod store;
 pub mod write;

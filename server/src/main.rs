@@ -195,6 +195,12 @@ async fn serve(
     if static_dir.is_none() {
         tracing::warn!(dir = %args.static_dir.display(), "web app not built; run `cargo xtask dist`");
     }
+    let keeper = (args.keep_reports_every > 0).then(|| {
+        server::report_keeper::spawn(
+            state.store.clone(),
+            std::time::Duration::from_secs(args.keep_reports_every),
+        )
+    });
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
     println!("Đồng Hành is serving on http://{}", listener.local_addr()?);
@@ -202,5 +208,8 @@ async fn serve(
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    if let Some(keeper) = keeper {
+        keeper.abort();
+    }
     Ok(())
 }

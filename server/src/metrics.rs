@@ -5,7 +5,8 @@
 //!
 //! Families (all prefixed `donghanh_`): HTTP requests by route, method and status, with a
 //! latency histogram; sync changes acknowledged and refused (by the gate's code); the group
-//! commit's sizes; the document cache's hits and misses; sign-ins throttled; and, read at
+//! commit's sizes; the document cache's hits and misses; sign-ins throttled; the communes'
+//! report parts counted (by a request or the keeper, `report_keeper`); and, read at
 //! each scrape, the database pool's connections (in use, idle) and the quarantine and
 //! conflict queues waiting for an officer.
 
@@ -28,6 +29,7 @@ pub const SIGN_IN_THROTTLED: &str = "donghanh_sign_in_throttled_total";
 pub const POOL: &str = "donghanh_db_pool_connections";
 pub const QUARANTINE: &str = "donghanh_quarantine_waiting";
 pub const CONFLICTS: &str = "donghanh_conflicts_open";
+pub const REPORT_PARTS_COUNTED: &str = "donghanh_report_parts_counted_total";
 
 /// The process's one recorder: installed the first time a server is built (a test
 /// process builds several; they share it).

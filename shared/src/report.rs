@@ -11,7 +11,7 @@ use crate::review::{StatusChange, Trajectory};
 use crate::support::Project;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub mod flows;
 use flows::{CategoryFlows, Ledger, Path};
@@ -70,12 +70,44 @@ pub struct HouseholdFact {
     pub left: Option<NaiveDate>,
 }
 
+/// What the reports read of a household's own record (the rest is its ledger).
+#[derive(Debug, Clone)]
+pub struct Registered<'a> {
+    pub id: String,
+    pub code: String,
+    pub head_name: String,
+    pub status: HouseholdStatus,
+    pub causes: Vec<Cause>,
+    /// When its record was made (RFC 3339): its entry when the ledger has none.
+    pub created_at: &'a str,
+}
+
 impl HouseholdFact {
     /// A household as the reports count it, from its movements in the register's ledger
     /// (`ledger::movements`): its entry, its decisions and its departure. `area_id` is the
     /// row it counts in.
     pub fn of(
         h: crate::household::Household,
+        ledger: &[crate::ledger::Movement],
+        area_id: String,
+    ) -> HouseholdFact {
+        HouseholdFact::from_ledger(
+            Registered {
+                id: h.id,
+                code: h.code,
+                head_name: h.head_name,
+                status: h.status,
+                causes: h.causes,
+                created_at: &h.created_at,
+            },
+            ledger,
+            area_id,
+        )
+    }
+
+    /// As `of`, from only the columns the reports read.
+    pub fn from_ledger(
+        h: Registered<'_>,
         ledger: &[crate::ledger::Movement],
         area_id: String,
     ) -> HouseholdFact {
@@ -501,6 +533,22 @@ impl Combined {
 
 /// Builds the report of `period` of `year` for the area `(area_id, area_name)`.
 pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Report {
+    build_with(area, year, period, facts, true)
+}
+
+/// As `build`, without the household lines (`households` empty): a part a province's
+/// report sums, whose figures are the same.
+pub fn figures(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Report {
+    build_with(area, year, period, facts, false)
+}
+
+fn build_with(
+    area: (&str, &str),
+    year: i32,
+    period: Period,
+    facts: &Facts,
+    with_lines: bool,
+) -> Report {
     let (from, to) = period.span(year);
     let before = from.pred_opt().expect("valid");
     let mut rows: BTreeMap<&str, AreaRow> = facts
@@ -521,7 +569,8 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
     let mut ledgers: BTreeMap<&str, Ledger> = BTreeMap::new();
     let mut lines = Vec::new();
     let mut causes: BTreeMap<Cause, usize> = BTreeMap::new();
-    let mut area_of: BTreeMap<&str, &str> = BTreeMap::new();
+    // The households counted: support and visits count for them only.
+    let mut counted: HashSet<&str> = HashSet::with_capacity(facts.households.len());
     for h in &facts.households {
         let Some(row) = rows.get_mut(h.area_id.as_str()) else {
             continue;
@@ -530,7 +579,7 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
         if h.registered > to || h.left.is_some_and(|l| l <= before) {
             continue;
         }
-        area_of.insert(&h.id, &h.area_id);
+        counted.insert(&h.id);
         if let Some(path) = h.path(from, to) {
             ledgers.entry(h.area_id.as_str()).or_default().add(&path);
         }
@@ -561,6 +610,9 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
             for c in &h.causes {
                 *causes.entry(*c).or_default() += 1;
             }
+        }
+        if !with_lines {
+            continue;
         }
         let upto: Vec<StatusChange> = h.changes.iter().filter(|c| c.date <= to).cloned().collect();
         let t = Trajectory::of(&upto);
@@ -614,7 +666,7 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
     for d in facts
         .delivered
         .iter()
-        .filter(|d| area_of.contains_key(d.household_id.as_str()))
+        .filter(|d| counted.contains(d.household_id.as_str()))
     {
         let e = support.entry(d.project).or_default();
         e.0 += 1;
@@ -625,7 +677,7 @@ pub fn build(area: (&str, &str), year: i32, period: Period, facts: &Facts) -> Re
     for (cadre, h) in facts
         .visits
         .iter()
-        .filter(|(_, h)| area_of.contains_key(h.as_str()))
+        .filter(|(_, h)| counted.contains(h.as_str()))
     {
         let e = visits.entry(cadre).or_default();
         e.0 += 1;

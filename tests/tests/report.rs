@@ -441,6 +441,74 @@ fn rows_are_the_communes(province: &Value, own: &BTreeMap<String, Value>) {
     }
 }
 
+/// A loan of 123,000,000 VND delivered on `day` to a poor household of `commune`, written
+/// through the write core as an officer's edit.
+async fn deliver_loan(store: &server::store::DynStore, commune: &str, day: NaiveDate, id: &str) {
+    let villages = store.villages_under(commune).await.unwrap();
+    let household = store
+        .list_households(&server::store::HouseholdFilter {
+            within: server::store::Within::Villages(villages),
+            status: Some(HouseholdStatus::Poor),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    let loan = shared::support::SupportAction {
+        id: id.into(),
+        household_id: household.id.clone(),
+        status: shared::support::SupportStatus::Delivered,
+        delivered_date: Some(day),
+        data: shared::support::SupportInput {
+            kind: shared::support::SupportKind::Loan,
+            project: shared::support::Project::OtherPolicy,
+            provider: "NHCSXH".into(),
+            amount_vnd: Some(123_000_000),
+            quantity: None,
+            unit: String::new(),
+            planned_date: day,
+            addresses_cause: None,
+            addresses_indicator: None,
+            note: String::new(),
+        },
+    };
+    let record = shared::projection::support_json(&loan);
+    tests::write::edit(store, &household.id, serde_json::json!({}), |d, a| {
+        d.put_record(shared::doc::Collection::Support, &loan.id, &record, a)
+    })
+    .await
+    .unwrap();
+}
+
+/// Marks every kept part of `communes` for the annual report of `year` in place (same
+/// stamp, same epoch): a report that reads a kept part shows the mark (`kept_rows`).
+async fn mark_kept(store: &server::store::DynStore, communes: &[String], year: i32) {
+    for part in store.report_parts(communes, year, "annual").await.unwrap() {
+        let mut report: Value = serde_json::from_str(&part.part).unwrap();
+        let name = report["total"]["name"].as_str().unwrap().to_string();
+        report["total"]["name"] = Value::from(format!("{KEPT}{name}"));
+        let marked = server::store::ReportPart {
+            part: report.to_string(),
+            ..part
+        };
+        store
+            .put_report_part(year, "annual", &marked)
+            .await
+            .unwrap();
+    }
+}
+
+/// The total amount of the support a report counts.
+fn amount(r: &Value) -> i64 {
+    r["support"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["amount_vnd"].as_i64().unwrap())
+        .sum()
+}
+
 /// A province's report sums its communes' kept parts: a second report counts nothing
 /// again, a household written in one commune has that commune (only) counted again, and a
 /// changed target has every commune counted again — each time equal to the communes' own
@@ -485,21 +553,9 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
     rows_are_the_communes(&first, &own);
     let counted = kept().await;
     assert_eq!(counted.len(), 3, "a part kept for every commune");
-    // Each kept part is marked in place (same stamp, same epoch): a report that reads the
-    // kept part shows the mark, one counted again from the register does not.
-    for part in store.report_parts(&communes, year, "annual").await.unwrap() {
-        let mut report: Value = serde_json::from_str(&part.part).unwrap();
-        let name = report["total"]["name"].as_str().unwrap().to_string();
-        report["total"]["name"] = Value::from(format!("{KEPT}{name}"));
-        let marked = server::store::ReportPart {
-            part: report.to_string(),
-            ..part
-        };
-        store
-            .put_report_part(year, "annual", &marked)
-            .await
-            .unwrap();
-    }
+    // Each kept part is marked in place: a report that reads the kept part shows the mark,
+    // one counted again from the register does not.
+    mark_kept(&store, &communes, year).await;
     let (again, own) = province_and_communes(&srv, &tinh, year, &communes).await;
     rows_are_the_communes(&again, &own);
     assert_eq!(kept_rows(&again), communes, "nothing counted again");
@@ -511,51 +567,9 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
 
     // A loan delivered today to a household of the second commune.
     let second = &communes[1];
-    let villages = store.villages_under(second).await.unwrap();
-    let household = store
-        .list_households(&server::store::HouseholdFilter {
-            within: server::store::Within::Villages(villages),
-            status: Some(HouseholdStatus::Poor),
-            limit: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .remove(0);
-    let loan = shared::support::SupportAction {
-        id: "report-part-loan".into(),
-        household_id: household.id.clone(),
-        status: shared::support::SupportStatus::Delivered,
-        delivered_date: Some(today),
-        data: shared::support::SupportInput {
-            kind: shared::support::SupportKind::Loan,
-            project: shared::support::Project::OtherPolicy,
-            provider: "NHCSXH".into(),
-            amount_vnd: Some(123_000_000),
-            quantity: None,
-            unit: String::new(),
-            planned_date: today,
-            addresses_cause: None,
-            addresses_indicator: None,
-            note: String::new(),
-        },
-    };
-    let record = shared::projection::support_json(&loan);
-    tests::write::edit(&store, &household.id, serde_json::json!({}), |d, a| {
-        d.put_record(shared::doc::Collection::Support, &loan.id, &record, a)
-    })
-    .await
-    .unwrap();
+    deliver_loan(&store, second, today, "report-part-loan").await;
     let (after, own) = province_and_communes(&srv, &tinh, year, &communes).await;
     rows_are_the_communes(&after, &own);
-    let amount = |r: &Value| -> i64 {
-        r["support"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["amount_vnd"].as_i64().unwrap())
-            .sum()
-    };
     assert_eq!(
         amount(&after),
         amount(&first) + 123_000_000,
@@ -617,7 +631,111 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
     db.cleanup().await;
 }
 
+/// The keeper (`donghanh serve`'s background pass) counts a province's parts before anyone
+/// asks: after its pass, the province's report counts no commune itself; after a
+/// household of one commune is written, the next pass counts that commune again (the
+/// report reads it kept, with the new loan); a pass with nothing written counts nothing.
+async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let store = db.store().await;
+    let today = server::demo::today_for_demo();
+    let size = server::demo::Size {
+        communes: 3,
+        households_per_commune: 100,
+    };
+    server::demo::create_province(store.as_ref(), today, size)
+        .await
+        .unwrap();
+    let srv = TestServer::start(store.clone(), None).await;
+    let tinh = srv.login_with("tinh", server::demo::PASSWORD, "pc").await;
+    let mut communes: Vec<String> = store
+        .list_areas()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.kind == shared::area::AreaKind::Commune)
+        .map(|a| a.id)
+        .collect();
+    communes.sort();
+    let year: i32 = today.format("%Y").to_string().parse().unwrap();
+    let parts = |year: i32, period: &'static str| {
+        let (store, communes) = (store.clone(), communes.clone());
+        async move {
+            let mut parts: Vec<(String, String)> = store
+                .report_parts(&communes, year, period)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| (p.area_id, p.part))
+                .collect();
+            parts.sort();
+            parts
+        }
+    };
+    assert!(parts(year, "annual").await.is_empty(), "nothing kept yet");
+
+    server::report_keeper::pass(store.as_ref(), today)
+        .await
+        .unwrap();
+    for (y, period) in [(year, "half_year"), (year, "annual"), (year - 1, "annual")] {
+        assert_eq!(
+            parts(y, period).await.len(),
+            3,
+            "{y} {period}: every commune kept"
+        );
+    }
+    mark_kept(&store, &communes, year).await;
+    let (first, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&first, &own);
+    assert_eq!(kept_rows(&first), communes, "the report counted no commune");
+
+    deliver_loan(&store, &communes[2], today, "keeper-loan").await;
+    let before = parts(year, "annual").await;
+    server::report_keeper::pass(store.as_ref(), today)
+        .await
+        .unwrap();
+    let after = parts(year, "annual").await;
+    let changed: Vec<&String> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b.1 != a.1)
+        .map(|(b, _)| &b.0)
+        .collect();
+    assert_eq!(
+        changed,
+        vec![&communes[2]],
+        "only the written commune counted again"
+    );
+    mark_kept(&store, &communes, year).await;
+    let (second, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&second, &own);
+    assert_eq!(
+        kept_rows(&second),
+        communes,
+        "the report counted no commune"
+    );
+    assert_eq!(
+        amount(&second),
+        amount(&first) + 123_000_000,
+        "the loan is counted"
+    );
+
+    let before = parts(year, "annual").await;
+    server::report_keeper::pass(store.as_ref(), today)
+        .await
+        .unwrap();
+    assert_eq!(
+        parts(year, "annual").await,
+        before,
+        "nothing written, nothing counted"
+    );
+    db.cleanup().await;
+}
+
 on_both_backends!(
     the_annual_xlsx_holds_the_databases_figures,
-    a_province_report_counts_again_only_what_was_written_since
+    a_province_report_counts_again_only_what_was_written_since,
+    the_keeper_counts_the_stale_parts_before_anyone_asks
 );

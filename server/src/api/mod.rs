@@ -13,7 +13,7 @@ mod history;
 mod households;
 mod import;
 mod packed;
-mod report_parts;
+pub(crate) mod report_parts;
 pub(crate) mod reports;
 mod reviews;
 mod rules;

@@ -6,7 +6,7 @@
 //! register. A province's report then reads a hundred small parts instead of every
 //! household of the province; a national roll-up is a sum of such parts.
 
-use super::reports::{cadre_names, commune_reports};
+use super::reports::{Counting, cadre_names, commune_reports};
 use crate::error::AppResult;
 use crate::store::ReportPart;
 use futures_util::StreamExt;
@@ -22,13 +22,15 @@ fn period_key(period: Period) -> &'static str {
 }
 
 /// The reports of `communes` (in their order) without rows or household lines: the kept
-/// part of each commune that is still current, counted again for the others (and kept).
-pub(super) async fn current(
+/// part of each commune that is still current, counted again for the others (and kept),
+/// `at_once` communes at a time.
+pub(crate) async fn current(
     store: &dyn crate::Store,
     areas: &[Area],
     communes: &[String],
     year: i32,
     period: Period,
+    at_once: usize,
 ) -> AppResult<Vec<Report>> {
     let key = period_key(period);
     // The clock first: a part counted from the register after this reading holds at least
@@ -80,7 +82,18 @@ pub(super) async fn current(
         .collect();
     if !stale.is_empty() {
         let users = cadre_names(store).await?;
-        let mut counted = commune_reports(store, areas, &users, stale, year, period);
+        let mut counted = commune_reports(
+            store,
+            areas,
+            &users,
+            stale,
+            year,
+            period,
+            Counting {
+                lines: false,
+                at_once,
+            },
+        );
         while let Some(report) = counted.next().await {
             let mut report = report?;
             report.rows.clear();
@@ -93,6 +106,7 @@ pub(super) async fn current(
                     .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
             };
             store.put_report_part(year, key, &part).await?;
+            metrics::counter!(crate::metrics::REPORT_PARTS_COUNTED).increment(1);
             kept.insert(part.area_id, (seq, report));
         }
     }

@@ -6,7 +6,6 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
-use crate::store::HouseholdFilter;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +14,7 @@ use serde::Deserialize;
 use shared::Text;
 use shared::area::AreaKind;
 use shared::permissions::{Action, Reach};
-use shared::report::{DeliveredFact, Facts, HouseholdFact, Period, Report};
+use shared::report::{DeliveredFact, Facts, Period, Report};
 use std::collections::BTreeMap;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -101,24 +100,13 @@ async fn facts_in(
     let mut rows: Vec<(String, String)> = row_ids.iter().map(|id| (id.clone(), name(id))).collect();
     rows.sort_by(|a, b| a.1.cmp(&b.1));
     // The ledger is what the report counts: each household's entry and its decisions.
-    let mut ledger: BTreeMap<String, Vec<shared::ledger::Movement>> = BTreeMap::new();
-    for m in store.movements_in(&within).await? {
-        ledger.entry(m.household_id.clone()).or_default().push(m);
+    // Each counts in its village's row, or its commune's in a province's report.
+    let mut households = store.report_households(&within).await?;
+    if area.kind == AreaKind::Province {
+        for h in &mut households {
+            h.area_id = row_of(&h.area_id);
+        }
     }
-    let households = store
-        .list_households(&HouseholdFilter {
-            within: within.clone(),
-            limit: i64::MAX / 2,
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .map(|h| {
-            let own = ledger.remove(&h.id).unwrap_or_default();
-            let area = row_of(&h.village_id);
-            HouseholdFact::of(h, &own, area)
-        })
-        .collect();
     let mut target_areas = row_ids.clone();
     target_areas.push(area_id.to_string());
     let targets = store
@@ -156,6 +144,9 @@ async fn facts_in(
     ))
 }
 
+/// How many communes a request counts at once.
+pub(crate) const AT_ONCE: usize = 4;
+
 /// The report of `area_id`. A province's is put together one commune at a time from each
 /// commune's own report (`shared::report::Combined`), so it never holds the province's
 /// households at once; the household lines are kept only when `lines`. Without them, the
@@ -191,12 +182,24 @@ pub async fn report_of(
     let ids: Vec<String> = communes.into_iter().map(|c| c.id.clone()).collect();
     if lines {
         let users = cadre_names(store).await?;
-        let mut parts = commune_reports(store, &areas, &users, ids, year, period);
+        let mut parts = commune_reports(
+            store,
+            &areas,
+            &users,
+            ids,
+            year,
+            period,
+            Counting {
+                lines: true,
+                at_once: AT_ONCE,
+            },
+        );
         while let Some(part) = parts.next().await {
             whole.add(part?, true);
         }
     } else {
-        for part in super::report_parts::current(store, &areas, &ids, year, period).await? {
+        for part in super::report_parts::current(store, &areas, &ids, year, period, AT_ONCE).await?
+        {
             whole.add(part, false);
         }
     }
@@ -209,9 +212,17 @@ pub async fn report_of(
     Ok(whole.finish(target))
 }
 
-/// The reports of `communes`, in their order. A few communes are read at once (the
-/// database answers one while another is counted); at most `AT_ONCE` communes'
-/// households are held at a time.
+/// How communes are counted: with their household lines when `lines`
+/// (`shared::report::figures` otherwise), `at_once` communes at a time (the database
+/// answers one while another is counted; at most that many communes' households are held
+/// at a time).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Counting {
+    pub lines: bool,
+    pub at_once: usize,
+}
+
+/// The reports of `communes`, in their order, counted as `how` says.
 pub(super) fn commune_reports<'a>(
     store: &'a dyn crate::Store,
     areas: &'a [shared::area::Area],
@@ -219,14 +230,20 @@ pub(super) fn commune_reports<'a>(
     communes: Vec<String>,
     year: i32,
     period: Period,
+    how: Counting,
 ) -> impl futures_util::Stream<Item = AppResult<Report>> + 'a {
-    const AT_ONCE: usize = 4;
+    let Counting { lines, at_once } = how;
     futures_util::stream::iter(communes)
         .map(move |id: String| async move {
             let (name, facts) = facts_in(store, areas, users, &id, year, period).await?;
-            AppResult::Ok(shared::report::build((&id, &name), year, period, &facts))
+            let build = if lines {
+                shared::report::build
+            } else {
+                shared::report::figures
+            };
+            AppResult::Ok(build((&id, &name), year, period, &facts))
         })
-        .buffered(AT_ONCE)
+        .buffered(at_once.max(1))
 }
 
 /// Every user's name by id (the visits' cadres).

@@ -491,6 +491,12 @@ pub trait ReadModel: Send + Sync {
     ) -> StoreResult<Vec<shared::review::ReviewStep>>;
     /// The ledger's movements (`shared::ledger`) of households within an area, oldest first.
     async fn movements_in(&self, within: &Within) -> StoreResult<Vec<shared::ledger::Movement>>;
+    /// Every household within an area as the reports count it (`shared::report`), each
+    /// with its village as its row: only the columns the reports read, with its movements.
+    async fn report_households(
+        &self,
+        within: &Within,
+    ) -> StoreResult<Vec<shared::report::HouseholdFact>>;
     /// The user and device each of these automerge actors is bound to (a device's changes
     /// are bound at their first write; the server's own changes are bound to none).
     async fn actor_devices(

@@ -93,7 +93,8 @@ proptest! {
 proptest! {
     /// A province's report put together from its communes' own reports, one at a time,
     /// is the report built from the whole province at once: every row, total, movement
-    /// table, cause, support and visit figure, and the household lines.
+    /// table, cause, support and visit figure, and the household lines. Parts built as
+    /// figures only (the province's kept parts) give the same figures without the lines.
     #[test]
     fn a_report_combined_from_its_parts_is_the_whole(f in facts(), year in 2022i32..2027, half in any::<bool>()) {
         let period = if half { Period::HalfYear } else { Period::Annual };
@@ -109,6 +110,7 @@ proptest! {
         f.targets = vec![("v1".into(), 3.5, 4.0), ("p".into(), 2.0, 3.0)];
         let whole = build(("p", "Tỉnh"), year, period, &f);
         let mut combined = Combined::new(("p", "Tỉnh"), year, period);
+        let mut of_figures = Combined::new(("p", "Tỉnh"), year, period);
         for (id, name) in &f.areas {
             let own = |hid: &str| f.households.iter().any(|h| h.id == hid && &h.area_id == id);
             let part = Facts {
@@ -119,8 +121,14 @@ proptest! {
                 visits: f.visits.iter().filter(|v| own(&v.1)).cloned().collect(),
             };
             combined.add(build((id, name), year, period, &part), true);
+            let only = figures((id, name), year, period, &part);
+            prop_assert!(only.households.is_empty());
+            of_figures.add(only, false);
         }
         let c = combined.finish(Some((2.0, 3.0)));
+        let mut without_lines = whole.clone();
+        without_lines.households.clear();
+        prop_assert_eq!(of_figures.finish(Some((2.0, 3.0))), without_lines);
         prop_assert_eq!(&c.rows, &whole.rows);
         prop_assert_eq!(&c.total, &whole.total);
         prop_assert_eq!(&c.causes, &whole.causes);

@@ -422,6 +422,76 @@ where
         Ok(out)
     }
 
+    async fn report_households(
+        &self,
+        within: &Within,
+    ) -> StoreResult<Vec<shared::report::HouseholdFact>> {
+        // Read by position, only what the reports count: a province's report reads each of
+        // its communes' 8,000 households this way when its kept part is stale.
+        let Some(mut qb) = rows_within::<DB>(
+            "m.household_id, m.id, m.from_status, m.to_status, m.date, m.basis",
+            "movements",
+            "m",
+            within,
+        ) else {
+            return Ok(Vec::new());
+        };
+        type MovementCols = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        );
+        let status = |s: &str| {
+            HouseholdStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("status {s}")))
+        };
+        let mut ledger: std::collections::HashMap<String, Vec<shared::ledger::Movement>> =
+            std::collections::HashMap::new();
+        for (household_id, id, from, to, day, basis) in qb
+            .build_query_as::<MovementCols>()
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let m = shared::ledger::Movement {
+                from: from.as_deref().map(status).transpose()?,
+                to: to.as_deref().map(status).transpose()?,
+                date: date(&day)?,
+                basis: serde_json::from_str(&basis)?,
+                id,
+                household_id: String::new(),
+                by: String::new(),
+            };
+            ledger.entry(household_id).or_default().push(m);
+        }
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT h.id, h.code, h.head_name, h.village_id, h.status, h.causes, h.created_at \
+             FROM households h WHERE 1 = 1",
+        );
+        push_within(&mut qb, "h", within);
+        type HouseholdCols = (String, String, String, String, String, String, String);
+        let rows: Vec<HouseholdCols> = qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(id, code, head_name, village_id, s, causes, created_at)| {
+                let mut own = ledger.remove(&id).unwrap_or_default();
+                own.sort_unstable_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+                Ok(shared::report::HouseholdFact::from_ledger(
+                    shared::report::Registered {
+                        id,
+                        code,
+                        head_name,
+                        status: status(&s)?,
+                        causes: serde_json::from_str(&causes)?,
+                        created_at: &created_at,
+                    },
+                    &own,
+                    village_id,
+                ))
+            })
+            .collect()
+    }
+
     async fn actor_devices(
         &self,
         actors: &[String],

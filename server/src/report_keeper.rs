@@ -1,0 +1,74 @@
+//! Keeps the provinces' report parts counted between requests. A province's report sums its
+//! communes' kept parts (`api::report_parts`); a part goes stale when a household document
+//! of its commune is written or the reports' epoch moves (areas, users, targets, an import),
+//! and counting a commune reads its 8,000 households. Counted only when asked, the first
+//! province report of a period — or the first after a target changed — waits for every
+//! commune of the province (seconds at 100 communes). So `donghanh serve` runs this task:
+//! every `every`, it counts again the stale parts of the periods officers ask for now
+//! (this year's two and last year's annual), one commune at a time so that requests keep
+//! the other core. A province's report then finds its parts current but for the communes
+//! written since the last pass, and counts those itself, as before.
+//!
+//! Several server processes on one database each run a pass; a pass counts only what is
+//! stale when it looks, so a second pass soon after the first finds nothing to count (the
+//! passes start at a random offset so they rarely overlap).
+
+use crate::api::report_parts;
+use crate::error::AppResult;
+use crate::store::DynStore;
+use chrono::{Datelike, NaiveDate};
+use shared::area::AreaKind;
+use shared::report::Period;
+use std::time::Duration;
+
+/// The periods whose parts are kept on `today`: this year's half-year and annual reports
+/// (asked for through the year) and last year's annual (asked for after it closes).
+pub fn periods(today: NaiveDate) -> [(i32, Period); 3] {
+    let year = today.year();
+    [
+        (year, Period::HalfYear),
+        (year, Period::Annual),
+        (year - 1, Period::Annual),
+    ]
+}
+
+/// One pass: the stale parts of every province's communes for `periods(today)` counted and
+/// kept, one commune at a time.
+pub async fn pass(store: &dyn crate::Store, today: NaiveDate) -> AppResult<()> {
+    let areas = store.list_areas().await?;
+    for province in areas.iter().filter(|a| a.kind == AreaKind::Province) {
+        let communes: Vec<String> = areas
+            .iter()
+            .filter(|a| {
+                a.kind == AreaKind::Commune && a.parent_id.as_deref() == Some(province.id.as_str())
+            })
+            .map(|a| a.id.clone())
+            .collect();
+        for (year, period) in periods(today) {
+            report_parts::current(store, &areas, &communes, year, period, 1).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `pass` every `every` until the runtime stops, the first a few seconds after the
+/// start (at a random moment, so that processes started together pass apart). A failed
+/// pass is logged and the next one tries again.
+pub fn spawn(store: DynStore, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let first = every
+            .min(Duration::from_secs(10))
+            .mul_f64(rand::random::<f64>());
+        tokio::time::sleep(first.max(Duration::from_secs(1))).await;
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let started = std::time::Instant::now();
+            match pass(store.as_ref(), crate::today()).await {
+                Ok(()) => tracing::debug!(took = ?started.elapsed(), "report parts kept"),
+                Err(e) => tracing::warn!(error = %e, "keeping the report parts failed"),
+            }
+        }
+    })
+}
