@@ -1020,6 +1020,81 @@ async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
     assert_eq!(together, one_by_one);
     assert_eq!(together[0].1.chunks.len(), 2, "h1: both writes");
     assert!(s.docs().load_docs(&[]).await.unwrap().is_empty());
+    // Two writes of h3 in one group, both made from its current state: the first lands,
+    // the second is stale (it was made from the state before the first); the group's
+    // numbers follow the order the writes came in.
+    let h3_seq = *results[2].as_ref().unwrap();
+    let h1_seq = *results[0].as_ref().unwrap();
+    let third = vec![
+        (
+            actor(),
+            write_of("h3", Some(h3_seq), "Lần ba", &records["h3"]),
+        ),
+        (
+            actor(),
+            write_of("h3", Some(h3_seq), "Cũng ba", &records["h3"]),
+        ),
+        (
+            actor(),
+            write_of("h1", Some(h1_seq), "Lần ba", &records["h1"]),
+        ),
+    ];
+    let results = s.docs().commit_docs(third).await.unwrap();
+    assert!(
+        matches!(results[1], Err(server::store::StoreError::Stale)),
+        "{results:?}"
+    );
+    let (a, c) = (*results[0].as_ref().unwrap(), *results[2].as_ref().unwrap());
+    assert!(h3_seq.max(h1_seq) < a && a < c, "{results:?}");
+    assert_eq!(s.get_household("h3").await.unwrap().head_name, "Lần ba");
+    assert_eq!(s.docs().load_doc("h3").await.unwrap().unwrap().seq, a);
+    assert_eq!(s.docs().load_doc("h1").await.unwrap().unwrap().seq, c);
+    assert_eq!(s.docs().current_seq().await.unwrap(), c);
+    // A write that fails after its first statement (h2's record claims a member of h1)
+    // in a group: the group is prepared again write by write, h2 refused with nothing of
+    // it kept, the others landed.
+    let mut with_member = records["h1"].clone();
+    with_member.members = vec![shared::household::Member {
+        id: "m-shared".into(),
+        household_id: "h1".into(),
+        data: fixture::member_input("Người chung"),
+    }];
+    let c = s
+        .docs()
+        .commit_docs(vec![(
+            actor(),
+            write_of("h1", Some(c), "Lần ba", &with_member),
+        )])
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let h2_before = s.docs().load_doc("h2").await.unwrap().unwrap();
+    let mut claims = records["h2"].clone();
+    claims.members = vec![shared::household::Member {
+        household_id: "h2".into(),
+        ..with_member.members[0].clone()
+    }];
+    let fourth = vec![
+        (actor(), write_of("h3", Some(a), "Lần bốn", &records["h3"])),
+        (
+            actor(),
+            write_of("h2", Some(seqs[1]), "Của người khác", &claims),
+        ),
+        (actor(), write_of("h1", Some(c), "Lần bốn", &with_member)),
+    ];
+    let results = s.docs().commit_docs(fourth).await.unwrap();
+    assert!(
+        matches!(results[1], Err(server::store::StoreError::Ownership(_))),
+        "{results:?}"
+    );
+    let (a4, c4) = (*results[0].as_ref().unwrap(), *results[2].as_ref().unwrap());
+    assert!(c < a4 && a4 < c4, "{results:?}");
+    assert_eq!(s.docs().load_doc("h2").await.unwrap().unwrap(), h2_before);
+    assert_eq!(s.get_household("h2").await.unwrap().head_name, "Lần một");
+    assert_eq!(s.get_household("h1").await.unwrap().head_name, "Lần bốn");
+    assert_eq!(s.get_household("h3").await.unwrap().head_name, "Lần bốn");
+    assert_eq!(s.get_member("m-shared").await.unwrap().household_id, "h1");
     db.cleanup().await;
 }
 

@@ -11,6 +11,9 @@ use crate::store::{Actor, DocWrite, PostgresStore, StoreError, StoreResult, Stor
 use async_trait::async_trait;
 use sqlx::{PgConnection, QueryBuilder};
 
+/// Each write's result so far and the writes prepared (`PgDocs::prepare_group`).
+type Prepared = (Vec<StoreResult<i64>>, Vec<usize>);
+
 #[derive(Debug, Clone)]
 pub struct PgDocs {
     pool: sqlx::PgPool,
@@ -25,14 +28,6 @@ impl PgDocs {
             pool,
             bound: std::sync::Arc::new(BoundActors::new()),
         }
-    }
-
-    async fn next_seq(conn: &mut PgConnection) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value",
-        )
-        .fetch_one(&mut *conn)
-        .await?)
     }
 
     /// Writes a household's records as the read model keeps them: the household row,
@@ -206,26 +201,27 @@ impl PgDocs {
 
     /// One document write: its change log, read model, conflicts, actor binding and
     /// audit event, on a connection inside a transaction.
-    async fn write_doc(
+    /// The first part of a write, before it is numbered: the document's row checked
+    /// against the state the write was made from (and locked to the end of the
+    /// transaction), its records, actors, conflicts and audit. A new document's row is
+    /// made with no number yet (`number_docs` gives it one before the commit; no other
+    /// transaction sees it before).
+    async fn prepare_doc(
         &self,
         conn: &mut PgConnection,
         actor: &Actor,
         w: &DocWrite,
-    ) -> StoreResult<i64> {
-        let seq = Self::next_seq(conn).await?;
+    ) -> StoreResult<()> {
         let heads = json(&w.heads);
         match w.expected_seq {
             Some(expected) => {
-                let n = sqlx::query(
-                    "UPDATE docs SET heads = $2, seq = $3 WHERE doc_id = $1 AND seq = $4",
-                )
-                .bind(w.doc_id.clone())
-                .bind(heads.clone())
-                .bind(seq)
-                .bind(expected)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+                let n = sqlx::query("UPDATE docs SET heads = $2 WHERE doc_id = $1 AND seq = $3")
+                    .bind(w.doc_id.clone())
+                    .bind(heads)
+                    .bind(expected)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
                 if n != 1 {
                     return Err(StoreError::Stale);
                 }
@@ -233,42 +229,24 @@ impl PgDocs {
             None => {
                 // The household row must exist before its document refers to it.
                 Self::write_records(conn, &w.records, None, recorder(actor)).await?;
-                sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, $3)")
+                sqlx::query("INSERT INTO docs (doc_id, heads, seq) VALUES ($1, $2, 0)")
                     .bind(w.doc_id.clone())
-                    .bind(heads.clone())
-                    .bind(seq)
+                    .bind(heads)
                     .execute(&mut *conn)
                     .await?;
             }
         }
-        match &w.compacted {
-            Some(full) => {
-                sqlx::query("UPDATE docs SET snapshot = $2, snapshot_seq = $3 WHERE doc_id = $1")
-                    .bind(w.doc_id.clone())
-                    .bind(full.clone())
-                    .bind(seq)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("DELETE FROM doc_changes WHERE doc_id = $1")
-                    .bind(w.doc_id.clone())
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            None => {
-                sqlx::query("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES ($1, $2, $3)")
-                    .bind(w.doc_id.clone())
-                    .bind(seq)
-                    .bind(w.changes.clone())
-                    .execute(&mut *conn)
-                    .await?;
-            }
+        if let Some(full) = &w.compacted {
+            sqlx::query("UPDATE docs SET snapshot = $2 WHERE doc_id = $1")
+                .bind(w.doc_id.clone())
+                .bind(full.clone())
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM doc_changes WHERE doc_id = $1")
+                .bind(w.doc_id.clone())
+                .execute(&mut *conn)
+                .await?;
         }
-        sqlx::query("INSERT INTO doc_history (doc_id, seq, heads) VALUES ($1, $2, $3)")
-            .bind(w.doc_id.clone())
-            .bind(seq)
-            .bind(heads)
-            .execute(&mut *conn)
-            .await?;
         if w.expected_seq.is_some() {
             Self::write_records(conn, &w.records, w.touched.as_ref(), recorder(actor)).await?;
         }
@@ -279,7 +257,113 @@ impl PgDocs {
             conn, actor, &action, &entity, &entity_id, changes,
         )
         .await?;
-        Ok(seq)
+        Ok(())
+    }
+
+    /// The first part of each write of a group (`prepare_doc`), in the documents' order:
+    /// two processes' groups lock the rows they write in the same order, so they wait for
+    /// each other but never deadlock. Gives each write's failure (the others `Stale` until
+    /// numbered) and the writes prepared; `None` when, without `savepoints`, a write failed
+    /// after writing (the transaction must be undone).
+    async fn prepare_group(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        writes: &[(Actor, DocWrite)],
+        savepoints: bool,
+    ) -> StoreResult<Option<Prepared>> {
+        let mut order: Vec<usize> = (0..writes.len()).collect();
+        order.sort_by(|&a, &b| writes[a].1.doc_id.cmp(&writes[b].1.doc_id));
+        let mut results: Vec<StoreResult<i64>> = Vec::with_capacity(writes.len());
+        results.resize_with(writes.len(), || Err(StoreError::Stale));
+        let mut prepared: Vec<usize> = Vec::with_capacity(writes.len());
+        for i in order {
+            let (actor, w) = &writes[i];
+            // A second write of a document in one group was made from the state before
+            // the first: stale, as it would be after the first's commit.
+            if prepared
+                .last()
+                .is_some_and(|&p| writes[p].1.doc_id == w.doc_id)
+            {
+                continue;
+            }
+            if !savepoints {
+                match self.prepare_doc(&mut *tx, actor, w).await {
+                    Ok(()) => prepared.push(i),
+                    Err(StoreError::Stale) => {}
+                    Err(_) => return Ok(None),
+                }
+                continue;
+            }
+            let mut sp = sqlx::Connection::begin(&mut **tx).await?;
+            match self.prepare_doc(&mut sp, actor, w).await {
+                Ok(()) => {
+                    sp.commit().await?;
+                    prepared.push(i);
+                }
+                Err(e) => {
+                    sp.rollback().await?;
+                    results[i] = Err(e);
+                }
+            }
+        }
+        Ok(Some((results, prepared)))
+    }
+
+    /// The second part, for all the prepared writes of a group at once: numbered in their
+    /// order by one step of the counter, whose row stays locked until the commit (so the
+    /// numbers become visible in their order: a reader that sees a number sees every
+    /// lower one), then their numbers, changes and heads written in three statements.
+    async fn number_docs(conn: &mut PgConnection, prepared: &[&DocWrite]) -> StoreResult<i64> {
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE sync_counter SET value = value + $1 WHERE id = 1 RETURNING value",
+        )
+        .bind(prepared.len() as i64)
+        .fetch_one(&mut *conn)
+        .await?;
+        let first = last - prepared.len() as i64 + 1;
+        let seqs: Vec<i64> = (first..=last).collect();
+        let ids: Vec<String> = prepared.iter().map(|w| w.doc_id.clone()).collect();
+        let compacted: Vec<bool> = prepared.iter().map(|w| w.compacted.is_some()).collect();
+        sqlx::query(
+            "UPDATE docs d SET seq = v.seq, \
+             snapshot_seq = CASE WHEN v.compacted THEN v.seq ELSE d.snapshot_seq END \
+             FROM UNNEST($1::text[], $2::int8[], $3::bool[]) AS v(doc_id, seq, compacted) \
+             WHERE d.doc_id = v.doc_id",
+        )
+        .bind(&ids)
+        .bind(&seqs)
+        .bind(&compacted)
+        .execute(&mut *conn)
+        .await?;
+        let appended: Vec<usize> = (0..prepared.len())
+            .filter(|&i| prepared[i].compacted.is_none())
+            .collect();
+        if !appended.is_empty() {
+            sqlx::query(
+                "INSERT INTO doc_changes (doc_id, seq, bytes) \
+                 SELECT * FROM UNNEST($1::text[], $2::int8[], $3::bytea[])",
+            )
+            .bind(appended.iter().map(|&i| ids[i].clone()).collect::<Vec<_>>())
+            .bind(appended.iter().map(|&i| seqs[i]).collect::<Vec<_>>())
+            .bind(
+                appended
+                    .iter()
+                    .map(|&i| prepared[i].changes.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO doc_history (doc_id, seq, heads) \
+             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[])",
+        )
+        .bind(&ids)
+        .bind(&seqs)
+        .bind(prepared.iter().map(|w| json(&w.heads)).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        Ok(first)
     }
 
     /// Binds each automerge actor id to the device that first wrote with it.
@@ -429,20 +513,29 @@ impl Docs for PgDocs {
         writes: Vec<(Actor, DocWrite)>,
         published: Published,
     ) -> StoreResult<Vec<StoreResult<i64>>> {
+        // Without a savepoint per write first (two statements fewer each): a stale write
+        // is found by its first statement, which then wrote nothing. Any other failure
+        // undoes the group, which is prepared again with a savepoint per write, so that
+        // one that fails leaves the others.
         let mut tx = self.pool.begin().await?;
-        let mut results = Vec::with_capacity(writes.len());
-        for (actor, w) in &writes {
-            // Each write in its own savepoint: one that fails leaves the others.
-            let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-            match self.write_doc(&mut sp, actor, w).await {
-                Ok(seq) => {
-                    sp.commit().await?;
-                    results.push(Ok(seq));
-                }
-                Err(e) => {
-                    sp.rollback().await?;
-                    results.push(Err(e));
-                }
+        let (mut results, mut prepared) = match self.prepare_group(&mut tx, &writes, false).await? {
+            Some(done) => done,
+            None => {
+                tx.rollback().await?;
+                tx = self.pool.begin().await?;
+                self.prepare_group(&mut tx, &writes, true)
+                    .await?
+                    .expect("with savepoints, every failure is the write's own")
+            }
+        };
+        if !prepared.is_empty() {
+            // Numbered in the order they came (the index of written documents takes a
+            // group's numbers in that order).
+            prepared.sort_unstable();
+            let docs: Vec<&DocWrite> = prepared.iter().map(|&i| &writes[i].1).collect();
+            let first = Self::number_docs(&mut tx, &docs).await?;
+            for (k, &i) in prepared.iter().enumerate() {
+                results[i] = Ok(first + k as i64);
             }
         }
         tx.commit().await?;
