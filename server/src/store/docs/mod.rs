@@ -96,8 +96,9 @@ const TOUCH_HOUSEHOLD: &str = "UPDATE households SET updated_at = $2 WHERE id = 
 /// What the household's row keeps of its visits and plan (`shared::projection::Followed`),
 /// counted again from them after a write of either (a write's records hold only the
 /// visits and plan items it touched). `{next}` is the database's way to read a visit's
-/// `next_visit` from its JSON.
-const FOLLOW_HOUSEHOLD: &str = "UPDATE households SET \
+/// `next_visit` from its JSON. It moves the time of the household's last change too (`$2`),
+/// so a write of visits or plan items needs no `TOUCH_HOUSEHOLD` of its own.
+const FOLLOW_HOUSEHOLD: &str = "UPDATE households SET updated_at = $2, \
      last_visit = (SELECT MAX(v.date) FROM visits v WHERE v.household_id = $1), \
      next_visit = (SELECT MIN({next}) FROM visits v WHERE v.household_id = $1 \
          AND v.date = (SELECT MAX(w.date) FROM visits w WHERE w.household_id = $1)), \

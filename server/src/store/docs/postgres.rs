@@ -98,12 +98,15 @@ impl PgDocs {
             }
         }
         if touched.is_some_and(|t| !t.contains_key(&Collection::Profile)) {
-            // The profile is as it was: only the time of the household's last change moves.
-            sqlx::query(TOUCH_HOUSEHOLD)
-                .bind(h.id.clone())
-                .bind(h.updated_at.clone())
-                .execute(&mut *conn)
-                .await?;
+            // The profile is as it was: only the time of the household's last change
+            // moves (by `FOLLOW_HOUSEHOLD` below when the write has visits or plan items).
+            if !follows(touched) {
+                sqlx::query(TOUCH_HOUSEHOLD)
+                    .bind(h.id.clone())
+                    .bind(h.updated_at.clone())
+                    .execute(&mut *conn)
+                    .await?;
+            }
         } else {
             sqlx::query(UPSERT_HOUSEHOLD)
                 .bind(h.id.clone())
@@ -192,6 +195,7 @@ impl PgDocs {
                 FOLLOW_HOUSEHOLD.replace("{next}", "v.data::json->>'next_visit'"),
             ))
             .bind(h.id.clone())
+            .bind(h.updated_at.clone())
             .execute(&mut *conn)
             .await?;
         }
@@ -213,18 +217,29 @@ impl PgDocs {
         w: &DocWrite,
     ) -> StoreResult<()> {
         let heads = json(&w.heads);
+        // The document's open conflicts, read by the statement that checks it (a new one
+        // has none).
+        let mut open = vec![];
         match w.expected_seq {
             Some(expected) => {
-                let n = sqlx::query("UPDATE docs SET heads = $2 WHERE doc_id = $1 AND seq = $3")
-                    .bind(w.doc_id.clone())
-                    .bind(heads)
-                    .bind(expected)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                if n != 1 {
+                let rows: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+                    "WITH d AS (UPDATE docs SET heads = $2 WHERE doc_id = $1 AND seq = $3 \
+                     RETURNING doc_id) \
+                     SELECT c.id, c.path FROM d \
+                     LEFT JOIN conflicts c ON c.doc_id = d.doc_id AND c.resolved_at IS NULL",
+                )
+                .bind(w.doc_id.clone())
+                .bind(heads)
+                .bind(expected)
+                .fetch_all(&mut *conn)
+                .await?;
+                if rows.is_empty() {
                     return Err(StoreError::Stale);
                 }
+                open = rows
+                    .into_iter()
+                    .filter_map(|(id, path)| Some((id?, path?)))
+                    .collect();
             }
             None => {
                 // The household row must exist before its document refers to it.
@@ -251,7 +266,15 @@ impl PgDocs {
             Self::write_records(conn, &w.records, w.touched.as_ref(), recorder(actor)).await?;
         }
         self.bind_actors(conn, actor, &w.actors).await?;
-        Self::sync_conflicts(conn, actor, &w.doc_id, &w.conflicts, w.touched.as_ref()).await?;
+        Self::sync_conflicts(
+            conn,
+            actor,
+            &w.doc_id,
+            &open,
+            &w.conflicts,
+            w.touched.as_ref(),
+        )
+        .await?;
         let (action, entity, entity_id, changes) = audit_of(w);
         crate::store::sql::insert_audit::<sqlx::Postgres>(
             conn, actor, &action, &entity, &entity_id, changes,
@@ -397,23 +420,18 @@ impl PgDocs {
     }
 
     /// Opens, updates and closes the conflict records of a document to match its
-    /// current conflicts.
+    /// current conflicts; `open` are its conflict records still open (id, path).
     /// With `touched`, only conflicts inside those records are compared: the write
     /// found its conflicts there only.
     async fn sync_conflicts(
         conn: &mut PgConnection,
         actor: &Actor,
         doc_id: &str,
+        open: &[(String, String)],
         found: &[shared::doc::FieldConflict],
         touched: Option<&Touched>,
     ) -> StoreResult<()> {
         let now = now_ms();
-        let open: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, path FROM conflicts WHERE doc_id = $1 AND resolved_at IS NULL",
-        )
-        .bind(doc_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
         for c in found {
             let path = json(&c.path);
             match open.iter().find(|(_, p)| *p == path) {

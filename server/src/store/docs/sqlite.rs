@@ -526,9 +526,12 @@ fn write_records(
     }
     if touched.is_some_and(|t| !t.contains_key(&Collection::Profile)) {
         // The profile is as it was: only the time of the household's last change moves
-        // (rewriting the row would rewrite every index on it).
-        c.prepare_cached(&numbered(TOUCH_HOUSEHOLD))?
-            .execute(params![h.id, h.updated_at])?;
+        // (rewriting the row would rewrite every index on it), by `FOLLOW_HOUSEHOLD` below
+        // when the write has visits or plan items.
+        if !follows(touched) {
+            c.prepare_cached(&numbered(TOUCH_HOUSEHOLD))?
+                .execute(params![h.id, h.updated_at])?;
+        }
     } else {
         c.prepare_cached(&numbered(UPSERT_HOUSEHOLD))?
             .execute(params![
@@ -638,7 +641,7 @@ fn write_records(
         c.prepare_cached(
             &numbered(FOLLOW_HOUSEHOLD).replace("{next}", "json_extract(v.data, '$.next_visit')"),
         )?
-        .execute(params![h.id])?;
+        .execute(params![h.id, h.updated_at])?;
     }
     // A visit's write makes no movement: nothing is prepared for it.
     let movements = movements_of(r, touched);
