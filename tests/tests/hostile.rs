@@ -469,6 +469,31 @@ async fn what_the_phone_declares_is_not_believed(b: Backend) {
         });
         assert_eq!(push(&srv, &cadre, "h1", &bytes).await, code, "attempt {i}");
     }
+    // A visit of h2 (recorded through the write core), its id reused in h1 by the cadre.
+    let other = shared::visit::Visit {
+        id: "v-of-h2".into(),
+        household_id: "h2".into(),
+        cadre_id: "u-cadre2".into(),
+        data: shared::visit::VisitInput {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+            discussed: "Hỏi thăm".into(),
+            progress: String::new(),
+            needs: String::new(),
+            next_visit: None,
+        },
+    };
+    let record = shared::projection::visit_json(&other);
+    tests::write::edit(&srv.store, "h2", json!({}), |d, a| {
+        d.put_record(shared::doc::Collection::Visits, &other.id, &record, a)
+    })
+    .await
+    .unwrap();
+    let mut doc = pull(&srv, &cadre, "h1").await;
+    let bytes = commit(&mut doc, 1, "u-cadre1", "c-phone", now_s(), |d| {
+        visit(d, "v-of-h2", "2026-11-01", "u-cadre1")
+    });
+    assert_eq!(push(&srv, &cadre, "h1", &bytes).await, "ownership");
+    assert_eq!(srv.store.list_visits("h2").await.unwrap(), vec![other]);
     assert!(
         household(&srv, &officer, "h1").await["visits"]
             .as_array()

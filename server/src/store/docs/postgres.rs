@@ -55,11 +55,6 @@ impl PgDocs {
                 r.assessments.iter().map(|a| &a.id).collect(),
             ),
             (
-                "visits",
-                Collection::Visits,
-                r.visits.iter().map(|v| &v.id).collect(),
-            ),
-            (
                 "support_actions",
                 Collection::Support,
                 r.support.iter().map(|s| &s.id).collect(),
@@ -165,15 +160,29 @@ impl PgDocs {
         {
             PostgresStore::insert_review_step(conn, st).await?;
         }
+        // A visit is never changed once recorded: one whose id is already recorded is
+        // checked to be this household's (and left as it is), not looked for before each
+        // insert.
         for v in r.visits.iter().filter(|v| wants(Collection::Visits, &v.id)) {
-            sqlx::query(INSERT_VISIT)
+            let inserted = sqlx::query(INSERT_VISIT)
                 .bind(v.id.clone())
                 .bind(v.household_id.clone())
                 .bind(v.cadre_id.clone())
                 .bind(v.data.date.to_string())
                 .bind(json(&v.data))
                 .execute(&mut *conn)
-                .await?;
+                .await?
+                .rows_affected();
+            if inserted == 0 {
+                let owner: String =
+                    sqlx::query_scalar("SELECT household_id FROM visits WHERE id = $1")
+                        .bind(v.id.clone())
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if owner != h.id {
+                    return Err(StoreError::Ownership(v.id.clone()));
+                }
+            }
         }
         for s in r
             .support

@@ -492,11 +492,6 @@ fn write_records(
             r.assessments.iter().map(|a| &a.id).collect(),
         ),
         (
-            "visits",
-            Collection::Visits,
-            r.visits.iter().map(|v| &v.id).collect(),
-        ),
-        (
             "support_actions",
             Collection::Support,
             r.support.iter().map(|s| &s.id).collect(),
@@ -612,14 +607,24 @@ fn write_records(
         ])?;
     }
     let mut st = c.prepare_cached(&numbered(INSERT_VISIT))?;
+    // A visit is never changed once recorded: one whose id is already recorded is checked
+    // to be this household's (and left as it is), not looked for before each insert.
     for v in r.visits.iter().filter(|v| wants(Collection::Visits, &v.id)) {
-        st.execute(params![
+        let inserted = st.execute(params![
             v.id,
             v.household_id,
             v.cadre_id,
             v.data.date.to_string(),
             json(&v.data)
         ])?;
+        if inserted == 0 {
+            let owner: String = c
+                .prepare_cached("SELECT household_id FROM visits WHERE id = ?1")?
+                .query_row(params![v.id], |row| row.get(0))?;
+            if owner != h.id {
+                return Err(StoreError::Ownership(v.id.clone()));
+            }
+        }
     }
     let mut st = c.prepare_cached(&numbered(UPSERT_SUPPORT))?;
     for s in r
