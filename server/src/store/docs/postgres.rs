@@ -212,8 +212,6 @@ impl PgDocs {
         Ok(())
     }
 
-    /// One document write: its change log, read model, conflicts, actor binding and
-    /// audit event, on a connection inside a transaction.
     /// The first part of a write, before it is numbered: the document's row checked
     /// against the state the write was made from (and locked to the end of the
     /// transaction), its records, actors, conflicts and audit. A new document's row is
