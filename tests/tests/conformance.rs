@@ -1070,6 +1070,8 @@ async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
         .remove(0)
         .unwrap();
     let h2_before = s.docs().load_doc("h2").await.unwrap().unwrap();
+    let h2_audited = s.list_audit(Some("h2"), 100).await.unwrap().len();
+    let h1_audited = s.list_audit(Some("h1"), 100).await.unwrap().len();
     let mut claims = records["h2"].clone();
     claims.members = vec![shared::household::Member {
         household_id: "h2".into(),
@@ -1095,6 +1097,16 @@ async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
     assert_eq!(s.get_household("h1").await.unwrap().head_name, "Lần bốn");
     assert_eq!(s.get_household("h3").await.unwrap().head_name, "Lần bốn");
     assert_eq!(s.get_member("m-shared").await.unwrap().household_id, "h1");
+    assert_eq!(
+        s.list_audit(Some("h2"), 100).await.unwrap().len(),
+        h2_audited,
+        "the refused write is not audited"
+    );
+    assert_eq!(
+        s.list_audit(Some("h1"), 100).await.unwrap().len(),
+        h1_audited + 1,
+        "a landed write is audited once"
+    );
     db.cleanup().await;
 }
 
