@@ -214,8 +214,7 @@ impl PgDocs {
 
     /// The first part of a write, before it is numbered: the document's row checked
     /// against the state the write was made from (and locked to the end of the
-    /// transaction), its records, actors and conflicts (its audit event is written with
-    /// its number). A new document's row is
+    /// transaction), its records, actors, conflicts and audit. A new document's row is
     /// made with no number yet (`number_docs` gives it one before the commit; no other
     /// transaction sees it before).
     async fn prepare_doc(
@@ -283,6 +282,11 @@ impl PgDocs {
             w.touched.as_ref(),
         )
         .await?;
+        let (action, entity, entity_id, changes) = audit_of(w);
+        crate::store::sql::insert_audit::<sqlx::Postgres>(
+            conn, actor, &action, &entity, &entity_id, changes,
+        )
+        .await?;
         Ok(())
     }
 
@@ -338,14 +342,8 @@ impl PgDocs {
     /// The second part, for all the prepared writes of a group at once: numbered in their
     /// order by one step of the counter, whose row stays locked until the commit (so the
     /// numbers become visible in their order: a reader that sees a number sees every
-    /// lower one), then their numbers, changes, heads and audit events written in four
-    /// statements.
-    async fn number_docs(
-        conn: &mut PgConnection,
-        prepared: &[(&Actor, &DocWrite)],
-    ) -> StoreResult<i64> {
-        let actors: Vec<&Actor> = prepared.iter().map(|(a, _)| *a).collect();
-        let prepared: Vec<&DocWrite> = prepared.iter().map(|(_, w)| *w).collect();
+    /// lower one), then their numbers, changes and heads written in three statements.
+    async fn number_docs(conn: &mut PgConnection, prepared: &[&DocWrite]) -> StoreResult<i64> {
         let last: i64 = sqlx::query_scalar(
             "UPDATE sync_counter SET value = value + $1 WHERE id = 1 RETURNING value",
         )
@@ -393,36 +391,6 @@ impl PgDocs {
         .bind(&ids)
         .bind(&seqs)
         .bind(prepared.iter().map(|w| json(&w.heads)).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await?;
-        let audits: Vec<(String, String, String, serde_json::Value)> =
-            prepared.iter().map(|w| audit_of(w)).collect();
-        let column = |f: fn(&(String, String, String, serde_json::Value)) -> String| {
-            audits.iter().map(f).collect::<Vec<String>>()
-        };
-        sqlx::query(
-            "INSERT INTO audit_events \
-             (id, at, user_id, device_id, action, entity, entity_id, changes) \
-             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], \
-             $5::text[], $6::text[], $7::text[], $8::text[])",
-        )
-        .bind(
-            (0..prepared.len())
-                .map(|_| uuid::Uuid::now_v7().to_string())
-                .collect::<Vec<_>>(),
-        )
-        .bind(vec![now_ms(); prepared.len()])
-        .bind(actors.iter().map(|a| a.user_id.clone()).collect::<Vec<_>>())
-        .bind(
-            actors
-                .iter()
-                .map(|a| a.device_id.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(column(|a| a.0.clone()))
-        .bind(column(|a| a.1.clone()))
-        .bind(column(|a| a.2.clone()))
-        .bind(column(|a| a.3.to_string()))
         .execute(&mut *conn)
         .await?;
         Ok(first)
@@ -589,10 +557,7 @@ impl Docs for PgDocs {
             // Numbered in the order they came (the index of written documents takes a
             // group's numbers in that order).
             prepared.sort_unstable();
-            let docs: Vec<(&Actor, &DocWrite)> = prepared
-                .iter()
-                .map(|&i| (&writes[i].0, &writes[i].1))
-                .collect();
+            let docs: Vec<&DocWrite> = prepared.iter().map(|&i| &writes[i].1).collect();
             let first = Self::number_docs(&mut tx, &docs).await?;
             for (k, &i) in prepared.iter().enumerate() {
                 results[i] = Ok(first + k as i64);
