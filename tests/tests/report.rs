@@ -509,14 +509,20 @@ fn amount(r: &Value) -> i64 {
         .sum()
 }
 
-/// A province's report sums its communes' kept parts: a second report counts nothing
-/// again, a household written in one commune has that commune (only) counted again, and a
-/// changed target has every commune counted again — each time equal to the communes' own
-/// reports counted from the register.
-async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) {
-    let Some(db) = TestDb::open(b).await else {
-        return;
-    };
+/// A province of three small communes made by the demo's generator, served, with the
+/// province viewer's token and the communes' ids in order.
+struct Province {
+    db: TestDb,
+    store: server::store::DynStore,
+    srv: TestServer,
+    tinh: String,
+    communes: Vec<String>,
+    today: NaiveDate,
+    year: i32,
+}
+
+async fn province_of_three(b: Backend) -> Option<Province> {
+    let db = TestDb::open(b).await?;
     let store = db.store().await;
     let today = server::demo::today_for_demo();
     let size = server::demo::Size {
@@ -528,15 +534,45 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
         .unwrap();
     let srv = TestServer::start(store.clone(), None).await;
     let tinh = srv.login_with("tinh", server::demo::PASSWORD, "pc").await;
-    let areas = store.list_areas().await.unwrap();
-    let mut communes: Vec<String> = areas
-        .iter()
+    let mut communes: Vec<String> = store
+        .list_areas()
+        .await
+        .unwrap()
+        .into_iter()
         .filter(|a| a.kind == shared::area::AreaKind::Commune)
-        .map(|a| a.id.clone())
+        .map(|a| a.id)
         .collect();
     communes.sort();
     assert_eq!(communes.len(), 3);
-    let year: i32 = today.format("%Y").to_string().parse().unwrap();
+    let year = today.format("%Y").to_string().parse().unwrap();
+    Some(Province {
+        db,
+        store,
+        srv,
+        tinh,
+        communes,
+        today,
+        year,
+    })
+}
+
+/// A province's report sums its communes' kept parts: a second report counts nothing
+/// again, a household written in one commune has that commune (only) counted again, and a
+/// changed target has every commune counted again — each time equal to the communes' own
+/// reports counted from the register.
+async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) {
+    let Some(Province {
+        db,
+        store,
+        srv,
+        tinh,
+        communes,
+        today,
+        year,
+    }) = province_of_three(b).await
+    else {
+        return;
+    };
     let kept = || async {
         let mut parts: Vec<(String, i64, i64)> = store
             .report_parts(&communes, year, "annual")
@@ -636,30 +672,18 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
 /// household of one commune is written, the next pass counts that commune again (the
 /// report reads it kept, with the new loan); a pass with nothing written counts nothing.
 async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
-    let Some(db) = TestDb::open(b).await else {
+    let Some(Province {
+        db,
+        store,
+        srv,
+        tinh,
+        communes,
+        today,
+        year,
+    }) = province_of_three(b).await
+    else {
         return;
     };
-    let store = db.store().await;
-    let today = server::demo::today_for_demo();
-    let size = server::demo::Size {
-        communes: 3,
-        households_per_commune: 100,
-    };
-    server::demo::create_province(store.as_ref(), today, size)
-        .await
-        .unwrap();
-    let srv = TestServer::start(store.clone(), None).await;
-    let tinh = srv.login_with("tinh", server::demo::PASSWORD, "pc").await;
-    let mut communes: Vec<String> = store
-        .list_areas()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.kind == shared::area::AreaKind::Commune)
-        .map(|a| a.id)
-        .collect();
-    communes.sort();
-    let year: i32 = today.format("%Y").to_string().parse().unwrap();
     let parts = |year: i32, period: &'static str| {
         let (store, communes) = (store.clone(), communes.clone());
         async move {

@@ -469,7 +469,9 @@ where
             "SELECT h.id, h.code, h.head_name, h.village_id, h.status, h.causes, h.created_at \
              FROM households h WHERE 1 = 1",
         );
-        push_within(&mut qb, "h", within);
+        if !push_within(&mut qb, "h", within) {
+            return Ok(Vec::new());
+        }
         type HouseholdCols = (String, String, String, String, String, String, String);
         let rows: Vec<HouseholdCols> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter()
