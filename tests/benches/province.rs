@@ -7,9 +7,10 @@
 //! has run it many times on one connection (the generic-plan check: the median of runs
 //! 21–30 against runs 1–5, as a ratio). The province's report is timed twice: counted at
 //! the request with nothing kept, and after the keeper's pass (`report_keeper`, which
-//! `donghanh serve` runs), whose own time is printed too. The figures are the request's wall time on
-//! loopback, server and client in this process; the ratio between sizes is the figure
-//! the scale targets are judged by (a commune's requests must not grow with the province).
+//! `donghanh serve` runs), whose own time is printed too. The figures are the request's
+//! wall time on loopback, server and client in this process; the ratio between sizes is
+//! the figure the scale targets are judged by (a commune's requests must not grow with
+//! the province).
 //!
 //! Then a village head's fresh pull (new phones syncing the village from nothing).
 //!

@@ -548,9 +548,10 @@ impl Docs for PgDocs {
             None => {
                 tx.rollback().await?;
                 tx = self.pool.begin().await?;
+                // With savepoints every failure is the write's own (never `None`).
                 self.prepare_group(&mut tx, &writes, true)
                     .await?
-                    .expect("with savepoints, every failure is the write's own")
+                    .ok_or_else(|| StoreError::Corrupt("a group failed with savepoints".into()))?
             }
         };
         if !prepared.is_empty() {
