@@ -1,13 +1,14 @@
 //! Keeps the provinces' report parts counted between requests. A province's report sums its
 //! communes' kept parts (`api::report_parts`); a part goes stale when a household document
-//! of its commune is written or the reports' epoch moves (areas, users, targets, an import),
-//! and counting a commune reads its 8,000 households. Counted only when asked, the first
-//! province report of a period — or the first after a target changed — waits for every
-//! commune of the province (seconds at 100 communes). So `donghanh serve` runs this task:
-//! every `every`, it counts again the stale parts of the periods officers ask for now
-//! (this year's two and last year's annual), one commune at a time so that requests keep
-//! the other core. A province's report then finds its parts current but for the communes
-//! written since the last pass, and counts those itself, as before.
+//! of its commune is written or the reports' epoch moves (areas, targets, a user added,
+//! removed or renamed, an import), and counting a commune reads its 8,000 households.
+//! Counted only when asked, the first province report of a period — or the first after a
+//! target changed — waits for every commune of the province (seconds at 100 communes). So
+//! `donghanh serve` runs this task: every `every`, it counts again the stale parts of the
+//! periods officers ask for now (this year's two and last year's annual), one commune at a
+//! time so that requests keep the other core, a commune's households read once for the
+//! periods it is stale in. A province's report then finds its parts current but for the
+//! communes written since the last pass, and counts those itself, as before.
 //!
 //! Several server processes on one database each run a pass; a pass counts only what is
 //! stale when it looks, so a second pass soon after the first finds nothing to count (the
@@ -44,9 +45,7 @@ pub async fn pass(store: &dyn crate::Store, today: NaiveDate) -> AppResult<()> {
             })
             .map(|a| a.id.clone())
             .collect();
-        for (year, period) in periods(today) {
-            report_parts::current(store, &areas, &communes, year, period, 1).await?;
-        }
+        report_parts::current(store, &areas, &communes, &periods(today), 1).await?;
     }
     Ok(())
 }

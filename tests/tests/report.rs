@@ -626,6 +626,38 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
             .all(|p| p.1 == recounted[0].1 && p.1 > counted[0].1)
     );
 
+    // A cadre's new password, role and area change no report: every part stays kept.
+    mark_kept(&store, &communes, year).await;
+    let mut cadre = store
+        .list_users(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == shared::user::Role::Cadre)
+        .unwrap();
+    cadre.role = shared::user::Role::VillageHead;
+    cadre.area_id = communes[2].clone();
+    store
+        .update_user(&server::store::Actor::system(), &cadre, Some("new-hash"))
+        .await
+        .unwrap();
+    let (edited, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&edited, &own);
+    assert_eq!(kept_rows(&edited), communes, "nothing counted again");
+    // Renamed, the cadre's visits carry the new name: every commune is counted again.
+    cadre.full_name = format!("{} (đổi tên)", cadre.full_name);
+    store
+        .update_user(&server::store::Actor::system(), &cadre, None)
+        .await
+        .unwrap();
+    let (renamed, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&renamed, &own);
+    assert!(
+        kept_rows(&renamed).is_empty(),
+        "every commune counted again"
+    );
+    let recounted = kept().await;
+
     // A new target for the first commune: every part is of an older epoch.
     let first_commune = &communes[0];
     store
@@ -703,12 +735,26 @@ async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
     server::report_keeper::pass(store.as_ref(), today)
         .await
         .unwrap();
+    // Each commune's households were read once for the three periods: each part is its
+    // period's figures, as the commune's own report counts them from the register.
     for (y, period) in [(year, "half_year"), (year, "annual"), (year - 1, "annual")] {
-        assert_eq!(
-            parts(y, period).await.len(),
-            3,
-            "{y} {period}: every commune kept"
-        );
+        let kept = parts(y, period).await;
+        assert_eq!(kept.len(), 3, "{y} {period}: every commune kept");
+        for (commune, part) in kept {
+            let r = reqwest::Client::new()
+                .get(srv.url(&format!(
+                    "/api/reports?year={y}&period={period}&area_id={commune}"
+                )))
+                .bearer_auth(&tinh)
+                .send()
+                .await
+                .unwrap();
+            let mut own: Value = r.json().await.unwrap();
+            own["rows"] = Value::Array(vec![]);
+            own["households"] = Value::Array(vec![]);
+            let part: Value = serde_json::from_str(&part).unwrap();
+            assert_eq!(part, own, "{y} {period} of {commune}");
+        }
     }
     mark_kept(&store, &communes, year).await;
     let (first, own) = province_and_communes(&srv, &tinh, year, &communes).await;

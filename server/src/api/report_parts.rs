@@ -2,11 +2,12 @@
 //! period (its total row, causes, support and visits) are kept in the database with the
 //! state they were counted from (migration 0013), and a province's report sums them. Only
 //! the communes whose households' documents were written since their part was counted —
-//! or all of them, after a change of areas, users or targets — are counted again from the
-//! register. A province's report then reads a hundred small parts instead of every
-//! household of the province; a national roll-up is a sum of such parts.
+//! or all of them, after a change of areas or targets or a user added, removed or renamed
+//! (migration 0019) — are counted again from the register. A province's report then reads
+//! a hundred small parts instead of every household of the province; a national roll-up
+//! is a sum of such parts.
 
-use super::reports::{Counting, cadre_names, commune_reports};
+use super::reports::{cadre_names, commune_figures};
 use crate::error::AppResult;
 use crate::store::ReportPart;
 use futures_util::StreamExt;
@@ -21,32 +22,39 @@ fn period_key(period: Period) -> &'static str {
     }
 }
 
-/// The reports of `communes` (in their order) without rows or household lines: the kept
-/// part of each commune that is still current, counted again for the others (and kept),
-/// `at_once` communes at a time.
+/// The reports of `communes` (in their order) without rows or household lines, for each of
+/// `periods` (in their order): the kept part of each commune that is still current,
+/// counted again for the others (and kept), `at_once` communes at a time. A commune stale
+/// in several of the periods has its households read once for them.
 pub(crate) async fn current(
     store: &dyn crate::Store,
     areas: &[Area],
     communes: &[String],
-    year: i32,
-    period: Period,
+    periods: &[(i32, Period)],
     at_once: usize,
-) -> AppResult<Vec<Report>> {
-    let key = period_key(period);
+) -> AppResult<Vec<Vec<Report>>> {
     // The clock first: a part counted from the register after this reading holds at least
     // this state, so it is kept as of it (a write between the two is counted again later).
     let (seq, epoch) = store.report_clock().await?;
-    let mut kept: HashMap<String, (i64, Report)> = HashMap::new();
-    for p in store.report_parts(communes, year, key).await? {
-        // A part of an older epoch, or one that no longer reads, is counted again.
-        if p.epoch == epoch
-            && let Ok(report) = serde_json::from_str::<Report>(&p.part)
+    let mut kept: Vec<HashMap<String, (i64, Report)>> = Vec::with_capacity(periods.len());
+    for &(year, period) in periods {
+        let mut of_period = HashMap::new();
+        for p in store
+            .report_parts(communes, year, period_key(period))
+            .await?
         {
-            kept.insert(p.area_id, (p.built_seq, report));
+            // A part of an older epoch, or one that no longer reads, is counted again.
+            if p.epoch == epoch
+                && let Ok(report) = serde_json::from_str::<Report>(&p.part)
+            {
+                of_period.insert(p.area_id, (p.built_seq, report));
+            }
         }
+        kept.push(of_period);
     }
     // The communes written after the oldest kept part: each village's last write, by commune.
-    if let Some(oldest) = kept.values().map(|(s, _)| *s).min() {
+    let oldest = kept.iter().flat_map(|k| k.values().map(|(s, _)| *s)).min();
+    if let Some(oldest) = oldest {
         let commune_of: HashMap<&str, &str> = areas
             .iter()
             .filter(|a| a.kind == AreaKind::Village)
@@ -60,58 +68,72 @@ pub(crate) async fn current(
                 *e = (*e).max(*last);
             }
         }
-        kept.retain(|id, (built, _)| written.get(id.as_str()).is_none_or(|last| last <= built));
-        // Every write up to `seq` was committed when the clock was read and none touched
-        // these communes after their stamp: they hold as of `seq`. Stamped so, the next
-        // report's check starts here, not at a part counted long ago.
-        let confirmed: Vec<String> = kept
-            .iter()
-            .filter(|(_, (built, _))| *built < seq)
-            .map(|(id, _)| id.clone())
-            .collect();
-        if !confirmed.is_empty() {
-            store
-                .confirm_report_parts(&confirmed, year, key, epoch, seq)
-                .await?;
+        for (of_period, &(year, period)) in kept.iter_mut().zip(periods) {
+            of_period
+                .retain(|id, (built, _)| written.get(id.as_str()).is_none_or(|last| last <= built));
+            // Every write up to `seq` was committed when the clock was read and none
+            // touched these communes after their stamp: they hold as of `seq`. Stamped
+            // so, the next report's check starts here, not at a part counted long ago.
+            let confirmed: Vec<String> = of_period
+                .iter()
+                .filter(|(_, (built, _))| *built < seq)
+                .map(|(id, _)| id.clone())
+                .collect();
+            if !confirmed.is_empty() {
+                store
+                    .confirm_report_parts(&confirmed, year, period_key(period), epoch, seq)
+                    .await?;
+            }
         }
     }
-    let stale: Vec<String> = communes
+    // Each commune stale in any period, with the periods it is stale in.
+    let stale: Vec<(String, Vec<usize>)> = communes
         .iter()
-        .filter(|c| !kept.contains_key(*c))
-        .cloned()
+        .map(|c| {
+            let of: Vec<usize> = (0..periods.len())
+                .filter(|&i| !kept[i].contains_key(c))
+                .collect();
+            (c.clone(), of)
+        })
+        .filter(|(_, of)| !of.is_empty())
         .collect();
     if !stale.is_empty() {
         let users = cadre_names(store).await?;
-        let mut counted = commune_reports(
-            store,
-            areas,
-            &users,
-            stale,
-            year,
-            period,
-            Counting {
-                lines: false,
-                at_once,
-            },
-        );
-        while let Some(report) = counted.next().await {
-            let mut report = report?;
-            report.rows.clear();
-            report.households.clear();
-            let part = ReportPart {
-                area_id: report.area_id.clone(),
-                built_seq: seq,
-                epoch,
-                part: serde_json::to_string(&report)
-                    .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
-            };
-            store.put_report_part(year, key, &part).await?;
-            metrics::counter!(crate::metrics::REPORT_PARTS_COUNTED).increment(1);
-            kept.insert(part.area_id, (seq, report));
+        let users = &users;
+        let mut counted = futures_util::stream::iter(stale)
+            .map(|(commune, of)| async move {
+                let asked: Vec<(i32, Period)> = of.iter().map(|&i| periods[i]).collect();
+                let reports = commune_figures(store, areas, users, &commune, &asked).await?;
+                AppResult::Ok(of.into_iter().zip(reports))
+            })
+            .buffered(at_once.max(1));
+        while let Some(reports) = counted.next().await {
+            for (i, mut report) in reports? {
+                let (year, period) = periods[i];
+                report.rows.clear();
+                report.households.clear();
+                let part = ReportPart {
+                    area_id: report.area_id.clone(),
+                    built_seq: seq,
+                    epoch,
+                    part: serde_json::to_string(&report)
+                        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
+                };
+                store
+                    .put_report_part(year, period_key(period), &part)
+                    .await?;
+                metrics::counter!(crate::metrics::REPORT_PARTS_COUNTED).increment(1);
+                kept[i].insert(part.area_id, (seq, report));
+            }
         }
     }
-    Ok(communes
-        .iter()
-        .filter_map(|id| kept.remove(id).map(|(_, r)| r))
+    Ok(kept
+        .into_iter()
+        .map(|mut of_period| {
+            communes
+                .iter()
+                .filter_map(|id| of_period.remove(id).map(|(_, r)| r))
+                .collect()
+        })
         .collect())
 }

@@ -69,7 +69,27 @@ async fn facts_in(
     year: i32,
     period: Period,
 ) -> AppResult<(String, Facts)> {
-    let (from, to) = period.span(year);
+    let mut register = register_of(store, areas, area_id).await?;
+    register.read_period(store, users, year, period).await?;
+    Ok((register.name, register.facts))
+}
+
+/// What the reports of an area read whatever the period (its rows and its households'
+/// ledger), with the period's facts filled in by `read_period`: an area's reports of
+/// several periods read its households once.
+struct AreaRegister {
+    name: String,
+    within: crate::store::Within,
+    /// The rows' ids, then the area's own: whose targets the report shows.
+    target_areas: Vec<String>,
+    facts: Facts,
+}
+
+async fn register_of(
+    store: &dyn crate::Store,
+    areas: &[shared::area::Area],
+    area_id: &str,
+) -> AppResult<AreaRegister> {
     let area = areas
         .iter()
         .find(|a| a.id == area_id)
@@ -107,41 +127,56 @@ async fn facts_in(
             h.area_id = row_of(&h.area_id);
         }
     }
-    let mut target_areas = row_ids.clone();
+    let mut target_areas = row_ids;
     target_areas.push(area_id.to_string());
-    let targets = store
-        .list_targets(&target_areas)
-        .await?
-        .into_iter()
-        .filter(|t| t.year == year)
-        .map(|t| (t.area_id, t.data.poor_rate_pct, t.data.near_poor_rate_pct))
-        .collect();
-    let delivered = store
-        .delivered_in(&within, from, to)
-        .await?
-        .into_iter()
-        .map(|s| DeliveredFact {
-            household_id: s.household_id,
-            project: s.data.project,
-            amount_vnd: s.data.amount_vnd,
-        })
-        .collect();
-    let visits = store
-        .visits_in(&within, from, to)
-        .await?
-        .into_iter()
-        .map(|(c, h)| (users.get(&c).cloned().unwrap_or(c), h))
-        .collect();
-    Ok((
-        area.name.clone(),
-        Facts {
+    Ok(AreaRegister {
+        name: area.name.clone(),
+        within,
+        target_areas,
+        facts: Facts {
             areas: rows,
             households,
-            targets,
-            delivered,
-            visits,
+            ..Facts::default()
         },
-    ))
+    })
+}
+
+impl AreaRegister {
+    /// Fills in the year's targets, and the support delivered and the visits of the
+    /// period (replacing another period's).
+    async fn read_period(
+        &mut self,
+        store: &dyn crate::Store,
+        users: &BTreeMap<String, String>,
+        year: i32,
+        period: Period,
+    ) -> AppResult<()> {
+        let (from, to) = period.span(year);
+        self.facts.targets = store
+            .list_targets(&self.target_areas)
+            .await?
+            .into_iter()
+            .filter(|t| t.year == year)
+            .map(|t| (t.area_id, t.data.poor_rate_pct, t.data.near_poor_rate_pct))
+            .collect();
+        self.facts.delivered = store
+            .delivered_in(&self.within, from, to)
+            .await?
+            .into_iter()
+            .map(|s| DeliveredFact {
+                household_id: s.household_id,
+                project: s.data.project,
+                amount_vnd: s.data.amount_vnd,
+            })
+            .collect();
+        self.facts.visits = store
+            .visits_in(&self.within, from, to)
+            .await?
+            .into_iter()
+            .map(|(c, h)| (users.get(&c).cloned().unwrap_or(c), h))
+            .collect();
+        Ok(())
+    }
 }
 
 /// How many communes a request counts at once.
@@ -182,24 +217,14 @@ pub async fn report_of(
     let ids: Vec<String> = communes.into_iter().map(|c| c.id.clone()).collect();
     if lines {
         let users = cadre_names(store).await?;
-        let mut parts = commune_reports(
-            store,
-            &areas,
-            &users,
-            ids,
-            year,
-            period,
-            Counting {
-                lines: true,
-                at_once: AT_ONCE,
-            },
-        );
+        let mut parts = commune_reports(store, &areas, &users, ids, year, period, AT_ONCE);
         while let Some(part) = parts.next().await {
             whole.add(part?, true);
         }
     } else {
-        for part in super::report_parts::current(store, &areas, &ids, year, period, AT_ONCE).await?
-        {
+        let mut kept =
+            super::report_parts::current(store, &areas, &ids, &[(year, period)], AT_ONCE).await?;
+        for part in kept.remove(0) {
             whole.add(part, false);
         }
     }
@@ -212,38 +237,47 @@ pub async fn report_of(
     Ok(whole.finish(target))
 }
 
-/// How communes are counted: with their household lines when `lines`
-/// (`shared::report::figures` otherwise), `at_once` communes at a time (the database
-/// answers one while another is counted; at most that many communes' households are held
-/// at a time).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Counting {
-    pub lines: bool,
-    pub at_once: usize,
-}
-
-/// The reports of `communes`, in their order, counted as `how` says.
-pub(super) fn commune_reports<'a>(
+/// The reports of `communes` with their household lines, in their order, `at_once`
+/// communes at a time (the database answers one while another is counted; at most that
+/// many communes' households are held at a time).
+fn commune_reports<'a>(
     store: &'a dyn crate::Store,
     areas: &'a [shared::area::Area],
     users: &'a BTreeMap<String, String>,
     communes: Vec<String>,
     year: i32,
     period: Period,
-    how: Counting,
+    at_once: usize,
 ) -> impl futures_util::Stream<Item = AppResult<Report>> + 'a {
-    let Counting { lines, at_once } = how;
     futures_util::stream::iter(communes)
         .map(move |id: String| async move {
             let (name, facts) = facts_in(store, areas, users, &id, year, period).await?;
-            let build = if lines {
-                shared::report::build
-            } else {
-                shared::report::figures
-            };
-            AppResult::Ok(build((&id, &name), year, period, &facts))
+            AppResult::Ok(shared::report::build((&id, &name), year, period, &facts))
         })
         .buffered(at_once.max(1))
+}
+
+/// The figures of `commune` (its report without household lines: the part a province's
+/// report sums) for each of `periods`, in their order, its households read once.
+pub(super) async fn commune_figures(
+    store: &dyn crate::Store,
+    areas: &[shared::area::Area],
+    users: &BTreeMap<String, String>,
+    commune: &str,
+    periods: &[(i32, Period)],
+) -> AppResult<Vec<Report>> {
+    let mut register = register_of(store, areas, commune).await?;
+    let mut reports = Vec::with_capacity(periods.len());
+    for &(year, period) in periods {
+        register.read_period(store, users, year, period).await?;
+        reports.push(shared::report::figures(
+            (commune, &register.name),
+            year,
+            period,
+            &register.facts,
+        ));
+    }
+    Ok(reports)
 }
 
 /// Every user's name by id (the visits' cadres).
