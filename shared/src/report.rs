@@ -191,8 +191,8 @@ pub struct Facts {
     /// Targets of the year: (area id, poor %, near-poor %); the whole area's under its id.
     pub targets: Vec<(String, f64, f64)>,
     pub delivered: Vec<DeliveredFact>,
-    /// Visits in the period: (cadre's name, household id).
-    pub visits: Vec<(String, String)>,
+    /// Visits in the period by cadre and household: (cadre's name, household id, visits).
+    pub visits: Vec<(String, String, usize)>,
 }
 
 /// How a household moved in the period.
@@ -674,13 +674,13 @@ fn build_with(
         e.2 += d.amount_vnd.unwrap_or(0);
     }
     let mut visits: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
-    for (cadre, h) in facts
+    for (cadre, h, n) in facts
         .visits
         .iter()
-        .filter(|(_, h)| counted.contains(h.as_str()))
+        .filter(|(_, h, _)| counted.contains(h.as_str()))
     {
         let e = visits.entry(cadre).or_default();
-        e.0 += 1;
+        e.0 += n;
         e.1.insert(h);
     }
     lines.sort_by(|a, b| (&a.area_id, &a.code).cmp(&(&b.area_id, &b.code)));

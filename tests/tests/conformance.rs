@@ -519,7 +519,7 @@ async fn assignments_visits_and_support(b: Backend) {
                 .unwrap();
             (
                 support.into_iter().map(|x| x.id).collect::<Vec<_>>(),
-                visits.into_iter().map(|(_, h)| h).collect::<Vec<_>>(),
+                visits.into_iter().map(|(_, h, _)| h).collect::<Vec<_>>(),
                 households.into_iter().map(|h| h.id).collect::<Vec<_>>(),
             )
         }

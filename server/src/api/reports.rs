@@ -69,7 +69,7 @@ async fn facts_in(
     year: i32,
     period: Period,
 ) -> AppResult<(String, Facts)> {
-    let mut register = register_of(store, areas, area_id).await?;
+    let mut register = register_of(store, areas, area_id, true).await?;
     register.read_period(store, users, year, period).await?;
     Ok((register.name, register.facts))
 }
@@ -85,10 +85,13 @@ struct AreaRegister {
     facts: Facts,
 }
 
+/// `named`: with the households' codes and heads' names, which only the household lines
+/// show.
 async fn register_of(
     store: &dyn crate::Store,
     areas: &[shared::area::Area],
     area_id: &str,
+    named: bool,
 ) -> AppResult<AreaRegister> {
     let area = areas
         .iter()
@@ -121,7 +124,7 @@ async fn register_of(
     rows.sort_by(|a, b| a.1.cmp(&b.1));
     // The ledger is what the report counts: each household's entry and its decisions.
     // Each counts in its village's row, or its commune's in a province's report.
-    let mut households = store.report_households(&within).await?;
+    let mut households = store.report_households(&within, named).await?;
     if area.kind == AreaKind::Province {
         for h in &mut households {
             h.area_id = row_of(&h.area_id);
@@ -173,7 +176,7 @@ impl AreaRegister {
             .visits_in(&self.within, from, to)
             .await?
             .into_iter()
-            .map(|(c, h)| (users.get(&c).cloned().unwrap_or(c), h))
+            .map(|(c, h, n)| (users.get(&c).cloned().unwrap_or(c), h, n.max(0) as usize))
             .collect();
         Ok(())
     }
@@ -266,7 +269,7 @@ pub(super) async fn commune_figures(
     commune: &str,
     periods: &[(i32, Period)],
 ) -> AppResult<Vec<Report>> {
-    let mut register = register_of(store, areas, commune).await?;
+    let mut register = register_of(store, areas, commune, false).await?;
     let mut reports = Vec::with_capacity(periods.len());
     for &(year, period) in periods {
         register.read_period(store, users, year, period).await?;

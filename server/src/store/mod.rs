@@ -492,10 +492,12 @@ pub trait ReadModel: Send + Sync {
     /// The ledger's movements (`shared::ledger`) of households within an area, oldest first.
     async fn movements_in(&self, within: &Within) -> StoreResult<Vec<shared::ledger::Movement>>;
     /// Every household within an area as the reports count it (`shared::report`), each
-    /// with its village as its row: only the columns the reports read, with its movements.
+    /// with its village as its row: only the columns the reports read, with its movements;
+    /// its code and head's name (the household lines') only when `named`.
     async fn report_households(
         &self,
         within: &Within,
+        named: bool,
     ) -> StoreResult<Vec<shared::report::HouseholdFact>>;
     /// The user and device each of these automerge actors is bound to (a device's changes
     /// are bound at their first write; the server's own changes are bound to none).
@@ -530,13 +532,14 @@ pub trait ReadModel: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<SupportAction>>;
-    /// Visits dated `from..=to` to households within an area: (cadre, household).
+    /// Visits dated `from..=to` to households within an area, counted by cadre and
+    /// household: (cadre, household, visits).
     async fn visits_in(
         &self,
         within: &Within,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> StoreResult<Vec<(String, String)>>;
+    ) -> StoreResult<Vec<(String, String, i64)>>;
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction>;
 
     /// Households by village and status within an area (kept counts, migration 0012).

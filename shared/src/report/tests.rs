@@ -104,7 +104,7 @@ proptest! {
                 f.delivered.push(DeliveredFact { household_id: h.id.clone(), project: Project::ALL[i % Project::ALL.len()], amount_vnd: Some(1_000 * i as i64) });
             }
             if i % 2 == 0 {
-                f.visits.push((["A", "B"][i % 4 / 2].to_string(), h.id.clone()));
+                f.visits.push((["A", "B"][i % 4 / 2].to_string(), h.id.clone(), 1 + i % 3));
             }
         }
         f.targets = vec![("v1".into(), 3.5, 4.0), ("p".into(), 2.0, 3.0)];

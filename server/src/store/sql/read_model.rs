@@ -425,6 +425,7 @@ where
     async fn report_households(
         &self,
         within: &Within,
+        named: bool,
     ) -> StoreResult<Vec<shared::report::HouseholdFact>> {
         // Read by position, only what the reports count: a province's report reads each of
         // its communes' 8,000 households this way when its kept part is stale.
@@ -465,10 +466,14 @@ where
             };
             ledger.entry(household_id).or_default().push(m);
         }
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
+        // A province's parts have no household lines: names are not read for them.
+        let mut qb = sqlx::QueryBuilder::<DB>::new(if named {
             "SELECT h.id, h.code, h.head_name, h.village_id, h.status, h.causes, h.created_at \
-             FROM households h WHERE 1 = 1",
-        );
+             FROM households h WHERE 1 = 1"
+        } else {
+            "SELECT h.id, '', '', h.village_id, h.status, h.causes, h.created_at \
+             FROM households h WHERE 1 = 1"
+        });
         if !push_within(&mut qb, "h", within) {
             return Ok(Vec::new());
         }
@@ -603,14 +608,22 @@ where
         within: &Within,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> StoreResult<Vec<(String, String)>> {
-        let Some(mut qb) = rows_within::<DB>("v.cadre_id, v.household_id", "visits", "v", within)
-        else {
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        // Counted by the database: a household has a visit a month or more, and a
+        // province's report reads every commune's visits of the year when counted again.
+        let Some(mut qb) = rows_within::<DB>(
+            "v.cadre_id, v.household_id, COUNT(*)",
+            "visits",
+            "v",
+            within,
+        ) else {
             return Ok(Vec::new());
         };
-        qb.push(format!(" AND v.date >= '{from}' AND v.date <= '{to}'"));
+        qb.push(format!(
+            " AND v.date >= '{from}' AND v.date <= '{to}' GROUP BY v.cadre_id, v.household_id"
+        ));
         Ok(qb
-            .build_query_as::<(String, String)>()
+            .build_query_as::<(String, String, i64)>()
             .fetch_all(&self.pool)
             .await?)
     }
