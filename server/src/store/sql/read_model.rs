@@ -467,13 +467,15 @@ where
             ledger.entry(household_id).or_default().push(m);
         }
         // A province's parts have no household lines: names are not read for them.
-        let mut qb = sqlx::QueryBuilder::<DB>::new(if named {
-            "SELECT h.id, h.code, h.head_name, h.village_id, h.status, h.causes, h.created_at \
-             FROM households h WHERE 1 = 1"
+        let names = if named {
+            "h.code, h.head_name"
         } else {
-            "SELECT h.id, '', '', h.village_id, h.status, h.causes, h.created_at \
+            "'', ''"
+        };
+        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+            "SELECT h.id, {names}, h.village_id, h.status, h.causes, h.created_at \
              FROM households h WHERE 1 = 1"
-        });
+        ));
         if !push_within(&mut qb, "h", within) {
             return Ok(Vec::new());
         }
