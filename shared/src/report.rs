@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub mod flows;
-use flows::{CategoryFlows, Ledger, Path};
+use flows::{Category, CategoryFlows, Ledger, Path};
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +167,13 @@ impl HouseholdFact {
         })
     }
 
+    /// Whether it stood in the register, in its one status, from before `from` on: its
+    /// ledger holds its entry, dated before `from`, and nothing else. Such a household
+    /// counts the same in every report of a period from `from` on (`Unmoved`).
+    pub fn unmoved_since(&self, from: NaiveDate) -> bool {
+        self.changes.is_empty() && self.left.is_none() && self.registered < from
+    }
+
     /// Whether it stood in the register at the end of `day`: registered by then and not
     /// left yet.
     pub fn in_register_on(&self, day: NaiveDate) -> bool {
@@ -182,12 +189,30 @@ pub struct DeliveredFact {
     pub amount_vnd: Option<i64>,
 }
 
+/// Households of one row and one status that are `HouseholdFact::unmoved_since` the
+/// period's start, counted together: each is in the row's register at both ends of the
+/// period, in `status`, with no movement. Most of a commune's households are such (a
+/// commune's ledger holds about 1.05 movements a household), so a province's parts are
+/// counted from a few groups the database makes, not from every household. Figures only:
+/// a report with household lines reads every household on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmoved {
+    pub area_id: String,
+    pub status: HouseholdStatus,
+    /// The causes its poor households name (every household of the group names these).
+    pub causes: Vec<Cause>,
+    /// Its households' ids: support and visits count for them.
+    pub ids: Vec<String>,
+}
+
 /// What the report is built from.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// The rows' areas: (id, name), in the order the report lists them.
     pub areas: Vec<(String, String)>,
     pub households: Vec<HouseholdFact>,
+    /// Households counted in groups, besides `households` (`figures` only).
+    pub unmoved: Vec<Unmoved>,
     /// Targets of the year: (area id, poor %, near-poor %); the whole area's under its id.
     pub targets: Vec<(String, f64, f64)>,
     pub delivered: Vec<DeliveredFact>,
@@ -571,6 +596,36 @@ fn build_with(
     let mut causes: BTreeMap<Cause, usize> = BTreeMap::new();
     // The households counted: support and visits count for them only.
     let mut counted: HashSet<&str> = HashSet::with_capacity(facts.households.len());
+    debug_assert!(
+        !with_lines || facts.unmoved.is_empty(),
+        "a report with household lines reads every household on its own"
+    );
+    for g in &facts.unmoved {
+        let Some(row) = rows.get_mut(g.area_id.as_str()) else {
+            continue;
+        };
+        let n = g.ids.len();
+        counted.extend(g.ids.iter().map(String::as_str));
+        ledgers
+            .entry(g.area_id.as_str())
+            .or_default()
+            .stayed(Category::of(g.status), n);
+        let (poor, near) = (
+            g.status == HouseholdStatus::Poor,
+            g.status == HouseholdStatus::NearPoor,
+        );
+        row.households_start += n;
+        row.households_end += n;
+        row.poor_start += usize::from(poor) * n;
+        row.poor_end += usize::from(poor) * n;
+        row.near_poor_start += usize::from(near) * n;
+        row.near_poor_end += usize::from(near) * n;
+        if poor {
+            for c in &g.causes {
+                *causes.entry(*c).or_default() += n;
+            }
+        }
+    }
     for h in &facts.households {
         let Some(row) = rows.get_mut(h.area_id.as_str()) else {
             continue;

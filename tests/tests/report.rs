@@ -5,7 +5,7 @@
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::household::HouseholdStatus;
 use shared::review::{ReviewStep, StepData};
 use std::collections::BTreeMap;
@@ -701,6 +701,56 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
     db.cleanup().await;
 }
 
+/// Through the commune officer's doors: a household of the demo commune leaves the
+/// register in the middle of `year - 2`, and a household is registered today.
+async fn left_before_and_registered_today(
+    srv: &TestServer,
+    store: &server::store::DynStore,
+    year: i32,
+) {
+    let officer = store
+        .list_users(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "congchuc")
+        .unwrap();
+    let village = store
+        .villages_under(&officer.area_id)
+        .await
+        .unwrap()
+        .remove(0);
+    let household = store
+        .list_households(&server::store::HouseholdFilter {
+            within: server::store::Within::Villages(vec![village.clone()]),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    let token = srv
+        .login_with("congchuc", server::demo::PASSWORD, "pc")
+        .await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(srv.url(path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let step = json!({"household_ids": [household.id], "date": format!("{}-06-01", year - 2),
+        "step": {"kind": "left", "reason": "moved_away", "number": "5/XN-UBND"}});
+    let r = post("/api/reviews/steps", step).await.unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body[0]["refused"], Value::Null, "{body}");
+    let new = json!({"code": "MOI-1", "village_id": village, "address": "",
+        "head_name": "Lò Văn Mới", "residence": "rural"});
+    let r = post("/api/households", new).await.unwrap();
+    assert_eq!(r.status(), 201);
+}
+
 /// The keeper (`donghanh serve`'s background pass) counts a province's parts before anyone
 /// asks: after its pass, the province's report counts no commune itself; after a
 /// household of one commune is written, the next pass counts that commune again (the
@@ -733,6 +783,9 @@ async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
         }
     };
     assert!(parts(year, "annual").await.is_empty(), "nothing kept yet");
+    // Beside the demo's households (whose ledgers hold only their entry, mostly): one
+    // that left the register before every period counted, one registered today.
+    left_before_and_registered_today(&srv, &store, year).await;
 
     server::report_keeper::pass(store.as_ref(), today)
         .await

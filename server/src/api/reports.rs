@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppQuery;
+use crate::store::{RegisterRead, ReportRegister};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -69,7 +70,7 @@ async fn facts_in(
     year: i32,
     period: Period,
 ) -> AppResult<(String, Facts)> {
-    let mut register = register_of(store, areas, area_id, true).await?;
+    let mut register = register_of(store, areas, area_id, RegisterRead::Named).await?;
     register.read_period(store, users, year, period).await?;
     Ok((register.name, register.facts))
 }
@@ -85,13 +86,13 @@ struct AreaRegister {
     facts: Facts,
 }
 
-/// `named`: with the households' codes and heads' names, which only the household lines
-/// show.
+/// `read`: named for a report with household lines (which show the households' codes and
+/// heads' names), or figures only.
 async fn register_of(
     store: &dyn crate::Store,
     areas: &[shared::area::Area],
     area_id: &str,
-    named: bool,
+    read: RegisterRead,
 ) -> AppResult<AreaRegister> {
     let area = areas
         .iter()
@@ -124,10 +125,16 @@ async fn register_of(
     rows.sort_by(|a, b| a.1.cmp(&b.1));
     // The ledger is what the report counts: each household's entry and its decisions.
     // Each counts in its village's row, or its commune's in a province's report.
-    let mut households = store.report_households(&within, named).await?;
+    let ReportRegister {
+        mut households,
+        mut unmoved,
+    } = store.report_households(&within, read).await?;
     if area.kind == AreaKind::Province {
         for h in &mut households {
             h.area_id = row_of(&h.area_id);
+        }
+        for g in &mut unmoved {
+            g.area_id = row_of(&g.area_id);
         }
     }
     let mut target_areas = row_ids;
@@ -139,6 +146,7 @@ async fn register_of(
         facts: Facts {
             areas: rows,
             households,
+            unmoved,
             ..Facts::default()
         },
     })
@@ -269,7 +277,12 @@ pub(super) async fn commune_figures(
     commune: &str,
     periods: &[(i32, Period)],
 ) -> AppResult<Vec<Report>> {
-    let mut register = register_of(store, areas, commune, false).await?;
+    // Counted in groups: the households unmoved since the earliest period's start.
+    let Some(unmoved_since) = periods.iter().map(|&(y, p)| p.span(y).0).min() else {
+        return Ok(Vec::new());
+    };
+    let read = RegisterRead::Figures { unmoved_since };
+    let mut register = register_of(store, areas, commune, read).await?;
     let mut reports = Vec::with_capacity(periods.len());
     for &(year, period) in periods {
         register.read_period(store, users, year, period).await?;

@@ -176,6 +176,25 @@ impl Within {
     }
 }
 
+/// How the reports read an area's households (`ReadModel::report_households`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterRead {
+    /// Each household on its own, with its code and head's name: a report with household
+    /// lines.
+    Named,
+    /// Figures only (a province's part): the households unmoved since this day
+    /// (`shared::report::Unmoved`) counted by the database in groups, the others on their
+    /// own without their names.
+    Figures { unmoved_since: NaiveDate },
+}
+
+/// An area's households as the reports read them.
+#[derive(Debug, Clone, Default)]
+pub struct ReportRegister {
+    pub households: Vec<shared::report::HouseholdFact>,
+    pub unmoved: Vec<shared::report::Unmoved>,
+}
+
 /// Which households a listing returns; `None` means no restriction on that side.
 #[derive(Debug, Clone, Default)]
 pub struct HouseholdFilter {
@@ -492,13 +511,13 @@ pub trait ReadModel: Send + Sync {
     /// The ledger's movements (`shared::ledger`) of households within an area, oldest first.
     async fn movements_in(&self, within: &Within) -> StoreResult<Vec<shared::ledger::Movement>>;
     /// Every household within an area as the reports count it (`shared::report`), each
-    /// with its village as its row: only the columns the reports read, with its movements;
-    /// its code and head's name (the household lines') only when `named`.
+    /// with its village as its row: only the columns the reports read, with its movements,
+    /// all read from one snapshot of the database.
     async fn report_households(
         &self,
         within: &Within,
-        named: bool,
-    ) -> StoreResult<Vec<shared::report::HouseholdFact>>;
+        read: RegisterRead,
+    ) -> StoreResult<ReportRegister>;
     /// The user and device each of these automerge actors is bound to (a device's changes
     /// are bound at their first write; the server's own changes are bound to none).
     async fn actor_devices(

@@ -241,6 +241,14 @@ impl Ledger {
         at
     }
 
+    /// `n` households that stood in `c` from the start to the end, with no movement.
+    pub fn stayed(&mut self, c: Category, n: usize) {
+        for c in [c, Category::All] {
+            *self.start.entry(c).or_default() += n;
+            *self.end.entry(c).or_default() += n;
+        }
+    }
+
     /// Another area's table added to this one (a commune's villages, a province's communes).
     pub fn merge(&mut self, o: &Ledger) {
         for (k, v) in &o.start {

@@ -34,6 +34,9 @@ pub trait Backend: sqlx::Database {
     const VALUES_PER_STATEMENT: usize;
     /// Rows an `UPDATE` or `DELETE` changed (sqlx has no trait for it).
     fn rows_affected(r: &Self::QueryResult) -> u64;
+    /// The first statement of a read transaction whose statements read one snapshot, when
+    /// `BEGIN` alone does not give it.
+    const READ_SNAPSHOT: Option<&'static str>;
 }
 
 impl Backend for sqlx::Sqlite {
@@ -43,6 +46,8 @@ impl Backend for sqlx::Sqlite {
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
     type Docs = super::docs::SqliteDocs;
     const VALUES_PER_STATEMENT: usize = 120;
+    // A read transaction reads the database as of its first read (WAL).
+    const READ_SNAPSHOT: Option<&'static str> = None;
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
@@ -53,6 +58,9 @@ impl Backend for sqlx::Postgres {
     const BEGIN: &'static str = "BEGIN";
     type Docs = super::docs::PgDocs;
     const VALUES_PER_STATEMENT: usize = 4_000;
+    // `READ COMMITTED` (the default) takes a snapshot for each statement.
+    const READ_SNAPSHOT: Option<&'static str> =
+        Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }

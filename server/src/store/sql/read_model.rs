@@ -221,6 +221,65 @@ where
     Some(qb)
 }
 
+/// The columns of a movement the reports read.
+const MOVEMENTS: &str = "m.household_id, m.id, m.from_status, m.to_status, m.date, m.basis";
+
+/// One statement that reads the households within `within` for a report's figures: the
+/// households unmoved since `since` (`shared::report::HouseholdFact::unmoved_since`) in
+/// groups by village, status and (the poor's) causes, with their count and ids; every
+/// other household in a row of its own, its id in the fourth column. One pass over the
+/// area's households: a commune's 8,000 are a few hundred rows, and its movements are read
+/// once, to find the households that may have moved — those with a movement other than an
+/// entry dated before `since`, and those made on or after `since` (whose entry, if their
+/// ledger has none, is their making). A household read on its own is right whether or not
+/// it moved. `None` when the area names no place. A date's text is digits and dashes only.
+fn unmoved_or_own<DB: sqlx::Database>(
+    within: &Within,
+    since: NaiveDate,
+) -> Option<sqlx::QueryBuilder<DB>>
+where
+    String: Column<DB>,
+{
+    // Materialized: computed once a household, not once for each column that reads it.
+    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        "WITH hm AS MATERIALIZED (SELECT h.id, h.village_id, h.status, h.causes, \
+         h.created_at, (h.created_at >= '{since}' OR h.id IN ("
+    ));
+    let on = match within {
+        Within::Villages(_) => {
+            qb.push(
+                "SELECT m.household_id FROM movements m \
+                 JOIN households h ON h.id = m.household_id WHERE 1 = 1",
+            );
+            "h"
+        }
+        _ => {
+            qb.push("SELECT m.household_id FROM movements m WHERE 1 = 1");
+            "m"
+        }
+    };
+    if !push_within(&mut qb, on, within) {
+        return None;
+    }
+    qb.push(format!(
+        " AND NOT (m.from_status IS NULL AND m.to_status IS NOT NULL AND m.date < '{since}')\
+         )) AS moved FROM households h WHERE 1 = 1"
+    ));
+    push_within(&mut qb, "h", within);
+    qb.push(
+        ") SELECT village_id, status, \
+         CASE WHEN moved OR status = 'poor' THEN causes ELSE '[]' END AS causes, \
+         CASE WHEN moved THEN id ELSE '' END AS own, \
+         CASE WHEN moved THEN created_at ELSE '' END AS made, \
+         COUNT(*), string_agg(id, ' ') FROM hm GROUP BY village_id, status, 3, 4, 5",
+    );
+    Some(qb)
+}
+
+fn status_named(s: &str) -> StoreResult<HouseholdStatus> {
+    HouseholdStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("status {s}")))
+}
+
 #[async_trait]
 impl<DB: Backend> ReadModel for SqlStore<DB>
 where
@@ -425,17 +484,84 @@ where
     async fn report_households(
         &self,
         within: &Within,
-        named: bool,
-    ) -> StoreResult<Vec<shared::report::HouseholdFact>> {
+        read: RegisterRead,
+    ) -> StoreResult<ReportRegister> {
         // Read by position, only what the reports count: a province's report reads each of
-        // its communes' 8,000 households this way when its kept part is stale.
-        let Some(mut qb) = rows_within::<DB>(
-            "m.household_id, m.id, m.from_status, m.to_status, m.date, m.basis",
-            "movements",
-            "m",
-            within,
-        ) else {
-            return Ok(Vec::new());
+        // its communes' 8,000 households this way when its kept part is stale. The
+        // statements read one snapshot: a household decided between two of them is
+        // counted once, from its own ledger.
+        let mut tx = self.pool.begin().await?;
+        if let Some(sql) = DB::READ_SNAPSHOT {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        let mut register = ReportRegister::default();
+        // Each household read on its own: (id, code, head's name, village, status, causes,
+        // made).
+        type HouseholdCols = (String, String, String, String, String, String, String);
+        let (rows, movements): (Vec<HouseholdCols>, Vec<sqlx::QueryBuilder<DB>>) = match read {
+            RegisterRead::Named => {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT h.id, h.code, h.head_name, h.village_id, h.status, h.causes, \
+                     h.created_at FROM households h WHERE 1 = 1",
+                );
+                if !push_within(&mut qb, "h", within) {
+                    return Ok(register);
+                }
+                let rows = qb.build_query_as().fetch_all(&mut *tx).await?;
+                let movements = rows_within::<DB>(MOVEMENTS, "movements", "m", within);
+                (rows, movements.into_iter().collect())
+            }
+            RegisterRead::Figures { unmoved_since } => {
+                let Some(mut qb) = unmoved_or_own::<DB>(within, unmoved_since) else {
+                    return Ok(register);
+                };
+                let mut rows = Vec::new();
+                for (village_id, s, causes, own, made, n, ids) in qb
+                    .build_query_as::<(String, String, String, String, String, i64, String)>()
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    if !own.is_empty() {
+                        // No names: a province's parts have no household lines.
+                        rows.push((
+                            own,
+                            String::new(),
+                            String::new(),
+                            village_id,
+                            s,
+                            causes,
+                            made,
+                        ));
+                        continue;
+                    }
+                    // Ids are letters, digits, `-` and `_` (`schema::valid_id`).
+                    let ids: Vec<String> = ids.split(' ').map(str::to_string).collect();
+                    if ids.len() as i64 != n {
+                        return Err(StoreError::Corrupt(format!(
+                            "a household id in {village_id} holds a space"
+                        )));
+                    }
+                    register.unmoved.push(shared::report::Unmoved {
+                        area_id: village_id,
+                        status: status_named(&s)?,
+                        causes: serde_json::from_str(&causes)?,
+                        ids,
+                    });
+                }
+                // The movements of those read on their own, by their ids.
+                let movements = rows
+                    .chunks(500)
+                    .map(|chunk| {
+                        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+                            "SELECT {MOVEMENTS} FROM movements m WHERE m.household_id"
+                        ));
+                        let ids: Vec<String> = chunk.iter().map(|r| r.0.clone()).collect();
+                        push_in(&mut qb, &ids);
+                        qb
+                    })
+                    .collect();
+                (rows, movements)
+            }
         };
         type MovementCols = (
             String,
@@ -445,43 +571,29 @@ where
             String,
             String,
         );
-        let status = |s: &str| {
-            HouseholdStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("status {s}")))
-        };
         let mut ledger: std::collections::HashMap<String, Vec<shared::ledger::Movement>> =
             std::collections::HashMap::new();
-        for (household_id, id, from, to, day, basis) in qb
-            .build_query_as::<MovementCols>()
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let m = shared::ledger::Movement {
-                from: from.as_deref().map(status).transpose()?,
-                to: to.as_deref().map(status).transpose()?,
-                date: date(&day)?,
-                basis: serde_json::from_str(&basis)?,
-                id,
-                household_id: String::new(),
-                by: String::new(),
-            };
-            ledger.entry(household_id).or_default().push(m);
+        for mut qb in movements {
+            for (household_id, id, from, to, day, basis) in qb
+                .build_query_as::<MovementCols>()
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                let m = shared::ledger::Movement {
+                    from: from.as_deref().map(status_named).transpose()?,
+                    to: to.as_deref().map(status_named).transpose()?,
+                    date: date(&day)?,
+                    basis: serde_json::from_str(&basis)?,
+                    id,
+                    household_id: String::new(),
+                    by: String::new(),
+                };
+                ledger.entry(household_id).or_default().push(m);
+            }
         }
-        // A province's parts have no household lines: names are not read for them.
-        let names = if named {
-            "h.code, h.head_name"
-        } else {
-            "'', ''"
-        };
-        let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-            "SELECT h.id, {names}, h.village_id, h.status, h.causes, h.created_at \
-             FROM households h WHERE 1 = 1"
-        ));
-        if !push_within(&mut qb, "h", within) {
-            return Ok(Vec::new());
-        }
-        type HouseholdCols = (String, String, String, String, String, String, String);
-        let rows: Vec<HouseholdCols> = qb.build_query_as().fetch_all(&self.pool).await?;
-        rows.into_iter()
+        tx.rollback().await?;
+        register.households = rows
+            .into_iter()
             .map(|(id, code, head_name, village_id, s, causes, created_at)| {
                 let mut own = ledger.remove(&id).unwrap_or_default();
                 own.sort_unstable_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
@@ -490,7 +602,7 @@ where
                         id,
                         code,
                         head_name,
-                        status: status(&s)?,
+                        status: status_named(&s)?,
                         causes: serde_json::from_str(&causes)?,
                         created_at: &created_at,
                     },
@@ -498,7 +610,8 @@ where
                     village_id,
                 ))
             })
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(register)
     }
 
     async fn actor_devices(
