@@ -2,8 +2,9 @@
 //! period (its total row, causes, support and visits) are kept in the database with the
 //! state they were counted from (migration 0013), and a province's report sums them. Only
 //! the communes whose households' documents were written since their part was counted —
-//! or all of them, after a change of areas or targets or a user added, removed or renamed
-//! (migration 0019) — are counted again from the register. A province's report then reads
+//! or all of them, after a change of areas or a user added, removed or renamed (migration
+//! 0019) — are counted again from the register. A part's target is the commune's own,
+//! read again at each sum: a target set moves no epoch (migration 0020). A province's report then reads
 //! a hundred small parts instead of every household of the province; a national roll-up
 //! is a sum of such parts.
 
@@ -127,12 +128,23 @@ pub(crate) async fn current(
             }
         }
     }
+    // Each commune's target of the period's year as it is now, not as it was when counted.
+    let targets = store.list_targets(communes).await?;
     Ok(kept
         .into_iter()
-        .map(|mut of_period| {
+        .zip(periods)
+        .map(|(mut of_period, &(year, _))| {
             communes
                 .iter()
                 .filter_map(|id| of_period.remove(id).map(|(_, r)| r))
+                .map(|mut r| {
+                    let t = targets
+                        .iter()
+                        .find(|t| t.area_id == r.area_id && t.year == year);
+                    r.total.target_poor_pct = t.map(|t| t.data.poor_rate_pct);
+                    r.total.target_near_poor_pct = t.map(|t| t.data.near_poor_rate_pct);
+                    r
+                })
                 .collect()
         })
         .collect())
