@@ -323,6 +323,19 @@ impl TestServer {
         format!("http://{}{path}", self.addr)
     }
 
+    /// A `GET` of `path` with `token`, answered 200, as JSON.
+    pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET request");
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.expect("JSON body")
+    }
+
     /// Signs a fixture user in and returns the access token.
     pub async fn login(&self, username: &str, device: &str) -> String {
         self.login_with(username, fixture::PASSWORD, device).await

@@ -7,24 +7,15 @@
 use serde_json::Value;
 use tests::{Backend, TestDb, TestServer, on_both_backends};
 
-async fn get(srv: &TestServer, token: &str, path: &str) -> Value {
-    let r = reqwest::Client::new()
-        .get(srv.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
 /// Every figure of an area against its drill-down list.
 async fn check_area(srv: &TestServer, token: &str, area: &Value) -> usize {
     let mut checked = 0;
     for f in area["figures"].as_array().unwrap() {
         let n = f["households"].as_u64().unwrap();
         let q = f["query"].as_str().unwrap();
-        let list = get(srv, token, &format!("/api/accompaniment?{q}&limit=2000")).await;
+        let list = srv
+            .get_json(token, &format!("/api/accompaniment?{q}&limit=2000"))
+            .await;
         assert_eq!(list["total"].as_u64().unwrap(), n, "{} {q}", f["kind"]);
         assert_eq!(list["rows"].as_array().unwrap().len() as u64, n, "{q}");
         checked += 1;
@@ -66,23 +57,25 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
     let token = srv
         .login_with("congchuc", server::demo::PASSWORD, "office-pc")
         .await;
-    let d = get(&srv, &token, "/api/dashboard").await;
+    let d = srv.get_json(&token, "/api/dashboard").await;
     // The demo's 1,329 households, less the 13 that left the register in 2026.
     assert_eq!(figure(&d["total"], "households"), 1316);
     // Movement since the last review (the 2025 campaign, decided in December 2025) is the
     // 2025 annual report's movement: no other decision moved a household since.
-    let report = get(&srv, &token, "/api/reports?year=2025&period=annual").await;
+    let report = srv
+        .get_json(&token, "/api/reports?year=2025&period=annual")
+        .await;
     assert_eq!(d["movement"]["since"], "2025-09-01");
     for c in d["movement"]["counts"].as_array().unwrap() {
         let kind = c["movement"].as_str().unwrap();
         assert_eq!(c["households"], report["total"][kind], "{kind}");
         // The figure opens exactly the households it counts.
-        let list = get(
-            &srv,
-            &token,
-            &format!("/api/accompaniment?movement={kind}&limit=2000"),
-        )
-        .await;
+        let list = srv
+            .get_json(
+                &token,
+                &format!("/api/accompaniment?movement={kind}&limit=2000"),
+            )
+            .await;
         assert_eq!(list["total"], c["households"], "{kind}");
     }
     assert!(figure_of_movement(&d, "escaped") > 0);
@@ -114,28 +107,30 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
     // Each cadre's figures open their households.
     for c in d["cadres"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap();
-        let all = get(
-            &srv,
-            &token,
-            &format!("/api/accompaniment?cadre_id={id}&limit=2000"),
-        )
-        .await;
+        let all = srv
+            .get_json(
+                &token,
+                &format!("/api/accompaniment?cadre_id={id}&limit=2000"),
+            )
+            .await;
         assert_eq!(all["total"], c["households"]);
-        let late = get(
-            &srv,
-            &token,
-            &format!("/api/accompaniment?cadre_id={id}&overdue=true&limit=2000"),
-        )
-        .await;
+        let late = srv
+            .get_json(
+                &token,
+                &format!("/api/accompaniment?cadre_id={id}&overdue=true&limit=2000"),
+            )
+            .await;
         assert_eq!(late["total"], c["overdue"]);
     }
 
     // Support by project: each project's totals are the sums of its beneficiary list.
-    let all = get(&srv, &token, "/api/support").await;
+    let all = srv.get_json(&token, "/api/support").await;
     let mut seen = 0;
     for p in all["projects"].as_array().unwrap() {
         let project = p["project"].as_str().unwrap();
-        let list = get(&srv, &token, &format!("/api/support?project={project}")).await;
+        let list = srv
+            .get_json(&token, &format!("/api/support?project={project}"))
+            .await;
         let rows = list["beneficiaries"].as_array().unwrap();
         let households: std::collections::BTreeSet<&str> = rows
             .iter()
@@ -169,12 +164,12 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
     // Assigning every household still without a cadre empties that figure.
     let without = figure(&d["total"], "without_cadre");
     if without > 0 {
-        let list = get(
-            &srv,
-            &token,
-            "/api/accompaniment?supported=true&unassigned=true&limit=2000",
-        )
-        .await;
+        let list = srv
+            .get_json(
+                &token,
+                "/api/accompaniment?supported=true&unassigned=true&limit=2000",
+            )
+            .await;
         let ids: Vec<&str> = list["rows"]
             .as_array()
             .unwrap()
@@ -195,7 +190,7 @@ async fn every_figure_opens_exactly_its_households(b: Backend) {
         assert_eq!(r.status(), 200);
         let result: Value = r.json().await.unwrap();
         assert_eq!(result["created"].as_array().unwrap().len() as u64, without);
-        let after = get(&srv, &token, "/api/dashboard").await;
+        let after = srv.get_json(&token, "/api/dashboard").await;
         assert_eq!(figure(&after["total"], "without_cadre"), 0);
     }
     db.cleanup().await;
@@ -223,7 +218,7 @@ async fn the_province_pages_and_filters_its_communes(b: Backend) {
     let token = srv
         .login_with("tinh", server::demo::PASSWORD, "province-pc")
         .await;
-    let all = get(&srv, &token, "/api/stats/communes?limit=500").await;
+    let all = srv.get_json(&token, "/api/stats/communes?limit=500").await;
     assert_eq!(all["communes"], 5);
     assert_eq!(all["matched"], 5);
     let rows = all["rows"].as_array().unwrap();
@@ -240,12 +235,12 @@ async fn the_province_pages_and_filters_its_communes(b: Backend) {
     // Pages of two by name hold every commune once, in order.
     let mut names = vec![];
     for offset in [0, 2, 4] {
-        let p = get(
-            &srv,
-            &token,
-            &format!("/api/stats/communes?sort=name&limit=2&offset={offset}"),
-        )
-        .await;
+        let p = srv
+            .get_json(
+                &token,
+                &format!("/api/stats/communes?sort=name&limit=2&offset={offset}"),
+            )
+            .await;
         assert_eq!(p["matched"], 5);
         assert_eq!(p["households"], all["households"]);
         names.extend(
@@ -263,12 +258,12 @@ async fn the_province_pages_and_filters_its_communes(b: Backend) {
     // A name without accents finds its commune; the totals stay the province's.
     let one = &names[3];
     let needle: String = shared::search::fold(one);
-    let found = get(
-        &srv,
-        &token,
-        &format!("/api/stats/communes?q={}", needle.replace(' ', "%20")),
-    )
-    .await;
+    let found = srv
+        .get_json(
+            &token,
+            &format!("/api/stats/communes?q={}", needle.replace(' ', "%20")),
+        )
+        .await;
     assert_eq!(found["matched"], 1, "{needle}");
     assert_eq!(found["rows"][0]["name"].as_str().unwrap(), one);
     assert_eq!(found["communes"], 5);
@@ -320,26 +315,26 @@ async fn the_kept_households_follow_every_write_of_the_commune(b: Backend) {
     let one = srv.login("officer1", "office-1").await;
     let two = srv.login("officer2", "office-2").await;
     let counts = |d: &Value| figure(&d["total"], "households");
-    let c1 = counts(&get(&srv, &one, "/api/dashboard").await);
-    let c2 = counts(&get(&srv, &two, "/api/dashboard").await);
+    let c1 = counts(&srv.get_json(&one, "/api/dashboard").await);
+    let c2 = counts(&srv.get_json(&two, "/api/dashboard").await);
     // Read twice: the second answer is the kept one.
-    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1);
+    assert_eq!(counts(&srv.get_json(&one, "/api/dashboard").await), c1);
 
     // A household registered in the other commune: this commune's figures stand.
     tests::write::create(&store, "h-far", profile("XA-1", "v3"))
         .await
         .unwrap();
-    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1);
+    assert_eq!(counts(&srv.get_json(&one, "/api/dashboard").await), c1);
     let c2 = c2 + 1;
-    assert_eq!(counts(&get(&srv, &two, "/api/dashboard").await), c2);
+    assert_eq!(counts(&srv.get_json(&two, "/api/dashboard").await), c2);
 
     // One registered here: counted at the next request.
     tests::write::create(&store, "h-near", profile("GAN-1", "v1"))
         .await
         .unwrap();
     let c1 = c1 + 1;
-    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1);
-    let list = get(&srv, &one, "/api/accompaniment?limit=2000").await;
+    assert_eq!(counts(&srv.get_json(&one, "/api/dashboard").await), c1);
+    let list = srv.get_json(&one, "/api/accompaniment?limit=2000").await;
     assert!(
         list["rows"]
             .as_array()
@@ -357,8 +352,8 @@ async fn the_kept_households_follow_every_write_of_the_commune(b: Backend) {
     })
     .await
     .unwrap();
-    assert_eq!(counts(&get(&srv, &one, "/api/dashboard").await), c1 - 1);
-    assert_eq!(counts(&get(&srv, &two, "/api/dashboard").await), c2 + 1);
+    assert_eq!(counts(&srv.get_json(&one, "/api/dashboard").await), c1 - 1);
+    assert_eq!(counts(&srv.get_json(&two, "/api/dashboard").await), c2 + 1);
     db.assert_counts_agree().await;
     db.cleanup().await;
 }

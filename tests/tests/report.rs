@@ -379,30 +379,15 @@ async fn province_and_communes(
     year: i32,
     communes: &[String],
 ) -> (Value, BTreeMap<String, Value>) {
-    let province = get_json(
-        srv,
-        token,
-        &format!("/api/reports?year={year}&period=annual"),
-    )
-    .await;
+    let province = srv
+        .get_json(token, &format!("/api/reports?year={year}&period=annual"))
+        .await;
     let mut own = BTreeMap::new();
     for c in communes {
         let path = format!("/api/reports?year={year}&period=annual&area_id={c}");
-        own.insert(c.clone(), get_json(srv, token, &path).await);
+        own.insert(c.clone(), srv.get_json(token, &path).await);
     }
     (province, own)
-}
-
-/// A `GET` of `path` answered 200, as JSON.
-async fn get_json(srv: &TestServer, token: &str, path: &str) -> Value {
-    let r = reqwest::Client::new()
-        .get(srv.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.json::<Value>().await.unwrap()
 }
 
 /// The mark a test puts on a kept part's name, to see the part read again.
@@ -796,7 +781,7 @@ async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
         assert_eq!(kept.len(), 3, "{y} {period}: every commune kept");
         for (commune, part) in kept {
             let path = format!("/api/reports?year={y}&period={period}&area_id={commune}");
-            let mut own = get_json(&srv, &tinh, &path).await;
+            let mut own = srv.get_json(&tinh, &path).await;
             own["rows"] = Value::Array(vec![]);
             own["households"] = Value::Array(vec![]);
             let part: Value = serde_json::from_str(&part).unwrap();

@@ -222,7 +222,8 @@ where
 }
 
 /// The columns of a movement the reports read.
-const MOVEMENTS: &str = "m.household_id, m.id, m.from_status, m.to_status, m.date, m.basis";
+const REPORT_MOVEMENT_COLS: &str =
+    "m.household_id, m.id, m.from_status, m.to_status, m.date, m.basis";
 
 /// One statement that reads the households within `within` for a report's figures: the
 /// households unmoved since `since` (`shared::report::HouseholdFact::unmoved_since`) in
@@ -508,7 +509,7 @@ where
                     return Ok(register);
                 }
                 let rows = qb.build_query_as().fetch_all(&mut *tx).await?;
-                let movements = rows_within::<DB>(MOVEMENTS, "movements", "m", within);
+                let movements = rows_within::<DB>(REPORT_MOVEMENT_COLS, "movements", "m", within);
                 (rows, movements.into_iter().collect())
             }
             RegisterRead::Figures { unmoved_since } => {
@@ -553,7 +554,7 @@ where
                     .chunks(500)
                     .map(|chunk| {
                         let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-                            "SELECT {MOVEMENTS} FROM movements m WHERE m.household_id"
+                            "SELECT {REPORT_MOVEMENT_COLS} FROM movements m WHERE m.household_id"
                         ));
                         let ids: Vec<String> = chunk.iter().map(|r| r.0.clone()).collect();
                         push_in(&mut qb, &ids);
