@@ -1,9 +1,9 @@
 //! Keeps the provinces' report parts counted between requests. A province's report sums its
 //! communes' kept parts (`api::report_parts`); a part goes stale when a household document
-//! of its commune is written or the reports' epoch moves (areas, targets, a user added,
-//! removed or renamed, an import), and counting a commune reads its 8,000 households.
-//! Counted only when asked, the first province report of a period — or the first after a
-//! target changed — waits for every commune of the province (seconds at 100 communes). So
+//! of its commune is written or the reports' epoch moves (areas, a household moved to
+//! another village, an import), and counting a commune reads its 8,000 households.
+//! Counted only when asked, the first province report of a period — or the first after
+//! the epoch moved — waits for every commune of the province (seconds at 100 communes). So
 //! `donghanh serve` runs this task: every `every`, it counts again the stale parts of the
 //! periods officers ask for now (this year's two and last year's annual), one commune at a
 //! time so that requests keep the other core, a commune's households read once for the

@@ -216,7 +216,7 @@ pub struct Facts {
     /// Targets of the year: (area id, poor %, near-poor %); the whole area's under its id.
     pub targets: Vec<(String, f64, f64)>,
     pub delivered: Vec<DeliveredFact>,
-    /// Visits in the period by cadre and household: (cadre's name, household id, visits).
+    /// Visits in the period by cadre and household: (cadre's id, household id, visits).
     pub visits: Vec<(String, String, usize)>,
 }
 
@@ -396,6 +396,11 @@ pub struct SupportRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CadreRow {
+    /// One row per cadre, by id: two cadres of one name are two rows.
+    pub cadre_id: String,
+    /// The cadre's name as it is when the report is given (`Report::name_cadres`): a
+    /// report's figures are kept by id and named at the end, so a renamed cadre changes
+    /// no kept figure.
     pub cadre: String,
     pub visits: usize,
     pub households: usize,
@@ -446,6 +451,19 @@ impl Report {
     /// Newly escaped households still in their 36-month window at the end of the period.
     pub fn in_window(&self) -> impl Iterator<Item = &HouseholdLine> {
         self.households.iter().filter(|h| h.in_window)
+    }
+
+    /// Names the cadres of the visits' rows from `names` (by user id; a user no longer
+    /// known keeps the id) and orders the rows by name, then id.
+    pub fn name_cadres(&mut self, names: &BTreeMap<String, String>) {
+        for v in &mut self.visits {
+            v.cadre = names
+                .get(&v.cadre_id)
+                .cloned()
+                .unwrap_or_else(|| v.cadre_id.clone());
+        }
+        self.visits
+            .sort_by(|a, b| (&a.cadre, &a.cadre_id).cmp(&(&b.cadre, &b.cadre_id)));
     }
 }
 
@@ -513,7 +531,7 @@ impl Combined {
             e.amount_vnd += s.amount_vnd;
         }
         for v in part.visits {
-            let e = self.visits.entry(v.cadre.clone()).or_insert(CadreRow {
+            let e = self.visits.entry(v.cadre_id.clone()).or_insert(CadreRow {
                 visits: 0,
                 households: 0,
                 ..v.clone()
@@ -770,6 +788,7 @@ fn build_with(
         visits: visits
             .into_iter()
             .map(|(c, (n, hs))| CadreRow {
+                cadre_id: c.to_string(),
                 cadre: c.to_string(),
                 visits: n,
                 households: hs.len(),

@@ -8,9 +8,8 @@
 //! the documents' counter and the reports' epoch. Every change of a household's rows and
 //! movements comes with a write of its document (a new sequence number, found by
 //! `villages_written_since` in the household's village as it now is); a household moved
-//! out of a village, a change of areas, a user added, removed or renamed, a rebuilt read
-//! model, an import or the ledger filled at start moves the epoch (targets are not counted
-//! here). So a value
+//! out of a village, a change of areas, a rebuilt read model, an import or the ledger
+//! filled at start moves the epoch (targets and users are not counted here). So a value
 //! is given again while the epoch stands and no document of the area's villages was
 //! written after it was read; a write elsewhere in the province leaves it kept.
 

@@ -2,13 +2,14 @@
 //! period (its total row, causes, support and visits) are kept in the database with the
 //! state they were counted from (migration 0013), and a province's report sums them. Only
 //! the communes whose households' documents were written since their part was counted —
-//! or all of them, after a change of areas or a user added, removed or renamed (migration
-//! 0019) — are counted again from the register. A part's target is the commune's own,
-//! read again at each sum: a target set moves no epoch (migration 0020). A province's report then reads
+//! or all of them, after a change of areas — are counted again from the register. A
+//! part's target is the commune's own, read again at each sum (migration 0020), and its
+//! visits are kept by cadre id and named when the report is given (migration 0021): a
+//! target set or a user added, removed or renamed moves no epoch. A province's report then reads
 //! a hundred small parts instead of every household of the province; a national roll-up
 //! is a sum of such parts.
 
-use super::reports::{cadre_names, commune_figures};
+use super::reports::commune_figures;
 use crate::error::AppResult;
 use crate::store::ReportPart;
 use futures_util::StreamExt;
@@ -99,12 +100,10 @@ pub(crate) async fn current(
         .filter(|(_, of)| !of.is_empty())
         .collect();
     if !stale.is_empty() {
-        let users = cadre_names(store).await?;
-        let users = &users;
         let mut counted = futures_util::stream::iter(stale)
             .map(|(commune, of)| async move {
                 let asked: Vec<(i32, Period)> = of.iter().map(|&i| periods[i]).collect();
-                let reports = commune_figures(store, areas, users, &commune, &asked).await?;
+                let reports = commune_figures(store, areas, &commune, &asked).await?;
                 AppResult::Ok(of.into_iter().zip(reports))
             })
             .buffered(at_once.max(1));

@@ -16,7 +16,7 @@ use shared::Text;
 use shared::area::AreaKind;
 use shared::permissions::{Action, Reach};
 use shared::report::{DeliveredFact, Facts, Period, Report};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -57,21 +57,19 @@ pub async fn facts(
     period: Period,
 ) -> AppResult<(String, Facts)> {
     let areas = store.list_areas().await?;
-    let users = cadre_names(store).await?;
-    facts_in(store, &areas, &users, area_id, year, period).await
+    facts_in(store, &areas, area_id, year, period).await
 }
 
-/// As `facts`, with the areas and the users' names read once for many areas.
+/// As `facts`, with the areas read once for many areas.
 async fn facts_in(
     store: &dyn crate::Store,
     areas: &[shared::area::Area],
-    users: &BTreeMap<String, String>,
     area_id: &str,
     year: i32,
     period: Period,
 ) -> AppResult<(String, Facts)> {
     let mut register = register_of(store, areas, area_id, RegisterRead::Named).await?;
-    register.read_period(store, users, year, period).await?;
+    register.read_period(store, year, period).await?;
     Ok((register.name, register.facts))
 }
 
@@ -158,7 +156,6 @@ impl AreaRegister {
     async fn read_period(
         &mut self,
         store: &dyn crate::Store,
-        users: &BTreeMap<String, String>,
         year: i32,
         period: Period,
     ) -> AppResult<()> {
@@ -184,7 +181,7 @@ impl AreaRegister {
             .visits_in(&self.within, from, to)
             .await?
             .into_iter()
-            .map(|(c, h, n)| (users.get(&c).cloned().unwrap_or(c), h, n.max(0) as usize))
+            .map(|(c, h, n)| (c, h, n.max(0) as usize))
             .collect();
         Ok(())
     }
@@ -210,14 +207,12 @@ pub async fn report_of(
         .iter()
         .find(|a| a.id == area_id)
         .ok_or(AppError::NotFound("area"))?;
+    let names = cadre_names(store).await?;
     if area.kind != AreaKind::Province {
         let (name, facts) = facts(store, area_id, year, period).await?;
-        return Ok(shared::report::build(
-            (area_id, &name),
-            year,
-            period,
-            &facts,
-        ));
+        let mut r = shared::report::build((area_id, &name), year, period, &facts);
+        r.name_cadres(&names);
+        return Ok(r);
     }
     let mut communes: Vec<_> = areas
         .iter()
@@ -227,8 +222,7 @@ pub async fn report_of(
     let mut whole = shared::report::Combined::new((area_id, &area.name), year, period);
     let ids: Vec<String> = communes.into_iter().map(|c| c.id.clone()).collect();
     if lines {
-        let users = cadre_names(store).await?;
-        let mut parts = commune_reports(store, &areas, &users, ids, year, period, AT_ONCE);
+        let mut parts = commune_reports(store, &areas, ids, year, period, AT_ONCE);
         while let Some(part) = parts.next().await {
             whole.add(part?, true);
         }
@@ -245,7 +239,9 @@ pub async fn report_of(
         .into_iter()
         .find(|t| t.year == year)
         .map(|t| (t.data.poor_rate_pct, t.data.near_poor_rate_pct));
-    Ok(whole.finish(target))
+    let mut r = whole.finish(target);
+    r.name_cadres(&names);
+    Ok(r)
 }
 
 /// The reports of `communes` with their household lines, in their order, `at_once`
@@ -254,7 +250,6 @@ pub async fn report_of(
 fn commune_reports<'a>(
     store: &'a dyn crate::Store,
     areas: &'a [shared::area::Area],
-    users: &'a BTreeMap<String, String>,
     communes: Vec<String>,
     year: i32,
     period: Period,
@@ -262,7 +257,7 @@ fn commune_reports<'a>(
 ) -> impl futures_util::Stream<Item = AppResult<Report>> + 'a {
     futures_util::stream::iter(communes)
         .map(move |id: String| async move {
-            let (name, facts) = facts_in(store, areas, users, &id, year, period).await?;
+            let (name, facts) = facts_in(store, areas, &id, year, period).await?;
             AppResult::Ok(shared::report::build((&id, &name), year, period, &facts))
         })
         .buffered(at_once.max(1))
@@ -273,7 +268,6 @@ fn commune_reports<'a>(
 pub(super) async fn commune_figures(
     store: &dyn crate::Store,
     areas: &[shared::area::Area],
-    users: &BTreeMap<String, String>,
     commune: &str,
     periods: &[(i32, Period)],
 ) -> AppResult<Vec<Report>> {
@@ -285,7 +279,7 @@ pub(super) async fn commune_figures(
     let mut register = register_of(store, areas, commune, read).await?;
     let mut reports = Vec::with_capacity(periods.len());
     for &(year, period) in periods {
-        register.read_period(store, users, year, period).await?;
+        register.read_period(store, year, period).await?;
         reports.push(shared::report::figures(
             (commune, &register.name),
             year,
@@ -296,13 +290,25 @@ pub(super) async fn commune_figures(
     Ok(reports)
 }
 
-/// Every user's name by id (the visits' cadres).
+/// Every user's name by id: the visits' cadres, named when a report is given
+/// (`Report::name_cadres`), so kept figures hold across a rename. A name two users share
+/// is followed by each one's username, so their rows can be told apart.
 pub(super) async fn cadre_names(store: &dyn crate::Store) -> AppResult<BTreeMap<String, String>> {
-    Ok(store
-        .list_users(None)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
+    let users = store.list_users(None).await?;
+    let mut of_name: HashMap<&str, usize> = HashMap::new();
+    for u in &users {
+        *of_name.entry(u.full_name.as_str()).or_default() += 1;
+    }
+    Ok(users
+        .iter()
+        .map(|u| {
+            let name = if of_name[u.full_name.as_str()] > 1 {
+                format!("{} ({})", u.full_name, u.username)
+            } else {
+                u.full_name.clone()
+            };
+            (u.id.clone(), name)
+        })
         .collect())
 }
 

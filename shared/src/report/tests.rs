@@ -182,6 +182,73 @@ proptest! {
     }
 }
 
+/// Visits count by cadre, not by name: two cadres of one name in two communes are two rows
+/// of a province's report, each with its own visits and households, and a cadre renamed
+/// after the parts were counted is shown by the new name without counting them again.
+#[test]
+fn cadres_of_one_name_are_two_rows_named_when_the_report_is_given() {
+    let household = |id: &str, area: &str| HouseholdFact {
+        id: id.into(),
+        code: id.to_uppercase(),
+        head_name: "x".into(),
+        area_id: area.into(),
+        registered: d("2020-01-01"),
+        status: HouseholdStatus::Poor,
+        causes: vec![],
+        changes: vec![],
+        left: None,
+    };
+    let part = |area: &str, households: &[&str], visits: Vec<(&str, &str, usize)>| Facts {
+        areas: vec![(area.into(), area.into())],
+        households: households.iter().map(|h| household(h, area)).collect(),
+        visits: visits
+            .into_iter()
+            .map(|(c, h, n)| (c.into(), h.into(), n))
+            .collect(),
+        ..Default::default()
+    };
+    let first = part("c1", &["h1", "h2"], vec![("u1", "h1", 2), ("u1", "h2", 1)]);
+    let second = part("c2", &["h3"], vec![("u2", "h3", 4), ("u3", "h3", 1)]);
+    let mut whole = Combined::new(("p", "Tỉnh"), 2026, Period::Annual);
+    whole.add(figures(("c1", "c1"), 2026, Period::Annual, &first), false);
+    whole.add(figures(("c2", "c2"), 2026, Period::Annual, &second), false);
+    let counted = whole.finish(None);
+    let rows = |r: &Report| {
+        r.visits
+            .iter()
+            .map(|v| (v.cadre.clone(), v.cadre_id.clone(), v.visits, v.households))
+            .collect::<Vec<_>>()
+    };
+    let mut names: BTreeMap<String, String> = [("u1", "Nguyễn Văn An"), ("u2", "Nguyễn Văn An")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut r = counted.clone();
+    r.name_cadres(&names);
+    let an = "Nguyễn Văn An".to_string();
+    assert_eq!(
+        rows(&r),
+        vec![
+            (an.clone(), "u1".into(), 3, 2),
+            (an.clone(), "u2".into(), 4, 1),
+            // A user no longer known keeps the id.
+            ("u3".into(), "u3".into(), 1, 1),
+        ]
+    );
+    names.insert("u2".into(), "Đỗ Thị Bình".into());
+    let mut r = counted;
+    r.name_cadres(&names);
+    assert_eq!(
+        rows(&r),
+        vec![
+            (an, "u1".into(), 3, 2),
+            ("u3".into(), "u3".into(), 1, 1),
+            ("Đỗ Thị Bình".into(), "u2".into(), 4, 1),
+        ],
+        "by name, as the new name sorts"
+    );
+}
+
 #[test]
 fn a_household_that_fell_back_counts_as_fallen_back_not_newly_poor() {
     use HouseholdStatus::*;
