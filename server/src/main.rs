@@ -11,13 +11,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    if config.log_json {
-        logs.json().init();
-    } else {
-        logs.init();
+    if let Err(e) = server::metrics::init_tracing("info,sqlx=warn,tower_http=info", config.log_json)
+    {
+        eprintln!("donghanh: logs: {e}");
     }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,

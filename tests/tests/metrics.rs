@@ -1,7 +1,7 @@
 //! `/metrics` as an administrator's Prometheus scrapes it, on SQLite and PostgreSQL: closed
 //! without the token, then after a short sync storm (changes taken, one refused, a conflict
 //! left for the officer) and a throttled sign-in, every family is there with the figures
-//! the storm made.
+//! the storm made, the database pool's waits among them.
 
 use serde_json::json;
 use shared::doc::Author;
@@ -37,6 +37,9 @@ async fn scrape(srv: &TestServer, token: Option<&str>) -> (u16, String) {
 }
 
 async fn the_metrics_show_a_sync_storm(b: Backend) {
+    // The server's own logs and pool-wait listener, as `donghanh serve` sets them up (once
+    // for the process: the other backend's run may have set them already).
+    let _ = server::metrics::init_tracing("warn", false);
     let Some(db) = TestDb::open(b).await else {
         return;
     };
@@ -156,6 +159,17 @@ async fn the_metrics_show_a_sync_storm(b: Backend) {
         "{text}"
     );
     assert!(text.contains("donghanh_db_pool_connections{state=\"in_use\"}"));
+    // Every connection the storm's requests took was waited for, and each wait recorded.
+    let waits = value(&text, "donghanh_db_pool_wait_seconds_count", &[]);
+    assert!(waits >= ids.len() as f64, "{waits} waits");
+    assert!(
+        value(
+            &text,
+            "donghanh_db_pool_wait_seconds_bucket",
+            &["le=\"+Inf\""]
+        ) >= waits
+    );
+    assert!(value(&text, "donghanh_db_pool_wait_seconds_sum", &[]) >= 0.0);
     // The refused change waits in quarantine for the officer.
     assert!(value(&text, "donghanh_quarantine_waiting", &[]) >= 1.0);
     assert!(text.contains("donghanh_conflicts_open "));

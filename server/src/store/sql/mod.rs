@@ -253,6 +253,7 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_time_level(crate::metrics::ACQUIRE_EVENTS)
             .after_connect(move |conn, _| Box::pin(sqlite_budget(conn, budget)))
             .before_acquire(move |conn, _| {
                 Box::pin(async move { sqlite_budget(conn, budget).await.map(|()| true) })
@@ -320,6 +321,7 @@ impl PostgresStore {
         // cost of a random read on the solid-state disks and page cache a server has.
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(16)
+            .acquire_time_level(crate::metrics::ACQUIRE_EVENTS)
             .connect_with(opts.options([
                 ("statement_timeout", timeout.as_str()),
                 ("random_page_cost", "1.1"),
