@@ -10,9 +10,11 @@
 //! periods it is stale in. A province's report then finds its parts current but for the
 //! communes written since the last pass, and counts those itself, as before.
 //!
-//! Several server processes on one database each run a pass; a pass counts only what is
-//! stale when it looks, so a second pass soon after the first finds nothing to count (the
-//! passes start at a random offset so they rarely overlap).
+//! Several server processes on one database run the task, but one at a time passes: the
+//! process holding the keeper's lease (migration 0022), renewed before each province and
+//! longer than two ticks, so its holder keeps it from pass to pass and another process
+//! takes over only once a holder has stopped. Without it each process counted the same
+//! stale communes in its own pass.
 
 use crate::api::report_parts;
 use crate::error::AppResult;
@@ -36,8 +38,46 @@ pub fn periods(today: NaiveDate) -> [(i32, Period); 3] {
 /// One pass: the stale parts of every province's communes for `periods(today)` counted and
 /// kept, one commune at a time.
 pub async fn pass(store: &dyn crate::Store, today: NaiveDate) -> AppResult<()> {
+    pass_with(store, today, None).await.map(|_| ())
+}
+
+/// `pass`, holding the keeper's lease as `holder` for `lease` at a time: taken first and
+/// renewed before each province. Whether the pass ran (not when another process holds the
+/// lease; a pass that loses it stops at the next province).
+pub async fn pass_holding(
+    store: &dyn crate::Store,
+    today: NaiveDate,
+    holder: &str,
+    lease: Duration,
+) -> AppResult<bool> {
+    pass_with(store, today, Some((holder, lease))).await
+}
+
+async fn pass_with(
+    store: &dyn crate::Store,
+    today: NaiveDate,
+    lease: Option<(&str, Duration)>,
+) -> AppResult<bool> {
+    let held = || async {
+        let Some((holder, lease)) = lease else {
+            return AppResult::Ok(true);
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+        Ok(store.take_keeper_lease(holder, now, until).await?)
+    };
+    if !held().await? {
+        return Ok(false);
+    }
     let areas = store.list_areas().await?;
-    for province in areas.iter().filter(|a| a.kind == AreaKind::Province) {
+    for (i, province) in areas
+        .iter()
+        .filter(|a| a.kind == AreaKind::Province)
+        .enumerate()
+    {
+        if i > 0 && !held().await? {
+            return Ok(false);
+        }
         let communes: Vec<String> = areas
             .iter()
             .filter(|a| {
@@ -47,13 +87,17 @@ pub async fn pass(store: &dyn crate::Store, today: NaiveDate) -> AppResult<()> {
             .collect();
         report_parts::current(store, &areas, &communes, &periods(today), 1).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
-/// Runs `pass` every `every` until the runtime stops, the first a few seconds after the
-/// start (at a random moment, so that processes started together pass apart). A failed
-/// pass is logged and the next one tries again.
+/// Runs `pass_holding` every `every` until the runtime stops, the first a few seconds
+/// after the start (at a random moment, so that processes started together ask apart). A
+/// failed pass is logged and the next one tries again.
 pub fn spawn(store: DynStore, every: Duration) -> tokio::task::JoinHandle<()> {
+    // This process's name on the lease; the lease outlives a tick, so its holder keeps it
+    // from pass to pass, and lapses a minute after two ticks missed.
+    let holder = format!("{:016x}", rand::random::<u64>());
+    let lease = every.saturating_mul(2) + Duration::from_secs(60);
     tokio::spawn(async move {
         let first = every
             .min(Duration::from_secs(10))
@@ -64,8 +108,9 @@ pub fn spawn(store: DynStore, every: Duration) -> tokio::task::JoinHandle<()> {
         loop {
             ticks.tick().await;
             let started = std::time::Instant::now();
-            match pass(store.as_ref(), crate::today()).await {
-                Ok(()) => tracing::debug!(took = ?started.elapsed(), "report parts kept"),
+            match pass_holding(store.as_ref(), crate::today(), &holder, lease).await {
+                Ok(true) => tracing::debug!(took = ?started.elapsed(), "report parts kept"),
+                Ok(false) => tracing::debug!("another process keeps the report parts"),
                 Err(e) => tracing::warn!(error = %e, "keeping the report parts failed"),
             }
         }

@@ -774,7 +774,8 @@ async fn left_before_and_registered_today(
 /// The keeper (`donghanh serve`'s background pass) counts a province's parts before anyone
 /// asks: after its pass, the province's report counts no commune itself; after a
 /// household of one commune is written, the next pass counts that commune again (the
-/// report reads it kept, with the new loan); a pass with nothing written counts nothing.
+/// report reads it kept, with the new loan); a pass with nothing written counts nothing;
+/// and of several processes, only the one holding the keeper's lease passes.
 async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
     let Some(Province {
         db,
@@ -874,6 +875,41 @@ async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
         before,
         "nothing written, nothing counted"
     );
+
+    // One process at a time keeps the parts: while one holds the keeper's lease, another's
+    // pass counts nothing, until the holder stops and its lease runs out.
+    let current = || {
+        let (store, communes) = (store.clone(), communes.clone());
+        async move {
+            let epoch = store.report_clock().await.unwrap().1;
+            let kept = store.report_parts(&communes, year, "annual").await.unwrap();
+            kept.len() == communes.len() && kept.iter().all(|p| p.epoch == epoch)
+        }
+    };
+    let lease = std::time::Duration::from_secs(600);
+    let pass_as = |holder: &'static str| {
+        let store = store.clone();
+        async move {
+            server::report_keeper::pass_holding(store.as_ref(), today, holder, lease)
+                .await
+                .unwrap()
+        }
+    };
+    store.forget_report_parts().await.unwrap();
+    assert!(pass_as("one").await, "the first to ask holds the lease");
+    assert!(current().await, "and counts every stale part");
+    store.forget_report_parts().await.unwrap();
+    assert!(!pass_as("two").await, "the lease is the first's");
+    assert!(!current().await, "so the second counts nothing");
+    assert!(pass_as("one").await, "the holder renews it");
+    assert!(current().await);
+    // The first process stopped long ago: its lease ran out.
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(store.take_keeper_lease("one", now, now - 1).await.unwrap());
+    store.forget_report_parts().await.unwrap();
+    assert!(pass_as("two").await, "another process takes over");
+    assert!(current().await);
+    assert!(!pass_as("one").await, "and keeps it");
     db.cleanup().await;
 }
 

@@ -652,6 +652,14 @@ pub trait ReportParts: Send + Sync {
     /// Makes every kept part stale (after the read model was rewritten outside the
     /// documents' sequence).
     async fn forget_report_parts(&self) -> StoreResult<()>;
+    /// Takes or renews the report keeper's lease for `holder` until `until_ms`, if no
+    /// other holder's lease runs past `now_ms`: whether `holder` now holds it.
+    async fn take_keeper_lease(
+        &self,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<bool>;
 }
 
 /// Everything the server keeps, by concern (a `dyn Store` answers every concern's methods).

@@ -145,4 +145,28 @@ where
         tx.commit().await?;
         Ok(())
     }
+
+    async fn take_keeper_lease(
+        &self,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<bool> {
+        // One statement: of two processes asking at once, the row's lock lets one in and
+        // the other then finds the lease taken.
+        let mut tx = self.begin_write().await?;
+        let taken = DB::rows_affected(
+            &sqlx::query(
+                "UPDATE report_keeper_lease SET holder = $1, until_ms = $2 \
+                 WHERE id = 1 AND (holder = $1 OR until_ms < $3)",
+            )
+            .bind(holder.to_string())
+            .bind(until_ms)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?,
+        );
+        tx.commit().await?;
+        Ok(taken == 1)
+    }
 }
