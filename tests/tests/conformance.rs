@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL alike (`sqlite::…` and `postgres::…` in the output).
 
 use chrono::NaiveDate;
+use server::store::DynStore;
 use server::store::{
     Actor, AssignmentFilter, HouseholdFilter, REFRESH_RETRY_GRACE_MS, RefreshRefusal, StoreError,
     Within,
@@ -12,9 +13,11 @@ use shared::assignment::Assignment;
 use shared::core::EditError;
 use shared::doc::Collection;
 use shared::household::{HouseholdInput, HouseholdStatus, PriorityFlags, Residence};
+use shared::projection::Records;
 use shared::rules::{DeprivationEvidence, Evidence, IncomeEvidence, RuleBook, classify};
 use shared::support::{Project, SupportAction, SupportInput, SupportKind, SupportStatus};
 use shared::target::{Target, TargetInput};
+use sqlx::Connection as _;
 use tests::{Backend, TestDb, fixture, on_both_backends};
 
 fn actor() -> Actor {
@@ -919,45 +922,45 @@ async fn the_read_model_is_rebuilt_from_documents(b: Backend) {
     db.cleanup().await;
 }
 
-/// A group commit where one write fails (stale here) stores the others and says which
-/// failed; nothing of the failed write is kept.
-async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
-    let Some(db) = TestDb::open(b).await else {
-        return;
-    };
-    let s = db.store().await;
-    fixture::load(&s).await;
+/// A write of household `id`'s records with `head_name`, made from `expected_seq`, by the
+/// automerge actors `actors`.
+fn doc_write(
+    id: &str,
+    expected_seq: Option<i64>,
+    head_name: &str,
+    records: &Records,
+    actors: &[&str],
+) -> server::store::DocWrite {
     let author = shared::doc::Author {
         user_id: "u".into(),
         device_id: "d".into(),
         at_ms: 1,
         door: None,
     };
-    let write_of = |id: &str,
-                    expected_seq: Option<i64>,
-                    head_name: &str,
-                    records: &shared::projection::Records| {
-        let mut r = records.clone();
-        r.household.head_name = head_name.into();
-        let mut doc = shared::projection::to_doc(&[1; 16], &r, &author).unwrap();
-        server::store::DocWrite {
-            doc_id: id.into(),
-            expected_seq,
-            changes: doc.save(),
-            compacted: None,
-            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
-            records: r,
-            conflicts: vec![],
-            audit: serde_json::Value::Null,
-            touched: None,
-            actors: vec![],
-        }
-    };
+    let mut r = records.clone();
+    r.household.head_name = head_name.into();
+    let mut doc = shared::projection::to_doc(&[1; 16], &r, &author).unwrap();
+    server::store::DocWrite {
+        doc_id: id.into(),
+        expected_seq,
+        changes: doc.save(),
+        compacted: None,
+        heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+        records: r,
+        conflicts: vec![],
+        audit: serde_json::Value::Null,
+        touched: None,
+        actors: actors.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+/// The fixture's households h1, h2 and h3 as bare records.
+async fn records_of(s: &DynStore) -> std::collections::BTreeMap<&'static str, Records> {
     let mut records = std::collections::BTreeMap::new();
     for id in ["h1", "h2", "h3"] {
         records.insert(
             id,
-            shared::projection::Records {
+            Records {
                 household: s.get_household(id).await.unwrap(),
                 members: vec![],
                 assessments: vec![],
@@ -968,6 +971,123 @@ async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
             },
         );
     }
+    records
+}
+
+/// Two server processes whose groups bind one new automerge actor (a phone's push retried
+/// on the second process while the first still commits it) wait for each other but never
+/// in a cycle: a group binds its actors before it locks any document. Staged so that,
+/// were the actor bound after the documents before it, the second process would hold h2
+/// and wait for the actor while the first holds the actor and waits for h2.
+async fn two_processes_binding_one_actor_never_deadlock(b: Backend) {
+    if b != Backend::Postgres {
+        return; // SQLite commits one group at a time.
+    }
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    // PostgreSQL would break a deadlock after a second and the group be prepared again;
+    // a minute makes one show as the hang this test bounds.
+    let name = db.url.rsplit('/').next().unwrap();
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{name}\" SET deadlock_timeout = '60s'"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let records = records_of(&s).await;
+    let new: Vec<_> = ["h1", "h2", "h3"]
+        .iter()
+        .map(|id| (actor(), doc_write(id, None, "Lần một", &records[id], &[])))
+        .collect();
+    let seqs: Vec<i64> = s
+        .docs()
+        .commit_docs(new)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let by = |device: &str| Actor {
+        user_id: Some("u-officer1".into()),
+        device_id: Some(device.into()),
+    };
+    // Two processes: each its own pool and its own cache of bound actors.
+    let (one, two) = (db.store().await, db.store().await);
+    // A third session holds h3, so the second process's group stops there.
+    sqlx::query("BEGIN").execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT 1 FROM docs WHERE doc_id = 'h3' FOR UPDATE")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let second = vec![
+        (
+            by("f"),
+            doc_write("h2", Some(seqs[1]), "F", &records["h2"], &[]),
+        ),
+        (
+            by("d"),
+            doc_write("h3", Some(seqs[2]), "D", &records["h3"], &["aa01"]),
+        ),
+    ];
+    let second = tokio::spawn(async move { two.docs().commit_docs(second).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let first = vec![
+        (
+            by("d"),
+            doc_write("h1", Some(seqs[0]), "D", &records["h1"], &["aa01"]),
+        ),
+        (
+            by("g"),
+            doc_write("h2", Some(seqs[1]), "G", &records["h2"], &[]),
+        ),
+    ];
+    let one_ = one.clone();
+    let first = tokio::spawn(async move { one_.docs().commit_docs(first).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    sqlx::query("ROLLBACK").execute(&mut admin).await.unwrap();
+    let (first, second) = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        (first.await.unwrap(), second.await.unwrap())
+    })
+    .await
+    .expect("the two groups finish without a deadlock");
+    assert!(second.iter().all(Result::is_ok), "{second:?}");
+    assert!(first[0].is_ok(), "{first:?}");
+    assert!(
+        matches!(first[1], Err(server::store::StoreError::Stale)),
+        "h2 was written by the second process first: {first:?}"
+    );
+    // The actor is the device's: another device writing with it is refused, and nothing
+    // of that write is kept.
+    let h1 = *first[0].as_ref().unwrap();
+    let stolen = vec![(
+        by("e"),
+        doc_write("h1", Some(h1), "E", &records["h1"], &["aa01"]),
+    )];
+    let stolen = one.docs().commit_docs(stolen).await.unwrap();
+    assert!(
+        matches!(&stolen[0], Err(server::store::StoreError::ActorTaken(a)) if a == "aa01"),
+        "{stolen:?}"
+    );
+    assert_eq!(s.get_household("h1").await.unwrap().head_name, "D");
+    db.cleanup().await;
+}
+
+/// A group commit where one write fails (stale here) stores the others and says which
+/// failed; nothing of the failed write is kept.
+async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
+    let Some(db) = TestDb::open(b).await else {
+        return;
+    };
+    let s = db.store().await;
+    fixture::load(&s).await;
+    let write_of = |id: &str, expected_seq, head_name: &str, records: &Records| {
+        doc_write(id, expected_seq, head_name, records, &[])
+    };
+    let records = records_of(&s).await;
     let first: Vec<_> = ["h1", "h2", "h3"]
         .iter()
         .map(|id| (actor(), write_of(id, None, "Lần một", &records[id])))
@@ -1113,6 +1233,7 @@ async fn a_failed_write_in_a_group_leaves_the_others(b: Backend) {
 on_both_backends!(
     the_read_model_is_rebuilt_from_documents,
     a_failed_write_in_a_group_leaves_the_others,
+    two_processes_binding_one_actor_never_deadlock,
     area_tree_and_paths,
     households_are_stored_filtered_and_audited,
     members_are_added_changed_and_removed,

@@ -214,7 +214,8 @@ impl PgDocs {
 
     /// The first part of a write, before it is numbered: the document's row checked
     /// against the state the write was made from (and locked to the end of the
-    /// transaction), its records, actors, conflicts and audit. A new document's row is
+    /// transaction), its records, conflicts and audit (its actors are bound before, for
+    /// the whole group: `bind_group_actors`). A new document's row is
     /// made with no number yet (`number_docs` gives it one before the commit; no other
     /// transaction sees it before).
     async fn prepare_doc(
@@ -272,7 +273,6 @@ impl PgDocs {
         if w.expected_seq.is_some() {
             Self::write_records(conn, &w.records, w.touched.as_ref(), recorder(actor)).await?;
         }
-        self.bind_actors(conn, actor, &w.actors).await?;
         Self::sync_conflicts(
             conn,
             actor,
@@ -306,8 +306,13 @@ impl PgDocs {
         let mut results: Vec<StoreResult<i64>> = Vec::with_capacity(writes.len());
         results.resize_with(writes.len(), || Err(StoreError::Stale));
         let mut prepared: Vec<usize> = Vec::with_capacity(writes.len());
+        let taken = self.bind_group_actors(&mut *tx, writes).await?;
         for i in order {
             let (actor, w) = &writes[i];
+            if let Some(a) = &taken[i] {
+                results[i] = Err(StoreError::ActorTaken(a.clone()));
+                continue;
+            }
             // A second write of a document in one group was made from the state before
             // the first: stale, as it would be after the first's commit.
             if prepared
@@ -396,34 +401,75 @@ impl PgDocs {
         Ok(first)
     }
 
-    /// Binds each automerge actor id to the device that first wrote with it.
-    async fn bind_actors(
+    /// Binds each automerge actor id of the group's writes to the device that first wrote
+    /// with it, before any document is locked, in the actors' order: two processes' groups
+    /// binding the same new actor (a phone's request retried on another process) wait for
+    /// each other there, never while one holds a document the other wants (a wait the
+    /// other way round would be a deadlock, broken by PostgreSQL only after a second).
+    /// Gives, for each write, an actor of it another device holds.
+    async fn bind_group_actors(
         &self,
         conn: &mut PgConnection,
-        actor: &Actor,
-        actors: &[String],
-    ) -> StoreResult<()> {
-        let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else {
-            return Ok(());
-        };
-        for a in (actors.iter()).filter(|a| !self.bound.is_bound_to(a, user, device)) {
-            sqlx::query("INSERT INTO device_actors (actor_id, user_id, device_id, first_at) VALUES ($1, $2, $3, $4) ON CONFLICT (actor_id) DO NOTHING")
-                .bind(a.clone())
-                .bind(user.clone())
-                .bind(device.clone())
-                .bind(now_ms())
-                .execute(&mut *conn)
-                .await?;
-            let owner: (String, String) =
-                sqlx::query_as("SELECT user_id, device_id FROM device_actors WHERE actor_id = $1")
-                    .bind(a.clone())
-                    .fetch_one(&mut *conn)
-                    .await?;
-            if owner != (user.clone(), device.clone()) {
-                return Err(StoreError::ActorTaken(a.clone()));
+        writes: &[(Actor, DocWrite)],
+    ) -> StoreResult<Vec<Option<String>>> {
+        // Each actor not yet known bound to its writer, by actor, with the first writer to
+        // claim it in this group.
+        let mut claims: std::collections::BTreeMap<&str, (&str, &str)> = Default::default();
+        for (actor, w) in writes {
+            let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else {
+                continue;
+            };
+            for a in w
+                .actors
+                .iter()
+                .filter(|a| !self.bound.is_bound_to(a, user, device))
+            {
+                claims.entry(a.as_str()).or_insert((user, device));
             }
         }
-        Ok(())
+        let mut taken = vec![None; writes.len()];
+        if claims.is_empty() {
+            return Ok(taken);
+        }
+        let ids: Vec<String> = claims.keys().map(|a| a.to_string()).collect();
+        let users: Vec<String> = claims.values().map(|c| c.0.to_string()).collect();
+        let devices: Vec<String> = claims.values().map(|c| c.1.to_string()).collect();
+        sqlx::query(
+            "INSERT INTO device_actors (actor_id, user_id, device_id, first_at) \
+             SELECT a, u, d, $4 FROM UNNEST($1::text[], $2::text[], $3::text[]) AS c(a, u, d) \
+             ORDER BY a ON CONFLICT (actor_id) DO NOTHING",
+        )
+        .bind(&ids)
+        .bind(&users)
+        .bind(&devices)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+        let owners: std::collections::HashMap<String, (String, String)> =
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT actor_id, user_id, device_id FROM device_actors WHERE actor_id = ANY($1)",
+            )
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|(a, u, d)| (a, (u, d)))
+            .collect();
+        for ((actor, w), taken) in writes.iter().zip(&mut taken) {
+            let (Some(user), Some(device)) = (&actor.user_id, &actor.device_id) else {
+                continue;
+            };
+            *taken = w
+                .actors
+                .iter()
+                .find(|a| {
+                    owners
+                        .get(a.as_str())
+                        .is_some_and(|(u, d)| (u, d) != (user, device))
+                })
+                .cloned();
+        }
+        Ok(taken)
     }
 
     /// Opens, updates and closes the conflict records of a document to match its
