@@ -642,14 +642,22 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
     rows_are_the_communes(&edited, &own);
     assert_eq!(kept_rows(&edited), communes, "nothing counted again");
     // Renamed, the cadre's visits are shown by the new name at once, and still no commune
-    // is counted again: the parts keep visits by the cadre's id.
+    // is counted again: the parts keep visits by the cadre's id. A user added changes no
+    // report either.
+    let row_of = |report: &Value, cadre: &Value| {
+        report["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["cadre_id"] == *cadre)
+            .unwrap()
+            .clone()
+    };
     cadre.full_name = format!("{} (đổi tên)", cadre.full_name);
     store
         .update_user(&server::store::Actor::system(), &cadre, None)
         .await
         .unwrap();
-    // A user added changes no report either; of the renamed cadre's new name, it has
-    // the cadre's row named with the username too, so the two can be told apart.
     let mut added = cadre.clone();
     added.id = "report-parts-new-cadre".into();
     added.username = "report-parts-new-cadre".into();
@@ -660,21 +668,36 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
     let (renamed, own) = province_and_communes(&srv, &tinh, year, &communes).await;
     rows_are_the_communes(&renamed, &own);
     assert_eq!(kept_rows(&renamed), communes, "nothing counted again");
-    let row = renamed["visits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["cadre_id"] == visited["cadre_id"])
-        .unwrap();
-    assert_eq!(
-        row["cadre"].as_str().unwrap(),
-        format!("{} ({})", cadre.full_name, cadre.username)
-    );
+    let row = row_of(&renamed, &visited["cadre_id"]);
+    assert_eq!(row["cadre"].as_str(), Some(cadre.full_name.as_str()));
     assert_eq!(
         (&row["visits"], &row["households"]),
         (&visited["visits"], &visited["households"]),
         "the same figures under the new name"
     );
+    // Another cadre of the report given the same name: two rows, each named with its
+    // username too, so they can be told apart.
+    let other = first["visits"][1].clone();
+    let mut namesake = store
+        .get_user(other["cadre_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    namesake.full_name = cadre.full_name.clone();
+    store
+        .update_user(&server::store::Actor::system(), &namesake, None)
+        .await
+        .unwrap();
+    let (same_name, own) = province_and_communes(&srv, &tinh, year, &communes).await;
+    rows_are_the_communes(&same_name, &own);
+    assert_eq!(kept_rows(&same_name), communes, "nothing counted again");
+    for (user, was) in [(&cadre, &visited), (&namesake, &other)] {
+        let row = row_of(&same_name, &was["cadre_id"]);
+        assert_eq!(
+            row["cadre"].as_str().unwrap(),
+            format!("{} ({})", user.full_name, user.username)
+        );
+        assert_eq!(row["visits"], was["visits"]);
+    }
     let recounted = kept().await;
     assert_eq!(
         recounted.iter().map(|p| p.2).collect::<Vec<_>>(),

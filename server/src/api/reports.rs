@@ -207,11 +207,10 @@ pub async fn report_of(
         .iter()
         .find(|a| a.id == area_id)
         .ok_or(AppError::NotFound("area"))?;
-    let names = cadre_names(store).await?;
     if area.kind != AreaKind::Province {
         let (name, facts) = facts(store, area_id, year, period).await?;
         let mut r = shared::report::build((area_id, &name), year, period, &facts);
-        r.name_cadres(&names);
+        name_cadres(store, &mut r).await?;
         return Ok(r);
     }
     let mut communes: Vec<_> = areas
@@ -240,7 +239,7 @@ pub async fn report_of(
         .find(|t| t.year == year)
         .map(|t| (t.data.poor_rate_pct, t.data.near_poor_rate_pct));
     let mut r = whole.finish(target);
-    r.name_cadres(&names);
+    name_cadres(store, &mut r).await?;
     Ok(r)
 }
 
@@ -290,26 +289,28 @@ pub(super) async fn commune_figures(
     Ok(reports)
 }
 
-/// Every user's name by id: the visits' cadres, named when a report is given
-/// (`Report::name_cadres`), so kept figures hold across a rename. A name two users share
-/// is followed by each one's username, so their rows can be told apart.
-pub(super) async fn cadre_names(store: &dyn crate::Store) -> AppResult<BTreeMap<String, String>> {
-    let users = store.list_users(None).await?;
+/// Names the cadres of `r`'s visits as they are now (`Report::name_cadres`): kept figures
+/// hold visits by cadre id, so they hold across a rename. Two cadres of the report with one
+/// name are each followed by their username, so their rows can be told apart. Reads only
+/// the report's own cadres, not every user of the deployment.
+pub(super) async fn name_cadres(store: &dyn crate::Store, r: &mut Report) -> AppResult<()> {
+    let ids: Vec<String> = r.visits.iter().map(|v| v.cadre_id.clone()).collect();
+    let mut names = store.user_names(&ids).await?;
     let mut of_name: HashMap<&str, usize> = HashMap::new();
-    for u in &users {
-        *of_name.entry(u.full_name.as_str()).or_default() += 1;
+    for name in names.values() {
+        *of_name.entry(name.as_str()).or_default() += 1;
     }
-    Ok(users
+    let shared: Vec<String> = names
         .iter()
-        .map(|u| {
-            let name = if of_name[u.full_name.as_str()] > 1 {
-                format!("{} ({})", u.full_name, u.username)
-            } else {
-                u.full_name.clone()
-            };
-            (u.id.clone(), name)
-        })
-        .collect())
+        .filter(|(_, name)| of_name[name.as_str()] > 1)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in shared {
+        let user = store.get_user(&id).await?;
+        names.insert(id, format!("{} ({})", user.full_name, user.username));
+    }
+    r.name_cadres(&names);
+    Ok(())
 }
 
 /// The 6-month or annual report of an area. The commune's staff also get the households
