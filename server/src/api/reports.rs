@@ -295,20 +295,22 @@ pub(super) async fn commune_figures(
 /// the report's own cadres, not every user of the deployment.
 pub(super) async fn name_cadres(store: &dyn crate::Store, r: &mut Report) -> AppResult<()> {
     let ids: Vec<String> = r.visits.iter().map(|v| v.cadre_id.clone()).collect();
-    let mut names = store.user_names(&ids).await?;
+    let labels = store.user_labels(&ids).await?;
     let mut of_name: HashMap<&str, usize> = HashMap::new();
-    for name in names.values() {
+    for (name, _) in labels.values() {
         *of_name.entry(name.as_str()).or_default() += 1;
     }
-    let shared: Vec<String> = names
+    let names: BTreeMap<String, String> = labels
         .iter()
-        .filter(|(_, name)| of_name[name.as_str()] > 1)
-        .map(|(id, _)| id.clone())
+        .map(|(id, (name, login))| {
+            let label = if of_name[name.as_str()] > 1 {
+                format!("{name} ({login})")
+            } else {
+                name.clone()
+            };
+            (id.clone(), label)
+        })
         .collect();
-    for id in shared {
-        let user = store.get_user(&id).await?;
-        names.insert(id, format!("{} ({})", user.full_name, user.username));
-    }
     r.name_cadres(&names);
     Ok(())
 }

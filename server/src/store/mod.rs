@@ -345,6 +345,11 @@ pub trait Register: Send + Sync {
         &self,
         ids: &[String],
     ) -> StoreResult<std::collections::BTreeMap<String, String>>;
+    /// The full names and usernames of these users, by id (those that exist).
+    async fn user_labels(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, (String, String)>>;
     async fn create_user(
         &self,
         actor: &Actor,

@@ -396,6 +396,25 @@ where
         Ok(out)
     }
 
+    async fn user_labels(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, (String, String)>> {
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in ids.chunks(1000) {
+            let mut qb =
+                sqlx::QueryBuilder::<DB>::new("SELECT id, full_name, username FROM users WHERE id");
+            push_in(&mut qb, chunk);
+            let rows: Vec<(String, String, String)> =
+                qb.build_query_as().fetch_all(&self.pool).await?;
+            out.extend(
+                rows.into_iter()
+                    .map(|(id, name, login)| (id, (name, login))),
+            );
+        }
+        Ok(out)
+    }
+
     async fn create_user(
         &self,
         actor: &Actor,
