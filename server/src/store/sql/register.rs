@@ -401,7 +401,8 @@ where
         ids: &[String],
     ) -> StoreResult<std::collections::BTreeMap<String, (String, String)>> {
         let mut out = std::collections::BTreeMap::new();
-        for chunk in ids.chunks(1000) {
+        // A province's report names thousands of cadres: few statements on PostgreSQL.
+        for chunk in ids.chunks(DB::VALUES_PER_STATEMENT) {
             let mut qb =
                 sqlx::QueryBuilder::<DB>::new("SELECT id, full_name, username FROM users WHERE id");
             push_in(&mut qb, chunk);
