@@ -5,9 +5,9 @@
 //! or all of them, after a change of areas — are counted again from the register. A
 //! part's target is the commune's own, read again at each sum (migration 0020), and its
 //! visits are kept by cadre id and named when the report is given (migration 0021): a
-//! target set or a user added, removed or renamed moves no epoch. A province's report then reads
-//! a hundred small parts instead of every household of the province; a national roll-up
-//! is a sum of such parts.
+//! target set or a user added, removed or renamed moves no epoch. A province's report
+//! then reads a hundred small parts instead of every household of the province; a
+//! national roll-up is a sum of such parts.
 
 use super::reports::commune_figures;
 use crate::error::AppResult;

@@ -293,7 +293,7 @@ pub(super) async fn commune_figures(
 /// hold visits by cadre id, so they hold across a rename. Two cadres of the report with one
 /// name are each followed by their username, so their rows can be told apart. Reads only
 /// the report's own cadres, not every user of the deployment.
-pub(super) async fn name_cadres(store: &dyn crate::Store, r: &mut Report) -> AppResult<()> {
+async fn name_cadres(store: &dyn crate::Store, r: &mut Report) -> AppResult<()> {
     let ids: Vec<String> = r.visits.iter().map(|v| v.cadre_id.clone()).collect();
     let labels = store.user_labels(&ids).await?;
     let mut of_name: HashMap<&str, usize> = HashMap::new();
