@@ -675,8 +675,9 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
         (&visited["visits"], &visited["households"]),
         "the same figures under the new name"
     );
-    // Another cadre of the report given the same name: two rows, each named with its
-    // username too, so they can be told apart.
+    // Another cadre of the report given the same name: two rows, each named with its area
+    // too (and the start of its id where the area is shared), so they can be told apart;
+    // no login is printed.
     let other = first["visits"][1].clone();
     let mut namesake = store
         .get_user(other["cadre_id"].as_str().unwrap())
@@ -690,14 +691,21 @@ async fn a_province_report_counts_again_only_what_was_written_since(b: Backend) 
     let (same_name, own) = province_and_communes(&srv, &tinh, year, &communes).await;
     rows_are_the_communes(&same_name, &own);
     assert_eq!(kept_rows(&same_name), communes, "nothing counted again");
+    let areas = store.list_areas().await.unwrap();
+    let mut labels = vec![];
     for (user, was) in [(&cadre, &visited), (&namesake, &other)] {
         let row = row_of(&same_name, &was["cadre_id"]);
-        assert_eq!(
-            row["cadre"].as_str().unwrap(),
-            format!("{} ({})", user.full_name, user.username)
+        let label = row["cadre"].as_str().unwrap().to_string();
+        let area = &areas.iter().find(|a| a.id == user.area_id).unwrap().name;
+        assert!(
+            label.starts_with(&format!("{} ({area}", user.full_name)),
+            "{label}"
         );
+        assert!(!label.contains(&user.username), "{label}");
         assert_eq!(row["visits"], was["visits"]);
+        labels.push(label);
     }
+    assert_ne!(labels[0], labels[1]);
     let recounted = kept().await;
     assert_eq!(
         recounted.iter().map(|p| p.2).collect::<Vec<_>>(),

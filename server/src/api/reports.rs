@@ -210,7 +210,7 @@ pub async fn report_of(
     if area.kind != AreaKind::Province {
         let (name, facts) = facts(store, area_id, year, period).await?;
         let mut r = shared::report::build((area_id, &name), year, period, &facts);
-        name_cadres(store, &mut r).await?;
+        name_cadres(store, &areas, &mut r).await?;
         return Ok(r);
     }
     let mut communes: Vec<_> = areas
@@ -239,7 +239,7 @@ pub async fn report_of(
         .find(|t| t.year == year)
         .map(|t| (t.data.poor_rate_pct, t.data.near_poor_rate_pct));
     let mut r = whole.finish(target);
-    name_cadres(store, &mut r).await?;
+    name_cadres(store, &areas, &mut r).await?;
     Ok(r)
 }
 
@@ -291,22 +291,37 @@ pub(super) async fn commune_figures(
 
 /// Names the cadres of `r`'s visits as they are now (`Report::name_cadres`): kept figures
 /// hold visits by cadre id, so they hold across a rename. Two cadres of the report with one
-/// name are each followed by their username, so their rows can be told apart. Reads only
-/// the report's own cadres, not every user of the deployment.
-async fn name_cadres(store: &dyn crate::Store, r: &mut Report) -> AppResult<()> {
+/// name are each followed by their area's name (and, when that is shared too, the start of
+/// their id), so their rows can be told apart without a login printed in a report that is
+/// passed around. Reads only the report's own cadres, not every user of the deployment.
+async fn name_cadres(
+    store: &dyn crate::Store,
+    areas: &[shared::area::Area],
+    r: &mut Report,
+) -> AppResult<()> {
     let ids: Vec<String> = r.visits.iter().map(|v| v.cadre_id.clone()).collect();
     let labels = store.user_labels(&ids).await?;
+    let area_names: HashMap<&str, &str> = areas
+        .iter()
+        .map(|a| (a.id.as_str(), a.name.as_str()))
+        .collect();
     let mut of_name: HashMap<&str, usize> = HashMap::new();
-    for (name, _) in labels.values() {
-        *of_name.entry(name.as_str()).or_default() += 1;
+    let mut of_name_and_area: HashMap<(&str, &str), usize> = HashMap::new();
+    for (name, area) in labels.values() {
+        *of_name.entry(name).or_default() += 1;
+        *of_name_and_area.entry((name, area)).or_default() += 1;
     }
     let names: BTreeMap<String, String> = labels
         .iter()
-        .map(|(id, (name, login))| {
-            let label = if of_name[name.as_str()] > 1 {
-                format!("{name} ({login})")
-            } else {
+        .map(|(id, (name, area))| {
+            let place = area_names.get(area.as_str()).copied().unwrap_or(area);
+            let label = if of_name[name.as_str()] == 1 {
                 name.clone()
+            } else if of_name_and_area[&(name.as_str(), area.as_str())] == 1 {
+                format!("{name} ({place})")
+            } else {
+                let short: String = id.chars().take(8).collect();
+                format!("{name} ({place}, {short})")
             };
             (id.clone(), label)
         })

@@ -344,8 +344,15 @@ pub trait Register: Send + Sync {
     async fn user_names(
         &self,
         ids: &[String],
-    ) -> StoreResult<std::collections::BTreeMap<String, String>>;
-    /// The full names and usernames of these users, by id (those that exist).
+    ) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        Ok(self
+            .user_labels(ids)
+            .await?
+            .into_iter()
+            .map(|(id, (name, _))| (id, name))
+            .collect())
+    }
+    /// The full names and areas of these users, by id (those that exist).
     async fn user_labels(
         &self,
         ids: &[String],

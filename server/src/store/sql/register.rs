@@ -382,20 +382,6 @@ where
             .collect()
     }
 
-    async fn user_names(
-        &self,
-        ids: &[String],
-    ) -> StoreResult<std::collections::BTreeMap<String, String>> {
-        let mut out = std::collections::BTreeMap::new();
-        for chunk in ids.chunks(1000) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT id, full_name FROM users WHERE id");
-            push_in(&mut qb, chunk);
-            let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
-            out.extend(rows);
-        }
-        Ok(out)
-    }
-
     async fn user_labels(
         &self,
         ids: &[String],
@@ -404,14 +390,11 @@ where
         // A province's report names thousands of cadres: few statements on PostgreSQL.
         for chunk in ids.chunks(DB::VALUES_PER_STATEMENT) {
             let mut qb =
-                sqlx::QueryBuilder::<DB>::new("SELECT id, full_name, username FROM users WHERE id");
+                sqlx::QueryBuilder::<DB>::new("SELECT id, full_name, area_id FROM users WHERE id");
             push_in(&mut qb, chunk);
             let rows: Vec<(String, String, String)> =
                 qb.build_query_as().fetch_all(&self.pool).await?;
-            out.extend(
-                rows.into_iter()
-                    .map(|(id, name, login)| (id, (name, login))),
-            );
+            out.extend(rows.into_iter().map(|(id, name, area)| (id, (name, area))));
         }
         Ok(out)
     }
