@@ -3,7 +3,8 @@
 //! devices, every message through JSON as on the wire, convergence, one conflict for one
 //! field, and the officer's decision reaching the device whose value lost.
 //!
-//! Run by `cargo xtask test` with `wasm-bindgen-test-runner` and Debian's chromedriver.
+//! Run by `cargo xtask test` (the xtask as `wasm-bindgen-test-runner`) and Debian's
+//! chromedriver.
 #![cfg(target_arch = "wasm32")]
 
 use serde_json::json;

@@ -27,8 +27,6 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 mod parallel;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-/// Must equal the `wasm-bindgen` version pinned in the workspace Cargo.toml.
-const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +35,11 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(args.iter().any(|a| a == "--require-pg")),
         Some("lint") => lint(),
+        // Cargo's runner for the wasm32 test binaries (`wasm_browser_tests`).
+        Some("wasm-test-runner") => wasm_bindgen_cli::wasm_bindgen_test_runner::run_cli_with_args(
+            std::env::args_os().skip(1),
+        )
+        .map_err(|e| format!("{e:#}").into()),
         Some("fuzz") => fuzz(
             args.get(1)
                 .and_then(|s| s.parse().ok())
@@ -517,28 +520,17 @@ fn ensure_js() -> Result {
     Ok(())
 }
 
-/// `wasm-bindgen-test-runner` of the same version as the `wasm-bindgen` the app uses,
-/// built once into the target directory (so CI's cache keeps it).
-fn wasm_test_runner() -> Result<PathBuf> {
-    let tools = target_dir().join("tools");
-    let runner = tools.join("bin").join("wasm-bindgen-test-runner");
-    if !runner.exists() {
-        let mut c = cargo();
-        // Not `--locked`: its lock file names a crate version the registry no longer has.
-        c.args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            WASM_BINDGEN_VERSION,
-        ])
-        .args(["--bin", "wasm-bindgen-test-runner", "--root"])
-        .arg(&tools)
-        // Built once per machine; a little optimisation is enough for a test runner and
-        // takes half the time of the full release build on a cold CI.
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
-        status(c)?;
+/// The runner cargo starts for a wasm32 test binary: this program as
+/// `wasm-bindgen-test-runner` (the library behind it, of the app's `wasm-bindgen` version,
+/// is built with this program: no separate install of the tool).
+fn wasm_test_runner() -> Result<String> {
+    let me = std::env::current_exe()?;
+    let me = me.to_str().ok_or("this program's path is not UTF-8")?;
+    if me.contains(char::is_whitespace) {
+        // Cargo splits a runner given in the environment at spaces.
+        return Err(format!("the wasm tests' runner path holds a space: {me}").into());
     }
-    Ok(runner)
+    Ok(format!("{me} wasm-test-runner"))
 }
 
 /// The sync core's tests compiled to WebAssembly and run in headless Chromium.
@@ -944,7 +936,10 @@ fn fuzz(seconds: u64) -> Result {
         let started = Instant::now();
         let mut c = Command::new("cargo");
         c.current_dir(root())
-            .args(["+nightly", "fuzz", "run", target])
+            // No AddressSanitizer: the targets and the code they reach are safe Rust, and
+            // what the fuzzer hunts (panics, overflows, hangs, memory blow-ups) it finds
+            // without it; its instrumented build took a third longer on a cold CI.
+            .args(["+nightly", "fuzz", "run", "--sanitizer", "none", target])
             .arg(&corpus)
             .arg(root().join("fuzz").join("seeds").join(target))
             .args([
