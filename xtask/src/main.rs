@@ -908,6 +908,38 @@ const FUZZ_TARGETS: [&str; 2] = ["sync_request", "import_file"];
 /// Each fuzz target run for `seconds` from its committed seeds: it must never panic,
 /// abort, run an input longer than 10 s or use more than 1 GiB. Installs the nightly
 /// toolchain and cargo-fuzz when missing.
+/// Runs one built fuzz target (`c`: `cargo fuzz run … <target>`) for `seconds` and prints
+/// its output whole once it ends, so two targets run side by side do not mix their lines.
+fn fuzz_one(c: &mut Command, target: &str, seconds: u64) -> std::result::Result<(), String> {
+    // New inputs the fuzzer finds go to a scratch corpus, not into the committed seeds.
+    let corpus =
+        std::env::temp_dir().join(format!("donghanh-fuzz-{target}-{}", std::process::id()));
+    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    c.arg(&corpus)
+        .arg(root().join("fuzz").join("seeds").join(target))
+        .args([
+            "--",
+            &format!("-max_total_time={seconds}"),
+            "-rss_limit_mb=1024",
+            "-timeout=10",
+        ]);
+    let out = c.output();
+    let _ = std::fs::remove_dir_all(&corpus);
+    let out = out.map_err(|e| format!("fuzzing {target}: {e}"))?;
+    eprintln!("──── fuzzing {target} ────");
+    eprint!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        return Err(format!("fuzzing {target} failed ({})", out.status));
+    }
+    eprintln!(
+        "fuzzing: {target} ran {seconds} s with no crash ({:.0?})",
+        started.elapsed()
+    );
+    Ok(())
+}
+
 fn fuzz(seconds: u64) -> Result {
     let nightly = Command::new("rustup")
         .args(["run", "nightly", "rustc", "--version"])
@@ -928,34 +960,34 @@ fn fuzz(seconds: u64) -> Result {
         c.args(["install", "cargo-fuzz", "--locked", "--debug"]);
         status(c)?;
     }
-    for target in FUZZ_TARGETS {
-        // New inputs the fuzzer finds go to a scratch corpus, not into the committed seeds.
-        let corpus =
-            std::env::temp_dir().join(format!("donghanh-fuzz-{target}-{}", std::process::id()));
-        std::fs::create_dir_all(&corpus)?;
-        let started = Instant::now();
+    // No AddressSanitizer: the targets and the code they reach are safe Rust, and what the
+    // fuzzer hunts (panics, overflows, hangs, memory blow-ups) it finds without it; its
+    // instrumented build took a third longer on a cold CI.
+    let fuzz = |verb: &str| {
         let mut c = Command::new("cargo");
         c.current_dir(root())
-            // No AddressSanitizer: the targets and the code they reach are safe Rust, and
-            // what the fuzzer hunts (panics, overflows, hangs, memory blow-ups) it finds
-            // without it; its instrumented build took a third longer on a cold CI.
-            .args(["+nightly", "fuzz", "run", "--sanitizer", "none", target])
-            .arg(&corpus)
-            .arg(root().join("fuzz").join("seeds").join(target))
-            .args([
-                "--",
-                &format!("-max_total_time={seconds}"),
-                "-rss_limit_mb=1024",
-                "-timeout=10",
-            ]);
-        let result = status(c);
-        let _ = std::fs::remove_dir_all(&corpus);
-        result?;
-        eprintln!(
-            "fuzzing: {target} ran {seconds} s with no crash ({:.0?} with its build)",
-            started.elapsed()
-        );
-    }
+            .args(["+nightly", "fuzz", verb, "--sanitizer", "none"]);
+        c
+    };
+    // Every target built at once, then all run side by side: each fuzzer uses one core.
+    status(fuzz("build"))?;
+    let runs: Vec<std::result::Result<(), String>> = std::thread::scope(|s| {
+        let runs: Vec<_> = FUZZ_TARGETS
+            .iter()
+            .map(|&target| {
+                let mut c = fuzz("run");
+                s.spawn(move || fuzz_one(c.arg(target), target, seconds))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|_| Err("a fuzzing thread panicked".into()))
+            })
+            .collect()
+    });
+    runs.into_iter()
+        .collect::<std::result::Result<Vec<()>, String>>()?;
     Ok(())
 }
 
