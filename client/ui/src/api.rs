@@ -126,19 +126,53 @@ fn builder(method: Method, path: &str, token: &str) -> RequestBuilder {
 /// A request to `/api{path}` signed with the stored session. An expired access token is
 /// renewed once with the refresh token (and the new pair stored); a refused renewal is
 /// `Unauthorized`, and the person signs in again.
+///
+/// A read refused because this person's other heavy requests (reports, imports, a page
+/// left behind) still run is sent again after the server's wait, a few times, so the page
+/// loads once they end instead of showing the refusal.
 pub async fn authed<T: DeserializeOwned>(
     method: Method,
     path: &str,
     body: Option<&impl Serialize>,
 ) -> Result<T, ClientError> {
-    signed(|token| {
-        let b = builder(method, path, token);
-        match body {
-            Some(body) => b.json(body),
-            None => b.build(),
+    let send = || {
+        signed(|token| {
+            let b = builder(method, path, token);
+            match body {
+                Some(body) => b.json(body),
+                None => b.build(),
+            }
+        })
+    };
+    let mut tries = 0;
+    loop {
+        match send().await {
+            Err(ClientError::Refused(b))
+                if method == Method::Get
+                    && b.code == "too_many_heavy_requests"
+                    && tries < HEAVY_RETRIES =>
+            {
+                tries += 1;
+                sleep_ms(HEAVY_WAIT_MS).await;
+            }
+            other => return other,
         }
-    })
-    .await
+    }
+}
+
+/// How many times a read refused for heavy requests is sent again, and the wait before
+/// each (the server asks for 5 s; heavy reads of a page left behind end sooner).
+const HEAVY_RETRIES: u32 = 6;
+const HEAVY_WAIT_MS: i32 = 2_000;
+
+/// Waits `ms` milliseconds on the browser's timer.
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// A file sent as the request body (`POST /api{path}`), signed like `authed`.
