@@ -905,9 +905,6 @@ const FUZZ_SECONDS: u64 = 45;
 /// (an import file through reading and the row check, each input within its budget).
 const FUZZ_TARGETS: [&str; 2] = ["sync_request", "import_file"];
 
-/// Each fuzz target run for `seconds` from its committed seeds: it must never panic,
-/// abort, run an input longer than 10 s or use more than 1 GiB. Installs the nightly
-/// toolchain and cargo-fuzz when missing.
 /// Runs one built fuzz target (`c`: `cargo fuzz run … <target>`) for `seconds` and prints
 /// its output whole once it ends, so two targets run side by side do not mix their lines.
 fn fuzz_one(c: &mut Command, target: &str, seconds: u64) -> std::result::Result<(), String> {
@@ -940,6 +937,9 @@ fn fuzz_one(c: &mut Command, target: &str, seconds: u64) -> std::result::Result<
     Ok(())
 }
 
+/// Each fuzz target run for `seconds` from its committed seeds: it must never panic,
+/// abort, run an input longer than 10 s or use more than 1 GiB. Installs the nightly
+/// toolchain and cargo-fuzz when missing.
 fn fuzz(seconds: u64) -> Result {
     let nightly = Command::new("rustup")
         .args(["run", "nightly", "rustc", "--version"])
