@@ -257,6 +257,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub store: DynStore,
     pub http: reqwest::Client,
+    /// The server's bound on each user's heavy requests, so a test can hold a user's turns.
+    pub heavy: std::sync::Arc<server::heavy::HeavyGate>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -297,6 +299,7 @@ impl TestServer {
         });
         state.sign_in = std::sync::Arc::new(sign_in);
         state.metrics_token = Some(METRICS_TOKEN.into());
+        let heavy = state.heavy.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -315,6 +318,7 @@ impl TestServer {
             addr,
             store,
             http: reqwest::Client::new(),
+            heavy,
             task,
         }
     }

@@ -570,6 +570,54 @@ async fn every_console_screen_fits_a_phone_and_a_laptop() {
     db.cleanup().await;
 }
 
+/// An officer whose earlier heavy requests (a report, an import, pages left behind) still
+/// run opens the dashboard: the server turns its read away for the moment, and the page
+/// waits and asks again instead of showing the refusal, loading once one of them ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_waits_for_the_officer_s_other_heavy_requests_then_loads() {
+    let Some(dist) = dist() else { return };
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    fixture::load(&store).await;
+    let srv = TestServer::start(store, Some(dist)).await;
+    let url = srv.url("/");
+    let driver = Driver::start();
+    let profile = new_profile();
+    let c = chromium_desktop(&driver, &profile).await;
+
+    // The officer's three heavy turns are all taken.
+    let mut held: Vec<_> = (0..server::heavy::PER_USER)
+        .map(|_| srv.heavy.enter_as("u-officer1").expect("a free turn"))
+        .collect();
+    console_sign_in(&c, &url, "officer1").await;
+    find(&c, "[data-testid=screen-title]").await;
+    // Long enough for the dashboard's read to be refused and sent again at least once.
+    tokio::time::sleep(std::time::Duration::from_millis(3_000)).await;
+    let shown = c
+        .execute("return document.body.innerText", vec![])
+        .await
+        .unwrap();
+    let shown = shown.as_str().unwrap_or_default();
+    assert!(
+        !shown.contains("nhiều yêu cầu lớn") && !shown.contains("large requests"),
+        "the refusal reached the page: {shown}"
+    );
+    assert!(
+        c.find(Locator::Css("[data-testid=figures]")).await.is_err(),
+        "the dashboard loaded while every turn was held"
+    );
+
+    // One of them ends: the dashboard loads without the officer doing anything.
+    held.pop();
+    find(&c, "[data-testid=figures]").await;
+    drop(held);
+
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    drop(driver);
+    db.cleanup().await;
+}
+
 /// The campaign and the report on the demo commune, as the commune leader sees them: the
 /// 2026 campaign in progress (villages met, posted, one meeting below half, a complaint
 /// waiting), the households watched after the decisions, the what-if under the 2027–2030
