@@ -201,8 +201,8 @@ pub struct Unmoved {
     pub status: HouseholdStatus,
     /// The causes its poor households name (every household of the group names these).
     pub causes: Vec<Cause>,
-    /// Its households' ids: support and visits count for them.
-    pub ids: Vec<String>,
+    /// How many households it holds.
+    pub households: usize,
 }
 
 /// What the report is built from.
@@ -612,18 +612,22 @@ fn build_with(
     let mut ledgers: BTreeMap<&str, Ledger> = BTreeMap::new();
     let mut lines = Vec::new();
     let mut causes: BTreeMap<Cause, usize> = BTreeMap::new();
-    // The households counted: support and visits count for them only.
-    let mut counted: HashSet<&str> = HashSet::with_capacity(facts.households.len());
+    // The households of the facts that the period does not count: support and visits
+    // count for every other (the facts' support and visits are of the area's households,
+    // each either read on its own or in an unmoved group, and an unmoved household is
+    // counted). Naming these few, not the thousands counted, spares a province's parts
+    // the ids of every unmoved household.
+    let mut outside: HashSet<&str> = HashSet::new();
     debug_assert!(
         !with_lines || facts.unmoved.is_empty(),
         "a report with household lines reads every household on its own"
     );
     for g in &facts.unmoved {
         let Some(row) = rows.get_mut(g.area_id.as_str()) else {
+            // Never so: the groups are of the area's villages, each in a row.
             continue;
         };
-        let n = g.ids.len();
-        counted.extend(g.ids.iter().map(String::as_str));
+        let n = g.households;
         ledgers
             .entry(g.area_id.as_str())
             .or_default()
@@ -646,13 +650,14 @@ fn build_with(
     }
     for h in &facts.households {
         let Some(row) = rows.get_mut(h.area_id.as_str()) else {
+            outside.insert(&h.id);
             continue;
         };
         // Registered after the period, or gone from the register before it.
         if h.registered > to || h.left.is_some_and(|l| l <= before) {
+            outside.insert(&h.id);
             continue;
         }
-        counted.insert(&h.id);
         if let Some(path) = h.path(from, to) {
             ledgers.entry(h.area_id.as_str()).or_default().add(&path);
         }
@@ -739,7 +744,7 @@ fn build_with(
     for d in facts
         .delivered
         .iter()
-        .filter(|d| counted.contains(d.household_id.as_str()))
+        .filter(|d| !outside.contains(d.household_id.as_str()))
     {
         let e = support.entry(d.project).or_default();
         e.0 += 1;
@@ -750,7 +755,7 @@ fn build_with(
     for (cadre, h, n) in facts
         .visits
         .iter()
-        .filter(|(_, h, _)| counted.contains(h.as_str()))
+        .filter(|(_, h, _)| !outside.contains(h.as_str()))
     {
         let e = visits.entry(cadre).or_default();
         e.0 += n;

@@ -490,7 +490,7 @@ async fn mark_kept(store: &server::store::DynStore, communes: &[String], year: i
             ..part
         };
         store
-            .put_report_part(year, "annual", &marked)
+            .put_report_parts(&[(year, "annual", marked)])
             .await
             .unwrap();
     }

@@ -17,6 +17,9 @@ use shared::area::{Area, AreaKind};
 use shared::report::{Period, Report};
 use std::collections::HashMap;
 
+/// Parts kept in one transaction.
+const KEPT_AT_ONCE: usize = 24;
+
 fn period_key(period: Period) -> &'static str {
     match period {
         Period::HalfYear => "half_year",
@@ -107,23 +110,35 @@ pub(crate) async fn current(
                 AppResult::Ok(of.into_iter().zip(reports))
             })
             .buffered(at_once.max(1));
-        while let Some(reports) = counted.next().await {
-            for (i, mut report) in reports? {
-                let (year, period) = periods[i];
-                report.rows.clear();
-                report.households.clear();
-                let part = ReportPart {
-                    area_id: report.area_id.clone(),
-                    built_seq: seq,
-                    epoch,
-                    part: serde_json::to_string(&report)
-                        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
-                };
-                store
-                    .put_report_part(year, period_key(period), &part)
-                    .await?;
-                metrics::counter!(crate::metrics::REPORT_PARTS_COUNTED).increment(1);
-                kept[i].insert(part.area_id, (seq, report));
+        // Kept a batch at a time, in one transaction: a commit for each part held up the
+        // counting of the next communes, and on SQLite took the write turn each time.
+        let mut unkept = Vec::new();
+        let mut done = false;
+        while !done {
+            match counted.next().await {
+                Some(reports) => {
+                    for (i, mut report) in reports? {
+                        let (year, period) = periods[i];
+                        report.rows.clear();
+                        report.households.clear();
+                        let part = ReportPart {
+                            area_id: report.area_id.clone(),
+                            built_seq: seq,
+                            epoch,
+                            part: serde_json::to_string(&report)
+                                .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
+                        };
+                        unkept.push((year, period_key(period), part));
+                        kept[i].insert(report.area_id.clone(), (seq, report));
+                    }
+                }
+                None => done = true,
+            }
+            if unkept.len() >= KEPT_AT_ONCE || (done && !unkept.is_empty()) {
+                store.put_report_parts(&unkept).await?;
+                metrics::counter!(crate::metrics::REPORT_PARTS_COUNTED)
+                    .increment(unkept.len() as u64);
+                unkept.clear();
             }
         }
     }

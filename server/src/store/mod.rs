@@ -645,8 +645,9 @@ pub trait ReportParts: Send + Sync {
         year: i32,
         period: &str,
     ) -> StoreResult<Vec<ReportPart>>;
-    /// Keeps a part (replacing one built from an older state, never a newer one).
-    async fn put_report_part(&self, year: i32, period: &str, part: &ReportPart) -> StoreResult<()>;
+    /// Keeps parts, each of (year, period), in one transaction (replacing one built from an
+    /// older state, never a newer one).
+    async fn put_report_parts(&self, parts: &[(i32, &str, ReportPart)]) -> StoreResult<()>;
     /// The villages whose households' documents were written after `seq`, with the last
     /// sequence number written in each.
     async fn villages_written_since(&self, seq: i64) -> StoreResult<Vec<(String, i64)>>;
@@ -684,7 +685,8 @@ pub trait Store: Register + Sessions + Audit + ReadModel + Refused + ReportParts
     /// Writes a whole commune in one transaction. A bulk load changes the tables'
     /// statistics at once: the caller gathers them again (`analyze`) when its load is done.
     async fn import(&self, actor: &Actor, data: &Import) -> StoreResult<()>;
-    /// Gathers the tables' statistics for the query planner (after a bulk load).
+    /// Gathers the tables' statistics for the query planner after a bulk load (and, on
+    /// PostgreSQL, marks its pages visible to all, for the reports' index-only reads).
     async fn analyze(&self) -> StoreResult<()>;
     /// The connection pool: connections in use and idle.
     fn pool_use(&self) -> (u32, usize);

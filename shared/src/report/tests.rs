@@ -133,8 +133,8 @@ proptest! {
             }
             let causes = if h.status == HouseholdStatus::Poor { h.causes } else { vec![] };
             match grouped.unmoved.iter_mut().find(|g| g.area_id == h.area_id && g.status == h.status && g.causes == causes) {
-                Some(g) => g.ids.push(h.id),
-                None => grouped.unmoved.push(Unmoved { area_id: h.area_id, status: h.status, causes, ids: vec![h.id] }),
+                Some(g) => g.households += 1,
+                None => grouped.unmoved.push(Unmoved { area_id: h.area_id, status: h.status, causes, households: 1 }),
             }
         }
         prop_assert_eq!(figures(("c", "Xã"), year, period, &grouped), one_by_one);

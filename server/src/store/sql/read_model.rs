@@ -227,7 +227,7 @@ const REPORT_MOVEMENT_COLS: &str =
 
 /// One statement that reads the households within `within` for a report's figures: the
 /// households unmoved since `since` (`shared::report::HouseholdFact::unmoved_since`) in
-/// groups by village, status and (the poor's) causes, with their count and ids; every
+/// groups by village, status and (the poor's) causes, with their count; every
 /// other household in a row of its own, its id in the fourth column. One pass over the
 /// area's households: a commune's 8,000 are a few hundred rows, and its movements are read
 /// once, to find the households that may have moved — those with a movement other than an
@@ -272,7 +272,7 @@ where
          CASE WHEN moved OR status = 'poor' THEN causes ELSE '[]' END AS causes, \
          CASE WHEN moved THEN id ELSE '' END AS own, \
          CASE WHEN moved THEN created_at ELSE '' END AS made, \
-         COUNT(*), string_agg(id, ' ') FROM hm GROUP BY village_id, status, 3, 4, 5",
+         COUNT(*) FROM hm GROUP BY village_id, status, 3, 4, 5",
     );
     Some(qb)
 }
@@ -517,8 +517,8 @@ where
                     return Ok(register);
                 };
                 let mut rows = Vec::new();
-                for (village_id, s, causes, own, made, n, ids) in qb
-                    .build_query_as::<(String, String, String, String, String, i64, String)>()
+                for (village_id, s, causes, own, made, n) in qb
+                    .build_query_as::<(String, String, String, String, String, i64)>()
                     .fetch_all(&mut *tx)
                     .await?
                 {
@@ -535,18 +535,13 @@ where
                         ));
                         continue;
                     }
-                    // Ids are letters, digits, `-` and `_` (`schema::valid_id`).
-                    let ids: Vec<String> = ids.split(' ').map(str::to_string).collect();
-                    if ids.len() as i64 != n {
-                        return Err(StoreError::Corrupt(format!(
-                            "a household id in {village_id} holds a space"
-                        )));
-                    }
                     register.unmoved.push(shared::report::Unmoved {
                         area_id: village_id,
                         status: status_named(&s)?,
                         causes: serde_json::from_str(&causes)?,
-                        ids,
+                        households: usize::try_from(n).map_err(|_| {
+                            StoreError::Corrupt(format!("{n} households in a group"))
+                        })?,
                     });
                 }
                 // The movements of those read on their own, by their ids.

@@ -78,24 +78,29 @@ where
         Ok(out)
     }
 
-    async fn put_report_part(&self, year: i32, period: &str, part: &ReportPart) -> StoreResult<()> {
+    async fn put_report_parts(&self, parts: &[(i32, &str, ReportPart)]) -> StoreResult<()> {
+        if parts.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO report_parts (area_id, year, period, built_seq, epoch, part) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (area_id, year, period) DO UPDATE SET built_seq = excluded.built_seq, \
-             epoch = excluded.epoch, part = excluded.part \
-             WHERE report_parts.epoch < excluded.epoch OR (report_parts.epoch = excluded.epoch \
-             AND report_parts.built_seq <= excluded.built_seq)",
-        )
-        .bind(part.area_id.clone())
-        .bind(i64::from(year))
-        .bind(period.to_string())
-        .bind(part.built_seq)
-        .bind(part.epoch)
-        .bind(part.part.clone())
-        .execute(&mut *tx)
-        .await?;
+        for (year, period, part) in parts {
+            sqlx::query(
+                "INSERT INTO report_parts (area_id, year, period, built_seq, epoch, part) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (area_id, year, period) DO UPDATE SET built_seq = excluded.built_seq, \
+                 epoch = excluded.epoch, part = excluded.part \
+                 WHERE report_parts.epoch < excluded.epoch OR (report_parts.epoch = excluded.epoch \
+                 AND report_parts.built_seq <= excluded.built_seq)",
+            )
+            .bind(part.area_id.clone())
+            .bind(i64::from(*year))
+            .bind(period.to_string())
+            .bind(part.built_seq)
+            .bind(part.epoch)
+            .bind(part.part.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
