@@ -225,55 +225,64 @@ where
 const REPORT_MOVEMENT_COLS: &str =
     "m.household_id, m.id, m.from_status, m.to_status, m.date, m.basis";
 
-/// One statement that reads the households within `within` for a report's figures: the
-/// households unmoved since `since` (`shared::report::HouseholdFact::unmoved_since`) in
-/// groups by village, status and (the poor's) causes, with their count; every
-/// other household in a row of its own, its id in the fourth column. One pass over the
-/// area's households: a commune's 8,000 are a few hundred rows, and its movements are read
-/// once, to find the households that may have moved — those with a movement other than an
-/// entry dated before `since`, and those made on or after `since` (whose entry, if their
-/// ledger has none, is their making). A household read on its own is right whether or not
-/// it moved. `None` when the area names no place. A date's text is digits and dashes only.
-fn unmoved_or_own<DB: sqlx::Database>(
+/// The households within `within` counted in groups by village, status and (the poor's)
+/// causes: every household of the area, read from the commune key's index alone
+/// (migration 0023). The report's unmoved groups are these less the households read on
+/// their own (`moved_or_new`). `None` when the area names no place.
+fn grouped<DB: sqlx::Database>(within: &Within) -> Option<sqlx::QueryBuilder<DB>>
+where
+    String: Column<DB>,
+{
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT h.village_id, h.status, \
+         CASE WHEN h.status = 'poor' THEN h.causes ELSE '[]' END, COUNT(*) \
+         FROM households h WHERE 1 = 1",
+    );
+    if !push_within(&mut qb, "h", within) {
+        return None;
+    }
+    qb.push(" GROUP BY 1, 2, 3");
+    Some(qb)
+}
+
+/// The households within `within` that a report reads on their own because they may have
+/// moved since `since` (`shared::report::HouseholdFact::unmoved_since`): those with a
+/// movement other than an entry dated before `since`, and those made on or after `since`
+/// (whose entry, if their ledger has none, is their making). A household read on its own
+/// is right whether or not it moved. Columns: id, village, status, causes, made. `None`
+/// when the area names no place. A date's text is digits and dashes only.
+fn moved_or_new<DB: sqlx::Database>(
     within: &Within,
     since: NaiveDate,
 ) -> Option<sqlx::QueryBuilder<DB>>
 where
     String: Column<DB>,
 {
-    // Materialized: computed once a household, not once for each column that reads it.
-    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-        "WITH hm AS MATERIALIZED (SELECT h.id, h.village_id, h.status, h.causes, \
-         h.created_at, (h.created_at >= '{since}' OR h.id IN ("
-    ));
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT h.id, h.village_id, h.status, h.causes, h.created_at \
+         FROM households h WHERE 1 = 1",
+    );
+    if !push_within(&mut qb, "h", within) {
+        return None;
+    }
+    qb.push(format!(" AND (h.created_at >= '{since}' OR h.id IN ("));
     let on = match within {
         Within::Villages(_) => {
             qb.push(
                 "SELECT m.household_id FROM movements m \
-                 JOIN households h ON h.id = m.household_id WHERE 1 = 1",
+                 JOIN households o ON o.id = m.household_id WHERE 1 = 1",
             );
-            "h"
+            "o"
         }
         _ => {
             qb.push("SELECT m.household_id FROM movements m WHERE 1 = 1");
             "m"
         }
     };
-    if !push_within(&mut qb, on, within) {
-        return None;
-    }
+    push_within(&mut qb, on, within);
     qb.push(format!(
-        " AND NOT (m.from_status IS NULL AND m.to_status IS NOT NULL AND m.date < '{since}')\
-         )) AS moved FROM households h WHERE 1 = 1"
+        " AND NOT (m.from_status IS NULL AND m.to_status IS NOT NULL AND m.date < '{since}')))"
     ));
-    push_within(&mut qb, "h", within);
-    qb.push(
-        ") SELECT village_id, status, \
-         CASE WHEN moved OR status = 'poor' THEN causes ELSE '[]' END AS causes, \
-         CASE WHEN moved THEN id ELSE '' END AS own, \
-         CASE WHEN moved THEN created_at ELSE '' END AS made, \
-         COUNT(*) FROM hm GROUP BY village_id, status, 3, 4, 5",
-    );
     Some(qb)
 }
 
@@ -513,26 +522,46 @@ where
                 (rows, movements.into_iter().collect())
             }
             RegisterRead::Figures { unmoved_since } => {
-                let Some(mut qb) = unmoved_or_own::<DB>(within, unmoved_since) else {
+                let (Some(mut all), Some(mut own)) = (
+                    grouped::<DB>(within),
+                    moved_or_new::<DB>(within, unmoved_since),
+                ) else {
                     return Ok(register);
                 };
-                let mut rows = Vec::new();
-                for (village_id, s, causes, own, made, n) in qb
-                    .build_query_as::<(String, String, String, String, String, i64)>()
+                // Every household in its group, by (village, status, causes as stored).
+                let mut groups: std::collections::BTreeMap<(String, String, String), i64> = all
+                    .build_query_as::<(String, String, String, i64)>()
                     .fetch_all(&mut *tx)
                     .await?
-                {
-                    if !own.is_empty() {
-                        // No names: a province's parts have no household lines.
-                        rows.push((
-                            own,
-                            String::new(),
-                            String::new(),
-                            village_id,
-                            s,
-                            causes,
-                            made,
-                        ));
+                    .into_iter()
+                    .map(|(village, s, causes, n)| ((village, s, causes), n))
+                    .collect();
+                let rows: Vec<HouseholdCols> = own
+                    .build_query_as::<(String, String, String, String, String)>()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    // No names: a province's parts have no household lines.
+                    .map(|(id, village, s, causes, made)| {
+                        (id, String::new(), String::new(), village, s, causes, made)
+                    })
+                    .collect();
+                // Those read on their own are taken out of their groups (one snapshot: each
+                // is in one).
+                for (id, _, _, village, s, causes, _) in &rows {
+                    let causes = if s == "poor" { causes.as_str() } else { "[]" };
+                    let key = (village.clone(), s.clone(), causes.to_string());
+                    match groups.get_mut(&key) {
+                        Some(n) if *n > 0 => *n -= 1,
+                        _ => {
+                            return Err(StoreError::Corrupt(format!(
+                                "household {id} outside the groups of its village"
+                            )));
+                        }
+                    }
+                }
+                for ((village_id, s, causes), n) in groups {
+                    if n == 0 {
                         continue;
                     }
                     register.unmoved.push(shared::report::Unmoved {
