@@ -68,29 +68,38 @@ async fn facts_in(
     year: i32,
     period: Period,
 ) -> AppResult<(String, Facts)> {
-    let mut register = register_of(store, areas, area_id, RegisterRead::Named).await?;
-    register.read_period(store, year, period).await?;
+    let mut register = register_of(
+        store,
+        areas,
+        area_id,
+        RegisterRead::Named,
+        &[(year, period)],
+    )
+    .await?;
+    register.read_period(store, 0, year).await?;
     Ok((register.name, register.facts))
 }
 
-/// What the reports of an area read whatever the period (its rows and its households'
-/// ledger), with the period's facts filled in by `read_period`: an area's reports of
-/// several periods read its households once.
+/// What the reports of an area read (its rows, its households' ledger, and each period's
+/// support and visits, read together from one snapshot), with one period's facts filled
+/// in by `read_period`: an area's reports of several periods read its households once.
 struct AreaRegister {
     name: String,
-    within: crate::store::Within,
     /// The rows' ids, then the area's own: whose targets the report shows.
     target_areas: Vec<String>,
+    /// Each period's support and visits, in the order asked.
+    periods: Vec<crate::store::PeriodRecords>,
     facts: Facts,
 }
 
 /// `read`: named for a report with household lines (which show the households' codes and
-/// heads' names), or figures only.
+/// heads' names), or figures only; `periods`: those whose support and visits are read.
 async fn register_of(
     store: &dyn crate::Store,
     areas: &[shared::area::Area],
     area_id: &str,
     read: RegisterRead,
+    periods: &[(i32, Period)],
 ) -> AppResult<AreaRegister> {
     let area = areas
         .iter()
@@ -123,10 +132,12 @@ async fn register_of(
     rows.sort_by(|a, b| a.1.cmp(&b.1));
     // The ledger is what the report counts: each household's entry and its decisions.
     // Each counts in its village's row, or its commune's in a province's report.
+    let spans: Vec<_> = periods.iter().map(|&(y, p)| p.span(y)).collect();
     let ReportRegister {
         mut households,
         mut unmoved,
-    } = store.report_households(&within, read).await?;
+        periods,
+    } = store.report_households(&within, read, &spans).await?;
     if area.kind == AreaKind::Province {
         for h in &mut households {
             h.area_id = row_of(&h.area_id);
@@ -139,8 +150,8 @@ async fn register_of(
     target_areas.push(area_id.to_string());
     Ok(AreaRegister {
         name: area.name.clone(),
-        within,
         target_areas,
+        periods,
         facts: Facts {
             areas: rows,
             households,
@@ -152,14 +163,13 @@ async fn register_of(
 
 impl AreaRegister {
     /// Fills in the year's targets, and the support delivered and the visits of the
-    /// period (replacing another period's).
+    /// `i`th period asked (replacing another period's).
     async fn read_period(
         &mut self,
         store: &dyn crate::Store,
+        i: usize,
         year: i32,
-        period: Period,
     ) -> AppResult<()> {
-        let (from, to) = period.span(year);
         self.facts.targets = store
             .list_targets(&self.target_areas)
             .await?
@@ -167,9 +177,13 @@ impl AreaRegister {
             .filter(|t| t.year == year)
             .map(|t| (t.area_id, t.data.poor_rate_pct, t.data.near_poor_rate_pct))
             .collect();
-        self.facts.delivered = store
-            .delivered_in(&self.within, from, to)
-            .await?
+        let records = self
+            .periods
+            .get_mut(i)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        self.facts.delivered = records
+            .delivered
             .into_iter()
             .map(|s| DeliveredFact {
                 household_id: s.household_id,
@@ -177,9 +191,8 @@ impl AreaRegister {
                 amount_vnd: s.data.amount_vnd,
             })
             .collect();
-        self.facts.visits = store
-            .visits_in(&self.within, from, to)
-            .await?
+        self.facts.visits = records
+            .visits
             .into_iter()
             .map(|(c, h, n)| (c, h, n.max(0) as usize))
             .collect();
@@ -275,10 +288,10 @@ pub(super) async fn commune_figures(
         return Ok(Vec::new());
     };
     let read = RegisterRead::Figures { unmoved_since };
-    let mut register = register_of(store, areas, commune, read).await?;
+    let mut register = register_of(store, areas, commune, read, periods).await?;
     let mut reports = Vec::with_capacity(periods.len());
-    for &(year, period) in periods {
-        register.read_period(store, year, period).await?;
+    for (i, &(year, period)) in periods.iter().enumerate() {
+        register.read_period(store, i, year).await?;
         reports.push(shared::report::figures(
             (commune, &register.name),
             year,

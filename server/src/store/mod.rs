@@ -188,11 +188,21 @@ pub enum RegisterRead {
     Figures { unmoved_since: NaiveDate },
 }
 
-/// An area's households as the reports read them.
+/// An area's households as the reports read them, with the periods' support and visits.
 #[derive(Debug, Clone, Default)]
 pub struct ReportRegister {
     pub households: Vec<shared::report::HouseholdFact>,
     pub unmoved: Vec<shared::report::Unmoved>,
+    /// One for each period asked, in its order.
+    pub periods: Vec<PeriodRecords>,
+}
+
+/// The support delivered and the visits of one period within an area.
+#[derive(Debug, Clone, Default)]
+pub struct PeriodRecords {
+    pub delivered: Vec<SupportAction>,
+    /// (cadre, household, visits).
+    pub visits: Vec<(String, String, i64)>,
 }
 
 /// Which households a listing returns; `None` means no restriction on that side.
@@ -523,12 +533,15 @@ pub trait ReadModel: Send + Sync {
     /// The ledger's movements (`shared::ledger`) of households within an area, oldest first.
     async fn movements_in(&self, within: &Within) -> StoreResult<Vec<shared::ledger::Movement>>;
     /// Every household within an area as the reports count it (`shared::report`), each
-    /// with its village as its row: only the columns the reports read, with its movements,
-    /// all read from one snapshot of the database.
+    /// with its village as its row: only the columns the reports read, with its movements;
+    /// and for each of `periods` (`from..=to`, in their order) the support delivered and
+    /// the visits, as `delivered_in` and `visits_in` read them — all from one snapshot of
+    /// the database, so a report's support and visits are of the households it counts.
     async fn report_households(
         &self,
         within: &Within,
         read: RegisterRead,
+        periods: &[(NaiveDate, NaiveDate)],
     ) -> StoreResult<ReportRegister>;
     /// The user and device each of these automerge actors is bound to (a device's changes
     /// are bound at their first write; the server's own changes are bound to none).

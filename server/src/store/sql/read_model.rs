@@ -286,6 +286,61 @@ where
     Some(qb)
 }
 
+/// The support delivered `from..=to` within `within` (`ReadModel::delivered_in`); `None`
+/// when the area names no place. A date's text is digits and dashes only.
+fn delivered<DB: sqlx::Database>(
+    within: &Within,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<sqlx::QueryBuilder<DB>>
+where
+    String: Column<DB>,
+{
+    let mut qb = rows_within::<DB>(
+        "s.id, s.household_id, s.status, s.delivered_date, s.data",
+        "support_actions",
+        "s",
+        within,
+    )?;
+    qb.push(format!(
+        " AND s.status = 'delivered' AND s.delivered_date >= '{from}' AND s.delivered_date <= '{to}'"
+    ));
+    Some(qb)
+}
+
+fn delivered_in_order(rows: Vec<SupportRow>) -> StoreResult<Vec<SupportAction>> {
+    let mut out = rows
+        .into_iter()
+        .map(SupportRow::into_support)
+        .collect::<StoreResult<Vec<_>>>()?;
+    in_order(&mut out, |s| (s.delivered_date, s.id.as_str()));
+    Ok(out)
+}
+
+/// The visits dated `from..=to` within `within` counted by cadre and household
+/// (`ReadModel::visits_in`): counted by the database, as a household has a visit a month
+/// or more and a province's report reads every commune's visits of the year when counted
+/// again. `None` when the area names no place.
+fn visits_counted<DB: sqlx::Database>(
+    within: &Within,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<sqlx::QueryBuilder<DB>>
+where
+    String: Column<DB>,
+{
+    let mut qb = rows_within::<DB>(
+        "v.cadre_id, v.household_id, COUNT(*)",
+        "visits",
+        "v",
+        within,
+    )?;
+    qb.push(format!(
+        " AND v.date >= '{from}' AND v.date <= '{to}' GROUP BY v.cadre_id, v.household_id"
+    ));
+    Some(qb)
+}
+
 fn status_named(s: &str) -> StoreResult<HouseholdStatus> {
     HouseholdStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("status {s}")))
 }
@@ -495,6 +550,7 @@ where
         &self,
         within: &Within,
         read: RegisterRead,
+        periods: &[(NaiveDate, NaiveDate)],
     ) -> StoreResult<ReportRegister> {
         // Read by position, only what the reports count: a province's report reads each of
         // its communes' 8,000 households this way when its kept part is stale. The
@@ -505,6 +561,11 @@ where
             sqlx::query(sql).execute(&mut *tx).await?;
         }
         let mut register = ReportRegister::default();
+        // An area that names no place has nothing in any period.
+        let nothing = || ReportRegister {
+            periods: vec![crate::store::PeriodRecords::default(); periods.len()],
+            ..ReportRegister::default()
+        };
         // Each household read on its own: (id, code, head's name, village, status, causes,
         // made).
         type HouseholdCols = (String, String, String, String, String, String, String);
@@ -515,7 +576,7 @@ where
                      h.created_at FROM households h WHERE 1 = 1",
                 );
                 if !push_within(&mut qb, "h", within) {
-                    return Ok(register);
+                    return Ok(nothing());
                 }
                 let rows = qb.build_query_as().fetch_all(&mut *tx).await?;
                 let movements = rows_within::<DB>(REPORT_MOVEMENT_COLS, "movements", "m", within);
@@ -526,7 +587,7 @@ where
                     grouped::<DB>(within),
                     moved_or_new::<DB>(within, unmoved_since),
                 ) else {
-                    return Ok(register);
+                    return Ok(nothing());
                 };
                 // Every household in its group, by (village, status, causes as stored).
                 let mut groups: std::collections::BTreeMap<(String, String, String), i64> = all
@@ -615,6 +676,22 @@ where
                 };
                 ledger.entry(household_id).or_default().push(m);
             }
+        }
+        // The periods' support and visits in the same snapshot: each is of a household
+        // read above.
+        for &(from, to) in periods {
+            let mut of_period = crate::store::PeriodRecords::default();
+            if let Some(mut qb) = delivered::<DB>(within, from, to) {
+                of_period.delivered = delivered_in_order(
+                    qb.build_query_as::<SupportRow>()
+                        .fetch_all(&mut *tx)
+                        .await?,
+                )?;
+            }
+            if let Some(mut qb) = visits_counted::<DB>(within, from, to) {
+                of_period.visits = qb.build_query_as().fetch_all(&mut *tx).await?;
+            }
+            register.periods.push(of_period);
         }
         tx.rollback().await?;
         register.households = rows
@@ -721,26 +798,14 @@ where
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<SupportAction>> {
-        let Some(mut qb) = rows_within::<DB>(
-            "s.id, s.household_id, s.status, s.delivered_date, s.data",
-            "support_actions",
-            "s",
-            within,
-        ) else {
+        let Some(mut qb) = delivered::<DB>(within, from, to) else {
             return Ok(Vec::new());
         };
-        qb.push(format!(
-            " AND s.status = 'delivered' AND s.delivered_date >= '{from}' AND s.delivered_date <= '{to}'"
-        ));
-        let mut out = qb
+        let rows = qb
             .build_query_as::<SupportRow>()
             .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(SupportRow::into_support)
-            .collect::<StoreResult<Vec<_>>>()?;
-        in_order(&mut out, |s| (s.delivered_date, s.id.as_str()));
-        Ok(out)
+            .await?;
+        delivered_in_order(rows)
     }
 
     async fn visits_in(
@@ -749,23 +814,10 @@ where
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<(String, String, i64)>> {
-        // Counted by the database: a household has a visit a month or more, and a
-        // province's report reads every commune's visits of the year when counted again.
-        let Some(mut qb) = rows_within::<DB>(
-            "v.cadre_id, v.household_id, COUNT(*)",
-            "visits",
-            "v",
-            within,
-        ) else {
+        let Some(mut qb) = visits_counted::<DB>(within, from, to) else {
             return Ok(Vec::new());
         };
-        qb.push(format!(
-            " AND v.date >= '{from}' AND v.date <= '{to}' GROUP BY v.cadre_id, v.household_id"
-        ));
-        Ok(qb
-            .build_query_as::<(String, String, i64)>()
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(qb.build_query_as().fetch_all(&self.pool).await?)
     }
 
     async fn get_support(&self, id: &str) -> StoreResult<SupportAction> {
