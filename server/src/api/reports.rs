@@ -15,7 +15,7 @@ use serde::Deserialize;
 use shared::Text;
 use shared::area::AreaKind;
 use shared::permissions::{Action, Reach};
-use shared::report::{DeliveredFact, Facts, Period, Report};
+use shared::report::{Facts, Period, Report};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -182,15 +182,7 @@ impl AreaRegister {
             .get_mut(i)
             .map(std::mem::take)
             .unwrap_or_default();
-        self.facts.delivered = records
-            .delivered
-            .into_iter()
-            .map(|s| DeliveredFact {
-                household_id: s.household_id,
-                project: s.data.project,
-                amount_vnd: s.data.amount_vnd,
-            })
-            .collect();
+        self.facts.delivered = records.delivered;
         self.facts.visits = records
             .visits
             .into_iter()

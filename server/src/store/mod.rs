@@ -200,7 +200,8 @@ pub struct ReportRegister {
 /// The support delivered and the visits of one period within an area.
 #[derive(Debug, Clone, Default)]
 pub struct PeriodRecords {
-    pub delivered: Vec<SupportAction>,
+    /// Each support delivered: whom to, by which project, how much.
+    pub delivered: Vec<shared::report::DeliveredFact>,
     /// (cadre, household, visits).
     pub visits: Vec<(String, String, i64)>,
 }
