@@ -4,7 +4,7 @@
 //! the sums of the rows, and the CSV and JSON carry the same figures.
 
 use calamine::{Data, Reader, Xlsx};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 use shared::household::HouseholdStatus;
 use shared::review::{ReviewStep, StepData};
@@ -802,6 +802,92 @@ async fn left_before_and_registered_today(
     assert_eq!(r.status(), 201);
 }
 
+/// A poor household of the demo commune with causes, and no decision this year, taken
+/// out of poverty this year through the review's legal steps (the village head's review,
+/// the meeting, the posting, the leader's decision): last year's reports count it poor at
+/// the year's end, with its causes, though it is no longer poor.
+async fn escaped_this_year(srv: &TestServer, store: &server::store::DynStore, today: NaiveDate) {
+    let year = today.year();
+    let day = |back: u64| (today - chrono::Days::new(back)).to_string();
+    let users = store.list_users(None).await.unwrap();
+    let leader = users.iter().find(|u| u.username == "chutich").unwrap();
+    let commune = leader.area_id.clone();
+    let within = server::store::Within::Communes(vec![commune]);
+    let this_year = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+    let stepped: std::collections::BTreeSet<String> = store
+        .review_steps_in(&within, Some("decision"), Some(this_year))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.household_id)
+        .collect();
+    let household = store
+        .list_households(&server::store::HouseholdFilter {
+            within,
+            status: Some(HouseholdStatus::Poor),
+            in_register_only: true,
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| !h.causes.is_empty() && !stepped.contains(&h.id))
+        .expect("a poor household with causes and no decision this year");
+    let head = users
+        .iter()
+        .find(|u| u.role == shared::user::Role::VillageHead && u.area_id == household.village_id)
+        .expect("its village's head");
+    let vh = srv
+        .login_with(&head.username, server::demo::PASSWORD, "vh-phone")
+        .await;
+    let chair = srv
+        .login_with("chutich", server::demo::PASSWORD, "office")
+        .await;
+    let client = reqwest::Client::new();
+    let post = |token: &str, path: String, body: Value| {
+        client
+            .post(srv.url(&path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        &vh,
+        format!("/api/households/{}/assessments", household.id),
+        json!({"kind": "annual", "date": day(12), "evidence": {"residence": "rural",
+            "income": {"kind": "income", "per_person_month": 4_000_000},
+            "deprivation": {"kind": "indicators", "deprived": []}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // The review's steps in the last days (after any step of this year's campaign).
+    for (token, date, step) in [
+        (
+            &vh,
+            day(11),
+            json!({"kind": "meeting", "attendees": 40, "agreed": 30}),
+        ),
+        (&vh, day(10), json!({"kind": "posted", "until": day(3)})),
+        (
+            &chair,
+            day(1),
+            json!({"kind": "decision", "number": "21/QĐ-UBND", "approved": true}),
+        ),
+    ] {
+        let body = json!({"household_ids": [household.id], "date": date, "step": step});
+        let r = post(token, "/api/reviews/steps".into(), body)
+            .await
+            .unwrap();
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer[0]["refused"], Value::Null, "{answer}");
+    }
+    let now = store.get_household(&household.id).await.unwrap();
+    assert_ne!(now.status, HouseholdStatus::Poor, "decided out of poverty");
+    assert_eq!(now.causes, household.causes, "its causes kept");
+}
+
 /// The keeper (`donghanh serve`'s background pass) counts a province's parts before anyone
 /// asks: after its pass, the province's report counts no commune itself; after a
 /// household of one commune is written, the next pass counts that commune again (the
@@ -838,6 +924,9 @@ async fn the_keeper_counts_the_stale_parts_before_anyone_asks(b: Backend) {
     // Beside the demo's households (whose ledgers hold only their entry, mostly): one
     // that left the register before every period counted, one registered today.
     left_before_and_registered_today(&srv, &store, year).await;
+    // And one poor with causes at last year's end, out of poverty since: read on its own,
+    // its causes count in last year's figures.
+    escaped_this_year(&srv, &store, today).await;
 
     server::report_keeper::pass(store.as_ref(), today)
         .await
