@@ -313,15 +313,6 @@ struct DeliveredCounted {
     amount_vnd: Option<i64>,
 }
 
-fn delivered_in_order(rows: Vec<SupportRow>) -> StoreResult<Vec<SupportAction>> {
-    let mut out = rows
-        .into_iter()
-        .map(SupportRow::into_support)
-        .collect::<StoreResult<Vec<_>>>()?;
-    in_order(&mut out, |s| (s.delivered_date, s.id.as_str()));
-    Ok(out)
-}
-
 /// The visits dated `from..=to` within `within` counted by cadre and household
 /// (`ReadModel::visits_in`): counted by the database, as a household has a visit a month
 /// or more and a province's report reads every commune's visits of the year when counted
@@ -820,11 +811,15 @@ where
         ) else {
             return Ok(Vec::new());
         };
-        let rows = qb
+        let mut out = qb
             .build_query_as::<SupportRow>()
             .fetch_all(&self.pool)
-            .await?;
-        delivered_in_order(rows)
+            .await?
+            .into_iter()
+            .map(SupportRow::into_support)
+            .collect::<StoreResult<Vec<_>>>()?;
+        in_order(&mut out, |s| (s.delivered_date, s.id.as_str()));
+        Ok(out)
     }
 
     async fn visits_in(
